@@ -1,0 +1,59 @@
+"""The Flask app factory: configuration is loaded and checked here, once, before serving.
+
+Everything a request handler needs (config, Redis, secrets) is put on ``app.extensions`` at
+start-up so that a broken config or a missing secret stops gunicorn from booting instead of
+turning into 500s later.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from typing import Any
+
+from flask import Flask, jsonify
+from werkzeug.exceptions import HTTPException
+
+from middleware.config import Config, load_config
+from middleware.redis_client import Keys, connect, redis_url
+from middleware.signature import parse_secrets
+
+log = logging.getLogger(__name__)
+
+
+def create_app(
+    config: Config | None = None,
+    *,
+    env: dict[str, str] | None = None,
+    redis: Any = None,
+) -> Flask:
+    """Build the web app. Tests pass ``config``/``redis``/``env``; production reads the environment."""
+    env = dict(os.environ) if env is None else env
+    config = config or load_config(env=env)
+    app = Flask("middleware")
+    app.config["MAX_CONTENT_LENGTH"] = config.webhook.max_body_bytes
+    app.extensions["cim.config"] = config
+    app.extensions["cim.redis"] = redis if redis is not None else connect(redis_url(env), for_web=True)
+    app.extensions["cim.keys"] = Keys(config.redis_prefix)
+    app.extensions["cim.webhook_secrets"] = parse_secrets(env.get("ZENDESK_WEBHOOK_SECRET"))
+    app.extensions["cim.env"] = env
+    if not app.extensions["cim.webhook_secrets"]:
+        log.warning("ZENDESK_WEBHOOK_SECRET is not set: every webhook will be refused with 401")
+
+    from middleware.health import bp as health_bp
+    from middleware.webhooks import bp as webhooks_bp
+
+    app.register_blueprint(health_bp)
+    app.register_blueprint(webhooks_bp)
+
+    @app.errorhandler(HTTPException)
+    def _http_error(exc: HTTPException):  # type: ignore[no-untyped-def]
+        """Every error is JSON: Zendesk's delivery log and curl users both read it."""
+        return jsonify(error=exc.name.lower().replace(" ", "_"), message=exc.description), exc.code
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception):  # type: ignore[no-untyped-def]
+        log.exception("unhandled error")
+        return jsonify(error="internal_error", message="unexpected error; the event was not accepted"), 500
+
+    return app

@@ -1,0 +1,205 @@
+"""The one internal shape every ticket event takes after the receiver.
+
+Zendesk speaks two dialects to us: event webhooks (string ids, UPPERCASE enums, nanosecond
+timestamps) and trigger webhooks (display strings: title-cased enums, space-separated tags).
+Reconcile reads a third (the REST API's own JSON). Everything downstream (rules, jobs) sees
+only these dataclasses, with the REST API's lowercase values and integer ids, so no job has to
+know where an event came from.
+
+The classes are plain frozen dataclasses with ``to_dict``/``from_dict`` so an event travels
+through Redis as JSON, not pickle: a job queued by one release can be read by the next.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields, replace
+from datetime import UTC, datetime
+from typing import Any
+
+__all__ = [
+    "Comment",
+    "Organization",
+    "Person",
+    "Ticket",
+    "TicketEvent",
+    "format_time",
+    "parse_time",
+]
+
+
+def parse_time(value: str | datetime | None) -> datetime | None:
+    """Parse Zendesk's ISO-8601 forms, including nanoseconds, into aware UTC datetimes."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    text = str(value).strip()
+    if text.endswith("Z"):
+        text = text[:-1] + "+00:00"
+    # Python accepts at most microseconds: trim nanoseconds ("…07.672717030+00:00").
+    if "." in text:
+        head, _, rest = text.partition(".")
+        digits = ""
+        i = 0
+        while i < len(rest) and rest[i].isdigit():
+            digits += rest[i]
+            i += 1
+        text = f"{head}.{digits[:6].ljust(6, '0')}{rest[i:]}"
+    parsed = datetime.fromisoformat(text)
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC)
+
+
+def format_time(value: datetime | None) -> str | None:
+    """ISO-8601 in UTC with a ``Z``, the form Zendesk itself writes."""
+    if value is None:
+        return None
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+@dataclass(frozen=True, slots=True)
+class Person:
+    """What the rules may know about a requester: role and email (for the domain)."""
+
+    id: int | None = None
+    role: str | None = None  # "end-user" | "agent" | "admin"
+    email: str | None = None
+    name: str | None = None
+
+    @property
+    def email_domain(self) -> str | None:
+        if not self.email or "@" not in self.email:
+            return None
+        return self.email.rsplit("@", 1)[1].lower()
+
+
+@dataclass(frozen=True, slots=True)
+class Organization:
+    """What the rules may know about the requester's organisation."""
+
+    id: int | None = None
+    name: str | None = None
+    tags: tuple[str, ...] = ()
+    fields: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Comment:
+    """A comment as the event carries it; ``public`` False means an internal note."""
+
+    id: int | None = None
+    body: str = ""
+    public: bool = True
+    author_id: int | None = None
+    author_is_staff: bool = False
+    author_name: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Ticket:
+    """A ticket snapshot with the REST API's values (lowercase enums, integer ids)."""
+
+    id: int
+    subject: str = ""
+    description: str = ""
+    status: str | None = None  # new | open | pending | hold | solved | closed
+    priority: str | None = None  # low | normal | high | urgent | None
+    type: str | None = None  # question | incident | problem | task | None
+    tags: tuple[str, ...] = ()
+    requester_id: int | None = None
+    submitter_id: int | None = None
+    assignee_id: int | None = None
+    organization_id: int | None = None
+    group_id: int | None = None
+    problem_id: int | None = None
+    via_channel: str | None = None
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+    custom_fields: dict[str, Any] = field(default_factory=dict)
+    # Context the event itself may not carry; filled from a cache when a rule needs it.
+    requester: Person | None = None
+    organization: Organization | None = None
+    latest_comment: Comment | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["tags"] = list(self.tags)
+        data["created_at"] = format_time(self.created_at)
+        data["updated_at"] = format_time(self.updated_at)
+        if self.organization is not None:
+            data["organization"]["tags"] = list(self.organization.tags)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Ticket:
+        values = {f.name: data.get(f.name) for f in fields(cls) if f.name in data}
+        values["tags"] = tuple(data.get("tags") or ())
+        values["custom_fields"] = dict(data.get("custom_fields") or {})
+        values["created_at"] = parse_time(data.get("created_at"))
+        values["updated_at"] = parse_time(data.get("updated_at"))
+        if data.get("requester"):
+            values["requester"] = Person(**data["requester"])
+        if data.get("organization"):
+            org = dict(data["organization"])
+            org["tags"] = tuple(org.get("tags") or ())
+            values["organization"] = Organization(**org)
+        if data.get("latest_comment"):
+            values["latest_comment"] = Comment(**data["latest_comment"])
+        return cls(**values)
+
+    def with_context(self, requester: Person | None = None, organization: Organization | None = None) -> Ticket:
+        """A copy with requester/organisation context added (the snapshot stays immutable)."""
+        return replace(
+            self,
+            requester=requester or self.requester,
+            organization=organization or self.organization,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class TicketEvent:
+    """One thing that happened to one ticket, whatever channel told us.
+
+    ``type`` is the short Zendesk event name (``created``, ``comment_added``,
+    ``status_changed``, ``tags_changed``, ``priority_changed``, …) or ``trigger`` for a
+    trigger/automation webhook, ``reconcile`` for a ticket found by the catch-up job.
+    ``previous``/``current`` carry the change an event describes, where it has one.
+    """
+
+    id: str
+    type: str
+    ticket: Ticket
+    time: datetime | None = None
+    actor_id: int | None = None
+    source: str = "event"  # event | trigger | reconcile | intake
+    comment: Comment | None = None
+    previous: Any = None
+    current: Any = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "type": self.type,
+            "ticket": self.ticket.to_dict(),
+            "time": format_time(self.time),
+            "actor_id": self.actor_id,
+            "source": self.source,
+            "comment": asdict(self.comment) if self.comment else None,
+            "previous": self.previous,
+            "current": self.current,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> TicketEvent:
+        return cls(
+            id=data["id"],
+            type=data["type"],
+            ticket=Ticket.from_dict(data["ticket"]),
+            time=parse_time(data.get("time")),
+            actor_id=data.get("actor_id"),
+            source=data.get("source", "event"),
+            comment=Comment(**data["comment"]) if data.get("comment") else None,
+            previous=data.get("previous"),
+            current=data.get("current"),
+        )
