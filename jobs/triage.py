@@ -1,0 +1,250 @@
+"""Triage: is this ticket a critical incident, and if so, flag it on Zendesk in one safe update.
+
+Read top to bottom, this is the path of one ticket event after the receiver queued it:
+
+1. ignore our own writes coming back as events;
+2. respect an agent's override (``not_critical``, or ``critical_incident`` removed after we set it);
+3. ask the rules (pure) for a decision; a non-critical ticket costs no Zendesk call;
+4. write tags + priority + an internal note saying why, in one ``safe_update``; on 409,
+   re-read, re-decide and try again;
+5. record the incident and hand it to the declared path (SLA clock, alerts, customer message).
+
+Every step is idempotent: a redelivered event, a second run of this job, or our own write
+coming back finds the ticket already flagged (or the incident already open) and writes nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from jobs import declare, runtime
+from jobs.runtime import Runtime
+from jobs.scheduling import reschedule_current
+from middleware.events import Organization, Person, Ticket, TicketEvent
+from middleware.incidents import OPEN, OVERRIDDEN, Incident
+from middleware.zendesk import Conflict, NotFound, RateLimited
+from rules import Decision
+
+log = logging.getLogger(__name__)
+
+MAX_CONFLICTS = 3
+CONTEXT_TTL_SECONDS = 3600
+_PRIORITY_RANK = {None: 0, "low": 1, "normal": 2, "high": 3, "urgent": 4}
+
+
+class ConflictsExhausted(Exception):
+    """The ticket kept changing under us; RQ's retry will run the job again later."""
+
+
+def handle_event(event_data: dict[str, Any]) -> str:
+    """RQ entry point for one queued ticket event; returns what happened, for the job result."""
+    rt = runtime.get()
+    event = TicketEvent.from_dict(event_data)
+    try:
+        outcome = process(rt, event)
+    except RateLimited as exc:
+        new_id = reschedule_current(exc.retry_after)
+        if new_id is None:
+            raise
+        outcome = f"rate limited ({exc.source}); rescheduled in {exc.retry_after:.0f} s as {new_id}"
+    except Exception as exc:
+        log.warning("ticket %s: event %s failed: %s", event.ticket.id, event.id, type(exc).__name__)
+        raise
+    log.info("ticket %s: %s event %s: %s", event.ticket.id, event.type, event.id, outcome)
+    return outcome
+
+
+def process(rt: Runtime, event: TicketEvent) -> str:
+    """Everything one event causes, in order; the later stages hang off ``declare``."""
+    if event.actor_id is not None and event.actor_id == rt.zendesk.api_user_id():
+        return "ignored: our own write"
+    outcome = triage(rt, event)
+    declare.after_event(rt, event)
+    return outcome
+
+
+def triage(rt: Runtime, event: TicketEvent) -> str:
+    ticket = event.ticket
+    wb = rt.config.writeback
+    incident = rt.incidents.get(ticket.id)
+
+    if is_overridden(rt, ticket, incident):
+        if incident is not None and incident.status != OVERRIDDEN:
+            rt.incidents.set_status(incident.id, OVERRIDDEN, rt.clock())
+            rt.incidents.add_event(incident.id, "overridden", rt.clock(), {"by": event.actor_id},
+                                   dedupe_key="overridden")
+            declare.on_overridden(rt, incident, event)
+        return "overridden by an agent: left alone"
+
+    if wb.critical_tag in ticket.tags:
+        if incident is None:
+            adopt_manual_flag(rt, event)
+            return "flagged critical by an agent: incident opened"
+        return "already flagged"
+
+    decision = decide(rt, ticket)
+    if not decision.critical:
+        return "not critical"
+    return flag(rt, event, ticket, decision)
+
+
+def is_overridden(rt: Runtime, ticket: Ticket, incident: Incident | None) -> bool:
+    """An agent's word beats the rules: an override tag, or our tag removed after we set it.
+
+    Events arrive out of order, so "our tag is missing" counts only on a snapshot newer than
+    our own write; an older snapshot simply predates the flag.
+    """
+    wb = rt.config.writeback
+    if any(tag in ticket.tags for tag in wb.override_tags):
+        return True
+    if incident is None:
+        return False
+    if incident.status == OVERRIDDEN:
+        return True
+    stamp = incident.flagged_updated_at
+    return (
+        wb.critical_tag not in ticket.tags
+        and stamp is not None
+        and ticket.updated_at is not None
+        and ticket.updated_at > stamp
+    )
+
+
+def decide(rt: Runtime, ticket: Ticket) -> Decision:
+    """The rules' decision, with requester/organisation context added only if a rule uses it."""
+    rules = rt.config.rules
+    requester = organization = None
+    if rules.needs_requester and ticket.requester is None and ticket.requester_id:
+        requester = cached_person(rt, ticket.requester_id)
+    if rules.needs_organization and ticket.organization is None and ticket.organization_id:
+        organization = cached_organization(rt, ticket.organization_id)
+    if requester or organization:
+        ticket = ticket.with_context(requester, organization)
+    return rules.evaluate(ticket)
+
+
+def flag(rt: Runtime, event: TicketEvent, ticket: Ticket, decision: Decision) -> str:
+    """Write the decision onto the ticket in one safe update, re-deciding on conflicts."""
+    for _ in range(MAX_CONFLICTS):
+        tags, fields = writeback_of(rt, ticket, decision)
+        try:
+            updated = rt.zendesk.safe_update(ticket.id, ticket.updated_at, add_tags=tags, fields=fields,
+                                             note=note_of(rt, decision))
+        except Conflict:
+            try:
+                ticket = rt.zendesk.get_ticket(ticket.id)
+            except NotFound:
+                return "ticket deleted before it could be flagged"
+            incident = rt.incidents.get(ticket.id)
+            if is_overridden(rt, ticket, incident):
+                return "overridden by an agent while deciding: left alone"
+            if rt.config.writeback.critical_tag in ticket.tags:
+                if incident is None:
+                    adopt_manual_flag(rt, event, ticket)
+                return "already flagged (concurrently)"
+            decision = decide(rt, ticket)
+            if not decision.critical:
+                return "no longer critical after an agent's edit"
+            continue
+        open_incident(rt, event, ticket, decision, updated)
+        rules = ", ".join(m.rule for m in decision.matches)
+        return f"flagged critical ({decision.category or 'uncategorised'}; rules: {rules})"
+    raise ConflictsExhausted(f"ticket {ticket.id} changed {MAX_CONFLICTS} times while flagging")
+
+
+def writeback_of(rt: Runtime, ticket: Ticket, decision: Decision) -> tuple[list[str], dict[str, Any]]:
+    """Tags to add and fields to set. Priority is only ever raised, never lowered."""
+    wb = rt.config.writeback
+    tags = [wb.critical_tag]
+    category_tag = wb.category_tags.get(decision.category or "")
+    if category_tag:
+        tags.append(category_tag)
+    tags.extend(decision.tags)
+    tags = [t for t in dict.fromkeys(tags) if t not in ticket.tags]
+    fields: dict[str, Any] = {}
+    wanted = decision.priority or wb.priority
+    if _PRIORITY_RANK.get(wanted, 0) > _PRIORITY_RANK.get(ticket.priority, 0):
+        fields["priority"] = wanted
+    if decision.group_id is not None and decision.group_id != ticket.group_id:
+        fields["group_id"] = decision.group_id
+    return tags, fields
+
+
+def note_of(rt: Runtime, decision: Decision) -> str:
+    return f"Flagged as a critical incident by the critical-incident middleware.\n\n{decision.note}"
+
+
+def open_incident(rt: Runtime, event: TicketEvent, before: Ticket, decision: Decision, after: Ticket) -> None:
+    now = rt.clock()
+    incident = Incident(
+        id=before.id,
+        ticket_id=before.id,
+        category=decision.category,
+        rules=[m.rule for m in decision.matches],
+        reasons=[r for m in decision.matches for r in m.reasons],
+        subject=before.subject,
+        organization_id=before.organization_id,
+        requester_id=before.requester_id,
+        ticket_created_at=before.created_at,
+        declared_at=now,
+        critical_from_start=event.type == "created",
+        status=OPEN,
+        flagged_updated_at=after.updated_at,
+    )
+    if rt.incidents.open(incident):
+        declare.on_declared(rt, incident, event)
+
+
+def adopt_manual_flag(rt: Runtime, event: TicketEvent, ticket: Ticket | None = None) -> None:
+    """An agent tagged the ticket critical themselves: it is an incident all the same."""
+    ticket = ticket or event.ticket
+    now = rt.clock()
+    incident = Incident(
+        id=ticket.id,
+        ticket_id=ticket.id,
+        category=next((c for c, tag in rt.config.writeback.category_tags.items() if tag in ticket.tags), None),
+        rules=["manual"],
+        reasons=[f'tag "{rt.config.writeback.critical_tag}" added by an agent'],
+        subject=ticket.subject,
+        organization_id=ticket.organization_id,
+        requester_id=ticket.requester_id,
+        ticket_created_at=ticket.created_at,
+        declared_at=now,
+        critical_from_start=event.type == "created",
+        status=OPEN,
+        flagged_updated_at=ticket.updated_at,
+    )
+    if rt.incidents.open(incident):
+        declare.on_declared(rt, incident, event)
+
+
+def cached_person(rt: Runtime, user_id: int) -> Person | None:
+    key = rt.keys("cache", "user", user_id)
+    raw = rt.redis.get(key)
+    if raw:
+        return Person(**json.loads(raw))
+    try:
+        person = rt.zendesk.get_user(user_id)
+    except NotFound:
+        return None
+    rt.redis.set(key, json.dumps({"id": person.id, "role": person.role, "email": person.email,
+                                  "name": person.name}), ex=CONTEXT_TTL_SECONDS)
+    return person
+
+
+def cached_organization(rt: Runtime, org_id: int) -> Organization | None:
+    key = rt.keys("cache", "organization", org_id)
+    raw = rt.redis.get(key)
+    if raw:
+        data = json.loads(raw)
+        data["tags"] = tuple(data.get("tags") or ())
+        return Organization(**data)
+    try:
+        org = rt.zendesk.get_organization(org_id)
+    except NotFound:
+        return None
+    rt.redis.set(key, json.dumps({"id": org.id, "name": org.name, "tags": list(org.tags), "fields": org.fields}),
+                 ex=CONTEXT_TTL_SECONDS)
+    return org
