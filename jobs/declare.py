@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 
+from jobs import alerts
 from jobs.runtime import Runtime
 from middleware.events import TicketEvent
 from middleware.incidents import Incident
@@ -21,6 +22,7 @@ def on_declared(rt: Runtime, incident: Incident, event: TicketEvent) -> None:
     """A new critical incident was recorded (exactly once per incident)."""
     log.info("incident %s declared (category %s, rules %s)", incident.id, incident.category,
              ",".join(incident.rules))
+    alerts.notify(rt, incident, "incident.declared", incident.declared_at)
 
 
 def on_overridden(rt: Runtime, incident: Incident, event: TicketEvent) -> None:
