@@ -47,8 +47,8 @@ def timestamp_is_fresh(timestamp: str, now: datetime, tolerance: timedelta) -> b
     """A signed timestamp too far from now (either way) is a replay or a broken clock."""
     try:
         sent = parse_time(timestamp)
-    except ValueError:
+        if sent is None:
+            return False
+        return abs(now - sent) <= tolerance
+    except (ValueError, OverflowError):  # "0001-01-01T00:00:00+05:00" overflows on conversion
         return False
-    if sent is None:
-        return False
-    return abs(now - sent) <= tolerance
