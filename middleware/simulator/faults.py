@@ -1,0 +1,209 @@
+"""Fault injection, Zendesk's per-minute rate limit, and the API request log.
+
+The middleware's resilience (429 → reschedule with Retry-After, 5xx → retry with backoff, slow
+calls → timeouts) can only be tested against a Zendesk that misbehaves on demand:
+
+* a *rule* answers matching API calls with a status (429, 503, ...), optional ``Retry-After``,
+  optional extra latency, for the next ``count`` matches (or forever);
+* the *rate limit* counts calls per fixed one-minute window and answers 429 with the seconds
+  left in the window as ``Retry-After`` once the limit is exceeded, like Zendesk, and reports
+  ``X-Rate-Limit``/``X-Rate-Limit-Remaining`` on every answer;
+* the *request log* records each API call (method, path, status, calling user) and keeps
+  read/write counts, so tests and benchmarks can assert how many calls an event cost.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import re
+import threading
+import time
+from collections import Counter, deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from middleware.simulator.store import ApiError
+
+ERROR_BODIES: dict[int, dict[str, str]] = {
+    429: {"error": "APIRateLimitExceeded", "description": "Number of allowed API requests per minute exceeded"},
+    500: {"error": "InternalServerError", "description": "Something went wrong on our end"},
+    502: {"error": "BadGateway", "description": "Bad gateway"},
+    503: {"error": "ServiceUnavailable", "description": "Zendesk is temporarily unavailable"},
+    504: {"error": "GatewayTimeout", "description": "Gateway timeout"},
+}
+
+
+@dataclass
+class FaultRule:
+    """Answer matching calls with ``status`` (and/or delay them) for the next ``count`` matches."""
+
+    id: int
+    status: int | None = None
+    retry_after: float | None = None
+    count: int | None = None  # None: until cleared
+    path_regex: re.Pattern[str] | None = None
+    method: str | None = None
+    latency_ms: float = 0.0
+    body: dict[str, Any] | None = None
+    hits: int = 0
+
+    def matches(self, method: str, path: str) -> bool:
+        if self.count is not None and self.count <= 0:
+            return False
+        if self.method is not None and self.method != method:
+            return False
+        return self.path_regex is None or self.path_regex.search(path) is not None
+
+    def public(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "status": self.status,
+            "retry_after": self.retry_after,
+            "count": self.count,
+            "path_regex": self.path_regex.pattern if self.path_regex is not None else None,
+            "method": self.method,
+            "latency_ms": self.latency_ms,
+            "hits": self.hits,
+        }
+
+
+def _header_seconds(value: float) -> str:
+    """Retry-After as whole seconds (zenpy does ``int(header)``)."""
+    return str(max(0, math.ceil(value)))
+
+
+class FaultInjector:
+    """Rules and the rate limit, consulted before every API call."""
+
+    def __init__(self, clock: Callable[[], float] = time.time) -> None:
+        self.clock = clock
+        self._lock = threading.Lock()
+        self._ids = itertools.count(1)
+        self.rules: list[FaultRule] = []
+        self.rate_limit_per_minute: int | None = None
+        self._window_start = 0.0
+        self._window_count = 0
+
+    def reset(self) -> None:
+        with self._lock:
+            self.rules.clear()
+            self.rate_limit_per_minute = None
+            self._window_count = 0
+
+    def add(self, spec: dict[str, Any]) -> dict[str, Any]:
+        """Add one rule, or set ``rate_limit_per_minute`` (null turns the limit off)."""
+        with self._lock:
+            if "rate_limit_per_minute" in spec:
+                limit = spec["rate_limit_per_minute"]
+                self.rate_limit_per_minute = None if limit in (None, 0) else int(limit)
+                self._window_start, self._window_count = self.clock(), 0
+                if set(spec) == {"rate_limit_per_minute"}:
+                    return {"rate_limit_per_minute": self.rate_limit_per_minute}
+            status = spec.get("status")
+            latency = float(spec.get("latency_ms") or 0)
+            if status is None and not latency:
+                raise ValueError("a fault needs a status and/or latency_ms")
+            if status is not None and not 400 <= int(status) <= 599:
+                raise ValueError("status must be a 4xx or 5xx code")
+            pattern = spec.get("path_regex")
+            rule = FaultRule(
+                id=next(self._ids),
+                status=int(status) if status is not None else None,
+                retry_after=float(spec["retry_after"]) if spec.get("retry_after") is not None else None,
+                count=int(spec["count"]) if spec.get("count") is not None else None,
+                path_regex=re.compile(pattern) if pattern else None,
+                method=str(spec["method"]).upper() if spec.get("method") else None,
+                latency_ms=latency,
+                body=spec.get("body"),
+            )
+            self.rules.append(rule)
+            return rule.public()
+
+    def clear(self) -> None:
+        with self._lock:
+            self.rules.clear()
+
+    def public(self) -> dict[str, Any]:
+        with self._lock:
+            return {
+                "rules": [r.public() for r in self.rules],
+                "rate_limit_per_minute": self.rate_limit_per_minute,
+                "window_count": self._window_count,
+            }
+
+    def check(self, method: str, path: str) -> tuple[float, ApiError | None, dict[str, str]]:
+        """(seconds to delay, error to answer instead or None, rate-limit headers)."""
+        delay = 0.0
+        headers: dict[str, str] = {}
+        with self._lock:
+            limit = self.rate_limit_per_minute
+            if limit is not None:
+                now = self.clock()
+                if now - self._window_start >= 60:
+                    self._window_start, self._window_count = now, 0
+                self._window_count += 1
+                headers["X-Rate-Limit"] = str(limit)
+                headers["X-Rate-Limit-Remaining"] = str(max(0, limit - self._window_count))
+                if self._window_count > limit:
+                    wait = self._window_start + 60 - now
+                    headers["Retry-After"] = _header_seconds(max(wait, 1))
+                    return 0.0, ApiError(429, dict(ERROR_BODIES[429]), headers), headers
+            for rule in self.rules:
+                if not rule.matches(method, path):
+                    continue
+                rule.hits += 1
+                if rule.count is not None:
+                    rule.count -= 1
+                delay += rule.latency_ms / 1000.0
+                if rule.status is not None:
+                    body = rule.body or dict(ERROR_BODIES.get(rule.status, {"error": f"HTTP{rule.status}"}))
+                    extra = dict(headers)
+                    if rule.retry_after is not None:
+                        extra["Retry-After"] = _header_seconds(rule.retry_after)
+                    return delay, ApiError(rule.status, body, extra), headers
+        return delay, None, headers
+
+
+@dataclass
+class RequestLog:
+    """Every API call (bounded history) plus totals that survive the history bound."""
+
+    history: int = 50000
+    _entries: deque[dict[str, Any]] = field(init=False)
+    _counts: Counter[str] = field(init=False)
+    _lock: threading.Lock = field(init=False, default_factory=threading.Lock)
+
+    def __post_init__(self) -> None:
+        self._entries = deque(maxlen=self.history)
+        self._counts = Counter()
+
+    def record(self, entry: dict[str, Any]) -> None:
+        kind = "reads" if entry["method"] in ("GET", "HEAD") else "writes"
+        entry["kind"] = kind[:-1]
+        with self._lock:
+            self._entries.append(entry)
+            self._counts["total"] += 1
+            self._counts[kind] += 1
+            self._counts[f"status_{entry['status']}"] += 1
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+            self._counts.clear()
+
+    def report(self, limit: int | None = None) -> dict[str, Any]:
+        with self._lock:
+            entries = list(self._entries)
+            counts = dict(self._counts)
+        if limit is not None:
+            entries = entries[-limit:]
+        by_status = {k[len("status_") :]: v for k, v in counts.items() if k.startswith("status_")}
+        return {
+            "total": counts.get("total", 0),
+            "reads": counts.get("reads", 0),
+            "writes": counts.get("writes", 0),
+            "by_status": by_status,
+            "requests": entries,
+        }
