@@ -73,12 +73,6 @@ def _cmd_explain(args: argparse.Namespace) -> int:
     return 0
 
 
-def _cmd_simulator(args: argparse.Namespace) -> int:
-    from middleware.simulator import main as simulator_main
-
-    return int(simulator_main(args.rest) or 0)
-
-
 def _cmd_demo(args: argparse.Namespace) -> int:
     from middleware.demo import run_demo
 
@@ -105,9 +99,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(func=_cmd_explain)
 
-    p = sub.add_parser("simulator", help="run the local Zendesk simulator", add_help=False)
-    p.add_argument("rest", nargs=argparse.REMAINDER)
-    p.set_defaults(func=_cmd_simulator)
+    sub.add_parser("simulator", help="run the local Zendesk simulator (options: simulator --help)")
 
     p = sub.add_parser("demo", help="run everything locally with sample tickets")
     p.add_argument("--once", action="store_true", help="show the result and exit (no waiting for Ctrl-C)")
@@ -117,6 +109,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["simulator"]:
+        # The simulator has its own options (--host, --port, …): hand them over untouched.
+        from middleware.simulator import main as simulator_main
+
+        return int(simulator_main(argv[1:]) or 0)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     args = build_parser().parse_args(argv)
     if getattr(args, "config", None):

@@ -113,6 +113,8 @@ def running_stack(
     gunicorn_workers: int = 2,
     log_dir: Path | None = None,
     extra_env: dict[str, str] | None = None,
+    sim_port: int | None = None,
+    web_port: int | None = None,
 ) -> Iterator[Stack]:
     """Start Redis (if nothing answers), the simulator, gunicorn and a worker; stop them all after."""
     private = None
@@ -122,7 +124,7 @@ def running_stack(
         url = private.url
     if redis_db is not None:
         url = with_db(url, redis_db)
-    sim_port, web_port = free_port(), free_port()
+    sim_port, web_port = sim_port or free_port(), web_port or free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("ZENDESK_", "MIDDLEWARE_"))}
     env.update(
         REDIS_URL=url,

@@ -1,0 +1,184 @@
+"""``python -m middleware demo``: the whole product on one machine, shown to a newcomer.
+
+It starts Redis (the one on ``REDIS_URL`` if it answers, else a private one), the local Zendesk
+simulator, the web app under gunicorn and a worker with the scheduler; customers then open a
+few sample tickets in the simulator, Zendesk-style webhooks flow to the receiver, and the demo
+prints which tickets were flagged critical and why, and where to look next. Ctrl-C stops every
+process it started.
+
+Each run uses its own Redis key prefix (removed again on exit), so a demo never sees the
+incidents of an earlier one and never touches data of the real service on the same Redis.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import tempfile
+import textwrap
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import yaml
+from redis import Redis
+
+from middleware.simulator.control import SimulatorControl
+from middleware.stack import ROOT, Stack, running_stack
+
+SAMPLES: list[dict[str, Any]] = [
+    {
+        "subject": "URGENT - platform down, none of our users can log in",
+        "description": "Since 09:10 every login attempt fails with a 502 and our whole support team is blocked. "
+                       "This is affecting all of our users.",
+        "requester_email": "ops@northwind.example", "org": "Northwind Traders",
+    },
+    {
+        "subject": "Possible data breach: customer records visible to another account",
+        "description": "One of our admins could see another company's customer list. We think data leaked.",
+        "requester_email": "security@contoso.example", "org": "Contoso",
+    },
+    {
+        "subject": "How do I export invoices to CSV?",
+        "description": "Hi, could you tell me where the export button is? Thanks!",
+        "requester_email": "finance@northwind.example", "org": "Northwind Traders",
+    },
+    {
+        "subject": "Not urgent: typo on the pricing page",
+        "description": "The word 'monthly' is misspelled on the pricing page. No rush at all.",
+        "requester_email": "marketing@contoso.example", "org": "Contoso",
+    },
+    {
+        "subject": "Orders not flowing to our warehouse since this morning",
+        "description": "No orders have synced since 8am, nothing is being shipped. Every request to the orders "
+                       "API returns an error.",
+        "requester_email": "it@fabrikam.example", "org": "Fabrikam",
+    },
+]
+
+
+def _port_free(port: int) -> bool:
+    with contextlib.closing(socket.socket(socket.AF_INET, socket.SOCK_STREAM)) as s:
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
+
+
+def _demo_config(prefix: str) -> Path:
+    """config.yaml with this run's key prefix."""
+    data = yaml.safe_load((ROOT / "config.yaml").read_text(encoding="utf-8")) or {}
+    data.setdefault("redis", {})["prefix"] = prefix
+    fd, path = tempfile.mkstemp(prefix="cim-demo-", suffix=".yaml")
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        yaml.safe_dump(data, fh, sort_keys=False)
+    return Path(path)
+
+
+def _wait_for_flags(sim: SimulatorControl, ids: list[int], expect_decided: float = 20.0) -> None:
+    """Wait until the worker has been through every sample (flagged, or the queue drained)."""
+    deadline = time.monotonic() + expect_decided
+    while time.monotonic() < deadline:
+        if all(sim.deliveries(state="pending").get("pending", 0) == 0 for _ in (0,)):
+            flagged = [t for t in ids if "critical_incident" in sim.get_ticket(t)["ticket"]["tags"]]
+            if len(flagged) >= 3:
+                return
+        time.sleep(0.25)
+
+
+def _why(comments: list[dict[str, Any]]) -> str:
+    for c in comments:
+        if not c.get("public") and "critical" in (c.get("body") or "").lower():
+            body = c["body"].split("\n\n", 1)[-1]
+            return textwrap.shorten(" ".join(body.split()), 160)
+    return ""
+
+
+def _show(sim: SimulatorControl, ids: list[int]) -> None:
+    print("\nWhat the middleware did with them:")
+    for tid in ids:
+        data = sim.get_ticket(tid)
+        t = data["ticket"]
+        tags = [x for x in t["tags"] if x.startswith("critical")]
+        if "critical_incident" in t["tags"]:
+            print(f"  #{tid} {t['subject'][:60]!r}\n       CRITICAL  tags: {', '.join(tags)}; priority: {t['priority']}")
+            why = _why(data.get("comments") or [])
+            if why:
+                print(f"       why: {why}")
+        else:
+            print(f"  #{tid} {t['subject'][:60]!r}\n       not critical: left untouched")
+
+
+def _banner(stack: Stack, prefix: str) -> None:
+    print(textwrap.dedent(f"""
+        Critical-incident middleware: local demo
+          Redis              {stack.redis_url}  (keys under '{prefix}:')
+          Zendesk simulator  {stack.simulator_url}  (stands in for yourco.zendesk.com)
+          Webhook receiver   {stack.webhook_url}
+          Worker             1 RQ worker with the scheduler
+        Customers are opening {len(SAMPLES)} tickets in the simulator...""").rstrip())
+
+
+def _where_to_look(stack: Stack) -> None:
+    print(textwrap.dedent(f"""
+        Where to look:
+          a ticket as Zendesk holds it (tags, notes):  curl {stack.simulator_url}/_sim/tickets/1
+          the receiver's readiness:                    curl {stack.web_url}/readyz
+          what the middleware asked of Zendesk:        curl {stack.simulator_url}/_sim/requests
+          open your own ticket:
+            curl -X POST {stack.simulator_url}/_sim/customer_ticket -H 'Content-Type: application/json' \\
+              -d '{{"subject": "Ransomware on our file server", "description": "files encrypted",
+                   "requester": {{"email": "you@example.com"}}}}'
+          explain a decision offline:  python -m middleware explain tests/samples/ticket.created.json"""))
+
+
+def run_demo(*, once: bool = False, keep_seconds: float | None = None) -> int:
+    prefix = f"cim-demo-{uuid.uuid4().hex[:6]}"
+    config_path = _demo_config(prefix)
+    sim_port = 8765 if _port_free(8765) else None
+    web_port = 8000 if _port_free(8000) else None
+    log_dir = Path(tempfile.mkdtemp(prefix="cim-demo-logs-"))
+    try:
+        with running_stack(config_path=str(config_path), sim_port=sim_port, web_port=web_port,
+                           log_dir=log_dir) as stack:
+            _banner(stack, prefix)
+            sim = SimulatorControl(stack.simulator_url)
+            orgs: dict[str, int] = {}
+            ids = []
+            for sample in SAMPLES:
+                org = sample["org"]
+                if org not in orgs:
+                    orgs[org] = int(sim.create_organization(org)["id"])
+                ticket = sim.customer_ticket(sample["subject"], sample["description"], sample["requester_email"],
+                                             organization_id=orgs[org])
+                ids.append(int(ticket["id"]))
+            _wait_for_flags(sim, ids)
+            _show(sim, ids)
+            _where_to_look(stack)
+            print(f"\nLogs of every process: {log_dir}")
+            if once:
+                return 0
+            print("Press Ctrl-C to stop; everything started here will be stopped.")
+            deadline = None if keep_seconds is None else time.monotonic() + keep_seconds
+            while deadline is None or time.monotonic() < deadline:
+                time.sleep(0.5)
+            return 0
+    except KeyboardInterrupt:
+        print("\nStopping...")
+        return 0
+    finally:
+        _cleanup(prefix)
+        config_path.unlink(missing_ok=True)
+        print("Stopped: simulator, web app, worker (and the private Redis, if one was started).")
+
+
+def _cleanup(prefix: str) -> None:
+    """Remove this run's keys from the shared Redis (best effort)."""
+    url = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0"
+    with contextlib.suppress(Exception):
+        r = Redis.from_url(url, socket_connect_timeout=0.5)
+        for key in r.scan_iter(f"{prefix}:*", count=1000):
+            r.delete(key)
