@@ -78,14 +78,21 @@ def _demo_config(prefix: str) -> Path:
     return Path(path)
 
 
-def _wait_for_flags(sim: SimulatorControl, ids: list[int], expect_decided: float = 20.0) -> None:
-    """Wait until the worker has been through every sample (flagged, or the queue drained)."""
-    deadline = time.monotonic() + expect_decided
-    while time.monotonic() < deadline:
-        if all(sim.deliveries(state="pending").get("pending", 0) == 0 for _ in (0,)):
-            flagged = [t for t in ids if "critical_incident" in sim.get_ticket(t)["ticket"]["tags"]]
-            if len(flagged) >= 3:
-                return
+def _wait_until_decided(sim: SimulatorControl, redis_url: str, timeout: float = 20.0) -> None:
+    """Wait until every webhook was delivered and the worker has drained the events queue."""
+    from rq import Queue
+    from rq.registry import StartedJobRegistry
+
+    from middleware.queues import EVENTS
+
+    redis = Redis.from_url(redis_url)
+    queue = Queue(EVENTS, connection=redis)
+    started = StartedJobRegistry(queue=queue)
+    deadline = time.monotonic() + timeout
+    quiet = 0
+    while time.monotonic() < deadline and quiet < 3:
+        busy = sim.deliveries(state="pending").get("pending", 0) or queue.count or started.count
+        quiet = 0 if busy else quiet + 1
         time.sleep(0.25)
 
 
@@ -104,7 +111,8 @@ def _show(sim: SimulatorControl, ids: list[int]) -> None:
         t = data["ticket"]
         tags = [x for x in t["tags"] if x.startswith("critical")]
         if "critical_incident" in t["tags"]:
-            print(f"  #{tid} {t['subject'][:60]!r}\n       CRITICAL  tags: {', '.join(tags)}; priority: {t['priority']}")
+            print(f"  #{tid} {t['subject'][:60]!r}")
+            print(f"       CRITICAL  tags: {', '.join(tags)}; priority: {t['priority']}")
             why = _why(data.get("comments") or [])
             if why:
                 print(f"       why: {why}")
@@ -155,7 +163,7 @@ def run_demo(*, once: bool = False, keep_seconds: float | None = None) -> int:
                 ticket = sim.customer_ticket(sample["subject"], sample["description"], sample["requester_email"],
                                              organization_id=orgs[org])
                 ids.append(int(ticket["id"]))
-            _wait_for_flags(sim, ids)
+            _wait_until_decided(sim, stack.redis_url)
             _show(sim, ids)
             _where_to_look(stack)
             print(f"\nLogs of every process: {log_dir}")
