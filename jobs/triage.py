@@ -78,11 +78,13 @@ def triage(rt: Runtime, event: TicketEvent) -> str:
             declare.on_overridden(rt, incident, event)
         return "overridden by an agent: left alone"
 
-    if wb.critical_tag in ticket.tags:
-        if incident is None:
-            adopt_manual_flag(rt, event)
-            return "flagged critical by an agent: incident opened"
+    if incident is not None:
+        # We flagged it before (the incident is recorded only after our write succeeded); a
+        # snapshot without our tag is simply older than that write.
         return "already flagged"
+    if wb.critical_tag in ticket.tags:
+        adopt_manual_flag(rt, event)
+        return "flagged critical by an agent: incident opened"
 
     decision = decide(rt, ticket)
     if not decision.critical:

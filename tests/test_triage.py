@@ -1,0 +1,236 @@
+"""The triage job against a real Redis and `responses` for Zendesk.
+
+What matters to a user: a critical ticket is flagged with one safe update (tags added, not
+replaced; priority; a note saying why), nothing is written twice, agents' overrides stand, a
+normal ticket costs no Zendesk call, and a 429 reschedules instead of sleeping.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+import responses
+from rq import Queue, SimpleWorker
+
+from jobs import runtime, triage
+from jobs.runtime import Runtime
+from middleware.config import load_config
+from middleware.events import Comment, Ticket, TicketEvent
+from middleware.incidents import OVERRIDDEN
+from middleware.queues import EVENTS
+from middleware.zendesk import Credentials, ZendeskClient
+
+BASE = "http://127.0.0.1:9"
+API_USER = 900
+NOW = datetime(2025, 1, 8, 10, 30, tzinfo=timezone.utc)
+CREATED = datetime(2025, 1, 8, 10, 12, 7, tzinfo=timezone.utc)
+
+CONFIG = """
+redis: {prefix: PREFIX}
+zendesk: {api_user_id: 900}
+rules:
+  - name: outage
+    category: outage
+    when: {text: {keywords: [platform is down, nobody can log in]}}
+    unless: {text: {keywords: [not urgent]}}
+    actions: {note: "Outage affecting the whole customer."}
+  - name: vip-only-high
+    when: {tags: {any: [vip_outage]}}
+    actions: {priority: high, add_tags: [vip_flag]}
+"""
+
+
+@pytest.fixture
+def rt(tmp_path: Path, redis, key_prefix) -> Runtime:
+    path = tmp_path / "config.yaml"
+    path.write_text(CONFIG.replace("PREFIX", key_prefix), encoding="utf-8")
+    config = load_config(path, env={})
+    creds = Credentials("acme", "bot@acme.test", "tok", None, BASE)
+    runtime_ = Runtime(config=config, redis=redis, zendesk=ZendeskClient(creds, config.zendesk, redis,
+                                                                          None), clock=lambda: NOW)
+    runtime_.zendesk.keys = runtime_.keys
+    runtime.install(runtime_)
+    yield runtime_
+    runtime.install(None)
+
+
+def make_ticket(**over: object) -> Ticket:
+    data = dict(id=5158, subject="Help: the platform is down", description="Nobody can log in since 9am",
+                status="new", priority="low", tags=("customer_tag",), requester_id=11, organization_id=22,
+                via_channel="web", created_at=CREATED, updated_at=CREATED)
+    data.update(over)
+    return Ticket(**data)  # type: ignore[arg-type]
+
+
+def make_event(ticket: Ticket | None = None, **over: object) -> TicketEvent:
+    data = dict(id="evt-1", type="created", ticket=ticket or make_ticket(), time=CREATED, actor_id=11)
+    data.update(over)
+    return TicketEvent(**data)  # type: ignore[arg-type]
+
+
+def api_ticket(ticket: Ticket, **over: object) -> dict:
+    data = {"id": ticket.id, "subject": ticket.subject, "description": ticket.description, "status": ticket.status,
+            "priority": ticket.priority, "tags": list(ticket.tags), "requester_id": ticket.requester_id,
+            "organization_id": ticket.organization_id, "via": {"channel": "web"},
+            "created_at": "2025-01-08T10:12:07Z", "updated_at": "2025-01-08T10:12:07Z"}
+    data.update(over)
+    return data
+
+
+def put_ok(ticket: Ticket, tags: list[str], updated_at: str = "2025-01-08T10:31:00Z") -> None:
+    responses.put(f"{BASE}/api/v2/tickets/{ticket.id}.json", json={
+        "ticket": api_ticket(ticket, tags=tags, priority="urgent", updated_at=updated_at),
+        "audit": {"id": 1, "ticket_id": ticket.id, "events": []}})
+
+
+def sent_bodies() -> list[dict]:
+    return [json.loads(c.request.body)["ticket"] for c in responses.calls if c.request.method == "PUT"]
+
+
+@responses.activate
+def test_critical_ticket_is_flagged_in_one_safe_update(rt: Runtime) -> None:
+    ticket = make_ticket()
+    put_ok(ticket, ["customer_tag", "critical_incident", "critical_outage"])
+    outcome = triage.handle_event(make_event(ticket).to_dict())
+    assert outcome.startswith("flagged critical (outage")
+    assert len(responses.calls) == 1  # no read: the event carried the ticket
+    body = sent_bodies()[0]
+    assert body["additional_tags"] == ["critical_incident", "critical_outage"]
+    assert "tags" not in body
+    assert body["priority"] == "urgent"
+    assert body["safe_update"] is True and body["updated_stamp"] == "2025-01-08T10:12:07Z"
+    assert body["comment"]["public"] is False
+    assert "outage" in body["comment"]["body"] and "Outage affecting the whole customer." in body["comment"]["body"]
+    incident = rt.incidents.get(ticket.id)
+    assert incident is not None
+    assert incident.category == "outage" and incident.rules == ["outage"]
+    assert incident.critical_from_start is True
+    assert incident.declared_at == NOW
+    assert [e["kind"] for e in rt.incidents.timeline(ticket.id)][:1] == ["declared"]
+
+
+@responses.activate
+def test_a_normal_ticket_costs_no_zendesk_call(rt: Runtime) -> None:
+    ticket = make_ticket(subject="How do I export invoices?", description="Where is the button?")
+    assert triage.handle_event(make_event(ticket).to_dict()) == "not critical"
+    assert len(responses.calls) == 0
+    assert rt.incidents.get(ticket.id) is None
+
+
+@responses.activate
+def test_running_twice_or_a_redelivery_writes_once(rt: Runtime) -> None:
+    ticket = make_ticket()
+    put_ok(ticket, ["customer_tag", "critical_incident", "critical_outage"])
+    triage.handle_event(make_event(ticket).to_dict())
+    timeline = rt.incidents.timeline(ticket.id)
+    # The same stale snapshot again (a redelivery or a second run of the job): the incident is
+    # known and our tag is missing only because the snapshot predates our write.
+    outcome = triage.handle_event(make_event(ticket, id="evt-2").to_dict())
+    assert outcome == "already flagged"
+    assert len(responses.calls) == 1  # no second write, not even an attempt
+    assert rt.incidents.timeline(ticket.id) == timeline  # nothing declared or alerted twice
+    assert [e["kind"] for e in timeline].count("declared") == 1
+
+
+@responses.activate
+def test_our_own_write_coming_back_is_ignored(rt: Runtime) -> None:
+    flagged = make_ticket(tags=("critical_incident", "critical_outage"), priority="urgent")
+    outcome = triage.handle_event(make_event(flagged, type="tags_changed", actor_id=API_USER).to_dict())
+    assert outcome == "ignored: our own write"
+    assert len(responses.calls) == 0
+
+
+@responses.activate
+def test_conflict_rereads_and_redecides_keeping_the_agents_edit(rt: Runtime) -> None:
+    ticket = make_ticket()
+    url = f"{BASE}/api/v2/tickets/{ticket.id}.json"
+    responses.put(url, status=409, json={"error": "UpdateConflict"})
+    responses.get(url, json={"ticket": api_ticket(ticket, tags=["customer_tag", "agent_added"],
+                                                  updated_at="2025-01-08T10:25:00Z")})
+    put_ok(ticket, ["customer_tag", "agent_added", "critical_incident", "critical_outage"])
+    outcome = triage.handle_event(make_event(ticket).to_dict())
+    assert outcome.startswith("flagged critical")
+    second = sent_bodies()[1]
+    assert second["updated_stamp"] == "2025-01-08T10:25:00Z"  # decided on the fresh ticket
+    assert "tags" not in second  # the agent's tag is never at risk
+
+
+@responses.activate
+def test_conflict_where_an_agent_marked_not_critical_writes_nothing_more(rt: Runtime) -> None:
+    ticket = make_ticket()
+    url = f"{BASE}/api/v2/tickets/{ticket.id}.json"
+    responses.put(url, status=409, json={"error": "UpdateConflict"})
+    responses.get(url, json={"ticket": api_ticket(ticket, tags=["not_critical"], updated_at="2025-01-08T10:25:00Z")})
+    outcome = triage.handle_event(make_event(ticket).to_dict())
+    assert "overridden" in outcome
+    assert len(sent_bodies()) == 1
+
+
+@responses.activate
+def test_an_agent_removing_the_tag_overrides_the_rules_from_then_on(rt: Runtime) -> None:
+    ticket = make_ticket()
+    put_ok(ticket, ["customer_tag", "critical_incident", "critical_outage"], updated_at="2025-01-08T10:31:00Z")
+    triage.handle_event(make_event(ticket).to_dict())
+    # An agent removes critical_incident after our write; the next event still reads "platform is down".
+    later = make_ticket(tags=("customer_tag", "critical_outage"), priority="urgent",
+                        updated_at=datetime(2025, 1, 8, 10, 40, tzinfo=timezone.utc))
+    outcome = triage.handle_event(make_event(later, id="evt-3", type="tags_changed", actor_id=42).to_dict())
+    assert "overridden" in outcome
+    assert rt.incidents.get(ticket.id).status == OVERRIDDEN
+    # and a comment event later still does not re-flag
+    again = make_ticket(tags=("customer_tag",), updated_at=datetime(2025, 1, 8, 11, 0, tzinfo=timezone.utc))
+    comment = Comment(id=1, body="the platform is down again", public=True, author_id=11)
+    assert "overridden" in triage.handle_event(make_event(again, id="evt-4", type="comment_added",
+                                                          comment=comment).to_dict())
+    assert len(sent_bodies()) == 1
+
+
+@responses.activate
+def test_an_older_snapshot_after_our_write_is_not_mistaken_for_an_override(rt: Runtime) -> None:
+    ticket = make_ticket()
+    put_ok(ticket, ["customer_tag", "critical_incident", "critical_outage"], updated_at="2025-01-08T10:31:00Z")
+    triage.handle_event(make_event(ticket).to_dict())
+    older = make_ticket(updated_at=CREATED + timedelta(seconds=5))  # from before our write, delivered late
+    outcome = triage.handle_event(make_event(older, id="evt-late", type="comment_added").to_dict())
+    assert outcome == "already flagged"
+    assert len(responses.calls) == 1
+    assert rt.incidents.get(ticket.id).status == "open"
+
+
+@responses.activate
+def test_a_ticket_an_agent_tagged_critical_becomes_an_incident_without_a_write(rt: Runtime) -> None:
+    ticket = make_ticket(subject="Printer jam", description="small thing", tags=("critical_incident",))
+    outcome = triage.handle_event(make_event(ticket, type="tags_changed", actor_id=42).to_dict())
+    assert "incident opened" in outcome
+    assert len(responses.calls) == 0
+    assert rt.incidents.get(ticket.id).rules == ["manual"]
+
+
+@responses.activate
+def test_priority_is_raised_but_never_lowered(rt: Runtime) -> None:
+    ticket = make_ticket(subject="x", description="y", tags=("vip_outage",), priority="urgent")
+    put_ok(ticket, ["vip_outage", "critical_incident", "vip_flag"])
+    triage.handle_event(make_event(ticket).to_dict())
+    body = sent_bodies()[0]
+    assert "priority" not in body  # the rule asks for high; the ticket is already urgent
+    assert body["additional_tags"] == ["critical_incident", "vip_flag"]
+
+
+@responses.activate
+def test_429_reschedules_the_job_instead_of_sleeping(rt: Runtime, redis) -> None:
+    ticket = make_ticket()
+    responses.put(f"{BASE}/api/v2/tickets/{ticket.id}.json", status=429, headers={"Retry-After": "30"},
+                  json={"error": "TooManyRequests"})
+    queue = Queue(EVENTS, connection=redis)
+    job = queue.enqueue("jobs.triage.handle_event", make_event(ticket).to_dict(), job_id="evt-ratelimited")
+    SimpleWorker([queue], connection=redis).work(burst=True)
+    job.refresh()
+    assert "rescheduled in 30 s" in job.return_value()
+    scheduled = queue.scheduled_job_registry
+    assert scheduled.get_job_ids() == ["evt-ratelimited-rl1"]
+    due = scheduled.get_scheduled_time("evt-ratelimited-rl1")
+    assert 25 <= (due - datetime.now(timezone.utc)).total_seconds() <= 31
+    assert len(responses.calls) == 1
