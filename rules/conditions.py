@@ -1,0 +1,875 @@
+"""Condition types and the strict parser that builds them from a rule's YAML.
+
+Every condition answers one question about a ticket in two steps: ``holds`` (yes or no, as
+cheaply as possible, run for every rule on every ticket) and ``reasons`` (plain-English strings
+such as ``subject contains "platform is down"``, only worked out for rules that match or are
+vetoed), so explanations cost nothing on the common, non-matching path. ``describe`` says
+what a condition looks for, used for ``not``.
+
+The parser rejects anything it does not understand (unknown keys, wrong types, empty lists,
+values outside Zendesk's enums, broken regexes) with a ``ConditionError`` carrying the dotted
+key path, because a rule that silently never matches is worse than a start-up failure.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Sequence
+from difflib import get_close_matches
+from typing import Any
+
+from middleware.events import Organization, Ticket
+from rules.errors import ConditionError
+from rules.text import (
+    FIELD_LABELS,
+    FIELD_NAMES,
+    FieldText,
+    KeywordSet,
+    Lexicon,
+    Near,
+    Scope,
+    TicketText,
+    normalise,
+    parse_keyword,
+)
+
+__all__ = [
+    "CONDITION_KEYS",
+    "PRIORITIES",
+    "REQUESTER_ROLES",
+    "STATUSES",
+    "TICKET_TYPES",
+    "AllOf",
+    "AnyOf",
+    "Condition",
+    "Facts",
+    "FieldCheck",
+    "Not",
+    "RequesterDomain",
+    "TagCheck",
+    "TextMatch",
+    "ValueIn",
+    "lacks",
+    "parse_condition",
+    "unknown_key",
+]
+
+PRIORITIES: tuple[str, ...] = ("low", "normal", "high", "urgent")
+TICKET_TYPES: tuple[str, ...] = ("question", "incident", "problem", "task")
+STATUSES: tuple[str, ...] = ("new", "open", "pending", "hold", "solved", "closed")
+REQUESTER_ROLES: tuple[str, ...] = ("end-user", "agent", "admin")
+_TAG = re.compile(r"^[^\s,]+$")
+
+
+class Facts:
+    """What conditions read during one evaluation of one ticket.
+
+    Two stages, because most conditions do not match most tickets. On creation all text fields
+    are scanned at once (one normalisation, one split, one set intersection): ``present`` holds
+    the keyword words found anywhere, so a keyword condition rejects a ticket with a single
+    ``isdisjoint``; phrases are then confirmed on ``text`` (``TicketText``), once each.
+    ``texts`` (one ``FieldText`` per field) is only built when a condition does match and has
+    to say in which field.
+    """
+
+    __slots__ = ("_texts", "fields", "lexicon", "present", "text", "ticket")
+
+    def __init__(self, ticket: Ticket, lexicon: Lexicon | None = None) -> None:
+        self.ticket = ticket
+        self.lexicon = lexicon = lexicon if lexicon is not None else _EMPTY_LEXICON
+        latest = ticket.latest_comment
+        body = latest.body if latest is not None and latest.body else ""
+        subject, description = ticket.subject or "", ticket.description or ""
+        # On a new ticket the first comment is the description: do not scan it twice.
+        same = bool(body) and body == description
+        if same:
+            body = ""
+        self.fields = (subject, description, body, same)
+        self.text = TicketText(normalise(f"{subject} {_SEP} {description} {_SEP} {body}"), lexicon)
+        self.present = self.text.present  # keyword words found anywhere, read by every gate
+        self._texts: tuple[FieldText | None, FieldText | None, FieldText | None] | None = None
+
+    @property
+    def texts(self) -> tuple[FieldText | None, FieldText | None, FieldText | None]:
+        """Subject, description, latest comment; the comment shares the description's object
+        when it is the same text (as on a new ticket), so it is neither normalised nor searched twice."""
+        texts = self._texts
+        if texts is None:
+            subject, description, body, same = self.fields
+            parts = self.text.squashed.split(_BSEP)
+            if len(parts) != 3:  # a field contained the separator itself: normalise one by one
+                parts = [normalise(subject), normalise(description), normalise(body)]
+            vocab = self.lexicon.words
+            fs = FieldText(subject, vocab, parts[0]) if subject else None
+            fd = FieldText(description, vocab, parts[1]) if description else None
+            fc = fd if same else (FieldText(body, vocab, parts[2]) if body else None)
+            texts = self._texts = (fs, fd, fc)
+        return texts
+
+
+_SEP = "\x1e"  # ASCII record separator: survives normalisation as its own token, never typed by a customer
+_BSEP = _SEP.encode()
+_EMPTY_LEXICON = Lexicon(())
+
+
+def _quote_list(values: Sequence[Any], joiner: str = "or", limit: int = 4) -> str:
+    shown = [f'"{v}"' if isinstance(v, str) else str(v) for v in values[:limit]]
+    if len(values) > limit:
+        return ", ".join(shown) + f" {joiner} {len(values) - limit} more"
+    if len(shown) == 1:
+        return shown[0]
+    return ", ".join(shown[:-1]) + f" {joiner} " + shown[-1]
+
+
+class Condition:
+    """Base class: a pure predicate over ``Facts``, in two steps.
+
+    ``holds`` answers yes or no as cheaply as possible; it runs for every rule on every ticket.
+    ``reasons`` says why, in plain English, and is only called once ``holds`` said yes and the
+    rule is going to match or be vetoed, so the cost of explaining (finding which field, which
+    words) is only paid for the few tickets that need it. ``cost`` orders ``all`` children
+    cheapest first.
+    """
+
+    cost: int = 1
+    needs_requester: bool = False
+    needs_organization: bool = False
+
+    def holds(self, facts: Facts) -> bool:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def reasons(self, facts: Facts) -> tuple[str, ...]:  # pragma: no cover - abstract
+        """Why the condition holds; only called when ``holds`` is True."""
+        raise NotImplementedError
+
+    def test(self, facts: Facts) -> tuple[str, ...] | None:
+        """``reasons`` when the condition holds, else None (one call for tests and tools)."""
+        return self.reasons(facts) if self.holds(facts) else None
+
+    def describe(self) -> str:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def children(self) -> tuple[Condition, ...]:
+        return ()
+
+    def requires(self) -> tuple[frozenset[bytes], ...]:
+        """Words this condition cannot hold without, as clauses: each clause must share a word
+        with ``Facts.present``. Empty when there is no such guarantee (tags, regexes,
+        ``not``). Lets a rule or combinator skip its children with a few C-level ``isdisjoint``
+        calls on the many tickets that contain none of their words."""
+        return ()
+
+    def walk(self) -> Iterable[Condition]:
+        """This condition and every nested one (for the lexicon and the needs_* flags)."""
+        yield self
+        for child in self.children():
+            yield from child.walk()
+
+
+def lacks(clauses: tuple[frozenset[bytes], ...], found: frozenset[bytes]) -> bool:
+    """True when some clause shares nothing with ``found`` (see ``Condition.requires``)."""
+    for clause in clauses:  # noqa: SIM110 - a plain loop: no generator on the hot path
+        if clause.isdisjoint(found):
+            return True
+    return False
+
+
+class AllOf(Condition):
+    """Every child holds; reasons of all children. Children run cheapest first (short-circuit)."""
+
+    def __init__(self, children: Sequence[Condition]) -> None:
+        self._children = tuple(sorted(children, key=lambda c: c.cost))
+        self.cost = sum(c.cost for c in self._children)
+        self._requires = tuple(clause for c in self._children for clause in c.requires())
+
+    def children(self) -> tuple[Condition, ...]:
+        return self._children
+
+    def requires(self) -> tuple[frozenset[bytes], ...]:
+        return self._requires  # every child must hold, so every child's clauses apply
+
+    def holds(self, facts: Facts) -> bool:
+        if self._requires:
+            found = facts.present
+            for clause in self._requires:
+                if clause.isdisjoint(found):
+                    return False
+        for child in self._children:  # noqa: SIM110 - a plain loop: no generator on the hot path
+            if not child.holds(facts):
+                return False
+        return True
+
+    def reasons(self, facts: Facts) -> tuple[str, ...]:
+        out: list[str] = []
+        for child in self._children:
+            out.extend(child.reasons(facts))
+        return tuple(out)
+
+    def describe(self) -> str:
+        return " and ".join(f"({c.describe()})" if isinstance(c, AnyOf) else c.describe() for c in self._children)
+
+
+class AnyOf(Condition):
+    """At least one child holds; reasons of the first that does (children run in file order)."""
+
+    def __init__(self, children: Sequence[Condition]) -> None:
+        self._children = _merge_keyword_children(children)
+        self.cost = sum(c.cost for c in self._children)
+        self._plan = tuple((c, c.requires()) for c in self._children)
+        # For a yes/no answer order does not matter: children without word clauses (tags,
+        # values) first, then, only if the ticket has a word some other child needs, the rest.
+        self._free = tuple(c for c, req in self._plan if not req)
+        self._gated = tuple((c, req) for c, req in self._plan if req)
+        self._any_word: frozenset[bytes] = frozenset().union(*(req[0] for _, req in self._gated))
+        # One child must hold: a word from one of its clauses is needed. A child with no
+        # guarantee (a tag check) means the whole `any` has none.
+        firsts = [min(req, key=len) for _, req in self._plan if req]
+        self._requires = (frozenset().union(*firsts),) if len(firsts) == len(self._plan) else ()
+
+    def children(self) -> tuple[Condition, ...]:
+        return self._children
+
+    def requires(self) -> tuple[frozenset[bytes], ...]:
+        return self._requires
+
+    def _first(self, facts: Facts) -> Condition | None:
+        found = facts.present
+        for child, clauses in self._plan:
+            if clauses and (clauses[0].isdisjoint(found) or (len(clauses) > 1 and lacks(clauses[1:], found))):
+                continue  # this child lacks a word it needs
+            if child.holds(facts):
+                return child
+        return None
+
+    def holds(self, facts: Facts) -> bool:
+        for child in self._free:
+            if child.holds(facts):
+                return True
+        found = facts.present
+        if self._any_word.isdisjoint(found):
+            return False
+        for child, clauses in self._gated:
+            if clauses[0].isdisjoint(found) or (len(clauses) > 1 and lacks(clauses[1:], found)):
+                continue
+            if child.holds(facts):
+                return True
+        return False
+
+    def reasons(self, facts: Facts) -> tuple[str, ...]:
+        child = self._first(facts)
+        return child.reasons(facts) if child is not None else ()
+
+    def describe(self) -> str:
+        return " or ".join(f"({c.describe()})" if isinstance(c, AllOf) else c.describe() for c in self._children)
+
+
+def _merge_keyword_children(children: Sequence[Condition]) -> tuple[Condition, ...]:
+    """In an ``any``, plain keyword conditions over the same fields become one condition (one
+    check per ticket instead of one per list); it takes the place of the first of them. Long
+    ``unless`` lists built from YAML anchors are the common case."""
+    out: list[Condition] = []
+    slot: dict[tuple[int, ...], int] = {}
+    for child in children:
+        if (
+            isinstance(child, TextMatch)
+            and child.keywords is not None
+            and child.near is None
+            and not child.regexes
+            and child.scope is None
+        ):
+            if child.fields in slot:
+                first = out[slot[child.fields]]
+                assert isinstance(first, TextMatch) and first.keywords is not None
+                merged = KeywordSet([*first.keywords.keywords, *child.keywords.keywords])
+                out[slot[child.fields]] = TextMatch(child.fields, merged, ())
+                continue
+            slot[child.fields] = len(out)
+        out.append(child)
+    return tuple(out)
+
+
+class Not(Condition):
+    """The child does not hold; the reason names what was absent."""
+
+    def __init__(self, child: Condition) -> None:
+        self._child = child
+        self.cost = child.cost
+
+    def children(self) -> tuple[Condition, ...]:
+        return (self._child,)
+
+    def holds(self, facts: Facts) -> bool:
+        return not self._child.holds(facts)
+
+    def reasons(self, facts: Facts) -> tuple[str, ...]:
+        return (f"not: {self._child.describe()}",)
+
+    def describe(self) -> str:
+        return f"not ({self._child.describe()})"
+
+
+LATEST = 3  # pseudo-field: the latest comment if there is one (other than the description), else the description
+
+
+class TextMatch(Condition):
+    """Keywords/phrases (whole words, case-insensitive), proximity (``near``) and/or regexes over
+    chosen text fields; holds when any of them is found in any of the fields. A ``scope`` drops
+    keyword and ``near`` occurrences inside yes/no questions or after a negator."""
+
+    def __init__(
+        self,
+        fields: Sequence[int],
+        keywords: KeywordSet | None,
+        regexes: Sequence[tuple[str, re.Pattern[str]]],
+        near: Near | None = None,
+        scope: Scope | None = None,
+    ) -> None:
+        self.fields = tuple(fields)
+        self.keywords = keywords
+        self.regexes = tuple(regexes)
+        self.near = near
+        self.scope = scope if scope is not None and (scope.skip_questions or scope.skip_negated) else None
+        # Searching all three fields, the ticket-wide scan alone decides for plain keywords.
+        self._everywhere = self.fields == (0, 1, 2) and self.scope is None
+        # The comment is skipped when it is the description's text and the description was searched.
+        self._skip_duplicate_comment = 1 in self.fields and 2 in self.fields
+        self.cost = (3 if keywords is not None else 0) + (4 if near is not None else 0) + 25 * len(self.regexes)
+
+    def requires(self) -> tuple[frozenset[bytes], ...]:
+        if self.regexes or (self.keywords is not None and self.keywords.wild):
+            return ()
+        words: frozenset[bytes] = frozenset()
+        if self.keywords is not None:
+            words |= self.keywords.gate_words
+        if self.near is not None:
+            words |= self.near.then.gate_words
+        return (words,)
+
+    def holds(self, facts: Facts) -> bool:
+        keywords, near = self.keywords, self.near
+        if keywords is not None or near is not None:
+            text = facts.text
+            if keywords is not None:
+                if keywords.occurs(text):
+                    if self._everywhere:
+                        return True  # exact: the ticket-wide check covered every field
+                elif not keywords.maybe_wild(text.squashed):
+                    keywords = None  # none of its keywords is anywhere in the ticket
+            if near is not None and not (near.first.occurs(text) and near.then.occurs(text)):
+                near = None
+            if keywords is None and near is None and not self.regexes:
+                return False
+        return self._locate(facts, keywords, near) is not None
+
+    def reasons(self, facts: Facts) -> tuple[str, ...]:
+        reason = self._locate(facts, self.keywords, self.near)
+        return (reason,) if reason is not None else ()
+
+    def _locate(self, facts: Facts, keywords: KeywordSet | None, near: Near | None) -> str | None:
+        """Search field by field; the reason for the first field that matches, or None."""
+        texts = facts.texts
+        scope = self.scope
+        for index in self.fields:
+            if index == LATEST:  # the comment when there is a separate one, else the description
+                index = 2 if texts[2] is not None and texts[2] is not texts[1] else 1
+                if index in self.fields:
+                    continue  # searched (or about to be) as itself
+            text = texts[index]
+            if text is None or (index == 2 and self._skip_duplicate_comment and text is texts[1]):
+                continue
+            if keywords is not None:
+                matched = keywords.find(text, scope=scope)
+                if matched:
+                    if len(matched) == 1:
+                        return f'{FIELD_LABELS[index]} contains "{matched[0]}"'
+                    return f"{FIELD_LABELS[index]} contains {_quote_list(matched, 'and')}"
+            if near is not None:
+                stretch = near.find(text, scope)
+                if stretch is not None:
+                    return f'{FIELD_LABELS[index]} contains "{stretch}"'
+            for source, pattern in self.regexes:
+                match = pattern.search(text.raw)
+                if match is not None:
+                    snippet = " ".join(match.group().split())[:80]
+                    return f'{FIELD_LABELS[index]} contains "{snippet}" (pattern /{source}/)'
+        return None
+
+    def describe(self) -> str:
+        where = " or ".join(FIELD_LABELS[i] for i in self.fields)
+        if self.scope is not None:
+            skipped = [w for w, on in (("questions", self.scope.skip_questions),
+                                       ("negated words", self.scope.skip_negated)) if on]  # fmt: skip
+            where += f" (outside {' and '.join(skipped)})"
+        parts = []
+        if self.keywords is not None:
+            parts.append(f"{where} mentions {_quote_list([k.label for k in self.keywords.keywords])}")
+        if self.near is not None:
+            first = _quote_list([k.label for k in self.near.first.keywords])
+            then = _quote_list([k.label for k in self.near.then.keywords])
+            parts.append(f"{where} mentions {first} followed within {self.near.within} words by {then}")
+        if self.regexes:
+            parts.append(f"{where} matches {_quote_list(['/' + s + '/' for s, _ in self.regexes])}")
+        return " or ".join(parts)
+
+
+class TagCheck(Condition):
+    """Ticket or organisation tags: ``any`` (one of), ``all`` (each of), ``none`` (none of)."""
+
+    def __init__(
+        self,
+        organization: bool,
+        any_of: Sequence[str] = (),
+        all_of: Sequence[str] = (),
+        none_of: Sequence[str] = (),
+    ) -> None:
+        self.organization = organization
+        self.needs_organization = organization
+        self.any_list, self.all_list, self.none_list = tuple(any_of), tuple(all_of), tuple(none_of)
+        self._any = frozenset(any_of) if any_of else None
+        self._all = frozenset(all_of) if all_of else None
+        self._none = frozenset(none_of) if none_of else None
+        self._what = "organisation tag" if organization else "tag"
+
+    def _tags(self, facts: Facts) -> tuple[str, ...]:
+        if self.organization:
+            org: Organization | None = facts.ticket.organization
+            return org.tags if org is not None else ()
+        return facts.ticket.tags
+
+    def holds(self, facts: Facts) -> bool:
+        tags = self._tags(facts)
+        if self._any is not None and self._any.isdisjoint(tags):
+            return False
+        if self._all is not None and not self._all.issubset(tags):
+            return False
+        return self._none is None or self._none.isdisjoint(tags)
+
+    def reasons(self, facts: Facts) -> tuple[str, ...]:
+        tags = self._tags(facts)
+        out = []
+        if self.any_list:
+            present = [t for t in self.any_list if t in tags]
+            out.append(f"{self._what} {_quote_list(present, 'and')} present")
+        if self.all_list:
+            out.append(f"{self._what}s {_quote_list(self.all_list, 'and', 10)} present")
+        if self.none_list:
+            out.append(f"no {self._what} {_quote_list(self.none_list, 'or', 10)}")
+        return tuple(out)
+
+    def describe(self) -> str:
+        parts = []
+        if self.any_list:
+            parts.append(f"{self._what} {_quote_list(self.any_list)} present")
+        if self.all_list:
+            parts.append(f"{self._what}s {_quote_list(self.all_list, 'and', 10)} present")
+        if self.none_list:
+            parts.append(f"no {self._what} {_quote_list(self.none_list, 'or', 10)}")
+        return " and ".join(parts)
+
+
+class ValueIn(Condition):
+    """One ticket value (priority, type, status, via channel, ids, requester role) is in a list."""
+
+    def __init__(
+        self,
+        label: str,
+        getter: Callable[[Ticket], Any],
+        values: Sequence[Any],
+        *,
+        needs_requester: bool = False,
+    ) -> None:
+        self.label = label
+        self._get = getter
+        self.values = tuple(values)
+        self._set = frozenset(values)
+        self.needs_requester = needs_requester
+
+    def holds(self, facts: Facts) -> bool:
+        return self._get(facts.ticket) in self._set
+
+    def reasons(self, facts: Facts) -> tuple[str, ...]:
+        value = self._get(facts.ticket)
+        shown = f'"{value}"' if isinstance(value, str) else str(value)
+        return (f"{self.label} is {shown}",)
+
+    def describe(self) -> str:
+        return f"{self.label} is {_quote_list(self.values)}"
+
+
+class RequesterDomain(Condition):
+    """The requester's email domain is one of the listed domains or a subdomain of one."""
+
+    needs_requester = True
+
+    def __init__(self, domains: Sequence[str]) -> None:
+        self.domains = tuple(domains)
+        self._exact = frozenset(domains)
+        self._suffixes = tuple("." + d for d in domains)
+
+    def _domain(self, facts: Facts) -> str | None:
+        requester = facts.ticket.requester
+        return requester.email_domain if requester is not None else None
+
+    def holds(self, facts: Facts) -> bool:
+        domain = self._domain(facts)
+        return domain is not None and (domain in self._exact or domain.endswith(self._suffixes))
+
+    def reasons(self, facts: Facts) -> tuple[str, ...]:
+        return (f'requester email domain is "{self._domain(facts)}"',)
+
+    def describe(self) -> str:
+        return f"requester email domain is {_quote_list(self.domains)}"
+
+
+def _norm_value(value: Any) -> Any:
+    """Compare field values loosely: strings trimmed and lower-cased, booleans as 'true'/'false'."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (list, tuple)):
+        return tuple(_norm_value(v) for v in value)
+    if value is None:
+        return None
+    return str(value).strip().lower()
+
+
+def _is_present(value: Any) -> bool:
+    return value not in (None, "", False) and value != [] and value != ()
+
+
+class FieldCheck(Condition):
+    """A ticket custom field (by id) or organisation field (by key): ``equals``, ``in`` or ``present``."""
+
+    def __init__(self, organization: bool, key: str, op: str, expected: Any) -> None:
+        self.organization = organization
+        self.needs_organization = organization
+        self.key, self.op = key, op
+        self.expected = expected  # equals: a value; in: a list; present: a bool
+        self._want = frozenset(_norm_value(v) for v in expected) if op == "in" else _norm_value(expected)
+        self._what = f'organisation field "{key}"' if organization else f"custom field {key}"
+
+    def _values(self, facts: Facts) -> tuple[Any, tuple[Any, ...]]:
+        ticket = facts.ticket
+        if self.organization:
+            org = ticket.organization
+            value = org.fields.get(self.key) if org is not None else None
+        else:
+            value = ticket.custom_fields.get(self.key)
+        got = _norm_value(value)
+        return value, (got if isinstance(got, tuple) else (got,))
+
+    def holds(self, facts: Facts) -> bool:
+        value, values = self._values(facts)
+        if self.op == "present":
+            return _is_present(value) == self.expected
+        if self.op == "equals":
+            return self._want in values
+        return not self._want.isdisjoint(values)  # type: ignore[union-attr]
+
+    def reasons(self, facts: Facts) -> tuple[str, ...]:
+        if self.op == "present":
+            return (f"{self._what} is {'set' if self.expected else 'empty'}",)
+        _, values = self._values(facts)
+        return (f"{self._what} is {_quote_list([str(v) for v in values if v is not None], 'and')}",)
+
+    def describe(self) -> str:
+        if self.op == "present":
+            return f"{self._what} is {'set' if self.expected else 'empty'}"
+        if self.op == "equals":
+            return f'{self._what} is "{self.expected}"'
+        return f"{self._what} is {_quote_list([str(v) for v in self.expected])}"
+
+
+# ---------------------------------------------------------------------------------------------
+# Parsing
+
+
+def unknown_key(key: Any, known: Iterable[str], path: str) -> ConditionError:
+    known = sorted(known)
+    hint = get_close_matches(str(key), known, n=1)
+    extra = f' (did you mean "{hint[0]}"?)' if hint else ""
+    return ConditionError(_join(path, str(key)), f"unknown key{extra}; expected one of: {', '.join(known)}")
+
+
+def _join(path: str, key: str) -> str:
+    return f"{path}.{key}" if path else key
+
+
+def _type_name(value: Any) -> str:
+    return {
+        dict: "a mapping",
+        list: "a list",
+        str: "text",
+        bool: "true/false",
+        int: "a number",
+        float: "a number",
+        type(None): "nothing (null)",
+    }.get(type(value), type(value).__name__)
+
+
+def _mapping(value: Any, path: str, what: str = "a mapping") -> dict[Any, Any]:
+    if not isinstance(value, dict):
+        raise ConditionError(path, f"expected {what}, got {_type_name(value)}")
+    if not value:
+        raise ConditionError(path, f"expected {what}, got an empty mapping")
+    return value
+
+
+def _strings(value: Any, path: str, what: str = "words", *, numbers: bool = False) -> list[str]:
+    """A string or a non-empty list of non-empty strings (whole numbers too when ``numbers``:
+    YAML reads the keyword 502 as a number, and an admin means the word)."""
+    items = [value] if isinstance(value, (str, int)) and not isinstance(value, bool) else value
+    if not isinstance(items, list):
+        raise ConditionError(path, f"expected a list of {what}, got {_type_name(value)}")
+    if not items:
+        raise ConditionError(path, f"the list of {what} is empty")
+    out = []
+    for i, item in enumerate(items):
+        where = f"{path}[{i}]" if isinstance(value, list) else path
+        if numbers and isinstance(item, int) and not isinstance(item, bool):
+            item = str(item)
+        if not isinstance(item, str):
+            raise ConditionError(where, f"expected text, got {_type_name(item)}")
+        if not item.strip():
+            raise ConditionError(where, "empty text")
+        out.append(item.strip())
+    return out
+
+
+def _ints(value: Any, path: str, what: str = "ids") -> list[int]:
+    """A whole number or a non-empty list of them (digit strings accepted: YAML users quote ids)."""
+    items = value if isinstance(value, list) else [value]
+    if not items:
+        raise ConditionError(path, f"the list of {what} is empty")
+    out = []
+    for i, item in enumerate(items):
+        where = f"{path}[{i}]" if isinstance(value, list) else path
+        if isinstance(item, str) and item.strip().isdigit():
+            item = int(item.strip())
+        if isinstance(item, bool) or not isinstance(item, int) or item < 0:
+            raise ConditionError(where, f"expected a whole number id, got {item!r}")
+        out.append(item)
+    return out
+
+
+def _enum(value: Any, path: str, allowed: Sequence[str], what: str) -> list[str]:
+    """``what`` is the singular noun ("priority"): a value or list, each one of ``allowed``."""
+    items = _strings(value, path, what + " values")
+    out = []
+    for i, item in enumerate(items):
+        low = item.lower()
+        if low not in allowed:
+            where = f"{path}[{i}]" if isinstance(value, list) else path
+            raise ConditionError(where, f"unknown {what} {item!r}; expected one of: {', '.join(allowed)}")
+        out.append(low)
+    return out
+
+
+def _tag_list(value: Any, path: str) -> list[str]:
+    items = _strings(value, path, "tags")
+    for i, item in enumerate(items):
+        if not _TAG.match(item):
+            where = f"{path}[{i}]" if isinstance(value, list) else path
+            raise ConditionError(where, f"a tag cannot contain spaces or commas: {item!r}")
+    return [t.lower() for t in items]
+
+
+def _keyword_set(value: Any, path: str, *, wildcards: bool = True) -> KeywordSet:
+    raw = _strings(value, path, "keywords", numbers=True)
+    parsed = []
+    for i, item in enumerate(raw):
+        where = f"{path}[{i}]" if isinstance(value, list) else path
+        try:
+            keyword = parse_keyword(item)
+        except ValueError as exc:
+            raise ConditionError(where, str(exc)) from None
+        if keyword.wildcard and not wildcards:
+            raise ConditionError(where, f"'*' is not supported here: list the words in full ({item!r})")
+        parsed.append(keyword)
+    return KeywordSet(parsed)
+
+
+def _parse_near(value: Any, path: str) -> Near:
+    spec = _mapping(value, path, "a mapping with first, then and optionally within, ordered, sentence")
+    allowed = {"first", "then", "within", "ordered", "sentence"}
+    for key in spec:
+        if key not in allowed:
+            raise unknown_key(key, allowed, path)
+    for key in ("first", "then"):
+        if key not in spec:
+            raise ConditionError(_join(path, key), "missing: near needs both first and then")
+    within = spec.get("within", 3)
+    if isinstance(within, bool) or not isinstance(within, int) or not 0 <= within <= 20:
+        raise ConditionError(_join(path, "within"), f"expected a number of words from 0 to 20, got {within!r}")
+    flags = {key: _flag(spec, key, path, default) for key, default in (("ordered", True), ("sentence", False))}
+    first = _keyword_set(spec["first"], _join(path, "first"), wildcards=False)
+    then = _keyword_set(spec["then"], _join(path, "then"), wildcards=False)
+    return Near(first, then, within, ordered=flags["ordered"], sentence=flags["sentence"])
+
+
+def _flag(spec: dict[Any, Any], key: str, path: str, default: bool) -> bool:
+    value = spec.get(key, default)
+    if not isinstance(value, bool):
+        raise ConditionError(_join(path, key), f"expected true or false, got {_type_name(value)}")
+    return value
+
+
+def _parse_text(value: Any, path: str) -> Condition:
+    spec = _mapping(value, path, "a mapping with keywords, near and/or regex (and optionally fields)")
+    allowed = {"keywords", "near", "regex", "fields", "skip_questions", "skip_negated"}
+    for key in spec:
+        if key not in allowed:
+            raise unknown_key(key, allowed, path)
+    if not {"keywords", "near", "regex"} & set(spec):
+        raise ConditionError(path, "give at least one of keywords, near or regex")
+    fields = [0, 1, 2]
+    if "fields" in spec:
+        names = _strings(spec["fields"], _join(path, "fields"), "fields")
+        fields = []
+        for i, name in enumerate(names):
+            low = name.lower()
+            if low not in FIELD_NAMES:
+                where = f"{path}.fields[{i}]" if isinstance(spec["fields"], list) else f"{path}.fields"
+                raise ConditionError(where, f"unknown field {name!r}; expected one of: {', '.join(FIELD_NAMES)}")
+            if FIELD_NAMES.index(low) not in fields:
+                fields.append(FIELD_NAMES.index(low))
+        fields.sort()
+    keywords = _keyword_set(spec["keywords"], _join(path, "keywords")) if "keywords" in spec else None
+    near = _parse_near(spec["near"], _join(path, "near")) if "near" in spec else None
+    regexes = []
+    if "regex" in spec:
+        rx_path = _join(path, "regex")
+        raw_rx = _strings(spec["regex"], rx_path, "regular expressions")
+        for i, source in enumerate(raw_rx):
+            where = f"{rx_path}[{i}]" if isinstance(spec["regex"], list) else rx_path
+            try:
+                pattern = re.compile(source, re.IGNORECASE)
+            except re.error as exc:
+                raise ConditionError(where, f"invalid regular expression: {exc}") from None
+            if pattern.search("") is not None:
+                raise ConditionError(where, f"regular expression /{source}/ matches empty text, so every ticket")
+            regexes.append((source, pattern))
+    scope = Scope(_flag(spec, "skip_questions", path, False), _flag(spec, "skip_negated", path, False))
+    if regexes and (scope.skip_questions or scope.skip_negated):
+        raise ConditionError(path, "skip_questions and skip_negated apply to keywords and near, not to regex: "
+                                   "put the regex in a text condition of its own")  # fmt: skip
+    return TextMatch(fields, keywords, regexes, near, scope)
+
+
+def _parse_tags(value: Any, path: str, organization: bool) -> Condition:
+    spec = _mapping(value, path, "a mapping with any, all and/or none")
+    allowed = {"any", "all", "none"}
+    for key in spec:
+        if key not in allowed:
+            raise unknown_key(key, allowed, path)
+    lists = {key: _tag_list(spec[key], _join(path, key)) for key in allowed if key in spec}
+    return TagCheck(organization, lists.get("any", ()), lists.get("all", ()), lists.get("none", ()))
+
+
+def _parse_fields(value: Any, path: str, organization: bool) -> Condition:
+    what = "a mapping of field key to a check" if organization else "a mapping of custom field id to a check"
+    spec = _mapping(value, path, what)
+    checks: list[Condition] = []
+    for raw_key, check in spec.items():
+        if organization:
+            if not isinstance(raw_key, str) or not raw_key.strip():
+                raise ConditionError(_join(path, str(raw_key)), "an organisation field key must be text")
+            key = raw_key.strip()
+        else:
+            key = str(raw_key).strip()
+            if isinstance(raw_key, bool) or not key.isdigit():
+                raise ConditionError(_join(path, str(raw_key)), "a custom field is named by its numeric id")
+        cpath = _join(path, key)
+        check = _mapping(check, cpath, "one of equals, in or present")
+        if len(check) != 1:
+            raise ConditionError(cpath, "give exactly one of equals, in or present")
+        ((op, expected),) = check.items()
+        if op not in ("equals", "in", "present"):
+            raise unknown_key(op, ("equals", "in", "present"), cpath)
+        opath = _join(cpath, op)
+        if op == "present":
+            if not isinstance(expected, bool):
+                raise ConditionError(opath, f"expected true or false, got {_type_name(expected)}")
+        elif op == "equals":
+            if isinstance(expected, (dict, list)) or expected is None:
+                raise ConditionError(opath, f"expected a single value, got {_type_name(expected)}")
+        else:
+            if not isinstance(expected, list) or not expected:
+                raise ConditionError(opath, "expected a non-empty list of values")
+            for i, item in enumerate(expected):
+                if isinstance(item, (dict, list)) or item is None:
+                    raise ConditionError(f"{opath}[{i}]", f"expected a single value, got {_type_name(item)}")
+        checks.append(FieldCheck(organization, key, op, expected))
+    return checks[0] if len(checks) == 1 else AllOf(checks)
+
+
+def _domains(value: Any, path: str) -> Condition:
+    items = _strings(value, path, "domains")
+    out = []
+    for i, item in enumerate(items):
+        domain = item.lower().lstrip("@")
+        if "." not in domain or " " in domain or "@" in domain:
+            where = f"{path}[{i}]" if isinstance(value, list) else path
+            raise ConditionError(where, f"expected an email domain such as example.com, got {item!r}")
+        out.append(domain)
+    return RequesterDomain(out)
+
+
+def _role(ticket: Ticket) -> str | None:
+    requester = ticket.requester
+    return requester.role if requester is not None else None
+
+
+def _organization_id(ticket: Ticket) -> int | None:
+    if ticket.organization_id is not None:
+        return ticket.organization_id
+    return ticket.organization.id if ticket.organization is not None else None
+
+
+def _via(ticket: Ticket) -> str | None:
+    return ticket.via_channel.lower() if ticket.via_channel else None
+
+
+_PARSERS: dict[str, Callable[[Any, str], Condition]] = {
+    "text": _parse_text,
+    "tags": lambda v, p: _parse_tags(v, p, organization=False),
+    "organization_tags": lambda v, p: _parse_tags(v, p, organization=True),
+    "custom_fields": lambda v, p: _parse_fields(v, p, organization=False),
+    "organization_fields": lambda v, p: _parse_fields(v, p, organization=True),
+    "priority": lambda v, p: ValueIn("priority", lambda t: t.priority, _enum(v, p, PRIORITIES, "priority")),
+    "type": lambda v, p: ValueIn("ticket type", lambda t: t.type, _enum(v, p, TICKET_TYPES, "type")),
+    "status": lambda v, p: ValueIn("status", lambda t: t.status, _enum(v, p, STATUSES, "status")),
+    "via": lambda v, p: ValueIn("via channel", _via, [s.lower() for s in _strings(v, p, "channels")]),
+    "requester_role": lambda v, p: ValueIn(
+        "requester role", _role, _enum(v, p, REQUESTER_ROLES, "role"), needs_requester=True
+    ),
+    "requester_domain": _domains,
+    "organization_id": lambda v, p: ValueIn("organisation id", _organization_id, _ints(v, p)),
+    "group_id": lambda v, p: ValueIn("group id", lambda t: t.group_id, _ints(v, p)),
+}
+_COMBINATORS = ("all", "any", "not")
+CONDITION_KEYS: tuple[str, ...] = (*_COMBINATORS, *_PARSERS)
+
+
+def parse_condition(raw: Any, path: str) -> Condition:
+    """Build a condition from its YAML mapping; several keys in one mapping must all hold."""
+    spec = _mapping(raw, path, "a condition (a mapping such as {text: {keywords: [...]}})")
+    parts: list[Condition] = []
+    for key, value in spec.items():
+        key_path = _join(path, str(key))
+        if key in ("all", "any"):
+            if not isinstance(value, list):
+                raise ConditionError(key_path, f"expected a list of conditions, got {_type_name(value)}")
+            if not value:
+                raise ConditionError(key_path, "the list of conditions is empty")
+            children = [parse_condition(item, f"{key_path}[{i}]") for i, item in enumerate(value)]
+            if len(children) == 1:
+                parts.append(children[0])
+            else:
+                parts.append(AllOf(children) if key == "all" else AnyOf(children))
+        elif key == "not":
+            parts.append(Not(parse_condition(value, key_path)))
+        elif key in _PARSERS:
+            parts.append(_PARSERS[key](value, key_path))
+        else:
+            raise unknown_key(key, CONDITION_KEYS, path)
+    return parts[0] if len(parts) == 1 else AllOf(parts)

@@ -1,0 +1,286 @@
+"""Compile the ``rules:`` section of config.yaml once; evaluate tickets many times, purely.
+
+Rule shape (full reference with a worked example: ``rules/README.md``)::
+
+    - name: security-incident          # required, unique
+      description: free text           # optional, for people reading the file
+      enabled: true                    # optional; false keeps the rule validated but inactive
+      category: security               # optional; lower-case word; first matching rule's wins
+      when: <condition>                # required
+      unless: <condition> | [<condition>, ...]   # optional exceptions: any holds -> vetoed
+      actions:                         # optional
+        add_tags: [critical_security]
+        priority: urgent               # low | normal | high | urgent
+        group_id: 360001234567
+        note: "Text added to the internal note when this rule matches."
+
+A condition is a mapping; several keys in one mapping must all hold. Condition keys:
+
+- ``all``, ``any``: lists of conditions; ``not``: a condition
+- ``text``: ``{keywords: [...], near: {first: [...], then: [...], within: 3}, regex: [...],
+  fields: [subject, description, comment]}``; keywords and phrases are whole words,
+  case-insensitive, tolerant of punctuation between words, ``word*`` matches any ending
+- ``tags``, ``organization_tags``: ``{any: [...], all: [...], none: [...]}``
+- ``priority``, ``type``, ``status``, ``via``, ``requester_role``, ``requester_domain``,
+  ``organization_id``, ``group_id``: a value or a list of values
+- ``custom_fields`` (by field id), ``organization_fields`` (by field key):
+  ``{"<id or key>": {equals: v} | {in: [...]} | {present: true|false}}``
+
+Action keys: ``add_tags``, ``priority``, ``group_id``, ``note``.
+
+Why it is built this way: evaluation is on the hot path of every ticket event, and the result
+is written onto customers' tickets. So compilation does all the work that can be done once
+(keyword indexes, regexes, one lexicon of every keyword word), evaluation reads nothing but the
+ticket (no clock, no I/O), rules whose words are absent are skipped before any condition runs,
+and explanations (which field, which words) are only worked out for rules that matched or were
+vetoed, so the note on the ticket can say why without slowing down the tickets that are fine.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from middleware.events import Ticket
+from rules.conditions import PRIORITIES, AnyOf, Condition, Facts, TextMatch, lacks, parse_condition, unknown_key
+from rules.decision import Decision, Match, Veto
+from rules.errors import ConditionError, RuleError
+from rules.text import Lexicon
+
+__all__ = ["Actions", "Rule", "RuleSet", "compile_rules"]
+
+RULE_KEYS: tuple[str, ...] = ("name", "description", "enabled", "category", "when", "unless", "actions")
+ACTION_KEYS: tuple[str, ...] = ("add_tags", "priority", "group_id", "note")
+_CATEGORY = re.compile(r"^[a-z][a-z0-9_]*$")
+_TAG = re.compile(r"^[^\s,]+$")
+_PRIORITY_RANK = {p: i for i, p in enumerate(PRIORITIES)}
+
+
+@dataclass(frozen=True, slots=True)
+class Actions:
+    """What a matching rule asks to be done to the ticket."""
+
+    add_tags: tuple[str, ...] = ()
+    priority: str | None = None
+    group_id: int | None = None
+    note: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """One compiled rule."""
+
+    name: str
+    category: str | None
+    when: Condition
+    unless: Condition | None
+    actions: Actions
+    enabled: bool = True
+    description: str | None = None
+
+
+class RuleSet:
+    """The compiled, enabled rules in file order; ``evaluate`` is pure and thread-safe."""
+
+    def __init__(self, rules: Sequence[Rule]) -> None:
+        self.all_rules: tuple[Rule, ...] = tuple(rules)
+        self.rules: tuple[Rule, ...] = tuple(r for r in rules if r.enabled)
+        self.names: tuple[str, ...] = tuple(r.name for r in self.rules)
+        self.disabled: tuple[str, ...] = tuple(r.name for r in rules if not r.enabled)
+        conditions = [c for r in self.rules for top in (r.when, r.unless) if top is not None for c in top.walk()]
+        self.needs_requester: bool = any(c.needs_requester for c in conditions)
+        self.needs_organization: bool = any(c.needs_organization for c in conditions)
+        texts = [c for c in conditions if isinstance(c, TextMatch)]
+        self.lexicon = Lexicon(
+            [t.keywords for t in texts if t.keywords is not None], [t.near for t in texts if t.near is not None]
+        )
+        self._plan = tuple((r.name, r.category, r.when, r.unless, r.when.requires()) for r in self.rules)
+        self._by_name = {r.name: r for r in self.rules}
+
+    def __len__(self) -> int:
+        return len(self.rules)
+
+    def __repr__(self) -> str:
+        return f"RuleSet({len(self.rules)} enabled, {len(self.disabled)} disabled)"
+
+    def evaluate(self, ticket: Ticket) -> Decision:
+        """Decide whether ``ticket`` is a critical incident, with reasons. Reads only ``ticket``."""
+        facts = Facts(ticket, self.lexicon)
+        matches: list[Match] = []
+        vetoed: list[Veto] = []
+        present = facts.present
+        for name, category, when, unless, requires in self._plan:
+            if requires and lacks(requires, present):
+                continue  # the ticket lacks words the rule cannot match without
+            if not when.holds(facts):
+                continue
+            if unless is not None and unless.holds(facts):
+                vetoed.append(Veto(name, category, when.reasons(facts), unless.reasons(facts)))
+                continue
+            matches.append(Match(name, category, when.reasons(facts)))
+        if not matches:
+            return Decision(critical=False, vetoed=tuple(vetoed)) if vetoed else _NOT_CRITICAL
+        return self._decide(matches, vetoed)
+
+    def _decide(self, matches: list[Match], vetoed: list[Veto]) -> Decision:
+        category: str | None = None
+        tags: dict[str, None] = {}
+        priority: str | None = None
+        group_id: int | None = None
+        for match in matches:
+            actions = self._by_name[match.rule].actions
+            if category is None:
+                category = match.category
+            for tag in actions.add_tags:
+                tags[tag] = None
+            if actions.priority is not None and (
+                priority is None or _PRIORITY_RANK[actions.priority] > _PRIORITY_RANK[priority]
+            ):
+                priority = actions.priority
+            if group_id is None:
+                group_id = actions.group_id
+        return Decision(
+            critical=True,
+            category=category,
+            matches=tuple(matches),
+            tags=tuple(tags),
+            priority=priority,
+            group_id=group_id,
+            note=self._note(matches, category),
+            vetoed=tuple(vetoed),
+        )
+
+    def _note(self, matches: list[Match], category: str | None) -> str:
+        """The internal note: what matched, on which words/fields, plus each rule's own note."""
+        head = "Flagged automatically as a critical incident"
+        head += f" (category: {category})." if category else "."
+        lines = [head]
+        for i, match in enumerate(matches):
+            verb = "Matched" if i == 0 else "Also matched"
+            because = "; ".join(match.reasons) if match.reasons else "its conditions held"
+            lines.append(f'{verb} rule "{match.rule}" because: {because}.')
+            rule_note = self._by_name[match.rule].actions.note
+            if rule_note:
+                lines.append(f"  {rule_note}")
+        return "\n".join(lines)
+
+
+_NOT_CRITICAL = Decision(critical=False)
+
+
+def _rule_name(raw: dict[Any, Any]) -> str | None:
+    name = raw.get("name")
+    return name.strip() if isinstance(name, str) and name.strip() else None
+
+
+def _parse_actions(raw: Any) -> Actions:
+    if not isinstance(raw, dict):
+        raise ConditionError("actions", "expected a mapping of add_tags, priority, group_id and note")
+    for key in raw:
+        if key not in ACTION_KEYS:
+            raise unknown_key(key, ACTION_KEYS, "actions")
+    tags: list[str] = []
+    if "add_tags" in raw:
+        value = raw["add_tags"]
+        items = [value] if isinstance(value, str) else value
+        if not isinstance(items, list) or not items:
+            raise ConditionError("actions.add_tags", "expected a non-empty list of tags")
+        for i, tag in enumerate(items):
+            where = f"actions.add_tags[{i}]" if isinstance(value, list) else "actions.add_tags"
+            if not isinstance(tag, str) or not _TAG.match(tag):
+                raise ConditionError(where, f"expected a tag without spaces or commas, got {tag!r}")
+            if tag.lower() not in tags:
+                tags.append(tag.lower())
+    priority = None
+    if "priority" in raw:
+        value = raw["priority"]
+        if not isinstance(value, str) or value.lower() not in PRIORITIES:
+            raise ConditionError(
+                "actions.priority", f"unknown priority {value!r}; expected one of: {', '.join(PRIORITIES)}"
+            )
+        priority = value.lower()
+    group_id = None
+    if "group_id" in raw:
+        value = raw["group_id"]
+        if isinstance(value, str) and value.strip().isdigit():
+            value = int(value.strip())
+        if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+            raise ConditionError("actions.group_id", f"expected a Zendesk group id (a whole number), got {value!r}")
+        group_id = value
+    note = None
+    if "note" in raw:
+        value = raw["note"]
+        if not isinstance(value, str) or not value.strip():
+            raise ConditionError("actions.note", "expected non-empty text")
+        note = " ".join(value.split())
+    return Actions(add_tags=tuple(tags), priority=priority, group_id=group_id, note=note)
+
+
+def _compile_rule(raw: dict[Any, Any]) -> Rule:
+    """One rule, or ConditionError with the key path inside the rule."""
+
+    for key in raw:
+        if key not in RULE_KEYS:
+            raise unknown_key(key, RULE_KEYS, "")
+    name = raw.get("name")
+    if not isinstance(name, str) or not name.strip():
+        raise ConditionError("name", "every rule needs a name (text), used in notes and explanations")
+    if "\n" in name.strip():
+        raise ConditionError("name", "a rule name must fit on one line")
+    description = raw.get("description")
+    if description is not None and not isinstance(description, str):
+        raise ConditionError("description", "expected text")
+    enabled = raw.get("enabled", True)
+    if not isinstance(enabled, bool):
+        raise ConditionError("enabled", f"expected true or false, got {enabled!r}")
+    category = raw.get("category")
+    if category is not None and (not isinstance(category, str) or not _CATEGORY.match(category)):
+        raise ConditionError("category", f"expected a lower-case word such as security or outage, got {category!r}")
+    if "when" not in raw:
+        raise ConditionError("when", "every rule needs a 'when' condition")
+    when = parse_condition(raw["when"], "when")
+    unless: Condition | None = None
+    if "unless" in raw:
+        value = raw["unless"]
+        if isinstance(value, list):
+            if not value:
+                raise ConditionError("unless", "the list of exceptions is empty")
+            parts = [parse_condition(item, f"unless[{i}]") for i, item in enumerate(value)]
+            unless = parts[0] if len(parts) == 1 else AnyOf(parts)
+        else:
+            unless = parse_condition(value, "unless")
+    actions = _parse_actions(raw["actions"]) if "actions" in raw else Actions()
+    return Rule(
+        name=name.strip(),
+        category=category,
+        when=when,
+        unless=unless,
+        actions=actions,
+        enabled=enabled,
+        description=description,
+    )
+
+
+def compile_rules(raw_rules: Iterable[dict[str, Any]] | None) -> RuleSet:
+    """Validate and compile the ``rules:`` list; raise ``RuleError`` naming rule and key."""
+    if raw_rules is None:
+        return RuleSet([])
+    if not isinstance(raw_rules, list):
+        raise RuleError(None, None, "", f"expected a list of rules, got {type(raw_rules).__name__}")
+    compiled: list[Rule] = []
+    seen: dict[str, int] = {}
+    for index, raw in enumerate(raw_rules):
+        if not isinstance(raw, dict):
+            raise RuleError(index, None, "", "expected a rule (a mapping with name, when, ...)")
+        name = _rule_name(raw)
+        try:
+            rule = _compile_rule(raw)
+        except ConditionError as exc:
+            raise RuleError(index, name, exc.key, exc.problem) from None
+        if rule.name in seen:
+            raise RuleError(index, name, "name", f'duplicate rule name "{rule.name}" (also rules[{seen[rule.name]}])')
+        seen[rule.name] = index
+        compiled.append(rule)
+    return RuleSet(compiled)

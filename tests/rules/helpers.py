@@ -1,0 +1,55 @@
+"""Small builders shared by the rule tests: a ticket with only what a test cares about, and
+a one-rule rule set."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from middleware.events import Comment, Organization, Person, Ticket
+from rules import RuleSet, compile_rules
+
+
+def make_ticket(
+    subject: str = "",
+    description: str = "",
+    comment: str | None = None,
+    *,
+    role: str | None = None,
+    email: str | None = None,
+    org_tags: tuple[str, ...] | None = None,
+    org_fields: dict[str, Any] | None = None,
+    org_id: int | None = None,
+    **fields: Any,
+) -> Ticket:
+    requester = Person(id=7, role=role, email=email) if role or email else None
+    organization = None
+    if org_tags is not None or org_fields is not None:
+        organization = Organization(id=org_id or 99, tags=tuple(org_tags or ()), fields=dict(org_fields or {}))
+    fields.setdefault("tags", ())
+    fields["tags"] = tuple(fields["tags"])
+    return Ticket(
+        id=fields.pop("id", 1),
+        subject=subject,
+        description=description,
+        latest_comment=Comment(body=comment) if comment is not None else None,
+        requester=requester,
+        organization=organization,
+        organization_id=org_id,
+        **fields,
+    )
+
+
+def one_rule(when: dict[str, Any], **extra: Any) -> RuleSet:
+    rule: dict[str, Any] = {"name": "r", "when": when}
+    rule.update(extra)
+    return compile_rules([rule])
+
+
+def matches(when: dict[str, Any], ticket: Ticket, **extra: Any) -> bool:
+    return one_rule(when, **extra).evaluate(ticket).critical
+
+
+def reasons(when: dict[str, Any], ticket: Ticket) -> tuple[str, ...]:
+    decision = one_rule(when).evaluate(ticket)
+    assert decision.critical, decision.explain()
+    return decision.matches[0].reasons
