@@ -1,27 +1,328 @@
-"""Alerts to people (stub until the alerting work lands): the interface the other stages call.
+"""Alerts to people: who hears about an incident event, through which channel, exactly once.
 
-``notify`` is called by the declared path, the SLA clock and the lifecycle with one of the
-event names ``incident.declared``, ``sla.at_risk``, ``sla.breached``, ``incident.resolved``
-(and others a route may name). ``occurrence`` tells repeated alerts apart (breach reminder 1,
-2, …) so each person gets each one once.
+The declared path, the SLA clock and the lifecycle call :func:`notify` with an event name
+(``incident.declared``, ``sla.at_risk``, ``sla.breached``, ``incident.resolved``, or any other a
+route names) and an ``occurrence`` that tells repeated alerts apart (SLA warning index, breach
+``0`` then reminders ``1``, ``2``, …). Read top to bottom, one alert goes:
+
+1. :func:`notify` records it on the incident's timeline and queues one *fan-out* job, with a
+   unique id per (incident, event, occurrence): processing the event twice queues it once;
+2. :func:`fan_out` picks the roles (``routes`` plus ``alerts.category_routes``), resolves each
+   role to Apprise URLs (the Engagement Director from the customer's organisation), renders the
+   message per destination, and queues one delivery job per destination, again with a unique
+   id per (incident, event, occurrence, destination);
+3. :mod:`jobs.alerts_delivery` sends it with Apprise, once, with retries.
+
+Why a fan-out job rather than doing step 2 inside ``notify``: finding the Engagement Director
+may need a Zendesk read, which can be rate limited or time out. Inside the caller's job (triage,
+SLA) that failure would fail the caller, and the caller's retry would not call ``notify`` again
+(the incident is already open), so alerts would be lost. A job of its own retries on its own,
+and on its last try falls back to ``by_organization``/``default`` rather than telling no one.
+
+Alerts are keyed by incident, not ticket: many tickets in one incident make one alert per event.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
-from datetime import datetime
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
+from rq import Retry
+from rq.exceptions import DuplicateJobError
+
+from jobs import runtime
+from jobs.alerts_delivery import Delivery, count, event_name, last_attempt
+from jobs.alerts_messages import Facts, due_at_from, render
 from jobs.runtime import Runtime
-from middleware.incidents import Incident
+from middleware import queues
+from middleware.alerting_settings import (
+    ENGAGEMENT_DIRECTOR,
+    Alerting,
+    EngagementDirector,
+    alerting_of,
+    apprise_accepts,
+    email_url,
+    fingerprint,
+    redact,
+)
+from middleware.events import Organization, format_time, parse_time
+from middleware.incidents import OPEN, Incident
+from middleware.zendesk import ZendeskError
 
 log = logging.getLogger(__name__)
 
+UNIQUE_WINDOW_SECONDS = 86400  # job hashes (and so their unique ids) live this long after success
+FAILURE_TTL_SECONDS = 365 * 86400  # a permanently failed alert stays inspectable for a year
+FAN_OUT_RETRY = Retry(max=3, interval=[5, 15, 30])
+_EMAIL = re.compile(r"^[^@\s/:]+@[^@\s/:]+\.[^@\s/:]+$")
 
+
+# -- 1. notify: called by the other stages ---------------------------------------------------
 def notify(rt: Runtime, incident: Incident, event: str, at: datetime, *, occurrence: str = "",
            details: dict[str, Any] | None = None) -> None:
-    """Record the alert on the incident's timeline (delivery comes with the alerting work)."""
-    key = f"alert:{event}:{occurrence}"
-    if rt.incidents.add_event(incident.id, "alert", at, {"event": event, "occurrence": occurrence,
-                                                          **(details or {})}, dedupe_key=key):
-        log.info("incident %s: alert %s %s", incident.id, event, occurrence)
+    """Alert the roles routed for ``event``: timeline entry now, delivery by the alert jobs.
+
+    Idempotent: called twice for the same (incident, event, occurrence), people hear once.
+    """
+    occurrence = str(occurrence)
+    clean = jsonable(details or {})
+    if rt.incidents.add_event(incident.id, "alert", at, {"event": event, "occurrence": occurrence, **clean},
+                              dedupe_key=f"alert:{event}:{occurrence}"):
+        log.info("incident %s: alert %s", incident.id, event_name(event, occurrence))
+    job_id = f"alertfan-{incident.id}-{digest(incident.id, event, occurrence)}"
+    try:
+        queues.queue(queues.ALERTS, rt.redis).enqueue(
+            "jobs.alerts.fan_out",
+            args=(incident.to_redis(), event, format_time(at), occurrence, clean),
+            job_id=job_id, unique=True, retry=FAN_OUT_RETRY, job_timeout=120,
+            result_ttl=UNIQUE_WINDOW_SECONDS, failure_ttl=FAILURE_TTL_SECONDS,
+            description=f"alert fan-out {event_name(event, occurrence)} incident {incident.id}",
+        )
+    except DuplicateJobError:
+        log.info("incident %s: alert %s already queued", incident.id, event_name(event, occurrence))
+
+
+def jsonable(details: dict[str, Any]) -> dict[str, Any]:
+    """``details`` with datetimes as ISO strings and durations as seconds, safe for JSON and jobs."""
+    out: dict[str, Any] = {}
+    for key, value in details.items():
+        if isinstance(value, datetime):
+            out[key] = format_time(value)
+        elif isinstance(value, timedelta):
+            out[key] = value.total_seconds()
+        else:
+            try:
+                json.dumps(value)
+                out[key] = value
+            except (TypeError, ValueError):
+                out[key] = str(value)
+    return out
+
+
+def digest(*parts: object) -> str:
+    """A job-id-safe hash of the parts (RQ ids allow only ``[A-Za-z0-9_-]``)."""
+    return hashlib.sha256("|".join(str(p) for p in parts).encode("utf-8")).hexdigest()[:24]
+
+
+# -- 2. fan_out: roles → destinations → one delivery job each ---------------------------------
+@dataclass
+class Destination:
+    """One Apprise URL and every role it receives this alert as (a shared URL is told once)."""
+
+    url: str
+    roles: list[str]
+
+
+def fan_out(snapshot: dict[str, str], event: str, at: str, occurrence: str, details: dict[str, Any]) -> str:
+    """RQ entry point for :func:`fan_out_with`; returns what happened, for the job result."""
+    rt = runtime.get()
+    incident = current_incident(rt, snapshot)
+    when = parse_time(at) or rt.clock()
+    return fan_out_with(rt, incident, event, when, occurrence, details, last_attempt=last_attempt())
+
+
+def current_incident(rt: Runtime, snapshot: dict[str, str]) -> Incident:
+    """The incident as stored now (its status may have changed), else the snapshot notify saw."""
+    stored = rt.incidents.get(int(snapshot["id"]))
+    if stored is not None:
+        return stored
+    return Incident.from_redis({k.encode(): v.encode() for k, v in snapshot.items()})
+
+
+def fan_out_with(rt: Runtime, incident: Incident, event: str, at: datetime, occurrence: str,
+                 details: dict[str, Any], *, last_attempt: bool = True) -> str:
+    """Queue one delivery job per destination routed for this event; log-only roles are recorded."""
+    if event.startswith("sla.") and incident.status != OPEN:
+        return f"skipped: incident {incident.id} is {incident.status}, SLA alerts no longer apply"
+    alerting = alerting_of(rt.config)
+    roles = roles_for(alerting, incident.category, event)
+    # Only the director's address is worth a retry; a name for the message is not.
+    orgs = organizations(rt, incident, must_know=ENGAGEMENT_DIRECTOR in roles and not last_attempt)
+    destinations, silent = destinations_for(alerting, roles, orgs)
+    if silent:
+        record_log_only(rt, incident, event, occurrence, at, silent)
+    facts = Facts(
+        incident=incident, event=event, at=at, occurrence=occurrence,
+        link=rt.zendesk.agent_link(incident.ticket_id),
+        organization=organization_label(incident, orgs),
+        **sla_facts(rt, incident, details),
+    )
+    queued = sum(enqueue_delivery(rt, alerting, facts, dest) for dest in destinations)
+    return (f"incident {incident.id} {event_name(event, occurrence)}: {queued} of {len(destinations)} deliveries queued"
+            + (f"; log only for {', '.join(silent)}" if silent else ""))
+
+
+def roles_for(alerting: Alerting, category: str | None, event: str) -> list[str]:
+    """``routes[event]`` plus the category's routes for this event (and for ``*``), in order."""
+    by_category = alerting.alerts.category_routes.get(category or "", {})
+    roles = [*alerting.routes.get(event, ()), *by_category.get(event, ()), *by_category.get("*", ())]
+    return list(dict.fromkeys(roles))
+
+
+def sla_facts(rt: Runtime, incident: Incident, details: dict[str, Any]) -> dict[str, Any]:
+    """Due time, state, first response and summary: from ``details`` if the caller gave them (the
+    SLA clock sends ``sla``, ``sla_due_at``, ``sla_state``), else from the SLA clock in Redis
+    (:mod:`jobs.sla_state`); unknown if neither has them."""
+    due_at, state = due_at_from(details), details.get("state") or details.get("sla_state")
+    responded_at = parse_time(details.get("responded_at")) if details.get("responded_at") else None
+    try:
+        from jobs.sla_state import ClockStore
+
+        clock = ClockStore(rt.redis, rt.keys).get(incident.id)
+    except Exception:  # the SLA clock is optional context: an alert must not fail for it
+        log.warning("incident %s: SLA clock unreadable; the alert says 'unknown'", incident.id, exc_info=True)
+        clock = None
+    if clock is not None:
+        due_at = due_at or clock.due_at
+        state = state or clock.state
+        responded_at = responded_at or clock.responded_at
+    summary = details.get("sla") if isinstance(details.get("sla"), str) else None
+    return {"due_at": due_at, "sla_state": state, "responded_at": responded_at, "sla_summary": summary}
+
+
+def organization_ids(incident: Incident) -> list[int]:
+    """The incident's organisations: its ticket's, plus any a multi-customer incident lists."""
+    ids = [incident.organization_id, *(incident.extra.get("organization_ids") or [])]
+    return list(dict.fromkeys(int(i) for i in ids if i not in (None, "")))
+
+
+def organizations(rt: Runtime, incident: Incident, must_know: bool) -> dict[int, Organization | None]:
+    """Each organisation of the incident, from the Redis cache or Zendesk (None if unknown).
+
+    With ``must_know`` (the director is routed and RQ can still retry) a Zendesk failure is
+    raised so the fan-out is retried. Otherwise the organisation counts as unknown: the alert
+    goes out at once, to ``by_organization``/``default`` for the director, instead of to no one.
+    """
+    from jobs.triage import cached_organization  # the one organisation cache (Redis, with expiry)
+
+    out: dict[int, Organization | None] = {}
+    for org_id in organization_ids(incident):
+        try:
+            out[org_id] = cached_organization(rt, org_id)
+        except ZendeskError as exc:
+            if must_know:
+                raise
+            log.warning("incident %s: organisation %s unreadable (%s); Engagement Director from config",
+                        incident.id, org_id, type(exc).__name__)
+            out[org_id] = None
+    return out
+
+
+def organization_label(incident: Incident, orgs: dict[int, Organization | None]) -> str:
+    names = [(org.name if org and org.name else f"organisation {org_id}") for org_id, org in orgs.items()]
+    return ", ".join(names) if names else "none"
+
+
+def destinations_for(alerting: Alerting, roles: Iterable[str],
+                     orgs: dict[int, Organization | None]) -> tuple[list[Destination], list[str]]:
+    """(destinations, roles with no destination). A URL shared by roles is one destination."""
+    by_url: dict[str, Destination] = {}
+    silent: list[str] = []
+    for role in roles:
+        if role == ENGAGEMENT_DIRECTOR:
+            urls = engagement_director_urls(alerting.roles.engagement_director, alerting.alerts.email_url_template,
+                                            orgs)
+        else:
+            urls = alerting.roles.static.get(role, ())
+        if not urls:
+            silent.append(role)
+        for url in urls:
+            by_url.setdefault(url, Destination(url, [])).roles.append(role)
+    return list(by_url.values()), silent
+
+
+def engagement_director_urls(ed: EngagementDirector, email_template: str | None,
+                             orgs: dict[int, Organization | None]) -> tuple[str, ...]:
+    """Per organisation: its field's contact, else ``by_organization``, else ``default``."""
+    if not orgs:
+        return ed.default
+    urls: list[str] = []
+    for org_id, org in orgs.items():
+        found = contact_urls(org, ed.organization_field, email_template)
+        urls.extend(found or ed.by_organization.get(str(org_id)) or ed.default)
+    return tuple(dict.fromkeys(urls))
+
+
+def contact_urls(org: Organization | None, field_name: str | None, email_template: str | None) -> tuple[str, ...]:
+    """Apprise URLs from the organisation field: Apprise URLs as they are, emails via the mail template.
+
+    An unusable value is skipped with a warning (never the value itself, it may hold a token).
+    """
+    if org is None or not field_name:
+        return ()
+    value = org.fields.get(field_name)
+    if not value:
+        return ()
+    tokens = [str(v) for v in value] if isinstance(value, list) else str(value).split()
+    urls: list[str] = []
+    for token in tokens:
+        # An Apprise URL may itself contain commas (``?to=a@x,b@x``); a list of emails is split on them.
+        contacts = [token.rstrip(",;")] if "://" in token else re.split(r"[,;]+", token)
+        for contact in filter(None, (c.strip() for c in contacts)):
+            url = _contact_url(contact, email_template)
+            if url:
+                urls.append(url)
+            else:
+                log.warning("organisation %s: field %s: a contact is %s", org.id, field_name,
+                            _why_unusable(contact, email_template))
+    return tuple(dict.fromkeys(urls))
+
+
+def _why_unusable(contact: str, email_template: str | None) -> str:
+    if "://" in contact:
+        return f"not an Apprise URL ({redact(contact)})"
+    if _EMAIL.match(contact) and not email_template:
+        return "an email address, but alerts.email_url_template is not set"
+    return "neither an email address nor an Apprise URL"
+
+
+def _contact_url(contact: str, email_template: str | None) -> str | None:
+    if "://" in contact:
+        return contact if apprise_accepts(contact) else None
+    if _EMAIL.match(contact) and email_template:
+        url = email_url(email_template, contact)
+        return url if apprise_accepts(url) else None
+    return None
+
+
+def record_log_only(rt: Runtime, incident: Incident, event: str, occurrence: str, at: datetime,
+                    roles: list[str]) -> None:
+    """Roles with no destination: the alert is logged and on the timeline, sent nowhere."""
+    count(rt, "log_only")
+    if rt.incidents.add_event(incident.id, "alert_log_only", at,
+                              {"event": event, "occurrence": occurrence, "roles": roles},
+                              dedupe_key=f"alert_log_only:{event}:{occurrence}"):
+        log.info("incident %s: %s for %s: no destination configured (log only)", incident.id,
+                 event_name(event, occurrence), ", ".join(roles))
+
+
+def enqueue_delivery(rt: Runtime, alerting: Alerting, facts: Facts, dest: Destination) -> bool:
+    """Queue the delivery job for one destination; False if it was sent or queued already."""
+    inc = facts.incident
+    key = digest(inc.id, facts.event, facts.occurrence, fingerprint(dest.url))
+    if rt.redis.exists(rt.keys("alert", "sent", key)):
+        return False
+    message = render(alerting.alerts, facts, tuple(dest.roles))
+    delivery = Delivery(key=key, incident_id=inc.id, event=facts.event, occurrence=facts.occurrence,
+                        at=format_time(facts.at) or "", url=dest.url, label=redact(dest.url),
+                        roles=tuple(dest.roles), title=message.title, body=message.body,
+                        notify_type=message.notify_type)
+    settings = alerting.alerts
+    retry = Retry(max=settings.retry_max, interval=list(settings.retry_intervals)) if settings.retry_max else None
+    try:
+        queues.queue(queues.ALERTS, rt.redis).enqueue(
+            "jobs.alerts_delivery.deliver", args=(delivery.to_dict(),),
+            job_id=f"alert-{inc.id}-{key}", unique=True, retry=retry,
+            job_timeout=int(settings.send_timeout_seconds) + 60,
+            result_ttl=UNIQUE_WINDOW_SECONDS, failure_ttl=FAILURE_TTL_SECONDS,
+            description=delivery.describe(),  # RQ logs the description: no URL, no ticket text
+        )
+    except DuplicateJobError:
+        return False
+    return True
