@@ -1,0 +1,222 @@
+"""Catch-up of missed webhooks: tickets Zendesk changed but never told us about go down the
+normal path, as if their webhook had arrived.
+
+Zendesk gives up on a delivery after a few retries and drops events while its circuit breaker
+is open (DESIGN.md §5), so some ticket changes never reach the receiver. Read top to bottom:
+
+1. **seen** (:func:`mark_seen`): every event the triage job handles records the ticket's
+   ``updated_at`` as "the newest change we saw" (the newest wins; events come unordered);
+2. **read** (:func:`reconcile`): the incremental ticket export is read from a cursor kept in
+   Redis (or from ``--since`` ago), page by page, oldest change first;
+3. **judge**: a ticket whose ``updated_at`` is newer than what we saw was missed; one changed
+   less than ``reconcile.grace`` ago probably has its webhook in flight and waits for the next
+   run (the cursor stops before it); a closed ticket can no longer be written and is skipped;
+4. **enqueue**: a missed ticket becomes a ``TicketEvent`` (source and type ``reconcile``,
+   id = ticket id + ``updated_at``) queued for ``jobs.triage.handle_event`` with the receiver's
+   own dedupe-and-enqueue script, so running the catch-up twice queues nothing new;
+5. **cursor**: saved after every complete page, so a failure mid-way resumes where it stopped.
+
+A ticket whose last change was our own write looks "missed" too (the receiver drops our own
+events before they reach triage): triage finds it already flagged and writes nothing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from redis.exceptions import LockError
+
+from jobs import runtime
+from jobs.runtime import Runtime
+from middleware.enqueue import EnqueueOutcome, EventEnqueuer
+from middleware.events import Ticket, TicketEvent, format_time, parse_time
+from middleware.reconcile_settings import reconcile_settings_of
+from middleware.zendesk import RateLimited
+
+__all__ = [
+    "Counts",
+    "found_at_creation",
+    "last_seen",
+    "mark_seen",
+    "reconcile",
+    "run",
+]
+
+log = logging.getLogger(__name__)
+
+SOURCE = "reconcile"
+CLOSED = "closed"
+RUN_LOCK_SECONDS = 600
+
+# KEYS[1] seen key; ARGV[1] updated_at (epoch seconds), ARGV[2] TTL (s). Keeps the newest.
+_MARK_SEEN = """
+local current = redis.call("GET", KEYS[1])
+if current and tonumber(current) >= tonumber(ARGV[1]) then
+  redis.call("EXPIRE", KEYS[1], ARGV[2])
+  return 0
+end
+redis.call("SET", KEYS[1], ARGV[1], "EX", ARGV[2])
+return 1
+"""
+
+
+@dataclass
+class Counts:
+    """What one run did, for the log line, the CLI and the tests."""
+
+    read: int = 0
+    seen: int = 0
+    queued: int = 0
+    duplicate: int = 0
+    closed: int = 0
+    waiting: int = 0  # changed within the grace period: judged next run
+    pages: int = 0
+    cursor_saved: bool = False
+    notes: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        return (f"read {self.read}, already seen {self.seen}, queued {self.queued}, queued before {self.duplicate}, "
+                f"closed {self.closed}, within grace {self.waiting}")
+
+
+# ---------------------------------------------------------------------------------------------
+# 1. Seen: recorded by the triage job for every event
+# ---------------------------------------------------------------------------------------------
+def _seen_key(rt: Runtime, ticket_id: int) -> str:
+    return rt.keys("reconcile", "seen", ticket_id)
+
+
+def mark_seen(rt: Runtime, ticket: Ticket) -> None:
+    """Remember ``ticket.updated_at`` as seen, unless a newer change was seen already."""
+    if ticket.updated_at is None:
+        return
+    ttl = max(60, int(reconcile_settings_of(rt.config).seen_ttl.total_seconds()))
+    script = rt.redis.register_script(_MARK_SEEN)  # EVALSHA; the script is loaded once per server
+    script(keys=[_seen_key(rt, ticket.id)], args=[int(ticket.updated_at.timestamp()), ttl])
+
+
+def last_seen(rt: Runtime, ticket_ids: list[int]) -> dict[int, int | None]:
+    """The newest ``updated_at`` (epoch seconds) seen per ticket, in one round trip."""
+    if not ticket_ids:
+        return {}
+    values = rt.redis.mget([_seen_key(rt, tid) for tid in ticket_ids])
+    return {tid: (int(v) if v is not None else None) for tid, v in zip(ticket_ids, values, strict=True)}
+
+
+def found_at_creation(event: TicketEvent) -> bool:
+    """True for a catch-up event about a ticket created during the gap and never seen at all:
+    its creation was missed, so an SLA clock for it starts at its creation, as the webhook's
+    ``created`` event would have started it."""
+    return event.source == SOURCE and isinstance(event.current, dict) and bool(event.current.get("missed_creation"))
+
+
+# ---------------------------------------------------------------------------------------------
+# 2-5. The catch-up run
+# ---------------------------------------------------------------------------------------------
+def run() -> str:
+    """RQ entry point (ticked every minute by ``middleware.worker``): runs when ``reconcile.every``
+    has passed since the last run, so the interval is the config's, not the ticker's."""
+    rt = runtime.get()
+    settings = reconcile_settings_of(rt.config)
+    if not settings.enabled:
+        return "disabled"
+    if not rt.redis.set(rt.keys("reconcile", "due"), "1", nx=True, ex=max(1, int(settings.every.total_seconds()))):
+        return "not due"
+    try:
+        counts = reconcile(rt)
+    except RateLimited as exc:
+        log.info("reconcile: Zendesk rate limit (%s); the cursor keeps what was done", exc.source)
+        return f"rate limited; resumes next run (retry after {exc.retry_after:.0f} s)"
+    log.info("reconcile: %s", counts.summary())
+    return counts.summary()
+
+
+def reconcile(rt: Runtime, since: timedelta | None = None, now: datetime | None = None) -> Counts:
+    """One catch-up: from ``since`` ago if given, else from the stored cursor (or, on the very
+    first run, ``reconcile.first_since`` ago). Only one run at a time (a Redis lock)."""
+    lock = rt.redis.lock(rt.keys("reconcile", "lock"), timeout=RUN_LOCK_SECONDS, blocking_timeout=0)
+    if not lock.acquire(blocking=False):
+        counts = Counts()
+        counts.notes.append("another reconcile run holds the lock")
+        return counts
+    try:
+        return _reconcile(rt, since, now or rt.clock())
+    finally:
+        with contextlib.suppress(LockError):  # expired during a very long run: nothing to release
+            lock.release()
+
+
+def _reconcile(rt: Runtime, since: timedelta | None, now: datetime) -> Counts:
+    settings = reconcile_settings_of(rt.config)
+    cursor_key, from_key = rt.keys("reconcile", "cursor"), rt.keys("reconcile", "position_time")
+    cursor = None if since is not None else _text(rt.redis.get(cursor_key))
+    if cursor:
+        scan_from = parse_time(_text(rt.redis.get(from_key))) or now - settings.first_since
+        pages = rt.zendesk.incremental_tickets(cursor=cursor, per_page=settings.per_page)
+    else:
+        scan_from = now - (since if since is not None else settings.first_since)
+        pages = rt.zendesk.incremental_tickets(start_time=int(scan_from.timestamp()), per_page=settings.per_page)
+    enqueuer = EventEnqueuer(rt.redis, rt.keys, dedupe_ttl=rt.config.webhook.dedupe_ttl)
+    settled_before = now - settings.grace
+    counts = Counts()
+    for tickets, after, _end in pages:
+        counts.pages += 1
+        settled = [t for t in tickets if t.updated_at is None or t.updated_at <= settled_before]
+        counts.waiting += len(tickets) - len(settled)
+        _judge(rt, enqueuer, settled, scan_from, counts)
+        if len(settled) < len(tickets):
+            break  # the export is in change order: the rest changed even later; the cursor stays here
+        if after:
+            newest = max((t.updated_at for t in tickets if t.updated_at), default=None)
+            _save_position(rt, cursor_key, from_key, after, newest or scan_from)
+            counts.cursor_saved = True
+    return counts
+
+
+def _judge(rt: Runtime, enqueuer: EventEnqueuer, tickets: list[Ticket], scan_from: datetime, counts: Counts) -> None:
+    """Queue each ticket changed since we last saw it (one Redis read per page for "seen")."""
+    seen = last_seen(rt, [t.id for t in tickets])
+    for ticket in tickets:
+        counts.read += 1
+        stamp = int(ticket.updated_at.timestamp()) if ticket.updated_at else None
+        known = seen.get(ticket.id)
+        if known is not None and stamp is not None and known >= stamp:
+            counts.seen += 1
+            continue
+        if ticket.status == CLOSED:
+            counts.closed += 1
+            continue
+        missed_creation = known is None and ticket.created_at is not None and ticket.created_at >= scan_from
+        event = TicketEvent(
+            id=f"reconcile-{ticket.id}-{stamp if stamp is not None else 'unknown'}",
+            type=SOURCE,
+            ticket=ticket,
+            time=ticket.updated_at,
+            source=SOURCE,
+            previous={"seen_updated_at": known},
+            current={"missed_creation": missed_creation},
+        )
+        result = enqueuer.enqueue(event)
+        if result.outcome is EnqueueOutcome.QUEUED:
+            counts.queued += 1
+            log.info("reconcile: ticket %s changed at %s was never seen: queued", ticket.id,
+                     format_time(ticket.updated_at))
+        else:
+            counts.duplicate += 1
+
+
+def _save_position(rt: Runtime, cursor_key: str, from_key: str, cursor: str, newest: datetime) -> None:
+    pipe = rt.redis.pipeline()
+    pipe.set(cursor_key, cursor)
+    pipe.set(from_key, format_time(newest) or "")
+    pipe.execute()
+
+
+def _text(value: Any) -> str | None:
+    if value is None:
+        return None
+    return value.decode("utf-8") if isinstance(value, bytes) else str(value)
