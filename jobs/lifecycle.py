@@ -1,0 +1,279 @@
+"""The incident's life after it is declared: customers told, resolution, reopening.
+
+Read top to bottom, this is what the declared path (:mod:`jobs.declare`) hands to this module:
+
+1. **declared** (:func:`on_declared`): the requester of the critical ticket (and of any ticket
+   already linked to it) is told the request is handled as critical, by a queued job
+   (:mod:`jobs.lifecycle_messages`), never inline in triage;
+2. **linked later** (:func:`on_linked`): a ticket that joins a running incident (multi-customer
+   correlation, or an agent linking it to the incident's problem ticket) gets the same message;
+3. **solved** (:func:`after_event`): the incident's ticket solved or closed resolves the
+   incident at once (status, resolution time, timeline, ``incident.resolved`` alert), then one
+   queued job (:func:`finish_resolution`) settles a still-running SLA clock, tells every original
+   requester of every linked ticket, and asks for the post-incident review (:mod:`jobs.review`);
+4. **reopened**: the incident's ticket back to new/open/pending/hold reopens the incident.
+
+Events arrive out of order, so a status only counts when its ticket snapshot is at least as new
+as the last one acted on (``updated_at``), and the check-and-change runs under a per-incident
+lock: a stale "open" delivered after the "solved" never reopens anything.
+
+Linked tickets: the incident's own ticket, ``incident.extra["linked_ticket_ids"]`` (set by the
+correlation job), tickets announced through :func:`on_linked`, and at resolution the problem
+ticket's incidents as Zendesk lists them (so tickets an agent linked by hand count too).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import re
+from collections.abc import Iterable
+from datetime import datetime
+
+from rq import Retry
+from rq.exceptions import DuplicateJobError
+
+from jobs import alerts, runtime, sla
+from jobs import lifecycle_messages as messages
+from jobs.runtime import Runtime
+from jobs.scheduling import reschedule_current
+from middleware import queues
+from middleware.events import TicketEvent, format_time, parse_time
+from middleware.incidents import OPEN, OVERRIDDEN, RESOLVED, Incident
+from middleware.lifecycle_settings import DECLARED
+from middleware.lifecycle_settings import RESOLVED as RESOLVED_MESSAGE
+from middleware.zendesk import NotFound, RateLimited, TransientError, ZendeskError
+
+log = logging.getLogger(__name__)
+
+__all__ = [
+    "after_event",
+    "check_link",
+    "finish_resolution",
+    "finish_resolution_with",
+    "known_links",
+    "link_to_problem",
+    "linked_ticket_ids",
+    "on_declared",
+    "on_linked",
+    "reopen",
+    "resolve",
+]
+
+SOLVED = ("solved", "closed")
+LOCK_SECONDS = 30
+JOB_RETRY = Retry(max=5, interval=[10, 30, 60, 120, 300])
+KEEP_JOB_SECONDS = 7 * 86400
+_UNSAFE = re.compile(r"[^A-Za-z0-9_-]")
+
+
+# -- 1. and 2. told it is critical ---------------------------------------------------------------
+def on_declared(rt: Runtime, incident: Incident, event: TicketEvent | None = None) -> None:
+    """A new incident: its requester(s) are told, by queued jobs."""
+    for ticket_id in [incident.ticket_id, *extra_links(incident)]:
+        messages.enqueue(rt, DECLARED, ticket_id, incident.id, incident.category)
+
+
+def on_linked(rt: Runtime, incident: Incident, ticket_ids: Iterable[int], at: datetime | None = None) -> None:
+    """Tickets joined a running incident: remember them, tell their requesters it is critical."""
+    at = at or rt.clock()
+    new = [int(t) for t in ticket_ids if int(t) != incident.ticket_id]
+    if not new:
+        return
+    rt.redis.sadd(rt.keys("lifecycle", "links", incident.id), *[str(t) for t in new])
+    rt.incidents.index_linked(incident.id, new)
+    for ticket_id in new:
+        rt.incidents.add_event(incident.id, "linked", at, {"ticket_id": ticket_id}, dedupe_key=f"linked:{ticket_id}")
+        if incident.status == OPEN:
+            messages.enqueue(rt, DECLARED, ticket_id, incident.id, incident.category)
+
+
+def extra_links(incident: Incident) -> list[int]:
+    """``incident.extra["linked_ticket_ids"]``: the tickets the correlation job linked."""
+    raw = incident.extra.get("linked_ticket_ids") or []
+    return [int(t) for t in raw if str(t).isdigit()]
+
+
+def known_links(rt: Runtime, incident: Incident) -> list[int]:
+    """Every ticket known (without asking Zendesk) to belong to the incident, its own first."""
+    stored = sorted(int(t) for t in rt.redis.smembers(rt.keys("lifecycle", "links", incident.id)))
+    return list(dict.fromkeys([incident.ticket_id, *extra_links(incident), *stored]))
+
+
+def linked_ticket_ids(rt: Runtime, incident: Incident) -> list[int]:
+    """:func:`known_links` plus the incidents Zendesk lists under the incident's ticket (when it
+    is a problem ticket: agents may link tickets by hand). The union is remembered."""
+    ids = known_links(rt, incident)
+    try:
+        from_zendesk = [t.id for t in rt.zendesk.problem_incidents(incident.ticket_id)]
+    except (RateLimited, TransientError):
+        raise  # the job is retried or rescheduled
+    except ZendeskError as exc:  # e.g. not a problem ticket: the tickets we know are the ones to tell
+        log.info("incident %s: no linked incidents from Zendesk (%s)", incident.id, type(exc).__name__)
+        from_zendesk = []
+    extra = [t for t in from_zendesk if t not in ids]
+    if extra:
+        rt.redis.sadd(rt.keys("lifecycle", "links", incident.id), *[str(t) for t in extra])
+    return ids + extra
+
+
+# -- 3. and 4. following the ticket's status ------------------------------------------------------
+def after_event(rt: Runtime, event: TicketEvent) -> None:
+    """Every ticket event after triage: a solved or reopened incident ticket, a newly linked one.
+
+    Redis only: anything that needs Zendesk is done by queued jobs.
+    """
+    ticket = event.ticket
+    incident = rt.incidents.get(ticket.id)
+    if incident is not None and incident.ticket_id == ticket.id and incident.status != OVERRIDDEN:
+        follow_status(rt, incident, event)
+    if ticket.problem_id and ticket.problem_id != ticket.id:
+        link_to_problem(rt, ticket.id, ticket.problem_id, event.time)
+    elif event.type == "problem_link_changed" and isinstance(event.current, int):
+        link_to_problem(rt, ticket.id, event.current, event.time)
+    elif event.type == "type_changed" and event.current == "incident":
+        # An agent made it an incident of some problem; event webhooks do not say which
+        # (``problem_id`` is not in their snapshot), so a job looks it up.
+        _enqueue_link_check(rt, ticket.id, event.id)
+
+
+def link_to_problem(rt: Runtime, ticket_id: int, problem_id: int, at: datetime | None) -> bool:
+    """The ticket is an incident of ``problem_id``: if that is a running critical incident, the
+    ticket joins it. False if there is nothing to join or it had joined already."""
+    problem = rt.incidents.get(problem_id)
+    if problem is None or problem.status != OPEN or ticket_id in known_links(rt, problem):
+        return False
+    on_linked(rt, problem, [ticket_id], at)
+    return True
+
+
+def _enqueue_link_check(rt: Runtime, ticket_id: int, event_id: str) -> None:
+    job_id = _UNSAFE.sub("_", f"linkcheck-{rt.keys.prefix}-{ticket_id}-{event_id}")
+    with contextlib.suppress(DuplicateJobError):
+        queues.queue(queues.LIFECYCLE, rt.redis).enqueue(
+            "jobs.lifecycle.check_link", ticket_id, job_id=job_id, unique=True, retry=JOB_RETRY, job_timeout=120,
+            result_ttl=86400, failure_ttl=365 * 86400, description=f"problem link of ticket {ticket_id}",
+        )
+
+
+def check_link(ticket_id: int) -> str:
+    """RQ entry point: one read to learn which problem a ticket was linked to."""
+    rt = runtime.get()
+    try:
+        ticket = rt.zendesk.get_ticket(ticket_id)
+    except NotFound:
+        return "ticket gone"
+    except RateLimited as exc:
+        new_id = reschedule_current(exc.retry_after)
+        if new_id is None:
+            raise
+        return f"rate limited ({exc.source}); rescheduled as {new_id}"
+    if not ticket.problem_id:
+        return "not linked to a problem"
+    joined = link_to_problem(rt, ticket_id, ticket.problem_id, rt.clock())
+    return f"linked to incident {ticket.problem_id}" if joined else f"problem {ticket.problem_id}: nothing to join"
+
+
+def follow_status(rt: Runtime, incident: Incident, event: TicketEvent) -> str:
+    """Resolve or reopen the incident if this snapshot is the newest and its status says so."""
+    status = event.ticket.status
+    if status is None:
+        return "no status in the event"
+    stamp = event.ticket.updated_at
+    lock = rt.redis.lock(rt.keys("lifecycle", incident.id, "status_lock"), timeout=LOCK_SECONDS,
+                         blocking_timeout=LOCK_SECONDS)
+    with lock:
+        stamp_key = rt.keys("lifecycle", incident.id, "status_stamp")
+        seen = parse_time((rt.redis.get(stamp_key) or b"").decode() or None)
+        if stamp is not None and seen is not None and stamp < seen:
+            return "older snapshot: ignored"
+        if stamp is not None:
+            rt.redis.set(stamp_key, format_time(stamp) or "")
+        current = rt.incidents.get(incident.id)
+        if current is None:
+            return "incident gone"
+        at = event.time or stamp or rt.clock()
+        if status in SOLVED and current.status == OPEN:
+            return resolve(rt, current, at, event)
+        if status not in SOLVED and current.status == RESOLVED:
+            return reopen(rt, current, at, event)
+    return "no change"
+
+
+def resolve(rt: Runtime, incident: Incident, at: datetime, event: TicketEvent | None = None) -> str:
+    """Close the incident with its resolution time, tell the routes, queue the follow-up job."""
+    round_ = int(rt.redis.incr(rt.keys("lifecycle", incident.id, "resolutions")))
+    rt.incidents.set_status(incident.id, RESOLVED, at)
+    rt.incidents.add_event(incident.id, "resolved", at,
+                           {"ticket_id": incident.ticket_id, "round": round_,
+                            "by": event.actor_id if event else None,
+                            "status": event.ticket.status if event else None},
+                           dedupe_key=f"resolved:{round_}")
+    resolved = rt.incidents.get(incident.id) or incident
+    alerts.notify(rt, resolved, "incident.resolved", at, occurrence="" if round_ == 1 else str(round_))
+    _enqueue_finish(rt, incident.id, round_)
+    log.info("incident %s resolved (round %s)", incident.id, round_)
+    return "resolved"
+
+
+def reopen(rt: Runtime, incident: Incident, at: datetime, event: TicketEvent | None = None) -> str:
+    """The incident's ticket was reopened: the incident is open again (no resolution time)."""
+    round_ = int(rt.redis.get(rt.keys("lifecycle", incident.id, "resolutions")) or 0)
+    rt.incidents.set_status(incident.id, OPEN, at)
+    rt.incidents.update(incident.id, resolved_at=None)
+    rt.incidents.add_event(incident.id, "reopened", at,
+                           {"ticket_id": incident.ticket_id, "after_round": round_,
+                            "by": event.actor_id if event else None,
+                            "status": event.ticket.status if event else None},
+                           dedupe_key=f"reopened:{round_}")
+    reopened = rt.incidents.get(incident.id) or incident
+    alerts.notify(rt, reopened, "incident.reopened", at, occurrence=str(round_))
+    log.info("incident %s reopened", incident.id)
+    return "reopened"
+
+
+def _enqueue_finish(rt: Runtime, incident_id: int, round_: int) -> None:
+    job_id = _UNSAFE.sub("_", f"resolution-{rt.keys.prefix}-{incident_id}-{round_}")
+    try:
+        queues.queue(queues.LIFECYCLE, rt.redis).enqueue(
+            "jobs.lifecycle.finish_resolution", incident_id, round_, job_id=job_id, unique=True,
+            retry=JOB_RETRY, job_timeout=300, result_ttl=KEEP_JOB_SECONDS, failure_ttl=365 * 86400,
+            description=f"resolution of incident {incident_id} (round {round_})",
+        )
+    except DuplicateJobError:
+        log.info("incident %s: resolution job already queued", incident_id)
+
+
+# -- the resolution job ---------------------------------------------------------------------------
+def finish_resolution(incident_id: int, round_: int) -> str:
+    """RQ entry point for :func:`finish_resolution_with`."""
+    rt = runtime.get()
+    try:
+        outcome = finish_resolution_with(rt, incident_id, round_)
+    except RateLimited as exc:
+        new_id = reschedule_current(exc.retry_after)
+        if new_id is None:
+            raise
+        outcome = f"rate limited ({exc.source}); rescheduled as {new_id}"
+    log.info("incident %s: resolution: %s", incident_id, outcome)
+    return outcome
+
+
+def finish_resolution_with(rt: Runtime, incident_id: int, round_: int) -> str:
+    """Settle the SLA, tell every linked requester, ask for the review. Idempotent: each step
+    is (the SLA settles once, messages have their markers, the review its external id)."""
+    from jobs import review  # review reads lifecycle's links; imported here to keep one direction
+
+    incident = rt.incidents.get(incident_id)
+    if incident is None:
+        return "no such incident"
+    if incident.status != RESOLVED:
+        return f"skipped: the incident is {incident.status} again"
+    settled = sla.settle(rt, incident_id, rt.clock(), "the incident was resolved")
+    sla.flush(rt, incident_id)
+    tickets = linked_ticket_ids(rt, incident)
+    problem_reply = len(tickets) > 1 and messages.solved_with_public_reply(rt, incident.ticket_id, None)
+    queued = sum(messages.enqueue(rt, RESOLVED_MESSAGE, t, incident_id, incident.category,
+                                  problem_reply=problem_reply, generation=f"r{round_}") for t in tickets)
+    review.enqueue_create(rt, incident_id)
+    return f"SLA: {settled}; {queued} customer message(s) queued for {len(tickets)} ticket(s); review requested"
