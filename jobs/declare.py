@@ -9,8 +9,9 @@ so calling these twice for one incident does nothing twice.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 
-from jobs import alerts
+from jobs import alerts, correlate, lifecycle, sla
 from jobs.runtime import Runtime
 from middleware.events import TicketEvent
 from middleware.incidents import Incident
@@ -22,14 +23,25 @@ def on_declared(rt: Runtime, incident: Incident, event: TicketEvent) -> None:
     """A new critical incident was recorded (exactly once per incident)."""
     log.info("incident %s declared (category %s, rules %s)", incident.id, incident.category,
              ",".join(incident.rules))
+    sla.on_declared(rt, incident, event)  # first, so the declared alert can say when the SLA is due
     alerts.notify(rt, incident, "incident.declared", incident.declared_at)
+    lifecycle.on_declared(rt, incident, event)
+
+
+def on_linked(rt: Runtime, incident: Incident, ticket_ids: Iterable[int]) -> None:
+    """Tickets joined a running incident (multi-customer correlation): their requesters are told
+    it is handled as critical, and they count among the incident's tickets at resolution."""
+    lifecycle.on_linked(rt, incident, ticket_ids)
 
 
 def on_overridden(rt: Runtime, incident: Incident, event: TicketEvent) -> None:
     """An agent said this is not critical: stop everything that was started for it."""
     log.info("incident %s overridden by an agent", incident.id)
+    sla.on_overridden(rt, incident, event)
 
 
 def after_event(rt: Runtime, event: TicketEvent) -> None:
     """Every ticket event, after triage: route what the later stages listen for."""
-    return None
+    sla.after_event(rt, event)
+    lifecycle.after_event(rt, event)
+    correlate.after_event(rt, event)  # several customers, one problem: may declare or link

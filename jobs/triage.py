@@ -19,11 +19,12 @@ import json
 import logging
 from typing import Any
 
-from jobs import declare, runtime
+from jobs import declare, reconcile, runtime
 from jobs.runtime import Runtime
 from jobs.scheduling import reschedule_current
 from middleware.events import Organization, Person, Ticket, TicketEvent
 from middleware.incidents import OPEN, OVERRIDDEN, Incident
+from middleware.security_settings import routed_group
 from middleware.zendesk import Conflict, NotFound, RateLimited
 from rules import Decision
 
@@ -58,6 +59,7 @@ def handle_event(event_data: dict[str, Any]) -> str:
 
 def process(rt: Runtime, event: TicketEvent) -> str:
     """Everything one event causes, in order; the later stages hang off ``declare``."""
+    reconcile.mark_seen(rt, event.ticket)  # the catch-up skips changes the receiver delivered
     if event.actor_id is not None and event.actor_id == rt.zendesk.api_user_id():
         return "ignored: our own write"
     outcome = triage(rt, event)
@@ -151,6 +153,7 @@ def flag(rt: Runtime, event: TicketEvent, ticket: Ticket, decision: Decision) ->
                 return "no longer critical after an agent's edit"
             continue
         open_incident(rt, event, ticket, decision, updated)
+        reconcile.mark_seen(rt, updated)  # our own write: nothing for the catch-up to find
         rules = ", ".join(m.rule for m in decision.matches)
         return f"flagged critical ({decision.category or 'uncategorised'}; rules: {rules})"
     raise ConflictsExhausted(f"ticket {ticket.id} changed {MAX_CONFLICTS} times while flagging")
@@ -169,8 +172,9 @@ def writeback_of(rt: Runtime, ticket: Ticket, decision: Decision) -> tuple[list[
     wanted = decision.priority or wb.priority
     if _PRIORITY_RANK.get(wanted, 0) > _PRIORITY_RANK.get(ticket.priority, 0):
         fields["priority"] = wanted
-    if decision.group_id is not None and decision.group_id != ticket.group_id:
-        fields["group_id"] = decision.group_id
+    group_id = decision.group_id if decision.group_id is not None else routed_group(rt.config, decision.category)
+    if group_id is not None and group_id != ticket.group_id:
+        fields["group_id"] = group_id
     return tags, fields
 
 
@@ -178,7 +182,8 @@ def note_of(rt: Runtime, decision: Decision) -> str:
     return f"Flagged as a critical incident by the critical-incident middleware.\n\n{decision.note}"
 
 
-def open_incident(rt: Runtime, event: TicketEvent, before: Ticket, decision: Decision, after: Ticket) -> None:
+def open_incident(rt: Runtime, event: TicketEvent, before: Ticket, decision: Decision, after: Ticket,
+                  extra: dict[str, Any] | None = None) -> None:
     now = rt.clock()
     incident = Incident(
         id=before.id,
@@ -191,9 +196,10 @@ def open_incident(rt: Runtime, event: TicketEvent, before: Ticket, decision: Dec
         requester_id=before.requester_id,
         ticket_created_at=before.created_at,
         declared_at=now,
-        critical_from_start=event.type == "created",
+        critical_from_start=event.type == "created" or reconcile.found_at_creation(event),
         status=OPEN,
         flagged_updated_at=after.updated_at,
+        extra=dict(extra or {}),
     )
     if rt.incidents.open(incident):
         declare.on_declared(rt, incident, event)

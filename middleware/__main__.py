@@ -5,6 +5,9 @@
   simulator      the local Zendesk simulator on its own
   explain FILE   the rules' decision for a ticket or webhook payload (``--json``)
   check-config   validate config.yaml; exit 1 naming the key on error
+  report         the lead-team report (``--since 7d``, ``--json``, ``--send``)
+  action         post-incident review actions: ``add --incident ID --owner EMAIL --due DATE TEXT``, ``list``
+  reconcile      catch up on missed webhooks from the incremental export (``--since 2h``)
 """
 
 from __future__ import annotations
@@ -73,6 +76,29 @@ def _cmd_explain(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_reconcile(args: argparse.Namespace) -> int:
+    """Queue every ticket changed since ``--since`` (else since the stored cursor) that the
+    receiver never saw; the worker then triages them. Safe to run any number of times."""
+    from jobs import reconcile, runtime
+    from middleware.config import parse_duration
+    from middleware.zendesk import ZendeskError
+
+    try:
+        since = parse_duration(args.since, "--since") if args.since else None
+    except ConfigError as exc:
+        print(f"--since: {exc.problem}", file=sys.stderr)
+        return 2
+    try:
+        counts = reconcile.reconcile(runtime.get(), since=since)
+    except (ConfigError, ZendeskError) as exc:
+        print(f"reconcile failed: {exc}", file=sys.stderr)
+        return 1
+    print(f"reconcile: {counts.summary()}")
+    for note in counts.notes:
+        print(f"reconcile: {note}")
+    return 0
+
+
 def _cmd_demo(args: argparse.Namespace) -> int:
     from middleware.demo import run_demo
 
@@ -105,6 +131,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--once", action="store_true", help="show the result and exit (no waiting for Ctrl-C)")
     p.add_argument("--keep", type=float, default=None, help="stay up this many seconds, then exit")
     p.set_defaults(func=_cmd_demo)
+
+    p = sub.add_parser("reconcile", help="catch up on missed webhooks from Zendesk's incremental export")
+    p.add_argument("--since", default=None, help="look back this far (e.g. 2h, 30m); default: from the stored cursor")
+    p.set_defaults(func=_cmd_reconcile)
+
+    from middleware.lifecycle_cli import add_parsers as add_lifecycle_parsers
+
+    add_lifecycle_parsers(sub)  # report, action (docs/lifecycle.md)
     return parser
 
 

@@ -43,11 +43,15 @@ def create_app(
     if not app.extensions["cim.webhook_secrets"]:
         log.warning("ZENDESK_WEBHOOK_SECRET is not set: every webhook will be refused with 401")
 
+    from middleware.dashboard import bp as dashboard_bp
     from middleware.health import bp as health_bp
+    from middleware.intake import bp as intake_bp
     from middleware.webhooks import bp as webhooks_bp
 
     app.register_blueprint(health_bp)
+    app.register_blueprint(dashboard_bp)
     app.register_blueprint(webhooks_bp)
+    app.register_blueprint(intake_bp)
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):  # type: ignore[no-untyped-def]

@@ -220,7 +220,30 @@ def _first_error(messages: Any, prefix: str = "") -> tuple[str, str]:
 # Loaders raise ConfigError themselves. Registered here (not by import side effects) so the
 # list of what config.yaml may contain reads in one place.
 def _section_loaders() -> dict[str, Any]:
-    return {}
+    from middleware.alerting_settings import load_alerts, load_roles, load_routes
+    from middleware.correlate_settings import load_correlation_settings
+    from middleware.intake_settings import load_intake_settings
+    from middleware.lifecycle_settings import load_customer_messages, load_report, load_review
+    from middleware.reconcile_settings import load_reconcile_settings
+    from middleware.security_settings import load_security_settings
+    from middleware.sla_settings import load_sla_settings
+
+    return {
+        "sla": load_sla_settings,
+        # alerting: roles first, routes and alerts check the role names they use against it
+        "roles": load_roles,
+        "routes": load_routes,
+        "alerts": load_alerts,
+        # spotting incidents beyond customer tickets (docs/intake.md)
+        "intake": load_intake_settings,
+        "security": load_security_settings,
+        "correlation": load_correlation_settings,
+        "reconcile": load_reconcile_settings,
+        # after the declaration: customers told, review and actions, the lead-team report (docs/lifecycle.md)
+        "customer_messages": load_customer_messages,
+        "review": load_review,
+        "report": load_report,
+    }
 
 
 KNOWN_TOP_LEVEL = {"webhook", "zendesk", "writeback", "redis", "rules"}

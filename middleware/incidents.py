@@ -27,6 +27,21 @@ RESOLVED = "resolved"
 OVERRIDDEN = "overridden"  # an agent said: not critical
 
 
+def _encode(values: dict[str, Any]) -> dict[str, str]:
+    """Hash fields as strings: times in ISO-8601, lists/dicts/bools as JSON, None as empty."""
+    out: dict[str, str] = {}
+    for k, v in values.items():
+        if isinstance(v, datetime):
+            out[k] = format_time(v) or ""
+        elif v is None:
+            out[k] = ""
+        elif isinstance(v, (list, dict, bool)):
+            out[k] = json.dumps(v)
+        else:
+            out[k] = str(v)
+    return out
+
+
 @dataclass
 class Incident:
     """One critical incident. Times are aware UTC datetimes."""
@@ -48,18 +63,7 @@ class Incident:
     extra: dict[str, Any] = field(default_factory=dict)
 
     def to_redis(self) -> dict[str, str]:
-        data = asdict(self)
-        out: dict[str, str] = {}
-        for k, v in data.items():
-            if isinstance(v, datetime):
-                out[k] = format_time(v) or ""
-            elif v is None:
-                out[k] = ""
-            elif isinstance(v, (list, dict, bool)):
-                out[k] = json.dumps(v)
-            else:
-                out[k] = str(v)
-        return out
+        return _encode(asdict(self))
 
     @classmethod
     def from_redis(cls, raw: dict[bytes, bytes]) -> Incident:
@@ -133,16 +137,7 @@ class IncidentStore:
 
     def update(self, incident_id: int, **fields_: Any) -> None:
         """Set some fields (datetimes and JSON-able values are encoded like ``to_redis``)."""
-        mapping: dict[str, str] = {}
-        for k, v in fields_.items():
-            if isinstance(v, datetime):
-                mapping[k] = format_time(v) or ""
-            elif v is None:
-                mapping[k] = ""
-            elif isinstance(v, (list, dict, bool)):
-                mapping[k] = json.dumps(v)
-            else:
-                mapping[k] = str(v)
+        mapping = _encode(fields_)
         self.redis.hset(self._key(incident_id), mapping=mapping)
 
     def set_status(self, incident_id: int, status: str, at: datetime) -> None:
@@ -166,6 +161,18 @@ class IncidentStore:
         entry = {"at": format_time(at), "kind": kind, **(data or {})}
         self.redis.rpush(self._timeline_key(incident_id), json.dumps(entry, sort_keys=True))
         return True
+
+    def index_linked(self, incident_id: int, ticket_ids: Iterable[int]) -> None:
+        """Remember which incident a linked ticket belongs to (a reply there answers the incident)."""
+        pipe = self.redis.pipeline(transaction=False)
+        for ticket_id in ticket_ids:
+            pipe.set(self.keys("ticket_incident", ticket_id), str(incident_id))
+        pipe.execute()
+
+    def incident_of_linked(self, ticket_id: int) -> int | None:
+        """The incident a ticket was linked to (multi-customer), if any."""
+        raw = self.redis.get(self.keys("ticket_incident", ticket_id))
+        return int(raw) if raw else None
 
     def timeline(self, incident_id: int) -> list[dict[str, Any]]:
         return [json.loads(x) for x in self.redis.lrange(self._timeline_key(incident_id), 0, -1)]

@@ -41,7 +41,12 @@ class Periodic:
 
 def periodic_jobs() -> list[Periodic]:
     """The product's periodic jobs (each stage adds its own line here)."""
-    return []
+    return [
+        Periodic("jobs.sla.audit", 60, queues.SLA),  # overdue SLA steps and unwritten SLA updates
+        Periodic("jobs.review_reminders.remind", 900, queues.LIFECYCLE),  # overdue reviews/actions, once a day each
+        Periodic("jobs.report_delivery.weekly", 3600, queues.LIFECYCLE),  # the lead-team report, once a week
+        Periodic("jobs.reconcile.run", 60),  # missed webhooks; runs every reconcile.every (config)
+    ]
 
 
 def enqueue_periodic(redis: Redis, jobs: Sequence[Periodic], now: float | None = None) -> list[str]:

@@ -137,3 +137,14 @@ def test_credentials_name_what_is_missing():
         Credentials.from_env({"ZENDESK_SUBDOMAIN": "acme", "ZENDESK_API_TOKEN": "t"})
     creds = Credentials.from_env({"ZENDESK_SUBDOMAIN": "acme", "ZENDESK_OAUTH_TOKEN": "o"})
     assert creds.base_url == "https://acme.zendesk.com"
+
+
+@responses.activate
+def test_comments_carry_author_visibility_and_time(client):
+    responses.get(f"{BASE}/api/v2/tickets/5/comments.json", json={"comments": [
+        {"id": 1, "body": "help", "public": True, "author_id": 11, "created_at": "2025-01-08T10:12:07Z"},
+        {"id": 2, "body": "on it", "public": False, "author_id": 7, "created_at": "2025-01-08T10:15:00Z"},
+    ], "next_page": None, "count": 2})
+    comments = client.comments(5)
+    assert [(c.id, c.public, c.author_id) for c in comments] == [(1, True, 11), (2, False, 7)]
+    assert comments[1].created_at == datetime(2025, 1, 8, 10, 15, tzinfo=UTC)

@@ -17,6 +17,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 import time
 from collections.abc import Callable
 from typing import Any
@@ -24,7 +25,7 @@ from typing import Any
 from flask import Blueprint, Response, current_app, g, request
 
 from middleware.simulator.core import Simulator
-from middleware.simulator.store import ApiError, WriteResult, bad_request, not_found, split_tags
+from middleware.simulator.store import STATUSES, ApiError, WriteResult, bad_request, not_found, split_tags
 
 bp = Blueprint("zendesk_api", __name__, url_prefix="/api/v2")
 
@@ -218,7 +219,11 @@ def ids_arg() -> list[int]:
 def tickets() -> Response:
     s = sim()
     if request.method == "GET":
-        return json_response(paginate(sorted(s.store.list_tickets(), key=lambda t: t["id"]), "tickets", ticket_out))
+        listed = sorted(s.store.list_tickets(), key=lambda t: t["id"])
+        external_id = request.args.get("external_id")
+        if external_id is not None:  # Zendesk's "List Tickets" filter; external ids need not be unique
+            listed = [t for t in listed if t.get("external_id") == external_id]
+        return json_response(paginate(listed, "tickets", ticket_out))
     data = body_json().get("ticket")
     if not isinstance(data, dict):
         raise bad_request("InvalidValue", "ticket is required")
@@ -412,7 +417,12 @@ def search() -> Response:
     store = sim().store
     terms: dict[str, list[str]] = {}
     words: list[str] = []
+    statuses: list[tuple[str, str]] = []  # ("<", "solved") for Zendesk's ``status<solved``
     for token in request.args.get("query", "").split():
+        compare = _STATUS_COMPARE.match(token.lower())
+        if compare and compare.group(2) in STATUSES:
+            statuses.append((compare.group(1), compare.group(2)))
+            continue
         key, sep, value = token.partition(":")
         if sep and value:
             terms.setdefault(key.lower(), []).append(value.strip('"').lower())
@@ -428,8 +438,10 @@ def search() -> Response:
                 results.append({**user_out(u), "result_type": "user"})
     elif kind == "ticket":
         for t in sorted(store.list_tickets(), key=lambda t: t["id"]):
-            if all(_field_match(t, k, vs) for k, vs in terms.items()) and all(
-                w in (t["subject"] or "").lower() or w in t["description"].lower() for w in words
+            if (
+                all(_field_match(t, k, vs) for k, vs in terms.items())
+                and all(w in (t["subject"] or "").lower() or w in t["description"].lower() for w in words)
+                and all(_status_compare(t["status"], op, status) for op, status in statuses)
             ):
                 results.append({**ticket_out(t), "result_type": "ticket"})
     elif kind == "organization":
@@ -439,6 +451,15 @@ def search() -> Response:
     return json_response(
         {"results": results, "count": len(results), "next_page": None, "previous_page": None, "facets": None}
     )
+
+
+_STATUS_COMPARE = re.compile(r"^status(<=|>=|<|>)([a-z]+)$")
+
+
+def _status_compare(have: str, op: str, status: str) -> bool:
+    """Zendesk orders statuses new < open < pending < hold < solved < closed in search."""
+    a, b = STATUSES.index(have), STATUSES.index(status)
+    return {"<": a < b, "<=": a <= b, ">": a > b, ">=": a >= b}[op]
 
 
 def _field_match(record: dict[str, Any], key: str, values: list[str]) -> bool:

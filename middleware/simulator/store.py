@@ -33,6 +33,7 @@ from typing import Any
 from middleware.simulator import events as ev
 
 STATUSES = ("new", "open", "pending", "hold", "solved", "closed")
+SOLVED = ("solved", "closed")
 PRIORITIES = ("low", "normal", "high", "urgent")
 TYPES = ("question", "incident", "problem", "task")
 STAFF_ROLES = ("agent", "admin")
@@ -708,7 +709,32 @@ class Store:
             self.comments[new["id"]] = [*self.comments.get(new["id"], ()), comment]
         self.audits[new["id"]] = [*self.audits.get(new["id"], ()), audit]
         self._touch_problem(new, current)
-        return WriteResult(ticket=new, audit=audit, events=self._change_events(new, actor_id, changes, comment))
+        events = self._change_events(new, actor_id, changes, comment)
+        if new["type"] == "problem" and new["status"] in SOLVED and current["status"] not in SOLVED:
+            events += self._solve_incidents_unlocked(actor_id, new["id"], comment, via_channel)
+        return WriteResult(ticket=new, audit=audit, events=events)
+
+    def _solve_incidents_unlocked(
+        self, actor_id: int, problem_id: int, comment: dict[str, Any] | None, via_channel: str
+    ) -> list[dict[str, Any]]:
+        """Zendesk's behaviour when a problem ticket is solved: each linked incident that is not
+        solved yet is solved too, in one update that carries a copy of the problem's solving
+        comment (same author and visibility). Returns the events of those updates."""
+        events: list[dict[str, Any]] = []
+        linked = sorted(
+            (t for t in self.tickets.values() if t.get("problem_id") == problem_id and t["status"] not in SOLVED),
+            key=lambda t: t["id"],
+        )
+        for incident in linked:
+            data: dict[str, Any] = {"status": "solved"}
+            if comment is not None:
+                data["comment"] = {
+                    "body": comment["body"],
+                    "public": comment["public"],
+                    "author_id": comment["author_id"],
+                }
+            events += self._update_unlocked(actor_id, incident, data, via_channel).events
+        return events
 
     def modify_tags(self, actor_id: int, ticket_id: Any, mode: str, tags: Any, data: dict[str, Any]) -> WriteResult:
         """``/tickets/{id}/tags``: PUT adds, POST sets, DELETE removes; refused on closed
