@@ -33,6 +33,7 @@ from tenacity import retry, retry_if_exception_type, stop_after_attempt, wait_ex
 from zenpy import Zenpy
 from zenpy.lib.api_objects import Comment as ZComment
 from zenpy.lib.api_objects import Ticket as ZTicket
+from zenpy.lib.api_objects import User as ZUser
 from zenpy.lib.exception import APIException, RecordNotFoundException, ZenpyException
 
 from middleware.config import ZendeskSettings
@@ -42,6 +43,8 @@ from middleware.redis_client import Keys
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
+
+BULK_LIMIT = 100  # tickets per update_many call (Zendesk's limit)
 
 
 class ZendeskError(Exception):
@@ -99,29 +102,65 @@ class Credentials:
         return self.api_url or f"https://{self.subdomain}.zendesk.com"
 
 
-class CallBudget:
-    """A per-minute request budget shared by every worker through one Redis counter.
+# KEYS[1] calls taken (zset: member -> time), KEYS[2] callers told to wait (member -> wake time)
+# ARGV[1] now (epoch s), ARGV[2] window (s), ARGV[3] limit, ARGV[4] a unique member
+# Returns "0" when the call may go now, else the seconds to wait (a string: Lua numbers would
+# come back as integers).
+_BUDGET_SCRIPT = """
+local now, window, limit = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+redis.call("ZREMRANGEBYSCORE", KEYS[1], "-inf", now - window)
+local used = redis.call("ZCARD", KEYS[1])
+if used < limit then
+  redis.call("ZADD", KEYS[1], now, ARGV[4])
+  redis.call("EXPIRE", KEYS[1], math.ceil(window) + 1)
+  return "0"
+end
+redis.call("ZREMRANGEBYSCORE", KEYS[2], "-inf", now)
+local ahead = redis.call("ZCARD", KEYS[2])
+local index = used - limit + (ahead % limit)
+local slot = redis.call("ZRANGE", KEYS[1], index, index, "WITHSCORES")
+local wait = tonumber(slot[2]) + window * (1 + math.floor(ahead / limit)) - now
+redis.call("ZADD", KEYS[2], now + wait, ARGV[4])
+if redis.call("TTL", KEYS[2]) < math.ceil(wait) + 1 then
+  redis.call("EXPIRE", KEYS[2], math.ceil(wait) + 1)
+end
+return tostring(wait)
+"""
 
-    A fixed window per wall-clock minute: simple, one round trip, and never over the limit
-    within a minute, which is how Zendesk counts too.
+
+class CallBudget:
+    """A per-minute request budget shared by every worker, enforced over *any* 60 seconds.
+
+    Why a sliding window and not a counter per wall-clock minute: a per-minute counter lets the
+    whole budget go out at 12:00:59 and again at 12:01:00, twice the limit within two seconds,
+    and Zendesk's own minute need not start when ours does (the budget benchmark measured 120
+    calls in one 60 s window with a budget of 60, and the plan's limit answered 429). Here the
+    time of every call in the last 60 s is kept in one sorted set, so no 60 s window, however
+    placed, holds more than ``per_minute`` calls. Still one Redis round trip per call (a script).
+
+    A refused caller is told to come back when a slot frees; callers refused one after the other
+    are given successive slots (and later windows once those run out) rather than all the same
+    one, so a backlog wakes up a few jobs at a time instead of all of them every second.
     """
+
+    WINDOW_SECONDS = 60.0
 
     def __init__(self, redis: Redis, keys: Keys, per_minute: int, clock: Callable[[], float] = time.time) -> None:
         self.redis = redis
         self.keys = keys
         self.per_minute = per_minute
         self.clock = clock
+        self._script = redis.register_script(_BUDGET_SCRIPT)
+        self._keys = [keys("zendesk", "budget", "calls"), keys("zendesk", "budget", "waiting")]
 
     def take(self) -> None:
         now = self.clock()
-        minute = int(now // 60)
-        key = self.keys("zendesk", "budget", minute)
-        pipe = self.redis.pipeline(transaction=False)
-        pipe.incr(key)
-        pipe.expire(key, 120)
-        used = int(pipe.execute()[0])
-        if used > self.per_minute:
-            raise RateLimited(60 - (now % 60) + 0.5, source="budget")
+        member = f"{now:.6f}-{os.urandom(4).hex()}"
+        raw = self._script(keys=self._keys, args=[f"{now:.6f}", self.WINDOW_SECONDS, self.per_minute, member])
+        wait = float(raw.decode() if isinstance(raw, bytes) else raw)
+        if wait > 0:
+            # Half a second more: RQ's scheduler runs a rescheduled job on a whole second.
+            raise RateLimited(wait + 0.5, source="budget")
 
 
 class _Session(requests.Session):
@@ -214,6 +253,63 @@ def ticket_from_api(data: dict[str, Any]) -> Ticket:
         updated_at=parse_time(data.get("updated_at")),
         custom_fields=custom,
     )
+
+
+@dataclass(frozen=True)
+class TaskTicket:
+    """A ticket as the review and action tracking reads it: with its due date, assignee and
+    external id, which the event-shaped :class:`Ticket` does not carry."""
+
+    id: int
+    subject: str
+    status: str | None
+    type: str | None
+    due_at: datetime | None
+    assignee_id: int | None
+    group_id: int | None
+    requester_id: int | None
+    tags: tuple[str, ...]
+    external_id: str | None
+    created_at: datetime | None
+    updated_at: datetime | None
+
+
+def task_from_api(data: dict[str, Any]) -> TaskTicket:
+    """A REST API ticket (create, list, search results) as a :class:`TaskTicket`."""
+    return TaskTicket(
+        id=int(data["id"]),
+        subject=data.get("subject") or data.get("raw_subject") or "",
+        status=data.get("status"),
+        type=data.get("type"),
+        due_at=parse_time(data.get("due_at")),
+        assignee_id=data.get("assignee_id"),
+        group_id=data.get("group_id"),
+        requester_id=data.get("requester_id"),
+        tags=tuple(data.get("tags") or ()),
+        external_id=data.get("external_id"),
+        created_at=parse_time(data.get("created_at")),
+        updated_at=parse_time(data.get("updated_at")),
+    )
+
+
+@dataclass(frozen=True)
+class Audit:
+    """One ticket audit: everything one update did (field changes and at most one comment)."""
+
+    id: int | None
+    created_at: datetime | None
+    author_id: int | None
+    events: tuple[dict[str, Any], ...]
+
+    def changed(self, field_name: str) -> Any:
+        """The new value of ``field_name`` if this update changed it, else None."""
+        for event in self.events:
+            if event.get("type") in ("Change", "Create") and event.get("field_name") == field_name:
+                return event.get("value")
+        return None
+
+    def comment(self) -> dict[str, Any] | None:
+        return next((e for e in self.events if e.get("type") == "Comment"), None)
 
 
 class ZendeskClient:
@@ -345,11 +441,55 @@ class ZendeskClient:
     def create_ticket(self, payload: dict[str, Any]) -> Ticket:
         """Create a ticket. Not retried here: a create is not idempotent, the caller dedupes
         (by ``external_id``) before calling again."""
+        data = dict(payload)
+        if isinstance(data.get("requester"), dict):  # {"email", "name"}: Zendesk finds or creates the person
+            data["requester"] = ZUser(**data["requester"])
         try:
-            audit = self.zenpy.tickets.create(ZTicket(**payload))
+            audit = self.zenpy.tickets.create(ZTicket(**data))
         except APIException as exc:
             raise ZendeskError(f"ticket create refused: HTTP {_status_of(exc)}") from exc
         return ticket_from_api(audit.ticket.to_dict())
+
+    def tickets_by_external_id(self, external_id: str) -> list[Ticket]:
+        """Tickets carrying ``external_id`` (``GET /tickets?external_id=``). A job that creates a
+        ticket asks this first, so a retry finds the ticket an interrupted attempt created."""
+        return _retrying(lambda: [ticket_from_api(t.to_dict()) for t in self.zenpy.tickets(external_id=external_id)])
+
+    def update_many(self, updates: list[dict[str, Any]]) -> str:
+        """One bulk update (``PUT /tickets/update_many``) of up to 100 tickets, each with its own
+        fields (``{"id": 1, "type": "incident", "problem_id": 9, "additional_tags": [...]}``).
+
+        Zendesk applies it in the background: the returned job status id tells, via
+        :meth:`job_status`, which tickets were updated. Retried on transient failures: callers
+        only send changes that are the same when applied twice.
+        """
+        if not updates:
+            raise ValueError("update_many needs at least one ticket")
+        if len(updates) > BULK_LIMIT:
+            raise ValueError(f"update_many takes at most {BULK_LIMIT} tickets per call")
+        tickets = []
+        for update in updates:
+            ticket = ZTicket(id=int(update["id"]))
+            for name, value in update.items():
+                if name != "id":
+                    setattr(ticket, name, value)
+            tickets.append(ticket)
+
+        def call() -> Any:
+            try:
+                return self.zenpy.tickets.update(tickets)
+            except APIException as exc:
+                raise ZendeskError(f"bulk update of {len(tickets)} tickets refused: HTTP {_status_of(exc)}") from exc
+
+        return str(_retrying(call).id)
+
+    def job_status(self, job_id: str) -> dict[str, Any]:
+        """A background job's status: ``status`` (queued, working, completed, failed, killed) and,
+        once done, ``results`` per ticket (``id``, ``success``/``status``, ``error``)."""
+        try:
+            return dict(_retrying(lambda: self.zenpy.job_status(id=job_id).to_dict()))
+        except RecordNotFoundException as exc:
+            raise NotFound(f"job status {job_id} not found") from exc
 
     def comments(self, ticket_id: int) -> list[Comment]:
         """All comments of a ticket, oldest first (authors' staff status is looked up by role)."""
@@ -360,6 +500,7 @@ class ZendeskClient:
                 body=c.get("body") or "",
                 public=bool(c.get("public")),
                 author_id=c.get("author_id"),
+                created_at=parse_time(c.get("created_at")),
             )
             for c in result
         ]
@@ -411,6 +552,108 @@ class ZendeskClient:
             raise ZendeskError(f"GET {urlsplit(url).path}: HTTP {response.status_code}")
         return response
 
+    # -- lifecycle: customer replies, audits, linked incidents, tasks ----------------------
+    def public_reply(self, ticket_id: int, body: str) -> int | None:
+        """One public comment by our API user; returns the new comment's id.
+
+        Not retried here: an update without a stamp is not idempotent (a timeout after Zendesk
+        wrote would post twice), so the caller checks the comments before trying again.
+        """
+        ticket = ZTicket(id=ticket_id)
+        ticket.comment = ZComment(body=body, public=True)
+        try:
+            audit = self.zenpy.tickets.update(ticket)
+        except APIException as exc:
+            status = _status_of(exc)
+            if status == 404:
+                raise NotFound(f"ticket {ticket_id} not found") from exc
+            raise ZendeskError(f"ticket {ticket_id} reply refused: HTTP {status}") from exc
+        data = audit.to_dict() if hasattr(audit, "to_dict") else {}
+        events = ((data.get("audit") or {}).get("events")) or []
+        return next((int(e["id"]) for e in events if e.get("type") == "Comment" and e.get("id")), None)
+
+    def audits(self, ticket_id: int) -> list[Audit]:
+        """A ticket's audits, oldest first: which update changed what, and with which comment."""
+        url = f"{self.creds.base_url}/api/v2/tickets/{ticket_id}/audits.json"
+        return [
+            Audit(id=a.get("id"), created_at=parse_time(a.get("created_at")), author_id=a.get("author_id"),
+                  events=tuple(e for e in a.get("events") or [] if isinstance(e, dict)))
+            for a in self._list(url, {"page[size]": 100}, "audits")
+        ]
+
+    def problem_incidents(self, problem_id: int) -> list[Ticket]:
+        """The incident tickets linked to a problem ticket (empty for any other ticket)."""
+        url = f"{self.creds.base_url}/api/v2/tickets/{problem_id}/incidents.json"
+        return [ticket_from_api(t) for t in self._list(url, {"per_page": 100}, "tickets")]
+
+    def tasks_by_external_id(self, external_id: str) -> list[TaskTicket]:
+        """Like :meth:`tickets_by_external_id`, with due dates and assignees (review and action
+        tasks): how a task create is found again after a lost answer."""
+        url = f"{self.creds.base_url}/api/v2/tickets.json"
+        return [task_from_api(t) for t in self._list(url, {"external_id": external_id}, "tickets")]
+
+    def search_tickets(self, query: str, limit: int = 1000) -> list[TaskTicket]:
+        """Tickets matching a Zendesk search (``tags:x status<solved``); ``type:ticket`` is added."""
+        url = f"{self.creds.base_url}/api/v2/search.json"
+        found = self._list(url, {"query": f"type:ticket {query}", "per_page": 100}, "results", limit)
+        return [task_from_api(t) for t in found if t.get("result_type", "ticket") == "ticket"]
+
+    def create_task(self, *, subject: str, body: str, due_at: datetime, tags: list[str], external_id: str,
+                    assignee_id: int | None = None, group_id: int | None = None,
+                    priority: str | None = None) -> TaskTicket:
+        """A task ticket (type task, due date) whose description is an internal note.
+
+        Not retried, like every create: the caller looks for ``external_id`` before calling again.
+        """
+        payload: dict[str, Any] = {
+            "subject": subject,
+            "comment": {"body": body, "public": False},
+            "type": "task",
+            "due_at": format_time(due_at),
+            "tags": list(tags),
+            "external_id": external_id,
+        }
+        for name, value in (("assignee_id", assignee_id), ("group_id", group_id), ("priority", priority)):
+            if value is not None:
+                payload[name] = value
+        try:
+            audit = self.zenpy.tickets.create(ZTicket(**payload))
+        except APIException as exc:
+            raise ZendeskError(f"task create refused: HTTP {_status_of(exc)}") from exc
+        return task_from_api(audit.ticket.to_dict())
+
+    def find_user_by_email(self, email: str) -> Person | None:
+        """The user with this email address, or None."""
+        url = f"{self.creds.base_url}/api/v2/users/search.json"
+        users = self._list(url, {"query": f"email:{email.strip()}"}, "users", limit=5)
+        wanted = email.strip().lower()
+        for u in users:
+            if (u.get("email") or "").lower() == wanted:
+                return Person(id=u.get("id"), role=u.get("role"), email=u.get("email"), name=u.get("name"))
+        return None
+
+    def _list(self, url: str, params: dict[str, Any] | None, key: str, limit: int = 10000) -> list[dict[str, Any]]:
+        """Every item of a list endpoint, following cursor (``links.next``) or offset
+        (``next_page``) pagination, up to ``limit`` items."""
+        items: list[dict[str, Any]] = []
+        next_url: str | None = url
+        while next_url and len(items) < limit:
+            response = _retrying(lambda u=next_url, p=params: self._get_json(u, p))
+            data = response.json()
+            items.extend(x for x in data.get(key) or [] if isinstance(x, dict))
+            links, meta = data.get("links") or {}, data.get("meta") or {}
+            next_url = links.get("next") if meta.get("has_more") else data.get("next_page")
+            params = None  # the next URL carries its own query
+        return items[:limit]
+
+    def _get_json(self, url: str, params: dict[str, Any] | None) -> requests.Response:
+        response = self.session.get(url, params=params)
+        if response.status_code == 404:
+            raise NotFound(f"GET {urlsplit(url).path}: not found")
+        if response.status_code >= 400:
+            raise ZendeskError(f"GET {urlsplit(url).path}: HTTP {response.status_code}")
+        return response
+
 
 def client_from_env(settings: ZendeskSettings, redis: Redis | None, keys: Keys,
                     env: dict[str, str] | None = None) -> ZendeskClient:
@@ -419,14 +662,17 @@ def client_from_env(settings: ZendeskSettings, redis: Redis | None, keys: Keys,
 
 
 __all__ = [
+    "Audit",
     "Conflict",
     "Credentials",
     "NotFound",
     "RateLimited",
+    "TaskTicket",
     "TransientError",
     "ZendeskClient",
     "ZendeskError",
     "ZenpyException",
     "client_from_env",
+    "task_from_api",
     "ticket_from_api",
 ]
