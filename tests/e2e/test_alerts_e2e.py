@@ -18,24 +18,16 @@ this test checks it here as soon as :mod:`jobs.declare` hands events to the life
 from __future__ import annotations
 
 import inspect
-import json
-import os
 import re
-import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-import yaml
-from redis import Redis
-from werkzeug.serving import make_server
-from werkzeug.wrappers import Request, Response
 
-from middleware.localredis import answers, with_db
 from middleware.simulator import SimulatorControl
-from middleware.stack import ROOT, running_stack
+from middleware.stack import running_stack
+from tests.e2e.support import Sink, flush_db, wait_until, write_config
 
 pytestmark = pytest.mark.e2e
 
@@ -44,71 +36,29 @@ ACME, BETA = 360000000022, 360000000033
 WARNING_AFTER, FIRST_RESPONSE, REMIND_EVERY = 3, 7, 4  # seconds
 
 
-class Sink:
-    """An HTTP server on 127.0.0.1 that records (path, JSON body) of every POST."""
-
-    def __init__(self) -> None:
-        self.posts: list[tuple[str, dict]] = []
-        self._lock = threading.Lock()
-        self.server = make_server("127.0.0.1", 0, self._app, threaded=True)
-        self.port = self.server.server_port
-        self._thread = threading.Thread(target=self.server.serve_forever, name="alert-sink", daemon=True)
-
-    def _app(self, environ: dict, start_response: Callable) -> Response:
-        request = Request(environ)
-        body = json.loads(request.get_data() or b"{}")
-        with self._lock:
-            self.posts.append((request.path, body))
-        return Response("ok")(environ, start_response)
-
-    def received(self) -> list[tuple[str, dict]]:
-        with self._lock:
-            return list(self.posts)
-
-
-@pytest.fixture
-def sink() -> Iterator[Sink]:
-    s = Sink()
-    s._thread.start()
-    try:
-        yield s
-    finally:
-        s.server.shutdown()
-
-
-def write_config(tmp_path: Path, port: int) -> Path:
+def alerts_config(tmp_path: Path, sink: Sink) -> Path:
     """The shipped config (its rules), with roles pointing at the sink and a seconds-long SLA."""
-    config = yaml.safe_load((ROOT / "config.yaml").read_text(encoding="utf-8"))
-    url = f"json://127.0.0.1:{port}"
-    config["roles"] = {
-        "head_of_support": [f"{url}/head_of_support"],
-        "cto": [f"{url}/cto"],
-        "engagement_director": {
-            "organization_field": "engagement_director",
-            "by_organization": {str(BETA): [f"{url}/ed-beta"]},
-            "default": [f"{url}/ed-default"],
+    return write_config(
+        tmp_path,
+        roles={
+            "head_of_support": [sink.url("head_of_support")],
+            "cto": [sink.url("cto")],
+            "engagement_director": {
+                "organization_field": "engagement_director",
+                "by_organization": {str(BETA): [sink.url("ed-beta")]},
+                "default": [sink.url("ed-default")],
+            },
+            "engineering": [sink.url("engineering")],
+            "product": [],
+            "customer_operations": [],
         },
-        "engineering": [f"{url}/engineering"],
-        "product": [],
-        "customer_operations": [],
-    }
-    config["alerts"] = {
-        **config.get("alerts", {}),
-        "email_url_template": f"{url}/mail/{{email}}",  # a mail gateway stand-in: the address in the path
-        "retry": {"max": 3, "intervals": ["1s"]},
-    }
-    config["sla"] = {"first_response": f"{FIRST_RESPONSE}s", "warnings": [f"{WARNING_AFTER}s"],
-                     "reminder_every": f"{REMIND_EVERY}s"}
-    path = tmp_path / "config.yaml"
-    path.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
-    return path
-
-
-def flush_test_db() -> None:
-    """Start from an empty database (left-over timers from an aborted run would fire too)."""
-    url = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0"
-    if answers(url):
-        Redis.from_url(with_db(url, REDIS_DB)).flushdb()
+        sla={"first_response": f"{FIRST_RESPONSE}s", "warnings": [f"{WARNING_AFTER}s"],
+             "reminder_every": f"{REMIND_EVERY}s"},
+        merge={"alerts": {
+            "email_url_template": sink.url("mail/{email}"),  # a mail gateway stand-in: the address in the path
+            "retry": {"max": 3, "intervals": ["1s"]},
+        }},
+    )
 
 
 _KIND = re.compile(r"^(Reminder \d+: )?(Critical incident declared|SLA at risk|SLA breached|Critical incident resolved)"
@@ -148,18 +98,20 @@ def resolved(ticket: int, director: str) -> set[tuple[int, str, str]]:
     return {(ticket, "Critical incident resolved", p) for p in ("/head_of_support", director, "/cto")}
 
 
-def wait_for(check: Callable[[], bool], timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return True
-        time.sleep(0.2)
-    return check()
+def all_arrived(sink: Sink, want: set[tuple[int, str, str]], timeout: float) -> bool:
+    """Whether every wanted alert reached the sink within ``timeout`` s (the test then says which did not)."""
+    def arrived() -> bool:
+        return want <= set(tally(sink.received()))
+
+    try:
+        return wait_until(arrived, timeout, "the alerts")
+    except AssertionError:  # timed out, or an unexpected title (``tally`` raises that again here)
+        return arrived()
 
 
 def test_declared_at_risk_breached_and_reminder_reach_the_right_roles_once(tmp_path, sink):
-    flush_test_db()
-    config = write_config(tmp_path, sink.port)
+    flush_db(REDIS_DB)  # left-over timers from an aborted run would fire too
+    config = alerts_config(tmp_path, sink)
     with running_stack(config_path=str(config), redis_db=REDIS_DB, log_dir=tmp_path / "logs") as stack:
         stack.start_worker("worker2")  # two workers racing for the same jobs: still one alert each
         sim = SimulatorControl(stack.simulator_url)
@@ -171,12 +123,12 @@ def test_declared_at_risk_breached_and_reminder_reach_the_right_roles_once(tmp_p
                                    "it@beta.test", organization_id=BETA)["id"]
         want = expected(acme, "/mail/jane@acme.test") | expected(beta, "/ed-beta")
 
-        arrived = wait_for(lambda: want <= set(tally(sink.received())), timeout=60)
+        arrived = all_arrived(sink, want, timeout=60)
         for ticket in (acme, beta):
             sim.update(ticket, status="solved")
         if lifecycle_wired():
             want |= resolved(acme, "/mail/jane@acme.test") | resolved(beta, "/ed-beta")
-            arrived = wait_for(lambda: want <= set(tally(sink.received())), timeout=30) and arrived
+            arrived = all_arrived(sink, want, timeout=30) and arrived
         time.sleep(1.5)  # room for any duplicate to show up
         counts = tally(sink.received())
         logs = stack.logs("worker") + stack.logs("worker2")

@@ -8,53 +8,31 @@ Zendesk would. What a support agent would see is asserted on the simulator's tic
 from __future__ import annotations
 
 import json
-import os
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import datetime, timezone
 from typing import Any
 
 import pytest
 import requests
-from redis import Redis
 
-from middleware.localredis import answers, with_db
 from middleware.signature import sign
 from middleware.simulator import SimulatorControl
 from middleware.stack import Stack, running_stack
+from tests.e2e.support import flush_db, wait_until
 
 pytestmark = pytest.mark.e2e
 
 REDIS_DB = 11
-
-
-def wait_until(predicate: Callable[[], Any], timeout: float = 15.0, what: str = "condition") -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
-        time.sleep(0.1)
+TIMEOUT = 15.0  # seconds, for every wait in this file
 
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    url = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0"
-    if answers(url):
-        Redis.from_url(with_db(url, REDIS_DB)).flushdb()
+    flush_db(REDIS_DB)
     with running_stack(redis_db=REDIS_DB, log_dir=tmp_path_factory.mktemp("logs")) as running:
         yield running
-
-
-@pytest.fixture
-def sim(stack: Stack) -> Iterator[SimulatorControl]:
-    control = SimulatorControl(stack.simulator_url)
-    control.resume_webhooks()
-    yield control
-    control.resume_webhooks()
 
 
 def writes_to(sim: SimulatorControl, ticket_id: int) -> list[dict[str, Any]]:
@@ -98,7 +76,7 @@ def test_a_critical_ticket_is_tagged_prioritised_and_noted_within_seconds(sim: S
     ticket = sim.customer_ticket("Our whole platform is down", "Nobody in the company can log in since 9am, "
                                  "every request fails with a 502.", "cto@globex.example")
     started = time.monotonic()
-    wait_until(lambda: is_flagged(sim, ticket["id"]), what="the ticket to be flagged")
+    wait_until(lambda: is_flagged(sim, ticket["id"]), TIMEOUT, what="the ticket to be flagged")
     elapsed = time.monotonic() - started
     data = sim.get_ticket(ticket["id"])
     flagged = data["ticket"]
@@ -116,7 +94,7 @@ def test_a_normal_ticket_is_left_untouched(sim: SimulatorControl) -> None:
     # the normal one has been decided too.
     critical = sim.customer_ticket("Ransomware on our file server", "All files are encrypted.",
                                    "it@initech.example")
-    wait_until(lambda: is_flagged(sim, critical["id"]), what="the critical ticket to be flagged")
+    wait_until(lambda: is_flagged(sim, critical["id"]), TIMEOUT, what="the critical ticket to be flagged")
     assert writes_to(sim, normal["id"]) == []
     after = sim.get_ticket(normal["id"])["ticket"]
     assert after["tags"] == normal["tags"]
@@ -132,8 +110,8 @@ def test_a_redelivered_webhook_changes_nothing(stack: Stack, sim: SimulatorContr
     first = post_webhook(stack, body, invocation_id="inv-1")
     assert first.status_code == 202, first.text
     assert post_webhook(stack, body, invocation_id="inv-1").json()["status"] == "duplicate"  # Zendesk retry
-    wait_until(lambda: is_flagged(sim, ticket["id"]), what="the ticket to be flagged")
-    wait_until(lambda: len(writes_to(sim, ticket["id"])) >= 1, what="the flagging write")
+    wait_until(lambda: is_flagged(sim, ticket["id"]), TIMEOUT, what="the ticket to be flagged")
+    wait_until(lambda: len(writes_to(sim, ticket["id"])) >= 1, TIMEOUT, what="the flagging write")
     time.sleep(1.0)  # let any follow-up of the first delivery settle before counting
     before = writes_to(sim, ticket["id"])
     again = post_webhook(stack, body, invocation_id="inv-2")  # same event, new invocation
@@ -159,4 +137,4 @@ def test_a_bad_signature_is_refused_and_nothing_is_queued(stack: Stack, sim: Sim
     # The same body, correctly signed, is then accepted: the refusal left no dedupe mark.
     accepted = post_webhook(stack, body, invocation_id="inv-bad")
     assert accepted.status_code == 202, accepted.text
-    wait_until(lambda: is_flagged(sim, ticket["id"]), what="the ticket to be flagged after a good delivery")
+    wait_until(lambda: is_flagged(sim, ticket["id"]), TIMEOUT, what="the ticket to be flagged after a good delivery")

@@ -7,33 +7,25 @@ counted on what actually arrived. Every wait polls with a deadline; nothing slee
 
 from __future__ import annotations
 
-import json
-import os
 import re
 import subprocess
 import sys
-import threading
-import time
 import uuid
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 import requests
-import yaml
 from redis import Redis
 from rq import Queue
 from rq.registry import ScheduledJobRegistry, StartedJobRegistry
-from werkzeug.serving import make_server
-from werkzeug.wrappers import Request, Response
 
 from middleware.incidents import IncidentStore
-from middleware.localredis import answers, with_db
 from middleware.queues import ALERTS
 from middleware.redis_client import Keys
 from middleware.simulator import SimulatorControl
 from middleware.stack import ROOT, Stack, running_stack
+from tests.e2e.support import Sink, flush_db, wait_until, write_config
 
 pytestmark = pytest.mark.e2e
 
@@ -44,42 +36,16 @@ ROLES = ("head_of_support", "cto", "engineering", "product", "customer_operation
 _DECLARED = re.compile(r"^Critical incident declared: #(\d+)")
 
 
-class Sink:
-    """Records (path, JSON body) of every POST the alert deliveries make."""
-
-    def __init__(self) -> None:
-        self.posts: list[tuple[str, dict[str, Any]]] = []
-        self._lock = threading.Lock()
-        self.server = make_server("127.0.0.1", 0, self._app, threaded=True)
-        self.thread = threading.Thread(target=self.server.serve_forever, name="intake-alert-sink", daemon=True)
-
-    def _app(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
-        request = Request(environ)
-        with self._lock:
-            self.posts.append((request.path, json.loads(request.get_data() or b"{}")))
-        return Response("ok")(environ, start_response)
-
-    def declared(self, ticket_id: int) -> list[str]:
-        """Paths that received 'incident declared' for ``ticket_id``."""
-        with self._lock:
-            return [path for path, body in self.posts
-                    if (m := _DECLARED.match(body.get("title", ""))) and int(m.group(1)) == ticket_id]
-
-    def declared_for_any(self, ticket_ids: set[int]) -> list[tuple[int, str]]:
-        with self._lock:
-            return [(int(m.group(1)), path) for path, body in self.posts
-                    if (m := _DECLARED.match(body.get("title", ""))) and int(m.group(1)) in ticket_ids]
+def declared_paths(sink: Sink, ticket_id: int) -> list[str]:
+    """Paths that received 'incident declared' for ``ticket_id``."""
+    return [path for path, body in sink.received()
+            if (m := _DECLARED.match(body.get("title", ""))) and int(m.group(1)) == ticket_id]
 
 
-def wait_until(check: Callable[[], Any], timeout: float = 30.0, what: str = "condition") -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
-        time.sleep(0.1)
+def declared_for_any(sink: Sink, ticket_ids: set[int]) -> list[tuple[int, str]]:
+    """(ticket id, path) of every 'incident declared' alert for one of ``ticket_ids``."""
+    return [(int(m.group(1)), path) for path, body in sink.received()
+            if (m := _DECLARED.match(body.get("title", ""))) and int(m.group(1)) in ticket_ids]
 
 
 def alerts_idle(redis: Redis) -> bool:
@@ -89,48 +55,19 @@ def alerts_idle(redis: Redis) -> bool:
             and ScheduledJobRegistry(queue=queue).count == 0)
 
 
-def write_config(tmp_path: Path, sink_port: int) -> Path:
-    """The shipped config (rules, topics) with alerts into the sink and no catch-up grace."""
-    config = yaml.safe_load((ROOT / "config.yaml").read_text(encoding="utf-8"))
-    url = f"json://127.0.0.1:{sink_port}"
-    config["roles"] = {**{role: [f"{url}/{role}"] for role in ROLES},
-                       "engagement_director": {"organization_field": "engagement_director", "by_organization": {},
-                                               "default": [f"{url}/engagement_director"]}}
-    config["alerts"] = {**config.get("alerts", {}), "retry": {"max": 3, "intervals": ["1s"]}}
-    config["reconcile"] = {**config.get("reconcile", {}), "grace": "0s"}
-    path = tmp_path / "config.yaml"
-    path.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
-    return path
-
-
-@pytest.fixture(scope="module")
-def sink() -> Iterator[Sink]:
-    s = Sink()
-    s.thread.start()
-    try:
-        yield s
-    finally:
-        s.server.shutdown()
-
-
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory, sink: Sink) -> Iterator[Stack]:
-    url = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0"
-    if answers(url):
-        Redis.from_url(with_db(url, REDIS_DB)).flushdb()
-    config = write_config(tmp_path_factory.mktemp("config"), sink.server.server_port)
+    flush_db(REDIS_DB)
+    # The shipped config (rules, topics) with alerts into the sink and no catch-up grace.
+    config = write_config(
+        tmp_path_factory.mktemp("config"),
+        roles={**{role: [sink.url(role)] for role in ROLES},
+               "engagement_director": {"organization_field": "engagement_director", "by_organization": {},
+                                       "default": [sink.url("engagement_director")]}},
+        merge={"alerts": {"retry": {"max": 3, "intervals": ["1s"]}}, "reconcile": {"grace": "0s"}})
     with running_stack(config_path=str(config), redis_db=REDIS_DB, log_dir=tmp_path_factory.mktemp("logs"),
                        extra_env={"INTAKE_TOKEN": TOKEN}) as running:
         yield running
-
-
-@pytest.fixture
-def sim(stack: Stack) -> Iterator[SimulatorControl]:
-    control = SimulatorControl(stack.simulator_url)
-    control.resume_webhooks()
-    yield control
-    control.resume_webhooks()
-    control.close()
 
 
 def tagged(sim: SimulatorControl, tag: str) -> list[dict[str, Any]]:
@@ -155,7 +92,7 @@ def test_an_alertmanager_alert_opens_one_flagged_ticket_and_its_resolution_is_no
     (ticket,) = wait_until(lambda: [t for t in tagged(sim, "critical_monitoring")
                                     if fingerprint in t["description"]], what="the alert's ticket")
     assert {"critical_incident", "monitoring_alert"} <= set(ticket["tags"]) and ticket["priority"] == "urgent"
-    wait_until(lambda: "/head_of_support" in sink.declared(ticket["id"]), what="the declared alert")
+    wait_until(lambda: "/head_of_support" in declared_paths(sink, ticket["id"]), what="the declared alert")
 
     again = requests.post(f"{stack.web_url}/intake/alerts", json=alertmanager(fingerprint), headers=AUTH, timeout=10)
     assert again.status_code == 200 and again.json()["status"] == "duplicate"
@@ -204,13 +141,13 @@ def test_three_organisations_reporting_the_same_problem_make_one_problem_ticket(
     problem = sim.get_ticket(problem_id)["ticket"]
     assert problem["type"] == "problem" and "critical_multi_customer" in problem["tags"]
 
-    wait_until(lambda: {"/head_of_support", "/cto", "/engineering"} <= set(sink.declared(problem_id)),
+    wait_until(lambda: {"/head_of_support", "/cto", "/engineering"} <= set(declared_paths(sink, problem_id)),
                what="the multi-customer incident's alerts")
     redis = Redis.from_url(stack.redis_url)
     wait_until(lambda: alerts_idle(redis), what="every alert job to finish")  # so a duplicate would be here
     incidents = IncidentStore(redis, Keys("cim"))
     assert all(incidents.get(r) is None for r in reports)  # no incident (so no alerts) per customer ticket
-    declared = sink.declared_for_any({problem_id, *reports})
+    declared = declared_for_any(sink, {problem_id, *reports})
     assert all(ticket == problem_id for ticket, _ in declared), declared  # no alert per customer ticket
     paths = [path for _, path in declared]
     assert len(paths) == len(set(paths)), paths  # each role once: one set of alerts

@@ -17,29 +17,26 @@ Everything is polled with deadlines; nothing sleeps a fixed time to "let things 
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
 import sys
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 from redis import Redis
 from rq import Queue
 
 from middleware import queues
 from middleware.events import parse_time
 from middleware.incidents import IncidentStore
-from middleware.localredis import answers, with_db
 from middleware.redis_client import Keys
 from middleware.simulator import SimulatorControl
 from middleware.stack import ROOT, Stack, running_stack
-from tests.lifecycle_support import OUTAGE, Sink
+from tests.e2e.support import Sink, flush_db, wait_until, write_config
+from tests.lifecycle_support import OUTAGE
 
 pytestmark = pytest.mark.e2e
 
@@ -51,16 +48,13 @@ DECLARED = "as a critical incident"
 RESOLVED = "has been resolved"
 
 
-def write_config(tmp_path: Path, sink: Sink, **extra: Any) -> Path:
-    config = yaml.safe_load((ROOT / "config.yaml").read_text(encoding="utf-8"))
-    config["redis"] = {"prefix": PREFIX}
-    config["roles"] = {"head_of_support": [sink.url("head_of_support")], "cto": [sink.url("cto")]}
-    config["alerts"] = {**config.get("alerts", {}), "retry": {"max": 3, "intervals": ["1s"]}}
-    config["review"] = {**config.get("review", {}), "assignee_email": HEAD}
-    config.update(extra)
-    path = tmp_path / "config.yaml"
-    path.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
-    return path
+def lifecycle_config(tmp_path: Path, sink: Sink) -> Path:
+    """The shipped config on this suite's key prefix, alerts to the head of support and the CTO
+    in the sink, review tasks for the head of support."""
+    return write_config(tmp_path, redis={"prefix": PREFIX},
+                        roles={"head_of_support": [sink.url("head_of_support")], "cto": [sink.url("cto")]},
+                        merge={"alerts": {"retry": {"max": 3, "intervals": ["1s"]}},
+                               "review": {"assignee_email": HEAD}})
 
 
 class Window:
@@ -77,23 +71,6 @@ class Window:
         return self.start - slack <= moment <= self.end + slack
 
 
-def flush_test_db() -> None:
-    url = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0"
-    if answers(url):
-        Redis.from_url(with_db(url, REDIS_DB)).flushdb()
-
-
-def wait_for(check: Callable[[], Any], timeout: float = 30, what: str = "condition") -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.2)
-
-
 def idle(stack: Stack, sim: SimulatorControl, timeout: float = 30) -> None:
     """Webhooks delivered and every queue empty with no job running: nothing more will happen
     on its own (scheduled SLA timers aside)."""
@@ -108,7 +85,7 @@ def idle(stack: Stack, sim: SimulatorControl, timeout: float = 30) -> None:
                 return False
         return True
 
-    wait_for(lambda: quiet() and quiet(), timeout, "the stack to go idle")
+    wait_until(lambda: quiet() and quiet(), timeout, "the stack to go idle")
 
 
 class World:
@@ -132,7 +109,7 @@ class World:
 
     def declared(self, subject: str, body: str, email: str, **extra: Any) -> int:
         tid = int(self.sim.customer_ticket(subject, body, email, **extra)["id"])
-        wait_for(lambda: self.incidents.get(tid), 30, f"ticket {tid} to be declared critical")
+        wait_until(lambda: self.incidents.get(tid), 30, f"ticket {tid} to be declared critical")
         return tid
 
     def outcome(self, kind: str, tid: int) -> dict[str, Any] | None:
@@ -148,18 +125,11 @@ class World:
         Queue(queues.LIFECYCLE, connection=self.redis).enqueue(func)
 
 
-@pytest.fixture(scope="module")
-def sink() -> Iterator[Sink]:
-    s = Sink()
-    yield s
-    s.close()
-
-
 @pytest.fixture(scope="class")
 def world(tmp_path_factory: pytest.TempPathFactory, sink: Sink) -> Iterator[World]:
-    flush_test_db()
+    flush_db(REDIS_DB)
     tmp = tmp_path_factory.mktemp("lifecycle")
-    config = write_config(tmp, sink)
+    config = lifecycle_config(tmp, sink)
     with running_stack(config_path=str(config), redis_db=REDIS_DB, log_dir=tmp / "logs") as stack:
         world = World(stack)
         yield world
@@ -181,7 +151,7 @@ class TestAfterTheDeclaration:
 
     def test_the_declared_tickets_requester_gets_the_message_once(self, world: World) -> None:
         tid = world.declared(*OUTAGE, "ops@acme.test")
-        wait_for(lambda: world.ours(tid, DECLARED), 30, "the customer message")
+        wait_until(lambda: world.ours(tid, DECLARED), 30, "the customer message")
         idle(world.stack, world.sim)
         assert len(world.ours(tid, DECLARED)) == 1
         tags = world.ticket(tid)["ticket"]["tags"]
@@ -193,10 +163,10 @@ class TestAfterTheDeclaration:
         problem = world.declared(*OUTAGE, AGENT, type="problem")
         linked = linked_to(world, problem, ("a@one.test", "b@two.test", "c@three.test"))
         assert all(world.incidents.get(t) is None for t in linked)  # not critical on their own
-        wait_for(lambda: all(world.ours(t, DECLARED) for t in linked), 30, "linked requesters told it is critical")
+        wait_until(lambda: all(world.ours(t, DECLARED) for t in linked), 30, "linked requesters told it is critical")
 
         world.sim.update(problem, author_id=world.agent, status="solved")  # no comment: Zendesk copies nothing
-        wait_for(lambda: all(world.ours(t, RESOLVED) for t in linked), 30, "linked requesters told it is resolved")
+        wait_until(lambda: all(world.ours(t, RESOLVED) for t in linked), 30, "linked requesters told it is resolved")
         idle(world.stack, world.sim)
         for t in linked:
             assert len(world.ours(t, DECLARED)) == 1 and len(world.ours(t, RESOLVED)) == 1
@@ -208,11 +178,11 @@ class TestAfterTheDeclaration:
     def test_a_problems_public_solving_reply_is_not_repeated(self, world: World) -> None:
         problem = world.declared(*OUTAGE, AGENT, type="problem")
         linked = linked_to(world, problem, ("d@four.test", "e@five.test"))
-        wait_for(lambda: all(world.ours(t, DECLARED) for t in linked), 30, "linked requesters told it is critical")
+        wait_until(lambda: all(world.ours(t, DECLARED) for t in linked), 30, "linked requesters told it is critical")
 
         world.sim.update(problem, author_id=world.agent, status="solved",
                          comment={"body": "The order sync is fixed. Sorry for the trouble!", "public": True})
-        wait_for(lambda: all(world.outcome("resolved", t) for t in linked), 30, "the resolution messages decided")
+        wait_until(lambda: all(world.outcome("resolved", t) for t in linked), 30, "the resolution messages decided")
         idle(world.stack, world.sim)
         for t in linked:
             copies = world.ours(t, "The order sync is fixed")
@@ -224,11 +194,11 @@ class TestAfterTheDeclaration:
         tid = world.declared("Our whole platform is down", "Nobody can log in, the site is down for everyone.",
                              "it@beta.test")
         world.sim.agent_reply(tid, "We are on it.", agent_email=AGENT)
-        wait_for(lambda: "critical_sla_met" in world.ticket(tid)["ticket"]["tags"], 30, "the SLA met")
+        wait_until(lambda: "critical_sla_met" in world.ticket(tid)["ticket"]["tags"], 30, "the SLA met")
         world.sim.update(tid, author_id=world.agent, status="solved")
         wanted = {"post_incident_review", f"incident_{tid}"}
-        task = wait_for(lambda: next((t for t in world.sim.tickets() if wanted <= set(t["tags"])), None), 30,
-                        "the review task")
+        task = wait_until(lambda: next((t for t in world.sim.tickets() if wanted <= set(t["tags"])), None), 30,
+                          "the review task")
         incident = world.incidents.get(tid)
         assert task["type"] == "task" and task["assignee_id"] == world.head
         due = parse_time(task["due_at"])
@@ -258,22 +228,22 @@ class TestAfterTheDeclaration:
             return [path for path, body in sink.received() if body.get("title", "").startswith(title)]
 
         world.run_job("jobs.review_reminders.remind")
-        wait_for(reminders, 30, "the overdue action reminder")
+        wait_until(reminders, 30, "the overdue action reminder")
         world.run_job("jobs.review_reminders.remind")  # the next run the same day
         idle(world.stack, world.sim)
         assert reminders() == ["/head_of_support"]
 
 
 def test_the_report_shows_the_right_numbers_for_a_known_set_of_incidents(tmp_path: Path, sink: Sink) -> None:
-    flush_test_db()
-    config = write_config(tmp_path, sink)
+    flush_db(REDIS_DB)
+    config = lifecycle_config(tmp_path, sink)
     with running_stack(config_path=str(config), redis_db=REDIS_DB, log_dir=tmp_path / "logs") as stack:
         world = World(stack)
         answered = world.declared(*OUTAGE, "ops@acme.test")
         replied = Window()
         with replied:
             world.sim.agent_reply(answered, "Looking into it now.", agent_email=AGENT)
-        wait_for(lambda: "critical_sla_met" in world.ticket(answered)["ticket"]["tags"], 30, "the SLA met")
+        wait_until(lambda: "critical_sla_met" in world.ticket(answered)["ticket"]["tags"], 30, "the SLA met")
         solved = {answered: Window()}
         with solved[answered]:
             world.sim.update(answered, author_id=world.agent, status="solved")
@@ -285,11 +255,11 @@ def test_the_report_shows_the_right_numbers_for_a_known_set_of_incidents(tmp_pat
                                 "sec@delta.test")
         overridden = world.declared(*OUTAGE, "ops@epsilon.test")
         world.sim.update(overridden, author_id=world.agent, additional_tags=["not_critical"])
-        wait_for(lambda: world.incidents.get(overridden).status == "overridden", 30, "the override")
-        wait_for(lambda: all(world.incidents.get(t).status == "resolved" for t in (answered, silent)), 30,
-                 "both resolutions")
-        wait_for(lambda: len([t for t in world.sim.tickets() if "post_incident_review" in t["tags"]]) == 2, 30,
-                 "both review tasks")
+        wait_until(lambda: world.incidents.get(overridden).status == "overridden", 30, "the override")
+        wait_until(lambda: all(world.incidents.get(t).status == "resolved" for t in (answered, silent)), 30,
+                   "both resolutions")
+        wait_until(lambda: len([t for t in world.sim.tickets() if "post_incident_review" in t["tags"]]) == 2, 30,
+                   "both review tasks")
         idle(stack, world.sim)
 
         result = world.cli("report", "--since", "1d", "--json")

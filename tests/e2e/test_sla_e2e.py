@@ -10,45 +10,26 @@ racing for the same timers each note is still written once.
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Callable
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 from redis import Redis
 
 from middleware.events import parse_time
 from middleware.incidents import IncidentStore
-from middleware.localredis import answers, with_db
 from middleware.redis_client import Keys
 from middleware.simulator import SimulatorControl
-from middleware.stack import ROOT, running_stack
+from middleware.stack import running_stack
+from tests.e2e.support import flush_db, write_config
 
 pytestmark = pytest.mark.e2e
 
 REDIS_DB = 12
 WARNING, DUE, REMIND = 4, 8, 4  # seconds
 SLA_TAGS = ("critical_sla_pending", "critical_sla_at_risk", "critical_sla_met", "critical_sla_breached")
-
-
-def write_config(tmp_path: Path) -> Path:
-    """The shipped config (its rules and writeback), with a seconds-long SLA."""
-    config = yaml.safe_load((ROOT / "config.yaml").read_text(encoding="utf-8"))
-    config["sla"] = {"first_response": f"{DUE}s", "warnings": [f"{WARNING}s"], "reminder_every": f"{REMIND}s"}
-    path = tmp_path / "config.yaml"
-    path.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
-    return path
-
-
-def flush_test_db() -> None:
-    """Start from an empty database: timers left by an aborted run would fire too."""
-    url = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0"
-    if answers(url):
-        Redis.from_url(with_db(url, REDIS_DB)).flushdb()
 
 
 class Watcher:
@@ -94,8 +75,10 @@ def seconds_between(earlier: str, later: str) -> float:
 
 
 def test_unanswered_ticket_goes_pending_at_risk_breached_and_answered_one_is_met(tmp_path):
-    flush_test_db()
-    config = write_config(tmp_path)
+    flush_db(REDIS_DB)  # timers left by an aborted run would fire too
+    # The shipped config (its rules and writeback), with a seconds-long SLA.
+    config = write_config(tmp_path, sla={"first_response": f"{DUE}s", "warnings": [f"{WARNING}s"],
+                                         "reminder_every": f"{REMIND}s"})
     with running_stack(config_path=str(config), redis_db=REDIS_DB, log_dir=tmp_path / "logs") as stack:
         stack.start_worker("worker2")  # two workers with schedulers racing for the same timers
         sim = SimulatorControl(stack.simulator_url)

@@ -1,0 +1,95 @@
+"""What the end-to-end tests share: polling with a deadline, a clean Redis database, the shipped
+config with some sections changed, and a local JSON sink to receive the alerts.
+
+Each test file keeps its own Redis database number (so suites can run side by side on one
+server) and passes it to :func:`flush_db`. The ``sink`` fixture is in ``conftest.py``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+import time
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+import yaml
+from redis import Redis
+from werkzeug.serving import make_server
+from werkzeug.wrappers import Request, Response
+
+from middleware.localredis import answers, with_db
+from middleware.stack import ROOT
+
+
+def wait_until(predicate: Callable[[], Any], timeout: float = 30.0, what: str = "condition") -> Any:
+    """Poll ``predicate`` until it returns something truthy and return that; fail the test
+    (AssertionError naming ``what``) if it has not within ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
+        time.sleep(0.1)
+
+
+def flush_db(db: int) -> None:
+    """Empty database ``db`` of the Redis on REDIS_URL, if one answers: left-over keys (timers,
+    dedupe marks) of an aborted run would act too. A private Redis started by the stack is fresh."""
+    url = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0"
+    if answers(url):
+        with Redis.from_url(with_db(url, db)) as redis:
+            redis.flushdb()
+
+
+def write_config(tmp_path: Path, merge: Mapping[str, Mapping[str, Any]] | None = None, **sections: Any) -> Path:
+    """Write the shipped config.yaml to ``tmp_path/config.yaml`` with the given top-level
+    ``sections`` replaced whole, and the keys in ``merge`` (section → keys) laid over the shipped
+    section's own keys; return the path."""
+    config = yaml.safe_load((ROOT / "config.yaml").read_text(encoding="utf-8"))
+    config.update(sections)
+    for name, keys in (merge or {}).items():
+        config[name] = {**config.get(name, {}), **keys}
+    path = tmp_path / "config.yaml"
+    path.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
+    return path
+
+
+class Sink:
+    """An HTTP server on 127.0.0.1 (in a thread of the test process) recording (path, JSON body)
+    of every POST: an Apprise ``json://127.0.0.1:PORT/<role>`` destination that can be looked at."""
+
+    def __init__(self) -> None:
+        self.posts: list[tuple[str, dict[str, Any]]] = []
+        self._lock = threading.Lock()
+        self.server = make_server("127.0.0.1", 0, self._app, threaded=True)
+        self.port: int = self.server.server_port
+        self._thread = threading.Thread(target=self.server.serve_forever, name="alert-sink", daemon=True)
+
+    def url(self, path: str = "") -> str:
+        """The Apprise URL of ``path`` on this sink (``json://127.0.0.1:PORT/path``)."""
+        return f"json://127.0.0.1:{self.port}/{path}" if path else f"json://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        self._thread.join(timeout=5)
+
+    def _app(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        request = Request(environ)
+        body = json.loads(request.get_data() or b"{}")
+        with self._lock:
+            self.posts.append((request.path, body))
+        return Response("ok")(environ, start_response)
+
+    def received(self) -> list[tuple[str, dict[str, Any]]]:
+        """A copy of the posts so far (the list grows while deliveries arrive)."""
+        with self._lock:
+            return list(self.posts)
