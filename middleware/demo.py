@@ -134,7 +134,9 @@ def _where_to_look(stack: Stack) -> None:
     print(textwrap.dedent(f"""
         Where to look:
           a ticket as Zendesk holds it (tags, notes):  curl {stack.simulator_url}/_sim/tickets/1
-          the receiver's readiness:                    curl {stack.web_url}/readyz
+          open incidents and their SLA clocks:         {stack.web_url}/dashboard  (password: demo)
+          the same as JSON:          curl -H 'Authorization: Bearer demo' {stack.web_url}/api/incidents
+          the receiver's readiness, metrics:           curl {stack.web_url}/readyz ; curl {stack.web_url}/metrics
           what the middleware asked of Zendesk:        curl {stack.simulator_url}/_sim/requests
           open your own ticket:
             curl -X POST {stack.simulator_url}/_sim/customer_ticket -H 'Content-Type: application/json' \\
@@ -151,7 +153,7 @@ def run_demo(*, once: bool = False, keep_seconds: float | None = None) -> int:
     log_dir = Path(tempfile.mkdtemp(prefix="cim-demo-logs-"))
     try:
         with running_stack(config_path=str(config_path), sim_port=sim_port, web_port=web_port,
-                           log_dir=log_dir) as stack:
+                           log_dir=log_dir, extra_env={"ADMIN_TOKEN": "demo"}) as stack:
             _banner(stack, prefix)
             sim = SimulatorControl(stack.simulator_url)
             orgs: dict[str, int] = {}
