@@ -6,6 +6,13 @@ such as ``subject contains "platform is down"``, only worked out for rules that 
 vetoed), so explanations cost nothing on the common, non-matching path. ``describe`` says
 what a condition looks for, used for ``not``.
 
+A webhook carries ``requester_id`` and ``organization_id`` but not the requester or the
+organisation, and fetching them is a Zendesk read. So there is a second, three-valued answer,
+``judge`` (Kleene logic: True, False or None for "unknown"), used only when a ticket lacks context
+that a condition reads: conditions on the missing context are unknown, and ``all`` / ``any`` /
+``not`` combine unknowns so that a True or False answer is the one *any* context would give.
+``known_reasons`` does the same for the explanation. Everything else keeps to ``holds``.
+
 The parser rejects anything it does not understand (unknown keys, wrong types, empty lists,
 values outside Zendesk's enums, broken regexes) with a ``ConditionError`` carrying the dotted
 key path, because a rule that silently never matches is worse than a start-up failure.
@@ -48,6 +55,7 @@ __all__ = [
     "RequesterDomain",
     "TagCheck",
     "TextMatch",
+    "Truth",
     "ValueIn",
     "lacks",
     "parse_condition",
@@ -60,6 +68,9 @@ STATUSES: tuple[str, ...] = ("new", "open", "pending", "hold", "solved", "closed
 REQUESTER_ROLES: tuple[str, ...] = ("end-user", "agent", "admin")
 _TAG = re.compile(r"^[^\s,]+$")
 
+Truth = bool | None
+"""Kleene truth value: True, False, or None when it depends on context the ticket lacks."""
+
 
 class Facts:
     """What conditions read during one evaluation of one ticket.
@@ -70,9 +81,15 @@ class Facts:
     ``isdisjoint``; phrases are then confirmed on ``text`` (``TicketText``), once each.
     ``texts`` (one ``FieldText`` per field) is only built when a condition does match and has
     to say in which field.
+
+    ``missing_requester`` / ``missing_organization`` are set by the rule set when the ticket
+    has a ``requester_id`` / ``organization_id`` but not the record itself and the caller did not
+    say the context is complete: conditions reading it are then unknown to ``judge``.
     """
 
-    __slots__ = ("_texts", "fields", "lexicon", "present", "text", "ticket")
+    __slots__ = (
+        "_texts", "fields", "lexicon", "missing_organization", "missing_requester", "present", "text", "ticket",
+    )  # fmt: skip
 
     def __init__(self, ticket: Ticket, lexicon: Lexicon | None = None) -> None:
         self.ticket = ticket
@@ -88,6 +105,8 @@ class Facts:
         self.text = TicketText(normalise(f"{subject} {_SEP} {description} {_SEP} {body}"), lexicon)
         self.present = self.text.present  # keyword words found anywhere, read by every gate
         self._texts: tuple[FieldText | None, FieldText | None, FieldText | None] | None = None
+        self.missing_requester = False
+        self.missing_organization = False
 
     @property
     def texts(self) -> tuple[FieldText | None, FieldText | None, FieldText | None]:
@@ -129,6 +148,11 @@ class Condition:
     rule is going to match or be vetoed, so the cost of explaining (finding which field, which
     words) is only paid for the few tickets that need it. ``cost`` orders ``all`` children
     cheapest first.
+
+    ``needs_requester`` / ``needs_organization`` say the condition (or, for ``all``, ``any`` and
+    ``not``, one nested in it) reads that context. ``judge`` and ``known_reasons`` are the
+    three-valued counterparts of ``holds`` and ``reasons`` for tickets that lack it; a leaf gets
+    them for free from the flags, only combinators override them.
     """
 
     cost: int = 1
@@ -145,6 +169,28 @@ class Condition:
     def test(self, facts: Facts) -> tuple[str, ...] | None:
         """``reasons`` when the condition holds, else None (one call for tests and tools)."""
         return self.reasons(facts) if self.holds(facts) else None
+
+    def reads_missing(self, facts: Facts) -> bool:
+        """True when this condition (or one nested in it) reads context the ticket lacks."""
+        return (self.needs_requester and facts.missing_requester) or (
+            self.needs_organization and facts.missing_organization
+        )
+
+    def judge(self, facts: Facts) -> Truth:
+        """Kleene ``holds``: None when the answer depends on context the ticket lacks.
+
+        A leaf that reads missing context is unknown; any other leaf is what ``holds`` says, so
+        the two-valued code stays the only implementation of what a condition means. A definite
+        answer is the one ``holds`` would give with whatever context the ticket really has.
+        """
+        if self.reads_missing(facts):
+            return None
+        return self.holds(facts)
+
+    def known_reasons(self, facts: Facts) -> tuple[str, ...] | None:
+        """``reasons`` for a condition ``judge`` found True, or None when *which* reasons would
+        be given depends on the missing context (an ``any`` whose earlier child is unknown)."""
+        return self.reasons(facts)
 
     def describe(self) -> str:  # pragma: no cover - abstract
         raise NotImplementedError
@@ -181,6 +227,8 @@ class AllOf(Condition):
         self._children = tuple(sorted(children, key=lambda c: c.cost))
         self.cost = sum(c.cost for c in self._children)
         self._requires = tuple(clause for c in self._children for clause in c.requires())
+        self.needs_requester = any(c.needs_requester for c in self._children)
+        self.needs_organization = any(c.needs_organization for c in self._children)
 
     def children(self) -> tuple[Condition, ...]:
         return self._children
@@ -205,6 +253,32 @@ class AllOf(Condition):
             out.extend(child.reasons(facts))
         return tuple(out)
 
+    def judge(self, facts: Facts) -> Truth:
+        """False if any child is False, else unknown if any child is unknown, else True."""
+        if not self.reads_missing(facts):
+            return self.holds(facts)
+        if self._requires and lacks(self._requires, facts.present):
+            return False  # a word every context would need is absent
+        unknown = False
+        for child in self._children:
+            value = child.judge(facts)
+            if value is None:
+                unknown = True
+            elif not value:
+                return False
+        return None if unknown else True
+
+    def known_reasons(self, facts: Facts) -> tuple[str, ...] | None:
+        if not self.reads_missing(facts):
+            return self.reasons(facts)
+        out: list[str] = []
+        for child in self._children:
+            part = child.known_reasons(facts)
+            if part is None:
+                return None
+            out.extend(part)
+        return tuple(out)
+
     def describe(self) -> str:
         return " and ".join(f"({c.describe()})" if isinstance(c, AnyOf) else c.describe() for c in self._children)
 
@@ -225,6 +299,8 @@ class AnyOf(Condition):
         # guarantee (a tag check) means the whole `any` has none.
         firsts = [min(req, key=len) for _, req in self._plan if req]
         self._requires = (frozenset().union(*firsts),) if len(firsts) == len(self._plan) else ()
+        self.needs_requester = any(c.needs_requester for c in self._children)
+        self.needs_organization = any(c.needs_organization for c in self._children)
 
     def children(self) -> tuple[Condition, ...]:
         return self._children
@@ -258,6 +334,38 @@ class AnyOf(Condition):
     def reasons(self, facts: Facts) -> tuple[str, ...]:
         child = self._first(facts)
         return child.reasons(facts) if child is not None else ()
+
+    def judge(self, facts: Facts) -> Truth:
+        """True if any child is True, else unknown if any child is unknown, else False."""
+        if not self.reads_missing(facts):
+            return self.holds(facts)
+        found = facts.present
+        unknown = False
+        for child, clauses in self._plan:
+            if clauses and lacks(clauses, found):
+                continue  # False in every context: it lacks a word it needs
+            value = child.judge(facts)
+            if value:
+                return True
+            if value is None:
+                unknown = True
+        return None if unknown else False
+
+    def known_reasons(self, facts: Facts) -> tuple[str, ...] | None:
+        """The reasons of the first child (file order) that holds, as ``reasons`` gives them;
+        None when an unknown child comes first, since with context it might be the one."""
+        if not self.reads_missing(facts):
+            return self.reasons(facts)
+        found = facts.present
+        for child, clauses in self._plan:
+            if clauses and lacks(clauses, found):
+                continue
+            value = child.judge(facts)
+            if value is None:
+                return None
+            if value:
+                return child.known_reasons(facts)
+        return ()
 
     def describe(self) -> str:
         return " or ".join(f"({c.describe()})" if isinstance(c, AllOf) else c.describe() for c in self._children)
@@ -294,12 +402,19 @@ class Not(Condition):
     def __init__(self, child: Condition) -> None:
         self._child = child
         self.cost = child.cost
+        self.needs_requester = child.needs_requester
+        self.needs_organization = child.needs_organization
 
     def children(self) -> tuple[Condition, ...]:
         return (self._child,)
 
     def holds(self, facts: Facts) -> bool:
         return not self._child.holds(facts)
+
+    def judge(self, facts: Facts) -> Truth:
+        """Swaps True and False; unknown stays unknown."""
+        value = self._child.judge(facts)
+        return None if value is None else not value
 
     def reasons(self, facts: Facts) -> tuple[str, ...]:
         return (f"not: {self._child.describe()}",)

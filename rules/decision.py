@@ -3,6 +3,10 @@
 A decision is written onto a Zendesk ticket (tags, priority, group, internal note) and shown in
 a CLI, so it has to say *why* in words an agent understands, not just a boolean. It is a frozen
 value with ``to_dict``/``from_dict`` so a job can store it in Redis as JSON and compare it later.
+
+A decision can also be *undecided*: the ticket lacked requester or organisation context that
+some rule reads, and that context could change the outcome. It then names those rules and the
+context to fetch, and must not be acted upon until the ticket is evaluated again with it.
 """
 
 from __future__ import annotations
@@ -76,6 +80,12 @@ class Decision:
     ``add_tags`` of every matching rule (deduplicated, in order); ``priority`` is the highest any
     matching rule sets; ``group_id`` comes from the first matching rule that sets one. ``note`` is
     the internal note for the ticket (empty when not critical).
+
+    ``undecided`` names the rules (file order) whose outcome depends on context the ticket
+    lacks; ``needs_requester`` / ``needs_organization`` say which context settles them. While
+    ``undecided`` is not empty every other field is provisional (built from the decided rules
+    only) and must not be written anywhere: fetch that context and evaluate again. When it is
+    empty the decision is exactly what the ticket with its real context would get.
     """
 
     critical: bool
@@ -86,10 +96,18 @@ class Decision:
     group_id: int | None = None
     note: str = ""
     vetoed: tuple[Veto, ...] = ()
+    undecided: tuple[str, ...] = ()
+    needs_requester: bool = False
+    needs_organization: bool = False
 
     @property
     def rule_names(self) -> tuple[str, ...]:
         return tuple(m.rule for m in self.matches)
+
+    @property
+    def decided(self) -> bool:
+        """True when no rule waits for context: the decision may be acted upon."""
+        return not self.undecided
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe form (lists, strings, ints, booleans only)."""
@@ -102,6 +120,9 @@ class Decision:
             "group_id": self.group_id,
             "note": self.note,
             "vetoed": [v.to_dict() for v in self.vetoed],
+            "undecided": list(self.undecided),
+            "needs_requester": bool(self.needs_requester),
+            "needs_organization": bool(self.needs_organization),
         }
 
     @classmethod
@@ -115,11 +136,21 @@ class Decision:
             group_id=data.get("group_id"),
             note=data.get("note") or "",
             vetoed=tuple(Veto.from_dict(v) for v in data.get("vetoed") or ()),
+            # Absent from decisions stored before three-valued evaluation: those were decided.
+            undecided=tuple(data.get("undecided") or ()),
+            needs_requester=bool(data.get("needs_requester", False)),
+            needs_organization=bool(data.get("needs_organization", False)),
         )
 
     def explain(self) -> str:
         """A multi-line account for a person at a terminal, critical or not."""
         lines: list[str] = []
+        if self.undecided:
+            wanted = [("requester", self.needs_requester), ("organisation", self.needs_organization)]
+            context = " and ".join(what for what, on in wanted if on) or "context"
+            names = ", ".join(self.undecided)
+            lines.append(f"UNDECIDED: the outcome of {names} depends on the ticket's {context}, which this ticket")
+            lines.append("does not carry (the service reads it from Zendesk then). Provisional result without them:")
         if self.critical:
             lines.append(f"CRITICAL incident (category: {self.category or 'none'})")
             lines.append("Matched rules, in file order:")

@@ -34,13 +34,20 @@ is written onto customers' tickets. So compilation does all the work that can be
 ticket (no clock, no I/O), rules whose words are absent are skipped before any condition runs,
 and explanations (which field, which words) are only worked out for rules that matched or were
 vetoed, so the note on the ticket can say why without slowing down the tickets that are fine.
+
+Context the webhook does not carry (the requester, the organisation) costs a Zendesk read. So
+when a ticket has a ``requester_id`` but no requester (likewise the organisation), the rules
+that read it are evaluated in three-valued (Kleene) logic: a rule whose outcome the missing
+context cannot change is decided as usual, the others are reported as ``undecided`` and the
+caller fetches the context only then. Tickets that have the context, and rules that do not
+read it, take the ordinary two-valued path.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from middleware.events import Ticket
@@ -98,6 +105,10 @@ class RuleSet:
         )
         self._plan = tuple((r.name, r.category, r.when, r.unless, r.when.requires()) for r in self.rules)
         self._by_name = {r.name: r for r in self.rules}
+        # For tickets that lack context: which context each rule reads (any nested condition).
+        self._partial_plan = tuple(
+            (*step, *_reads(rule)) for step, rule in zip(self._plan, self.rules, strict=True)
+        )  # fmt: skip
 
     def __len__(self) -> int:
         return len(self.rules)
@@ -105,8 +116,21 @@ class RuleSet:
     def __repr__(self) -> str:
         return f"RuleSet({len(self.rules)} enabled, {len(self.disabled)} disabled)"
 
-    def evaluate(self, ticket: Ticket) -> Decision:
-        """Decide whether ``ticket`` is a critical incident, with reasons. Reads only ``ticket``."""
+    def evaluate(self, ticket: Ticket, *, complete: bool = False) -> Decision:
+        """Decide whether ``ticket`` is a critical incident, with reasons. Reads only ``ticket``.
+
+        A ticket with a ``requester_id`` but no ``requester`` (or an ``organization_id`` but no
+        ``organization``) lacks context; if an enabled rule reads it, rules whose outcome it
+        could change come back in ``Decision.undecided`` instead of being guessed, so the caller
+        fetches the context only when it matters. ``complete=True`` says the context is as
+        complete as it will get (Zendesk has no such user): missing context then simply does not
+        match, as for a ticket without a requester at all.
+        """
+        if not complete and (
+            (self.needs_requester and ticket.requester is None and ticket.requester_id is not None)
+            or (self.needs_organization and ticket.organization is None and ticket.organization_id is not None)
+        ):
+            return self._evaluate_partial(ticket)
         facts = Facts(ticket, self.lexicon)
         matches: list[Match] = []
         vetoed: list[Veto] = []
@@ -123,6 +147,67 @@ class RuleSet:
         if not matches:
             return Decision(critical=False, vetoed=tuple(vetoed)) if vetoed else _NOT_CRITICAL
         return self._decide(matches, vetoed)
+
+    def _evaluate_partial(self, ticket: Ticket) -> Decision:
+        """``evaluate`` for a ticket that lacks context some rule reads.
+
+        Rules that do not read the missing context run exactly as in ``evaluate``. The others
+        are judged in Kleene logic: ``when`` False skips the rule; ``when`` True with ``unless``
+        definitely True or False (or absent) vetoes or matches it, provided the reasons given do
+        not depend on the missing context either; anything else leaves the rule undecided.
+        That makes a decision with no undecided rule equal to the one the ticket would get with
+        its real context, whatever that context is.
+        """
+        facts = Facts(ticket, self.lexicon)
+        missing_req = self.needs_requester and ticket.requester is None and ticket.requester_id is not None
+        missing_org = self.needs_organization and ticket.organization is None and ticket.organization_id is not None
+        facts.missing_requester, facts.missing_organization = missing_req, missing_org
+        matches: list[Match] = []
+        vetoed: list[Veto] = []
+        undecided: list[str] = []
+        need_req = need_org = False
+        present = facts.present
+        for name, category, when, unless, requires, reads_req, reads_org in self._partial_plan:
+            if requires and lacks(requires, present):
+                continue  # no words, no match: in every context
+            if not ((reads_req and missing_req) or (reads_org and missing_org)):
+                if not when.holds(facts):
+                    continue
+                if unless is not None and unless.holds(facts):
+                    vetoed.append(Veto(name, category, when.reasons(facts), unless.reasons(facts)))
+                    continue
+                matches.append(Match(name, category, when.reasons(facts)))
+                continue
+            verdict = when.judge(facts)
+            if verdict is False:
+                continue
+            if verdict:
+                exception = unless.judge(facts) if unless is not None else False
+                because = when.known_reasons(facts) if exception is not None else None
+                if because is not None:
+                    if not exception:
+                        matches.append(Match(name, category, because))
+                        continue
+                    assert unless is not None
+                    vetoes = unless.known_reasons(facts)
+                    if vetoes is not None:
+                        vetoed.append(Veto(name, category, because, vetoes))
+                        continue
+            undecided.append(name)
+            need_req = need_req or (reads_req and missing_req)
+            need_org = need_org or (reads_org and missing_org)
+        if not matches:
+            return Decision(
+                critical=False,
+                vetoed=tuple(vetoed),
+                undecided=tuple(undecided),
+                needs_requester=need_req,
+                needs_organization=need_org,
+            )
+        decision = self._decide(matches, vetoed)
+        if not undecided:
+            return decision
+        return replace(decision, undecided=tuple(undecided), needs_requester=need_req, needs_organization=need_org)
 
     def _decide(self, matches: list[Match], vetoed: list[Veto]) -> Decision:
         category: str | None = None
@@ -168,6 +253,12 @@ class RuleSet:
 
 
 _NOT_CRITICAL = Decision(critical=False)
+
+
+def _reads(rule: Rule) -> tuple[bool, bool]:
+    """Whether any condition of the rule (``when`` or ``unless``) reads the requester, the organisation."""
+    conditions = [c for top in (rule.when, rule.unless) if top is not None for c in top.walk()]
+    return any(c.needs_requester for c in conditions), any(c.needs_organization for c in conditions)
 
 
 def _rule_name(raw: dict[Any, Any]) -> str | None:
