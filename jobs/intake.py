@@ -181,7 +181,7 @@ def open_alert_ticket(rt: Runtime, alert: Alert, state: AlertState) -> str:
     if started and started == state.resolved_start and state.phase != "creating":
         return "this firing was already resolved (notifications handled out of order): no ticket"
     draft = alert_ticket(rt, alert)
-    decision = rt.config.rules.evaluate(draft)
+    decision = rt.config.rules.evaluate(draft, complete=True)
     if not decision.critical:
         if state.phase == "creating":
             state.save(rt, phase=None)
@@ -308,7 +308,7 @@ def report_ticket(rt: Runtime, report: StaffReport) -> Ticket:
 def report_decision(rt: Runtime, report: StaffReport, draft: Ticket) -> Decision:
     """Critical by the reporter's judgement; the rules add what they recognise (category,
     tags, priority, group), the report's own category wins."""
-    ruled = rt.config.rules.evaluate(draft)
+    ruled = rt.config.rules.evaluate(draft, complete=True)
     staff = Match("staff-report-intake", STAFF_REPORT,
                   (f"reported as a suspected critical incident by {report.reporter_email} through the staff intake",))
     matches = (staff, *ruled.matches) if ruled.critical else (staff,)

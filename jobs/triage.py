@@ -117,16 +117,24 @@ def is_overridden(rt: Runtime, ticket: Ticket, incident: Incident | None) -> boo
 
 
 def decide(rt: Runtime, ticket: Ticket) -> Decision:
-    """The rules' decision, with requester/organisation context added only if a rule uses it."""
+    """The rules' decision, fetching the requester/organisation only when it can change it.
+
+    A webhook carries ``requester_id``, not the requester, and each fetch is a Zendesk read.
+    The rules first decide without it (three-valued); only a ticket whose outcome could depend
+    on the missing context (with the shipped rules: one that says critical/P1 and might come
+    from staff) pays for the read, through the Redis cache. What Zendesk does not have simply
+    does not match (``complete=True``).
+    """
     rules = rt.config.rules
+    decision = rules.evaluate(ticket)
+    if decision.decided:
+        return decision
     requester = organization = None
-    if rules.needs_requester and ticket.requester is None and ticket.requester_id:
+    if decision.needs_requester and ticket.requester_id is not None:
         requester = cached_person(rt, ticket.requester_id)
-    if rules.needs_organization and ticket.organization is None and ticket.organization_id:
+    if decision.needs_organization and ticket.organization_id is not None:
         organization = cached_organization(rt, ticket.organization_id)
-    if requester or organization:
-        ticket = ticket.with_context(requester, organization)
-    return rules.evaluate(ticket)
+    return rules.evaluate(ticket.with_context(requester, organization), complete=True)
 
 
 def flag(rt: Runtime, event: TicketEvent, ticket: Ticket, decision: Decision) -> str:

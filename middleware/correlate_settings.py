@@ -61,7 +61,7 @@ class CorrelationSettings:
         """Topics ``ticket`` matches, in file order, each with the reasons (pure)."""
         if not self.topics:
             return []
-        decision = self.matcher.evaluate(ticket)
+        decision = self.matcher.evaluate(ticket, complete=True)
         return [(self.topics[m.rule], m.reasons) for m in decision.matches]
 
 

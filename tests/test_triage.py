@@ -234,3 +234,73 @@ def test_429_reschedules_the_job_instead_of_sleeping(rt: Runtime, redis) -> None
     due = scheduled.get_scheduled_time("evt-ratelimited-rl1")
     assert 25 <= (due - datetime.now(timezone.utc)).total_seconds() <= 31
     assert len(responses.calls) == 1
+
+
+STAFF_RULE = """
+  - name: staff-report
+    category: staff_report
+    when:
+      all:
+        - requester_role: [agent, admin]
+        - text: {keywords: [critical, p1]}
+"""
+
+
+@pytest.fixture
+def staff_rt(tmp_path: Path, redis, key_prefix) -> Runtime:
+    """The runtime with a rule that reads the requester's role, as the shipped staff-report does."""
+    path = tmp_path / "config.yaml"
+    path.write_text(CONFIG.replace("PREFIX", key_prefix) + STAFF_RULE, encoding="utf-8")
+    config = load_config(path, env={})
+    creds = Credentials("acme", "bot@acme.test", "tok", None, BASE)
+    runtime_ = Runtime(config=config, redis=redis, zendesk=ZendeskClient(creds, config.zendesk, redis, None),
+                       clock=lambda: NOW)
+    runtime_.zendesk.keys = runtime_.keys
+    runtime.install(runtime_)
+    yield runtime_
+    runtime.install(None)
+
+
+def user_reads() -> list[str]:
+    return [c.request.url for c in responses.calls if "/users/" in c.request.url]
+
+
+@responses.activate
+def test_the_requester_is_not_read_when_it_cannot_change_the_decision(staff_rt: Runtime) -> None:
+    ordinary = make_ticket(subject="How do I export invoices?", description="Where is the button?")
+    assert triage.handle_event(make_event(ordinary).to_dict()) == "not critical"
+    outage = make_ticket(id=5159)
+    put_ok(outage, ["customer_tag", "critical_incident", "critical_outage"])
+    assert triage.handle_event(make_event(outage).to_dict()).startswith("flagged critical (outage")
+    assert user_reads() == []  # neither ticket says critical/P1, so the role cannot matter
+
+
+@responses.activate
+def test_the_requester_is_read_once_when_it_decides_and_its_role_counts(staff_rt: Runtime) -> None:
+    responses.get(f"{BASE}/api/v2/users/11.json",
+                  json={"user": {"id": 11, "role": "agent", "email": "sam@acme.test", "name": "Sam"}})
+    ticket = make_ticket(subject="P1: billing run failed", description="Critical for month end")
+    put_ok(ticket, ["customer_tag", "critical_incident", "critical_staff_report"])
+    assert triage.handle_event(make_event(ticket).to_dict()).startswith("flagged critical (staff_report")
+    again = make_ticket(id=5160, subject="P1: exports stuck", description="critical")
+    put_ok(again, ["customer_tag", "critical_incident", "critical_staff_report"])
+    assert triage.handle_event(make_event(again).to_dict()).startswith("flagged critical (staff_report")
+    assert len(user_reads()) == 1  # the second ticket from the same requester hits the cache
+
+
+@responses.activate
+def test_a_customer_saying_critical_is_not_a_staff_report(staff_rt: Runtime) -> None:
+    responses.get(f"{BASE}/api/v2/users/11.json",
+                  json={"user": {"id": 11, "role": "end-user", "email": "ann@customer.test", "name": "Ann"}})
+    ticket = make_ticket(subject="Critical question about invoices", description="Where is the button?")
+    assert triage.handle_event(make_event(ticket).to_dict()) == "not critical"
+    assert len(user_reads()) == 1
+    assert sent_bodies() == []
+
+
+@responses.activate
+def test_a_requester_zendesk_does_not_know_does_not_match(staff_rt: Runtime) -> None:
+    responses.get(f"{BASE}/api/v2/users/11.json", status=404, json={"error": "RecordNotFound"})
+    ticket = make_ticket(subject="P1 please", description="critical")
+    assert triage.handle_event(make_event(ticket).to_dict()) == "not critical"
+    assert len(user_reads()) == 1
