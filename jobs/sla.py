@@ -69,9 +69,11 @@ from middleware.zendesk import Conflict, NotFound, RateLimited, TransientError, 
 log = logging.getLogger(__name__)
 
 __all__ = [
+    "STARTED_IN_DECLARING_WRITE",
     "ClockBusy",
     "ConflictsExhausted",
     "Reply",
+    "StartWrite",
     "advance",
     "after_event",
     "audit",
@@ -83,11 +85,13 @@ __all__ = [
     "is_own_message",
     "on_declared",
     "on_overridden",
+    "pending_tag",
     "record_first_response",
     "run_audit",
     "settle",
     "settle_job",
     "start_clock",
+    "started_writeback",
     "sync",
 ]
 
@@ -141,12 +145,40 @@ def _settings(rt: Runtime) -> SlaSettings:
 # ---------------------------------------------------------------------------------------------
 # 1. Start
 # ---------------------------------------------------------------------------------------------
-def start_clock(rt: Runtime, incident: Incident, now: datetime | None = None) -> bool:
-    """Start the incident's clock and schedule its first step; False if it already has one.
+# Incident.extra key: the declaring write (triage's flag) already put the clock's start on the
+# ticket (SLA tag, fields, note), so starting the clock writes nothing more.
+STARTED_IN_DECLARING_WRITE = "sla_started_written"
 
-    A redelivered or re-declared incident therefore never starts a second clock.
+
+@dataclass(frozen=True)
+class StartWrite:
+    """What a clock's start puts on the ticket, for the write that declares the incident to carry."""
+
+    add_tags: list[str]
+    remove_tags: list[str]
+    fields: dict[str, Any]
+    note: str
+
+
+def started_writeback(rt: Runtime, incident: Incident, now: datetime) -> StartWrite:
+    """The start of ``incident``'s clock as tags, custom fields and a note, without starting it.
+
+    Triage folds this into its one decision write, so a critical ticket costs one Zendesk
+    write and no sync job; the clock started afterwards with ``STARTED_IN_DECLARING_WRITE``
+    in the incident's extra records it as written. The due time depends only on the incident
+    (its creation or declaration time) and the policy, so the note matches the clock.
     """
-    now = now or rt.clock()
+    clock, entry = _new_clock(rt, incident, now)
+    add, remove, fields = _writeback(rt, clock, entry)
+    return StartWrite(add_tags=add, remove_tags=remove, fields=fields, note=entry.note or "")
+
+
+def pending_tag(rt: Runtime) -> str | None:
+    """The tag a just-started clock shows on the ticket (``sla.tags.pending``)."""
+    return _settings(rt).tags.for_state(PENDING)
+
+
+def _new_clock(rt: Runtime, incident: Incident, now: datetime) -> tuple[Clock, Transition]:
     policy = _settings(rt).policy_for(incident.category)
     from_start = incident.critical_from_start and incident.ticket_created_at is not None
     clock = Clock(
@@ -166,13 +198,29 @@ def start_clock(rt: Runtime, incident: Incident, now: datetime | None = None) ->
     entry = Transition(seq=1, kind="started", state=PENDING, at=format_time(now) or "", note=note, retag=True,
                        timeline="sla.started", dedupe="sla.started",
                        details=_details(clock, now, PENDING, extra={"started_at": format_time(clock.started_at)}))
+    return clock, entry
+
+
+def start_clock(rt: Runtime, incident: Incident, now: datetime | None = None) -> bool:
+    """Start the incident's clock and schedule its first step; False if it already has one.
+
+    A redelivered or re-declared incident therefore never starts a second clock. When the
+    declaring write carried the start (see :func:`started_writeback`) it is announced here and
+    recorded as written; otherwise a sync job writes it.
+    """
+    now = now or rt.clock()
+    clock, entry = _new_clock(rt, incident, now)
+    written = bool(incident.extra.get(STARTED_IN_DECLARING_WRITE))
     store = _store(rt)
-    if not store.create(clock, entry, now):
+    if not store.create(clock, entry, now, written=written):
         return False
     store.note_stamp(incident.id, incident.flagged_updated_at)
     log.info("incident %s: SLA clock started, due %s", incident.id, format_time(clock.due_at))
     _schedule_timer(rt, clock)
-    _enqueue_sync(rt, clock, entry.seq)
+    if written:
+        _announce(rt, incident.id, entry)
+    else:
+        _enqueue_sync(rt, clock, entry.seq)
     return True
 
 

@@ -42,6 +42,8 @@ BREACH = "breach"
 REMINDER = "reminder"
 
 # Clock changes: compare the sequence number, set fields, queue the transition, index the next step.
+# ARGV[7] = '1': the transition is already on the ticket (it rode on another write), so it is
+# recorded as written instead of queued for the writer.
 _APPLY = """
 local cur = redis.call('HGET', KEYS[1], 'seq')
 local expected = tonumber(ARGV[1])
@@ -53,8 +55,12 @@ end
 local fields = cjson.decode(ARGV[3])
 for k, v in pairs(fields) do redis.call('HSET', KEYS[1], k, v) end
 redis.call('HSET', KEYS[1], 'seq', expected + 1)
-redis.call('RPUSH', KEYS[2], ARGV[4])
-redis.call('ZADD', KEYS[4], 'NX', ARGV[6], ARGV[2])
+if ARGV[7] == '1' then
+  redis.call('HSET', KEYS[1], 'written', expected + 1)
+else
+  redis.call('RPUSH', KEYS[2], ARGV[4])
+  redis.call('ZADD', KEYS[4], 'NX', ARGV[6], ARGV[2])
+end
 if ARGV[5] == '-' then
   redis.call('ZREM', KEYS[3], ARGV[2])
 elseif ARGV[5] ~= '' then
@@ -286,9 +292,13 @@ class ClockStore:
         raw = self.redis.hgetall(self.key(incident_id))
         return Clock.from_redis(raw) if raw and b"started_at" in raw else None
 
-    def create(self, clock: Clock, entry: Transition, now: datetime) -> bool:
-        """Record a new clock with its first transition; False if the incident has one already."""
-        return self._run(0, clock.incident_id, clock.to_redis(), entry, _next_arg(clock), now)
+    def create(self, clock: Clock, entry: Transition, now: datetime, *, written: bool = False) -> bool:
+        """Record a new clock with its first transition; False if the incident has one already.
+
+        ``written``: that transition already reached the ticket (the declaring write carried
+        it), so nothing waits for the writer and the audit has nothing to catch up on.
+        """
+        return self._run(0, clock.incident_id, clock.to_redis(), entry, _next_arg(clock), now, written=written)
 
     def apply(self, clock: Clock, change: Change, now: datetime) -> bool:
         """Apply ``change`` if ``clock`` is still the latest version; False if someone was first."""
@@ -305,9 +315,10 @@ class ClockStore:
         return self._run(clock.seq, clock.incident_id, fields, change.entry, next_arg, now)
 
     def _run(self, expected: int, incident_id: int, fields: dict[str, str], entry: Transition,
-             next_arg: str, now: datetime) -> bool:
+             next_arg: str, now: datetime, *, written: bool = False) -> bool:
         keys = [self.key(incident_id), self.outbox_key(incident_id), self.next_index, self.unsynced_index]
-        args = [expected, incident_id, json.dumps(fields), entry.to_json(), next_arg, repr(now.timestamp())]
+        args = [expected, incident_id, json.dumps(fields), entry.to_json(), next_arg, repr(now.timestamp()),
+                "1" if written else "0"]
         return bool(self._apply(keys=keys, args=args))
 
     def outbox(self, incident_id: int) -> list[Transition]:

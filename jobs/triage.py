@@ -5,9 +5,11 @@ Read top to bottom, this is the path of one ticket event after the receiver queu
 1. ignore our own writes coming back as events;
 2. respect an agent's override (``not_critical``, or ``critical_incident`` removed after we set it);
 3. ask the rules (pure) for a decision; a non-critical ticket costs no Zendesk call;
-4. write tags + priority + an internal note saying why, in one ``safe_update``; on 409,
+4. write tags + priority + an internal note saying why, in one ``safe_update`` that also
+   starts the first-response SLA on the ticket (its tag, fields and due time); on 409,
    re-read, re-decide and try again;
-5. record the incident and hand it to the declared path (SLA clock, alerts, customer message).
+5. record the incident and hand it to the declared path (SLA clock, alerts, customer message):
+   the clock's start is already on the ticket, so a critical ticket costs one write here.
 
 Every step is idempotent: a redelivered event, a second run of this job, or our own write
 coming back finds the ticket already flagged (or the incident already open) and writes nothing.
@@ -17,9 +19,10 @@ from __future__ import annotations
 
 import json
 import logging
+from datetime import datetime
 from typing import Any
 
-from jobs import declare, reconcile, runtime
+from jobs import declare, reconcile, runtime, sla
 from jobs.runtime import Runtime
 from jobs.scheduling import reschedule_current
 from middleware.events import Organization, Person, Ticket, TicketEvent
@@ -140,10 +143,18 @@ def decide(rt: Runtime, ticket: Ticket) -> Decision:
 def flag(rt: Runtime, event: TicketEvent, ticket: Ticket, decision: Decision) -> str:
     """Write the decision onto the ticket in one safe update, re-deciding on conflicts."""
     for _ in range(MAX_CONFLICTS):
+        now = rt.clock()
+        incident = incident_of(rt, event, ticket, decision, now, extra={sla.STARTED_IN_DECLARING_WRITE: True})
         tags, fields = writeback_of(rt, ticket, decision)
+        start = sla.started_writeback(rt, incident, now)
         try:
-            updated = rt.zendesk.safe_update(ticket.id, ticket.updated_at, add_tags=tags, fields=fields,
-                                             note=note_of(rt, decision))
+            updated = rt.zendesk.safe_update(
+                ticket.id, ticket.updated_at,
+                add_tags=[*tags, *(t for t in start.add_tags if t not in tags)],
+                remove_tags=[t for t in start.remove_tags if t in ticket.tags],  # safe update: snapshot is current
+                fields={**fields, **start.fields},
+                note=f"{note_of(rt, decision)}\n\n{start.note}",
+            )
         except Conflict:
             try:
                 ticket = rt.zendesk.get_ticket(ticket.id)
@@ -160,7 +171,9 @@ def flag(rt: Runtime, event: TicketEvent, ticket: Ticket, decision: Decision) ->
             if not decision.critical:
                 return "no longer critical after an agent's edit"
             continue
-        open_incident(rt, event, ticket, decision, updated)
+        incident.flagged_updated_at = updated.updated_at
+        if rt.incidents.open(incident):
+            declare.on_declared(rt, incident, event)
         reconcile.mark_seen(rt, updated)  # our own write: nothing for the catch-up to find
         rules = ", ".join(m.rule for m in decision.matches)
         return f"flagged critical ({decision.category or 'uncategorised'}; rules: {rules})"
@@ -192,8 +205,17 @@ def note_of(rt: Runtime, decision: Decision) -> str:
 
 def open_incident(rt: Runtime, event: TicketEvent, before: Ticket, decision: Decision, after: Ticket,
                   extra: dict[str, Any] | None = None) -> None:
-    now = rt.clock()
-    incident = Incident(
+    """Record the incident for a ticket flagged by ``after``'s write and start the declared path."""
+    incident = incident_of(rt, event, before, decision, rt.clock(), extra=extra)
+    incident.flagged_updated_at = after.updated_at
+    if rt.incidents.open(incident):
+        declare.on_declared(rt, incident, event)
+
+
+def incident_of(rt: Runtime, event: TicketEvent, before: Ticket, decision: Decision, now: datetime,
+                extra: dict[str, Any] | None = None) -> Incident:
+    """The incident ``decision`` declares on ``before``, as it will be recorded once flagged."""
+    return Incident(
         id=before.id,
         ticket_id=before.id,
         category=decision.category,
@@ -206,17 +228,18 @@ def open_incident(rt: Runtime, event: TicketEvent, before: Ticket, decision: Dec
         declared_at=now,
         critical_from_start=event.type == "created" or reconcile.found_at_creation(event),
         status=OPEN,
-        flagged_updated_at=after.updated_at,
         extra=dict(extra or {}),
     )
-    if rt.incidents.open(incident):
-        declare.on_declared(rt, incident, event)
 
 
 def adopt_manual_flag(rt: Runtime, event: TicketEvent, ticket: Ticket | None = None) -> None:
     """An agent tagged the ticket critical themselves: it is an incident all the same."""
     ticket = ticket or event.ticket
     now = rt.clock()
+    # Our own declaring write whose job died before recording the incident already put the
+    # SLA's start on the ticket: do not write it a second time.
+    pending_tag = sla.pending_tag(rt)
+    extra = {sla.STARTED_IN_DECLARING_WRITE: True} if pending_tag and pending_tag in ticket.tags else {}
     incident = Incident(
         id=ticket.id,
         ticket_id=ticket.id,
@@ -231,6 +254,7 @@ def adopt_manual_flag(rt: Runtime, event: TicketEvent, ticket: Ticket | None = N
         critical_from_start=event.type == "created",
         status=OPEN,
         flagged_updated_at=ticket.updated_at,
+        extra=extra,
     )
     if rt.incidents.open(incident):
         declare.on_declared(rt, incident, event)

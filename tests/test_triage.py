@@ -15,12 +15,12 @@ import pytest
 import responses
 from rq import Queue, SimpleWorker
 
-from jobs import runtime, triage
+from jobs import runtime, sla, triage
 from jobs.runtime import Runtime
 from middleware.config import load_config
 from middleware.events import Comment, Ticket, TicketEvent
 from middleware.incidents import OVERRIDDEN
-from middleware.queues import EVENTS
+from middleware.queues import EVENTS, SLA
 from middleware.zendesk import Credentials, ZendeskClient
 
 BASE = "http://127.0.0.1:9"
@@ -98,12 +98,20 @@ def test_critical_ticket_is_flagged_in_one_safe_update(rt: Runtime) -> None:
     assert outcome.startswith("flagged critical (outage")
     assert len(responses.calls) == 1  # no read: the event carried the ticket
     body = sent_bodies()[0]
-    assert body["additional_tags"] == ["critical_incident", "critical_outage"]
-    assert "tags" not in body
+    # The decision and the start of the first-response SLA, in one write.
+    assert body["additional_tags"] == ["critical_incident", "critical_outage", "critical_sla_pending"]
+    assert "tags" not in body and "remove_tags" not in body
     assert body["priority"] == "urgent"
     assert body["safe_update"] is True and body["updated_stamp"] == "2025-01-08T10:12:07Z"
     assert body["comment"]["public"] is False
-    assert "outage" in body["comment"]["body"] and "Outage affecting the whole customer." in body["comment"]["body"]
+    note = body["comment"]["body"]
+    assert "outage" in note and "Outage affecting the whole customer." in note
+    assert note.endswith("\n\nFirst-response SLA: a public reply is due by 2025-01-08 11:12:07 UTC, "
+                         "1 h after this ticket was opened.")
+    assert Queue(SLA, connection=rt.redis).count == 0  # no second write queued for the SLA
+    clock = sla.describe(rt, ticket.id)
+    assert clock is not None and clock["sla_state"] == "pending" and clock["sla_due_at"] == "2025-01-08T11:12:07Z"
+    assert rt.redis.zscore(rt.keys("sla", "unsynced"), ticket.id) is None  # nothing left for the audit
     incident = rt.incidents.get(ticket.id)
     assert incident is not None
     assert incident.category == "outage" and incident.rules == ["outage"]
@@ -216,7 +224,7 @@ def test_priority_is_raised_but_never_lowered(rt: Runtime) -> None:
     triage.handle_event(make_event(ticket).to_dict())
     body = sent_bodies()[0]
     assert "priority" not in body  # the rule asks for high; the ticket is already urgent
-    assert body["additional_tags"] == ["critical_incident", "vip_flag"]
+    assert body["additional_tags"] == ["critical_incident", "vip_flag", "critical_sla_pending"]
 
 
 @responses.activate
@@ -304,3 +312,45 @@ def test_a_requester_zendesk_does_not_know_does_not_match(staff_rt: Runtime) -> 
     ticket = make_ticket(subject="P1 please", description="critical")
     assert triage.handle_event(make_event(ticket).to_dict()) == "not critical"
     assert len(user_reads()) == 1
+
+
+@responses.activate
+def test_a_job_dying_after_the_write_does_not_write_the_sla_twice(rt: Runtime, monkeypatch) -> None:
+    ticket = make_ticket()
+    url = f"{BASE}/api/v2/tickets/{ticket.id}.json"
+    put_ok(ticket, ["customer_tag", "critical_incident", "critical_outage", "critical_sla_pending"])
+    real_open = rt.incidents.open
+
+    def die(incident: object) -> bool:
+        raise ConnectionError("worker lost Redis right after the write")
+
+    monkeypatch.setattr(rt.incidents, "open", die)
+    with pytest.raises(ConnectionError):
+        triage.handle_event(make_event(ticket).to_dict())
+    monkeypatch.setattr(rt.incidents, "open", real_open)
+    # RQ runs the job again: its snapshot predates our write, so Zendesk says 409 and the
+    # fresh ticket already carries the flag and the SLA's start.
+    responses.replace(responses.PUT, url, status=409, json={"error": "UpdateConflict"})
+    responses.get(url, json={"ticket": api_ticket(ticket, tags=["customer_tag", "critical_incident",
+                                                                "critical_outage", "critical_sla_pending"],
+                                                  updated_at="2025-01-08T10:31:00Z")})
+    assert triage.handle_event(make_event(ticket).to_dict()) == "already flagged (concurrently)"
+    assert rt.incidents.get(ticket.id) is not None
+    assert sla.describe(rt, ticket.id)["sla_state"] == "pending"
+    assert Queue(SLA, connection=rt.redis).count == 0  # no second SLA note on its way
+    assert [c.request.method for c in responses.calls] == ["PUT", "PUT", "GET"]
+
+
+@responses.activate
+def test_the_audit_starts_a_lost_clock_without_writing_what_the_decision_wrote(rt: Runtime) -> None:
+    ticket = make_ticket()
+    event = make_event(ticket)
+    incident = triage.incident_of(rt, event, ticket, rt.config.rules.evaluate(ticket), NOW - timedelta(minutes=2),
+                                  extra={sla.STARTED_IN_DECLARING_WRITE: True})
+    assert rt.incidents.open(incident)  # the job died before the clock started
+    counts = sla.run_audit(rt, NOW)
+    assert counts["started"] == 1
+    assert sla.describe(rt, ticket.id)["sla_state"] == "pending"
+    sla.run_audit(rt, NOW + timedelta(minutes=5))  # later rounds find nothing unwritten either
+    assert len(responses.calls) == 0
+    assert [e["kind"] for e in rt.incidents.timeline(ticket.id)].count("sla.started") == 1

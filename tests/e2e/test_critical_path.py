@@ -80,10 +80,12 @@ def test_a_critical_ticket_is_tagged_prioritised_and_noted_within_seconds(sim: S
     elapsed = time.monotonic() - started
     data = sim.get_ticket(ticket["id"])
     flagged = data["ticket"]
-    assert {"critical_incident", "critical_outage"} <= set(flagged["tags"])
+    # The write that flags it also starts the 1 h SLA on the ticket: tag, due time, one note.
+    assert {"critical_incident", "critical_outage", "critical_sla_pending"} <= set(flagged["tags"])
     assert flagged["priority"] == "urgent"
     notes = [c["body"] for c in data["comments"] if not c["public"]]
-    assert any("outage" in n and "platform" in n.lower() for n in notes), notes
+    assert any("outage" in n and "platform" in n.lower() and "First-response SLA: a public reply is due by" in n
+               for n in notes), notes
     assert elapsed < 10
 
 
