@@ -13,6 +13,7 @@ from collections.abc import Iterable
 
 from jobs import alerts, correlate, lifecycle, sla
 from jobs.runtime import Runtime
+from jobs.ticket_state import TicketState
 from middleware.events import TicketEvent
 from middleware.incidents import Incident
 
@@ -40,8 +41,12 @@ def on_overridden(rt: Runtime, incident: Incident, event: TicketEvent) -> None:
     sla.on_overridden(rt, incident, event)
 
 
-def after_event(rt: Runtime, event: TicketEvent) -> None:
-    """Every ticket event, after triage: route what the later stages listen for."""
-    sla.after_event(rt, event)
-    lifecycle.after_event(rt, event)
+def after_event(rt: Runtime, event: TicketEvent, state: TicketState | None = None) -> None:
+    """Every ticket event, after triage: route what the later stages listen for.
+
+    ``state``: the ticket's incident, clock and link as triage read them (one round trip);
+    without it each stage reads what it needs.
+    """
+    sla.after_event(rt, event, state)
+    lifecycle.after_event(rt, event, state)
     correlate.after_event(rt, event)  # several customers, one problem: may declare or link

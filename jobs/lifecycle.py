@@ -37,6 +37,7 @@ from jobs import alerts, runtime, sla
 from jobs import lifecycle_messages as messages
 from jobs.runtime import Runtime
 from jobs.scheduling import reschedule_current
+from jobs.ticket_state import TicketState
 from middleware import queues
 from middleware.events import TicketEvent, format_time, parse_time
 from middleware.incidents import OPEN, OVERRIDDEN, RESOLVED, Incident
@@ -118,13 +119,13 @@ def linked_ticket_ids(rt: Runtime, incident: Incident) -> list[int]:
 
 
 # -- 3. and 4. following the ticket's status ------------------------------------------------------
-def after_event(rt: Runtime, event: TicketEvent) -> None:
+def after_event(rt: Runtime, event: TicketEvent, state: TicketState | None = None) -> None:
     """Every ticket event after triage: a solved or reopened incident ticket, a newly linked one.
 
     Redis only: anything that needs Zendesk is done by queued jobs.
     """
     ticket = event.ticket
-    incident = rt.incidents.get(ticket.id)
+    incident = state.incident if state is not None else rt.incidents.get(ticket.id)
     if incident is not None and incident.ticket_id == ticket.id and incident.status != OVERRIDDEN:
         follow_status(rt, incident, event)
     if ticket.problem_id and ticket.problem_id != ticket.id:

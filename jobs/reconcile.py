@@ -38,12 +38,15 @@ from middleware.reconcile_settings import reconcile_settings_of
 from middleware.zendesk import RateLimited
 
 __all__ = [
+    "MARK_SEEN_LUA",
     "Counts",
     "found_at_creation",
     "last_seen",
     "mark_seen",
     "reconcile",
     "run",
+    "seen_key",
+    "seen_ttl",
 ]
 
 log = logging.getLogger(__name__)
@@ -53,14 +56,14 @@ CLOSED = "closed"
 RUN_LOCK_SECONDS = 600
 
 # KEYS[1] seen key; ARGV[1] updated_at (epoch seconds), ARGV[2] TTL (s). Keeps the newest.
-_MARK_SEEN = """
+# Also the first half of the per-event read in ``jobs.ticket_state``.
+MARK_SEEN_LUA = """
 local current = redis.call("GET", KEYS[1])
 if current and tonumber(current) >= tonumber(ARGV[1]) then
   redis.call("EXPIRE", KEYS[1], ARGV[2])
-  return 0
+else
+  redis.call("SET", KEYS[1], ARGV[1], "EX", ARGV[2])
 end
-redis.call("SET", KEYS[1], ARGV[1], "EX", ARGV[2])
-return 1
 """
 
 
@@ -86,7 +89,7 @@ class Counts:
 # ---------------------------------------------------------------------------------------------
 # 1. Seen: recorded by the triage job for every event
 # ---------------------------------------------------------------------------------------------
-def _seen_key(rt: Runtime, ticket_id: int) -> str:
+def seen_key(rt: Runtime, ticket_id: int) -> str:
     return rt.keys("reconcile", "seen", ticket_id)
 
 
@@ -94,16 +97,20 @@ def mark_seen(rt: Runtime, ticket: Ticket) -> None:
     """Remember ``ticket.updated_at`` as seen, unless a newer change was seen already."""
     if ticket.updated_at is None:
         return
-    ttl = max(60, int(reconcile_settings_of(rt.config).seen_ttl.total_seconds()))
-    script = rt.redis.register_script(_MARK_SEEN)  # EVALSHA; the script is loaded once per server
-    script(keys=[_seen_key(rt, ticket.id)], args=[int(ticket.updated_at.timestamp()), ttl])
+    script = rt.redis.register_script(MARK_SEEN_LUA)  # EVALSHA; the script is loaded once per server
+    script(keys=[seen_key(rt, ticket.id)], args=[int(ticket.updated_at.timestamp()), seen_ttl(rt)])
+
+
+def seen_ttl(rt: Runtime) -> int:
+    """How long a seen mark lives (s): long enough for the catch-up to look past it."""
+    return max(60, int(reconcile_settings_of(rt.config).seen_ttl.total_seconds()))
 
 
 def last_seen(rt: Runtime, ticket_ids: list[int]) -> dict[int, int | None]:
     """The newest ``updated_at`` (epoch seconds) seen per ticket, in one round trip."""
     if not ticket_ids:
         return {}
-    values = rt.redis.mget([_seen_key(rt, tid) for tid in ticket_ids])
+    values = rt.redis.mget([seen_key(rt, tid) for tid in ticket_ids])
     return {tid: (int(v) if v is not None else None) for tid, v in zip(ticket_ids, values, strict=True)}
 
 

@@ -60,6 +60,7 @@ from jobs.sla_state import (
     Transition,
 )
 from jobs.sla_words import clock_phrase, elapsed, late_phrase, target, wall_time
+from jobs.ticket_state import TicketState
 from middleware import queues
 from middleware.events import TicketEvent, format_time
 from middleware.incidents import OPEN, OVERRIDDEN, Incident
@@ -707,7 +708,7 @@ def on_overridden(rt: Runtime, incident: Incident, event: TicketEvent) -> None:
         _enqueue_sync(rt, _store(rt).get(incident.id), None)
 
 
-def after_event(rt: Runtime, event: TicketEvent) -> None:
+def after_event(rt: Runtime, event: TicketEvent, state: TicketState | None = None) -> None:
     """Every ticket event after triage: a first response stops the clock, a solved ticket
     settles it, and any event tells us the ticket's newest ``updated_at`` for our next write.
 
@@ -715,9 +716,9 @@ def after_event(rt: Runtime, event: TicketEvent) -> None:
     too: the customer who wrote in heard from a person, wherever the incident's clock lives.
     """
     store = _store(rt)
-    clock = store.get(event.ticket.id)
+    clock = state.clock if state is not None else store.get(event.ticket.id)
     if clock is None:
-        owner = rt.incidents.incident_of_linked(event.ticket.id)
+        owner = state.linked_to if state is not None else rt.incidents.incident_of_linked(event.ticket.id)
         linked = store.get(owner) if owner is not None else None
         if linked is not None and linked.next_step is not None and is_first_response(rt, event):
             _answered(rt, store, linked, event)

@@ -22,7 +22,7 @@ import logging
 from datetime import datetime
 from typing import Any
 
-from jobs import declare, reconcile, runtime, sla
+from jobs import declare, reconcile, runtime, sla, ticket_state
 from jobs.runtime import Runtime
 from jobs.scheduling import reschedule_current
 from middleware.events import Organization, Person, Ticket, TicketEvent
@@ -61,19 +61,30 @@ def handle_event(event_data: dict[str, Any]) -> str:
 
 
 def process(rt: Runtime, event: TicketEvent) -> str:
-    """Everything one event causes, in order; the later stages hang off ``declare``."""
-    reconcile.mark_seen(rt, event.ticket)  # the catch-up skips changes the receiver delivered
+    """Everything one event causes, in order; the later stages hang off ``declare``.
+
+    The ticket's state comes from one Redis round trip that also marks the change as seen (the
+    catch-up skips changes the receiver delivered); it is read again only if triage changed it.
+    """
+    state = ticket_state.read(rt, event.ticket)
     if event.actor_id is not None and event.actor_id == rt.zendesk.api_user_id():
         return "ignored: our own write"
-    outcome = triage(rt, event)
-    declare.after_event(rt, event)
+    outcome = triage(rt, event, state.incident)
+    if outcome not in UNCHANGED:
+        state = ticket_state.read(rt, event.ticket, mark_seen=False)
+    declare.after_event(rt, event, state)
     return outcome
 
 
-def triage(rt: Runtime, event: TicketEvent) -> str:
+NOT_CRITICAL = "not critical"
+ALREADY_FLAGGED = "already flagged"
+UNCHANGED = (NOT_CRITICAL, ALREADY_FLAGGED)  # outcomes after which the ticket's state is as read
+
+
+def triage(rt: Runtime, event: TicketEvent, incident: Incident | None) -> str:
+    """Decide and flag one event's ticket; ``incident`` is its incident as Redis has it."""
     ticket = event.ticket
     wb = rt.config.writeback
-    incident = rt.incidents.get(ticket.id)
 
     if is_overridden(rt, ticket, incident):
         if incident is not None and incident.status != OVERRIDDEN:
@@ -86,14 +97,14 @@ def triage(rt: Runtime, event: TicketEvent) -> str:
     if incident is not None:
         # We flagged it before (the incident is recorded only after our write succeeded); a
         # snapshot without our tag is simply older than that write.
-        return "already flagged"
+        return ALREADY_FLAGGED
     if wb.critical_tag in ticket.tags:
         adopt_manual_flag(rt, event)
         return "flagged critical by an agent: incident opened"
 
     decision = decide(rt, ticket)
     if not decision.critical:
-        return "not critical"
+        return NOT_CRITICAL
     return flag(rt, event, ticket, decision)
 
 

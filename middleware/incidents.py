@@ -101,6 +101,14 @@ class IncidentStore:
     def _key(self, incident_id: int) -> str:
         return self.keys("incident", incident_id)
 
+    def key(self, incident_id: int) -> str:
+        """The incident's hash (``jobs.ticket_state`` reads it with the rest of a ticket's state)."""
+        return self._key(incident_id)
+
+    def link_key(self, ticket_id: int) -> str:
+        """Which incident a linked ticket joined (see :meth:`incident_of_linked`)."""
+        return self.keys("ticket_incident", ticket_id)
+
     def _timeline_key(self, incident_id: int) -> str:
         return self.keys("incident", incident_id, "timeline")
 
@@ -166,12 +174,12 @@ class IncidentStore:
         """Remember which incident a linked ticket belongs to (a reply there answers the incident)."""
         pipe = self.redis.pipeline(transaction=False)
         for ticket_id in ticket_ids:
-            pipe.set(self.keys("ticket_incident", ticket_id), str(incident_id))
+            pipe.set(self.link_key(ticket_id), str(incident_id))
         pipe.execute()
 
     def incident_of_linked(self, ticket_id: int) -> int | None:
         """The incident a ticket was linked to (multi-customer), if any."""
-        raw = self.redis.get(self.keys("ticket_incident", ticket_id))
+        raw = self.redis.get(self.link_key(ticket_id))
         return int(raw) if raw else None
 
     def timeline(self, incident_id: int) -> list[dict[str, Any]]:
