@@ -272,17 +272,28 @@ def adopt_manual_flag(rt: Runtime, event: TicketEvent, ticket: Ticket | None = N
 
 
 def cached_person(rt: Runtime, user_id: int) -> Person | None:
-    key = rt.keys("cache", "user", user_id)
-    raw = rt.redis.get(key)
+    """The user from the Redis cache (the staff roster keeps agents and admins there), else
+    from Zendesk, cached for ``CONTEXT_TTL_SECONDS``; None if Zendesk has no such user."""
+    raw = rt.redis.get(rt.keys("cache", "user", user_id))
     if raw:
         return Person(**json.loads(raw))
     try:
         person = rt.zendesk.get_user(user_id)
     except NotFound:
         return None
-    rt.redis.set(key, json.dumps({"id": person.id, "role": person.role, "email": person.email,
-                                  "name": person.name}), ex=CONTEXT_TTL_SECONDS)
+    remember_people(rt, [person])
     return person
+
+
+def remember_people(rt: Runtime, people: list[Person]) -> None:
+    """Put people in the cache ``cached_person`` reads, in one round trip."""
+    pipe = rt.redis.pipeline(transaction=False)
+    for person in people:
+        if person.id is not None:
+            pipe.set(rt.keys("cache", "user", person.id), json.dumps(
+                {"id": person.id, "role": person.role, "email": person.email, "name": person.name}),
+                ex=CONTEXT_TTL_SECONDS)
+    pipe.execute()
 
 
 def cached_organization(rt: Runtime, org_id: int) -> Organization | None:

@@ -37,15 +37,20 @@ class Periodic:
     func: str
     every_seconds: int
     queue: str = queues.MAINTENANCE
+    at_front: bool = False  # ahead of what is already queued (work the backlog depends on)
 
 
 def periodic_jobs() -> list[Periodic]:
     """The product's periodic jobs (each stage adds its own line here)."""
+    from jobs.staff_roster import EVERY_SECONDS as ROSTER_EVERY
+
     return [
         Periodic("jobs.sla.audit", 60, queues.SLA),  # overdue SLA steps and unwritten SLA updates
         Periodic("jobs.review_reminders.remind", 900, queues.LIFECYCLE),  # overdue reviews/actions, once a day each
         Periodic("jobs.report_delivery.weekly", 3600, queues.LIFECYCLE),  # the lead-team report, once a week
         Periodic("jobs.reconcile.run", 60),  # missed webhooks; runs every reconcile.every (config)
+        # Agents and admins cached before a backlog of events is triaged (staff reports, no reads).
+        Periodic("jobs.staff_roster.refresh", ROSTER_EVERY, queues.EVENTS, at_front=True),
     ]
 
 
@@ -59,7 +64,7 @@ def enqueue_periodic(redis: Redis, jobs: Sequence[Periodic], now: float | None =
         try:
             Queue(p.queue, connection=redis).enqueue(
                 p.func, job_id=job_id, unique=True, result_ttl=max(p.every_seconds * 3, 600),
-                failure_ttl=86400, job_timeout=max(p.every_seconds * 5, 300),
+                failure_ttl=86400, job_timeout=max(p.every_seconds * 5, 300), at_front=p.at_front,
             )
             made.append(job_id)
         except DuplicateJobError:

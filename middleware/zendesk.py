@@ -517,6 +517,11 @@ class ZendeskClient:
             raise NotFound(f"user {user_id} not found") from exc
         return Person(id=data.get("id"), role=data.get("role"), email=data.get("email"), name=data.get("name"))
 
+    def staff(self) -> list[Person]:
+        """Every agent and admin (``GET /users?role[]=agent&role[]=admin``, pages of 100)."""
+        users = _retrying(lambda: [u.to_dict() for u in self.zenpy.users(role=["agent", "admin"])])
+        return [Person(id=d.get("id"), role=d.get("role"), email=d.get("email"), name=d.get("name")) for d in users]
+
     def get_organization(self, org_id: int) -> Organization:
         try:
             data = _retrying(lambda: self.zenpy.organizations(id=org_id).to_dict())

@@ -21,6 +21,7 @@ import re
 import time
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlencode
 
 from flask import Blueprint, Response, current_app, g, request
 
@@ -173,6 +174,13 @@ def write_out(write: WriteResult) -> dict[str, Any]:
     return {"ticket": ticket_out(write.ticket), "audit": audit}
 
 
+def _query_with(size: int, after: str | None) -> str:
+    """The request's own query (filters such as ``role[]`` kept, as Zendesk's links keep them)
+    with the cursor moved on."""
+    kept = [(k, v) for k, v in request.args.items(multi=True) if not k.startswith("page[")]
+    return urlencode([*kept, ("page[size]", str(size)), ("page[after]", after or "")])
+
+
 def paginate(items: list[Any], key: str, render: Callable[[Any], Any] = lambda x: x) -> dict[str, Any]:
     """Cursor pagination when ``page[size]`` is given (zenpy asks for it), else offset."""
     url = base_url() + request.path
@@ -192,7 +200,7 @@ def paginate(items: list[Any], key: str, render: Callable[[Any], Any] = lambda x
         return {
             key: [render(i) for i in chunk],
             "meta": {"has_more": more, "after_cursor": token, "before_cursor": None},
-            "links": {"next": f"{url}?page[size]={size}&page[after]={token}" if more else None, "prev": None},
+            "links": {"next": f"{url}?{_query_with(size=size, after=token)}" if more else None, "prev": None},
         }
     per_page = max(1, min(int(request.args.get("per_page", 100)), 100))
     page = max(1, int(request.args.get("page", 1)))
@@ -336,8 +344,9 @@ def users() -> Response:
     s = sim()
     if request.method == "GET":
         everyone = s.store.list_users()
-        role = request.args.get("role")
-        return json_response(paginate([u for u in everyone if not role or u["role"] == role], "users", user_out))
+        # Zendesk takes ``role=agent`` or ``role[]=agent&role[]=admin`` (zenpy sends the latter).
+        roles = set(request.args.getlist("role") + request.args.getlist("role[]"))
+        return json_response(paginate([u for u in everyone if not roles or u["role"] in roles], "users", user_out))
     data = body_json().get("user")
     if not isinstance(data, dict):
         raise bad_request("InvalidValue", "user is required")
