@@ -139,8 +139,12 @@ def run(args: argparse.Namespace) -> Report:
             sim = SimulatorControl(stack.simulator_url, timeout=30)
             # RQ's no-op rate before and after the drain: the machine is shared, so the
             # ceiling is bracketed around the measurement instead of taken at one moment.
+            # The requesters exist before any worker runs, as staff and customers exist before
+            # the service is deployed: the staff roster (a periodic job) finds the agents.
+            plan = corpus_plan(args.events, args.critical)
+            seed_requesters(sim, plan)
             before = _noop(args, stack, r, pid)
-            drain = _drain(report, args, stack, sim, r, pid)
+            drain = _drain(report, args, stack, sim, r, pid, plan)
             after = _noop(args, stack, r, pid)
             noop = {**after, "jobs_per_s": round((before["jobs_per_s"] + after["jobs_per_s"]) / 2, 1),
                     "runs": [before["jobs_per_s"], after["jobs_per_s"]],
@@ -168,9 +172,7 @@ def _target_ratio(args: argparse.Namespace, drain: dict[str, Any], noop: dict[st
 
 
 def _drain(report: Report, args: argparse.Namespace, stack: Stack, sim: SimulatorControl, r: Redis,
-           redis_pid: int) -> dict[str, Any]:
-    plan = corpus_plan(args.events, args.critical)
-    seed_requesters(sim, plan)
+           redis_pid: int, plan: list[dict[str, Any]]) -> dict[str, Any]:
     sim.clear_requests()
     began = time.monotonic()
     with concurrent.futures.ThreadPoolExecutor(max_workers=4) as pool:
