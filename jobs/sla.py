@@ -7,7 +7,8 @@ start). Zendesk's own automations run once an hour and cannot time that, so this
 Read top to bottom, this is the life of one clock:
 
 1. **start** (:func:`start_clock`, from ``declare.on_declared``): the clock is recorded in
-   Redis, ``pending``, and a timer for its first step is scheduled with RQ's scheduler;
+   Redis, ``pending``, and a timer for its first step is scheduled with RQ's scheduler; when
+   triage flags a ticket, its one write already carried the start (:func:`started_writeback`);
 2. **steps** (:func:`check`, the timer job): each warning makes it ``at_risk``, the due time
    makes it ``breached`` (after one Zendesk read for a reply whose webhook we may have lost),
    then a reminder every ``sla.reminder_every`` until someone answers;
