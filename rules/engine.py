@@ -138,12 +138,7 @@ class RuleSet:
         for name, category, when, unless, requires in self._plan:
             if requires and lacks(requires, present):
                 continue  # the ticket lacks words the rule cannot match without
-            if not when.holds(facts):
-                continue
-            if unless is not None and unless.holds(facts):
-                vetoed.append(Veto(name, category, when.reasons(facts), unless.reasons(facts)))
-                continue
-            matches.append(Match(name, category, when.reasons(facts)))
+            _two_valued(name, category, when, unless, facts, matches, vetoed)
         if not matches:
             return Decision(critical=False, vetoed=tuple(vetoed)) if vetoed else _NOT_CRITICAL
         return self._decide(matches, vetoed)
@@ -171,12 +166,7 @@ class RuleSet:
             if requires and lacks(requires, present):
                 continue  # no words, no match: in every context
             if not ((reads_req and missing_req) or (reads_org and missing_org)):
-                if not when.holds(facts):
-                    continue
-                if unless is not None and unless.holds(facts):
-                    vetoed.append(Veto(name, category, when.reasons(facts), unless.reasons(facts)))
-                    continue
-                matches.append(Match(name, category, when.reasons(facts)))
+                _two_valued(name, category, when, unless, facts, matches, vetoed)
                 continue
             verdict = when.judge(facts)
             if verdict is False:
@@ -253,6 +243,17 @@ class RuleSet:
 
 
 _NOT_CRITICAL = Decision(critical=False)
+
+
+def _two_valued(name: str, category: str | None, when: Condition, unless: Condition | None, facts: Facts,
+                matches: list[Match], vetoed: list[Veto]) -> None:
+    """One rule on a ticket that has all the context it reads: it matches, is vetoed, or not."""
+    if not when.holds(facts):
+        return
+    if unless is not None and unless.holds(facts):
+        vetoed.append(Veto(name, category, when.reasons(facts), unless.reasons(facts)))
+        return
+    matches.append(Match(name, category, when.reasons(facts)))
 
 
 def _reads(rule: Rule) -> tuple[bool, bool]:

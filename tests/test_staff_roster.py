@@ -17,30 +17,17 @@ from rq import Queue
 from jobs import runtime, staff_roster, triage
 from jobs.runtime import Runtime
 from middleware import worker
-from middleware.config import load_config
 from middleware.queues import EVENTS
-from middleware.zendesk import Credentials, ZendeskClient
-from tests.test_triage import BASE, CONFIG, NOW, STAFF_RULE, make_event, make_ticket, put_ok, user_reads
+from tests.test_triage import BASE, STAFF_RULE, make_event, make_runtime, make_ticket, put_ok, user_reads
 
 USERS = f"{BASE}/api/v2/users.json"
 STAFF = [{"id": 11, "role": "agent", "email": "sam@acme.test", "name": "Sam"},
          {"id": 12, "role": "admin", "email": "ada@acme.test", "name": "Ada"}]
 
 
-def make_rt(tmp_path: Path, redis, key_prefix: str, rules_extra: str) -> Runtime:
-    path = tmp_path / "config.yaml"
-    path.write_text(CONFIG.replace("PREFIX", key_prefix) + rules_extra, encoding="utf-8")
-    config = load_config(path, env={})
-    creds = Credentials("acme", "bot@acme.test", "tok", None, BASE)
-    rt = Runtime(config=config, redis=redis, zendesk=ZendeskClient(creds, config.zendesk, redis, None),
-                 clock=lambda: NOW)
-    rt.zendesk.keys = rt.keys
-    return rt
-
-
 @pytest.fixture
 def rt(tmp_path: Path, redis, key_prefix) -> Runtime:
-    runtime_ = make_rt(tmp_path, redis, key_prefix, STAFF_RULE)
+    runtime_ = make_runtime(tmp_path, redis, key_prefix, STAFF_RULE)
     runtime.install(runtime_)
     yield runtime_
     runtime.install(None)
@@ -81,7 +68,7 @@ def test_a_customer_not_on_the_roster_is_still_looked_up(rt: Runtime) -> None:
 
 @responses.activate
 def test_no_rule_reads_the_requester_so_the_roster_reads_nothing(tmp_path: Path, redis, key_prefix) -> None:
-    runtime.install(make_rt(tmp_path, redis, key_prefix, ""))
+    runtime.install(make_runtime(tmp_path, redis, key_prefix))
     try:
         assert staff_roster.refresh() == "no rule reads the requester: nothing to do"
     finally:

@@ -43,15 +43,21 @@ rules:
 """
 
 
-@pytest.fixture
-def rt(tmp_path: Path, redis, key_prefix) -> Runtime:
+def make_runtime(tmp_path: Path, redis, key_prefix: str, more_rules: str = "") -> Runtime:
+    """A runtime on ``CONFIG`` (plus ``more_rules``), Zendesk at ``BASE`` (mocked by responses)."""
     path = tmp_path / "config.yaml"
-    path.write_text(CONFIG.replace("PREFIX", key_prefix), encoding="utf-8")
+    path.write_text(CONFIG.replace("PREFIX", key_prefix) + more_rules, encoding="utf-8")
     config = load_config(path, env={})
     creds = Credentials("acme", "bot@acme.test", "tok", None, BASE)
-    runtime_ = Runtime(config=config, redis=redis, zendesk=ZendeskClient(creds, config.zendesk, redis,
-                                                                          None), clock=lambda: NOW)
+    runtime_ = Runtime(config=config, redis=redis, zendesk=ZendeskClient(creds, config.zendesk, redis, None),
+                       clock=lambda: NOW)
     runtime_.zendesk.keys = runtime_.keys
+    return runtime_
+
+
+@pytest.fixture
+def rt(tmp_path: Path, redis, key_prefix) -> Runtime:
+    runtime_ = make_runtime(tmp_path, redis, key_prefix)
     runtime.install(runtime_)
     yield runtime_
     runtime.install(None)
@@ -257,13 +263,7 @@ STAFF_RULE = """
 @pytest.fixture
 def staff_rt(tmp_path: Path, redis, key_prefix) -> Runtime:
     """The runtime with a rule that reads the requester's role, as the shipped staff-report does."""
-    path = tmp_path / "config.yaml"
-    path.write_text(CONFIG.replace("PREFIX", key_prefix) + STAFF_RULE, encoding="utf-8")
-    config = load_config(path, env={})
-    creds = Credentials("acme", "bot@acme.test", "tok", None, BASE)
-    runtime_ = Runtime(config=config, redis=redis, zendesk=ZendeskClient(creds, config.zendesk, redis, None),
-                       clock=lambda: NOW)
-    runtime_.zendesk.keys = runtime_.keys
+    runtime_ = make_runtime(tmp_path, redis, key_prefix, STAFF_RULE)
     runtime.install(runtime_)
     yield runtime_
     runtime.install(None)
