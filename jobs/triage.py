@@ -163,7 +163,7 @@ def flag(rt: Runtime, event: TicketEvent, ticket: Ticket, decision: Decision) ->
                 ticket.id, ticket.updated_at,
                 add_tags=[*tags, *(t for t in start.add_tags if t not in tags)],
                 remove_tags=[t for t in start.remove_tags if t in ticket.tags],  # safe update: snapshot is current
-                fields={**fields, **start.fields},
+                fields=merged_fields(fields, start.fields),
                 note=f"{note_of(rt, decision)}\n\n{start.note}",
             )
         except Conflict:
@@ -189,6 +189,14 @@ def flag(rt: Runtime, event: TicketEvent, ticket: Ticket, decision: Decision) ->
         rules = ", ".join(m.rule for m in decision.matches)
         return f"flagged critical ({decision.category or 'uncategorised'}; rules: {rules})"
     raise ConflictsExhausted(f"ticket {ticket.id} changed {MAX_CONFLICTS} times while flagging")
+
+
+def merged_fields(ours: dict[str, Any], sla_part: dict[str, Any]) -> dict[str, Any]:
+    """Two sets of ticket fields for one update; their ``custom_fields`` lists are joined."""
+    merged = {**ours, **sla_part}
+    if "custom_fields" in ours and "custom_fields" in sla_part:
+        merged["custom_fields"] = [*ours["custom_fields"], *sla_part["custom_fields"]]
+    return merged
 
 
 def writeback_of(rt: Runtime, ticket: Ticket, decision: Decision) -> tuple[list[str], dict[str, Any]]:

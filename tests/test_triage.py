@@ -354,3 +354,20 @@ def test_the_audit_starts_a_lost_clock_without_writing_what_the_decision_wrote(r
     sla.run_audit(rt, NOW + timedelta(minutes=5))  # later rounds find nothing unwritten either
     assert len(responses.calls) == 0
     assert [e["kind"] for e in rt.incidents.timeline(ticket.id)].count("sla.started") == 1
+
+
+@responses.activate
+def test_the_flagging_write_fills_the_sla_custom_fields_when_configured(tmp_path: Path, redis, key_prefix) -> None:
+    rt_ = make_runtime(tmp_path, redis, key_prefix, "\nsla: {fields: {due_at: 3601, state: 3602}}\n")
+    runtime.install(rt_)
+    try:
+        ticket = make_ticket()
+        put_ok(ticket, ["customer_tag", "critical_incident", "critical_outage", "critical_sla_pending"])
+        assert triage.handle_event(make_event(ticket).to_dict()).startswith("flagged critical")
+    finally:
+        runtime.install(None)
+    body = sent_bodies()[0]
+    assert body["priority"] == "urgent"  # the decision's own fields stay
+    assert sorted(body["custom_fields"], key=lambda f: f["id"]) == [
+        {"id": 3601, "value": "2025-01-08T11:12:07Z"}, {"id": 3602, "value": "pending"}]
+    assert len(responses.calls) == 1
