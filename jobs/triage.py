@@ -135,14 +135,15 @@ def decide(rt: Runtime, ticket: Ticket) -> Decision:
 
     A webhook carries ``requester_id``, not the requester, and each fetch is a Zendesk read.
     The rules first decide without it (three-valued); only a ticket whose outcome could depend
-    on the missing context (with the shipped rules: one that says critical/P1 and might come
-    from staff) pays for the read, through the Redis cache. What Zendesk does not have simply
-    does not match (``complete=True``).
+    on the missing context (with the shipped rules: one that says critical/P1, might come from
+    staff and is not critical anyway) pays for the read, through the Redis cache, where the
+    staff roster keeps agents and admins. What Zendesk does not have simply does not match
+    (``complete=True``).
     """
     rules = rt.config.rules
     decision = rules.evaluate(ticket)
-    if decision.decided:
-        return decision
+    if decision.decided or rules.critical_whatever_undecided(decision):
+        return decision  # critical anyway: who the requester is could only add a tag and a note line
     requester = organization = None
     if decision.needs_requester and ticket.requester_id is not None:
         requester = cached_person(rt, ticket.requester_id)

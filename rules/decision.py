@@ -84,8 +84,10 @@ class Decision:
     ``undecided`` names the rules (file order) whose outcome depends on context the ticket
     lacks; ``needs_requester`` / ``needs_organization`` say which context settles them. While
     ``undecided`` is not empty every other field is provisional (built from the decided rules
-    only) and must not be written anywhere: fetch that context and evaluate again. When it is
-    empty the decision is exactly what the ticket with its real context would get.
+    only): fetch that context and evaluate again, unless
+    ``RuleSet.critical_whatever_undecided`` says the decision is critical, with its category,
+    priority and group, whatever those rules turn out to be. When it is empty the decision is
+    exactly what the ticket with its real context would get.
     """
 
     critical: bool

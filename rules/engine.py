@@ -105,6 +105,7 @@ class RuleSet:
         )
         self._plan = tuple((r.name, r.category, r.when, r.unless, r.when.requires()) for r in self.rules)
         self._by_name = {r.name: r for r in self.rules}
+        self._order = {r.name: i for i, r in enumerate(self.rules)}
         # For tickets that lack context: which context each rule reads (any nested condition).
         self._partial_plan = tuple(
             (*step, *_reads(rule)) for step, rule in zip(self._plan, self.rules, strict=True)
@@ -198,6 +199,35 @@ class RuleSet:
         if not undecided:
             return decision
         return replace(decision, undecided=tuple(undecided), needs_requester=need_req, needs_organization=need_org)
+
+    def critical_whatever_undecided(self, decision: Decision) -> bool:
+        """True when an undecided ``decision`` is critical whatever its undecided rules turn out
+        to be, with the same category, priority and group: those rules can only add matches
+        (a veto only stops its own rule), and each of them comes after the match that gives the
+        category (and the group), and asks for no higher priority. All they could still add is
+        their tags and their lines of the note.
+
+        That is what a caller needs to act without fetching the context: a customer's ticket
+        that says "critical" and is an outage by other rules is flagged at once, without the
+        read that would only tell whether the customer is staff (a read per customer, on the
+        day hundreds write in at once).
+        """
+        if not decision.critical or not decision.undecided:
+            return decision.critical
+        order = self._order
+        matched = [(order[m.rule], self._by_name[m.rule]) for m in decision.matches]
+        category_at = next((i for i, r in matched if r.category is not None), len(order))
+        group_at = next((i for i, r in matched if r.actions.group_id is not None), len(order))
+        have = _PRIORITY_RANK[decision.priority] if decision.priority is not None else -1
+        for name in decision.undecided:
+            rule, at = self._by_name[name], order[name]
+            if rule.category is not None and at < category_at:
+                return False
+            if rule.actions.group_id is not None and at < group_at:
+                return False
+            if rule.actions.priority is not None and _PRIORITY_RANK[rule.actions.priority] > have:
+                return False
+        return True
 
     def _decide(self, matches: list[Match], vetoed: list[Veto]) -> Decision:
         category: str | None = None

@@ -371,3 +371,14 @@ def test_the_flagging_write_fills_the_sla_custom_fields_when_configured(tmp_path
     assert sorted(body["custom_fields"], key=lambda f: f["id"]) == [
         {"id": 3601, "value": "2025-01-08T11:12:07Z"}, {"id": 3602, "value": "pending"}]
     assert len(responses.calls) == 1
+
+
+@responses.activate
+def test_a_ticket_critical_anyway_is_flagged_without_reading_who_wrote_it(staff_rt: Runtime) -> None:
+    # "Critical" could make it a staff report too, but it is an outage whoever wrote it: the
+    # requester could only add a tag and a note line, not worth a read per customer in a storm.
+    ticket = make_ticket(subject="CRITICAL: the platform is down", requester_id=777)
+    put_ok(ticket, ["customer_tag", "critical_incident", "critical_outage", "critical_sla_pending"])
+    assert triage.handle_event(make_event(ticket).to_dict()).startswith("flagged critical (outage; rules: outage)")
+    assert user_reads() == []
+    assert len(responses.calls) == 1

@@ -255,3 +255,52 @@ def test_corpus_decisions_with_the_requester_are_unchanged(shipped: RuleSet) -> 
         if item.ticket.requester is not None:
             restored = without_requester(item.ticket).with_context(requester=item.ticket.requester)
             assert shipped.evaluate(restored) == shipped.evaluate(item.ticket), item.ref
+
+
+@pytest.mark.parametrize("name", ["shipped", "extended"])
+def test_critical_whatever_undecided_holds_for_every_context(
+    name: str, shipped: RuleSet, extended: RuleSet, everything: list[LabelledTicket]
+) -> None:
+    """When ``critical_whatever_undecided`` says a decision can be acted on without the context,
+    every real context gives a critical decision with the same category, priority and group,
+    keeping all the provisional matches (the undecided rules only add tags and note lines)."""
+    ruleset = shipped if name == "shipped" else extended
+    acted_on = 0
+    for item in everything:
+        stripped = without_context(item.ticket) if name == "extended" else without_requester(item.ticket)
+        partial = ruleset.evaluate(stripped)
+        if partial.decided or not ruleset.critical_whatever_undecided(partial):
+            continue
+        acted_on += 1
+        for person, org in contexts(item, ORGANIZATIONS if name == "extended" else (None,)):
+            full = ruleset.evaluate(stripped.with_context(requester=person, organization=org), complete=True)
+            where = f"{item.source} {item.ref} with {person} / {org}"
+            assert full.critical, where
+            assert (full.category, full.priority, full.group_id) == (
+                partial.category, partial.priority, partial.group_id), where
+            assert set(partial.rule_names) <= set(full.rule_names), where
+            assert set(partial.tags) <= set(full.tags), where
+    assert acted_on > 0  # the shipped rules do act on some tickets without the requester
+
+
+def test_critical_whatever_undecided_refuses_what_the_context_could_change() -> None:
+    ticket = replace(Ticket(id=1, subject="Critical: the platform is down", description="", status="new"),
+                     requester_id=REQUESTER_ID)
+    staff = {"name": "staff", "category": "staff_report",
+             "when": {"all": [{"requester_role": ["agent"]}, {"text": {"keywords": ["critical"]}}]}}
+    later = compile_rules([
+        {"name": "outage", "category": "outage", "when": {"text": {"keywords": ["platform is down"]}}}, staff])
+    assert later.critical_whatever_undecided(later.evaluate(ticket))
+    earlier = compile_rules([
+        staff, {"name": "outage", "category": "outage", "when": {"text": {"keywords": ["platform is down"]}}}])
+    assert not earlier.critical_whatever_undecided(earlier.evaluate(ticket))  # would take the category
+    louder = compile_rules([
+        {"name": "outage", "category": "outage", "when": {"text": {"keywords": ["platform is down"]}}},
+        {**staff, "actions": {"priority": "urgent"}}])
+    assert not louder.critical_whatever_undecided(louder.evaluate(ticket))  # could raise the priority
+    routed = compile_rules([
+        {"name": "outage", "category": "outage", "when": {"text": {"keywords": ["platform is down"]}}},
+        {**staff, "actions": {"group_id": 77}}])
+    assert not routed.critical_whatever_undecided(routed.evaluate(ticket))  # could route it
+    quiet = replace(ticket, subject="Critical question", description="where is the export button?")
+    assert not later.critical_whatever_undecided(later.evaluate(quiet))  # not critical without the staff rule
