@@ -236,13 +236,24 @@ def _drain(report: Report, args: argparse.Namespace, stack: Stack, sim: Simulato
         "redis_commands_while_events_ran": commands_events,
     }
     decision_reads = reads.get("users/{id}", 0) + reads.get("organizations/{id}", 0)
+    # Reads of the requester or organisation of any ticket flagged critical (the corpus's false
+    # positives too), wherever they came from: a read made for another ticket of the same
+    # requester counts against the critical one as well.
+    context_ids = set()
+    for snapshot in sim.tickets():
+        if "critical_incident" in (snapshot.get("tags") or []):
+            context_ids |= {f"/api/v2/users/{snapshot.get('requester_id')}",
+                            f"/api/v2/organizations/{snapshot.get('organization_id')}"}
+    critical_reads = sum(1 for e in entries if e["method"] == "GET" and e["path"].removesuffix(".json") in context_ids)
+    report.results["drain"]["context_reads_for_critical_tickets"] = critical_reads
     report.target("Zendesk calls per critical decision", "1 write, 0 reads",
                   f"{decisions / max(1, len(flagged)):.2f} decision write(s) per critical ticket; "
-                  f"{decision_reads} requester/organisation reads for the rules "
-                  f"({decision_reads / args.events:.2f}/event)",
+                  f"{critical_reads} reads of critical tickets' requesters/organisations; "
+                  f"{decision_reads} requester/organisation reads for the rules in all "
+                  f"({decision_reads / args.events:.4f}/event)",
                   f"{len(flagged)}/{len(critical_ids)} critical flagged; all stages: "
                   f"{log['writes'] / max(1, len(flagged)):.2f} writes per critical ticket, reads {reads}",
-                  decisions == len(flagged) and decision_reads == 0 and len(flagged) == len(critical_ids))
+                  decisions == len(flagged) and critical_reads == 0 and len(flagged) == len(critical_ids))
     return dict(report.results["drain"])
 
 
