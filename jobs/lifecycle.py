@@ -71,8 +71,9 @@ _UNSAFE = re.compile(r"[^A-Za-z0-9_-]")
 # -- 1. and 2. told it is critical ---------------------------------------------------------------
 def on_declared(rt: Runtime, incident: Incident, event: TicketEvent | None = None) -> None:
     """A new incident: its requester(s) are told, by queued jobs."""
+    seen = event.ticket if event is not None else None
     for ticket_id in [incident.ticket_id, *extra_links(incident)]:
-        messages.enqueue(rt, DECLARED, ticket_id, incident.id, incident.category)
+        messages.enqueue(rt, DECLARED, ticket_id, incident.id, incident.category, seen=seen)
 
 
 def on_linked(rt: Runtime, incident: Incident, ticket_ids: Iterable[int], at: datetime | None = None) -> None:

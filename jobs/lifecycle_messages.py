@@ -10,7 +10,9 @@ message goes:
    incident must still be in the state the message talks about (a ticket overridden as "not
    critical" is not told it is critical; a reopened incident is not announced as resolved), the
    category must not have the message switched off, and the ticket must have a customer who can
-   be written to (not our API user, not a closed ticket);
+   be written to (not our API user, not a closed ticket). A ``declared`` message knows its
+   ticket from the event that declared it seconds earlier (:func:`snapshot_of`) and reads it
+   only if the reply is refused; a ``resolved`` one reads it;
 3. a ``resolved`` message is not sent when the customer already heard it from a person: the
    update that solved the ticket carried a public reply, or Zendesk is copying the problem
    ticket's public solving reply onto this linked incident (:func:`already_told`);
@@ -41,7 +43,7 @@ from middleware import queues
 from middleware.events import Ticket, format_time
 from middleware.incidents import OPEN, RESOLVED
 from middleware.lifecycle_settings import DECLARED, MESSAGE_KINDS, customer_messages_of
-from middleware.zendesk import Audit, NotFound, RateLimited
+from middleware.zendesk import Audit, NotFound, RateLimited, TransientError, ZendeskError
 
 log = logging.getLogger(__name__)
 
@@ -79,12 +81,14 @@ def outcome_of(rt: Runtime, kind: str, ticket_id: int) -> dict[str, Any] | None:
 
 # -- 1. enqueue --------------------------------------------------------------------------------
 def enqueue(rt: Runtime, kind: str, ticket_id: int, incident_id: int, category: str | None,
-            *, problem_reply: bool = False, generation: str = "") -> bool:
+            *, problem_reply: bool = False, generation: str = "", seen: Ticket | None = None) -> bool:
     """Queue the message job for one ticket; False if it is done, switched off or queued already.
 
     ``problem_reply``: the update that solved the incident's problem ticket carried a public
     reply, which Zendesk copies to the linked incidents it solves (see :func:`already_told`).
     ``generation``: the resolution round, for ``resolved`` messages (see :func:`job_id`).
+    ``seen``: the ticket as the event that declared it showed it moments ago; a ``declared``
+    message then needs no read of the ticket (see :func:`snapshot_of`).
     """
     if kind not in MESSAGE_KINDS:
         raise ValueError(f"unknown customer message {kind!r}")
@@ -95,6 +99,7 @@ def enqueue(rt: Runtime, kind: str, ticket_id: int, incident_id: int, category: 
     try:
         queues.queue(queues.LIFECYCLE, rt.redis).enqueue(
             "jobs.lifecycle_messages.send", kind, ticket_id, incident_id, problem_reply,
+            snapshot_of(seen) if kind == DECLARED and seen is not None and seen.id == ticket_id else None,
             job_id=job_id(rt, kind, ticket_id, generation), unique=True, retry=JOB_RETRY, job_timeout=120,
             result_ttl=KEEP_JOB_SECONDS, failure_ttl=365 * 86400,
             description=f"customer message {kind} ticket {ticket_id} incident {incident_id}",
@@ -104,12 +109,26 @@ def enqueue(rt: Runtime, kind: str, ticket_id: int, incident_id: int, category: 
     return True
 
 
+def snapshot_of(ticket: Ticket) -> dict[str, Any]:
+    """What a ``declared`` message needs of its ticket, taken from the declaring event.
+
+    The "handled as critical" message follows the flagging within seconds, and what it checks
+    (who the requester is, whether it is a problem ticket, its subject) does not change in
+    between; reading the ticket again would cost a Zendesk call per critical ticket, on the day
+    the budget is tightest. A ticket deleted or closed meanwhile makes the reply fail, and only
+    then is the ticket read (:func:`_reply`).
+    """
+    return {"subject": ticket.subject, "status": ticket.status, "type": ticket.type,
+            "requester_id": ticket.requester_id}
+
+
 # -- 2. deliver --------------------------------------------------------------------------------
-def send(kind: str, ticket_id: int, incident_id: int, problem_reply: bool = False) -> str:
+def send(kind: str, ticket_id: int, incident_id: int, problem_reply: bool = False,
+         snapshot: dict[str, Any] | None = None) -> str:
     """RQ entry point for :func:`deliver`; a 429 reschedules the job instead of failing it."""
     rt = runtime.get()
     try:
-        outcome = deliver(rt, kind, ticket_id, incident_id, problem_reply=problem_reply)
+        outcome = deliver(rt, kind, ticket_id, incident_id, problem_reply=problem_reply, snapshot=snapshot)
     except RateLimited as exc:
         new_id = reschedule_current(exc.retry_after)
         if new_id is None:
@@ -119,7 +138,8 @@ def send(kind: str, ticket_id: int, incident_id: int, problem_reply: bool = Fals
     return outcome
 
 
-def deliver(rt: Runtime, kind: str, ticket_id: int, incident_id: int, *, problem_reply: bool = False) -> str:
+def deliver(rt: Runtime, kind: str, ticket_id: int, incident_id: int, *, problem_reply: bool = False,
+            snapshot: dict[str, Any] | None = None) -> str:
     """Send the message unless it was sent, is not wanted any more, or the customer knows already."""
     done = outcome_of(rt, kind, ticket_id)
     if done is not None:
@@ -139,7 +159,7 @@ def deliver(rt: Runtime, kind: str, ticket_id: int, incident_id: int, *, problem
     try:
         if outcome_of(rt, kind, ticket_id) is not None:
             return "already done by another run"
-        return _deliver_locked(rt, kind, ticket_id, incident_id, incident.ticket_id, problem_reply)
+        return _deliver_locked(rt, kind, ticket_id, incident_id, incident.ticket_id, problem_reply, snapshot)
     finally:
         try:
             lock.release()
@@ -148,11 +168,16 @@ def deliver(rt: Runtime, kind: str, ticket_id: int, incident_id: int, *, problem
 
 
 def _deliver_locked(rt: Runtime, kind: str, ticket_id: int, incident_id: int, incident_ticket_id: int,
-                    problem_reply: bool) -> str:
-    try:
-        ticket = rt.zendesk.get_ticket(ticket_id)
-    except NotFound:
-        return _finish(rt, kind, ticket_id, incident_id, "not_sent", "the ticket no longer exists")
+                    problem_reply: bool, snapshot: dict[str, Any] | None = None) -> str:
+    if snapshot is not None and kind == DECLARED:
+        ticket = Ticket(id=ticket_id, subject=snapshot.get("subject") or "", status=snapshot.get("status"),
+                        type=snapshot.get("type"), requester_id=snapshot.get("requester_id"))
+    else:
+        try:
+            ticket = rt.zendesk.get_ticket(ticket_id)
+        except NotFound:
+            return _finish(rt, kind, ticket_id, incident_id, "not_sent", "the ticket no longer exists")
+        snapshot = None
     reason = no_customer(rt, ticket)
     if reason:
         return _finish(rt, kind, ticket_id, incident_id, "not_sent", reason)
@@ -170,7 +195,17 @@ def _deliver_locked(rt: Runtime, kind: str, ticket_id: int, incident_id: int, in
         if found is not None:
             return _finish(rt, kind, ticket_id, incident_id, "sent", "found on the ticket after a retry", found)
     rt.redis.set(attempt_key, format_time(rt.clock()) or "1", ex=MARKER_TTL)
-    comment_id = rt.zendesk.public_reply(ticket_id, body)
+    try:
+        comment_id = rt.zendesk.public_reply(ticket_id, body)
+    except NotFound:
+        return _finish(rt, kind, ticket_id, incident_id, "not_sent", "the ticket no longer exists")
+    except (RateLimited, TransientError):
+        raise
+    except ZendeskError:
+        why = _unwritable_now(rt, ticket_id) if snapshot is not None else None
+        if why is None:
+            raise
+        return _finish(rt, kind, ticket_id, incident_id, "not_sent", why)
     if comment_id is not None:
         sent = rt.keys("sent_comments", ticket_id)
         pipe = rt.redis.pipeline()
@@ -178,6 +213,16 @@ def _deliver_locked(rt: Runtime, kind: str, ticket_id: int, incident_id: int, in
         pipe.expire(sent, SENT_COMMENTS_TTL)
         pipe.execute()
     return _finish(rt, kind, ticket_id, incident_id, "sent", None, comment_id)
+
+
+def _unwritable_now(rt: Runtime, ticket_id: int) -> str | None:
+    """After a refused reply on a ticket known only from its event: why it cannot take one now
+    (closed or deleted meanwhile), or None when that is not the reason."""
+    try:
+        closed = rt.zendesk.get_ticket(ticket_id).status == "closed"
+    except NotFound:
+        return "the ticket no longer exists"
+    return "the ticket is closed (Zendesk refuses comments)" if closed else None
 
 
 def _finish(rt: Runtime, kind: str, ticket_id: int, incident_id: int, outcome: str, reason: str | None,

@@ -93,6 +93,26 @@ def test_the_declared_tickets_requester_gets_one_public_reply_that_is_not_a_firs
     assert [(e["message"], e["outcome"], e["ticket_id"]) for e in timeline] == [("declared", "sent", tid)]
 
 
+def test_telling_the_customer_costs_one_write_and_no_read(env):
+    tid = declare(env)
+    env.sim.clear_requests()
+    env.drain()
+    calls = [(r["method"], r["path"]) for r in env.sim.requests_log()["requests"]]
+    assert calls == [("PUT", f"/api/v2/tickets/{tid}.json")]  # the ticket was known from its event
+    assert len(env.our_public(tid)) == 1
+
+
+def test_a_ticket_deleted_before_the_message_is_not_retried_for_ever(env):
+    tid = declare(env)
+    env.sim.add_fault(404, path_regex=f"/api/v2/tickets/{tid}", body={"error": "RecordNotFound"})  # deleted
+    try:
+        env.drain()
+    finally:
+        env.sim.clear_faults()
+    outcome = messages.outcome_of(env.rt, "declared", tid)
+    assert outcome is not None and outcome["outcome"] == "not_sent" and "no longer exists" in outcome["reason"]
+
+
 def test_a_category_with_the_message_switched_off_gets_none(server, redis, tmp_path, key_prefix):
     gen = make_env(server, redis, tmp_path, key_prefix,
                    customer_messages={"categories": {"outage": {"declared": False}}})
@@ -115,9 +135,10 @@ def test_an_incident_overridden_before_the_job_runs_tells_nobody_it_is_critical(
 
 def test_a_closed_ticket_or_one_filed_by_us_is_not_written_to(env):
     tid = declare(env)
-    env.sim.update(tid, status="closed")
+    env.sim.update(tid, status="closed")  # after the event the message job knows the ticket from
     env.drain()
     assert env.our_public(tid) == []
+    assert messages.outcome_of(env.rt, "declared", tid)["reason"] == "the ticket is closed (Zendesk refuses comments)"
     assert messages.outcome_of(env.rt, "declared", tid)["outcome"] == "not_sent"
 
     ours = env.rt.zendesk.create_ticket({"subject": "Filed by the middleware", "comment": {"body": "x"}})
