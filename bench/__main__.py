@@ -43,7 +43,7 @@ QUICK: dict[str, list[str]] = {
     "rules": ["--seconds", "1", "--repeats", "3"],
     "e2e": ["--events", "400", "--latency-events", "200"],
     "timers": ["--timers", "50"],
-    "budget": ["--burst", "8", "--budget", "30"],
+    "budget": ["--burst", "20", "--budget", "30"],
 }
 
 

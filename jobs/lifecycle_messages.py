@@ -199,7 +199,12 @@ def _deliver_locked(rt: Runtime, kind: str, ticket_id: int, incident_id: int, in
         comment_id = rt.zendesk.public_reply(ticket_id, body)
     except NotFound:
         return _finish(rt, kind, ticket_id, incident_id, "not_sent", "the ticket no longer exists")
-    except (RateLimited, TransientError):
+    except RateLimited:
+        # Refused before anything was posted (our budget, or Zendesk's 429): the rescheduled
+        # run need not read the comments to find out whether it went through.
+        rt.redis.delete(attempt_key)
+        raise
+    except TransientError:
         raise
     except ZendeskError:
         why = _unwritable_now(rt, ticket_id) if snapshot is not None else None

@@ -15,13 +15,16 @@ from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
+from rq import Queue
 
 from jobs import lifecycle, sla, triage
 from jobs import lifecycle_messages as messages
 from jobs.sla_state import CANCELLED, PENDING, ClockStore
+from middleware import queues
 from middleware.events import Comment, Ticket
 from middleware.incidents import OPEN, OVERRIDDEN, RESOLVED
 from middleware.simulator import SimulatorServer
+from middleware.zendesk import RateLimited
 from tests.lifecycle_support import OUTAGE, Env, make_env
 
 
@@ -99,6 +102,19 @@ def test_telling_the_customer_costs_one_write_and_no_read(env):
     env.drain()
     calls = [(r["method"], r["path"]) for r in env.sim.requests_log()["requests"]]
     assert calls == [("PUT", f"/api/v2/tickets/{tid}.json")]  # the ticket was known from its event
+    assert len(env.our_public(tid)) == 1
+
+
+def test_a_rate_limited_reply_is_retried_without_reading_the_comments(env):
+    tid = declare(env)
+    job = next(j for j in Queue(queues.LIFECYCLE, connection=env.redis).get_jobs() if j.id.startswith("custmsg-"))
+    env.sim.add_fault(429, retry_after=1, count=1, method="PUT", path_regex=f"/api/v2/tickets/{tid}")
+    with pytest.raises(RateLimited):
+        messages.deliver(env.rt, "declared", tid, tid, snapshot=job.args[4])
+    env.sim.clear_requests()
+    assert messages.deliver(env.rt, "declared", tid, tid, snapshot=job.args[4]).startswith("sent")
+    calls = [(r["method"], r["path"]) for r in env.sim.requests_log()["requests"]]
+    assert calls == [("PUT", f"/api/v2/tickets/{tid}.json")]  # the 429 meant nothing was posted
     assert len(env.our_public(tid)) == 1
 
 
