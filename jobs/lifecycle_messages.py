@@ -116,7 +116,7 @@ def snapshot_of(ticket: Ticket) -> dict[str, Any]:
     (who the requester is, whether it is a problem ticket, its subject) does not change in
     between; reading the ticket again would cost a Zendesk call per critical ticket, on the day
     the budget is tightest. A ticket deleted or closed meanwhile makes the reply fail, and only
-    then is the ticket read (:func:`_reply`).
+    then is the ticket read (:func:`_unwritable_now`).
     """
     return {"subject": ticket.subject, "status": ticket.status, "type": ticket.type,
             "requester_id": ticket.requester_id}
@@ -169,15 +169,15 @@ def deliver(rt: Runtime, kind: str, ticket_id: int, incident_id: int, *, problem
 
 def _deliver_locked(rt: Runtime, kind: str, ticket_id: int, incident_id: int, incident_ticket_id: int,
                     problem_reply: bool, snapshot: dict[str, Any] | None = None) -> str:
-    if snapshot is not None and kind == DECLARED:
-        ticket = Ticket(id=ticket_id, subject=snapshot.get("subject") or "", status=snapshot.get("status"),
-                        type=snapshot.get("type"), requester_id=snapshot.get("requester_id"))
+    seen = snapshot if kind == DECLARED else None  # the ticket as its declaring event showed it
+    if seen is not None:
+        ticket = Ticket(id=ticket_id, subject=seen.get("subject") or "", status=seen.get("status"),
+                        type=seen.get("type"), requester_id=seen.get("requester_id"))
     else:
         try:
             ticket = rt.zendesk.get_ticket(ticket_id)
         except NotFound:
             return _finish(rt, kind, ticket_id, incident_id, "not_sent", "the ticket no longer exists")
-        snapshot = None
     reason = no_customer(rt, ticket)
     if reason:
         return _finish(rt, kind, ticket_id, incident_id, "not_sent", reason)
@@ -207,7 +207,7 @@ def _deliver_locked(rt: Runtime, kind: str, ticket_id: int, incident_id: int, in
     except TransientError:
         raise
     except ZendeskError:
-        why = _unwritable_now(rt, ticket_id) if snapshot is not None else None
+        why = _unwritable_now(rt, ticket_id) if seen is not None else None
         if why is None:
             raise
         return _finish(rt, kind, ticket_id, incident_id, "not_sent", why)

@@ -289,7 +289,12 @@ class ClockStore:
         return self.keys("sla", "unsynced")
 
     def get(self, incident_id: int) -> Clock | None:
-        raw = self.redis.hgetall(self.key(incident_id))
+        return self.parse(self.redis.hgetall(self.key(incident_id)))
+
+    @staticmethod
+    def parse(raw: dict[bytes, bytes]) -> Clock | None:
+        """The clock in an HGETALL reply of its hash; None when there is no clock (a hash with
+        only the ticket's stamp, or none at all)."""
         return Clock.from_redis(raw) if raw and b"started_at" in raw else None
 
     def create(self, clock: Clock, entry: Transition, now: datetime, *, written: bool = False) -> bool:

@@ -19,7 +19,7 @@ from jobs import reconcile
 from jobs.runtime import Runtime
 from jobs.sla_state import Clock, ClockStore
 from middleware.events import Ticket
-from middleware.incidents import Incident
+from middleware.incidents import Incident, IncidentStore
 
 __all__ = ["TicketState", "read"]
 
@@ -50,11 +50,9 @@ def read(rt: Runtime, ticket: Ticket, *, mark_seen: bool = True) -> TicketState:
             rt.incidents.link_key(ticket.id)]
     script = rt.redis.register_script(_READ)  # EVALSHA: loaded once per server
     incident_raw, clock_raw, link = script(keys=keys, args=[stamp, reconcile.seen_ttl(rt)])
-    incident = _hash(incident_raw)
-    clock = _hash(clock_raw)
     return TicketState(
-        incident=Incident.from_redis(incident) if incident and b"declared_at" in incident else None,
-        clock=Clock.from_redis(clock) if b"started_at" in clock else None,
+        incident=IncidentStore.parse(_hash(incident_raw)),
+        clock=ClockStore.parse(_hash(clock_raw)),
         linked_to=int(link) if link else None,
     )
 

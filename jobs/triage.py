@@ -183,9 +183,7 @@ def flag(rt: Runtime, event: TicketEvent, ticket: Ticket, decision: Decision) ->
             if not decision.critical:
                 return "no longer critical after an agent's edit"
             continue
-        incident.flagged_updated_at = updated.updated_at
-        if rt.incidents.open(incident):
-            declare.on_declared(rt, incident, event)
+        record_flagged(rt, event, incident, updated)
         reconcile.mark_seen(rt, updated)  # our own write: nothing for the catch-up to find
         rules = ", ".join(m.rule for m in decision.matches)
         return f"flagged critical ({decision.category or 'uncategorised'}; rules: {rules})"
@@ -226,7 +224,12 @@ def note_of(rt: Runtime, decision: Decision) -> str:
 def open_incident(rt: Runtime, event: TicketEvent, before: Ticket, decision: Decision, after: Ticket,
                   extra: dict[str, Any] | None = None) -> None:
     """Record the incident for a ticket flagged by ``after``'s write and start the declared path."""
-    incident = incident_of(rt, event, before, decision, rt.clock(), extra=extra)
+    record_flagged(rt, event, incident_of(rt, event, before, decision, rt.clock(), extra=extra), after)
+
+
+def record_flagged(rt: Runtime, event: TicketEvent, incident: Incident, after: Ticket) -> None:
+    """Record ``incident`` once ``after``'s write flagged its ticket; the first to record it
+    (never a redelivery or a second run) starts the declared path."""
     incident.flagged_updated_at = after.updated_at
     if rt.incidents.open(incident):
         declare.on_declared(rt, incident, event)

@@ -138,7 +138,11 @@ class IncidentStore:
         return True
 
     def get(self, incident_id: int) -> Incident | None:
-        raw = self.redis.hgetall(self._key(incident_id))
+        return self.parse(self.redis.hgetall(self._key(incident_id)))
+
+    @staticmethod
+    def parse(raw: dict[bytes, bytes]) -> Incident | None:
+        """The incident in an HGETALL reply of its hash; None for no hash or a partial one."""
         if not raw or b"declared_at" not in raw:
             return None
         return Incident.from_redis(raw)

@@ -127,11 +127,12 @@ class RuleSet:
         complete as it will get (Zendesk has no such user): missing context then simply does not
         match, as for a ticket without a requester at all.
         """
-        if not complete and (
-            (self.needs_requester and ticket.requester is None and ticket.requester_id is not None)
-            or (self.needs_organization and ticket.organization is None and ticket.organization_id is not None)
-        ):
-            return self._evaluate_partial(ticket)
+        if not complete:
+            missing_req = self.needs_requester and ticket.requester is None and ticket.requester_id is not None
+            missing_org = (self.needs_organization and ticket.organization is None
+                           and ticket.organization_id is not None)
+            if missing_req or missing_org:
+                return self._evaluate_partial(ticket, missing_req, missing_org)
         facts = Facts(ticket, self.lexicon)
         matches: list[Match] = []
         vetoed: list[Veto] = []
@@ -144,8 +145,9 @@ class RuleSet:
             return Decision(critical=False, vetoed=tuple(vetoed)) if vetoed else _NOT_CRITICAL
         return self._decide(matches, vetoed)
 
-    def _evaluate_partial(self, ticket: Ticket) -> Decision:
-        """``evaluate`` for a ticket that lacks context some rule reads.
+    def _evaluate_partial(self, ticket: Ticket, missing_req: bool, missing_org: bool) -> Decision:
+        """``evaluate`` for a ticket that lacks context some rule reads (the requester when
+        ``missing_req``, the organisation when ``missing_org``).
 
         Rules that do not read the missing context run exactly as in ``evaluate``. The others
         are judged in Kleene logic: ``when`` False skips the rule; ``when`` True with ``unless``
@@ -155,8 +157,6 @@ class RuleSet:
         its real context, whatever that context is.
         """
         facts = Facts(ticket, self.lexicon)
-        missing_req = self.needs_requester and ticket.requester is None and ticket.requester_id is not None
-        missing_org = self.needs_organization and ticket.organization is None and ticket.organization_id is not None
         facts.missing_requester, facts.missing_organization = missing_req, missing_org
         matches: list[Match] = []
         vetoed: list[Veto] = []

@@ -8,17 +8,18 @@ requester, and a rate limit leaves it for the next run instead of failing.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import responses
 from rq import Queue
 
-from jobs import runtime, staff_roster, triage
+from jobs import staff_roster, triage
 from jobs.runtime import Runtime
 from middleware import worker
 from middleware.queues import EVENTS
-from tests.test_triage import BASE, STAFF_RULE, make_event, make_runtime, make_ticket, put_ok, user_reads
+from tests.test_triage import BASE, STAFF_RULE, installed, make_event, make_runtime, make_ticket, put_ok, user_reads
 
 USERS = f"{BASE}/api/v2/users.json"
 STAFF = [{"id": 11, "role": "agent", "email": "sam@acme.test", "name": "Sam"},
@@ -26,11 +27,9 @@ STAFF = [{"id": 11, "role": "agent", "email": "sam@acme.test", "name": "Sam"},
 
 
 @pytest.fixture
-def rt(tmp_path: Path, redis, key_prefix) -> Runtime:
-    runtime_ = make_runtime(tmp_path, redis, key_prefix, STAFF_RULE)
-    runtime.install(runtime_)
-    yield runtime_
-    runtime.install(None)
+def rt(tmp_path: Path, redis, key_prefix) -> Iterator[Runtime]:
+    with installed(make_runtime(tmp_path, redis, key_prefix, STAFF_RULE)) as runtime_:
+        yield runtime_
 
 
 def staff_pages() -> None:
@@ -68,11 +67,8 @@ def test_a_customer_not_on_the_roster_is_still_looked_up(rt: Runtime) -> None:
 
 @responses.activate
 def test_no_rule_reads_the_requester_so_the_roster_reads_nothing(tmp_path: Path, redis, key_prefix) -> None:
-    runtime.install(make_runtime(tmp_path, redis, key_prefix))
-    try:
+    with installed(make_runtime(tmp_path, redis, key_prefix)):
         assert staff_roster.refresh() == "no rule reads the requester: nothing to do"
-    finally:
-        runtime.install(None)
     assert len(responses.calls) == 0
 
 

@@ -8,6 +8,8 @@ normal ticket costs no Zendesk call, and a 429 reschedules instead of sleeping.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -55,12 +57,20 @@ def make_runtime(tmp_path: Path, redis, key_prefix: str, more_rules: str = "") -
     return runtime_
 
 
-@pytest.fixture
-def rt(tmp_path: Path, redis, key_prefix) -> Runtime:
-    runtime_ = make_runtime(tmp_path, redis, key_prefix)
+@contextmanager
+def installed(runtime_: Runtime) -> Iterator[Runtime]:
+    """``runtime_`` as the one RQ entry points use, for the duration of the block."""
     runtime.install(runtime_)
-    yield runtime_
-    runtime.install(None)
+    try:
+        yield runtime_
+    finally:
+        runtime.install(None)
+
+
+@pytest.fixture
+def rt(tmp_path: Path, redis, key_prefix) -> Iterator[Runtime]:
+    with installed(make_runtime(tmp_path, redis, key_prefix)) as runtime_:
+        yield runtime_
 
 
 def make_ticket(**over: object) -> Ticket:
@@ -261,12 +271,10 @@ STAFF_RULE = """
 
 
 @pytest.fixture
-def staff_rt(tmp_path: Path, redis, key_prefix) -> Runtime:
+def staff_rt(tmp_path: Path, redis, key_prefix) -> Iterator[Runtime]:
     """The runtime with a rule that reads the requester's role, as the shipped staff-report does."""
-    runtime_ = make_runtime(tmp_path, redis, key_prefix, STAFF_RULE)
-    runtime.install(runtime_)
-    yield runtime_
-    runtime.install(None)
+    with installed(make_runtime(tmp_path, redis, key_prefix, STAFF_RULE)) as runtime_:
+        yield runtime_
 
 
 def user_reads() -> list[str]:
@@ -358,14 +366,10 @@ def test_the_audit_starts_a_lost_clock_without_writing_what_the_decision_wrote(r
 
 @responses.activate
 def test_the_flagging_write_fills_the_sla_custom_fields_when_configured(tmp_path: Path, redis, key_prefix) -> None:
-    rt_ = make_runtime(tmp_path, redis, key_prefix, "\nsla: {fields: {due_at: 3601, state: 3602}}\n")
-    runtime.install(rt_)
-    try:
+    with installed(make_runtime(tmp_path, redis, key_prefix, "\nsla: {fields: {due_at: 3601, state: 3602}}\n")):
         ticket = make_ticket()
         put_ok(ticket, ["customer_tag", "critical_incident", "critical_outage", "critical_sla_pending"])
         assert triage.handle_event(make_event(ticket).to_dict()).startswith("flagged critical")
-    finally:
-        runtime.install(None)
     body = sent_bodies()[0]
     assert body["priority"] == "urgent"  # the decision's own fields stay
     assert sorted(body["custom_fields"], key=lambda f: f["id"]) == [
