@@ -29,6 +29,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from redis.exceptions import LockError
+from rq.exceptions import InvalidJobOperation, NoSuchJobError
+from rq.job import Job, JobStatus
 
 from jobs import runtime
 from jobs.runtime import Runtime
@@ -75,6 +77,7 @@ class Counts:
     seen: int = 0
     queued: int = 0
     duplicate: int = 0
+    requeued: int = 0  # a catch-up job for the ticket had failed: queued again
     closed: int = 0
     waiting: int = 0  # changed within the grace period: judged next run
     pages: int = 0
@@ -83,6 +86,7 @@ class Counts:
 
     def summary(self) -> str:
         return (f"read {self.read}, already seen {self.seen}, queued {self.queued}, queued before {self.duplicate}, "
+                f"failed and queued again {self.requeued}, "
                 f"closed {self.closed}, within grace {self.waiting}")
 
 
@@ -212,8 +216,24 @@ def _judge(rt: Runtime, enqueuer: EventEnqueuer, tickets: list[Ticket], scan_fro
             counts.queued += 1
             log.info("reconcile: ticket %s changed at %s was never seen: queued", ticket.id,
                      format_time(ticket.updated_at))
+        elif _revive_failed(rt, result.job_id):
+            counts.requeued += 1
+            log.info("reconcile: ticket %s: its catch-up job had failed; queued again", ticket.id)
         else:
             counts.duplicate += 1
+
+
+def _revive_failed(rt: Runtime, job_id: str) -> bool:
+    """Queue again a catch-up job that ended in RQ's failed registry: the ticket is still
+    unseen, so its decision was never written, and a later run must not skip it as "queued
+    before" for as long as the dedupe mark lives."""
+    if rt.redis.hget(Job.key_for(job_id), "status") != JobStatus.FAILED.value.encode():
+        return False
+    try:
+        Job.fetch(job_id, connection=rt.redis).requeue()
+    except (NoSuchJobError, InvalidJobOperation):
+        return False
+    return True
 
 
 def _save_position(rt: Runtime, cursor_key: str, from_key: str, cursor: str, newest: datetime) -> None:

@@ -24,16 +24,17 @@ from typing import Any
 
 from jobs import declare, reconcile, runtime, sla, ticket_state
 from jobs.runtime import Runtime
-from jobs.scheduling import reschedule_current
+from jobs.scheduling import reason_of, reschedule_current
 from middleware.events import Organization, Person, Ticket, TicketEvent
 from middleware.incidents import OPEN, OVERRIDDEN, Incident
 from middleware.security_settings import routed_group
-from middleware.zendesk import Conflict, NotFound, RateLimited
+from middleware.zendesk import Conflict, NotFound, RateLimited, TransientError
 from rules import Decision
 
 log = logging.getLogger(__name__)
 
 MAX_CONFLICTS = 3
+UNAVAILABLE_WAIT_SECONDS = 10  # a failed call that did not open the breaker: try again soon
 CONTEXT_TTL_SECONDS = 3600
 _PRIORITY_RANK = {None: 0, "low": 1, "normal": 2, "high": 3, "urgent": 4}
 
@@ -48,11 +49,15 @@ def handle_event(event_data: dict[str, Any]) -> str:
     event = TicketEvent.from_dict(event_data)
     try:
         outcome = process(rt, event)
-    except RateLimited as exc:
-        new_id = reschedule_current(exc.retry_after)
+    except (RateLimited, TransientError) as exc:
+        # Waiting for the budget or for Zendesk to come back is not a failure: the job comes
+        # back when they allow, with its RQ retries intact (a long outage loses nothing).
+        wait = exc.retry_after if isinstance(exc, RateLimited) else UNAVAILABLE_WAIT_SECONDS
+        new_id = reschedule_current(wait, reason_of(exc))
         if new_id is None:
             raise
-        outcome = f"rate limited ({exc.source}); rescheduled in {exc.retry_after:.0f} s as {new_id}"
+        source = exc.source if isinstance(exc, RateLimited) else "zendesk unavailable"
+        outcome = f"rate limited ({source}); rescheduled in {wait:.0f} s as {new_id}"
     except Exception as exc:
         log.warning("ticket %s: event %s failed: %s", event.ticket.id, event.id, type(exc).__name__)
         raise
@@ -63,15 +68,19 @@ def handle_event(event_data: dict[str, Any]) -> str:
 def process(rt: Runtime, event: TicketEvent) -> str:
     """Everything one event causes, in order; the later stages hang off ``declare``.
 
-    The ticket's state comes from one Redis round trip that also marks the change as seen (the
-    catch-up skips changes the receiver delivered); it is read again only if triage changed it.
+    The change counts as seen (the catch-up skips it) only once triage has handled it: decided
+    non-critical, or its decision written on Zendesk. A job that fails or waits before that
+    leaves the ticket unseen, so ``jobs.reconcile`` still finds it whatever became of the job.
+    The state is read again, marking the change, only if triage changed it.
     """
-    state = ticket_state.read(rt, event.ticket)
+    state = ticket_state.read(rt, event.ticket, mark_seen=False)
     if event.actor_id is not None and event.actor_id == rt.zendesk.api_user_id():
         return "ignored: our own write"
     outcome = triage(rt, event, state.incident)
-    if outcome not in UNCHANGED:
-        state = ticket_state.read(rt, event.ticket, mark_seen=False)
+    if outcome in UNCHANGED:
+        reconcile.mark_seen(rt, event.ticket)
+    else:
+        state = ticket_state.read(rt, event.ticket)
     declare.after_event(rt, event, state)
     return outcome
 

@@ -39,6 +39,7 @@ from zenpy.lib.exception import APIException, RecordNotFoundException, ZenpyExce
 from middleware.config import ZendeskSettings
 from middleware.events import Comment, Organization, Person, Ticket, format_time, parse_time
 from middleware.redis_client import Keys
+from middleware.zendesk_breaker import CircuitBreaker
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +59,17 @@ class RateLimited(ZendeskError):
         self.retry_after = max(1.0, float(retry_after))
         self.source = source
         super().__init__(f"rate limited by {source}; retry after {self.retry_after:.0f} s")
+
+
+class ZendeskUnavailable(RateLimited):
+    """Zendesk is down (the shared circuit breaker is open): try again after ``retry_after``.
+
+    A :class:`RateLimited`, so every job that reschedules itself on a 429 also waits out an
+    outage that way, instead of spending its RQ retries (``middleware.zendesk_breaker``).
+    """
+
+    def __init__(self, retry_after: float) -> None:
+        super().__init__(retry_after, source="breaker")
 
 
 class TransientError(ZendeskError):
@@ -168,16 +180,17 @@ class CallBudget:
 
 
 class _Session(requests.Session):
-    """zenpy's HTTP session: rewrites the base URL, applies timeouts, budget and metrics, and
-    turns 429 into :class:`RateLimited` before zenpy can sleep on it."""
+    """zenpy's HTTP session: rewrites the base URL, applies timeouts, breaker, budget and
+    metrics, and turns 429 into :class:`RateLimited` before zenpy can sleep on it."""
 
     def __init__(self, creds: Credentials, timeout: tuple[float, float], budget: CallBudget | None,
-                 counter: Callable[[str, str], None] | None) -> None:
+                 counter: Callable[[str, str], None] | None, breaker: CircuitBreaker | None = None) -> None:
         super().__init__()
         self._target = urlsplit(creds.base_url) if creds.api_url else None
         self._timeout = timeout
         self._budget = budget
         self._counter = counter
+        self._breaker = breaker
         adapter = requests.adapters.HTTPAdapter(pool_connections=4, pool_maxsize=8, max_retries=0)
         self.mount("https://", adapter)
         self.mount("http://", adapter)
@@ -190,12 +203,17 @@ class _Session(requests.Session):
             url_s = urlunsplit((self._target.scheme, self._target.netloc,
                                 self._target.path.rstrip("/") + parts.path, parts.query, parts.fragment))
         kwargs["timeout"] = self._timeout
+        if self._breaker is not None:
+            wait = self._breaker.wait_seconds()  # checked first: no budget spent while Zendesk is down
+            if wait > 0:
+                raise ZendeskUnavailable(wait)
         if self._budget is not None:
             self._budget.take()
         kind = "read" if method_s.upper() == "GET" else "write"
         try:
             response = super().request(method_s, url_s, *args, **kwargs)
         except (requests.ConnectionError, requests.Timeout) as exc:
+            self._unavailable_if_open(exc)
             raise TransientError(f"{method_s} {urlsplit(url_s).path}: {type(exc).__name__}") from exc
         finally:
             if self._counter is not None:
@@ -204,11 +222,23 @@ class _Session(requests.Session):
             # zenpy picks its response handler by matching the Zendesk host in the URL.
             response.request = response.request.copy()
             response.request.url = original
+        if response.status_code >= 500:
+            error = TransientError(f"{method_s} {urlsplit(url_s).path}: HTTP {response.status_code}")
+            self._unavailable_if_open(error)
+            raise error
+        if self._breaker is not None:
+            self._breaker.succeeded()
         if response.status_code == 429:
             raise RateLimited(_retry_after(response), source="zendesk")
-        if response.status_code >= 500:
-            raise TransientError(f"{method_s} {urlsplit(url_s).path}: HTTP {response.status_code}")
         return response
+
+    def _unavailable_if_open(self, cause: Exception) -> None:
+        """Count a failed attempt; if it opened the breaker, say so instead of retrying."""
+        if self._breaker is None:
+            return
+        wait = self._breaker.failed()
+        if wait > 0:
+            raise ZendeskUnavailable(wait) from cause
 
 
 def _retry_after(response: requests.Response) -> float:
@@ -331,11 +361,13 @@ class ZendeskClient:
         self.redis = redis
         self.keys = keys or Keys()
         budget = CallBudget(redis, self.keys, settings.requests_per_minute) if redis is not None else None
+        self.breaker = CircuitBreaker(redis, self.keys) if redis is not None else None
         self.session = _Session(
             creds,
             (settings.connect_timeout_seconds, settings.timeout_seconds),
             budget,
             self._count if redis is not None else None,
+            self.breaker,
         )
         self.zenpy = Zenpy(
             subdomain=creds.subdomain,
@@ -680,6 +712,7 @@ __all__ = [
     "TransientError",
     "ZendeskClient",
     "ZendeskError",
+    "ZendeskUnavailable",
     "ZenpyException",
     "client_from_env",
     "task_from_api",

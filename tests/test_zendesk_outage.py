@@ -1,0 +1,106 @@
+"""A Zendesk outage longer than RQ's retry schedule, against the simulator and a real Redis.
+
+What matters to a user: no critical ticket is lost however long Zendesk is down. The ticket
+counts as handled only once its decision is written; while Zendesk is down the work waits
+(the circuit breaker) instead of spending its retries; once Zendesk is back it is written;
+and the catch-up finds whatever is still unwritten, even when its job failed for good.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from rq import Queue, SimpleWorker
+from rq.job import Job, JobStatus
+
+from jobs import reconcile, triage
+from middleware.enqueue import EventEnqueuer
+from middleware.events import TicketEvent
+from middleware.queues import EVENTS
+from middleware.zendesk import TransientError, ZendeskUnavailable, ticket_from_api
+from middleware.zendesk_breaker import FAILURES_TO_OPEN
+from tests.intake_support import queued_events, simulated
+
+FAST = {"grace": "0s", "every": "1m", "first_since": "1h", "seen_ttl": "1d"}
+OUTAGE = "Our whole platform is down"
+
+
+@pytest.fixture
+def sim(tmp_path: Path, redis, key_prefix):
+    with simulated(tmp_path, redis, key_prefix, reconcile=FAST) as running:
+        yield running
+
+
+def critical_event(control) -> TicketEvent:
+    made = control.customer_ticket(OUTAGE, "Nobody can log in, every request fails with 502.", "it@globex.example")
+    return TicketEvent(id=f"created-{made['id']}", type="created", ticket=ticket_from_api(made), actor_id=None)
+
+
+def run_due(redis) -> None:
+    """Run what RQ's scheduler would run once its time comes, then everything queued."""
+    queue = Queue(EVENTS, connection=redis)
+    registry = queue.scheduled_job_registry
+    for job_id in registry.get_job_ids():
+        registry.remove(job_id)
+        queue.enqueue_job(Job.fetch(job_id, connection=redis))
+    SimpleWorker([queue], connection=redis).work(burst=True)
+
+
+def zendesk_calls(control, method: str) -> int:
+    return sum(1 for r in control.requests_log()["requests"] if r["method"] == method)
+
+
+def test_a_failed_write_leaves_the_ticket_unseen_for_the_catch_up(sim) -> None:
+    rt, control, _ = sim
+    event = critical_event(control)
+    control.add_fault(503, method="PUT")
+    with pytest.raises((TransientError, ZendeskUnavailable)):
+        triage.handle_event(event.to_dict())
+    assert reconcile.last_seen(rt, [event.ticket.id]) == {event.ticket.id: None}
+    counts = reconcile.reconcile(rt)
+    assert (counts.read, counts.seen, counts.queued) == (1, 0, 1)  # was: read 1, already seen 1, queued 0
+
+
+def test_an_outage_longer_than_the_retry_schedule_waits_and_then_flags(sim, redis) -> None:
+    rt, control, _ = sim
+    event = critical_event(control)
+    EventEnqueuer(redis, rt.keys, dedupe_ttl=timedelta(days=1)).enqueue(event)
+    control.add_fault(503)  # Zendesk is down, reads and writes
+    for _ in range(8):  # more runs than RQ's 6 tries
+        run_due(redis)
+    queue = Queue(EVENTS, connection=redis)
+    assert queue.failed_job_registry.count == 0  # nothing given up on
+    (waiting,) = queue.scheduled_job_registry.get_job_ids()
+    assert Job.fetch(waiting, connection=redis).retries_left == 5  # waiting spent no retry
+    assert rt.zendesk.breaker.is_open()
+    assert zendesk_calls(control, "PUT") <= FAILURES_TO_OPEN  # the breaker stopped the calls
+    assert reconcile.last_seen(rt, [event.ticket.id])[event.ticket.id] is None
+    assert rt.incidents.get(event.ticket.id) is None
+
+    control.clear_faults()  # Zendesk is back; the breaker's cooldown has passed
+    rt.zendesk.breaker.clock = lambda: time.time() + 3600
+    run_due(redis)
+    ticket = control.get_ticket(event.ticket.id)["ticket"]
+    assert "critical_incident" in ticket["tags"]
+    assert rt.incidents.get(event.ticket.id).rules != ["manual"]
+    assert not rt.zendesk.breaker.is_open()
+    assert queue.failed_job_registry.count == 0 and queue.scheduled_job_registry.count == 0
+    assert reconcile.reconcile(rt).queued == 0  # handled: nothing left for the catch-up
+
+
+def test_the_catch_up_queues_again_a_catch_up_job_that_failed_for_good(sim, redis) -> None:
+    rt, control, _ = sim
+    event = critical_event(control)
+    assert reconcile.reconcile(rt).queued == 1
+    (job,) = queued_events(redis)
+    queue = Queue(EVENTS, connection=redis)
+    queue.remove(job)
+    job.set_status(JobStatus.FAILED)
+    queue.failed_job_registry.add(job, exc_string="gave up")
+    again = reconcile.reconcile(rt, since=timedelta(hours=1))
+    assert (again.queued, again.requeued, again.duplicate) == (0, 1, 0)
+    SimpleWorker([queue], connection=redis).work(burst=True)
+    assert "critical_incident" in control.get_ticket(event.ticket.id)["ticket"]["tags"]
