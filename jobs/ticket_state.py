@@ -7,6 +7,10 @@ the stages that use them, that was five or six round trips per event, most of th
 nine in ten tickets that are not critical. One script marks and reads everything at once; the
 stages take what it read (``triage``, ``sla.after_event``, ``lifecycle.after_event``).
 
+The change is marked seen only when nothing about it can still need a Zendesk write (the
+caller says when: see ``jobs.triage.process``), so a job that fails before its write leaves
+the ticket for the catch-up.
+
 The snapshot is only good until someone writes: triage re-reads it (without marking again)
 after it declared or changed an incident, so the later stages never act on a stale one.
 """
@@ -24,9 +28,10 @@ from middleware.incidents import Incident, IncidentStore
 __all__ = ["TicketState", "read"]
 
 # KEYS: the seen mark, the incident hash, the SLA clock hash, the ticket's link to an incident.
-# ARGV: the ticket's updated_at (epoch s; '' = do not mark), the seen mark's TTL.
+# ARGV: the ticket's updated_at (epoch s; '' = do not mark), the seen mark's TTL, '1' to mark
+# only if the incident is recorded (its decision is on Zendesk already).
 _READ = (
-    "if ARGV[1] ~= '' then\n"
+    "if ARGV[1] ~= '' and (ARGV[3] ~= '1' or redis.call('EXISTS', KEYS[2]) == 1) then\n"
     + reconcile.MARK_SEEN_LUA
     + "end\n"
     + "return {redis.call('HGETALL', KEYS[2]), redis.call('HGETALL', KEYS[3]), redis.call('GET', KEYS[4])}\n"
@@ -42,14 +47,19 @@ class TicketState:
     linked_to: int | None  # the incident this ticket joined (``IncidentStore.incident_of_linked``)
 
 
-def read(rt: Runtime, ticket: Ticket, *, mark_seen: bool = True) -> TicketState:
-    """The ticket's state; with ``mark_seen``, its ``updated_at`` recorded for the catch-up too."""
+IF_FLAGGED = "if_flagged"
+
+
+def read(rt: Runtime, ticket: Ticket, *, mark_seen: bool | str = True) -> TicketState:
+    """The ticket's state; with ``mark_seen``, its ``updated_at`` recorded for the catch-up too
+    (with ``IF_FLAGGED``: only if the ticket's incident is recorded, i.e. its flag is written)."""
     stamp = int(ticket.updated_at.timestamp()) if mark_seen and ticket.updated_at is not None else ""
     clocks = ClockStore(rt.redis, rt.keys)
     keys = [reconcile.seen_key(rt, ticket.id), rt.incidents.key(ticket.id), clocks.key(ticket.id),
             rt.incidents.link_key(ticket.id)]
     script = rt.redis.register_script(_READ)  # EVALSHA: loaded once per server
-    incident_raw, clock_raw, link = script(keys=keys, args=[stamp, reconcile.seen_ttl(rt)])
+    only_if_flagged = "1" if mark_seen == IF_FLAGGED else "0"
+    incident_raw, clock_raw, link = script(keys=keys, args=[stamp, reconcile.seen_ttl(rt), only_if_flagged])
     return TicketState(
         incident=IncidentStore.parse(_hash(incident_raw)),
         clock=ClockStore.parse(_hash(clock_raw)),

@@ -71,18 +71,29 @@ def process(rt: Runtime, event: TicketEvent) -> str:
     The change counts as seen (the catch-up skips it) only once triage has handled it: decided
     non-critical, or its decision written on Zendesk. A job that fails or waits before that
     leaves the ticket unseen, so ``jobs.reconcile`` still finds it whatever became of the job.
-    The state is read again, marking the change, only if triage changed it.
+    The ticket's state comes from one Redis round trip that also marks the change seen when
+    that is already certain (the rules say not critical and no tag says otherwise; or the
+    incident is recorded, so its flag is written); it is read again, marking, if triage
+    changed it, and otherwise marked after triage.
     """
-    state = ticket_state.read(rt, event.ticket, mark_seen=False)
+    first = rt.config.rules.evaluate(event.ticket)
+    plainly_not_critical = first.decided and not first.critical and not _tagged(rt, event.ticket)
+    state = ticket_state.read(rt, event.ticket, mark_seen=True if plainly_not_critical else ticket_state.IF_FLAGGED)
     if event.actor_id is not None and event.actor_id == rt.zendesk.api_user_id():
         return "ignored: our own write"
-    outcome = triage(rt, event, state.incident)
-    if outcome in UNCHANGED:
-        reconcile.mark_seen(rt, event.ticket)
-    else:
+    outcome = triage(rt, event, state.incident, first)
+    if outcome not in UNCHANGED:
         state = ticket_state.read(rt, event.ticket)
+    elif not plainly_not_critical and state.incident is None:
+        reconcile.mark_seen(rt, event.ticket)  # decided only now (e.g. after reading the requester)
     declare.after_event(rt, event, state)
     return outcome
+
+
+def _tagged(rt: Runtime, ticket: Ticket) -> bool:
+    """Does a tag on the ticket (ours or an override) take the decision out of the rules' hands?"""
+    wb = rt.config.writeback
+    return wb.critical_tag in ticket.tags or any(tag in ticket.tags for tag in wb.override_tags)
 
 
 NOT_CRITICAL = "not critical"
@@ -90,8 +101,9 @@ ALREADY_FLAGGED = "already flagged"
 UNCHANGED = (NOT_CRITICAL, ALREADY_FLAGGED)  # outcomes after which the ticket's state is as read
 
 
-def triage(rt: Runtime, event: TicketEvent, incident: Incident | None) -> str:
-    """Decide and flag one event's ticket; ``incident`` is its incident as Redis has it."""
+def triage(rt: Runtime, event: TicketEvent, incident: Incident | None, first: Decision | None = None) -> str:
+    """Decide and flag one event's ticket; ``incident`` is its incident as Redis has it,
+    ``first`` the rules' decision without context if already made."""
     ticket = event.ticket
     wb = rt.config.writeback
 
@@ -111,7 +123,7 @@ def triage(rt: Runtime, event: TicketEvent, incident: Incident | None) -> str:
         adopt_manual_flag(rt, event)
         return "flagged critical by an agent: incident opened"
 
-    decision = decide(rt, ticket)
+    decision = decide(rt, ticket, first)
     if not decision.critical:
         return NOT_CRITICAL
     return flag(rt, event, ticket, decision)
@@ -139,7 +151,7 @@ def is_overridden(rt: Runtime, ticket: Ticket, incident: Incident | None) -> boo
     )
 
 
-def decide(rt: Runtime, ticket: Ticket) -> Decision:
+def decide(rt: Runtime, ticket: Ticket, first: Decision | None = None) -> Decision:
     """The rules' decision, fetching the requester/organisation only when it can change it.
 
     A webhook carries ``requester_id``, not the requester, and each fetch is a Zendesk read.
@@ -150,7 +162,7 @@ def decide(rt: Runtime, ticket: Ticket) -> Decision:
     (``complete=True``).
     """
     rules = rt.config.rules
-    decision = rules.evaluate(ticket)
+    decision = first if first is not None else rules.evaluate(ticket)
     if decision.decided or rules.critical_whatever_undecided(decision):
         return decision  # critical anyway: who the requester is could only add a tag and a note line
     requester = organization = None
