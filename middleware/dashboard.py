@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import base64
 import hmac
-import html
 from datetime import datetime, timezone
 from typing import Any
 
@@ -22,14 +21,14 @@ from redis.exceptions import RedisError
 from rq import Queue
 
 from jobs.sla_state import ClockStore
+from middleware import dashboard_html as html
 from middleware import queues
 from middleware.events import format_time
-from middleware.incidents import Incident, IncidentStore
+from middleware.incident_room import RECENT_RESOLVED, Room, alert_setup
+from middleware.incidents import IncidentStore
 from middleware.redis_client import Keys
 
 bp = Blueprint("dashboard", __name__)
-
-WITHHELD = "(withheld: security incident)"
 
 
 def _authorised() -> tuple[bool, str]:
@@ -70,43 +69,22 @@ def _agent_link(ticket_id: int) -> str:
     return f"{base.rstrip('/')}/agent/tickets/{ticket_id}"
 
 
-def incident_view(incident: Incident, clocks: ClockStore, now: datetime) -> dict[str, Any]:
-    """One incident as the API and the dashboard show it."""
-    clock = clocks.get(incident.id)
-    sla: dict[str, Any] | None = None
-    if clock is not None:
-        sla = {
-            "state": clock.state,
-            "started_at": format_time(clock.started_at),
-            "due_at": format_time(clock.due_at),
-            "seconds_left": round((clock.due_at - now).total_seconds()),
-            "responded_at": format_time(clock.responded_at),
-            "responded_by": clock.responded_by,
-        }
-    return {
-        "id": incident.id,
-        "ticket_id": incident.ticket_id,
-        "link": _agent_link(incident.ticket_id),
-        "status": incident.status,
-        "category": incident.category,
-        "subject": WITHHELD if incident.category == "security" else incident.subject,
-        "organization_id": incident.organization_id,
-        "rules": incident.rules,
-        "declared_at": format_time(incident.declared_at),
-        "resolved_at": format_time(incident.resolved_at),
-        "linked_ticket_ids": incident.extra.get("linked_ticket_ids", []),
-        "sla": sla,
-    }
+def _room() -> Room:
+    return Room(current_app.extensions["cim.redis"], current_app.extensions["cim.keys"],
+                current_app.extensions["cim.config"], _agent_link, _now())
 
 
-def _incidents(status: str) -> list[dict[str, Any]]:
-    redis: Redis = current_app.extensions["cim.redis"]
-    keys: Keys = current_app.extensions["cim.keys"]
-    store = IncidentStore(redis, keys)
-    ids = store.open_ids() if status == "open" else store.all_ids()
-    now = _now()
-    clocks = ClockStore(redis, keys)
-    views = [incident_view(i, clocks, now) for i in store.many(ids)]
+def _unavailable() -> tuple[Response, int]:
+    return jsonify(error="unavailable", message="Redis is unreachable"), 503
+
+
+def _incident_id(raw: str) -> int | None:
+    return int(raw) if raw.isdigit() and len(raw) < 19 else None
+
+
+def _listed(room: Room, status: str) -> list[dict[str, Any]]:
+    ids = room.store.open_ids() if status == "open" else room.store.all_ids()
+    views = [room.row(r) for r in room.records(ids)]
     return sorted(views, key=lambda v: v["declared_at"] or "", reverse=True)
 
 
@@ -119,34 +97,89 @@ def api_incidents():  # type: ignore[no-untyped-def]
     if status not in ("open", "all"):
         return jsonify(error="invalid_parameter", message="status must be 'open' or 'all'"), 400
     try:
-        incidents = _incidents(status)
+        incidents = _listed(_room(), status)
     except RedisError:
-        return jsonify(error="unavailable", message="Redis is unreachable"), 503
+        return _unavailable()
     return jsonify(incidents=incidents, count=len(incidents), as_of=format_time(_now()))
 
 
-_STATE_COLOURS = {"pending": "#1f6feb", "at_risk": "#d29922", "breached": "#cf222e", "met": "#1a7f37",
-                  "cancelled": "#6e7781"}
+def _detail(raw_id: str) -> tuple[dict[str, Any] | None, tuple[Response, int] | None]:
+    """The incident's full view, or the JSON error to answer (400 bad id, 404 unknown)."""
+    incident_id = _incident_id(raw_id)
+    if incident_id is None:
+        return None, (jsonify(error="invalid_parameter", message="the incident id is a ticket number, e.g. 123"), 400)
+    room = _room()
+    record = room.record(incident_id)
+    if record is None:
+        return None, (jsonify(error="not_found", message=f"no critical incident {incident_id} is recorded"), 404)
+    tasks, as_of = room.tasks()
+    view = room.detail(record, tasks, as_of)
+    view["as_of"] = format_time(room.now)
+    return view, None
 
 
-def _row(view: dict[str, Any]) -> str:
-    sla = view["sla"] or {}
-    state = sla.get("state", "—")
-    left = sla.get("seconds_left")
-    if state in ("pending", "at_risk") and left is not None:
-        timing = f"{abs(left) // 60} min {'left' if left >= 0 else 'over'}"
-    elif sla.get("responded_at"):
-        timing = f"answered {sla['responded_at']}"
-    else:
-        timing = ""
-    colour = _STATE_COLOURS.get(state, "#6e7781")
-    return (
-        f"<tr><td><a href='{html.escape(view['link'])}'>#{view['ticket_id']}</a></td>"
-        f"<td>{html.escape(view['subject'] or '')}</td><td>{html.escape(view['category'] or '')}</td>"
-        f"<td>{html.escape(view['declared_at'] or '')}</td>"
-        f"<td><b style='color:{colour}'>{html.escape(state)}</b> {html.escape(timing)}</td>"
-        f"<td>{html.escape(view['status'])}</td></tr>"
-    )
+@bp.get("/api/incidents/<raw_id>")
+def api_incident(raw_id: str):  # type: ignore[no-untyped-def]
+    ok, why = _authorised()
+    if not ok:
+        return _refuse(why)
+    try:
+        view, error = _detail(raw_id)
+    except RedisError:
+        return _unavailable()
+    return error if error else jsonify(view)
+
+
+@bp.get("/dashboard/incidents/<raw_id>")
+def incident_page(raw_id: str):  # type: ignore[no-untyped-def]
+    ok, why = _authorised()
+    if not ok:
+        return _refuse(why)
+    try:
+        view, error = _detail(raw_id)
+    except RedisError:
+        return _unavailable()
+    if error:
+        return error
+    assert view is not None
+    return Response(html.incident_page(view, alert_setup(current_app.extensions["cim.config"])), mimetype="text/html")
+
+
+STATUSES = ("all", "open", "resolved")
+
+
+def overview(room: Room, status: str, category: str, customer: str) -> dict[str, Any]:
+    """Everything ``/dashboard`` shows, filtered; the period figures are never filtered."""
+    records = room.history()
+    tasks, as_of = room.tasks()
+    summary = room.summary(records, tasks)
+    summary["tasks_as_of"] = as_of
+    views = [room.row(r) for r in records]
+    categories = sorted({v["category"] or "uncategorised" for v in views})
+    customers = sorted({v["organization"] for v in views if v["organization"] and not v["restricted"]})
+
+    def chosen(v: dict[str, Any]) -> bool:
+        return ((not category or (v["category"] or "uncategorised") == category)
+                and (not customer or v["organization"] == customer))
+
+    recent = format_time(room.now - RECENT_RESOLVED) or ""
+    open_ = sorted((v for v in views if v["status"] == "open" and chosen(v)), key=_urgency)
+    resolved = sorted((v for v in views if v["status"] != "open" and chosen(v)
+                       and (v["resolved_at"] or v["declared_at"] or "") >= recent),
+                      key=lambda v: v["resolved_at"] or v["declared_at"] or "", reverse=True)
+    return {"as_of": format_time(room.now), "filters": {"status": status, "category": category, "customer": customer},
+            "open": open_ if status in ("all", "open") else [],
+            "resolved": resolved if status in ("all", "resolved") else [],
+            "summary": summary, "categories": categories, "customers": customers,
+            "alert_setup": alert_setup(room.config)}
+
+
+def _urgency(view: dict[str, Any]) -> tuple[int, float]:
+    """Open incidents most urgent first: a running clock by time left, then the rest by age."""
+    sla = view.get("sla") or {}
+    if sla.get("running") and sla.get("seconds_left") is not None:
+        return 0, sla["seconds_left"]
+    return 1, -(view.get("age_seconds") or 0)
 
 
 @bp.get("/dashboard")
@@ -154,22 +187,19 @@ def dashboard():  # type: ignore[no-untyped-def]
     ok, why = _authorised()
     if not ok:
         return _refuse(why)
+    status = request.args.get("status") or "all"
+    if status not in STATUSES:
+        return jsonify(error="invalid_parameter", message="status must be 'all', 'open' or 'resolved'"), 400
+    category, customer = request.args.get("category", "")[:200], request.args.get("customer", "")[:200]
     try:
-        views = _incidents("all" if request.args.get("status") == "all" else "open")
+        data = overview(_room(), status, category, customer)
     except RedisError:
-        return jsonify(error="unavailable", message="Redis is unreachable"), 503
-    rows = "\n".join(_row(v) for v in views) or "<tr><td colspan=6>No open critical incidents.</td></tr>"
-    page = f"""<!doctype html><html><head><meta charset="utf-8"><meta http-equiv="refresh" content="15">
-<title>Critical incidents</title>
-<style>body{{font-family:system-ui,sans-serif;margin:2rem}}table{{border-collapse:collapse;width:100%}}
-td,th{{border-bottom:1px solid #d0d7de;padding:.4rem .6rem;text-align:left}}</style></head>
-<body><h1>Critical incidents</h1><p>{len(views)} shown · as of {html.escape(format_time(_now()) or '')} ·
-refreshes every 15 s · <a href="?status=all">all</a> · <a href="?">open</a></p>
-<table><tr><th>ticket</th><th>subject</th><th>category</th><th>declared</th><th>first-response SLA</th>
-<th>incident</th></tr>
-{rows}
-</table></body></html>"""
-    return Response(page, mimetype="text/html")
+        return _unavailable()
+    return Response(html.overview_page(data), mimetype="text/html")
+
+
+_STATE_COLOURS = {"pending": "#1f6feb", "at_risk": "#d29922", "breached": "#cf222e", "met": "#1a7f37",
+                  "cancelled": "#6e7781"}
 
 
 def _metric_lines() -> list[str]:

@@ -61,6 +61,10 @@ class Incident:
     flagged_updated_at: datetime | None = None  # ticket.updated_at right after our write
     resolved_at: datetime | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    # Recorded by the jobs that learn them, for the dashboard (which never asks Zendesk):
+    organization_name: str | None = None  # the alert fan-out, which reads the organisation anyway
+    assignee_id: int | None = None  # every event on the incident's ticket (lifecycle)
+    assignee_name: str | None = None  # from the staff roster's cache, when it has the agent
 
     def to_redis(self) -> dict[str, str]:
         return _encode(asdict(self))
@@ -88,6 +92,9 @@ class Incident:
             flagged_updated_at=parse_time(d.get("flagged_updated_at")),
             resolved_at=parse_time(d.get("resolved_at")),
             extra=json.loads(d.get("extra") or "{}"),
+            organization_name=d.get("organization_name") or None,
+            assignee_id=opt_int("assignee_id"),
+            assignee_name=d.get("assignee_name") or None,
         )
 
 
