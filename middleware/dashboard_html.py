@@ -108,7 +108,7 @@ table.list td::before{content:attr(data-label);flex:0 0 6.8rem;color:var(--muted
 table.list td>div{min-width:0;flex:1}
 table.list tr.alert-failed{border-left:5px solid var(--bad)}
 table.list tr.alert-failed td:first-child{box-shadow:none}
-dl.facts{grid-template-columns:1fr}dl.facts dt{margin-top:.4rem}
+dl.facts{grid-template-columns:6.8rem 1fr;gap:.45rem .6rem}
 table.plain thead{display:none}
 table.plain tr{display:block;border-bottom:1px solid var(--line);padding:.3rem 0}
 table.plain td{display:block;border:0;padding:.05rem .2rem}

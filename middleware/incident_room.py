@@ -61,7 +61,9 @@ class Record:
     @property
     def linked_ticket_ids(self) -> list[int]:
         extra = [int(t) for t in self.incident.extra.get("linked_ticket_ids") or [] if str(t).isdigit()]
-        return [t for t in dict.fromkeys([*extra, *self.links]) if t != self.incident.ticket_id]
+        joined = [int(e["ticket_id"]) for e in self.timeline
+                  if e.get("kind") == "linked" and str(e.get("ticket_id", "")).isdigit()]
+        return [t for t in dict.fromkeys([*extra, *self.links, *joined]) if t != self.incident.ticket_id]
 
     def facts(self) -> IncidentFacts:
         return facts_of(self.incident, self.timeline, self.linked_ticket_ids)

@@ -109,7 +109,8 @@ def _ticket_ids(entry: dict[str, Any]) -> tuple[int, ...]:
 def _title(kind: str, e: dict[str, Any]) -> tuple[str, str]:
     """(title, tone) for the kinds the product records; a humanised kind otherwise."""
     ticket = f"#{e['ticket_id']}" if e.get("ticket_id") is not None else "the ticket"
-    by = f" by {e['by_name'] or e['by']}" if e.get("by_name") or e.get("by") else ""
+    who = e.get("by_name") or e.get("by")
+    by = f" by {who}" if who else ""
     known: dict[str, Callable[[], tuple[str, str]]] = {
         "declared": lambda: (f"Declared a critical incident ({e.get('category') or 'uncategorised'})", "info"),
         "linked": lambda: (f"Ticket {ticket} linked to this incident", "info"),
