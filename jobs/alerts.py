@@ -144,6 +144,7 @@ def fan_out_with(rt: Runtime, incident: Incident, event: str, at: datetime, occu
     roles = roles_for(alerting, incident.category, event)
     # Only the director's address is worth a retry; a name for the message is not.
     orgs = organizations(rt, incident, must_know=ENGAGEMENT_DIRECTOR in roles and not last_attempt)
+    remember_organization_name(rt, incident, orgs)
     destinations, silent = destinations_for(alerting, roles, orgs)
     if silent:
         record_log_only(rt, incident, event, occurrence, at, silent)
@@ -212,6 +213,19 @@ def organizations(rt: Runtime, incident: Incident, must_know: bool) -> dict[int,
                         incident.id, org_id, type(exc).__name__)
             out[org_id] = None
     return out
+
+
+def remember_organization_name(rt: Runtime, incident: Incident, orgs: dict[int, Organization | None]) -> None:
+    """Keep the organisations' names on the incident for the dashboard, which never asks Zendesk.
+
+    Only when every name is known (an unreadable organisation leaves the last good name), and
+    only when it changed, so an alert costs no extra write after the first.
+    """
+    if not orgs or any(org is None or not org.name for org in orgs.values()):
+        return
+    names = ", ".join(org.name for org in orgs.values() if org is not None and org.name)
+    if names != incident.organization_name:
+        rt.incidents.update(incident.id, organization_name=names)
 
 
 def organization_label(incident: Incident, orgs: dict[int, Organization | None]) -> str:

@@ -185,6 +185,9 @@ def deliver_with(rt: Runtime, d: Delivery, *, last_attempt: bool) -> str:
             _give_up_now()
     else:
         count(rt, "retried")
+        rt.incidents.add_event(d.incident_id, "alert_retrying", rt.clock(),
+                               {"event": d.event, "occurrence": d.occurrence, "roles": list(d.roles),
+                                "destination": d.label, "status": status}, dedupe_key=f"alert_retrying:{d.key}")
         log.info("%s failed (%s); RQ will retry", d.describe(), status)
     raise DeliveryFailed(f"{d.describe()}: Apprise status {status}")
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 
-from jobs import alerts, correlate, lifecycle, sla
+from jobs import alerts, correlate, incident_record, lifecycle, sla
 from jobs.runtime import Runtime
 from jobs.ticket_state import TicketState
 from middleware.events import TicketEvent
@@ -49,4 +49,5 @@ def after_event(rt: Runtime, event: TicketEvent, state: TicketState | None = Non
     """
     sla.after_event(rt, event, state)
     lifecycle.after_event(rt, event, state)
+    incident_record.after_event(rt, event, state)  # assignee and comments, for the incident room
     correlate.after_event(rt, event)  # several customers, one problem: may declare or link

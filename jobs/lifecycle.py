@@ -35,6 +35,7 @@ from rq.exceptions import DuplicateJobError
 
 from jobs import alerts, runtime, sla
 from jobs import lifecycle_messages as messages
+from jobs.incident_record import person_name
 from jobs.runtime import Runtime
 from jobs.scheduling import reschedule_current
 from jobs.ticket_state import TicketState
@@ -209,6 +210,7 @@ def resolve(rt: Runtime, incident: Incident, at: datetime, event: TicketEvent | 
     rt.incidents.add_event(incident.id, "resolved", at,
                            {"ticket_id": incident.ticket_id, "round": round_,
                             "by": event.actor_id if event else None,
+                            "by_name": person_name(rt, event.actor_id) if event else None,
                             "status": event.ticket.status if event else None},
                            dedupe_key=f"resolved:{round_}")
     resolved = rt.incidents.get(incident.id) or incident
@@ -226,6 +228,7 @@ def reopen(rt: Runtime, incident: Incident, at: datetime, event: TicketEvent | N
     rt.incidents.add_event(incident.id, "reopened", at,
                            {"ticket_id": incident.ticket_id, "after_round": round_,
                             "by": event.actor_id if event else None,
+                            "by_name": person_name(rt, event.actor_id) if event else None,
                             "status": event.ticket.status if event else None},
                            dedupe_key=f"reopened:{round_}")
     reopened = rt.incidents.get(incident.id) or incident

@@ -14,6 +14,7 @@ Routes decide who hears it (``head_of_support`` in the shipped config.yaml).
 
 from __future__ import annotations
 
+import json
 import logging
 from datetime import datetime
 
@@ -21,14 +22,16 @@ from jobs import alerts, runtime
 from jobs.report import TrackedTask
 from jobs.runtime import Runtime
 from middleware.events import format_time
+from middleware.incident_room import tasks_key
 from middleware.lifecycle_settings import review_of
 from middleware.zendesk import RateLimited
 
 log = logging.getLogger(__name__)
 
-__all__ = ["EVENTS", "remind", "run_reminders", "tracked_tasks"]
+__all__ = ["EVENTS", "remember", "remind", "run_reminders", "tracked_tasks"]
 
 EVENTS = {"review": "review.overdue", "action": "action.overdue"}
+SNAPSHOT_SECONDS = 86400
 
 
 def tracked_tasks(rt: Runtime) -> list[TrackedTask]:
@@ -42,6 +45,16 @@ def tracked_tasks(rt: Runtime) -> list[TrackedTask]:
             out.append(TrackedTask(kind=kind, ticket_id=t.id, subject=t.subject, status=t.status, due_at=t.due_at,
                                    incident_id=settings.incident_of(t.tags), assignee_id=t.assignee_id))
     return out
+
+
+def remember(rt: Runtime, tasks: list[TrackedTask], now: datetime) -> None:
+    """Leave what Zendesk said for the dashboard (which never asks Zendesk): the open review and
+    action tasks, and when. Kept a day, so a stopped reminder run does not show old news forever."""
+    snapshot = {"as_of": format_time(now), "tasks": [
+        {"kind": t.kind, "ticket_id": t.ticket_id, "subject": t.subject, "status": t.status,
+         "due_at": format_time(t.due_at), "incident_id": t.incident_id, "assignee_id": t.assignee_id}
+        for t in tasks]}
+    rt.redis.set(tasks_key(rt.keys), json.dumps(snapshot), ex=SNAPSHOT_SECONDS)
 
 
 def remind() -> str:
@@ -61,7 +74,9 @@ def run_reminders(rt: Runtime, now: datetime) -> dict[str, int]:
     if not review_of(rt.config).reminders:
         return {"switched_off": 1}
     counts = {"overdue": 0, "reminded": 0, "no_incident": 0}
-    for task in tracked_tasks(rt):
+    tasks = tracked_tasks(rt)
+    remember(rt, tasks, now)
+    for task in tasks:
         if not task.is_overdue(now):
             continue
         counts["overdue"] += 1
