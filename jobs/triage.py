@@ -22,7 +22,7 @@ import logging
 from datetime import datetime
 from typing import Any
 
-from jobs import declare, reconcile, runtime, sla, ticket_state
+from jobs import authorship, declare, reconcile, runtime, sla, ticket_state
 from jobs.runtime import Runtime
 from jobs.scheduling import reason_of, reschedule_current
 from middleware.events import Organization, Person, Ticket, TicketEvent
@@ -120,6 +120,8 @@ def triage(rt: Runtime, event: TicketEvent, incident: Incident | None, first: De
         # snapshot without our tag is simply older than that write.
         return ALREADY_FLAGGED
     if wb.critical_tag in ticket.tags:
+        if authorship.added_by_us(rt, ticket.id, wb.critical_tag):
+            return recover_own_flag(rt, event, ticket)
         adopt_manual_flag(rt, event)
         return "flagged critical by an agent: incident opened"
 
@@ -189,6 +191,7 @@ def flag(rt: Runtime, event: TicketEvent, ticket: Ticket, decision: Decision) ->
                 note=f"{note_of(rt, decision)}\n\n{start.note}",
             )
         except Conflict:
+            ours = incident
             try:
                 ticket = rt.zendesk.get_ticket(ticket.id)
             except NotFound:
@@ -198,6 +201,11 @@ def flag(rt: Runtime, event: TicketEvent, ticket: Ticket, decision: Decision) ->
                 return "overridden by an agent while deciding: left alone"
             if rt.config.writeback.critical_tag in ticket.tags:
                 if incident is None:
+                    if authorship.added_by_us(rt, ticket.id, rt.config.writeback.critical_tag):
+                        # Our own write went through; only its answer was lost.
+                        record_flagged(rt, event, ours, ticket)
+                        return f"flagged critical ({ours.category or 'uncategorised'}; rules: " \
+                               f"{', '.join(ours.rules)}); our write's answer had been lost"
                     adopt_manual_flag(rt, event, ticket)
                 return "already flagged (concurrently)"
             decision = decide(rt, ticket)
@@ -302,6 +310,20 @@ def adopt_manual_flag(rt: Runtime, event: TicketEvent, ticket: Ticket | None = N
     )
     if rt.incidents.open(incident):
         declare.on_declared(rt, incident, event)
+
+
+def recover_own_flag(rt: Runtime, event: TicketEvent, ticket: Ticket) -> str:
+    """Our flagging write reached Zendesk but its job never recorded the incident (its answer
+    was lost, or the worker died): record it with the rules' reasons, not as an agent's flag."""
+    decision = decide(rt, ticket)
+    if not decision.critical:  # the rules no longer say so: the tag is all there is to go on
+        adopt_manual_flag(rt, event, ticket)
+        return "flagged critical by us earlier, no longer by the rules: incident opened"
+    pending_tag = sla.pending_tag(rt)
+    extra = {sla.STARTED_IN_DECLARING_WRITE: True} if pending_tag and pending_tag in ticket.tags else {}
+    record_flagged(rt, event, incident_of(rt, event, ticket, decision, rt.clock(), extra=extra), ticket)
+    rules = ", ".join(m.rule for m in decision.matches)
+    return f"flagged critical ({decision.category or 'uncategorised'}; rules: {rules}); found our earlier write"
 
 
 def cached_person(rt: Runtime, user_id: int) -> Person | None:

@@ -227,10 +227,19 @@ def test_an_older_snapshot_after_our_write_is_not_mistaken_for_an_override(rt: R
 @responses.activate
 def test_a_ticket_an_agent_tagged_critical_becomes_an_incident_without_a_write(rt: Runtime) -> None:
     ticket = make_ticket(subject="Printer jam", description="small thing", tags=("critical_incident",))
+    audits_adding_critical(ticket.id, author_id=42)
     outcome = triage.handle_event(make_event(ticket, type="tags_changed", actor_id=42).to_dict())
     assert "incident opened" in outcome
-    assert len(responses.calls) == 0
+    assert [c.request.method for c in responses.calls] == ["GET"]  # who added the tag: the audits
     assert rt.incidents.get(ticket.id).rules == ["manual"]
+
+
+def audits_adding_critical(ticket_id: int, author_id: int) -> None:
+    responses.get(f"{BASE}/api/v2/tickets/{ticket_id}/audits.json", json={
+        "audits": [{"id": 2, "author_id": author_id, "created_at": "2025-01-08T10:31:00Z",
+                    "events": [{"type": "Change", "field_name": "tags", "value": ["critical_incident"],
+                                "previous_value": []}]}],
+        "meta": {"has_more": False}, "links": {"next": None}})
 
 
 @responses.activate
@@ -342,11 +351,12 @@ def test_a_job_dying_after_the_write_does_not_write_the_sla_twice(rt: Runtime, m
     responses.get(url, json={"ticket": api_ticket(ticket, tags=["customer_tag", "critical_incident",
                                                                 "critical_outage", "critical_sla_pending"],
                                                   updated_at="2025-01-08T10:31:00Z")})
-    assert triage.handle_event(make_event(ticket).to_dict()) == "already flagged (concurrently)"
-    assert rt.incidents.get(ticket.id) is not None
+    audits_adding_critical(ticket.id, author_id=API_USER)
+    assert "our write's answer had been lost" in triage.handle_event(make_event(ticket).to_dict())
+    assert rt.incidents.get(ticket.id).rules == ["outage"]  # ours, not an agent's
     assert sla.describe(rt, ticket.id)["sla_state"] == "pending"
     assert Queue(SLA, connection=rt.redis).count == 0  # no second SLA note on its way
-    assert [c.request.method for c in responses.calls] == ["PUT", "PUT", "GET"]
+    assert [c.request.method for c in responses.calls] == ["PUT", "PUT", "GET", "GET"]
 
 
 @responses.activate

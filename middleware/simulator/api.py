@@ -116,6 +116,9 @@ def _before() -> Response | None:
 
 @bp.after_request
 def _after(response: Response) -> Response:
+    lost = sim().faults.check_after(request.method, request.path, response.status_code)
+    if lost is not None:
+        response = error_response(lost)
     for key, value in (getattr(g, "rate_headers", None) or {}).items():
         response.headers.setdefault(key, value)
     user = g.get("user")

@@ -219,9 +219,11 @@ class SimulatorControl:
         method: str | None = None,
         latency_ms: float | None = None,
         body: dict[str, Any] | None = None,
+        after: bool | None = None,
     ) -> dict[str, Any]:
         """e.g. ``add_fault(429, retry_after=2, count=3)``, ``add_fault(503, count=2)``,
-        ``add_fault(latency_ms=200)``."""
+        ``add_fault(latency_ms=200)``; ``add_fault(504, method="PUT", after=True)`` carries
+        the write out and loses its answer."""
         spec = {
             k: v
             for k, v in (
@@ -232,6 +234,7 @@ class SimulatorControl:
                 ("method", method),
                 ("latency_ms", latency_ms),
                 ("body", body),
+                ("after", after),
             )
             if v is not None
         }

@@ -4,7 +4,8 @@ The middleware's resilience (429 → reschedule with Retry-After, 5xx → retry 
 calls → timeouts) can only be tested against a Zendesk that misbehaves on demand:
 
 * a *rule* answers matching API calls with a status (429, 503, ...), optional ``Retry-After``,
-  optional extra latency, for the next ``count`` matches (or forever);
+  optional extra latency, for the next ``count`` matches (or forever); with ``after`` the call
+  is carried out first and only its answer is replaced (a write whose response was lost);
 * the *rate limit* counts calls per fixed one-minute window and answers 429 with the seconds
   left in the window as ``Retry-After`` once the limit is exceeded, like Zendesk, and reports
   ``X-Rate-Limit``/``X-Rate-Limit-Remaining`` on every answer;
@@ -47,6 +48,7 @@ class FaultRule:
     method: str | None = None
     latency_ms: float = 0.0
     body: dict[str, Any] | None = None
+    after: bool = False  # apply the call, then answer with ``status`` (the answer is lost)
     hits: int = 0
 
     def matches(self, method: str, path: str) -> bool:
@@ -65,6 +67,7 @@ class FaultRule:
             "path_regex": self.path_regex.pattern if self.path_regex is not None else None,
             "method": self.method,
             "latency_ms": self.latency_ms,
+            "after": self.after,
             "hits": self.hits,
         }
 
@@ -117,7 +120,10 @@ class FaultInjector:
                 method=str(spec["method"]).upper() if spec.get("method") else None,
                 latency_ms=latency,
                 body=spec.get("body"),
+                after=bool(spec.get("after")),
             )
+            if rule.after and rule.status is None:
+                raise ValueError("an 'after' fault needs a status")
             self.rules.append(rule)
             return rule.public()
 
@@ -151,7 +157,7 @@ class FaultInjector:
                     headers["Retry-After"] = _header_seconds(max(wait, 1))
                     return 0.0, ApiError(429, dict(ERROR_BODIES[429]), headers), headers
             for rule in self.rules:
-                if not rule.matches(method, path):
+                if rule.after or not rule.matches(method, path):
                     continue
                 rule.hits += 1
                 if rule.count is not None:
@@ -164,6 +170,23 @@ class FaultInjector:
                         extra["Retry-After"] = _header_seconds(rule.retry_after)
                     return delay, ApiError(rule.status, body, extra), headers
         return delay, None, headers
+
+
+    def check_after(self, method: str, path: str, status: int) -> ApiError | None:
+        """The error replacing the answer of a call that was carried out (an ``after`` rule);
+        only successful calls are matched, so a refused write does not count."""
+        if status >= 400:
+            return None
+        with self._lock:
+            for rule in self.rules:
+                if not rule.after or not rule.matches(method, path):
+                    continue
+                rule.hits += 1
+                if rule.count is not None:
+                    rule.count -= 1
+                body = rule.body or dict(ERROR_BODIES.get(rule.status or 504, {"error": f"HTTP{rule.status}"}))
+                return ApiError(rule.status or 504, body, {})
+        return None
 
 
 @dataclass
