@@ -38,6 +38,7 @@ __all__ = [
     "Report",
     "TrackedTask",
     "build_report",
+    "customers_told",
     "facts_of",
     "percentile",
     "render_report",
@@ -79,6 +80,7 @@ class IncidentFacts:
     linked_ticket_ids: tuple[int, ...] = ()
     alerts: tuple[AlertRecord, ...] = ()
     customer_messages: tuple[dict[str, Any], ...] = ()
+    customer_sends: tuple[dict[str, Any], ...] = ()  # status updates and proactive notices a person asked for
     reopened: int = 0
     rules: tuple[str, ...] = ()
 
@@ -114,6 +116,7 @@ def facts_of(incident: Incident, timeline: list[dict[str, Any]], linked: Iterabl
     sla_state = None
     alerts: dict[str, AlertRecord] = {}
     messages: list[dict[str, Any]] = []
+    sends: list[dict[str, Any]] = []
     reopened = 0
     for entry in timeline:
         kind = str(entry.get("kind", ""))
@@ -135,6 +138,8 @@ def facts_of(incident: Incident, timeline: list[dict[str, Any]], linked: Iterabl
             alerts[key] = AlertRecord(before.event, before.at, roles, True)
         elif kind == "customer_message":
             messages.append({k: entry.get(k) for k in ("message", "ticket_id", "outcome", "reason", "at")})
+        elif kind in ("customer_update", "customer_notice"):
+            sends.append(dict(entry))
         elif kind == "reopened":
             reopened += 1
     candidates = [t for t in (incident.ticket_created_at, _time(incident.extra.get("first_report_at")),
@@ -156,6 +161,7 @@ def facts_of(incident: Incident, timeline: list[dict[str, Any]], linked: Iterabl
         linked_ticket_ids=tuple(dict.fromkeys([incident.ticket_id, *linked])),
         alerts=tuple(sorted(alerts.values(), key=lambda a: (a.at is None, a.at))),
         customer_messages=tuple(messages),
+        customer_sends=tuple(sends),
         reopened=reopened,
         rules=tuple(incident.rules),
     )
@@ -322,8 +328,41 @@ def render_report(report: Report, link: Callable[[int], str],
             f"declared {_day(f.declared_at)}; first response {_d(f.time_to_first_response)}; "
             f"SLA {f.sla_state or 'none'}; time to resolve {_d(f.time_to_resolve)}; {link(f.ticket_id)}"
         )
+        lines += [_told_line(t) for t in customers_told(f)]
     lines += list(report.notes)
     return title, "\n".join(lines)
+
+
+AUTOMATIC = {"declared": "told it is handled as critical", "resolved": "told it is resolved"}
+
+
+def customers_told(f: IncidentFacts) -> list[dict[str, Any]]:
+    """What the incident's customers were told and when, oldest first: the automatic messages
+    (grouped: how many tickets, from when to when) and every status update and proactive notice
+    a person asked for (who asked, how many recipients)."""
+    told: list[dict[str, Any]] = []
+    for kind, words in AUTOMATIC.items():
+        sent = [m for m in f.customer_messages if m.get("message") == kind and m.get("outcome") == "sent"]
+        times = sorted(t for t in (_time(m.get("at")) for m in sent) if t is not None)
+        if sent:
+            told.append({"what": words, "at": times[0] if times else None, "until": times[-1] if times else None,
+                         "by": None, "recipients": f"{len(sent)} ticket(s)"})
+    for entry in f.customer_sends:
+        if entry.get("kind") == "customer_update":
+            what = f"status update {entry.get('update_id')}"
+            recipients = f"{entry.get('sent', 0)} ticket(s)"
+        else:
+            what = f"proactive notice {entry.get('notice_id')}"
+            recipients = (f"{entry.get('sent', 0)} contact(s) in {len(entry.get('organization_ids') or [])} "
+                          "organisation(s)")
+        told.append({"what": what, "at": _time(entry.get("at")), "until": None, "by": entry.get("by"),
+                     "recipients": recipients})
+    return sorted(told, key=lambda t: (t["at"] is None, t["at"]))
+
+
+def _told_line(t: dict[str, Any]) -> str:
+    when = _day(t["at"]) + (f" to {_day(t['until'])}" if t.get("until") and t["until"] != t["at"] else "")
+    return f"      told {when}: {t['what']}, {t['recipients']}" + (f" (asked for by {t['by']})" if t["by"] else "")
 
 
 def _seconds(value: timedelta | None) -> float | None:
@@ -355,7 +394,9 @@ def report_dict(report: Report, link: Callable[[int], str],
              "declared_at": format_time(f.declared_at), "resolved_at": format_time(f.resolved_at),
              "sla_state": f.sla_state,
              "time_to_first_response_seconds": _seconds(f.time_to_first_response),
-             "time_to_resolve_seconds": _seconds(f.time_to_resolve), "link": link(f.ticket_id)}
+             "time_to_resolve_seconds": _seconds(f.time_to_resolve), "link": link(f.ticket_id),
+             "customers_told": [{**t, "at": format_time(t["at"]), "until": format_time(t["until"])}
+                                for t in customers_told(f)]}
             for f in report.incidents
         ],
     }

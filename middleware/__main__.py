@@ -8,6 +8,7 @@
   report         the lead-team report (``--since 7d``, ``--json``, ``--send``)
   action         post-incident review actions: ``add --incident ID --owner EMAIL --due DATE TEXT``, ``list``
   reconcile      catch up on missed webhooks from the incremental export (``--since 2h``)
+  incident       tell customers: ``update ID --message-file F``, ``updates ID``, ``notify ID --orgs …``
 """
 
 from __future__ import annotations
@@ -139,6 +140,9 @@ def build_parser() -> argparse.ArgumentParser:
     from middleware.lifecycle_cli import add_parsers as add_lifecycle_parsers
 
     add_lifecycle_parsers(sub)  # report, action (docs/lifecycle.md)
+    from middleware.customer_updates_cli import add_parsers as add_incident_parsers
+
+    add_incident_parsers(sub)  # incident update|updates|notify (docs/customer-updates.md)
     return parser
 
 

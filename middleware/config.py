@@ -222,6 +222,7 @@ def _first_error(messages: Any, prefix: str = "") -> tuple[str, str]:
 def _section_loaders() -> dict[str, Any]:
     from middleware.alerting_settings import load_alerts, load_roles, load_routes
     from middleware.correlate_settings import load_correlation_settings
+    from middleware.customer_updates_settings import load_customer_updates
     from middleware.intake_settings import load_intake_settings
     from middleware.lifecycle_settings import load_customer_messages, load_report, load_review
     from middleware.reconcile_settings import load_reconcile_settings
@@ -243,6 +244,8 @@ def _section_loaders() -> dict[str, Any]:
         "customer_messages": load_customer_messages,
         "review": load_review,
         "report": load_report,
+        # status updates and proactive notices, sent only when a person asks (docs/customer-updates.md)
+        "customer_updates": load_customer_updates,
     }
 
 

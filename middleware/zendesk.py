@@ -491,13 +491,14 @@ class ZendeskClient:
         ticket asks this first, so a retry finds the ticket an interrupted attempt created."""
         return _retrying(lambda: [ticket_from_api(t.to_dict()) for t in self.zenpy.tickets(external_id=external_id)])
 
-    def update_many(self, updates: list[dict[str, Any]]) -> str:
+    def update_many(self, updates: list[dict[str, Any]], *, retry: bool = True) -> str:
         """One bulk update (``PUT /tickets/update_many``) of up to 100 tickets, each with its own
         fields (``{"id": 1, "type": "incident", "problem_id": 9, "additional_tags": [...]}``).
 
         Zendesk applies it in the background: the returned job status id tells, via
         :meth:`job_status`, which tickets were updated. Retried on transient failures: callers
-        only send changes that are the same when applied twice.
+        only send changes that are the same when applied twice; an update carrying a comment is
+        not, so its caller passes ``retry=False`` and looks for the comment before sending again.
         """
         if not updates:
             raise ValueError("update_many needs at least one ticket")
@@ -507,7 +508,9 @@ class ZendeskClient:
         for update in updates:
             ticket = ZTicket(id=int(update["id"]))
             for name, value in update.items():
-                if name != "id":
+                if name == "comment" and isinstance(value, dict):
+                    ticket.comment = ZComment(**value)
+                elif name != "id":
                     setattr(ticket, name, value)
             tickets.append(ticket)
 
@@ -517,7 +520,7 @@ class ZendeskClient:
             except APIException as exc:
                 raise ZendeskError(f"bulk update of {len(tickets)} tickets refused: HTTP {_status_of(exc)}") from exc
 
-        return str(_retrying(call).id)
+        return str((_retrying(call) if retry else call()).id)
 
     def job_status(self, job_id: str) -> dict[str, Any]:
         """A background job's status: ``status`` (queued, working, completed, failed, killed) and,
@@ -600,8 +603,16 @@ class ZendeskClient:
         Not retried here: an update without a stamp is not idempotent (a timeout after Zendesk
         wrote would post twice), so the caller checks the comments before trying again.
         """
+        return self._comment(ticket_id, body, public=True)
+
+    def internal_note(self, ticket_id: int, body: str) -> int | None:
+        """One internal note by our API user; returns its comment id. Not retried (see
+        :meth:`public_reply`)."""
+        return self._comment(ticket_id, body, public=False)
+
+    def _comment(self, ticket_id: int, body: str, *, public: bool) -> int | None:
         ticket = ZTicket(id=ticket_id)
-        ticket.comment = ZComment(body=body, public=True)
+        ticket.comment = ZComment(body=body, public=public)
         try:
             audit = self.zenpy.tickets.update(ticket)
         except APIException as exc:
@@ -673,6 +684,65 @@ class ZendeskClient:
                 return Person(id=u.get("id"), role=u.get("role"), email=u.get("email"), name=u.get("name"))
         return None
 
+    # -- customer updates and notices: bulk reads and writes (jobs.customer_updates) --------
+    def show_tickets(self, ticket_ids: list[int]) -> list[Ticket]:
+        """Up to 100 tickets in one read (``GET /tickets/show_many``); missing ones are left out."""
+        if not ticket_ids:
+            return []
+        url = f"{self.creds.base_url}/api/v2/tickets/show_many.json"
+        found = self._list(url, {"ids": ",".join(str(t) for t in ticket_ids[:BULK_LIMIT])}, "tickets")
+        return [ticket_from_api(t) for t in found]
+
+    def show_users(self, user_ids: list[int]) -> list[UserRecord]:
+        """Up to 100 users in one read (``GET /users/show_many``)."""
+        if not user_ids:
+            return []
+        url = f"{self.creds.base_url}/api/v2/users/show_many.json"
+        return [user_from_api(u) for u in self._list(url, {"ids": ",".join(str(u) for u in user_ids[:BULK_LIMIT])},
+                                                     "users")]
+
+    def show_organizations(self, org_ids: list[int]) -> list[Organization]:
+        """Up to 100 organisations in one read (``GET /organizations/show_many``)."""
+        if not org_ids:
+            return []
+        url = f"{self.creds.base_url}/api/v2/organizations/show_many.json"
+        found = self._list(url, {"ids": ",".join(str(o) for o in org_ids[:BULK_LIMIT])}, "organizations")
+        return [organization_from_api(o) for o in found]
+
+    def organizations(self, limit: int = 100000) -> list[Organization]:
+        """Every organisation (``GET /organizations``, 100 per read)."""
+        url = f"{self.creds.base_url}/api/v2/organizations.json"
+        return [organization_from_api(o) for o in self._list(url, {"per_page": 100}, "organizations", limit)]
+
+    def search_organizations(self, query: str, limit: int = 1000) -> list[Organization]:
+        """Organisations matching a search (``tags:enterprise``); ``type:organization`` is added."""
+        url = f"{self.creds.base_url}/api/v2/search.json"
+        found = self._list(url, {"query": f"type:organization {query}", "per_page": 100}, "results", limit)
+        return [organization_from_api(o) for o in found if o.get("result_type", "organization") == "organization"]
+
+    def search_users(self, query: str, limit: int = 1000) -> list[UserRecord]:
+        """Users matching a search (``tags:incident_contact role:end-user``); ``type:user`` is added."""
+        url = f"{self.creds.base_url}/api/v2/search.json"
+        found = self._list(url, {"query": f"type:user {query}", "per_page": 100}, "results", limit)
+        return [user_from_api(u) for u in found if u.get("result_type", "user") == "user"]
+
+    def create_many(self, payloads: list[dict[str, Any]]) -> str:
+        """One bulk create (``POST /tickets/create_many``) of up to 100 tickets; returns the job
+        status id (see :meth:`job_status`; its results carry each new ticket's ``id`` by ``index``).
+
+        Not retried here, like every create: the caller gives each ticket an ``external_id`` and
+        looks for it before trying again.
+        """
+        if not payloads:
+            raise ValueError("create_many needs at least one ticket")
+        if len(payloads) > BULK_LIMIT:
+            raise ValueError(f"create_many takes at most {BULK_LIMIT} tickets per call")
+        url = f"{self.creds.base_url}/api/v2/tickets/create_many.json"
+        response = self.session.post(url, json={"tickets": payloads})
+        if response.status_code >= 400:
+            raise ZendeskError(f"bulk create of {len(payloads)} tickets refused: HTTP {response.status_code}")
+        return str(response.json()["job_status"]["id"])
+
     def _list(self, url: str, params: dict[str, Any] | None, key: str, limit: int = 10000) -> list[dict[str, Any]]:
         """Every item of a list endpoint, following cursor (``links.next``) or offset
         (``next_page``) pagination, up to ``limit`` items."""
@@ -696,6 +766,28 @@ class ZendeskClient:
         return response
 
 
+@dataclass(frozen=True)
+class UserRecord:
+    """A user as recipient selection reads it: who, which organisation, which tags."""
+
+    id: int
+    name: str | None
+    email: str | None
+    role: str | None
+    organization_id: int | None
+    tags: tuple[str, ...] = ()
+
+
+def user_from_api(data: dict[str, Any]) -> UserRecord:
+    return UserRecord(id=int(data["id"]), name=data.get("name"), email=data.get("email"), role=data.get("role"),
+                      organization_id=data.get("organization_id"), tags=tuple(data.get("tags") or ()))
+
+
+def organization_from_api(data: dict[str, Any]) -> Organization:
+    return Organization(id=data.get("id"), name=data.get("name"), tags=tuple(data.get("tags") or ()),
+                        fields=dict(data.get("organization_fields") or {}))
+
+
 def client_from_env(settings: ZendeskSettings, redis: Redis | None, keys: Keys,
                     env: dict[str, str] | None = None) -> ZendeskClient:
     """The client configured from ``ZENDESK_*`` environment variables."""
@@ -710,6 +802,7 @@ __all__ = [
     "RateLimited",
     "TaskTicket",
     "TransientError",
+    "UserRecord",
     "ZendeskClient",
     "ZendeskError",
     "ZendeskUnavailable",
@@ -717,4 +810,5 @@ __all__ = [
     "client_from_env",
     "task_from_api",
     "ticket_from_api",
+    "user_from_api",
 ]

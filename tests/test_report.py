@@ -168,3 +168,32 @@ def test_a_multi_customer_incident_counts_from_its_first_report():
                         ticket_created_at=declared, declared_at=declared, critical_from_start=True,
                         extra={"first_report_at": format_time(declared - 25 * M)})
     assert facts_of(incident, []).first_report_at == declared - 25 * M
+
+
+def test_the_report_lists_what_customers_were_told_and_when():
+    declared = datetime(2026, 3, 4, 10, 0, tzinfo=UTC)
+    incident = Incident(id=40, ticket_id=40, category="multi_customer", rules=["correlation:x"], reasons=[],
+                        subject="Orders not syncing", organization_id=None, requester_id=11,
+                        ticket_created_at=declared, declared_at=declared, critical_from_start=True)
+    t = format_time
+    timeline = [
+        {"kind": "declared", "at": t(declared)},
+        {"kind": "customer_message", "at": t(declared + M), "message": "declared", "ticket_id": 41, "outcome": "sent"},
+        {"kind": "customer_message", "at": t(declared + 3 * M), "message": "declared", "ticket_id": 42,
+         "outcome": "sent"},
+        {"kind": "customer_message", "at": t(declared + M), "message": "declared", "ticket_id": 40,
+         "outcome": "not_sent"},
+        {"kind": "customer_update.requested", "at": t(declared + 20 * M), "update_id": "u1", "by": "Helen Head"},
+        {"kind": "customer_update", "at": t(declared + 21 * M), "update_id": "u1", "by": "Helen Head", "sent": 2,
+         "ticket_ids": [41, 42]},
+    ]
+    f = facts_of(incident, timeline, linked=[41, 42])
+    report = build_report([f], NOW, SINCE)
+    _, body = render_report(report, link)
+    assert ("      told 2026-03-04 10:01 UTC to 2026-03-04 10:03 UTC: told it is handled as critical, "
+            "2 ticket(s)") in body
+    assert "      told 2026-03-04 10:21 UTC: status update u1, 2 ticket(s) (asked for by Helen Head)" in body
+    [listed] = report_dict(report, link)["incidents"]
+    assert [x["what"] for x in listed["customers_told"]] == ["told it is handled as critical", "status update u1"]
+    assert listed["customers_told"][1] == {"what": "status update u1", "at": "2026-03-04T10:21:00Z", "until": None,
+                                           "by": "Helen Head", "recipients": "2 ticket(s)"}

@@ -262,6 +262,18 @@ def tickets_update_many() -> Response:
     return json_response({"job_status": job})
 
 
+@route("/tickets/create_many", ["POST"])
+def tickets_create_many() -> Response:
+    """Up to 100 tickets in one call, reported as a job (results carry each new ticket's id)."""
+    s = sim()
+    data = body_json().get("tickets")
+    if not isinstance(data, list) or not all(isinstance(t, dict) for t in data):
+        raise bad_request("InvalidValue", "tickets must be a list of tickets")
+    job, writes = s.store.bulk_create(actor(), data, base_url())
+    s.publish(*writes)
+    return json_response({"job_status": job})
+
+
 @route("/tickets/<int:ticket_id>", ["GET", "PUT"])
 def ticket(ticket_id: int) -> Response:
     s = sim()
@@ -399,6 +411,18 @@ def organizations() -> Response:
     if not isinstance(data, dict):
         raise bad_request("InvalidValue", "organization is required")
     return json_response({"organization": org_out(s.store.create_organization(data))}, 201)
+
+
+@route("/organizations/show_many", ["GET"])
+def organizations_show_many() -> Response:
+    store = sim().store
+    found = []
+    for oid in ids_arg():
+        try:
+            found.append(org_out(store.get_organization(oid)))
+        except ApiError:
+            continue
+    return json_response({"organizations": found})
 
 
 @route("/organizations/<int:org_id>", ["GET", "PUT"])

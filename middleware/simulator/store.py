@@ -794,6 +794,41 @@ class Store:
         queued = {**done, "progress": None, "status": "queued", "message": None, "results": None}
         return queued, writes
 
+    def bulk_create(
+        self, actor_id: int, items: list[dict[str, Any]], base_url: str
+    ) -> tuple[dict[str, Any], list[WriteResult]]:
+        """``create_many``: each ticket created as ``POST /tickets`` would; reported as a job that
+        is already complete when polled, its results giving each new ticket's ``id`` by ``index``."""
+        if len(items) > MAX_BULK:
+            raise bad_request("TooManyValues", f"You can create up to {MAX_BULK} tickets at once")
+        results: list[dict[str, Any]] = []
+        writes: list[WriteResult] = []
+        for index, data in enumerate(items):
+            try:
+                write = self.create_ticket(actor_id, data)
+            except ApiError as exc:
+                results.append({"index": index, "action": "create", "success": False, "status": "Failed",
+                                "error": exc.body.get("error"), "details": exc.body.get("description")})
+                continue
+            writes.append(write)
+            results.append({"index": index, "id": write.ticket["id"], "action": "create", "success": True,
+                            "status": "Created"})
+        job_id = uuid.uuid4().hex[:26].upper()
+        with self.lock:
+            done = {
+                "id": job_id,
+                "url": f"{base_url}/api/v2/job_statuses/{job_id}.json",
+                "job_type": "Bulk Create",
+                "total": len(items),
+                "progress": len(items),
+                "status": "completed",
+                "message": f"Completed at {iso(self._now())}",
+                "results": results,
+            }
+            self.jobs[job_id] = done
+        queued = {**done, "progress": None, "status": "queued", "message": None, "results": None}
+        return queued, writes
+
     # -- helpers (called with the lock held) ------------------------------------------------
     def _apply_fields(
         self, ticket: dict[str, Any], data: dict[str, Any], *, creating: bool

@@ -1,0 +1,388 @@
+"""Status updates: one public reply on every ticket of an incident, when a person asks for it.
+
+The Head of Customer Support tells the affected customers how an incident is going *as needed*;
+this sends what they wrote to every ticket linked to the incident (its own ticket, the tickets
+correlation linked, the tickets agents linked in Zendesk, proactive notice tickets), each
+rendered for that ticket (``{ticket_id}``, ``{subject}``, ``{requester_name}``) and addressed to
+its requester, and records on the incident's ticket, as an internal note, what went to whom.
+
+Read top to bottom:
+
+1. :func:`request_update` (the CLI and the incident API; Redis only, so the web process can call
+   it): checks the policy (:func:`jobs.customer_comms.check_policy`) and the message, stores the
+   update under its id and queues one job. The id defaults to a digest of the incident and the
+   message, so asking twice for the same text is the same update and sends nothing twice; a
+   person who wants the same words sent again gives a new ``--update-id``;
+2. :func:`deliver_update` (the job): the tickets, read 100 per call (``show_many``), their
+   requesters likewise; tickets nobody can be told on (closed, deleted, our own, a problem ticket
+   filed by staff) are recorded as not sent with the reason; the replies go 100 per call through
+   Zendesk's bulk update, whose job status says which tickets got theirs;
+3. the internal note on the incident's ticket, then the timeline entry.
+
+Once per ticket per update: each ticket's outcome is kept (``{prefix}:cupdate:{incident}:{update}:
+tickets``) and never sent again; before a bulk call the tickets are marked *pending* with a
+digest of their text, and the bulk job's id is added as soon as Zendesk answers. A run that
+follows a crash asks the job for the result, or, without a job id, looks for the reply on the
+ticket, before sending anything. A bulk call refused by the budget or a 429 posted nothing: its
+marks are dropped and the job is rescheduled.
+
+Never a first response: the replies are written by the middleware's API user, whose comments
+the SLA clock never counts (:func:`jobs.sla.is_first_response`, :func:`jobs.sla.find_missed_reply`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from redis import Redis
+from rq import Queue, Retry
+from rq.exceptions import DuplicateJobError
+from rq.job import Job
+
+from jobs import runtime
+from jobs.customer_comms import (
+    check_policy,
+    chunks,
+    digest,
+    finished_job,
+    note_once,
+    our_comment,
+    safe_id,
+    succeeded,
+)
+from jobs.runtime import Runtime
+from jobs.scheduling import reschedule_current
+from middleware import queues
+from middleware.config import Config
+from middleware.customer_updates_settings import UPDATE_PLACEHOLDERS, check_message, customer_updates_of, render
+from middleware.events import Person, format_time
+from middleware.incidents import IncidentStore
+from middleware.redis_client import Keys
+from middleware.zendesk import BULK_LIMIT, NotFound, RateLimited, TransientError, ZendeskError
+
+log = logging.getLogger(__name__)
+
+__all__ = [
+    "NoSuchIncident",
+    "UpdateBusy",
+    "UpdatePending",
+    "deliver_update",
+    "request_update",
+    "send",
+    "update_status",
+    "updates_of",
+]
+
+KEEP = timedelta(days=400)
+LOCK_SECONDS = 300
+JOB_RETRY = Retry(max=5, interval=[10, 30, 60, 120, 300])
+KEEP_JOB_SECONDS = 7 * 86400
+SENT, NOT_SENT = "sent", "not_sent"
+
+
+class NoSuchIncident(LookupError):
+    """No incident is recorded under this id."""
+
+
+class UpdateBusy(Exception):
+    """Another run is sending this update right now; RQ's retry looks again shortly."""
+
+
+class UpdatePending(Exception):
+    """Zendesk has not finished a bulk job yet; RQ's retry asks it again (nothing is re-sent)."""
+
+
+@dataclass(frozen=True)
+class UpdateRequest:
+    """What :func:`request_update` recorded: the update's id, whether it is new, its job."""
+
+    incident_id: int
+    update_id: str
+    by: str
+    created: bool
+    job_id: str
+    state: str
+
+
+def _key(keys: Keys, incident_id: int, update_id: str, *rest: str) -> str:
+    return keys("cupdate", incident_id, update_id, *rest)
+
+
+def _index(keys: Keys, incident_id: int) -> str:
+    return keys("cupdate", incident_id, "index")
+
+
+def default_update_id(incident_id: int, message: str) -> str:
+    """The same words for the same incident are the same update (asking twice sends once)."""
+    return "u" + hashlib.sha256(f"{incident_id}\n{message}".encode()).hexdigest()[:10]
+
+
+def job_id_of(keys: Keys, incident_id: int, update_id: str) -> str:
+    return safe_id(f"cupdate-{keys.prefix}-{incident_id}-{update_id}")
+
+
+# -- 1. the request ------------------------------------------------------------------------------
+def request_update(redis: Redis, keys: Keys, config: Config, incident_id: int, message: str, by: str, *,
+                   now: datetime, update_id: str | None = None, allow_security: bool = False) -> UpdateRequest:
+    """Record the update and queue its job (Redis only). Raises :class:`NoSuchIncident`,
+    :class:`jobs.customer_comms.PolicyError` or :class:`MessageError` with a reason to show."""
+    incident = IncidentStore(redis, keys).get(incident_id)
+    if incident is None:
+        raise NoSuchIncident(f"no incident {incident_id}")
+    name = check_policy(config, incident, by, allow_security)
+    body = check_message(message, UPDATE_PLACEHOLDERS)
+    uid = safe_id(update_id.strip()) if update_id and update_id.strip() else default_update_id(incident_id, body)
+    if len(uid) > 64:
+        raise ValueError("the update id is longer than 64 characters")
+    key = _key(keys, incident_id, uid)
+    created = bool(redis.hsetnx(key, "message", body))
+    if created:
+        pipe = redis.pipeline()
+        pipe.hset(key, mapping={"by": name, "requested_at": format_time(now) or "", "state": "queued",
+                                "allow_security": "1" if allow_security else ""})
+        pipe.expire(key, KEEP)
+        pipe.zadd(_index(keys, incident_id), {uid: now.timestamp()})
+        pipe.expire(_index(keys, incident_id), KEEP)
+        pipe.execute()
+        IncidentStore(redis, keys).add_event(incident_id, "customer_update.requested", now,
+                                             {"update_id": uid, "by": name},
+                                             dedupe_key=f"customer_update.requested:{uid}")
+    elif (redis.hget(key, "message") or b"").decode() != body:
+        raise ValueError(f"update id {uid!r} was used for a different message; choose another --update-id")
+    job_id = _enqueue(redis, keys, incident_id, uid)
+    state = (redis.hget(key, "state") or b"queued").decode()
+    by_recorded = (redis.hget(key, "by") or name.encode()).decode()
+    return UpdateRequest(incident_id, uid, by_recorded, created, job_id, state)
+
+
+def _enqueue(redis: Redis, keys: Keys, incident_id: int, update_id: str) -> str:
+    """Queue the job once; a job that failed for good is queued again (a person asked again)."""
+    job_id = job_id_of(keys, incident_id, update_id)
+    try:
+        queues.queue(queues.LIFECYCLE, redis).enqueue(
+            "jobs.customer_updates.send", incident_id, update_id, job_id=job_id, unique=True, retry=JOB_RETRY,
+            job_timeout=600, result_ttl=KEEP_JOB_SECONDS, failure_ttl=365 * 86400,
+            description=f"status update {update_id} of incident {incident_id}",
+        )
+    except DuplicateJobError:
+        with contextlib.suppress(Exception):
+            job = Job.fetch(job_id, connection=redis)
+            if job.is_failed:
+                Queue(queues.LIFECYCLE, connection=redis).failed_job_registry.requeue(job_id)
+    return job_id
+
+
+# -- 2. the job ------------------------------------------------------------------------------------
+def send(incident_id: int, update_id: str) -> str:
+    """RQ entry point for :func:`deliver_update`; a 429 or a spent budget reschedules the job."""
+    rt = runtime.get()
+    try:
+        outcome = deliver_update(rt, incident_id, update_id)
+    except RateLimited as exc:
+        new_id = reschedule_current(exc.retry_after)
+        if new_id is None:
+            raise
+        outcome = f"rate limited ({exc.source}); rescheduled as {new_id}"
+    log.info("incident %s: status update %s: %s", incident_id, update_id, outcome)
+    return outcome
+
+
+def deliver_update(rt: Runtime, incident_id: int, update_id: str) -> str:
+    """Send the update to every linked ticket that has not had it; note and timeline once."""
+    from jobs.lifecycle import linked_ticket_ids  # lifecycle imports alerts and sla; keep start-up light
+
+    key = _key(rt.keys, incident_id, update_id)
+    record = _record(rt.redis, key)
+    if not record:
+        return "no such update"
+    if record.get("state") == "done":
+        return f"already done: {record.get('summary', '')}"
+    incident = rt.incidents.get(incident_id)
+    if incident is None:
+        return "no such incident"
+    lock = rt.redis.lock(_key(rt.keys, incident_id, update_id, "lock"), timeout=LOCK_SECONDS)
+    if not lock.acquire(blocking=False):
+        raise UpdateBusy(f"status update {update_id} of incident {incident_id} is being sent by another run")
+    try:
+        _settle_pending(rt, incident_id, update_id)
+        outcomes = _outcomes(rt, incident_id, update_id)
+        todo = [t for t in linked_ticket_ids(rt, incident) if t not in outcomes]
+        for chunk in chunks(todo, BULK_LIMIT):
+            _send_chunk(rt, incident_id, update_id, record, chunk)
+        outcomes = _outcomes(rt, incident_id, update_id)
+        note = note_once(rt, key, incident.ticket_id, note_text(update_id, record, outcomes))
+        return _finish(rt, incident_id, update_id, record, outcomes, note)
+    finally:
+        with contextlib.suppress(Exception):  # expired while we worked: nothing to give back
+            lock.release()
+
+
+def _record(redis: Redis, key: str) -> dict[str, str]:
+    return {k.decode(): v.decode() for k, v in redis.hgetall(key).items()}
+
+
+def _outcomes(rt: Runtime, incident_id: int, update_id: str) -> dict[int, dict[str, Any]]:
+    raw = rt.redis.hgetall(_key(rt.keys, incident_id, update_id, "tickets"))
+    return {int(k): json.loads(v) for k, v in raw.items()}
+
+
+def _decide(rt: Runtime, incident_id: int, update_id: str, ticket_id: int, outcome: str, reason: str | None,
+            to: str | None = None) -> None:
+    """A ticket's outcome for this update, for good; its pending mark goes."""
+    tickets = _key(rt.keys, incident_id, update_id, "tickets")
+    pipe = rt.redis.pipeline()
+    pipe.hset(tickets, str(ticket_id), json.dumps({"outcome": outcome, "reason": reason, "to": to,
+                                                   "at": format_time(rt.clock())}))
+    pipe.expire(tickets, KEEP)
+    pipe.hdel(_key(rt.keys, incident_id, update_id, "pending"), str(ticket_id))
+    pipe.execute()
+
+
+def _settle_pending(rt: Runtime, incident_id: int, update_id: str) -> None:
+    """Tickets a run marked pending and did not decide: the bulk job says what happened, or,
+    without one, the ticket's comments do. Undecided ones are unmarked and sent again."""
+    pending_key = _key(rt.keys, incident_id, update_id, "pending")
+    pending = {int(k): json.loads(v) for k, v in rt.redis.hgetall(pending_key).items()}
+    jobs: dict[str, dict[int, dict[str, Any]] | None] = {}
+    for ticket_id, mark in sorted(pending.items()):
+        job = mark.get("job")
+        result = None
+        if job:
+            if job not in jobs:
+                try:
+                    status = finished_job(rt.zendesk, job)
+                except NotFound:
+                    status = {"results": []}  # Zendesk forgot the job: look on the ticket instead
+                if status is None:
+                    raise UpdatePending(f"Zendesk bulk job {job} has not finished")
+                jobs[job] = {int(r["id"]): r for r in status.get("results") or []
+                             if isinstance(r, dict) and r.get("id")}
+            result = (jobs[job] or {}).get(ticket_id)
+        if result is not None:
+            if succeeded(result):
+                _decide(rt, incident_id, update_id, ticket_id, SENT, None, mark.get("to"))
+            else:
+                _decide(rt, incident_id, update_id, ticket_id, NOT_SENT,
+                        f"Zendesk refused the reply ({result.get('error') or result.get('details') or 'failed'})")
+            continue
+        try:
+            found = our_comment(rt, ticket_id, mark.get("digest", ""), public=True)
+        except NotFound:
+            _decide(rt, incident_id, update_id, ticket_id, NOT_SENT, "the ticket no longer exists")
+            continue
+        if found is not None:
+            _decide(rt, incident_id, update_id, ticket_id, SENT, None, mark.get("to"))
+        else:
+            rt.redis.hdel(pending_key, str(ticket_id))
+
+
+def _addressee(user: Any) -> str | None:
+    if user is None:
+        return None
+    if user.name and user.email:
+        return f"{user.name} <{user.email}>"
+    return user.name or user.email
+
+
+def _send_chunk(rt: Runtime, incident_id: int, update_id: str, record: dict[str, str], chunk: list[int]) -> None:
+    """Up to 100 tickets: two reads (tickets, requesters), one bulk write, its job status."""
+    from jobs.lifecycle_messages import no_customer
+    from jobs.triage import remember_people
+
+    found = {t.id: t for t in rt.zendesk.show_tickets(chunk)}
+    users = {u.id: u for u in rt.zendesk.show_users(sorted({t.requester_id for t in found.values()
+                                                             if t.requester_id is not None}))}
+    remember_people(rt, [Person(id=u.id, role=u.role, email=u.email, name=u.name) for u in users.values()])
+    tag = customer_updates_of(rt.config).update_tag
+    sending: list[tuple[int, str, str | None]] = []
+    for ticket_id in chunk:
+        ticket = found.get(ticket_id)
+        if ticket is None:
+            _decide(rt, incident_id, update_id, ticket_id, NOT_SENT, "the ticket no longer exists")
+            continue
+        reason = no_customer(rt, ticket)
+        if reason is None and ticket.status == "closed":
+            reason = "the ticket is closed (Zendesk refuses comments)"
+        if reason is not None:
+            _decide(rt, incident_id, update_id, ticket_id, NOT_SENT, reason)
+            continue
+        user = users.get(ticket.requester_id) if ticket.requester_id is not None else None
+        body = render(record["message"], {"ticket_id": ticket.id, "subject": ticket.subject or f"#{ticket.id}",
+                                          "requester_name": (user.name if user else None) or ""})
+        sending.append((ticket_id, body, _addressee(user)))
+    if not sending:
+        return
+    pending_key = _key(rt.keys, incident_id, update_id, "pending")
+    marks = {tid: {"job": None, "digest": digest(body), "to": to} for tid, body, to in sending}
+    rt.redis.hset(pending_key, mapping={str(t): json.dumps(m) for t, m in marks.items()})
+    rt.redis.expire(pending_key, KEEP)
+    try:
+        job = rt.zendesk.update_many([{"id": tid, "comment": {"body": body, "public": True},
+                                       "additional_tags": [tag]} for tid, body, _ in sending], retry=False)
+    except TransientError:
+        raise  # it may have gone through: the marks stay, and the retry looks on the tickets
+    except ZendeskError:  # RateLimited included: refused before anything was posted
+        rt.redis.hdel(pending_key, *[str(t) for t, _, _ in sending])
+        raise
+    rt.redis.hset(pending_key, mapping={str(t): json.dumps({**m, "job": job}) for t, m in marks.items()})
+    _settle_pending(rt, incident_id, update_id)
+
+
+# -- 3. the note and the timeline --------------------------------------------------------------------
+def note_text(update_id: str, record: dict[str, str], outcomes: dict[int, dict[str, Any]]) -> str:
+    """What the internal note on the incident's ticket says: what was sent to whom (pure)."""
+    sent = sorted(t for t, o in outcomes.items() if o["outcome"] == SENT)
+    not_sent = sorted(t for t, o in outcomes.items() if o["outcome"] != SENT)
+    lines = [f"Status update {update_id} to the customers of this incident, asked for by {record.get('by')} "
+             f"at {record.get('requested_at')}.",
+             f"Sent as a public reply to {len(sent)} ticket(s):"]
+    lines += [f"- #{t} to {outcomes[t].get('to') or 'its requester'}" for t in sent] or ["- none"]
+    if not_sent:
+        lines.append(f"Not sent to {len(not_sent)} ticket(s):")
+        lines += [f"- #{t}: {outcomes[t].get('reason')}" for t in not_sent]
+    lines += ["", "Message (placeholders filled in per ticket):", record.get("message", "")]
+    return "\n".join(lines)
+
+
+def _finish(rt: Runtime, incident_id: int, update_id: str, record: dict[str, str],
+            outcomes: dict[int, dict[str, Any]], note: str) -> str:
+    sent = sorted(t for t, o in outcomes.items() if o["outcome"] == SENT)
+    not_sent = {t: o.get("reason") for t, o in sorted(outcomes.items()) if o["outcome"] != SENT}
+    summary = (f"sent to {len(sent)} ticket(s)" + (f" ({', '.join(f'#{t}' for t in sent)})" if sent else "")
+               + (f"; not sent to {len(not_sent)}: " + "; ".join(f"#{t} {r}" for t, r in not_sent.items())
+                  if not_sent else "") + f"; internal note {note}")
+    now = rt.clock()
+    rt.redis.hset(_key(rt.keys, incident_id, update_id), mapping={"state": "done", "summary": summary,
+                                                                  "done_at": format_time(now) or ""})
+    rt.incidents.add_event(incident_id, "customer_update", now,
+                           {"update_id": update_id, "by": record.get("by"),
+                            "requested_at": record.get("requested_at"), "sent": len(sent), "ticket_ids": sent,
+                            "not_sent": {str(t): r for t, r in not_sent.items()}},
+                           dedupe_key=f"customer_update:{update_id}")
+    return summary
+
+
+# -- what the CLI and the API show ---------------------------------------------------------------------
+def update_status(redis: Redis, keys: Keys, incident_id: int, update_id: str) -> dict[str, Any] | None:
+    """One update as the CLI and the API show it (None: no such update)."""
+    record = _record(redis, _key(keys, incident_id, update_id))
+    if not record:
+        return None
+    raw = redis.hgetall(_key(keys, incident_id, update_id, "tickets"))
+    tickets = {int(k): json.loads(v) for k, v in raw.items()}
+    return {"update_id": update_id, "incident_id": incident_id, "by": record.get("by"),
+            "requested_at": record.get("requested_at"), "state": record.get("state"),
+            "summary": record.get("summary"), "done_at": record.get("done_at") or None,
+            "tickets": {str(t): o for t, o in sorted(tickets.items())}}
+
+
+def updates_of(redis: Redis, keys: Keys, incident_id: int) -> list[dict[str, Any]]:
+    """Every status update of an incident, oldest first."""
+    ids = [x.decode() for x in redis.zrange(_index(keys, incident_id), 0, -1)]
+    return [s for s in (update_status(redis, keys, incident_id, u) for u in ids) if s is not None]

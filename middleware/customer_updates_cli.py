@@ -1,0 +1,147 @@
+"""``python -m middleware incident …``: tell customers about an incident, when a person asks.
+
+  incident update ID (--message-file F | --message TEXT) [--by NAME] [--update-id ID] [--allow-security]
+  incident updates ID                                     the incident's status updates and their outcome
+
+The command records the request and queues the job a worker runs (``cim-lifecycle``), then waits
+for it (``--wait``, default 120 s; ``--no-wait`` to return at once) and prints the outcome. Exit
+status: 0 done (or queued with ``--no-wait``), 1 refused (policy, message, unknown incident),
+2 bad arguments, 3 still running when the wait ran out (the worker finishes it; ``incident
+updates ID`` shows the outcome later).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from middleware.config import ConfigError
+
+__all__ = ["add_parsers", "read_message"]
+
+
+def read_message(args: argparse.Namespace) -> str:
+    """The message from ``--message`` or ``--message-file`` (``-`` for stdin)."""
+    if args.message is not None:
+        return str(args.message)
+    if args.message_file == "-":
+        return sys.stdin.read()
+    return Path(args.message_file).read_text(encoding="utf-8")
+
+
+def _connect() -> tuple[Any, Any, Any]:
+    """Config, Redis and key names: all a request needs (Zendesk is the worker's business)."""
+    from middleware.config import load_config
+    from middleware.redis_client import Keys, connect
+
+    config = load_config()
+    return config, connect(), Keys(config.redis_prefix)
+
+
+def _now() -> Any:
+    from datetime import UTC, datetime
+
+    return datetime.now(UTC)
+
+
+def wait_for(done: Any, seconds: float) -> bool:
+    """Poll ``done()`` every half second for up to ``seconds``; True once it says so."""
+    deadline = time.monotonic() + seconds
+    while True:
+        if done():
+            return True
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.5)
+
+
+def _cmd_update(args: argparse.Namespace) -> int:
+    from jobs import customer_updates as updates
+    from jobs.customer_comms import PolicyError, default_requester
+    from middleware.customer_updates_settings import MessageError
+
+    try:
+        message = read_message(args)
+    except OSError as exc:
+        print(f"incident update: cannot read the message: {exc}", file=sys.stderr)
+        return 2
+    try:
+        config, redis, keys = _connect()
+    except (ConfigError, ValueError) as exc:
+        print(f"incident update: {exc}", file=sys.stderr)
+        return 2
+    try:
+        request = updates.request_update(redis, keys, config, args.incident, message, args.by or default_requester(),
+                                         now=_now(), update_id=args.update_id, allow_security=args.allow_security)
+    except (updates.NoSuchIncident, PolicyError, MessageError, ValueError) as exc:
+        print(f"incident update: refused: {exc}", file=sys.stderr)
+        return 1
+    verb = "queued" if request.created else f"already requested ({request.state})"
+    print(f"status update {request.update_id} of incident #{args.incident} {verb}, asked for by {request.by}")
+    if args.no_wait:
+        return 0
+
+    def finished() -> bool:
+        status = updates.update_status(redis, keys, args.incident, request.update_id)
+        return bool(status and status.get("state") == "done")
+
+    if not wait_for(finished, args.wait):
+        print(f"still being sent after {args.wait:.0f} s (is a worker running?); "
+              f"see: python -m middleware incident updates {args.incident}", file=sys.stderr)
+        return 3
+    status = updates.update_status(redis, keys, args.incident, request.update_id) or {}
+    print(status.get("summary", ""))
+    return 0
+
+
+def _cmd_updates(args: argparse.Namespace) -> int:
+    from jobs import customer_updates as updates
+
+    try:
+        _, redis, keys = _connect()
+    except (ConfigError, ValueError) as exc:
+        print(f"incident updates: {exc}", file=sys.stderr)
+        return 2
+    listed = updates.updates_of(redis, keys, args.incident)
+    if args.json:
+        print(json.dumps(listed, indent=2, sort_keys=True))
+        return 0
+    if not listed:
+        print(f"incident #{args.incident}: no status updates")
+    for u in listed:
+        print(f"{u['requested_at']}  {u['update_id']}  by {u['by']}  {u['state']}: {u.get('summary') or ''}")
+    return 0
+
+
+def add_parsers(sub: Any) -> None:
+    """Add ``incident`` (``update``, ``updates``) to the CLI's subcommands."""
+    p = sub.add_parser("incident", help="tell customers about an incident (status updates)")
+    commands = p.add_subparsers(dest="incident_command", required=True)
+
+    u = commands.add_parser("update", help="one public reply on every ticket linked to the incident")
+    u.add_argument("incident", type=int, help="the incident id (its ticket number)")
+    text = u.add_mutually_exclusive_group(required=True)
+    text.add_argument("--message-file", help="file with the message ('-' for stdin); placeholders: "
+                                             "{ticket_id} {subject} {requester_name}")
+    text.add_argument("--message", help="the message itself")
+    _common(u)
+    u.add_argument("--update-id", default=None,
+                   help="name this update (default: derived from the message, so the same words are sent once)")
+    u.set_defaults(func=_cmd_update)
+
+    s = commands.add_parser("updates", help="the incident's status updates and what happened to them")
+    s.add_argument("incident", type=int)
+    s.add_argument("--json", action="store_true", help="machine-readable output")
+    s.set_defaults(func=_cmd_updates)
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--by", default=None, help="who asks for this send (default: the operating-system user)")
+    p.add_argument("--allow-security", action="store_true",
+                   help="a security incident's customers may be told (refused without it)")
+    p.add_argument("--wait", type=float, default=120.0, help="seconds to wait for the worker (default 120)")
+    p.add_argument("--no-wait", action="store_true", help="return once the job is queued")
