@@ -52,6 +52,7 @@ from bench.common import (
     wait_for,
 )
 from bench.workload import (
+    KEYS,
     TICKET_WRITE,
     all_idle,
     api_user_id,
@@ -179,7 +180,7 @@ def _drain(report: Report, args: argparse.Namespace, stack: Stack, sim: Simulato
         created = list(pool.map(lambda pair: create_ticket(SimulatorControl(stack.simulator_url), pair[1], pair[0]),
                                 enumerate(plan)))
     create_s = time.monotonic() - began
-    queue_key = f"rq:queue:{queues.EVENTS}"
+    queue_key = f"rq:queue:{KEYS.queue(queues.EVENTS_STAGE)}"
     wait_for(lambda: r.llen(queue_key) >= args.events and sim.wait_deliveries(5), args.timeout, interval=0.2,
              what=f"{args.events} events queued")
     job_ids = [m.decode() for m in r.lrange(queue_key, 0, -1)]
@@ -258,7 +259,7 @@ def _drain(report: Report, args: argparse.Namespace, stack: Stack, sim: Simulato
 
 
 def _noop(args: argparse.Namespace, stack: Stack, r: Redis, redis_pid: int) -> dict[str, Any]:
-    queue = Queue(queues.EVENTS, connection=r)
+    queue = Queue(KEYS.queue(queues.EVENTS_STAGE), connection=r)
     jobs = [Queue.prepare_data("bench.probes.noop", result_ttl=600) for _ in range(args.events)]
     enqueued = queue.enqueue_many(jobs)
     job_ids = [j.id for j in enqueued]

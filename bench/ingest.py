@@ -45,8 +45,8 @@ from bench.common import (
     redis_client,
 )
 from bench.payloads import write_signed_requests
+from bench.workload import EVENTS_QUEUE, KEYS
 from middleware.enqueue import job_id_for
-from middleware.queues import EVENTS
 from middleware.stack import Stack, running_stack, wait_http
 
 NAME = "ingest"
@@ -136,19 +136,19 @@ def verify_storm(redis_url: str, event_ids: list[str], results: list[Any]) -> di
     r = redis_client(redis_url)
     accepted = [event_ids[i] for i, status in enumerate(results) if isinstance(status, int) and 200 <= status < 300]
     queued_202 = [event_ids[i] for i, status in enumerate(results) if status == 202]
-    job_ids = [job_id_for(e) for e in accepted]
+    job_ids = [job_id_for(e, KEYS) for e in accepted]
     pipe = r.pipeline(transaction=False)
     for job_id in job_ids:
         pipe.exists(f"rq:job:{job_id}")
     exists = pipe.execute()
-    in_queue = {m.decode() for m in r.lrange(f"rq:queue:{EVENTS}", 0, -1)}
+    in_queue = {m.decode() for m in r.lrange(f"rq:queue:{EVENTS_QUEUE}", 0, -1)}
     missing_hash = [j for j, ok in zip(job_ids, exists, strict=True) if not ok]
     missing_queue = [j for j in job_ids if j not in in_queue]
     lost = sorted(set(missing_hash) | set(missing_queue))
     return {
         "accepted_2xx": len(accepted),
         "queued_202": len(queued_202),
-        "queue_length": r.llen(f"rq:queue:{EVENTS}"),
+        "queue_length": r.llen(f"rq:queue:{EVENTS_QUEUE}"),
         "job_hashes_found": sum(1 for ok in exists if ok),
         "lost": len(lost),
         "lost_examples": lost[:5],

@@ -28,6 +28,7 @@ from rq.exceptions import DuplicateJobError
 
 from bench.common import Report, fmt, log_dir, private_redis, redis_client, summary, wait_for
 from bench.probes import LATENESS_KEY
+from bench.workload import KEYS
 from middleware import queues
 from middleware.stack import Stack, running_stack
 
@@ -45,7 +46,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def schedule_timers(r: Redis, count: int, lead: float, spread: float, tag: str) -> list[float]:
     """``count`` timers due on whole seconds between now+lead and now+lead+spread."""
-    queue = Queue(queues.SLA, connection=r)
+    queue = Queue(KEYS.queue(queues.SLA_STAGE), connection=r)
     now = time.time()
     rng = random.Random(count)
     dues = []
@@ -73,11 +74,11 @@ def one_round(stack: Stack, r: Redis, args: argparse.Namespace, tag: str, backlo
     if backlog:
         # The backlog lands about a second before the first timer is due and lasts past the last.
         time.sleep(max(0.0, min(dues) - time.time() - 1.0))
-        queue = Queue(queues.EVENTS, connection=r)
+        queue = Queue(KEYS.queue(queues.EVENTS_STAGE), connection=r)
         queue.enqueue_many([Queue.prepare_data("bench.probes.noop", result_ttl=60) for _ in range(backlog)])
     wait_for(lambda: r.llen(LATENESS_KEY) >= args.timers, args.lead + args.spread + 60, interval=0.1,
              what=f"{args.timers} timers to fire")
-    backlog_left = r.llen(f"rq:queue:{queues.EVENTS}")
+    backlog_left = r.llen(f"rq:queue:{KEYS.queue(queues.EVENTS_STAGE)}")
     records = fired(r)
     lateness = [ran - due for due, ran in records]
     stats = summary(lateness, 1, 3)
@@ -96,7 +97,8 @@ def run(args: argparse.Namespace) -> Report:
             r = redis_client(redis_url)
             stack.start_worker("worker", ("--processes", str(args.workers)) if args.workers > 1 else ())
             # Up when the worker has registered and its scheduler holds the queue locks.
-            wait_for(lambda: r.scard("rq:workers") >= args.workers and r.exists(f"rq:scheduler-lock:{queues.SLA}"),
+            sla_lock = f"rq:scheduler-lock:{KEYS.queue(queues.SLA_STAGE)}"
+            wait_for(lambda: r.scard("rq:workers") >= args.workers and r.exists(sla_lock),
                      30, interval=0.1, what="the worker and its scheduler")
             rounds = {"idle": one_round(stack, r, args, "idle", 0)}
             if args.backlog:

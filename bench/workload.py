@@ -18,8 +18,12 @@ from redis import Redis
 from bench.common import wait_for
 from middleware import queues
 from middleware.config import load_config
+from middleware.redis_client import Keys
 from middleware.simulator import SimulatorControl
 from middleware.stack import ROOT
+
+KEYS = Keys("cim")  # the shipped config.yaml's redis.prefix: queue and job names of the stack under test
+EVENTS_QUEUE = KEYS.queue(queues.EVENTS_STAGE)
 
 TICKET_WRITE = re.compile(r"^/api/v2/tickets/(\d+)(\.json)?$")
 RESCHEDULED = re.compile(rb"-rl\d+$")
@@ -102,7 +106,7 @@ def job_times(r: Redis, job_ids: list[str]) -> list[tuple[str, float | None, flo
 
 
 def wait_jobs_done(r: Redis, job_ids: list[str], timeout: float,
-                   queue: str = queues.EVENTS) -> list[tuple[str, float | None, float | None]]:
+                   queue: str = EVENTS_QUEUE) -> list[tuple[str, float | None, float | None]]:
     """Wait until these jobs (all on ``queue``) have finished or failed.
 
     Polled with two cheap commands (queue length, jobs in progress) until the queue is empty,
@@ -128,7 +132,7 @@ def wait_jobs_done(r: Redis, job_ids: list[str], timeout: float,
 def all_idle(r: Redis) -> bool:
     """No queued job and no job running, on every queue the product uses."""
     pipe = r.pipeline(transaction=False)
-    for name in queues.ALL:
+    for name in KEYS.queues():
         pipe.llen(f"rq:queue:{name}")
         pipe.zcard(f"rq:wip:{name}")
     return not any(pipe.execute())
@@ -204,7 +208,7 @@ def budget_config(directory: Path, per_minute: int) -> Path:
 
 def pending_reschedules(r: Redis) -> int:
     pending = 0
-    for name in queues.ALL:
+    for name in KEYS.queues():
         pending += sum(1 for m in r.zrange(f"rq:scheduled:{name}", 0, -1) if RESCHEDULED.search(m))
     return pending
 

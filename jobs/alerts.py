@@ -75,9 +75,9 @@ def notify(rt: Runtime, incident: Incident, event: str, at: datetime, *, occurre
     if rt.incidents.add_event(incident.id, "alert", at, {"event": event, "occurrence": occurrence, **clean},
                               dedupe_key=f"alert:{event}:{occurrence}"):
         log.info("incident %s: alert %s", incident.id, event_name(event, occurrence))
-    job_id = f"alertfan-{incident.id}-{digest(incident.id, event, occurrence)}"
+    job_id = rt.keys.job_id("alertfan", incident.id, digest(incident.id, event, occurrence))
     try:
-        queues.queue(queues.ALERTS, rt.redis).enqueue(
+        queues.queue(queues.ALERTS_STAGE, rt.redis, rt.keys).enqueue(
             "jobs.alerts.fan_out",
             args=(incident.to_redis(), event, format_time(at), occurrence, clean),
             job_id=job_id, unique=True, retry=FAN_OUT_RETRY, job_timeout=120,
@@ -330,9 +330,9 @@ def enqueue_delivery(rt: Runtime, alerting: Alerting, facts: Facts, dest: Destin
     settings = alerting.alerts
     retry = Retry(max=settings.retry_max, interval=list(settings.retry_intervals)) if settings.retry_max else None
     try:
-        queues.queue(queues.ALERTS, rt.redis).enqueue(
+        queues.queue(queues.ALERTS_STAGE, rt.redis, rt.keys).enqueue(
             "jobs.alerts_delivery.deliver", args=(delivery.to_dict(),),
-            job_id=f"alert-{inc.id}-{key}", unique=True, retry=retry,
+            job_id=rt.keys.job_id("alert", inc.id, key), unique=True, retry=retry,
             job_timeout=int(settings.send_timeout_seconds) + 60,
             result_ttl=UNIQUE_WINDOW_SECONDS, failure_ttl=FAILURE_TTL_SECONDS,
             description=delivery.describe(),  # RQ logs the description: no URL, no ticket text

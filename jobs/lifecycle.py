@@ -153,7 +153,7 @@ def link_to_problem(rt: Runtime, ticket_id: int, problem_id: int, at: datetime |
 def _enqueue_link_check(rt: Runtime, ticket_id: int, event_id: str) -> None:
     job_id = _UNSAFE.sub("_", f"linkcheck-{rt.keys.prefix}-{ticket_id}-{event_id}")
     with contextlib.suppress(DuplicateJobError):
-        queues.queue(queues.LIFECYCLE, rt.redis).enqueue(
+        queues.queue(queues.LIFECYCLE_STAGE, rt.redis, rt.keys).enqueue(
             "jobs.lifecycle.check_link", ticket_id, job_id=job_id, unique=True, retry=JOB_RETRY, job_timeout=120,
             result_ttl=86400, failure_ttl=365 * 86400, description=f"problem link of ticket {ticket_id}",
         )
@@ -240,7 +240,7 @@ def reopen(rt: Runtime, incident: Incident, at: datetime, event: TicketEvent | N
 def _enqueue_finish(rt: Runtime, incident_id: int, round_: int) -> None:
     job_id = _UNSAFE.sub("_", f"resolution-{rt.keys.prefix}-{incident_id}-{round_}")
     try:
-        queues.queue(queues.LIFECYCLE, rt.redis).enqueue(
+        queues.queue(queues.LIFECYCLE_STAGE, rt.redis, rt.keys).enqueue(
             "jobs.lifecycle.finish_resolution", incident_id, round_, job_id=job_id, unique=True,
             retry=JOB_RETRY, job_timeout=300, result_ttl=KEEP_JOB_SECONDS, failure_ttl=365 * 86400,
             description=f"resolution of incident {incident_id} (round {round_})",

@@ -97,7 +97,7 @@ def enqueue(rt: Runtime, kind: str, ticket_id: int, incident_id: int, category: 
     if rt.redis.exists(_key(rt, "done", kind, ticket_id)):
         return False
     try:
-        queues.queue(queues.LIFECYCLE, rt.redis).enqueue(
+        queues.queue(queues.LIFECYCLE_STAGE, rt.redis, rt.keys).enqueue(
             "jobs.lifecycle_messages.send", kind, ticket_id, incident_id, problem_reply,
             snapshot_of(seen) if kind == DECLARED and seen is not None and seen.id == ticket_id else None,
             job_id=job_id(rt, kind, ticket_id, generation), unique=True, retry=JOB_RETRY, job_timeout=120,

@@ -118,9 +118,10 @@ def deliver(rt: Runtime, title: str, body: str, occasion: str) -> int:
     for dest in destinations:
         key = alerts.digest("report", rt.keys.prefix, occasion, fingerprint(dest.url))
         try:
-            queues.queue(queues.ALERTS, rt.redis).enqueue(
+            queues.queue(queues.ALERTS_STAGE, rt.redis, rt.keys).enqueue(
                 "jobs.report_delivery.send_one", dest.url, title, body, key,
-                job_id=f"report-{key}", unique=True, retry=retry, job_timeout=int(settings.send_timeout_seconds) + 60,
+                job_id=rt.keys.job_id("report", key), unique=True, retry=retry,
+                job_timeout=int(settings.send_timeout_seconds) + 60,
                 result_ttl=86400, failure_ttl=365 * 86400,
                 description=f"report {occasion} to {','.join(dest.roles)} via {redact(dest.url)}",
             )

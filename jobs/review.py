@@ -86,7 +86,7 @@ def enqueue_create(rt: Runtime, incident_id: int) -> bool:
     if not review_of(rt.config).enabled or rt.redis.hexists(review_key(rt, incident_id), "ticket_id"):
         return False
     try:
-        queues.queue(queues.LIFECYCLE, rt.redis).enqueue(
+        queues.queue(queues.LIFECYCLE_STAGE, rt.redis, rt.keys).enqueue(
             "jobs.review.create", incident_id, job_id=_UNSAFE.sub("_", f"review-{rt.keys.prefix}-{incident_id}"),
             unique=True, retry=JOB_RETRY, job_timeout=300, result_ttl=KEEP_JOB_SECONDS, failure_ttl=365 * 86400,
             description=f"post-incident review for incident {incident_id}",

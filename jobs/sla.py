@@ -39,7 +39,7 @@ from typing import Any
 
 from redis.exceptions import LockError
 from redis.lock import Lock
-from rq import Queue, Retry
+from rq import Retry
 from rq.exceptions import DuplicateJobError, NoSuchJobError
 from rq.job import Job
 from rq.registry import ScheduledJobRegistry
@@ -801,7 +801,7 @@ def _schedule_timer(rt: Runtime, clock: Clock) -> None:
         return
     when = datetime.fromtimestamp(math.ceil(clock.step_at(clock.next_step).timestamp()), UTC)
     with contextlib.suppress(DuplicateJobError):  # already scheduled
-        Queue(queues.SLA, connection=rt.redis).enqueue_at(
+        queues.queue(queues.SLA_STAGE, rt.redis, rt.keys).enqueue_at(
             when, "jobs.sla.check", clock.incident_id, clock.next_step,
             job_id=_job_id(rt, clock, f"step{clock.next_step}"), unique=True, retry=_retry(),
             result_ttl=KEEP_JOB_SECONDS, failure_ttl=KEEP_JOB_SECONDS, job_timeout=300,
@@ -812,7 +812,7 @@ def _cancel_timer(rt: Runtime, clock: Clock) -> None:
     """Unschedule the clock's waiting timer. One already moved to the queue (or running: the
     timer that found a missed reply) is left alone and will find nothing to do."""
     job_id = _job_id(rt, clock, f"step{clock.next_step}")
-    if ScheduledJobRegistry(queues.SLA, connection=rt.redis).remove(job_id):
+    if ScheduledJobRegistry(rt.keys.queue(queues.SLA_STAGE), connection=rt.redis).remove(job_id):
         with contextlib.suppress(NoSuchJobError):
             Job.fetch(job_id, connection=rt.redis).delete()
 
@@ -826,7 +826,7 @@ def _enqueue_sync(rt: Runtime, clock: Clock | None, seq: int | None) -> None:
 
 def _enqueue_once(rt: Runtime, clock: Clock, what: str, func: str, *args: Any) -> None:
     with contextlib.suppress(DuplicateJobError):  # already queued
-        Queue(queues.SLA, connection=rt.redis).enqueue(
+        queues.queue(queues.SLA_STAGE, rt.redis, rt.keys).enqueue(
             func, *args, job_id=_job_id(rt, clock, what), unique=True, retry=_retry(),
             result_ttl=KEEP_JOB_SECONDS, failure_ttl=KEEP_JOB_SECONDS, job_timeout=300,
         )

@@ -22,7 +22,6 @@ from rq import Queue
 
 from jobs.sla_state import ClockStore
 from middleware import dashboard_html as html
-from middleware import queues
 from middleware.events import format_time
 from middleware.incident_room import RECENT_RESOLVED, Room, alert_setup
 from middleware.incidents import IncidentStore
@@ -210,7 +209,7 @@ def _metric_lines() -> list[str]:
         "# HELP cim_queue_jobs RQ jobs per queue and state.",
         "# TYPE cim_queue_jobs gauge",
     ]
-    for name in queues.ALL:
+    for name in keys.queues():
         q = Queue(name, connection=redis)
         for state, count in (("queued", q.count), ("scheduled", q.scheduled_job_registry.count),
                              ("started", q.started_job_registry.count), ("failed", q.failed_job_registry.count)):

@@ -25,6 +25,8 @@ from typing import Any
 import yaml
 from redis import Redis
 
+from middleware import queues
+from middleware.redis_client import Keys
 from middleware.simulator.control import SimulatorControl
 from middleware.stack import ROOT, Stack, running_stack
 
@@ -78,15 +80,12 @@ def _demo_config(prefix: str) -> Path:
     return Path(path)
 
 
-def _wait_until_decided(sim: SimulatorControl, redis_url: str, timeout: float = 20.0) -> None:
+def _wait_until_decided(sim: SimulatorControl, redis_url: str, keys: Keys, timeout: float = 20.0) -> None:
     """Wait until every webhook was delivered and the worker has drained the events queue."""
-    from rq import Queue
     from rq.registry import StartedJobRegistry
 
-    from middleware.queues import EVENTS
-
     redis = Redis.from_url(redis_url)
-    queue = Queue(EVENTS, connection=redis)
+    queue = queues.queue(queues.EVENTS_STAGE, redis, keys)
     started = StartedJobRegistry(queue=queue)
     deadline = time.monotonic() + timeout
     quiet = 0
@@ -147,13 +146,16 @@ def _where_to_look(stack: Stack) -> None:
 
 def run_demo(*, once: bool = False, keep_seconds: float | None = None) -> int:
     prefix = f"cim-demo-{uuid.uuid4().hex[:6]}"
+    keys = Keys(prefix)
     config_path = _demo_config(prefix)
+    redis_url = ""
     sim_port = 8765 if _port_free(8765) else None
     web_port = 8000 if _port_free(8000) else None
     log_dir = Path(tempfile.mkdtemp(prefix="cim-demo-logs-"))
     try:
         with running_stack(config_path=str(config_path), sim_port=sim_port, web_port=web_port,
                            log_dir=log_dir, extra_env={"ADMIN_TOKEN": "demo"}) as stack:
+            redis_url = "" if stack.private_redis else stack.redis_url  # a private Redis goes with the stack
             _banner(stack, prefix)
             sim = SimulatorControl(stack.simulator_url)
             orgs: dict[str, int] = {}
@@ -165,7 +167,7 @@ def run_demo(*, once: bool = False, keep_seconds: float | None = None) -> int:
                 ticket = sim.customer_ticket(sample["subject"], sample["description"], sample["requester_email"],
                                              organization_id=orgs[org])
                 ids.append(int(ticket["id"]))
-            _wait_until_decided(sim, stack.redis_url)
+            _wait_until_decided(sim, stack.redis_url, keys)
             _show(sim, ids)
             _where_to_look(stack)
             print(f"\nLogs of every process: {log_dir}")
@@ -180,15 +182,29 @@ def run_demo(*, once: bool = False, keep_seconds: float | None = None) -> int:
         print("\nStopping...")
         return 0
     finally:
-        _cleanup(prefix)
+        if redis_url:  # after every process has stopped: nothing writes any more
+            cleanup(redis_url, keys)
         config_path.unlink(missing_ok=True)
         print("Stopped: simulator, web app, worker (and the private Redis, if one was started).")
 
 
-def _cleanup(prefix: str) -> None:
-    """Remove this run's keys from the shared Redis (best effort)."""
-    url = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0"
+def cleanup(redis_url: str, keys: Keys) -> int:
+    """Remove everything this run wrote to a shared Redis; returns how many keys went.
+
+    Our keys are ``<prefix>:…``; RQ's carry the prefix in the queue name, job id or worker name
+    (:class:`Keys`): its queues, registries, scheduled timers, jobs, results and workers. The
+    two sets RQ shares between deployments (``rq:queues``, ``rq:workers``) lose only our
+    members. The demo's prefix is unique per run, so nothing of anyone else matches.
+    """
+    removed = 0
     with contextlib.suppress(Exception):
-        r = Redis.from_url(url, socket_connect_timeout=0.5)
-        for key in r.scan_iter(f"{prefix}:*", count=1000):
-            r.delete(key)
+        r = Redis.from_url(redis_url, socket_connect_timeout=0.5, socket_timeout=5)
+        mine = {keys.prefix, keys.job_prefix}
+        for pattern in (f"{keys.prefix}:*", *(f"rq:*{p}*" for p in mine)):
+            batch = list(r.scan_iter(pattern, count=1000))
+            removed += r.delete(*batch) if batch else 0
+        for shared in ("rq:queues", "rq:workers"):
+            ours = [m for m in r.smembers(shared) if any(p.encode() in m for p in mine)]
+            if ours:
+                r.srem(shared, *ours)
+    return removed

@@ -51,7 +51,7 @@ from rq.scripts import _build_hset_args
 from rq.utils import now, utcformat
 
 from middleware.events import Ticket, TicketEvent
-from middleware.queues import EVENTS
+from middleware.queues import EVENTS_STAGE
 from middleware.redis_client import Keys
 
 __all__ = [
@@ -137,14 +137,16 @@ class JobSettings:
     ttl: int | None = None  # a queued event never expires unrun
 
 
-def job_id_for(event_id: str) -> str:
-    """``"evt-"`` + the event id when RQ accepts it as is (``[A-Za-z0-9_-]``), else a readable
-    remainder plus a hash, so two different ids can never share a job."""
+def job_id_for(event_id: str, keys: Keys) -> str:
+    """``"evt-<prefix>-"`` + the event id when RQ accepts it as is (``[A-Za-z0-9_-]``), else a
+    readable remainder plus a hash, so two different ids can never share a job. The prefix keeps
+    two deployments on one Redis (or two demos replaying the same ids) from sharing a job."""
+    head = f"evt-{keys.job_prefix}"
     if _SAFE_ID.fullmatch(event_id):
-        return f"evt-{event_id}"
+        return f"{head}-{event_id}"
     digest = hashlib.sha256(event_id.encode("utf-8")).hexdigest()[:32]
     readable = _UNSAFE.sub("_", event_id)[:40].strip("_")
-    return f"evt-{readable}-{digest}" if readable else f"evt-{digest}"
+    return f"{head}-{readable}-{digest}" if readable else f"{head}-{digest}"
 
 
 def _lua_string(value: str | bytes) -> str:
@@ -175,7 +177,7 @@ class EventEnqueuer:
         keys: Keys,
         *,
         dedupe_ttl: timedelta,
-        queue_name: str = EVENTS,
+        queue_name: str | None = None,
         func: str = HANDLE_EVENT,
         settings: JobSettings | None = None,
     ) -> None:
@@ -184,7 +186,7 @@ class EventEnqueuer:
         self.func = func
         self.settings = settings or JobSettings()
         self.dedupe_ttl_seconds = max(1, int(dedupe_ttl.total_seconds()))
-        self.queue = Queue(queue_name, connection=connection)
+        self.queue = Queue(queue_name or keys.queue(EVENTS_STAGE), connection=connection)
         self._retry = Retry(max=self.settings.retry_max, interval=list(self.settings.retry_intervals))
         # A subclass that builds its own jobs (middleware.intake) keeps RQ building every one.
         own_jobs = type(self).build_job is not EventEnqueuer.build_job
@@ -240,7 +242,7 @@ class EventEnqueuer:
         job = self.queue.create_job(
             self.func,
             args=(event.to_dict(),),
-            job_id=job_id_for(event.id),
+            job_id=job_id_for(event.id, self.keys),
             timeout=s.timeout,
             result_ttl=s.result_ttl,
             failure_ttl=s.failure_ttl,
@@ -265,7 +267,7 @@ class EventEnqueuer:
         Raises ``redis.RedisError`` when Redis cannot take it: the caller answers 503.
         """
         if self._constants is not None:
-            job_id = job_id_for(event.id)
+            job_id = job_id_for(event.id, self.keys)
             fields = self.job_fields(event)
         else:
             job = self.build_job(event)

@@ -75,7 +75,7 @@ class IntakeEnqueuer(EventEnqueuer):
         job = self.queue.create_job(
             self.func,
             args=(event.payload,),
-            job_id=job_id_for(event.id),
+            job_id=job_id_for(event.id, self.keys),
             timeout=s.timeout,
             result_ttl=s.result_ttl,
             failure_ttl=s.failure_ttl,

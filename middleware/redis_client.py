@@ -7,6 +7,7 @@ receiver answers 503 well inside Zendesk's ~10 s patience; workers can afford to
 from __future__ import annotations
 
 import os
+import re
 
 from redis import Redis
 
@@ -25,11 +26,38 @@ def connect(url: str | None = None, *, for_web: bool = False) -> Redis:
     return Redis.from_url(url or redis_url(), socket_connect_timeout=5, socket_timeout=30, health_check_interval=30)
 
 
+_JOB_ID_UNSAFE = re.compile(r"[^A-Za-z0-9_-]+")
+
+
 class Keys:
-    """Key names under one prefix (``redis.prefix`` in config; tests use their own)."""
+    """Key, queue and job names under one prefix (``redis.prefix`` in config; tests use their own).
+
+    Our own keys are ``<prefix>:…``. RQ's keys always start with ``rq:`` (RQ's namespace is
+    per process, not per queue), so the prefix goes into what RQ builds them from: queue names
+    are ``<prefix>-<stage>`` (``rq:queue:cim-events``, ``rq:scheduled:cim-sla``…) and job ids
+    carry ``-<prefix>-`` (``rq:job:evt-cim-…``). Two environments on one Redis then never
+    share a queue, a scheduled job or a unique job id, and everything one of them wrote can be
+    found by its prefix. With the default prefix ``cim`` the queue names are the ones every
+    release has used, so an upgrade needs no queue migration.
+    """
 
     def __init__(self, prefix: str = "cim") -> None:
         self.prefix = prefix
+        self.job_prefix = _JOB_ID_UNSAFE.sub("_", prefix)  # RQ job ids allow [A-Za-z0-9_-] only
 
     def __call__(self, *parts: object) -> str:
         return ":".join((self.prefix, *(str(p) for p in parts)))
+
+    def queue(self, stage: str) -> str:
+        """The RQ queue name of a stage (:mod:`middleware.queues`): ``<prefix>-<stage>``."""
+        return f"{self.prefix}-{stage}"
+
+    def queues(self) -> list[str]:
+        """Every queue name, in the order a worker serves them."""
+        from middleware.queues import ORDER
+
+        return [self.queue(stage) for stage in ORDER]
+
+    def job_id(self, kind: str, *parts: object) -> str:
+        """``<kind>-<prefix>-<part>-…`` with only the characters RQ accepts in a job id."""
+        return _JOB_ID_UNSAFE.sub("_", "-".join((kind, self.job_prefix, *(str(p) for p in parts))))

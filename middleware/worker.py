@@ -13,8 +13,11 @@ in each worker with one unique job id per period, so any number of workers produ
 from __future__ import annotations
 
 import logging
+import os
+import socket
 import threading
 import time
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -25,7 +28,7 @@ from rq.exceptions import DuplicateJobError
 from rq.worker_pool import WorkerPool
 
 from middleware import queues
-from middleware.redis_client import connect, redis_url
+from middleware.redis_client import Keys, connect, redis_url
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +39,7 @@ class Periodic:
 
     func: str
     every_seconds: int
-    queue: str = queues.MAINTENANCE
+    stage: str = queues.MAINTENANCE_STAGE  # the queue, named per deployment (Keys.queue)
     at_front: bool = False  # ahead of what is already queued (work the backlog depends on)
 
 
@@ -45,24 +48,25 @@ def periodic_jobs() -> list[Periodic]:
     from jobs.staff_roster import EVERY_SECONDS as ROSTER_EVERY
 
     return [
-        Periodic("jobs.sla.audit", 60, queues.SLA),  # overdue SLA steps and unwritten SLA updates
-        Periodic("jobs.review_reminders.remind", 900, queues.LIFECYCLE),  # overdue reviews/actions, once a day each
-        Periodic("jobs.report_delivery.weekly", 3600, queues.LIFECYCLE),  # the lead-team report, once a week
+        Periodic("jobs.sla.audit", 60, queues.SLA_STAGE),  # overdue SLA steps and unwritten SLA updates
+        Periodic("jobs.review_reminders.remind", 900, queues.LIFECYCLE_STAGE),  # overdue reviews/actions, daily each
+        Periodic("jobs.report_delivery.weekly", 3600, queues.LIFECYCLE_STAGE),  # the lead-team report, once a week
         Periodic("jobs.reconcile.run", 60),  # missed webhooks; runs every reconcile.every (config)
         # Agents and admins cached before a backlog of events is triaged (staff reports, no reads).
-        Periodic("jobs.staff_roster.refresh", ROSTER_EVERY, queues.EVENTS, at_front=True),
+        Periodic("jobs.staff_roster.refresh", ROSTER_EVERY, queues.EVENTS_STAGE, at_front=True),
     ]
 
 
-def enqueue_periodic(redis: Redis, jobs: Sequence[Periodic], now: float | None = None) -> list[str]:
-    """Enqueue each periodic job once for the current period; duplicates are expected."""
+def enqueue_periodic(redis: Redis, keys: Keys, jobs: Sequence[Periodic], now: float | None = None) -> list[str]:
+    """Enqueue each periodic job once for the current period; duplicates are expected. The job
+    id carries the prefix: another deployment on the same Redis runs its own."""
     now = time.time() if now is None else now
     made = []
     for p in jobs:
         slot = int(now // p.every_seconds)
-        job_id = f"periodic-{p.func.replace('.', '_')}-{slot}"
+        job_id = keys.job_id("periodic", p.func.replace(".", "_"), slot)
         try:
-            Queue(p.queue, connection=redis).enqueue(
+            queues.queue(p.stage, redis, keys).enqueue(
                 p.func, job_id=job_id, unique=True, result_ttl=max(p.every_seconds * 3, 600),
                 failure_ttl=86400, job_timeout=max(p.every_seconds * 5, 300), at_front=p.at_front,
             )
@@ -72,14 +76,20 @@ def enqueue_periodic(redis: Redis, jobs: Sequence[Periodic], now: float | None =
     return made
 
 
-def _ticker(url: str, stop: threading.Event, jobs: Sequence[Periodic]) -> None:
+def _ticker(url: str, keys: Keys, stop: threading.Event, jobs: Sequence[Periodic]) -> None:
     redis = connect(url)
     while not stop.is_set():
         try:
-            enqueue_periodic(redis, jobs)
+            enqueue_periodic(redis, keys, jobs)
         except Exception:
             log.warning("could not enqueue periodic jobs; will try again", exc_info=True)
         stop.wait(5)
+
+
+def worker_name(keys: Keys) -> str:
+    """``<prefix>-<host>-<pid>-<random>``: RQ registers workers as ``rq:worker:<name>``, so the
+    prefix makes a deployment's workers recognisable on a shared Redis."""
+    return f"{keys.prefix}-{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
 
 
 def run(url: str | None = None, *, burst: bool = False, processes: int = 1, log_level: str = "INFO") -> None:
@@ -87,20 +97,21 @@ def run(url: str | None = None, *, burst: bool = False, processes: int = 1, log_
     from jobs import runtime
 
     url = url or redis_url()
-    runtime.get()  # load and check the config now: a broken config stops start-up, not a job
+    keys = runtime.get().keys  # load and check the config now: a broken config stops start-up, not a job
+    names = keys.queues()
     stop = threading.Event()
     jobs = periodic_jobs()
     if jobs and not burst:
-        threading.Thread(target=_ticker, args=(url, stop, jobs), name="periodic", daemon=True).start()
+        threading.Thread(target=_ticker, args=(url, keys, stop, jobs), name="periodic", daemon=True).start()
     redis = connect(url)
     started = datetime.now(UTC)
     try:
         if processes <= 1:
-            worker = SimpleWorker([Queue(n, connection=redis) for n in queues.ALL], connection=redis,
-                                  maintenance_interval=60)
+            worker = SimpleWorker([Queue(n, connection=redis) for n in names], connection=redis,
+                                  name=worker_name(keys), maintenance_interval=60)
             worker.work(burst=burst, with_scheduler=True, logging_level=log_level)
         else:
-            pool = WorkerPool(list(queues.ALL), connection=redis, num_workers=processes,
+            pool = WorkerPool(names, connection=redis, num_workers=processes,
                               worker_class=SimpleWorker)
             pool.start(burst=burst, logging_level=log_level)
     finally:

@@ -20,7 +20,8 @@ from rq import Queue
 from jobs import runtime
 from jobs.runtime import Runtime
 from middleware.config import load_config
-from middleware.queues import EVENTS
+from middleware.queues import EVENTS_STAGE
+from middleware.redis_client import Keys
 from middleware.simulator import SimulatorControl, SimulatorServer
 from middleware.zendesk import Credentials, ZendeskClient
 
@@ -102,5 +103,5 @@ def writes(control: SimulatorControl, path_prefix: str = "/api/v2/tickets") -> l
             if r["method"] != "GET" and r["path"].startswith(path_prefix)]
 
 
-def queued_events(redis: Redis) -> list[Any]:
-    return Queue(EVENTS, connection=redis).get_jobs()
+def queued_events(redis: Redis, key_prefix: str) -> list[Any]:
+    return Queue(Keys(key_prefix).queue(EVENTS_STAGE), connection=redis).get_jobs()

@@ -75,15 +75,15 @@ class Env:
     def redis(self) -> Redis:
         return self.rt.redis
 
-    def drain(self, *names: str) -> int:
-        """Run the queued jobs of these queues (default: lifecycle), and the jobs they queue, in
+    def drain(self, *stages: str) -> int:
+        """Run the queued jobs of these stages' queues (default: lifecycle), and the jobs they queue, in
         this process: the job's function with its arguments, as a worker calls it (a worker's
         start-up costs most of a second; the end-to-end tests use real ones). A failing job
         raises here. Returns how many jobs ran."""
         ran = 0
         for _ in range(100):
-            jobs = [(q, job) for q in (Queue(n, connection=self.redis) for n in (names or (queues.LIFECYCLE,)))
-                    for job in q.get_jobs()]
+            named = [queues.queue(s, self.redis, self.rt.keys) for s in (stages or (queues.LIFECYCLE_STAGE,))]
+            jobs = [(q, job) for q in named for job in q.get_jobs()]
             if not jobs:
                 return ran
             for q, job in jobs:
@@ -92,8 +92,8 @@ class Env:
                 ran += 1
         raise AssertionError("jobs keep queueing jobs")
 
-    def queued(self, name: str = queues.LIFECYCLE) -> list[str]:
-        return Queue(name, connection=self.redis).get_job_ids()
+    def queued(self, stage: str = queues.LIFECYCLE_STAGE) -> list[str]:
+        return queues.queue(stage, self.redis, self.rt.keys).get_job_ids()
 
     def event(self, ticket_id: int, type_: str = "status_changed", actor_id: int | None = None,
               at: datetime | None = None, comment: Comment | None = None) -> TicketEvent:
@@ -125,7 +125,7 @@ def make_env(server: SimulatorServer, redis: Redis, tmp_path: Path, prefix: str,
     rt = Runtime(config=config, redis=redis, zendesk=client, clock=lambda: holder["env"].now)
     env = Env(rt=rt, sim=sim, server=server)
     holder["env"] = env
-    for name in queues.ALL:
+    for name in rt.keys.queues():
         Queue(name, connection=redis).empty()
     runtime.install(rt)
     try:

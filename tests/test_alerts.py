@@ -113,7 +113,7 @@ def posts(mock: responses.RequestsMock) -> list[tuple[str, dict]]:
 
 
 def alert_queue(rt: Runtime) -> Queue:
-    return Queue(queues.ALERTS, connection=rt.redis)
+    return queues.queue(queues.ALERTS_STAGE, rt.redis, rt.keys)
 
 
 def work(rt: Runtime) -> None:
@@ -348,7 +348,7 @@ def test_a_permanent_failure_is_kept_logged_counted_and_on_the_timeline(rt, sink
     alerts.notify(rt, inc, "sla.at_risk", NOW, occurrence="0")
     work(rt)
     assert len(posts(sink)) == 3  # the first try and retry.max = 2 retries
-    failed = FailedJobRegistry(queues.ALERTS, connection=rt.redis)
+    failed = FailedJobRegistry(rt.keys.queue(queues.ALERTS_STAGE), connection=rt.redis)
     assert len(failed.get_job_ids()) == 1
     assert (metric(rt, "failed"), metric(rt, "retried"), metric(rt, "sent")) == (1, 2, 0)
     entry = next(e for e in rt.incidents.timeline(5) if e["kind"] == "alert_failed")

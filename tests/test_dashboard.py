@@ -85,4 +85,4 @@ def test_metrics_count_queues_incidents_and_zendesk_calls(setup, redis, key_pref
     text = client.get("/metrics").get_data(as_text=True)
     assert "cim_incidents_open 1" in text
     assert 'cim_zendesk_calls_total{kind="write"} 3' in text
-    assert 'cim_queue_jobs{queue="cim-events",state="queued"} 0' in text
+    assert f'cim_queue_jobs{{queue="{key_prefix}-events",state="queued"}} 0' in text

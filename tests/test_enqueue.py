@@ -15,7 +15,7 @@ from rq.registry import ScheduledJobRegistry
 from middleware.enqueue import HANDLE_EVENT, EnqueueOutcome, EventEnqueuer, job_id_for
 from middleware.events import TicketEvent
 from middleware.normalize import normalize
-from middleware.queues import EVENTS
+from middleware.queues import EVENTS_STAGE
 from middleware.redis_client import Keys
 from tests.conftest import sample_path
 
@@ -55,15 +55,15 @@ def test_enqueue_saves_and_pushes_an_rq_job(redis: Redis, keys: Keys) -> None:
     result = make(redis, keys).enqueue(event, invocation_id="01HANA2B5D5W9XSJS3NE5SQA1J")
 
     assert result.outcome is EnqueueOutcome.QUEUED
-    assert result.job_id == "evt-cbe4028c-7239-495d-b020-f22348516046"
-    queue = Queue(EVENTS, connection=redis)
+    assert result.job_id == f"evt-{keys.prefix}-cbe4028c-7239-495d-b020-f22348516046"
+    queue = Queue(keys.queue(EVENTS_STAGE), connection=redis)
     assert queue.job_ids == [result.job_id]
     assert queue.key.encode() in redis.smembers("rq:queues")  # visible to `rq info` and workers
     job = Job.fetch(result.job_id, connection=redis)
     assert job.func_name == HANDLE_EVENT
     assert job.args == (event.to_dict(),)
     assert job.get_status() == JobStatus.QUEUED
-    assert job.origin == EVENTS
+    assert job.origin == keys.queue(EVENTS_STAGE) == f"{keys.prefix}-events"
     assert job.enqueued_at is not None
 
 
@@ -100,7 +100,7 @@ def test_same_event_id_is_queued_once(redis: Redis, keys: Keys) -> None:
     assert enqueuer.enqueue(event, invocation_id="inv-1").outcome is EnqueueOutcome.QUEUED
     assert enqueuer.enqueue(event, invocation_id="inv-2").outcome is EnqueueOutcome.DUPLICATE
     assert enqueuer.enqueue(event).outcome is EnqueueOutcome.DUPLICATE
-    assert Queue(EVENTS, connection=redis).count == 1
+    assert Queue(keys.queue(EVENTS_STAGE), connection=redis).count == 1
 
 
 def test_same_invocation_id_is_queued_once(redis: Redis, keys: Keys) -> None:
@@ -109,7 +109,7 @@ def test_same_invocation_id_is_queued_once(redis: Redis, keys: Keys) -> None:
     second = sample_event(id="another-event-id")
     assert enqueuer.enqueue(first, invocation_id="inv-1").outcome is EnqueueOutcome.QUEUED
     assert enqueuer.enqueue(second, invocation_id="inv-1").outcome is EnqueueOutcome.DUPLICATE
-    assert Queue(EVENTS, connection=redis).count == 1
+    assert Queue(keys.queue(EVENTS_STAGE), connection=redis).count == 1
 
 
 def test_an_existing_job_is_never_overwritten(redis: Redis, keys: Keys) -> None:
@@ -121,7 +121,7 @@ def test_an_existing_job_is_never_overwritten(redis: Redis, keys: Keys) -> None:
     redis.delete(keys("seen", "event", event.id))
     assert enqueuer.enqueue(event).outcome is EnqueueOutcome.DUPLICATE
     assert redis.hget(f"rq:job:{job_id}", "status") == b"failed"
-    assert Queue(EVENTS, connection=redis).count == 1
+    assert Queue(keys.queue(EVENTS_STAGE), connection=redis).count == 1
 
 
 def test_own_api_user_from_redis_is_not_queued(redis: Redis, keys: Keys) -> None:
@@ -130,7 +130,7 @@ def test_own_api_user_from_redis_is_not_queued(redis: Redis, keys: Keys) -> None
     result = make(redis, keys).enqueue(event, invocation_id="inv-1", check_api_user=True)
     assert result.outcome is EnqueueOutcome.OWN_API_USER
     assert result.api_user_id == 8447388090494
-    assert Queue(EVENTS, connection=redis).count == 0
+    assert Queue(keys.queue(EVENTS_STAGE), connection=redis).count == 0
     assert not redis.exists(keys("seen", "event", event.id), keys("seen", "invocation", "inv-1"))
 
 
@@ -150,7 +150,7 @@ def test_api_user_not_checked_unless_asked(redis: Redis, keys: Keys) -> None:
 def test_a_real_worker_runs_the_job(redis: Redis, keys: Keys) -> None:
     event = sample_event("ticket.comment_added.json")
     job_id = make(redis, keys, func=RUN_FUNC).enqueue(event).job_id
-    queue = Queue(EVENTS, connection=redis)
+    queue = Queue(keys.queue(EVENTS_STAGE), connection=redis)
     worker = SimpleWorker([queue], connection=redis)
     assert worker.work(burst=True)
     job = Job.fetch(job_id, connection=redis)
@@ -161,7 +161,7 @@ def test_a_real_worker_runs_the_job(redis: Redis, keys: Keys) -> None:
 
 def test_a_failing_job_is_retried_with_its_backoff(redis: Redis, keys: Keys) -> None:
     job_id = make(redis, keys, func=FAIL_FUNC).enqueue(sample_event()).job_id
-    queue = Queue(EVENTS, connection=redis)
+    queue = Queue(keys.queue(EVENTS_STAGE), connection=redis)
     SimpleWorker([queue], connection=redis).work(burst=True)
     job = Job.fetch(job_id, connection=redis)
     assert job.get_status() == JobStatus.SCHEDULED  # not failed: RQ will run it again in 5 s
@@ -189,17 +189,18 @@ def test_one_round_trip_per_accepted_event(redis_url: str, redis: Redis, keys: K
 @pytest.mark.parametrize(
     ("event_id", "expected"),
     [
-        ("cbe4028c-7239-495d-b020-f22348516046", "evt-cbe4028c-7239-495d-b020-f22348516046"),
-        ("01HANA2B5D5W9XSJS3NE5SQA1J", "evt-01HANA2B5D5W9XSJS3NE5SQA1J"),
+        ("cbe4028c-7239-495d-b020-f22348516046", "evt-cim-cbe4028c-7239-495d-b020-f22348516046"),
+        ("01HANA2B5D5W9XSJS3NE5SQA1J", "evt-cim-01HANA2B5D5W9XSJS3NE5SQA1J"),
     ],
 )
 def test_job_id_keeps_safe_ids(event_id: str, expected: str) -> None:
-    assert job_id_for(event_id) == expected
+    assert job_id_for(event_id, Keys("cim")) == expected
 
 
 def test_job_id_of_unsafe_ids_is_safe_and_distinct() -> None:
-    a, b = job_id_for("a.b:c"), job_id_for("a_b_c")
+    keys = Keys("cim.staging")
+    a, b = job_id_for("a.b:c", keys), job_id_for("a_b_c", keys)
     assert a != b
-    assert a.startswith("evt-a_b_c-")
-    for job_id in (a, job_id_for("x" * 300), job_id_for("é/€")):
+    assert a.startswith("evt-cim_staging-a_b_c-")
+    for job_id in (a, job_id_for("x" * 300, keys), job_id_for("é/€", keys)):
         validate_job_id(job_id)  # RQ's own check: [A-Za-z0-9_-] only

@@ -48,7 +48,7 @@ def test_the_alert_fan_out_records_the_customers_name(env):
                                      "it@globex.test", organization_id=org["id"])
     triage.process(env.rt, env.event(ticket["id"], "created", actor_id=ticket["requester_id"]))
     assert env.rt.incidents.get(ticket["id"]).organization_name is None
-    env.drain(queues.ALERTS)
+    env.drain(queues.ALERTS_STAGE)
     assert env.rt.incidents.get(ticket["id"]).organization_name == "Globex Corporation"
     assert room(env).row(room(env).record(ticket["id"]))["organization"] == "Globex Corporation"
 

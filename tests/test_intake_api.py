@@ -18,7 +18,8 @@ from rq import Queue
 
 from middleware.app import create_app
 from middleware.config import load_config
-from middleware.queues import EVENTS
+from middleware.queues import EVENTS_STAGE
+from middleware.redis_client import Keys
 from tests.intake_support import ALERTMANAGER, REPORT, write_config
 
 TOKEN = "s3cret-intake-token"
@@ -36,27 +37,28 @@ def client(tmp_path: Path, redis: Redis, key_prefix: str) -> FlaskClient:
     return build(tmp_path, redis, key_prefix)
 
 
-def queued(redis: Redis) -> list:
-    return Queue(EVENTS, connection=redis).get_jobs()
+def queued(redis: Redis, key_prefix: str) -> list:
+    return Queue(Keys(key_prefix).queue(EVENTS_STAGE), connection=redis).get_jobs()
 
 
-def test_an_alertmanager_group_is_queued_one_job_per_alert(client: FlaskClient, redis: Redis) -> None:
+def test_an_alertmanager_group_is_queued_one_job_per_alert(client: FlaskClient, redis: Redis, key_prefix: str) -> None:
     response = client.post("/intake/alerts", json=ALERTMANAGER, headers=AUTH)
     assert response.status_code == 202, response.get_json()
     body = response.get_json()
     assert body["status"] == "queued"
     assert [(a["fingerprint"], a["outcome"]) for a in body["alerts"]] == [("aa11", "queued"), ("bb22", "queued")]
-    jobs = queued(redis)
+    jobs = queued(redis, key_prefix)
     assert [j.func_name for j in jobs] == ["jobs.intake.handle_alert"] * 2
     assert jobs[0].args[0]["fingerprint"] == "aa11" and jobs[0].args[0]["source"] == "alertmanager"
     assert "failing" not in jobs[0].description  # ids only in job descriptions (they are logged)
 
 
-def test_a_retried_delivery_is_answered_duplicate_and_not_queued_again(client: FlaskClient, redis: Redis) -> None:
+def test_a_retried_delivery_is_answered_duplicate_and_not_queued_again(client: FlaskClient, redis: Redis,
+                                                                       key_prefix: str) -> None:
     assert client.post("/intake/alerts", json=ALERTMANAGER, headers=AUTH).status_code == 202
     again = client.post("/intake/alerts", json=ALERTMANAGER, headers=AUTH)
     assert again.status_code == 200 and again.get_json()["status"] == "duplicate"
-    assert len(queued(redis)) == 2
+    assert len(queued(redis, key_prefix)) == 2
 
 
 def test_the_resolution_of_a_queued_alert_is_new(client: FlaskClient, redis: Redis) -> None:
@@ -69,12 +71,12 @@ def test_the_resolution_of_a_queued_alert_is_new(client: FlaskClient, redis: Red
 
 @pytest.mark.parametrize("headers", [{}, {"Authorization": "Bearer wrong"}, {"Authorization": f"Basic {TOKEN}"},
                                      {"Authorization": TOKEN}])
-def test_a_missing_or_wrong_token_is_401(client: FlaskClient, redis: Redis, headers: dict) -> None:
+def test_a_missing_or_wrong_token_is_401(client: FlaskClient, redis: Redis, headers: dict, key_prefix: str) -> None:
     response = client.post("/intake/alerts", json=ALERTMANAGER, headers=headers)
     assert response.status_code == 401
     assert response.get_json()["error"] == "unauthorized"
     assert response.headers["WWW-Authenticate"].startswith("Bearer")
-    assert queued(redis) == []
+    assert queued(redis, key_prefix) == []
 
 
 def test_without_intake_token_the_intake_is_shut_and_says_why(tmp_path: Path, redis: Redis, key_prefix: str) -> None:
@@ -83,10 +85,10 @@ def test_without_intake_token_the_intake_is_shut_and_says_why(tmp_path: Path, re
         response = client.post(path, json=body, headers={"Authorization": "Bearer "})
         assert response.status_code == 503
         assert "INTAKE_TOKEN" in response.get_json()["message"]
-    assert queued(redis) == []
+    assert queued(redis, key_prefix) == []
 
 
-def test_bad_input_is_a_400_naming_the_key(client: FlaskClient, redis: Redis) -> None:
+def test_bad_input_is_a_400_naming_the_key(client: FlaskClient, redis: Redis, key_prefix: str) -> None:
     bad = json.loads(json.dumps(ALERTMANAGER))
     bad["alerts"][1]["status"] = "exploded"
     response = client.post("/intake/alerts", json=bad, headers=AUTH)
@@ -98,36 +100,38 @@ def test_bad_input_is_a_400_naming_the_key(client: FlaskClient, redis: Redis) ->
     assert unknown.status_code == 400 and "generic" in unknown.get_json()["message"]
     form = client.post("/intake/alerts", data="title=x", headers={**AUTH, "Content-Type": "text/plain"})
     assert form.status_code == 415
-    assert queued(redis) == []
+    assert queued(redis, key_prefix) == []
 
 
-def test_a_generic_alert_is_accepted(client: FlaskClient, redis: Redis) -> None:
+def test_a_generic_alert_is_accepted(client: FlaskClient, redis: Redis, key_prefix: str) -> None:
     response = client.post("/intake/alerts", headers=AUTH, json={
         "title": "Payment provider unreachable", "severity": "critical", "fingerprint": "psp-down",
         "labels": {"service": "payments"}, "link": "https://status.example.com"})
     assert response.status_code == 202
-    (job,) = queued(redis)
+    (job,) = queued(redis, key_prefix)
     assert job.args[0]["source"] == "generic" and job.args[0]["status"] == "firing"
 
 
-def test_a_staff_report_is_queued_and_an_idempotency_key_dedupes_it(client: FlaskClient, redis: Redis) -> None:
+def test_a_staff_report_is_queued_and_an_idempotency_key_dedupes_it(client: FlaskClient, redis: Redis,
+                                                                    key_prefix: str) -> None:
     headers = {**AUTH, "Idempotency-Key": "form-42"}
     first = client.post("/intake/reports", json=REPORT, headers=headers)
     assert first.status_code == 202 and first.get_json()["status"] == "queued"
     edited = {**REPORT, "description": "typo fixed"}
     again = client.post("/intake/reports", json=edited, headers=headers)
     assert again.status_code == 200 and again.get_json()["status"] == "duplicate"
-    (job,) = queued(redis)
+    (job,) = queued(redis, key_prefix)
     assert job.func_name == "jobs.intake.handle_report"
     assert job.args[0]["reporter_email"] == "sam@ourco.example"
 
 
-def test_a_report_with_an_unknown_category_or_key_is_refused(client: FlaskClient, redis: Redis) -> None:
+def test_a_report_with_an_unknown_category_or_key_is_refused(client: FlaskClient, redis: Redis,
+                                                             key_prefix: str) -> None:
     response = client.post("/intake/reports", json={**REPORT, "category": "vibes"}, headers=AUTH)
     assert response.status_code == 400 and "category" in response.get_json()["fields"]
     typo = client.post("/intake/reports", json={**REPORT, "summry": "x"}, headers=AUTH)
     assert typo.status_code == 400 and "summry" in typo.get_json()["fields"]
-    assert queued(redis) == []
+    assert queued(redis, key_prefix) == []
 
 
 def test_reports_from_outside_the_allowed_domains_are_refused(tmp_path: Path, redis: Redis, key_prefix: str) -> None:

@@ -15,7 +15,6 @@ from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
-from rq import Queue
 
 from jobs import lifecycle, sla, triage
 from jobs import lifecycle_messages as messages
@@ -107,7 +106,8 @@ def test_telling_the_customer_costs_one_write_and_no_read(env):
 
 def test_a_rate_limited_reply_is_retried_without_reading_the_comments(env):
     tid = declare(env)
-    job = next(j for j in Queue(queues.LIFECYCLE, connection=env.redis).get_jobs() if j.id.startswith("custmsg-"))
+    queue = queues.queue(queues.LIFECYCLE_STAGE, env.redis, env.rt.keys)
+    job = next(j for j in queue.get_jobs() if j.id.startswith("custmsg-"))
     env.sim.add_fault(429, retry_after=1, count=1, method="PUT", path_regex=f"/api/v2/tickets/{tid}")
     with pytest.raises(RateLimited):
         messages.deliver(env.rt, "declared", tid, tid, snapshot=job.args[4])

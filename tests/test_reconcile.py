@@ -19,7 +19,7 @@ from rq import SimpleWorker
 from jobs import reconcile
 from middleware import __main__ as cli
 from middleware.events import TicketEvent
-from middleware.queues import EVENTS
+from middleware.queues import EVENTS_STAGE
 from middleware.zendesk import ticket_from_api
 from tests.intake_support import queued_events, simulated
 
@@ -46,37 +46,37 @@ def customer_tickets(control, n: int = 2) -> list[dict]:
     return made
 
 
-def test_tickets_never_seen_are_queued_for_triage_once(sim, redis) -> None:
+def test_tickets_never_seen_are_queued_for_triage_once(sim, redis, key_prefix: str) -> None:
     rt, control, _ = sim
     made = customer_tickets(control, 3)
     counts = reconcile.reconcile(rt)
     assert counts.queued == 3 and counts.cursor_saved
-    events = [TicketEvent.from_dict(job.args[0]) for job in queued_events(redis)]
+    events = [TicketEvent.from_dict(job.args[0]) for job in queued_events(redis, key_prefix)]
     assert sorted(e.ticket.id for e in events) == sorted(t["id"] for t in made)
     assert all(e.source == "reconcile" and e.type == "reconcile" for e in events)
     assert all(e.id.startswith(f"reconcile-{e.ticket.id}-") for e in events)
-    assert all(job.func_name == "jobs.triage.handle_event" for job in queued_events(redis))
+    assert all(job.func_name == "jobs.triage.handle_event" for job in queued_events(redis, key_prefix))
     assert all(reconcile.found_at_creation(e) for e in events)  # created in the gap: SLA from creation
 
     again = reconcile.reconcile(rt)  # from the cursor: nothing new since
     assert (again.read, again.queued) == (0, 0)
     from_scratch = reconcile.reconcile(rt, since=timedelta(hours=1))
     assert (from_scratch.read, from_scratch.queued, from_scratch.duplicate) == (3, 0, 3)  # twice: nothing new
-    assert len(queued_events(redis)) == 3
+    assert len(queued_events(redis, key_prefix)) == 3
 
 
-def test_tickets_the_receiver_saw_are_left_alone_until_they_change_again(sim, redis) -> None:
+def test_tickets_the_receiver_saw_are_left_alone_until_they_change_again(sim, redis, key_prefix: str) -> None:
     rt, control, _ = sim
     seen, unseen = customer_tickets(control, 2)
     reconcile.mark_seen(rt, ticket_from_api(seen))
     counts = reconcile.reconcile(rt)
     assert (counts.seen, counts.queued) == (1, 1)
-    assert [TicketEvent.from_dict(j.args[0]).ticket.id for j in queued_events(redis)] == [unseen["id"]]
+    assert [TicketEvent.from_dict(j.args[0]).ticket.id for j in queued_events(redis, key_prefix)] == [unseen["id"]]
 
     control.comment(seen["id"], "Any news? Still nothing works.")  # a change whose webhook is lost too
     later = reconcile.reconcile(rt)
     assert later.queued == 1
-    event = TicketEvent.from_dict(queued_events(redis)[-1].args[0])
+    event = TicketEvent.from_dict(queued_events(redis, key_prefix)[-1].args[0])
     assert event.ticket.id == seen["id"] and not reconcile.found_at_creation(event)
 
 
@@ -93,7 +93,7 @@ def test_recent_changes_wait_for_their_webhook(tmp_path: Path, redis, key_prefix
         customer_tickets(control, 2)
         counts = reconcile.reconcile(rt)
         assert (counts.waiting, counts.queued, counts.cursor_saved) == (2, 0, False)
-        assert queued_events(redis) == []
+        assert queued_events(redis, key_prefix) == []
 
 
 def test_closed_tickets_are_skipped(sim, redis) -> None:
@@ -104,18 +104,18 @@ def test_closed_tickets_are_skipped(sim, redis) -> None:
     assert (counts.closed, counts.queued) == (1, 0)
 
 
-def test_a_missed_critical_ticket_is_flagged_by_the_worker(sim, redis) -> None:
+def test_a_missed_critical_ticket_is_flagged_by_the_worker(sim, redis, key_prefix: str) -> None:
     rt, control, _ = sim
     critical, normal = customer_tickets(control, 2)
     reconcile.reconcile(rt)
-    SimpleWorker([EVENTS], connection=redis).work(burst=True)
+    SimpleWorker([rt.keys.queue(EVENTS_STAGE)], connection=redis).work(burst=True)
     after = control.get_ticket(critical["id"])["ticket"]
     assert "critical_incident" in after["tags"] and after["priority"] == "urgent"
     assert "critical_incident" not in control.get_ticket(normal["id"])["ticket"]["tags"]
     incident = rt.incidents.get(critical["id"])
     assert incident is not None and incident.critical_from_start  # its creation was missed, not its urgency
-    before = len(queued_events(redis))
-    assert reconcile.reconcile(rt).queued == 0 and len(queued_events(redis)) == before
+    before = len(queued_events(redis, key_prefix))
+    assert reconcile.reconcile(rt).queued == 0 and len(queued_events(redis, key_prefix)) == before
 
 
 def test_the_periodic_job_runs_once_per_interval_and_can_be_disabled(sim) -> None:

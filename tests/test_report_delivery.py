@@ -51,12 +51,12 @@ def test_the_weekly_report_goes_out_once_a_week_after_its_hour(env, sink):
     assert "2 delivery job(s) queued" in outcome, outcome
     assert report_delivery.run_weekly(env.rt, monday_9 + timedelta(hours=1)).endswith("already sent")
     assert report_delivery.run_weekly(env.rt, monday_9 + timedelta(days=4)).endswith("already sent")
-    env.drain(queues.ALERTS)
-    env.drain(queues.ALERTS)
+    env.drain(queues.ALERTS_STAGE)
+    env.drain(queues.ALERTS_STAGE)
     assert reports(sink) == ["/cto", "/head_of_support"]
 
     assert "queued" in report_delivery.run_weekly(env.rt, monday_9 + timedelta(days=7))
-    env.drain(queues.ALERTS)
+    env.drain(queues.ALERTS_STAGE)
     assert reports(sink) == ["/cto", "/cto", "/head_of_support", "/head_of_support"]
 
 
@@ -71,9 +71,9 @@ def test_a_report_is_delivered_once_per_destination_even_if_its_job_runs_twice(e
     title, body = "Critical incidents, last 7 days: 0 new, 0 resolved", "none"
     report_delivery.deliver(env.rt, title, body, "2026-W11")
     assert report_delivery.deliver(env.rt, title, body, "2026-W11") == 0  # same occasion: not queued again
-    jobs = env.queued(queues.ALERTS)
-    env.drain(queues.ALERTS)
-    key = jobs[0].removeprefix("report-")
+    jobs = env.queued(queues.ALERTS_STAGE)
+    env.drain(queues.ALERTS_STAGE)
+    key = jobs[0].removeprefix(f"report-{env.rt.keys.job_prefix}-")
     assert report_delivery.send_one(env.rt.config.sections["roles"].static["cto"][0], title, body, key) \
         == "already sent"
     assert reports(sink) == ["/cto", "/head_of_support"]

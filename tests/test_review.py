@@ -17,7 +17,7 @@ import pytest
 
 from jobs import review, review_reminders, triage
 from jobs.report import IncidentFacts
-from middleware import worker
+from middleware import queues, worker
 from middleware.events import Comment
 from middleware.simulator import SimulatorServer
 from tests.lifecycle_support import Env, make_env
@@ -153,12 +153,13 @@ def test_an_overdue_action_reminds_once_a_day_until_it_is_solved(env):
     assert review_reminders.run_reminders(env.rt, day1)["reminded"] == 1
     review_reminders.run_reminders(env.rt, day1 + timedelta(minutes=15))  # the next run, same day
     assert reminders(env, tid, "action.overdue") == [f"{task.id}-{day1.date().isoformat()}"]
-    fan_outs = [j for j in env.queued("cim-alerts") if j.startswith(f"alertfan-{tid}-")]
+    mine = f"alertfan-{env.rt.keys.job_prefix}-{tid}-"
+    fan_outs = [j for j in env.queued(queues.ALERTS_STAGE) if j.startswith(mine)]
 
     day2 = day1 + timedelta(days=1)
     review_reminders.run_reminders(env.rt, day2)
     assert len(reminders(env, tid, "action.overdue")) == 2
-    assert len([j for j in env.queued("cim-alerts") if j.startswith(f"alertfan-{tid}-")]) == len(fan_outs) + 1
+    assert len([j for j in env.queued(queues.ALERTS_STAGE) if j.startswith(mine)]) == len(fan_outs) + 1
 
     env.sim.update(task.id, status="solved")
     assert review_reminders.run_reminders(env.rt, day2 + timedelta(days=1))["overdue"] == 0

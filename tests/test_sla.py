@@ -15,7 +15,6 @@ from typing import Any
 
 import pytest
 import responses
-from rq import Queue
 from rq.job import Job
 from rq.registry import ScheduledJobRegistry
 
@@ -186,7 +185,7 @@ def start(rt: Runtime, zd: FakeZendesk, **kw: Any) -> Incident:
 
 def run_queued(rt: Runtime) -> list[str]:
     """Run what the SLA stage put on its queue (sync/settle jobs), in order, in this process."""
-    queue = Queue(queues.SLA, connection=rt.redis)
+    queue = queues.queue(queues.SLA_STAGE, rt.redis, rt.keys)
     ran = []
     while raw := rt.redis.lpop(queue.key):
         job = Job.fetch(raw.decode(), connection=rt.redis)
@@ -197,7 +196,7 @@ def run_queued(rt: Runtime) -> list[str]:
 def fire(rt: Runtime, clock: Clock, at: datetime) -> str:
     """Move time to ``at`` and run the timer job the scheduler would move then."""
     clock.now = at
-    registry = ScheduledJobRegistry(queues.SLA, connection=rt.redis)
+    registry = ScheduledJobRegistry(rt.keys.queue(queues.SLA_STAGE), connection=rt.redis)
     due = [j for j, when in scheduled(rt).items() if when <= at]
     assert due, f"no SLA timer due by {at}"
     outcomes = []
@@ -210,7 +209,7 @@ def fire(rt: Runtime, clock: Clock, at: datetime) -> str:
 
 def scheduled(rt: Runtime) -> dict[str, datetime]:
     """Timer job id -> the moment RQ's scheduler will move it to the queue."""
-    key = ScheduledJobRegistry(queues.SLA, connection=rt.redis).key
+    key = ScheduledJobRegistry(rt.keys.queue(queues.SLA_STAGE), connection=rt.redis).key
     return {j.decode(): datetime.fromtimestamp(score, UTC) for j, score in rt.redis.zrange(key, 0, -1,
                                                                                           withscores=True)}
 

@@ -18,7 +18,8 @@ from rq import Queue
 from jobs import staff_roster, triage
 from jobs.runtime import Runtime
 from middleware import worker
-from middleware.queues import EVENTS
+from middleware.queues import EVENTS_STAGE
+from middleware.redis_client import Keys
 from tests.test_triage import BASE, STAFF_RULE, installed, make_event, make_runtime, make_ticket, put_ok, user_reads
 
 USERS = f"{BASE}/api/v2/users.json"
@@ -78,10 +79,11 @@ def test_a_rate_limit_leaves_the_roster_for_the_next_run(rt: Runtime) -> None:
     assert staff_roster.refresh().startswith("rate limited")
 
 
-def test_the_roster_runs_every_ten_minutes_ahead_of_queued_events(redis) -> None:
+def test_the_roster_runs_every_ten_minutes_ahead_of_queued_events(redis, key_prefix: str) -> None:
     roster = next(p for p in worker.periodic_jobs() if p.func == "jobs.staff_roster.refresh")
-    assert roster.every_seconds == 600 and roster.queue == EVENTS and roster.at_front
-    queue = Queue(EVENTS, connection=redis)
+    assert roster.every_seconds == 600 and roster.stage == EVENTS_STAGE and roster.at_front
+    keys = Keys(key_prefix)
+    queue = Queue(keys.queue(EVENTS_STAGE), connection=redis)
     queue.enqueue("bench.probes.noop")
-    worker.enqueue_periodic(redis, [roster])
+    worker.enqueue_periodic(redis, keys, [roster])
     assert queue.jobs[0].func_name == "jobs.staff_roster.refresh"

@@ -22,7 +22,7 @@ from jobs.runtime import Runtime
 from middleware.config import load_config
 from middleware.events import Comment, Ticket, TicketEvent
 from middleware.incidents import OVERRIDDEN
-from middleware.queues import EVENTS, SLA
+from middleware.queues import EVENTS_STAGE, SLA_STAGE
 from middleware.zendesk import Credentials, ZendeskClient
 
 BASE = "http://127.0.0.1:9"
@@ -124,7 +124,7 @@ def test_critical_ticket_is_flagged_in_one_safe_update(rt: Runtime) -> None:
     assert "outage" in note and "Outage affecting the whole customer." in note
     assert note.endswith("\n\nFirst-response SLA: a public reply is due by 2025-01-08 11:12:07 UTC, "
                          "1 h after this ticket was opened.")
-    assert Queue(SLA, connection=rt.redis).count == 0  # no second write queued for the SLA
+    assert Queue(rt.keys.queue(SLA_STAGE), connection=rt.redis).count == 0  # no second write queued for the SLA
     clock = sla.describe(rt, ticket.id)
     assert clock is not None and clock["sla_state"] == "pending" and clock["sla_due_at"] == "2025-01-08T11:12:07Z"
     assert rt.redis.zscore(rt.keys("sla", "unsynced"), ticket.id) is None  # nothing left for the audit
@@ -257,7 +257,7 @@ def test_429_reschedules_the_job_instead_of_sleeping(rt: Runtime, redis) -> None
     ticket = make_ticket()
     responses.put(f"{BASE}/api/v2/tickets/{ticket.id}.json", status=429, headers={"Retry-After": "30"},
                   json={"error": "TooManyRequests"})
-    queue = Queue(EVENTS, connection=redis)
+    queue = Queue(rt.keys.queue(EVENTS_STAGE), connection=redis)
     job = queue.enqueue("jobs.triage.handle_event", make_event(ticket).to_dict(), job_id="evt-ratelimited")
     SimpleWorker([queue], connection=redis).work(burst=True)
     job.refresh()
@@ -355,7 +355,7 @@ def test_a_job_dying_after_the_write_does_not_write_the_sla_twice(rt: Runtime, m
     assert "our write's answer had been lost" in triage.handle_event(make_event(ticket).to_dict())
     assert rt.incidents.get(ticket.id).rules == ["outage"]  # ours, not an agent's
     assert sla.describe(rt, ticket.id)["sla_state"] == "pending"
-    assert Queue(SLA, connection=rt.redis).count == 0  # no second SLA note on its way
+    assert Queue(rt.keys.queue(SLA_STAGE), connection=rt.redis).count == 0  # no second SLA note on its way
     assert [c.request.method for c in responses.calls] == ["PUT", "PUT", "GET", "GET"]
 
 

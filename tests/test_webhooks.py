@@ -30,8 +30,8 @@ from middleware.app import create_app
 from middleware.config import Config, load_config
 from middleware.events import TicketEvent
 from middleware.localredis import free_port
-from middleware.queues import EVENTS
-from middleware.redis_client import connect
+from middleware.queues import EVENTS_STAGE
+from middleware.redis_client import Keys, connect
 from middleware.signature import sign
 from middleware.webhooks import Receiver
 from tests.conftest import sample_path
@@ -146,13 +146,13 @@ def post(
     return client.post(URL, data=body, headers=headers, **kwargs)
 
 
-def queued(redis: Redis) -> list[Job]:
-    queue = Queue(EVENTS, connection=redis)
+def queued(redis: Redis, key_prefix: str) -> list[Job]:
+    queue = Queue(Keys(key_prefix).queue(EVENTS_STAGE), connection=redis)
     return [Job.fetch(job_id, connection=redis) for job_id in queue.job_ids]
 
 
-def queued_events(redis: Redis) -> list[TicketEvent]:
-    return [TicketEvent.from_dict(job.args[0]) for job in queued(redis)]
+def queued_events(redis: Redis, key_prefix: str) -> list[TicketEvent]:
+    return [TicketEvent.from_dict(job.args[0]) for job in queued(redis, key_prefix)]
 
 
 def assert_error(response: TestResponse, status: int, error: str) -> dict[str, Any]:
@@ -167,7 +167,8 @@ def assert_error(response: TestResponse, status: int, error: str) -> dict[str, A
 # --- signature ----------------------------------------------------------------------------------
 
 
-def test_real_body_vector_is_accepted_and_ignored_as_non_ticket_event(config: Config, redis: Redis) -> None:
+def test_real_body_vector_is_accepted_and_ignored_as_non_ticket_event(config: Config, redis: Redis,
+                                                                      key_prefix: str) -> None:
     """The published vector, byte for byte: a real user.deleted delivery."""
     app = make_app(config, redis, secrets=TEST_SECRET)
     app.extensions["cim.clock"] = lambda: datetime(2023, 9, 18, 23, 38, 20, tzinfo=UTC)
@@ -184,7 +185,7 @@ def test_real_body_vector_is_accepted_and_ignored_as_non_ticket_event(config: Co
         "reason": "not_a_ticket_event",
         "event_id": "b3695d61-2ef4-4e9c-97af-1f065c099564",
     }
-    assert queued(redis) == []
+    assert queued(redis, key_prefix) == []
 
 
 def test_real_delivery_signature_from_another_secret_is_401(config: Config, redis: Redis) -> None:
@@ -199,25 +200,26 @@ def test_real_delivery_signature_from_another_secret_is_401(config: Config, redi
     assert_error(response, 401, "invalid_signature")
 
 
-def test_rotation_both_secrets_are_accepted(client: FlaskClient, redis: Redis) -> None:
+def test_rotation_both_secrets_are_accepted(client: FlaskClient, redis: Redis, key_prefix: str) -> None:
     assert post(client, body_of("ticket.created.json"), secret=OLD_SECRET).status_code == 202
     response = post(client, body_of("ticket.created.json", id="second-event"), secret=TEST_SECRET, invocation_id="i2")
     assert response.status_code == 202
-    assert len(queued(redis)) == 2
+    assert len(queued(redis, key_prefix)) == 2
 
 
-def test_wrong_secret_or_tampered_body_is_401_and_not_queued(client: FlaskClient, redis: Redis) -> None:
+def test_wrong_secret_or_tampered_body_is_401_and_not_queued(client: FlaskClient, redis: Redis,
+                                                             key_prefix: str) -> None:
     body = body_of("ticket.created.json")
     assert_error(post(client, body, secret="someone-else"), 401, "invalid_signature")
     tampered_signature = sign(TEST_SECRET, NOW_TS, body)
     assert_error(post(client, body + b" ", signature=tampered_signature), 401, "invalid_signature")
-    assert queued(redis) == []
+    assert queued(redis, key_prefix) == []
 
 
 @pytest.mark.parametrize("header", ["X-Zendesk-Webhook-Signature", "X-Zendesk-Webhook-Signature-Timestamp"])
-def test_missing_signature_headers_are_401(client: FlaskClient, redis: Redis, header: str) -> None:
+def test_missing_signature_headers_are_401(client: FlaskClient, redis: Redis, header: str, key_prefix: str) -> None:
     assert_error(post(client, body_of("ticket.created.json"), drop=(header,)), 401, "missing_signature")
-    assert queued(redis) == []
+    assert queued(redis, key_prefix) == []
 
 
 @pytest.mark.parametrize(
@@ -255,11 +257,11 @@ def test_non_json_content_type_is_415(client: FlaskClient, content_type: str | N
     assert_error(post(client, body_of("ticket.created.json"), content_type=content_type), 415, "unsupported_media_type")
 
 
-def test_body_over_the_limit_is_413_json(client: FlaskClient, redis: Redis) -> None:
+def test_body_over_the_limit_is_413_json(client: FlaskClient, redis: Redis, key_prefix: str) -> None:
     big = json.dumps({"type": "zen:event-type:ticket.created", "pad": "x" * MAX_BODY}).encode()
     payload = assert_error(post(client, big), 413, "payload_too_large")
     assert str(MAX_BODY) in payload["message"]
-    assert queued(redis) == []
+    assert queued(redis, key_prefix) == []
 
 
 def test_chunked_body_over_the_limit_is_413_json(client: FlaskClient) -> None:
@@ -289,7 +291,8 @@ def padded_to(size: int) -> bytes:
 
 
 @pytest.mark.parametrize("chunked", [False, True])
-def test_body_exactly_at_the_limit_is_accepted(client: FlaskClient, redis: Redis, chunked: bool) -> None:
+def test_body_exactly_at_the_limit_is_accepted(client: FlaskClient, redis: Redis, chunked: bool,
+                                               key_prefix: str) -> None:
     body = padded_to(MAX_BODY)
     if not chunked:
         assert post(client, body).status_code == 202
@@ -304,7 +307,7 @@ def test_body_exactly_at_the_limit_is_accepted(client: FlaskClient, redis: Redis
             URL, input_stream=io.BytesIO(body), headers=headers, environ_overrides={"wsgi.input_terminated": True}
         )
         assert response.status_code == 202
-    assert len(queued(redis)) == 1
+    assert len(queued(redis, key_prefix)) == 1
 
 
 def test_chunked_body_one_byte_over_the_limit_is_413(client: FlaskClient) -> None:
@@ -321,7 +324,7 @@ def test_chunked_body_one_byte_over_the_limit_is_413(client: FlaskClient) -> Non
     assert_error(response, 413, "payload_too_large")
 
 
-def test_chunked_body_within_the_limit_is_accepted(client: FlaskClient, redis: Redis) -> None:
+def test_chunked_body_within_the_limit_is_accepted(client: FlaskClient, redis: Redis, key_prefix: str) -> None:
     body = body_of("ticket.created.json")
     headers = {
         "Content-Type": "application/json",
@@ -332,7 +335,7 @@ def test_chunked_body_within_the_limit_is_accepted(client: FlaskClient, redis: R
         URL, input_stream=io.BytesIO(body), headers=headers, environ_overrides={"wsgi.input_terminated": True}
     )
     assert response.status_code == 202
-    assert len(queued(redis)) == 1
+    assert len(queued(redis, key_prefix)) == 1
 
 
 @pytest.mark.parametrize("body", [b"", b"{not json", b"\xff\xfe\x00garbage", b"[" * 3000])
@@ -341,13 +344,13 @@ def test_malformed_json_is_400(client: FlaskClient, body: bytes) -> None:
     assert_error(post(client, body), 400, "malformed_json")
 
 
-def test_schema_error_names_the_field(client: FlaskClient, redis: Redis) -> None:
+def test_schema_error_names_the_field(client: FlaskClient, redis: Redis, key_prefix: str) -> None:
     data = json.loads(raw_sample("ticket.created.json"))
     data["detail"]["id"] = "abc"
     payload = assert_error(post(client, json.dumps(data).encode()), 400, "invalid_payload")
     assert payload["message"] == "detail.id: Not a valid integer."
     assert payload["fields"] == {"detail.id": ["Not a valid integer."]}
-    assert queued(redis) == []
+    assert queued(redis, key_prefix) == []
 
 
 @pytest.mark.parametrize("body", [b"[]", b'"text"', b'{"hello": "world"}', b'{"type": 5}'])
@@ -370,15 +373,15 @@ def test_other_methods_get_a_json_405(client: FlaskClient) -> None:
 # --- accepted events ------------------------------------------------------------------------------
 
 
-def test_ticket_event_is_queued_with_202(client: FlaskClient, redis: Redis) -> None:
+def test_ticket_event_is_queued_with_202(client: FlaskClient, redis: Redis, key_prefix: str) -> None:
     response = post(client, raw_sample("ticket.created.json"))
     assert response.status_code == 202
     assert response.get_json() == {
         "status": "queued",
         "event_id": "cbe4028c-7239-495d-b020-f22348516046",
-        "job_id": "evt-cbe4028c-7239-495d-b020-f22348516046",
+        "job_id": f"evt-{key_prefix}-cbe4028c-7239-495d-b020-f22348516046",
     }
-    jobs = queued(redis)
+    jobs = queued(redis, key_prefix)
     assert [job.func_name for job in jobs] == ["jobs.triage.handle_event"]
     event = TicketEvent.from_dict(jobs[0].args[0])
     assert (event.type, event.source, event.ticket.id, event.ticket.priority) == ("created", "event", 5158, "low")
@@ -386,45 +389,46 @@ def test_ticket_event_is_queued_with_202(client: FlaskClient, redis: Redis) -> N
     assert jobs[0].args[0]["time"] == "2025-01-08T10:12:07.672717Z"
 
 
-def test_null_priority_and_type_are_queued(client: FlaskClient, redis: Redis) -> None:
+def test_null_priority_and_type_are_queued(client: FlaskClient, redis: Redis, key_prefix: str) -> None:
     data = json.loads(raw_sample("ticket.created.json"))
     data["detail"]["priority"] = None
     data["detail"]["type"] = None
     assert post(client, json.dumps(data).encode()).status_code == 202
-    [event] = queued_events(redis)
+    [event] = queued_events(redis, key_prefix)
     assert (event.ticket.priority, event.ticket.type) == (None, None)
 
 
-def test_comment_added_is_queued_with_its_comment(client: FlaskClient, redis: Redis) -> None:
+def test_comment_added_is_queued_with_its_comment(client: FlaskClient, redis: Redis, key_prefix: str) -> None:
     assert post(client, raw_sample("ticket.comment_added.json")).status_code == 202
-    [event] = queued_events(redis)
+    [event] = queued_events(redis, key_prefix)
     assert event.comment is not None
     assert (event.comment.public, event.comment.author_is_staff) == (True, True)
 
 
-def test_redelivery_with_same_invocation_id_is_queued_once(client: FlaskClient, redis: Redis) -> None:
+def test_redelivery_with_same_invocation_id_is_queued_once(client: FlaskClient, redis: Redis, key_prefix: str) -> None:
     body = raw_sample("ticket.created.json")
     assert post(client, body).status_code == 202
     # Zendesk's retry: same invocation, fresh timestamp and signature.
     retry = post(client, body, timestamp="2025-01-08T10:45:30Z")
     assert retry.status_code == 200
     assert retry.get_json() == {"status": "duplicate", "event_id": "cbe4028c-7239-495d-b020-f22348516046"}
-    assert len(queued(redis)) == 1
+    assert len(queued(redis, key_prefix)) == 1
 
 
-def test_same_event_id_under_a_new_invocation_is_queued_once(client: FlaskClient, redis: Redis) -> None:
+def test_same_event_id_under_a_new_invocation_is_queued_once(client: FlaskClient, redis: Redis,
+                                                             key_prefix: str) -> None:
     body = raw_sample("ticket.created.json")
     assert post(client, body, invocation_id="01HANA2B5D5W9XSJS3NE5SQA1J").status_code == 202
     again = post(client, body, invocation_id="01HANB000000000000000000ZZ")
     assert (again.status_code, again.get_json()["status"]) == (200, "duplicate")
-    assert len(queued(redis)) == 1
+    assert len(queued(redis, key_prefix)) == 1
 
 
-def test_trigger_body_with_title_cased_values_is_normalised(client: FlaskClient, redis: Redis) -> None:
+def test_trigger_body_with_title_cased_values_is_normalised(client: FlaskClient, redis: Redis, key_prefix: str) -> None:
     response = post(client, trigger_bytes(), invocation_id="01HTRIGGER0000000000000001")
     assert response.status_code == 202
     assert response.get_json()["event_id"] == "01HTRIGGER0000000000000001"
-    [event] = queued_events(redis)
+    [event] = queued_events(redis, key_prefix)
     assert (event.source, event.type, event.id) == ("trigger", "created", "01HTRIGGER0000000000000001")
     t = event.ticket
     assert (t.id, t.status, t.priority, t.type, t.via_channel) == (5170, "new", "urgent", "incident", "email")
@@ -435,14 +439,14 @@ def test_trigger_body_with_title_cased_values_is_normalised(client: FlaskClient,
 
     retry = post(client, trigger_bytes(), invocation_id="01HTRIGGER0000000000000001", timestamp="2025-01-08T10:45:09Z")
     assert retry.get_json()["status"] == "duplicate"
-    assert len(queued(redis)) == 1
+    assert len(queued(redis, key_prefix)) == 1
 
 
-def test_trigger_without_invocation_id_dedupes_on_the_body(client: FlaskClient, redis: Redis) -> None:
+def test_trigger_without_invocation_id_dedupes_on_the_body(client: FlaskClient, redis: Redis, key_prefix: str) -> None:
     assert post(client, trigger_bytes(), invocation_id=None).status_code == 202
     assert post(client, trigger_bytes(), invocation_id=None).get_json()["status"] == "duplicate"
     assert post(client, trigger_bytes(priority="High"), invocation_id=None).status_code == 202
-    assert len(queued(redis)) == 2
+    assert len(queued(redis, key_prefix)) == 2
 
 
 def test_trigger_with_a_wrong_placeholder_names_it(client: FlaskClient) -> None:
@@ -478,7 +482,7 @@ def test_own_api_user_from_redis_is_ignored_and_cached(
     redis.delete(f"{key_prefix}:zendesk:api_user_id")  # cached in process memory from now on
     second = post(client, body_of("ticket.created.json", id="next-event"), invocation_id="inv-next")
     assert second.get_json()["reason"] == "own_api_user"
-    assert queued(redis) == []
+    assert queued(redis, key_prefix) == []
     # someone else's event is still queued
     other = json.loads(raw_sample("ticket.created.json"))
     other["id"] = "agent-event"
@@ -489,7 +493,7 @@ def test_own_api_user_from_redis_is_ignored_and_cached(
 # --- Redis unavailable ----------------------------------------------------------------------------
 
 
-def test_redis_refusing_connections_gives_503_with_retry_after(config: Config, redis: Redis) -> None:
+def test_redis_refusing_connections_gives_503_with_retry_after(config: Config, redis: Redis, key_prefix: str) -> None:
     """The production web client (``connect(for_web=True)``) pointed at a closed port."""
     down = connect(f"redis://127.0.0.1:{free_port()}/0", for_web=True)
     started = time.perf_counter()
@@ -497,7 +501,7 @@ def test_redis_refusing_connections_gives_503_with_retry_after(config: Config, r
     assert time.perf_counter() - started < 1
     assert_error(response, 503, "unavailable")
     assert response.headers["Retry-After"] == str(RETRY_AFTER)
-    assert queued(redis) == []  # and nothing reached the real Redis either
+    assert queued(redis, key_prefix) == []  # and nothing reached the real Redis either
 
 
 @pytest.fixture
@@ -539,13 +543,13 @@ def test_redis_timing_out_gives_503(config: Config, silent_server: int) -> None:
     assert response.headers["Retry-After"] == str(RETRY_AFTER)
 
 
-def test_after_redis_returns_the_retry_is_queued(config: Config, redis: Redis, redis_url: str) -> None:
+def test_after_redis_returns_the_retry_is_queued(config: Config, redis: Redis, redis_url: str, key_prefix: str) -> None:
     """A 503 leaves nothing behind: Zendesk's retry goes through as new."""
     down = connect(f"redis://127.0.0.1:{free_port()}/0", for_web=True)
     assert post(make_app(config, down).test_client(), raw_sample("ticket.created.json")).status_code == 503
     retry = post(make_app(config, Redis.from_url(redis_url)).test_client(), raw_sample("ticket.created.json"))
     assert retry.status_code == 202
-    assert len(queued(redis)) == 1
+    assert len(queued(redis, key_prefix)) == 1
 
 
 # --- cost and logging -----------------------------------------------------------------------------

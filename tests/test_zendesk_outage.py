@@ -19,7 +19,7 @@ from rq.job import Job, JobStatus
 from jobs import reconcile, triage
 from middleware.enqueue import EventEnqueuer
 from middleware.events import TicketEvent
-from middleware.queues import EVENTS
+from middleware.queues import EVENTS_STAGE
 from middleware.zendesk import TransientError, ZendeskUnavailable, ticket_from_api
 from middleware.zendesk_breaker import FAILURES_TO_OPEN
 from tests.intake_support import queued_events, simulated
@@ -39,9 +39,9 @@ def critical_event(control) -> TicketEvent:
     return TicketEvent(id=f"created-{made['id']}", type="created", ticket=ticket_from_api(made), actor_id=None)
 
 
-def run_due(redis) -> None:
+def run_due(redis, rt) -> None:
     """Run what RQ's scheduler would run once its time comes, then everything queued."""
-    queue = Queue(EVENTS, connection=redis)
+    queue = Queue(rt.keys.queue(EVENTS_STAGE), connection=redis)
     registry = queue.scheduled_job_registry
     for job_id in registry.get_job_ids():
         registry.remove(job_id)
@@ -70,8 +70,8 @@ def test_an_outage_longer_than_the_retry_schedule_waits_and_then_flags(sim, redi
     EventEnqueuer(redis, rt.keys, dedupe_ttl=timedelta(days=1)).enqueue(event)
     control.add_fault(503)  # Zendesk is down, reads and writes
     for _ in range(8):  # more runs than RQ's 6 tries
-        run_due(redis)
-    queue = Queue(EVENTS, connection=redis)
+        run_due(redis, rt)
+    queue = Queue(rt.keys.queue(EVENTS_STAGE), connection=redis)
     assert queue.failed_job_registry.count == 0  # nothing given up on
     (waiting,) = queue.scheduled_job_registry.get_job_ids()
     assert Job.fetch(waiting, connection=redis).retries_left == 5  # waiting spent no retry
@@ -82,7 +82,7 @@ def test_an_outage_longer_than_the_retry_schedule_waits_and_then_flags(sim, redi
 
     control.clear_faults()  # Zendesk is back; the breaker's cooldown has passed
     rt.zendesk.breaker.clock = lambda: time.time() + 3600
-    run_due(redis)
+    run_due(redis, rt)
     ticket = control.get_ticket(event.ticket.id)["ticket"]
     assert "critical_incident" in ticket["tags"]
     assert rt.incidents.get(event.ticket.id).rules != ["manual"]
@@ -95,8 +95,8 @@ def test_the_catch_up_queues_again_a_catch_up_job_that_failed_for_good(sim, redi
     rt, control, _ = sim
     event = critical_event(control)
     assert reconcile.reconcile(rt).queued == 1
-    (job,) = queued_events(redis)
-    queue = Queue(EVENTS, connection=redis)
+    (job,) = queued_events(redis, rt.keys.prefix)
+    queue = Queue(rt.keys.queue(EVENTS_STAGE), connection=redis)
     queue.remove(job)
     job.set_status(JobStatus.FAILED)
     queue.failed_job_registry.add(job, exc_string="gave up")

@@ -21,7 +21,7 @@ from rq import Queue
 from rq.registry import ScheduledJobRegistry, StartedJobRegistry
 
 from middleware.incidents import IncidentStore
-from middleware.queues import ALERTS
+from middleware.queues import ALERTS_STAGE
 from middleware.redis_client import Keys
 from middleware.simulator import SimulatorControl
 from middleware.stack import ROOT, Stack, running_stack
@@ -50,7 +50,7 @@ def declared_for_any(sink: Sink, ticket_ids: set[int]) -> list[tuple[int, str]]:
 
 def alerts_idle(redis: Redis) -> bool:
     """No alert fan-out or delivery queued, running or waiting for a retry."""
-    queue = Queue(ALERTS, connection=redis)
+    queue = Queue(Keys("cim").queue(ALERTS_STAGE), connection=redis)  # the shipped config's prefix
     return (queue.count == 0 and StartedJobRegistry(queue=queue).count == 0
             and ScheduledJobRegistry(queue=queue).count == 0)
 

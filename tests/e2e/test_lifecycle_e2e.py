@@ -79,7 +79,7 @@ def idle(stack: Stack, sim: SimulatorControl, timeout: float = 30) -> None:
     def quiet() -> bool:
         if not sim.wait_deliveries(timeout=5):
             return False
-        for name in queues.ALL:
+        for name in Keys(PREFIX).queues():
             q = Queue(name, connection=redis)
             if q.count or q.started_job_registry.count:
                 return False
@@ -122,7 +122,7 @@ class World:
 
     def run_job(self, func: str) -> None:
         """Queue a periodic job now (the worker's ticker would, within its period)."""
-        Queue(queues.LIFECYCLE, connection=self.redis).enqueue(func)
+        queues.queue(queues.LIFECYCLE_STAGE, self.redis, self.keys).enqueue(func)
 
 
 @pytest.fixture(scope="class")
