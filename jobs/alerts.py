@@ -18,6 +18,8 @@ may need a Zendesk read, which can be rate limited or time out. Inside the calle
 SLA) that failure would fail the caller, and the caller's retry would not call ``notify`` again
 (the incident is already open), so alerts would be lost. A job of its own retries on its own,
 and on its last try falls back to ``by_organization``/``default`` rather than telling no one.
+A rate limit (our budget, a 429, Zendesk down) is not a failure: the fan-out is rescheduled
+for when the budget frees, keeping its retries, and never falls back because of it.
 
 Alerts are keyed by incident, not ticket: many tickets in one incident make one alert per event.
 """
@@ -40,6 +42,7 @@ from jobs import runtime
 from jobs.alerts_delivery import Delivery, count, event_name, last_attempt
 from jobs.alerts_messages import Facts, due_at_from, render
 from jobs.runtime import Runtime
+from jobs.scheduling import reason_of, reschedule_current
 from middleware import queues
 from middleware.alerting_settings import (
     ENGAGEMENT_DIRECTOR,
@@ -53,7 +56,7 @@ from middleware.alerting_settings import (
 )
 from middleware.events import Organization, format_time, parse_time
 from middleware.incidents import OPEN, Incident
-from middleware.zendesk import ZendeskError
+from middleware.zendesk import RateLimited, ZendeskError
 
 log = logging.getLogger(__name__)
 
@@ -124,7 +127,17 @@ def fan_out(snapshot: dict[str, str], event: str, at: str, occurrence: str, deta
     rt = runtime.get()
     incident = current_incident(rt, snapshot)
     when = parse_time(at) or rt.clock()
-    return fan_out_with(rt, incident, event, when, occurrence, details, last_attempt=last_attempt())
+    try:
+        return fan_out_with(rt, incident, event, when, occurrence, details, last_attempt=last_attempt())
+    except RateLimited as exc:
+        # Wait for the budget (or for Zendesk to come back) rather than spend a retry: the
+        # last retry would fall back to the default director. The budget hands successive
+        # waiters successive slots, so waiting alerts go out in the order they were refused.
+        new_id = reschedule_current(exc.retry_after, reason_of(exc))
+        if new_id is None:
+            raise
+        return (f"incident {incident.id} {event_name(event, occurrence)}: waiting for Zendesk ({exc.source}); "
+                f"rescheduled in {exc.retry_after:.0f} s as {new_id}")
 
 
 def current_incident(rt: Runtime, snapshot: dict[str, str]) -> Incident:
@@ -142,8 +155,9 @@ def fan_out_with(rt: Runtime, incident: Incident, event: str, at: datetime, occu
         return f"skipped: incident {incident.id} is {incident.status}, SLA alerts no longer apply"
     alerting = alerting_of(rt.config)
     roles = roles_for(alerting, incident.category, event)
-    # Only the director's address is worth a retry; a name for the message is not.
-    orgs = organizations(rt, incident, must_know=ENGAGEMENT_DIRECTOR in roles and not last_attempt)
+    # Only the director's address is worth a retry or a wait; a name for the message is not.
+    director = ENGAGEMENT_DIRECTOR in roles
+    orgs = organizations(rt, incident, must_know=director and not last_attempt, wait_for_budget=director)
     remember_organization_name(rt, incident, orgs)
     destinations, silent = destinations_for(alerting, roles, orgs)
     if silent:
@@ -193,12 +207,16 @@ def organization_ids(incident: Incident) -> list[int]:
     return list(dict.fromkeys(int(i) for i in ids if i not in (None, "")))
 
 
-def organizations(rt: Runtime, incident: Incident, must_know: bool) -> dict[int, Organization | None]:
+def organizations(rt: Runtime, incident: Incident, must_know: bool,
+                  wait_for_budget: bool = False) -> dict[int, Organization | None]:
     """Each organisation of the incident, from the Redis cache or Zendesk (None if unknown).
 
     With ``must_know`` (the director is routed and RQ can still retry) a Zendesk failure is
-    raised so the fan-out is retried. Otherwise the organisation counts as unknown: the alert
-    goes out at once, to ``by_organization``/``default`` for the director, instead of to no one.
+    raised so the fan-out is retried. With ``wait_for_budget`` (the director is routed) a rate
+    limit or an open breaker is always raised, even on the last try: it says "later", not
+    "never", and the fan-out waits for it. Otherwise the organisation counts as unknown: the
+    alert goes out at once, to ``by_organization``/``default`` for the director, instead of
+    to no one.
     """
     from jobs.triage import cached_organization  # the one organisation cache (Redis, with expiry)
 
@@ -207,7 +225,7 @@ def organizations(rt: Runtime, incident: Incident, must_know: bool) -> dict[int,
         try:
             out[org_id] = cached_organization(rt, org_id)
         except ZendeskError as exc:
-            if must_know:
+            if must_know or (wait_for_budget and isinstance(exc, RateLimited)):
                 raise
             log.warning("incident %s: organisation %s unreadable (%s); Engagement Director from config",
                         incident.id, org_id, type(exc).__name__)

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 import responses
 from rq import Queue, SimpleWorker
+from rq.job import Job
 from rq.registry import FailedJobRegistry
 
 from jobs import alerts, runtime
@@ -27,7 +28,7 @@ from middleware.config import load_config
 from middleware.events import Organization
 from middleware.incidents import OVERRIDDEN, Incident
 from middleware.redis_client import Keys
-from middleware.zendesk import Credentials, RateLimited, ZendeskClient
+from middleware.zendesk import Credentials, RateLimited, TransientError, ZendeskClient
 
 BASE = "http://127.0.0.1:9"
 SINK = "http://127.0.0.1:8089"
@@ -192,16 +193,48 @@ def test_the_organisation_is_read_once_and_cached_with_an_expiry(rt, sink):
     assert 0 < ttl <= 3600
 
 
-def test_zendesk_trouble_retries_the_fan_out_then_falls_back_on_the_last_try(rt, sink):
-    sink.get(ORG_URL, status=429, headers={"Retry-After": "30"}, json={})
+def test_zendesk_trouble_retries_the_fan_out_then_falls_back_on_the_last_try(rt, sink, monkeypatch):
+    def unreadable(org_id: int) -> Organization:
+        raise TransientError(f"GET /api/v2/organizations/{org_id}.json: HTTP 500")
+
+    monkeypatch.setattr(rt.zendesk, "get_organization", unreadable)
     inc = incident()
     rt.incidents.open(inc)
-    with pytest.raises(RateLimited):
+    with pytest.raises(TransientError):
         alerts.fan_out_with(rt, inc, "incident.declared", NOW, "", {}, last_attempt=False)
     alerts.fan_out_with(rt, inc, "incident.declared", NOW, "", {}, last_attempt=True)
     work(rt)
     assert sorted(p for p, _ in posts(sink)) == ["/cto", "/ed-default", "/eng", "/hos"]
     assert "Organisation: organisation 22" in dict(posts(sink))["/hos"]["message"]
+
+
+def test_a_rate_limit_is_waited_for_even_on_the_last_try_never_a_fallback(rt, sink):
+    sink.get(ORG_URL, status=429, headers={"Retry-After": "55"}, json={})
+    inc = incident()
+    rt.incidents.open(inc)
+    with pytest.raises(RateLimited):  # outside a worker it propagates; in RQ it reschedules (below)
+        alerts.fan_out_with(rt, inc, "incident.declared", NOW, "", {}, last_attempt=True)
+    work(rt)
+    assert posts(sink) == []  # nobody alerted with the default director instead
+
+
+def test_a_rate_limited_fan_out_is_rescheduled_for_when_the_budget_frees_then_finds_the_director(rt, sink):
+    sink.get(ORG_URL, status=429, headers={"Retry-After": "55"}, json={})
+    inc = incident()
+    rt.incidents.open(inc)
+    alerts.notify(rt, inc, "incident.declared", NOW)
+    work(rt)
+    queue = alert_queue(rt)
+    (waiting,) = queue.scheduled_job_registry.get_job_ids()
+    due = queue.scheduled_job_registry.get_scheduled_time(waiting)
+    assert 50 <= (due - datetime.now(UTC)).total_seconds() <= 56  # when the budget frees, not 5 s
+    assert Job.fetch(waiting, connection=rt.redis).retries_left == 3  # waiting spent no retry
+    assert posts(sink) == [] and queue.failed_job_registry.count == 0
+    sink.replace(responses.GET, ORG_URL, json=org_json("json://127.0.0.1:8089/jane"))
+    queue.scheduled_job_registry.remove(waiting)
+    queue.enqueue_job(Job.fetch(waiting, connection=rt.redis))
+    work(rt)
+    assert sorted(p for p, _ in posts(sink)) == ["/cto", "/eng", "/hos", "/jane"]  # the real director
 
 
 def test_zendesk_trouble_never_delays_an_alert_without_the_director(rt, sink):
