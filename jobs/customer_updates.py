@@ -41,7 +41,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from redis import Redis
-from rq import Queue, Retry
+from rq import Retry
 from rq.exceptions import DuplicateJobError
 from rq.job import Job
 
@@ -165,7 +165,7 @@ def _enqueue(redis: Redis, keys: Keys, incident_id: int, update_id: str) -> str:
     """Queue the job once; a job that failed for good is queued again (a person asked again)."""
     job_id = job_id_of(keys, incident_id, update_id)
     try:
-        queues.queue(queues.LIFECYCLE, redis).enqueue(
+        queues.queue(queues.LIFECYCLE_STAGE, redis, keys).enqueue(
             "jobs.customer_updates.send", incident_id, update_id, job_id=job_id, unique=True, retry=JOB_RETRY,
             job_timeout=600, result_ttl=KEEP_JOB_SECONDS, failure_ttl=365 * 86400,
             description=f"status update {update_id} of incident {incident_id}",
@@ -174,7 +174,7 @@ def _enqueue(redis: Redis, keys: Keys, incident_id: int, update_id: str) -> str:
         with contextlib.suppress(Exception):
             job = Job.fetch(job_id, connection=redis)
             if job.is_failed:
-                Queue(queues.LIFECYCLE, connection=redis).failed_job_registry.requeue(job_id)
+                queues.queue(queues.LIFECYCLE_STAGE, redis, keys).failed_job_registry.requeue(job_id)
     return job_id
 
 

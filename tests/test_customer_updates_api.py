@@ -11,7 +11,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from rq import Queue
 
 from middleware import queues
 from middleware.app import create_app
@@ -39,8 +38,9 @@ def setup(tmp_path: Path, redis, key_prefix):
     return app.test_client(), store, redis
 
 
-def queued(redis) -> list[str]:
-    return [j for j in Queue(queues.LIFECYCLE, connection=redis).get_job_ids() if j.startswith("cupdate-")]
+def queued(redis, store: IncidentStore) -> list[str]:
+    queue = queues.queue(queues.LIFECYCLE_STAGE, redis, store.keys)
+    return [j for j in queue.get_job_ids() if j.startswith("cupdate-")]
 
 
 def test_an_update_is_recorded_queued_once_and_on_the_timeline(setup) -> None:
@@ -51,7 +51,7 @@ def test_an_update_is_recorded_queued_once_and_on_the_timeline(setup) -> None:
     assert first.json["state"] == "queued" and first.json["by"] == "Helen Head"
     again = client.post("/api/incidents/21/updates", json=body, headers=AUTH)
     assert again.status_code == 200 and again.json["update_id"] == first.json["update_id"]
-    assert len(queued(redis)) == 1
+    assert len(queued(redis, store)) == 1
     [entry] = [e for e in store.timeline(21) if e["kind"] == "customer_update.requested"]
     assert entry["by"] == "Helen Head" and entry["update_id"] == first.json["update_id"]
     listed = client.get("/api/incidents/21/updates", headers=AUTH).json
@@ -59,10 +59,10 @@ def test_an_update_is_recorded_queued_once_and_on_the_timeline(setup) -> None:
 
 
 def test_a_form_post_from_the_incident_page_works_too(setup) -> None:
-    client, _, redis = setup
+    client, store, redis = setup
     sent = client.post("/api/incidents/21/updates", data={"message": "Fixed soon.", "by": "Helen Head"},
                        headers=AUTH)
-    assert sent.status_code == 202 and len(queued(redis)) == 1
+    assert sent.status_code == 202 and len(queued(redis, store)) == 1
 
 
 @pytest.mark.parametrize(("path", "body", "status", "words"), [
@@ -74,18 +74,18 @@ def test_a_form_post_from_the_incident_page_works_too(setup) -> None:
     ("/api/incidents/99/updates", {"message": "Hi", "by": "H"}, 404, "no incident 99"),
 ])
 def test_bad_requests_get_a_4xx_that_says_why_and_queue_nothing(setup, path, body, status, words) -> None:
-    client, _, redis = setup
+    client, store, redis = setup
     answer = client.post(path, json=body, headers=AUTH)
     assert answer.status_code == status and words in answer.json["message"]
-    assert queued(redis) == []
+    assert queued(redis, store) == []
 
 
 def test_it_needs_the_admin_token_and_a_json_object(setup) -> None:
-    client, _, redis = setup
+    client, store, redis = setup
     assert client.post("/api/incidents/21/updates", json={"message": "Hi", "by": "H"}).status_code == 401
     assert client.get("/api/incidents/21/updates").status_code == 401
     bad = client.post("/api/incidents/21/updates", data="[1]", content_type="application/json", headers=AUTH)
     assert bad.status_code == 400 and bad.json["error"] == "invalid_body"
     allowed = client.post("/api/incidents/22/updates", json={"message": "Hi", "by": "H", "allow_security": True},
                           headers=AUTH)
-    assert allowed.status_code == 202 and len(queued(redis)) == 1
+    assert allowed.status_code == 202 and len(queued(redis, store)) == 1
