@@ -58,6 +58,9 @@ def handle_event(event_data: dict[str, Any]) -> str:
             raise
         source = exc.source if isinstance(exc, RateLimited) else "zendesk unavailable"
         outcome = f"rate limited ({source}); rescheduled in {wait:.0f} s as {new_id}"
+    except NotFound:
+        # Deleted (or hidden from us) before its job ran: nothing to flag, now or on a retry.
+        outcome = f"ticket {event.ticket.id} no longer exists in Zendesk: nothing to do"
     except Exception as exc:
         log.warning("ticket %s: event %s failed: %s", event.ticket.id, event.id, type(exc).__name__)
         raise

@@ -34,6 +34,7 @@ from redis.exceptions import RedisError
 from rq.job import Job
 from rq.utils import now
 
+from middleware import json_guard
 from middleware.config import Config
 from middleware.enqueue import EnqueueOutcome, EventEnqueuer, job_id_for
 from middleware.intake_schemas import InvalidIntake, parse_alerts, parse_report
@@ -125,12 +126,16 @@ class Intake:
         return None
 
     def body(self) -> Any:
-        """The parsed JSON body; ``InvalidIntake`` when it is not JSON."""
+        """The parsed JSON body; ``InvalidIntake`` when it is not JSON or nests absurdly deep."""
         raw = request.get_data(cache=False)
         try:
-            return json.loads(raw)
+            body = json.loads(raw)
         except (ValueError, RecursionError) as exc:
             raise InvalidIntake("the body is not valid JSON") from exc
+        try:
+            return json_guard.clean(raw, body)  # lone surrogates replaced; absurd nesting refused
+        except json_guard.TooDeep as exc:
+            raise InvalidIntake(str(exc)) from exc
 
     def enqueue(self, enqueuer: IntakeEnqueuer, items: list[IntakeItem]) -> list[str]:
         """Queue each item (one round trip each); RedisError propagates for the 503."""

@@ -43,6 +43,7 @@ FIRING, RESOLVED = "firing", "resolved"
 MAX_TEXT = 60_000
 _CATEGORY = r"^[a-z][a-z0-9_]*$"
 _LATEST_VALID = datetime(1971, 1, 1, tzinfo=UTC)  # Alertmanager's "no end" is 0001-01-01
+LAST_PLAUSIBLE_YEAR = 2999  # later times overflow the durations added to them (as in middleware.schemas)
 
 
 class InvalidIntake(ValueError):
@@ -151,6 +152,8 @@ class _Time(fields.Field):
             parsed = parse_time(value)
         except (ValueError, OverflowError) as exc:
             raise ValidationError("Not a valid ISO-8601 time.") from exc
+        if parsed is not None and parsed.year > LAST_PLAUSIBLE_YEAR:
+            raise ValidationError(f"Not a plausible time: after the year {LAST_PLAUSIBLE_YEAR}.")
         return parsed if parsed is not None and parsed >= _LATEST_VALID else None
 
 

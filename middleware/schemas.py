@@ -160,11 +160,17 @@ class ZendeskEnum(fields.Field):
         return found
 
 
+LAST_PLAUSIBLE_YEAR = 2999  # later times leave no room for the durations added to them
+
+
 class ZendeskTime(fields.Field):
     """An ISO-8601 time as an aware UTC ``datetime``: event ``time`` with nanoseconds, detail
     ``created_at``, or ``{{ticket.updated_at_with_timestamp}}`` (which may omit seconds)."""
 
-    default_error_messages: ClassVar[dict[str, str]] = {"invalid": "Not a valid ISO-8601 date-time."}
+    default_error_messages: ClassVar[dict[str, str]] = {
+        "invalid": "Not a valid ISO-8601 date-time.",
+        "implausible": f"Not a plausible date-time: after the year {LAST_PLAUSIBLE_YEAR}.",
+    }
 
     def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("allow_none", True)
@@ -179,9 +185,13 @@ class ZendeskTime(fields.Field):
         if value.strip() in _EMPTY_TEXT:
             return None
         try:
-            return parse_time(value)
+            parsed = parse_time(value)
         except (ValueError, OverflowError) as exc:
             raise self.make_error("invalid") from exc
+        if parsed is not None and parsed.year > LAST_PLAUSIBLE_YEAR:
+            # Year 9999 parses, then overflows the SLA's due time (an hour later) in the job.
+            raise self.make_error("implausible")
+        return parsed
 
 
 class Tags(fields.Field):

@@ -39,6 +39,7 @@ from flask.blueprints import BlueprintSetupState
 from redis.exceptions import RedisError
 from werkzeug.exceptions import ClientDisconnected, RequestEntityTooLarge
 
+from middleware import json_guard
 from middleware.config import Config
 from middleware.enqueue import EnqueueOutcome, EventEnqueuer
 from middleware.events import TicketEvent
@@ -145,6 +146,10 @@ class Receiver:
             body = json.loads(raw)
         except (ValueError, RecursionError):  # JSONDecodeError, UnicodeDecodeError, absurd nesting
             return _error(400, "malformed_json", "the body is not valid JSON"), _Outcome("rejected:malformed_json")
+        try:
+            body = json_guard.clean(raw, body)  # lone surrogates replaced; absurd nesting refused
+        except json_guard.TooDeep as exc:
+            return _error(400, "too_deep", str(exc)), _Outcome("rejected:too_deep")
         try:
             result = normalize(body, invocation_id=invocation_id, raw=raw)
         except InvalidPayload as exc:
