@@ -2,6 +2,12 @@
 
   incident update ID (--message-file F | --message TEXT) [--by NAME] [--update-id ID] [--allow-security]
   incident updates ID                                     the incident's status updates and their outcome
+  incident notify ID (--orgs ID,ID | --org-tag TAG | --all-customers) (--message-file F | --message TEXT)
+                  [--subject S] [--dry-run] [--yes] [--by NAME] [--notice-id ID] [--allow-security]
+  incident notices ID                                     the incident's proactive notices and who they reached
+
+``notify`` first reads from Zendesk who would be told (the organisations, their incident
+contacts) and prints it with what the send costs in Zendesk calls; ``--dry-run`` stops there.
 
 The command records the request and queues the job a worker runs (``cim-lifecycle``), then waits
 for it (``--wait``, default 120 s; ``--no-wait`` to return at once) and prints the outcome. Exit
@@ -117,9 +123,91 @@ def _cmd_updates(args: argparse.Namespace) -> int:
     return 0
 
 
+def _org_ids(raw: str) -> list[int]:
+    ids = [x.strip() for x in raw.split(",") if x.strip()]
+    if not ids or not all(x.isdigit() for x in ids):
+        raise ValueError("--orgs takes organisation ids separated by commas, e.g. --orgs 360001,360002")
+    return [int(x) for x in ids]
+
+
+def _cmd_notify(args: argparse.Namespace) -> int:
+    from jobs import customer_notices as notices
+    from jobs import runtime
+    from jobs.customer_comms import PolicyError, default_requester
+    from middleware.customer_updates_settings import MessageError
+    from middleware.zendesk import ZendeskError
+
+    try:
+        message = read_message(args)
+        org_ids = _org_ids(args.orgs) if args.orgs is not None else None
+    except (OSError, ValueError) as exc:
+        print(f"incident notify: {exc}", file=sys.stderr)
+        return 2
+    try:
+        rt = runtime.build()
+    except (ConfigError, ValueError, ZendeskError) as exc:
+        print(f"incident notify: {exc}", file=sys.stderr)
+        return 2
+    try:
+        plan = notices.plan_notice(rt, args.incident, org_ids=org_ids, org_tag=args.org_tag,
+                                   all_customers=args.all_customers)
+    except notices.PlanError as exc:
+        print(f"incident notify: refused: {exc}", file=sys.stderr)
+        return 1
+    except ZendeskError as exc:
+        print(f"incident notify: Zendesk could not be asked who to tell: {exc}", file=sys.stderr)
+        return 1
+    print("\n".join(plan.describe()))
+    if args.dry_run:
+        print("dry run: nothing sent")
+        return 0
+    try:
+        request = notices.request_notice(rt, plan, message, args.by or default_requester(), subject=args.subject,
+                                         notice_id=args.notice_id, allow_security=args.allow_security, yes=args.yes)
+    except (notices.PlanError, PolicyError, MessageError, ValueError) as exc:
+        print(f"incident notify: refused: {exc}", file=sys.stderr)
+        return 1
+    verb = "queued" if request.created else f"already requested ({request.state})"
+    print(f"proactive notice {request.notice_id} of incident #{args.incident} {verb}, asked for by {request.by}")
+    if args.no_wait:
+        return 0
+
+    def finished() -> bool:
+        status = notices.notice_status(rt, args.incident, request.notice_id)
+        return bool(status and status.get("state") == "done")
+
+    if not wait_for(finished, args.wait):
+        print(f"still being sent after {args.wait:.0f} s (is a worker running?); "
+              f"see: python -m middleware incident notices {args.incident}", file=sys.stderr)
+        return 3
+    print((notices.notice_status(rt, args.incident, request.notice_id) or {}).get("summary", ""))
+    return 0
+
+
+def _cmd_notices(args: argparse.Namespace) -> int:
+    from jobs import customer_notices as notices
+    from jobs import runtime
+    from middleware.zendesk import ZendeskError
+
+    try:
+        rt = runtime.build()
+    except (ConfigError, ValueError, ZendeskError) as exc:
+        print(f"incident notices: {exc}", file=sys.stderr)
+        return 2
+    listed = notices.notices_of(rt, args.incident)
+    if args.json:
+        print(json.dumps(listed, indent=2, sort_keys=True))
+        return 0
+    if not listed:
+        print(f"incident #{args.incident}: no proactive notices")
+    for n in listed:
+        print(f"{n['requested_at']}  {n['notice_id']}  by {n['by']}  {n['state']}: {n.get('summary') or ''}")
+    return 0
+
+
 def add_parsers(sub: Any) -> None:
-    """Add ``incident`` (``update``, ``updates``) to the CLI's subcommands."""
-    p = sub.add_parser("incident", help="tell customers about an incident (status updates)")
+    """Add ``incident`` (``update``, ``updates``, ``notify``, ``notices``) to the CLI's subcommands."""
+    p = sub.add_parser("incident", help="tell customers about an incident (status updates, proactive notices)")
     commands = p.add_subparsers(dest="incident_command", required=True)
 
     u = commands.add_parser("update", help="one public reply on every ticket linked to the incident")
@@ -137,6 +225,31 @@ def add_parsers(sub: Any) -> None:
     s.add_argument("incident", type=int)
     s.add_argument("--json", action="store_true", help="machine-readable output")
     s.set_defaults(func=_cmd_updates)
+
+    n = commands.add_parser("notify", help="a proactive ticket to the incident contacts of some or all customers")
+    n.add_argument("incident", type=int, help="the incident id (its ticket number)")
+    who = n.add_mutually_exclusive_group(required=True)
+    who.add_argument("--orgs", help="organisation ids, comma-separated")
+    who.add_argument("--org-tag", help="every organisation with this tag")
+    who.add_argument("--all-customers", action="store_true", help="every organisation")
+    text = n.add_mutually_exclusive_group(required=True)
+    text.add_argument("--message-file", help="file with the message ('-' for stdin); placeholders: "
+                                             "{requester_name} {organization_name}")
+    text.add_argument("--message", help="the message itself")
+    n.add_argument("--subject", default=None,
+                   help="the notice tickets' subject (default: customer_updates.notice_subject)")
+    n.add_argument("--dry-run", action="store_true", help="show who would be told and what it costs; send nothing")
+    n.add_argument("--yes", action="store_true", help="confirm a notice to more than customer_updates.confirm_above "
+                                                     "organisations")
+    _common(n)
+    n.add_argument("--notice-id", default=None,
+                   help="name this notice (default: derived from the incident, the selection and the message)")
+    n.set_defaults(func=_cmd_notify)
+
+    s = commands.add_parser("notices", help="the incident's proactive notices and who they reached")
+    s.add_argument("incident", type=int)
+    s.add_argument("--json", action="store_true", help="machine-readable output")
+    s.set_defaults(func=_cmd_notices)
 
 
 def _common(p: argparse.ArgumentParser) -> None:

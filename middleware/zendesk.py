@@ -380,10 +380,13 @@ class ZendeskClient:
             disable_cache=True,  # a cached ticket is a stale ticket; we re-read on purpose
         )
         self._api_user_id: int | None = settings.api_user_id
+        self.calls: dict[str, int] = {}  # this client's calls by kind (read/write), see _count
 
     # -- bookkeeping -------------------------------------------------------------------
     def _count(self, kind: str, method: str) -> None:
-        """Count API calls by kind; best effort (metrics must never fail a Zendesk call)."""
+        """Count API calls by kind; best effort (metrics must never fail a Zendesk call).
+        ``calls`` counts this client's own, for a command that reports what it cost."""
+        self.calls[kind] = self.calls.get(kind, 0) + 1
         try:
             assert self.redis is not None
             self.redis.hincrby(self.keys("metrics", "zendesk_calls"), kind, 1)
