@@ -136,6 +136,7 @@ def test_each_contact_gets_one_ticket_linked_to_the_problem_and_the_cost_is_as_p
     tid = declare(env)
     plan = notices.plan_notice(env.rt, tid, org_ids=[c.acme, c.beta])
     assert plan.convert_problem and plan.send_cost() == {"writes": 3, "reads": 2}
+    assert plan.reads_made == 3  # the incident's ticket, the organisations, one search for their contacts
     request = notices.request_notice(env.rt, plan, MESSAGE, "Helen Head")
     env.sim.clear_requests()
     env.drain()
