@@ -42,7 +42,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from rq import Queue, Retry
+from rq import Retry
 from rq.exceptions import DuplicateJobError
 from rq.job import Job
 
@@ -342,7 +342,7 @@ def request_notice(rt: Runtime, plan: Plan, message: str, by: str, *, subject: s
 def _enqueue(rt: Runtime, incident_id: int, notice_id: str) -> str:
     job_id = job_id_of(rt, incident_id, notice_id)
     try:
-        queues.queue(queues.LIFECYCLE, rt.redis).enqueue(
+        queues.queue(queues.LIFECYCLE_STAGE, rt.redis, rt.keys).enqueue(
             "jobs.customer_notices.send", incident_id, notice_id, job_id=job_id, unique=True, retry=JOB_RETRY,
             job_timeout=1800, result_ttl=KEEP_JOB_SECONDS, failure_ttl=365 * 86400,
             description=f"proactive notice {notice_id} of incident {incident_id}",
@@ -350,7 +350,7 @@ def _enqueue(rt: Runtime, incident_id: int, notice_id: str) -> str:
     except DuplicateJobError:
         with contextlib.suppress(Exception):
             if Job.fetch(job_id, connection=rt.redis).is_failed:
-                Queue(queues.LIFECYCLE, connection=rt.redis).failed_job_registry.requeue(job_id)
+                queues.queue(queues.LIFECYCLE_STAGE, rt.redis, rt.keys).failed_job_registry.requeue(job_id)
     return job_id
 
 

@@ -25,7 +25,6 @@ import requests
 from redis import Redis
 from rq import Queue
 
-from middleware import queues
 from middleware.incidents import IncidentStore
 from middleware.redis_client import Keys
 from middleware.simulator import SimulatorControl
@@ -67,7 +66,7 @@ class World:
             if not self.sim.wait_deliveries(timeout=5):
                 return False
             return all(not Queue(n, connection=self.redis).count
-                       and not Queue(n, connection=self.redis).started_job_registry.count for n in queues.ALL)
+                       and not Queue(n, connection=self.redis).started_job_registry.count for n in self.keys.queues())
 
         wait_until(lambda: quiet() and quiet(), 60, "the stack to go idle")
 
