@@ -55,6 +55,8 @@ white-space:nowrap}
 table.figures th[scope=row]{text-align:left;font-weight:400;color:var(--muted);white-space:normal}
 table.figures thead th{font-size:.8rem;color:var(--muted)}
 table.figures tr:last-child th,table.figures tr:last-child td{border-bottom:0}
+table.figures td[colspan]{white-space:normal}
+table.figures .small{display:block}
 b.bad{color:var(--bad)}b.ok{color:var(--ok)}
 .note{color:var(--muted);font-size:.85rem}
 form.filters{display:flex;flex-wrap:wrap;gap:.5rem 1rem;align-items:end;margin:.8rem 0}
@@ -78,7 +80,7 @@ white-space:nowrap}
 .late{color:var(--bad);font-weight:600}
 .small{font-size:.85rem;color:var(--muted)}
 .empty{padding:1rem;color:var(--muted);background:var(--card);border:1px dashed var(--line);border-radius:8px}
-svg.chart{width:100%;height:auto;display:block}
+svg.chart{width:100%;max-width:520px;height:auto;display:block;margin:0 auto}
 dl.facts{display:grid;grid-template-columns:minmax(9rem,max-content) 1fr;gap:.35rem 1rem;margin:0}
 dl.facts dt{color:var(--muted);font-size:.88rem}dl.facts dd{margin:0;overflow-wrap:anywhere}
 h1.incident{font-size:1.35rem;margin:.6rem 0 .3rem;overflow-wrap:anywhere}
@@ -111,7 +113,11 @@ table.list tr.alert-failed td:first-child{box-shadow:none}
 dl.facts{grid-template-columns:6.8rem 1fr;gap:.45rem .6rem}
 table.plain thead{display:none}
 table.plain tr{display:block;border-bottom:1px solid var(--line);padding:.3rem 0}
-table.plain td{display:block;border:0;padding:.05rem .2rem}
+table.plain td{display:inline-block;border:0;padding:.05rem .5rem .05rem .2rem}
+table.plain td:first-child{display:block;font-size:.8rem;color:var(--muted)}
+.room{display:flex;flex-direction:column}
+.room>#open-section{order:1}.room>.summary{order:2}.room>#resolved-section{order:3}.room>.tail{order:4}
+table.figures td,table.figures th{padding:.3rem .25rem}
 }
 """
 
@@ -120,10 +126,11 @@ SCRIPT = """
   var offset = Date.parse(document.body.dataset.now) - Date.now();
   if (isNaN(offset)) offset = 0;
   var fmt = {weekday:'short', day:'numeric', month:'short', hour:'2-digit', minute:'2-digit'};
+  var precise = Object.assign({second:'2-digit'}, fmt);
   document.querySelectorAll('time[datetime]').forEach(function(t){
     var d = new Date(t.getAttribute('datetime'));
     if (isNaN(d)) return;
-    t.textContent = d.toLocaleString(undefined, fmt);
+    t.textContent = d.toLocaleString(undefined, t.classList.contains('precise') ? precise : fmt);
   });
   var zone = document.getElementById('tz');
   if (zone) { try { zone.textContent = 'your time (' + Intl.DateTimeFormat().resolvedOptions().timeZone +
@@ -158,13 +165,16 @@ def esc(value: Any) -> str:
     return html.escape("" if value is None else str(value), quote=True)
 
 
-def when(iso: str | None, *, empty: str = "–") -> str:
-    """A ``<time>`` showing UTC (the script turns it into the viewer's local time; UTC on hover)."""
+def when(iso: str | None, *, empty: str = "–", precise: bool = False) -> str:
+    """A ``<time>`` showing UTC (the script turns it into the viewer's local time; UTC on hover);
+    ``precise`` keeps the seconds (timeline entries a few seconds apart)."""
     moment = parse_time(iso) if iso else None
     if moment is None:
         return esc(empty)
     utc = moment.strftime("%Y-%m-%d %H:%M:%S UTC")
-    return f'<time datetime="{esc(iso)}" title="{esc(utc)}">{esc(moment.strftime("%Y-%m-%d %H:%M UTC"))}</time>'
+    shown = moment.strftime("%Y-%m-%d %H:%M:%S UTC" if precise else "%Y-%m-%d %H:%M UTC")
+    cls = ' class="precise"' if precise else ""
+    return f'<time datetime="{esc(iso)}" title="{esc(utc)}"{cls}>{esc(shown)}</time>'
 
 
 def duration(seconds: int | float | None, empty: str = "–") -> str:
@@ -341,7 +351,7 @@ def summary_band(summary: dict[str, Any]) -> str:
 
 def chart(weeks: list[dict[str, Any]]) -> str:
     """Bars: incidents declared per week; line: SLA attainment (right axis, %). Inline SVG."""
-    w, h, left, right, top, bottom = 480, 190, 30, 38, 12, 34
+    w, h, left, right, top, bottom = 480, 200, 30, 40, 14, 36
     plot_w, plot_h = w - left - right, h - top - bottom
     peak = max([wk["incidents"] for wk in weeks] + [1])
     step = plot_w / max(len(weeks), 1)
@@ -352,9 +362,9 @@ def chart(weeks: list[dict[str, Any]]) -> str:
     for frac in (0, 0.5, 1):
         y = top + plot_h * (1 - frac)
         parts.append(f'<line x1="{left}" x2="{w - right}" y1="{y:.1f}" y2="{y:.1f}" stroke="#d1d9e0"/>')
-        parts.append(f'<text x="{left - 6}" y="{y + 4:.1f}" font-size="11" text-anchor="end" fill="#59636e">'
+        parts.append(f'<text x="{left - 6}" y="{y + 4:.1f}" font-size="12" text-anchor="end" fill="#59636e">'
                      f'{round(peak * frac)}</text>')
-        parts.append(f'<text x="{w - right + 6}" y="{y + 4:.1f}" font-size="11" fill="#1a7f37">{int(frac * 100)}%'
+        parts.append(f'<text x="{w - right + 6}" y="{y + 4:.1f}" font-size="12" fill="#1a7f37">{int(frac * 100)}%'
                      '</text>')
     points = []
     for i, wk in enumerate(weeks):
@@ -366,10 +376,11 @@ def chart(weeks: list[dict[str, Any]]) -> str:
         parts.append(f'<rect x="{x:.1f}" y="{y:.1f}" width="{bar:.1f}" height="{bh:.1f}" rx="2" fill="#8c959f">'
                      f'<title>week from {esc(label)}: {wk["incidents"]} incident(s), attainment '
                      f'{percent(wk["attainment"])}</title></rect>')
-        if wk["incidents"]:
-            parts.append(f'<text x="{x + bar / 2:.1f}" y="{y - 3:.1f}" font-size="11" text-anchor="middle">'
-                         f'{wk["incidents"]}</text>')
-        parts.append(f'<text x="{x + bar / 2:.1f}" y="{h - bottom + 16}" font-size="11" text-anchor="middle" '
+        if wk["incidents"]:  # the count inside a tall bar (clear of the attainment line), else above it
+            inside = bh >= 18
+            parts.append(f'<text x="{x + bar / 2:.1f}" y="{(y + 14) if inside else (y - 4):.1f}" font-size="12" '
+                         f'text-anchor="middle" fill="{"#fff" if inside else "#1f2328"}">{wk["incidents"]}</text>')
+        parts.append(f'<text x="{x + bar / 2:.1f}" y="{h - bottom + 16}" font-size="12" text-anchor="middle" '
                      f'fill="#59636e">{esc(label)}</text>')
         if wk["attainment"] is not None:
             points.append((x + bar / 2, top + plot_h * (1 - wk["attainment"])))
@@ -377,8 +388,8 @@ def chart(weeks: list[dict[str, Any]]) -> str:
         path = " ".join(f"{x:.1f},{y:.1f}" for x, y in points)
         parts.append(f'<polyline points="{path}" fill="none" stroke="#1a7f37" stroke-width="2"/>')
     parts += [f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3.5" fill="#1a7f37"/>' for x, y in points]
-    parts.append(f'<text x="{left}" y="{h - 4}" font-size="11" fill="#59636e">■ incidents per week'
-                 '</text><text x="200" y="' + str(h - 4) + '" font-size="11" fill="#1a7f37">● SLA attainment</text>')
+    parts.append(f'<text x="{left}" y="{h - 4}" font-size="12" fill="#59636e">■ incidents per week'
+                 '</text><text x="200" y="' + str(h - 4) + '" font-size="12" fill="#1a7f37">● SLA attainment</text>')
     parts.append("</svg>")
     return "".join(parts)
 
@@ -408,15 +419,17 @@ def overview_page(data: dict[str, Any]) -> str:
     chosen = data["filters"]
     failed = [v for v in data["open"] + data["resolved"] if v["alerts"]["failed"]]
     body = [banners(data["alert_setup"], failed), filters_form(chosen, data["categories"], data["customers"])]
-    body.append(summary_band(data["summary"]))
+    room = [summary_band(data["summary"])]  # on a phone, below the open incidents (CSS order)
     if chosen["status"] in ("all", "open"):
-        body.append(f'<h2 id="open-heading">Open incidents ({len(data["open"])})</h2>')
-        body.append(incident_table(data["open"], "No open critical incidents.", "open-incidents"))
+        room.append(f'<section id="open-section"><h2 id="open-heading">Open incidents ({len(data["open"])})</h2>'
+                    + incident_table(data["open"], "No open critical incidents.", "open-incidents") + "</section>")
     if chosen["status"] in ("all", "resolved"):
-        body.append(f'<h2>Resolved in the last 30 days ({len(data["resolved"])})</h2>')
-        body.append(incident_table(data["resolved"], "Nothing resolved in the last 30 days.", "resolved-incidents"))
-    body.append('<p class="note">JSON: <code>/api/incidents</code>, <code>/api/incidents/&lt;id&gt;</code> '
+        room.append(f'<section id="resolved-section"><h2>Resolved in the last 30 days ({len(data["resolved"])})</h2>'
+                    + incident_table(data["resolved"], "Nothing resolved in the last 30 days.", "resolved-incidents")
+                    + "</section>")
+    room.append('<p class="note tail">JSON: <code>/api/incidents</code>, <code>/api/incidents/&lt;id&gt;</code> '
                 '(<code>Authorization: Bearer $ADMIN_TOKEN</code>).</p>')
+    body.append(f'<div class="room">{"".join(room)}</div>')
     return page("Critical incidents", data["as_of"], "\n".join(body))
 
 
@@ -441,9 +454,10 @@ def timeline_list(entries: list[dict[str, Any]]) -> str:
     items = []
     for e in entries:
         more = " · ".join(f"{esc(k.replace('_', ' '))}: {_detail_value(v)}" for k, v in e["details"].items())
-        links = " ".join(f'<a href="{esc(url)}" target="_blank" rel="noopener">#{esc(t)} in Zendesk</a>'
+        links = " ".join(f'<a href="{esc(url)}" target="_blank" rel="noopener">#{esc(t)} in Zendesk ↗</a>'
                          for t, url in e["links"].items())
-        items.append(f'<li class="{esc(e["tone"])}" data-kind="{esc(e["kind"])}"><span class="when">{when(e["at"])}'
+        items.append(f'<li class="{esc(e["tone"])}" data-kind="{esc(e["kind"])}"><span class="when">'
+                     f'{when(e["at"], precise=True)}'
                      f'</span><span class="what">{esc(e["title"])}</span>'
                      + (f' <span class="small">{links}</span>' if links else "")
                      + (f'<div class="more">{more}</div>' if more else "") + "</li>")
@@ -464,7 +478,7 @@ def deliveries_table(entries: list[dict[str, Any]]) -> str:
         roles = ", ".join(str(r).replace("_", " ") for r in d.get("roles") or [])
         cls = ' class="failed"' if e["kind"] == "alert_failed" else ""
         event = EVENT_LABELS.get(str(d.get("event", "")), d.get("event", ""))
-        rows.append(f"<tr{cls}><td>{when(e['at'])}</td><td>{esc(event)}</td><td>{esc(roles)}</td>"
+        rows.append(f"<tr{cls}><td>{when(e['at'], precise=True)}</td><td>{esc(event)}</td><td>{esc(roles)}</td>"
                     f"<td>{esc(d.get('destination', '–'))}</td><td>{result}</td></tr>")
     if not rows:
         return '<p class="small">No delivery recorded yet.</p>'

@@ -75,7 +75,9 @@ class Record:
 def alert_setup(config: Config) -> dict[str, Any]:
     """Which routed roles have somewhere to go; ``logged_only`` when no role has any destination."""
     alerting = alerting_of(config)
-    routed = list(dict.fromkeys(r for roles in alerting.routes.values() for r in roles))
+    by_category = [r for routes in alerting.alerts.category_routes.values() for roles in routes.values()
+                   for r in roles]
+    routed = list(dict.fromkeys([*(r for roles in alerting.routes.values() for r in roles), *by_category]))
     ed = alerting.roles.engagement_director
     configured = [r for r, urls in alerting.roles.static.items() if urls]
     if ed.default or ed.by_organization:

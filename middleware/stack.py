@@ -47,6 +47,18 @@ class Stack:
         self.processes[name] = proc
         return proc
 
+    def start_web(self, name: str, extra_env: dict[str, str], workers: int = 1) -> str:
+        """One more gunicorn on the same Redis with some settings changed (another config file, a
+        token); returns its base URL. Stopped with the rest of the stack."""
+        port = free_port()
+        env = {**self.env, **extra_env}
+        proc = _spawn(name, [sys.executable, "-m", "gunicorn", "wsgi:app", "--bind", f"127.0.0.1:{port}",
+                             "--workers", str(workers), "--log-level", "info"], env, self.log_dir)
+        self.processes[name] = proc
+        url = f"http://127.0.0.1:{port}"
+        wait_http(f"{url}/healthz", proc=proc)
+        return url
+
     def stop_process(self, name: str) -> None:
         proc = self.processes.pop(name, None)
         if proc is not None:

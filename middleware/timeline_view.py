@@ -32,11 +32,15 @@ EVENT_LABELS = {
 WITHHELD_KEYS = frozenset({"subject", "body", "text", "excerpt", "reasons", "organization", "organization_name",
                            "message_text", "description"})
 # Fields that say nothing to a reader (the timestamp and kind are shown on their own).
-_HIDDEN = frozenset({"at", "kind", "final", "sla_state", "elapsed_seconds", "occurrence"})
+_HIDDEN = frozenset({"at", "kind", "final", "sla_state", "elapsed_seconds", "occurrence", "comment_id",
+                     "incident_id"})
+# Kinds whose details are only these fields (an alert's own details repeat the SLA clock's).
+_ONLY = {"alert": {"task_ticket_id", "task_due_at", "overdue_seconds"}}
 # Fields a known kind's title already says, so its details do not repeat them.
 _IN_TITLE = {
     "declared": {"category"},
     "linked": {"ticket_id"},
+    "sla.started": {"state"},
     "sla.at_risk": {"sla", "state"},
     "sla.breached": {"sla", "state"},
     "sla.reminder": {"reminder", "state"},
@@ -51,9 +55,9 @@ _IN_TITLE = {
     "alert_log_only": {"event", "roles"},
     "customer_message": {"message", "ticket_id", "outcome", "reason"},
     "comment": {"author_name", "author_id", "staff", "ticket_id"},
-    "assigned": {"assignee_name", "assignee_id"},
-    "resolved": {"status", "by", "by_name", "ticket_id"},
-    "reopened": {"status", "by", "by_name", "ticket_id"},
+    "assigned": {"assignee_name", "assignee_id", "ticket_id"},
+    "resolved": {"status", "by", "by_name", "ticket_id", "round"},
+    "reopened": {"status", "by", "by_name", "ticket_id", "after_round"},
     "overridden": {"by", "by_name"},
     "review_created": {"ticket_id"},
     "action_created": {"ticket_id"},
@@ -149,12 +153,21 @@ def _title(kind: str, e: dict[str, Any]) -> tuple[str, str]:
     return humanise(kind), "info"
 
 
+# Why no message was needed (nobody to tell), as opposed to a customer who should have been told.
+_NOBODY = ("no requester", "own API user", "problem ticket")
+
+
 def _customer_message(e: dict[str, Any], ticket: str) -> tuple[str, str]:
     what = {"declared": "that it is handled as critical", "resolved": "that it is resolved"}.get(
         str(e.get("message")), str(e.get("message") or "a message"))
+    reason = str(e.get("reason") or "")
     if e.get("outcome") == "sent":
         return f"Customer on {ticket} told {what}", "ok"
-    return f"Customer on {ticket} NOT told {what}: {e.get('reason') or e.get('outcome') or 'not sent'}", "bad"
+    if e.get("outcome") == "already_told":
+        return f"Customer on {ticket} already told {what}: {reason or 'by an agent'}", "ok"
+    if any(words in reason for words in _NOBODY):
+        return f"No customer to tell on {ticket}: {reason}", "info"
+    return f"Customer on {ticket} NOT told {what}: {reason or e.get('outcome') or 'not sent'}", "bad"
 
 
 def _comment(e: dict[str, Any], ticket: str) -> tuple[str, str]:
@@ -178,8 +191,10 @@ def describe(entry: dict[str, Any], *, restricted: bool = False) -> Shown:
     except (TypeError, ValueError, KeyError):  # a malformed entry still shows, as its kind
         title, tone = humanise(kind), "info"
     said = _IN_TITLE.get(kind, set())
+    only = _ONLY.get(kind)
     details = {k: v for k, v in visible.items()
-               if k not in _HIDDEN and k not in said and v not in (None, "", [], {})}
+               if k not in _HIDDEN and k not in said and (only is None or k in only)
+               and v not in (None, "", [], {}, False)}
     data = {k: v for k, v in visible.items() if k not in ("at", "kind")}
     return Shown(at=entry.get("at"), kind=kind, title=title, tone=tone, details=details,
                  ticket_ids=_ticket_ids(entry), data=data)

@@ -17,10 +17,18 @@ def test_known_kinds_read_as_sentences_without_repeating_their_fields() -> None:
                      "reason": "the ticket is closed"})
     assert told.tone == "bad" and told.title == "Customer on #7 NOT told that it is resolved: the ticket is closed"
     assert told.ticket_ids == (7,)
+    known = describe({"kind": "customer_message", "message": "resolved", "ticket_id": 7, "outcome": "already_told",
+                      "reason": "the update that solved the ticket carried a public reply"})
+    assert known.tone == "ok" and known.title.startswith("Customer on #7 already told that it is resolved")
+    nobody = describe({"kind": "customer_message", "message": "declared", "ticket_id": 8, "outcome": "not_sent",
+                       "reason": "a problem ticket filed by staff (its customers are told on their linked tickets)"})
+    assert nobody.tone == "info" and nobody.title.startswith("No customer to tell on #8")
     first = describe({"kind": "sla.first_response", "by": "Dana", "sla": "met after 12m (1h target)",
-                      "within_target": True, "state": "met", "comment_id": 5})
+                      "within_target": True, "state": "met", "comment_id": 5, "found_by_check": False,
+                      "responded_at": "2026-12-05T09:12:00Z"})
     assert first.title == "First public reply by Dana: met after 12m (1h target)" and first.tone == "ok"
-    assert first.details == {"comment_id": 5}
+    assert first.details == {"responded_at": "2026-12-05T09:12:00Z"}  # no ids, no "False" noise
+    assert first.data["comment_id"] == 5  # still in the record the API gives
 
 
 def test_an_unknown_kind_is_titled_from_its_name_and_keeps_its_fields() -> None:
