@@ -232,7 +232,7 @@ class Room:
         view["actions"] = [self._task(t) for t in mine if t.kind == "action"]
         view["open_review_tasks"] = [self._task(t) for t in mine if t.kind == "review"]
         view["tasks_as_of"] = tasks_as_of
-        view["timeline"] = [describe(e, restricted=restricted).to_dict(self.link) for e in ordered(rec.timeline)]
+        view["timeline"] = [describe(e, restricted=restricted).to_dict(self.link) for e in _told_once(rec.timeline)]
         return view
 
     def _task(self, t: TrackedTask) -> dict[str, Any]:
@@ -278,6 +278,13 @@ class Room:
                         "met": met, "breached": breached,
                         "attainment": met / (met + breached) if met + breached else None})
         return out
+
+
+def _told_once(timeline: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The timeline in time order, without the ``comment`` entry of the reply the SLA clock already
+    shows as the first response (same comment): one reply, one line."""
+    first = {e.get("comment_id") for e in timeline if e.get("kind") == "sla.first_response" and e.get("comment_id")}
+    return [e for e in ordered(timeline) if not (e.get("kind") == "comment" and e.get("comment_id") in first)]
 
 
 def _within(at: Any, since: datetime, until: datetime) -> bool:

@@ -40,7 +40,7 @@ _ONLY = {"alert": {"task_ticket_id", "task_due_at", "overdue_seconds"}}
 _IN_TITLE = {
     "declared": {"category"},
     "linked": {"ticket_id"},
-    "sla.started": {"state"},
+    "sla.started": {"state", "sla"},
     "sla.at_risk": {"sla", "state"},
     "sla.breached": {"sla", "state"},
     "sla.reminder": {"reminder", "state"},

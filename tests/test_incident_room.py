@@ -4,7 +4,7 @@ jobs recorded (Redis only), withhold security incidents' words, and make alert d
 from __future__ import annotations
 
 import base64
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -221,3 +221,18 @@ def test_old_incident_without_new_fields_still_shows(room, redis) -> None:
     assert body["organization"] == "organisation 7" and body["assignee"] is None
     redis.set(rt.keys("cache", "organization", 7), '{"id": 7, "name": "Acme (cached)", "tags": [], "fields": {}}')
     assert client.get("/api/incidents/101", headers=AUTH).json["organization"] == "Acme (cached)"
+
+
+def test_the_first_reply_is_one_line_on_the_timeline(room) -> None:
+    """The reply that was the first response shows once (the SLA's line), other replies as comments."""
+    client, rt, ids = room
+    iid = ids["at_risk"]
+    at = NOW - timedelta(minutes=30)
+    for comment_id in (77, 78):
+        rt.incidents.add_event(iid, "comment", at, {"ticket_id": iid, "comment_id": comment_id,
+                                                    "author_name": "Dana Agent", "staff": True})
+    rt.incidents.add_event(iid, "sla.first_response", at, {"state": "met", "by": "Dana Agent", "comment_id": 77,
+                                                           "within_target": True, "sla": "met after 5m (1h target)"})
+    titles = [e["title"] for e in client.get(f"/api/incidents/{iid}", headers=AUTH).json["timeline"]]
+    assert titles.count(f"Public reply by Dana Agent on #{iid}") == 1
+    assert "First public reply by Dana Agent: met after 5m (1h target)" in titles
