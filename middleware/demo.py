@@ -14,7 +14,10 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shlex
+import signal
 import socket
+import sys
 import tempfile
 import textwrap
 import time
@@ -129,7 +132,17 @@ def _banner(stack: Stack, prefix: str) -> None:
         Customers are opening {len(SAMPLES)} tickets in the simulator...""").rstrip())
 
 
-def _where_to_look(stack: Stack) -> None:
+def _python() -> str:
+    """How to call this Python from the checkout: ``.venv/bin/python`` when that is the one running."""
+    exe = Path(sys.executable)
+    with contextlib.suppress(ValueError):
+        return str(exe.relative_to(ROOT)) if exe.is_relative_to(ROOT) else str(exe)
+    return str(exe)
+
+
+def _where_to_look(stack: Stack, env_file: Path) -> None:
+    py = _python()
+    here = "" if Path.cwd().resolve() == ROOT else f"cd {ROOT} && "
     print(textwrap.dedent(f"""
         Where to look:
           a ticket as Zendesk holds it (tags, notes):  curl {stack.simulator_url}/_sim/tickets/1
@@ -141,10 +154,59 @@ def _where_to_look(stack: Stack) -> None:
             curl -X POST {stack.simulator_url}/_sim/customer_ticket -H 'Content-Type: application/json' \\
               -d '{{"subject": "Ransomware on our file server", "description": "files encrypted",
                    "requester": {{"email": "you@example.com"}}}}'
-          explain a decision offline:  python -m middleware explain tests/samples/ticket.created.json"""))
+
+        The command line against this demo (another terminal; {env_file.name} holds the demo's Redis,
+        config and simulator, and goes away when the demo stops):
+          {here}set -a; . {_shown(env_file)}; set +a
+          {py} -m middleware report --since 1d            # the lead-team report of these incidents
+          {py} -m middleware action list                  # post-incident review actions
+          {py} -m middleware reconcile --since 1h         # catch up on missed webhooks
+          curl -s {stack.simulator_url}/_sim/tickets/1 > /tmp/ticket-1.json   # why ticket #1 is critical:
+          {py} -m middleware explain /tmp/ticket-1.json"""))
 
 
-def run_demo(*, once: bool = False, keep_seconds: float | None = None) -> int:
+def _shown(path: Path) -> str:
+    with contextlib.suppress(ValueError):
+        return "./" + str(path.resolve().relative_to(ROOT))
+    return shlex.quote(str(path))
+
+
+ENV_NAMES = ("REDIS_URL", "MIDDLEWARE_CONFIG", "ZENDESK_API_URL", "ZENDESK_SUBDOMAIN", "ZENDESK_EMAIL",
+             "ZENDESK_API_TOKEN", "ZENDESK_WEBHOOK_SECRET", "ADMIN_TOKEN")
+
+
+def write_env_file(path: Path, env: dict[str, str], web_url: str) -> str:
+    """The environment the demo's processes run with, as ``NAME=value`` lines a shell can source
+    (``set -a; . ./.demo.env; set +a``) so the CLI talks to the demo. Returns what was written,
+    so the demo removes the file on exit only if it is still its own (two demos at once)."""
+    lines = [f"# Written by `python -m middleware demo` (pid {os.getpid()}) for the demo running now;",
+             f"# removed when it stops. Web app: {web_url}. Use: set -a; . ./{path.name}; set +a"]
+    lines += [f"{name}={shlex.quote(env[name])}" for name in ENV_NAMES if env.get(name)]
+    text = "\n".join(lines) + "\n"
+    path.write_text(text, encoding="utf-8")
+    return text
+
+
+def _remove_env_file(path: Path, written: str) -> None:
+    with contextlib.suppress(OSError):
+        if path.read_text(encoding="utf-8") == written:
+            path.unlink()
+
+
+def _stop_on_sigterm() -> None:
+    """``kill <pid>`` stops the demo like Ctrl-C does: processes stopped, keys removed."""
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    with contextlib.suppress(ValueError):  # not the main thread (a test calling run_demo)
+        signal.signal(signal.SIGTERM, interrupt)
+
+
+def run_demo(*, once: bool = False, keep_seconds: float | None = None, env_file: Path | None = None) -> int:
+    _stop_on_sigterm()
+    env_file = env_file or ROOT / ".demo.env"
+    written = ""
     prefix = f"cim-demo-{uuid.uuid4().hex[:6]}"
     keys = Keys(prefix)
     config_path = _demo_config(prefix)
@@ -168,12 +230,15 @@ def run_demo(*, once: bool = False, keep_seconds: float | None = None) -> int:
                                              organization_id=orgs[org])
                 ids.append(int(ticket["id"]))
             _wait_until_decided(sim, stack.redis_url, keys)
+            written = write_env_file(env_file, stack.env, stack.web_url)
             _show(sim, ids)
-            _where_to_look(stack)
+            _where_to_look(stack, env_file)
             print(f"\nLogs of every process: {log_dir}")
             if once:
+                print("\n--once: the demo stops now, so the URLs and commands above were live only while it ran.\n"
+                      "Run `make demo` (without --once) to keep it up and try them.")
                 return 0
-            print("Press Ctrl-C to stop; everything started here will be stopped.")
+            print("Press Ctrl-C to stop; everything started here will be stopped.", flush=True)
             deadline = None if keep_seconds is None else time.monotonic() + keep_seconds
             while deadline is None or time.monotonic() < deadline:
                 time.sleep(0.5)
@@ -182,6 +247,8 @@ def run_demo(*, once: bool = False, keep_seconds: float | None = None) -> int:
         print("\nStopping...")
         return 0
     finally:
+        if written:
+            _remove_env_file(env_file, written)
         if redis_url:  # after every process has stopped: nothing writes any more
             cleanup(redis_url, keys)
         config_path.unlink(missing_ok=True)
