@@ -85,8 +85,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--rate", type=float, default=30.0, help="events/s in the latency phase (default 30)")
     parser.add_argument("--gunicorn-workers", type=int, default=2)
     parser.add_argument("--budget", type=int, default=2500,
-                        help="zendesk.requests_per_minute for this run (default 2500, the largest Zendesk plan, "
-                             "so the workers' own speed is measured; the budget has its own benchmark)")
+                        help="zendesk.requests_per_minute and ticket_updates_per_minute for this run (default 2500, "
+                             "the largest Zendesk plan, so the workers' own speed is measured; the budget "
+                             "has its own benchmark)")
     parser.add_argument("--timeout", type=float, default=300.0, help="give up on a phase after this many s")
     parser.add_argument("--profile", action="store_true",
                         help="sample the workers with py-spy during the drain (collapsed stacks in the log dir)")
@@ -131,7 +132,7 @@ def run(args: argparse.Namespace) -> Report:
     logs = log_dir(NAME)
     report.results["logs"] = str(logs)
     try:
-        config = budget_config(logs, args.budget)
+        config = budget_config(logs, args.budget, ticket_updates_per_minute=args.budget)
         with private_redis_server() as server, running_stack(redis_url=server.url, worker=False, log_dir=logs,
                                                               config_path=str(config),
                                                               gunicorn_workers=args.gunicorn_workers) as stack:

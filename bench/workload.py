@@ -192,17 +192,23 @@ def api_user_id(entries: list[dict[str, Any]]) -> int | None:
     return users.most_common(1)[0][0] if users else None
 
 
-def budget_config(directory: Path, per_minute: int) -> Path:
-    """config.yaml with ``zendesk.requests_per_minute`` replaced (checked by loading it)."""
-    text = (ROOT / "config.yaml").read_text(encoding="utf-8")
-    new, count = re.subn(r"(?m)^(\s+requests_per_minute:\s*)\d+", rf"\g<1>{per_minute}", text)
-    if count != 1:
-        raise RuntimeError("config.yaml: could not find zendesk.requests_per_minute to change")
-    path = directory / "config-budget.yaml"
-    path.write_text(new, encoding="utf-8")
-    loaded = load_config(path).zendesk.requests_per_minute
-    if loaded != per_minute:
-        raise RuntimeError(f"budget config says {loaded}, expected {per_minute}")
+def budget_config(directory: Path, per_minute: int, name: str = "config-budget.yaml",
+                  sections: dict[str, dict[str, Any]] | None = None, **zendesk: Any) -> Path:
+    """config.yaml with ``zendesk.requests_per_minute`` (and any other ``zendesk`` keys, e.g.
+    ``ticket_updates_per_minute``) replaced, and whole ``sections`` merged in; checked by loading it."""
+    import yaml
+
+    raw = yaml.safe_load((ROOT / "config.yaml").read_text(encoding="utf-8"))
+    raw.setdefault("zendesk", {})
+    raw["zendesk"].update({"requests_per_minute": per_minute, **zendesk})
+    for section, values in (sections or {}).items():
+        raw[section] = {**(raw.get(section) or {}), **values}
+    path = directory / name
+    path.write_text(yaml.safe_dump(raw, sort_keys=False), encoding="utf-8")
+    loaded = load_config(path).zendesk
+    for key, value in {"requests_per_minute": per_minute, **zendesk}.items():
+        if getattr(loaded, key) != value:
+            raise RuntimeError(f"budget config says zendesk.{key} = {getattr(loaded, key)}, expected {value}")
     return path
 
 

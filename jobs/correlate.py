@@ -332,16 +332,22 @@ def link(rt: Runtime, keys: _Keys, topic: Topic, problem_id: int, what: str) -> 
         return f"{what}; nothing left to link"
     tag = rt.config.writeback.category_tags.get(CATEGORY, "critical_multi_customer")
     confirmed: list[int] = []
-    for start in range(0, len(pending), BULK_LIMIT):
-        chunk = pending[start:start + BULK_LIMIT]
+    # Each ticket of a bulk update spends one of the account's ticket updates per minute: a
+    # chunk never asks for more than that window holds, and each chunk's links are recorded as
+    # soon as Zendesk confirms them, so a job put off by the budget before the next chunk sends
+    # only the rest when it runs again.
+    size = max(1, min(BULK_LIMIT, rt.config.zendesk.ticket_updates_per_minute))
+    for start in range(0, len(pending), size):
+        chunk = pending[start:start + size]
         job_id = rt.zendesk.update_many([
             {"id": tid, "type": "incident", "problem_id": problem_id,
              "additional_tags": [tag, f"correlation_{topic.name}"]} for tid in chunk
         ])
-        confirmed.extend(_confirmed(rt, job_id, chunk))
-    if confirmed:
-        rt.redis.sadd(keys.linked, *confirmed)
-        announce_links(rt, keys, problem_id, confirmed)
+        done_now = _confirmed(rt, job_id, chunk)
+        if done_now:
+            rt.redis.sadd(keys.linked, *done_now)
+            announce_links(rt, keys, problem_id, done_now)
+            confirmed.extend(done_now)
     missing = sorted(set(pending) - set(confirmed))
     if missing:
         raise LinkPending(f"problem {problem_id}: Zendesk has not confirmed links for tickets {missing}")

@@ -19,7 +19,9 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from marshmallow import INCLUDE, RAISE, Schema, ValidationError, fields, validate
+from marshmallow import INCLUDE, RAISE, Schema, ValidationError, fields, post_load, validate, validates_schema
+
+from middleware.zendesk_limits import HIGH_VOLUME_PLANS, PLAN_REQUESTS_PER_MINUTE, Limits
 
 __all__ = [
     "Config",
@@ -90,6 +92,23 @@ class ZendeskSettings:
     connect_timeout_seconds: float = 3.05
     requests_per_minute: int = 400  # shared budget across all workers, below the plan's limit
     agent_url: str | None = None  # base for links to tickets; defaults to the API base
+    # Zendesk's other limits, each its own window in the shared budget (middleware.zendesk_limits);
+    # unset in config.yaml, they come from ``plan`` and ``high_volume``.
+    plan: str | None = None
+    high_volume: bool = False
+    ticket_updates_per_minute: int = 100
+    ticket_updates_per_ticket: int = 30  # per 10 minutes (Zendesk: per user per ticket)
+    incremental_exports_per_minute: int = 10
+
+    @property
+    def limits(self) -> Limits:
+        """The figures the shared budget enforces."""
+        return Limits(
+            requests_per_minute=self.requests_per_minute,
+            ticket_updates_per_minute=self.ticket_updates_per_minute,
+            ticket_updates_per_ticket=self.ticket_updates_per_ticket,
+            incremental_exports_per_minute=self.incremental_exports_per_minute,
+        )
 
 
 @dataclass(frozen=True)
@@ -127,8 +146,30 @@ class _ZendeskSchema(Schema):
     api_user_id = fields.Integer(load_default=None, allow_none=True)
     timeout_seconds = fields.Float(load_default=10.0, validate=validate.Range(min=0.1, max=60))
     connect_timeout_seconds = fields.Float(load_default=3.05, validate=validate.Range(min=0.1, max=30))
-    requests_per_minute = fields.Integer(load_default=400, validate=validate.Range(min=1, max=100000))
+    requests_per_minute = fields.Integer(load_default=None, validate=validate.Range(min=1, max=100000))
     agent_url = fields.String(load_default=None, allow_none=True)
+    plan = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(sorted(PLAN_REQUESTS_PER_MINUTE)))
+    high_volume = fields.Boolean(load_default=False)
+    ticket_updates_per_minute = fields.Integer(load_default=None, validate=validate.Range(min=1, max=100000))
+    ticket_updates_per_ticket = fields.Integer(load_default=None, validate=validate.Range(min=1, max=10000))
+    incremental_exports_per_minute = fields.Integer(load_default=None, validate=validate.Range(min=1, max=10000))
+
+    @validates_schema
+    def _high_volume_needs_a_plan_that_offers_it(self, data: dict[str, Any], **_: Any) -> None:
+        if data.get("high_volume") and data.get("plan") and data["plan"] not in HIGH_VOLUME_PLANS:
+            raise ValidationError(f"the High Volume API add-on is only sold with plans "
+                                  f"{', '.join(sorted(HIGH_VOLUME_PLANS))}", "high_volume")
+
+    @post_load
+    def _fill_from_plan(self, data: dict[str, Any], **_: Any) -> dict[str, Any]:
+        """Figures not given take Zendesk's documented ones for the plan; an explicit figure
+        (e.g. a lower ``requests_per_minute`` leaving room for other integrations) wins."""
+        plan_limits = Limits.for_plan(data.get("plan"), bool(data.get("high_volume")))
+        for name in ("requests_per_minute", "ticket_updates_per_minute", "ticket_updates_per_ticket",
+                     "incremental_exports_per_minute"):
+            if data.get(name) is None:
+                data[name] = getattr(plan_limits, name)
+        return data
 
 
 _PRIORITIES = ("low", "normal", "high", "urgent")

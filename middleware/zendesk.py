@@ -21,8 +21,8 @@ from __future__ import annotations
 import logging
 import os
 import time
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, TypeVar
 from urllib.parse import urlsplit, urlunsplit
@@ -40,6 +40,7 @@ from middleware.config import ZendeskSettings
 from middleware.events import Comment, Organization, Person, Ticket, format_time, parse_time
 from middleware.redis_client import Keys
 from middleware.zendesk_breaker import CircuitBreaker
+from middleware.zendesk_limits import SLACK_SECONDS, Limits, windows_for
 
 log = logging.getLogger(__name__)
 
@@ -114,65 +115,114 @@ class Credentials:
         return self.api_url or f"https://{self.subdomain}.zendesk.com"
 
 
-# KEYS[1] calls taken (zset: member -> time), KEYS[2] callers told to wait (member -> wake time)
-# ARGV[1] now (epoch s), ARGV[2] window (s), ARGV[3] limit, ARGV[4] a unique member
-# Returns "0" when the call may go now, else the seconds to wait (a string: Lua numbers would
-# come back as integers).
+# One sliding window per pair of keys: KEYS[2i-1] the slots taken (zset: member -> time),
+# KEYS[2i] the callers told to wait (member -> wake time). ARGV[1] now (epoch s), ARGV[2] a
+# unique member, then per window: ARGV[3i] its length (s), ARGV[3i+1] its limit, ARGV[3i+2] the
+# slots this call needs (capped at the limit: such a call waits for an empty window).
+# All windows are taken or none. Returns "0" when the call may go now, else the seconds to wait
+# for the last of its windows to free (a string: Lua numbers would come back as integers).
 _BUDGET_SCRIPT = """
-local now, window, limit = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
-redis.call("ZREMRANGEBYSCORE", KEYS[1], "-inf", now - window)
-local used = redis.call("ZCARD", KEYS[1])
-if used < limit then
-  redis.call("ZADD", KEYS[1], now, ARGV[4])
-  redis.call("EXPIRE", KEYS[1], math.ceil(window) + 1)
-  return "0"
+local now, member = tonumber(ARGV[1]), ARGV[2]
+local n = #KEYS / 2
+local worst = 0
+local waits = {}
+for i = 1, n do
+  local calls = KEYS[2 * i - 1]
+  local window, limit, cost = tonumber(ARGV[3 * i]), tonumber(ARGV[3 * i + 1]), tonumber(ARGV[3 * i + 2])
+  if cost > limit then cost = limit end
+  redis.call("ZREMRANGEBYSCORE", calls, "-inf", now - window)
+  local used = redis.call("ZCARD", calls)
+  if used + cost > limit then
+    local waiting = KEYS[2 * i]
+    redis.call("ZREMRANGEBYSCORE", waiting, "-inf", now)
+    local ahead = redis.call("ZCARD", waiting)
+    local index = used + cost - 1 - limit + (ahead % limit)
+    if index > used - 1 then index = used - 1 end
+    local slot = redis.call("ZRANGE", calls, index, index, "WITHSCORES")
+    local wait = tonumber(slot[2]) + window * (1 + math.floor(ahead / limit)) - now
+    waits[i] = wait
+    if wait > worst then worst = wait end
+  end
 end
-redis.call("ZREMRANGEBYSCORE", KEYS[2], "-inf", now)
-local ahead = redis.call("ZCARD", KEYS[2])
-local index = used - limit + (ahead % limit)
-local slot = redis.call("ZRANGE", KEYS[1], index, index, "WITHSCORES")
-local wait = tonumber(slot[2]) + window * (1 + math.floor(ahead / limit)) - now
-redis.call("ZADD", KEYS[2], now + wait, ARGV[4])
-if redis.call("TTL", KEYS[2]) < math.ceil(wait) + 1 then
-  redis.call("EXPIRE", KEYS[2], math.ceil(wait) + 1)
+if worst > 0 then
+  for i = 1, n do
+    if waits[i] then
+      local waiting = KEYS[2 * i]
+      redis.call("ZADD", waiting, now + waits[i], member)
+      if redis.call("TTL", waiting) < math.ceil(waits[i]) + 1 then
+        redis.call("EXPIRE", waiting, math.ceil(waits[i]) + 1)
+      end
+    end
+  end
+  return tostring(worst)
 end
-return tostring(wait)
+for i = 1, n do
+  local calls = KEYS[2 * i - 1]
+  local window, limit, cost = tonumber(ARGV[3 * i]), tonumber(ARGV[3 * i + 1]), tonumber(ARGV[3 * i + 2])
+  if cost > limit then cost = limit end
+  for j = 1, cost do
+    redis.call("ZADD", calls, now, member .. ":" .. j)
+  end
+  redis.call("EXPIRE", calls, math.ceil(window) + 1)
+end
+return "0"
 """
 
 
 class CallBudget:
-    """A per-minute request budget shared by every worker, enforced over *any* 60 seconds.
+    """Zendesk's rate limits, shared by every worker, each enforced over *any* window.
 
-    Why a sliding window and not a counter per wall-clock minute: a per-minute counter lets the
+    Why sliding windows and not a counter per wall-clock minute: a per-minute counter lets the
     whole budget go out at 12:00:59 and again at 12:01:00, twice the limit within two seconds,
     and Zendesk's own minute need not start when ours does (the budget benchmark measured 120
     calls in one 60 s window with a budget of 60, and the plan's limit answered 429). Here the
-    time of every call in the last 60 s is kept in one sorted set, so no 60 s window, however
-    placed, holds more than ``per_minute`` calls. Still one Redis round trip per call (a script).
+    time of every call in a window is kept in one sorted set per window, so no window, however
+    placed, holds more than its limit.
 
-    A refused caller is told to come back when a slot frees; callers refused one after the other
-    are given successive slots (and later windows once those run out) rather than all the same
-    one, so a backlog wakes up a few jobs at a time instead of all of them every second.
+    Every call spends the account's requests-per-minute window; a ticket update also spends the
+    account's ticket-updates window and the ticket's own 10-minute window, an incremental export
+    the exports window (``middleware.zendesk_limits``: which, and Zendesk's figures). A bulk
+    update spends one update per ticket it names. A call takes all its windows or none, in one
+    Redis round trip (a script), so a refused call costs nothing against any of them.
 
-    The window is half a second longer than Zendesk's minute: a slot is taken just before the
-    request leaves, and the time it takes to reach Zendesk varies (the benchmark saw 31 calls
-    arrive within 60 s with a budget of 30 and an exact 60 s window).
+    A refused caller is told to come back when the last of its windows frees; callers refused
+    one after the other are given successive slots (and later windows once those run out)
+    rather than all the same one, so a backlog wakes up a few jobs at a time instead of all of
+    them every second.
+
+    Each window is half a second longer than Zendesk's: a slot is taken just before the request
+    leaves, and the time it takes to reach Zendesk varies (the benchmark saw 31 calls arrive
+    within 60 s with a budget of 30 and an exact 60 s window).
     """
 
-    WINDOW_SECONDS = 60.5
+    WINDOW_SECONDS = 60.0 + SLACK_SECONDS
 
-    def __init__(self, redis: Redis, keys: Keys, per_minute: int, clock: Callable[[], float] = time.time) -> None:
+    def __init__(self, redis: Redis, keys: Keys, per_minute: int | None = None,
+                 clock: Callable[[], float] = time.time, limits: Limits | None = None) -> None:
         self.redis = redis
         self.keys = keys
-        self.per_minute = per_minute
+        if limits is None:
+            limits = Limits() if per_minute is None else Limits(requests_per_minute=per_minute)
+        elif per_minute is not None:
+            limits = replace(limits, requests_per_minute=per_minute)
+        self.limits = limits
+        self.per_minute = limits.requests_per_minute
         self.clock = clock
         self._script = redis.register_script(_BUDGET_SCRIPT)
-        self._keys = [keys("zendesk", "budget", "calls"), keys("zendesk", "budget", "waiting")]
 
-    def take(self) -> None:
+    def take(self, method: str = "GET", path: str = "/", body: Any = None,
+             query: Mapping[str, Any] | None = None) -> None:
+        """Take a slot in every window this call spends, or raise :class:`RateLimited` with the
+        seconds until they have all freed."""
+        windows = windows_for(self.limits, method, path, body, query)
         now = self.clock()
         member = f"{now:.6f}-{os.urandom(4).hex()}"
-        raw = self._script(keys=self._keys, args=[f"{now:.6f}", self.WINDOW_SECONDS, self.per_minute, member])
+        keys: list[str] = []
+        args: list[Any] = [f"{now:.6f}", member]
+        for w in windows:
+            keys += [self.keys("zendesk", "budget", *w.key), self.keys("zendesk", "budget", *w.key, "waiting")]
+            args += [w.seconds, w.limit, w.cost]
+        raw = self._script(keys=keys, args=args)
         wait = float(raw.decode() if isinstance(raw, bytes) else raw)
         if wait > 0:
             # Half a second more: RQ's scheduler runs a rescheduled job on a whole second.
@@ -208,7 +258,7 @@ class _Session(requests.Session):
             if wait > 0:
                 raise ZendeskUnavailable(wait)
         if self._budget is not None:
-            self._budget.take()
+            self._budget.take(method_s, urlsplit(original).path, kwargs.get("json"), kwargs.get("params"))
         kind = "read" if method_s.upper() == "GET" else "write"
         try:
             response = super().request(method_s, url_s, *args, **kwargs)
@@ -360,7 +410,7 @@ class ZendeskClient:
         self.settings = settings
         self.redis = redis
         self.keys = keys or Keys()
-        budget = CallBudget(redis, self.keys, settings.requests_per_minute) if redis is not None else None
+        budget = CallBudget(redis, self.keys, limits=settings.limits) if redis is not None else None
         self.breaker = CircuitBreaker(redis, self.keys) if redis is not None else None
         self.session = _Session(
             creds,

@@ -24,7 +24,7 @@ from jobs.sla_state import ClockStore
 from middleware.correlate_settings import correlation_settings_of
 from middleware.events import Ticket, TicketEvent
 from middleware.incidents import RESOLVED
-from middleware.zendesk import ticket_from_api
+from middleware.zendesk import RateLimited, ticket_from_api
 from tests.intake_support import make_runtime, simulated, tickets, write_config
 
 TOPICS = {"window": "30m", "threshold": 2, "topics": [
@@ -115,8 +115,41 @@ def test_reports_further_apart_than_the_window_do_not_count_together(tmp_path: P
         assert tickets(control) == []
 
 
-def test_many_tickets_are_linked_100_per_bulk_call(sim) -> None:
+def test_many_tickets_are_linked_100_per_bulk_call(tmp_path, redis, key_prefix) -> None:
+    # High Volume: 300 ticket updates a minute, so both bulk calls fit in one minute's budget.
+    with simulated(tmp_path, redis, key_prefix, correlation=TOPICS,
+                   zendesk={"plan": "enterprise", "high_volume": True}) as (rt, control, _):
+        _link_150(rt, control)
+
+
+def test_a_bulk_link_past_the_minutes_ticket_updates_waits_and_sends_only_the_rest(sim, redis) -> None:
+    # 100 ticket updates a minute (every plan without High Volume): the first bulk call of 100
+    # spends the minute, the second is put off rather than drawing Zendesk's 429, and the
+    # first 100 links stay recorded, so the job's next run sends only the other 50.
     rt, control, _ = sim
+    control.endpoint_limits({})  # the simulator enforces Zendesk's figures: 429 past them
+    orgless = [report(control, None, n) for n in range(148)]
+    for ticket in orgless:
+        correlate.after_event(rt, event_for(ticket))
+    orgs = [control.create_organization(name)["id"] for name in ("Acme", "Beta")]
+    correlate.after_event(rt, event_for(report(control, orgs[0], 1000)))
+    control.clear_requests()
+    last = report(control, orgs[1], 1001)
+    with pytest.raises(RateLimited):
+        correlate.after_event(rt, event_for(last))
+    assert sum(1 for t in tickets(control) if t["type"] == "incident") == 100
+    assert all(r["status"] != 429 for r in control.requests_log()["requests"])
+    for key in redis.scan_iter("*:zendesk:budget:*"):  # a minute later: the windows have freed
+        redis.delete(key)
+    control.clear_requests()
+    control.endpoint_limits({})  # its windows free too
+    correlate.after_event(rt, event_for(last))
+    bulk = [r for r in control.requests_log()["requests"] if r["path"] == "/api/v2/tickets/update_many.json"]
+    assert len(bulk) == 1
+    assert sum(1 for t in tickets(control) if t["type"] == "incident") == 150
+
+
+def _link_150(rt, control) -> None:  # type: ignore[no-untyped-def]
     orgless = [report(control, None, n) for n in range(148)]  # reported, but count for no organisation
     for ticket in orgless:
         correlate.after_event(rt, event_for(ticket))

@@ -11,7 +11,7 @@ Endpoints (JSON in, JSON out):
 =================================  ==============================================================
 ``GET  /_sim/health``              liveness
 ``POST /_sim/reset``               clean account, no faults/logs/deliveries (``keep_webhook``)
-``GET|POST|DELETE /_sim/faults``   list / add a rule or ``rate_limit_per_minute`` / clear
+``GET|POST|DELETE /_sim/faults``   list / add a rule, ``rate_limit_per_minute`` or ``endpoint_limits`` / clear
 ``GET  /_sim/requests``            API call log and read/write counts (``?limit=``)
 ``POST /_sim/requests/clear``      forget the API call log
 ``GET|POST /_sim/webhook``         webhook config (url, secret, enabled, events|"all", timeout, ...)

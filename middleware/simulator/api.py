@@ -105,7 +105,9 @@ def _before() -> Response | None:
     if found is None:
         return json_response(UNAUTHENTICATED, 401, {"WWW-Authenticate": 'Basic realm="Web Password"'})
     g.user = s.store.authenticate(*found)
-    delay, error, headers = s.faults.check(request.method, request.path)
+    body = request.get_json(silent=True) if request.method == "PUT" else None  # a bulk update's tickets
+    delay, error, headers = s.faults.check(request.method, request.path, body,
+                                           g.user["id"] if g.user else None)
     g.rate_headers = headers
     if delay:
         time.sleep(delay)

@@ -244,6 +244,11 @@ class SimulatorControl:
         """Zendesk's per-minute limit (None: unlimited)."""
         self._call("POST", "/faults", {"rate_limit_per_minute": per_minute})
 
+    def endpoint_limits(self, limits: dict[str, int] | None) -> None:
+        """Zendesk's endpoint limits (ticket updates per minute, per ticket in 10 minutes,
+        incremental exports per minute; missing keys take Zendesk's figures; None: off)."""
+        self._call("POST", "/faults", {"endpoint_limits": limits})
+
     def faults(self) -> dict[str, Any]:
         return dict(self._call("GET", "/faults"))
 

@@ -9,6 +9,10 @@ calls → timeouts) can only be tested against a Zendesk that misbehaves on dema
 * the *rate limit* counts calls per fixed one-minute window and answers 429 with the seconds
   left in the window as ``Retry-After`` once the limit is exceeded, like Zendesk, and reports
   ``X-Rate-Limit``/``X-Rate-Limit-Remaining`` on every answer;
+* the *endpoint limits* Zendesk documents besides it (``middleware.zendesk_limits``): ticket
+  updates per minute per account, updates per ticket per user in 10 minutes (a bulk update
+  counts each ticket it names), incremental exports per minute; each a sliding window, past
+  which the call gets 429 with ``Retry-After`` the seconds until its window frees;
 * the *request log* records each API call (method, path, status, calling user) and keeps
   read/write counts, so tests and benchmarks can assert how many calls an event cost.
 """
@@ -26,6 +30,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from middleware.simulator.store import ApiError
+from middleware.zendesk_limits import TICKET_WINDOW_SECONDS, Limits, windows_for
 
 ERROR_BODIES: dict[int, dict[str, str]] = {
     429: {"error": "APIRateLimitExceeded", "description": "Number of allowed API requests per minute exceeded"},
@@ -88,15 +93,69 @@ class FaultInjector:
         self.rate_limit_per_minute: int | None = None
         self._window_start = 0.0
         self._window_count = 0
+        self.endpoint_limits: Limits | None = None
+        self._endpoint_calls: dict[tuple[str, ...], deque[float]] = {}
 
     def reset(self) -> None:
         with self._lock:
             self.rules.clear()
             self.rate_limit_per_minute = None
             self._window_count = 0
+            self.endpoint_limits = None
+            self._endpoint_calls.clear()
+
+    def set_endpoint_limits(self, spec: dict[str, Any] | None) -> dict[str, Any] | None:
+        """Enforce Zendesk's endpoint limits (``{"ticket_updates_per_minute": 100,
+        "ticket_updates_per_ticket": 30, "incremental_exports_per_minute": 10}``, missing keys
+        take Zendesk's figures; None turns them off)."""
+        with self._lock:
+            self._endpoint_calls.clear()
+            if spec is None:
+                self.endpoint_limits = None
+                return None
+            known = {"ticket_updates_per_minute", "ticket_updates_per_ticket", "incremental_exports_per_minute"}
+            unknown = set(spec) - known
+            if unknown:
+                raise ValueError(f"unknown endpoint limit(s): {', '.join(sorted(unknown))}")
+            self.endpoint_limits = Limits(**{k: int(v) for k, v in spec.items()})
+            return self._endpoint_public()
+
+    def _endpoint_public(self) -> dict[str, Any] | None:
+        lim = self.endpoint_limits
+        if lim is None:
+            return None
+        return {"ticket_updates_per_minute": lim.ticket_updates_per_minute,
+                "ticket_updates_per_ticket": lim.ticket_updates_per_ticket,
+                "incremental_exports_per_minute": lim.incremental_exports_per_minute}
+
+    def _endpoint_refusal(self, method: str, path: str, body: Any, user: Any, now: float) -> float | None:
+        """Seconds until the call's fullest endpoint window frees, or None (then counted)."""
+        assert self.endpoint_limits is not None
+        windows = [w for w in windows_for(self.endpoint_limits, method, path, body) if w.key != ("calls",)]
+        worst = 0.0
+        for w in windows:
+            seconds = TICKET_WINDOW_SECONDS if w.key[0] == "ticket" else 60.0  # Zendesk's own windows
+            key = (*w.key, str(user)) if w.key[0] == "ticket" else w.key  # per user per ticket
+            calls = self._endpoint_calls.setdefault(key, deque())
+            while calls and calls[0] <= now - seconds:
+                calls.popleft()
+            if len(calls) + w.cost > w.limit:
+                worst = max(worst, calls[min(len(calls) - 1, len(calls) + w.cost - 1 - w.limit)] + seconds - now)
+        if worst > 0:
+            return worst
+        for w in windows:
+            key = (*w.key, str(user)) if w.key[0] == "ticket" else w.key
+            self._endpoint_calls[key].extend([now] * w.cost)
+        return None
 
     def add(self, spec: dict[str, Any]) -> dict[str, Any]:
-        """Add one rule, or set ``rate_limit_per_minute`` (null turns the limit off)."""
+        """Add one rule, or set ``rate_limit_per_minute`` or ``endpoint_limits`` (null turns
+        them off)."""
+        if "endpoint_limits" in spec:
+            spec = dict(spec)
+            limits = self.set_endpoint_limits(spec.pop("endpoint_limits"))
+            if not spec:
+                return {"endpoint_limits": limits}
         with self._lock:
             if "rate_limit_per_minute" in spec:
                 limit = spec["rate_limit_per_minute"]
@@ -137,13 +196,22 @@ class FaultInjector:
                 "rules": [r.public() for r in self.rules],
                 "rate_limit_per_minute": self.rate_limit_per_minute,
                 "window_count": self._window_count,
+                "endpoint_limits": self._endpoint_public(),
             }
 
-    def check(self, method: str, path: str) -> tuple[float, ApiError | None, dict[str, str]]:
+    def check(self, method: str, path: str, body: Any = None,
+              user: Any = None) -> tuple[float, ApiError | None, dict[str, str]]:
         """(seconds to delay, error to answer instead or None, rate-limit headers)."""
         delay = 0.0
         headers: dict[str, str] = {}
         with self._lock:
+            if self.endpoint_limits is not None:
+                wait = self._endpoint_refusal(method, path, body, user, self.clock())
+                if wait is not None:
+                    headers = {"Retry-After": _header_seconds(max(wait, 1))}
+                    error = dict(ERROR_BODIES[429])
+                    error["description"] = "Endpoint rate limit exceeded"
+                    return 0.0, ApiError(429, error, headers), headers
             limit = self.rate_limit_per_minute
             if limit is not None:
                 now = self.clock()

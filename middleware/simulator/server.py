@@ -129,6 +129,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--webhook-timeout", type=float, default=5.0)
     parser.add_argument("--account-id", type=int, default=DEFAULT_ACCOUNT_ID)
     parser.add_argument("--rate-limit-per-minute", type=int, default=None)
+    parser.add_argument("--endpoint-limits", action="store_true",
+                        help="enforce Zendesk's endpoint limits (100 ticket updates/min, 30 per ticket in 10 min, "
+                             "10 incremental exports/min)")
     return parser
 
 
@@ -150,6 +153,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     server.simulator.sender.configure(timeout=args.webhook_timeout)
     if args.rate_limit_per_minute:
         server.simulator.faults.add({"rate_limit_per_minute": args.rate_limit_per_minute})
+    if args.endpoint_limits:
+        server.simulator.faults.set_endpoint_limits({})
     stop = threading.Event()
 
     def _on_signal(signum: int, _frame: FrameType | None) -> None:
