@@ -42,7 +42,6 @@ from jobs.runtime import Runtime
 from middleware.correlate_settings import Topic, correlation_settings_of
 from middleware.events import Ticket, TicketEvent, format_time
 from middleware.incidents import OPEN, Incident
-from middleware.zendesk import BULK_LIMIT
 
 __all__ = [
     "LinkPending",
@@ -336,7 +335,7 @@ def link(rt: Runtime, keys: _Keys, topic: Topic, problem_id: int, what: str) -> 
     # chunk never asks for more than that window holds, and each chunk's links are recorded as
     # soon as Zendesk confirms them, so a job put off by the budget before the next chunk sends
     # only the rest when it runs again.
-    size = max(1, min(BULK_LIMIT, rt.config.zendesk.ticket_updates_per_minute))
+    size = rt.zendesk.bulk_limit
     for start in range(0, len(pending), size):
         chunk = pending[start:start + size]
         job_id = rt.zendesk.update_many([

@@ -64,7 +64,7 @@ from middleware.customer_updates_settings import UPDATE_PLACEHOLDERS, check_mess
 from middleware.events import Person, format_time
 from middleware.incidents import IncidentStore
 from middleware.redis_client import Keys
-from middleware.zendesk import BULK_LIMIT, NotFound, RateLimited, TransientError, ZendeskError
+from middleware.zendesk import NotFound, RateLimited, TransientError, ZendeskError
 
 log = logging.getLogger(__name__)
 
@@ -213,7 +213,7 @@ def deliver_update(rt: Runtime, incident_id: int, update_id: str) -> str:
         _settle_pending(rt, incident_id, update_id)
         outcomes = _outcomes(rt, incident_id, update_id)
         todo = [t for t in linked_ticket_ids(rt, incident) if t not in outcomes]
-        for chunk in chunks(todo, BULK_LIMIT):
+        for chunk in chunks(todo, rt.zendesk.bulk_limit):  # each ticket spends one update of the minute
             _send_chunk(rt, incident_id, update_id, record, chunk)
         outcomes = _outcomes(rt, incident_id, update_id)
         note = note_once(rt, key, incident.ticket_id, note_text(update_id, record, outcomes))

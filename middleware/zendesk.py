@@ -544,6 +544,12 @@ class ZendeskClient:
         ticket asks this first, so a retry finds the ticket an interrupted attempt created."""
         return _retrying(lambda: [ticket_from_api(t.to_dict()) for t in self.zenpy.tickets(external_id=external_id)])
 
+    @property
+    def bulk_limit(self) -> int:
+        """Tickets per :meth:`update_many` call: Zendesk's 100, or fewer when the account's ticket
+        updates per minute are configured lower (each ticket of a bulk update spends one)."""
+        return max(1, min(BULK_LIMIT, self.settings.ticket_updates_per_minute))
+
     def update_many(self, updates: list[dict[str, Any]], *, retry: bool = True) -> str:
         """One bulk update (``PUT /tickets/update_many``) of up to 100 tickets, each with its own
         fields (``{"id": 1, "type": "incident", "problem_id": 9, "additional_tags": [...]}``).

@@ -182,6 +182,8 @@ def test_a_resolved_problem_ends_the_episode(sim) -> None:
 class SlowZendesk:
     """Just what correlation calls, thread-safe, with a slow create to widen every race window."""
 
+    bulk_limit = 100
+
     def __init__(self, job_status: str = "completed") -> None:
         self.lock = threading.Lock()
         self.created: list[dict[str, Any]] = []
