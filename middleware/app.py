@@ -44,6 +44,7 @@ def create_app(
         log.warning("ZENDESK_WEBHOOK_SECRET is not set: every webhook will be refused with 401")
 
     from middleware.customer_updates_api import bp as customer_updates_bp
+    from middleware.customer_updates_page import bp as customer_updates_page_bp
     from middleware.dashboard import bp as dashboard_bp
     from middleware.health import bp as health_bp
     from middleware.intake import bp as intake_bp
@@ -54,6 +55,7 @@ def create_app(
     app.register_blueprint(webhooks_bp)
     app.register_blueprint(intake_bp)
     app.register_blueprint(customer_updates_bp)  # POST /api/incidents/<id>/updates (docs/customer-updates.md)
+    app.register_blueprint(customer_updates_page_bp)  # /dashboard/incidents/<id>/update: the form
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):  # type: ignore[no-untyped-def]

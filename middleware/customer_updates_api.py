@@ -1,13 +1,14 @@
-"""``/api/incidents/<id>/updates``: a status update to the incident's customers, from a browser.
+"""``/api/incidents/<id>/updates``: a status update to the incident's customers, over HTTP.
 
 ``POST`` (``ADMIN_TOKEN``, like the rest of ``/api/incidents``) records the update and queues the
 job a worker sends it with, exactly as ``python -m middleware incident update`` does: the web
-process only writes Redis, never calls Zendesk. Body (JSON, or a form post from the incident
-page): ``message`` (required), ``by`` (required: who asks), ``update_id`` and ``allow_security``
-(optional). Answers ``202`` with the update's id and state (``200`` if this update was asked for
-already), ``400`` for a bad message or a missing name, ``403`` when policy refuses (a security
-incident without ``allow_security``, an overridden incident), ``404`` for an unknown incident.
-``GET`` lists the incident's updates and what happened to each ticket.
+process only writes Redis, never calls Zendesk. Body (JSON): ``message`` (required), ``by``
+(required: who asks), ``update_id`` and ``allow_security`` (optional). Answers ``202`` with the
+update's id and state (``200`` if this update was asked for already), ``400`` for a bad message,
+a missing name or a body that is not JSON, ``403`` when policy refuses (a security incident
+without ``allow_security``, an overridden incident), ``404`` for an unknown incident. ``GET``
+lists the incident's updates and what happened to each ticket. The incident page's form posts to
+``/dashboard/incidents/<id>/update`` instead (:mod:`middleware.customer_updates_page`).
 """
 
 from __future__ import annotations
@@ -34,10 +35,12 @@ def _now() -> datetime:
 
 
 def _body() -> dict[str, Any] | None:
-    if request.is_json:
-        data = request.get_json(silent=True)
-        return data if isinstance(data, dict) else None
-    return dict(request.form)
+    """JSON only: another site's page can make a browser post a form here with its saved Basic
+    credentials, but not a JSON body (the incident page's form has its own, token-checked route)."""
+    if not request.is_json:
+        return None
+    data = request.get_json(silent=True)
+    return data if isinstance(data, dict) else None
 
 
 @bp.post("/api/incidents/<int:incident_id>/updates")
@@ -47,7 +50,7 @@ def post_update(incident_id: int):  # type: ignore[no-untyped-def]
         return _refuse(why)
     data = _body()
     if data is None:
-        return jsonify(error="invalid_body", message="expected a JSON object (or a form post)"), 400
+        return jsonify(error="invalid_body", message="expected a JSON object (Content-Type: application/json)"), 400
     message, by = data.get("message"), data.get("by")
     if not isinstance(message, str) or not isinstance(by, str):
         return jsonify(error="invalid_body", message="message and by (who asks for the update) are required"), 400

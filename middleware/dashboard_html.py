@@ -535,6 +535,8 @@ def incident_page(view: dict[str, Any], setup: dict[str, Any]) -> str:
     body = f"""<p class="small"><a href="/dashboard">← all incidents</a></p>
 {banners(setup, failed)}
 <h1 class="incident">#{view["ticket_id"]} {esc(view["subject"] or "(no subject)")}</h1>
+<p><a id="send-update" href="/dashboard/incidents/{view.get("id", view["ticket_id"])}/update">Send a status update to
+this incident's customers</a></p>
 <div class="grid">
 <section class="card"><dl class="facts" id="facts">{dl}</dl></section>
 <section class="card"><h3 style="margin-top:0">Why it is critical</h3>

@@ -7,6 +7,7 @@ and the same update asked for twice is queued once.
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -58,11 +59,31 @@ def test_an_update_is_recorded_queued_once_and_on_the_timeline(setup) -> None:
     assert listed["count"] == 1 and listed["updates"][0]["state"] == "queued"
 
 
-def test_a_form_post_from_the_incident_page_works_too(setup) -> None:
+def test_the_incident_pages_form_sends_with_its_token_and_a_forged_post_sends_nothing(setup) -> None:
     client, store, redis = setup
-    sent = client.post("/api/incidents/21/updates", data={"message": "Fixed soon.", "by": "Helen Head"},
-                       headers=AUTH)
-    assert sent.status_code == 202 and len(queued(redis, store)) == 1
+    room = client.get("/dashboard/incidents/21", headers=AUTH).get_data(as_text=True)
+    assert 'href="/dashboard/incidents/21/update"' in room  # the incident page links to the form
+    page = client.get("/dashboard/incidents/21/update", headers=AUTH)
+    assert page.status_code == 200
+    text = page.get_data(as_text=True)
+    assert "{requester_name}" in text and "allow_security" not in text  # an outage: no security checkbox
+    token = re.search(r'name="token" value="([0-9a-f]+)"', text).group(1)
+    # Another site's page making the browser post (its saved Basic credentials go along):
+    forged = client.post("/dashboard/incidents/21/update", data={"message": "Hi", "by": "Mallory"}, headers=AUTH)
+    assert forged.status_code == 403 and queued(redis, store) == []
+    as_form = client.post("/api/incidents/21/updates", data={"message": "Hi", "by": "Mallory"}, headers=AUTH)
+    assert as_form.status_code == 400 and queued(redis, store) == []
+    sent = client.post("/dashboard/incidents/21/update", headers=AUTH,
+                       data={"message": "Fixed soon, #{ticket_id}.", "by": "Helen Head", "token": token})
+    assert sent.status_code == 202 and "Queued" in sent.get_data(as_text=True)
+    assert len(queued(redis, store)) == 1
+    bad = client.post("/dashboard/incidents/21/update", headers=AUTH,
+                      data={"message": "Hi {customer}", "by": "Helen Head", "token": token})
+    assert bad.status_code == 400 and "unknown placeholder" in bad.get_data(as_text=True)
+    secure = client.get("/dashboard/incidents/22/update", headers=AUTH).get_data(as_text=True)
+    assert 'name="allow_security"' in secure and "withheld" in secure
+    assert client.get("/dashboard/incidents/99/update", headers=AUTH).status_code == 404
+    assert client.get("/dashboard/incidents/21/update").status_code == 401
 
 
 @pytest.mark.parametrize(("path", "body", "status", "words"), [
