@@ -31,7 +31,7 @@ from rq.exceptions import DuplicateJobError
 from jobs import runtime
 from jobs.alerts_messages import format_duration
 from jobs.lifecycle import known_links
-from jobs.report import IncidentFacts, facts_of
+from jobs.report import IncidentFacts, customers_told, facts_of
 from jobs.runtime import Runtime
 from jobs.scheduling import reschedule_current
 from middleware import queues
@@ -195,6 +195,8 @@ def review_body(facts: IncidentFacts, link: Callable[[int], str], settings: Revi
               for a in facts.alerts]
     told = [f"    #{m.get('ticket_id')} {m.get('message')}: {m.get('outcome')}"
             + (f" ({m.get('reason')})" if m.get("reason") else "") for m in facts.customer_messages]
+    told += [f"    {_when(t['at'])}  {t['what']} to {t['recipients']}, asked for by {t['by']}"
+             for t in customers_told(facts) if t["by"]]
     if facts.first_response_at is not None:
         response = (f"{_when(facts.first_response_at)}" + (f" by {facts.first_response_by}"
                                                             if facts.first_response_by else ""))

@@ -151,6 +151,10 @@ def test_updates_and_notices_reach_everyone_once_and_the_resolution_reaches_them
         assert len(world.public(t, "has been resolved")) == 1, t
     for t in linked:
         assert len(world.public(t, "Update on your request")) == 1
+    review = wait_until(lambda: next((t for t in world.sim.tickets() if "post_incident_review" in t["tags"]), None),
+                        30, "the review task")
+    told = world.ticket(review["id"])["comments"][0]["body"]
+    assert "status update" in told and "proactive notice" in told and "asked for by Helen Head" in told
     report = world.cli("report", "--since", "1d")
     assert report.returncode == 0, report.stderr
     assert "status update" in report.stdout and "proactive notice" in report.stdout
