@@ -4,7 +4,10 @@ Why SimpleWorker: a forking worker pays a fork per job (≈57 no-op jobs/s on 2 
 against ≈196/s without), and our jobs are short, I/O-bound and idempotent. Every job runs in
 the worker process itself, which also keeps the compiled rules and the Zendesk HTTP connection
 warm across jobs. A job that raises is caught by RQ and retried; isolation from crashes comes
-from running several worker processes (``--processes``) under a supervisor.
+from running several worker processes (``--processes``) under a supervisor. The worker class
+is :class:`~middleware.resilient_worker.ResilientWorker`, a SimpleWorker that heartbeats its
+running job so a killed worker's job is retried within seconds, and that restarts a dead
+scheduler within seconds of Redis coming back.
 
 Periodic work (SLA audit, reconcile, reminders, reports) is enqueued by a small ticker thread
 in each worker with one unique job id per period, so any number of workers produce it once.
@@ -23,12 +26,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from redis import Redis
-from rq import Queue, SimpleWorker
+from rq import Queue
 from rq.exceptions import DuplicateJobError
 from rq.worker_pool import WorkerPool
 
 from middleware import queues
 from middleware.redis_client import Keys, connect, redis_url
+from middleware.resilient_worker import ResilientWorker
 
 log = logging.getLogger(__name__)
 
@@ -107,12 +111,12 @@ def run(url: str | None = None, *, burst: bool = False, processes: int = 1, log_
     started = datetime.now(UTC)
     try:
         if processes <= 1:
-            worker = SimpleWorker([Queue(n, connection=redis) for n in names], connection=redis,
-                                  name=worker_name(keys), maintenance_interval=60)
+            worker = ResilientWorker([Queue(n, connection=redis) for n in names], connection=redis,
+                                     name=worker_name(keys))
             worker.work(burst=burst, with_scheduler=True, logging_level=log_level)
         else:
             pool = WorkerPool(names, connection=redis, num_workers=processes,
-                              worker_class=SimpleWorker)
+                              worker_class=ResilientWorker)
             pool.start(burst=burst, logging_level=log_level)
     finally:
         stop.set()

@@ -1,0 +1,79 @@
+"""The product's worker notices a killed worker and a restarted Redis in seconds.
+
+What matters to a user: a job whose worker was SIGKILLed is retried within seconds (its
+incident's alerts are not two minutes late), the dead worker stops being listed as busy, and
+after Redis comes back the scheduler (rescheduled triage, retries, SLA timers) moves again
+within seconds. ``python -m bench chaos`` measures the same against real processes.
+"""
+
+from __future__ import annotations
+
+import time
+
+from redis import Redis
+from rq import Queue, Retry, get_current_job
+from rq.job import Job, JobStatus
+
+from middleware import resilient_worker
+from middleware.resilient_worker import LIVENESS_SECONDS, ResilientWorker
+
+
+def registration() -> dict[str, float]:
+    """Job body: how long this job and its worker stay registered without another beat."""
+    job = get_current_job()
+    assert job is not None
+    entries = job.connection.zrange(job.started_job_registry.key, 0, -1, withscores=True)
+    (score,) = [s for member, s in entries if member.decode().startswith(job.id + ":")]
+    worker_key = f"rq:worker:{job.worker_name}"
+    return {"job_left": score - time.time(), "worker_left": float(job.connection.ttl(worker_key))}
+
+
+def beats_while_running() -> dict[str, float]:
+    """Job body: registration before and after a few beats of the heartbeat thread."""
+    before = registration()
+    time.sleep(resilient_worker.BEAT_SECONDS * 4)
+    after = registration()
+    return {"before": before["job_left"], "after": after["job_left"]}
+
+
+def test_a_running_job_and_its_worker_are_registered_for_seconds_not_the_jobs_timeout(redis: Redis) -> None:
+    queue = Queue("liveness", connection=redis)
+    job = queue.enqueue(registration, job_timeout=600)  # RQ would register it for 660 s
+    ResilientWorker([queue], connection=redis).work(burst=True)
+    left = Job.fetch(job.id, connection=redis).return_value()
+    assert 0 < left["job_left"] <= LIVENESS_SECONDS
+    assert 0 < left["worker_left"] <= LIVENESS_SECONDS
+
+
+def test_the_heartbeat_keeps_a_long_job_registered(redis: Redis, monkeypatch) -> None:
+    monkeypatch.setattr(resilient_worker, "BEAT_SECONDS", 0.2)
+    queue = Queue("liveness", connection=redis)
+    job = queue.enqueue(beats_while_running, job_timeout=60)
+    ResilientWorker([queue], connection=redis).work(burst=True)
+    result = Job.fetch(job.id, connection=redis).return_value()
+    assert result["after"] > result["before"] - 0.5  # renewed while running, not counting down
+
+
+def test_a_killed_workers_job_is_retried_once_its_short_registration_lapses(redis: Redis) -> None:
+    queue = Queue("liveness", connection=redis)
+    job = queue.enqueue(registration, job_timeout=600, retry=Retry(max=3))
+    dead = ResilientWorker([queue], connection=redis, name="killed-mid-job")
+    dead.register_birth()
+    popped, _ = Queue.dequeue_any([queue], None, connection=redis)
+    dead.prepare_execution(popped)
+    dead.prepare_job_execution(popped)  # ... and then SIGKILL: no more beats, no clean-up
+    registry = queue.started_job_registry
+    assert registry.get_job_ids() == [job.id]
+    # What another worker's maintenance pass (every few seconds) does once LIVENESS_SECONDS
+    # have passed without a beat; with RQ's own SimpleWorker that took the job's timeout + 60 s.
+    registry.cleanup(timestamp=time.time() + LIVENESS_SECONDS + 1)
+    assert registry.get_job_ids() == []
+    assert Job.fetch(job.id, connection=redis).get_status() == JobStatus.QUEUED
+    assert 0 < redis.ttl(dead.key) <= LIVENESS_SECONDS  # the dead worker stops being listed with it
+
+
+def test_an_idle_worker_runs_maintenance_and_reconnects_within_seconds(redis: Redis) -> None:
+    worker = ResilientWorker([Queue("liveness", connection=redis)], connection=redis)
+    assert worker.maintenance_interval <= 5  # abandoned jobs found, a dead scheduler restarted
+    assert worker.dequeue_timeout <= 5  # an idle worker gets to its maintenance pass
+    assert worker.max_connection_wait_time <= 2  # reconnects promptly after a Redis restart
