@@ -8,6 +8,7 @@
   report         the lead-team report (``--since 7d``, ``--json``, ``--send``)
   action         post-incident review actions: ``add --incident ID --owner EMAIL --due DATE TEXT``, ``list``
   reconcile      catch up on missed webhooks from the incremental export (``--since 2h``)
+  jobs           jobs that failed for good: ``failed`` (ticket ids, errors), ``retry ID|--all``
   incident       tell customers: ``update ID --message-file F``, ``updates ID``, ``notify ID --orgs …``
 """
 
@@ -183,6 +184,9 @@ def build_parser() -> argparse.ArgumentParser:
     from middleware.customer_updates_cli import add_parsers as add_incident_parsers
 
     add_incident_parsers(sub)  # incident update|updates|notify (docs/customer-updates.md)
+    from middleware.jobs_cli import add_parsers as add_jobs_parsers
+
+    add_jobs_parsers(sub)  # jobs failed|retry
     return parser
 
 
