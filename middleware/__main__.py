@@ -197,7 +197,9 @@ def main(argv: list[str] | None = None) -> int:
         from middleware.simulator import main as simulator_main
 
         return int(simulator_main(argv[1:]) or 0)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from middleware import logs
+
+    logs.configure(logging.INFO)  # LOG_FORMAT=json: one JSON object per line
     args = build_parser().parse_args(argv)
     if getattr(args, "config", None):
         import os

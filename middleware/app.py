@@ -29,9 +29,10 @@ def create_app(
 ) -> Flask:
     """Build the web app. Tests pass ``config``/``redis``/``env``; production reads the environment."""
     env = dict(os.environ) if env is None else env
-    if not logging.getLogger().handlers:
-        # Under gunicorn nothing configures logging for the app; one line per request matters.
-        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from middleware import logs
+
+    # Under gunicorn nothing configures the app's logging (gunicorn.conf.py does only with LOG_FORMAT=json).
+    logs.configure(logging.INFO, env)
     config = config or load_config(env=env)
     app = Flask("middleware")
     app.config["MAX_CONTENT_LENGTH"] = config.webhook.max_body_bytes
