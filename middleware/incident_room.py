@@ -57,6 +57,7 @@ class Record:
     timeline: list[dict[str, Any]]
     links: list[int] = field(default_factory=list)  # linked tickets besides the incident's own
     review: dict[str, str] = field(default_factory=dict)
+    _facts: IncidentFacts | None = field(default=None, repr=False, compare=False)
 
     @property
     def linked_ticket_ids(self) -> list[int]:
@@ -66,7 +67,10 @@ class Record:
         return [t for t in dict.fromkeys([*extra, *self.links, *joined]) if t != self.incident.ticket_id]
 
     def facts(self) -> IncidentFacts:
-        return facts_of(self.incident, self.timeline, self.linked_ticket_ids)
+        """The report's facts of this incident (computed once: the row and the figures both need them)."""
+        if self._facts is None:
+            self._facts = facts_of(self.incident, self.timeline, self.linked_ticket_ids)
+        return self._facts
 
     def count(self, kind: str) -> int:
         return sum(1 for e in self.timeline if e.get("kind") == kind)

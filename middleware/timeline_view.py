@@ -61,6 +61,10 @@ _IN_TITLE = {
     "overridden": {"by", "by_name"},
     "review_created": {"ticket_id"},
     "action_created": {"ticket_id"},
+    "customer_update.requested": {"by"},
+    "customer_update": {"by", "sent", "ticket_ids"},
+    "customer_notice.requested": {"by"},
+    "customer_notice": {"by", "sent", "ticket_ids"},
 }
 
 
@@ -102,11 +106,12 @@ def _roles(entry: dict[str, Any]) -> str:
 
 
 def _ticket_ids(entry: dict[str, Any]) -> tuple[int, ...]:
-    out = []
-    for key in ("ticket_id", "task_ticket_id"):
-        value = entry.get(key)
-        if isinstance(value, int) or (isinstance(value, str) and value.isdigit()):
-            out.append(int(value))
+    """The tickets an entry names (``ticket_id``, ``task_ticket_id``, a ``ticket_ids`` list)."""
+    values = [entry.get("ticket_id"), entry.get("task_ticket_id")]
+    if isinstance(entry.get("ticket_ids"), list):
+        values += entry["ticket_ids"]
+    out = [int(v) for v in values
+           if (isinstance(v, int) and not isinstance(v, bool)) or (isinstance(v, str) and v.isdigit())]
     return tuple(dict.fromkeys(out))
 
 
@@ -147,6 +152,12 @@ def _title(kind: str, e: dict[str, Any]) -> tuple[str, str]:
         "overridden": lambda: (f"Marked not critical by an agent{by}", "info"),
         "review_created": lambda: (f"Post-incident review task {ticket} created", "info"),
         "action_created": lambda: (f"Review action {ticket} created", "info"),
+        "customer_update.requested": lambda: (f"Status update to customers requested{by}", "info"),
+        "customer_update": lambda: (f"Status update sent to {e.get('sent', 0)} ticket(s)",
+                                    "warn" if e.get("not_sent") else "ok"),
+        "customer_notice.requested": lambda: (f"Proactive notice requested{by}", "info"),
+        "customer_notice": lambda: (f"Proactive notice: {e.get('sent', 0)} contact(s) told",
+                                    "warn" if e.get("not_sent") else "ok"),
     }
     if kind in known:
         return known[kind]()

@@ -49,3 +49,12 @@ def test_entries_are_shown_in_time_order() -> None:
     entries = [{"at": "2026-12-05T09:05:00Z", "kind": "b"}, {"at": "2026-12-05T09:00:00Z", "kind": "a"},
                {"at": "2026-12-05T09:05:00Z", "kind": "c"}]
     assert [e["kind"] for e in ordered(entries)] == ["a", "b", "c"]
+
+
+def test_customer_updates_and_notices_read_as_sentences_with_their_tickets_linked() -> None:
+    sent = describe({"kind": "customer_update", "update_id": "u1", "by": "Dana", "sent": 2, "ticket_ids": [4, 5],
+                     "not_sent": {"6": "the ticket is closed"}})
+    assert sent.title == "Status update sent to 2 ticket(s)" and sent.tone == "warn"
+    assert sent.ticket_ids == (4, 5) and sent.details == {"update_id": "u1", "not_sent": {"6": "the ticket is closed"}}
+    asked = describe({"kind": "customer_notice.requested", "notice_id": "n1", "by": "Dana", "contacts": 12})
+    assert asked.title == "Proactive notice requested by Dana" and asked.details == {"notice_id": "n1", "contacts": 12}
