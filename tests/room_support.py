@@ -58,7 +58,7 @@ def seed(rt: Runtime, now: datetime) -> dict[str, int]:
                            {"event": "incident.declared", "occurrence": "", "roles": ["cto"]})
     rt.incidents.add_event(b.id, "sla.breached", b.declared_at + h,
                            {"state": "breached", "sla": "breached 0s ago (1h target)"})
-    rt.incidents.add_event(b.id, "customer_update", b.declared_at + 90 * m, {"note": "status page updated"})
+    rt.incidents.add_event(b.id, "status_page", b.declared_at + 90 * m, {"note": "status page updated"})
     # 3. declared 3 days ago, answered after 20 min, resolved after 5 h; review and an overdue action.
     c = incident(103, "outage", "API errors for EU customers", now - 72 * h, org=9, org_name="Initech",
                  assignee=(502, "Sam Support"))

@@ -91,10 +91,10 @@ def test_every_alert_delivery_shows_with_its_destination_and_result(room) -> Non
 def test_unknown_timeline_kinds_still_show_with_their_fields(room) -> None:
     client, _, ids = room
     body = client.get(f"/api/incidents/{ids['breached']}", headers=AUTH).json
-    update = next(e for e in body["timeline"] if e["kind"] == "customer_update")
-    assert update["title"] == "Customer update" and update["details"] == {"note": "status page updated"}
+    update = next(e for e in body["timeline"] if e["kind"] == "status_page")
+    assert update["title"] == "Status page" and update["details"] == {"note": "status page updated"}
     page = text(client.get(f"/dashboard/incidents/{ids['breached']}", headers=AUTH))
-    assert 'data-kind="customer_update"' in page and "status page updated" in page
+    assert 'data-kind="status_page"' in page and "status page updated" in page
 
 
 def test_security_incidents_keep_their_words_withheld(room) -> None:
