@@ -14,7 +14,7 @@ from collections.abc import Iterator
 import pytest
 
 from jobs import customer_updates as updates
-from jobs import triage
+from jobs import sla, triage
 from jobs.customer_comms import PolicyError
 from jobs.sla_state import PENDING, ClockStore
 from middleware.customer_updates_settings import MessageError
@@ -178,6 +178,9 @@ def test_the_update_is_not_a_first_response(env):
     event = env.event(tid, "comment_added", actor_id=env.api_user(),
                       comment=Comment(id=reply["id"], body=body, public=True, author_id=env.api_user(),
                                       author_is_staff=True))
+    assert not sla.is_first_response(env.rt, event)  # the webhook path …
+    clock = ClockStore(env.redis, env.rt.keys).get(tid)
+    assert sla.find_missed_reply(env.rt, clock, env.now) is None  # … and the check before a breach
     triage.process(env.rt, event)
     assert ClockStore(env.redis, env.rt.keys).get(tid).state == PENDING
     assert len(notes(env, tid)) == 1  # the customer's own ticket carries the incident: reply and note
@@ -211,3 +214,28 @@ def test_closed_and_deleted_tickets_are_recorded_as_not_sent_with_the_reason(env
     assert "closed" in status["tickets"][str(linked[0])]["reason"]
     assert [status["tickets"][str(t)]["outcome"] for t in linked[1:]] == ["sent", "sent"]
     assert status["state"] == "done"
+
+
+def test_a_large_update_goes_in_bulk_calls_within_the_minutes_ticket_updates(env):
+    """150 tickets, 100 ticket updates a minute (the shipped budget): the first bulk call carries
+    99 replies (the problem ticket is the 100th ticket of its chunk, with nobody to tell), the
+    budget then puts the job off, and the next run sends only the other 51."""
+    lead = staff(env)
+    problem = env.sim.customer_ticket(*OUTAGE, "lead@acme-support.test", type="problem")["id"]
+    assert triage.process(env.rt, env.event(problem, "created", actor_id=lead)).startswith("flagged critical")
+    many = [int(env.sim.customer_ticket("Orders stuck", "odd", f"c{i}@many.test")["id"]) for i in range(150)]
+    env.rt.incidents.update(problem, extra={"linked_ticket_ids": many})
+    request = ask(env, problem)
+    env.sim.clear_requests()
+    with pytest.raises(RateLimited):
+        updates.deliver_update(env.rt, problem, request.update_id)
+    assert sum(1 for t in many if replies(env, t)) == 99  # the first chunk: the problem ticket and 99 others
+    for key in env.redis.scan_iter(match=env.rt.keys("zendesk", "budget", "*")):
+        env.redis.delete(key)  # a minute later
+    assert updates.deliver_update(env.rt, problem, request.update_id).startswith("sent to 150 ticket(s)")
+    log = env.sim.requests_log()
+    # Writes: 2 bulk updates and the note, never one per ticket. Reads, per run: the problem's
+    # incidents, then per chunk the tickets, their requesters and the job status (the put-off
+    # chunk's tickets and requesters are read again by the next run).
+    assert (log["writes"], log["reads"]) == (3, 10), log
+    assert all(len(replies(env, t)) == 1 for t in many)
