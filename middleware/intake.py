@@ -30,6 +30,7 @@ from typing import Any
 
 from flask import Blueprint, Flask, Response, current_app, request
 from flask.blueprints import BlueprintSetupState
+from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 from rq.job import Job
 from rq.utils import now
@@ -40,6 +41,7 @@ from middleware.enqueue import EnqueueOutcome, EventEnqueuer, job_id_for
 from middleware.intake_schemas import InvalidIntake, parse_alerts, parse_report
 from middleware.intake_settings import intake_settings_of
 from middleware.redis_client import Keys
+from middleware.redis_gate import RedisGate
 
 __all__ = ["HANDLE_ALERT", "HANDLE_REPORT", "IntakeEnqueuer", "IntakeItem", "bp"]
 
@@ -100,6 +102,7 @@ class Intake:
         self.categories = _known_categories(config)
         self.alerts = IntakeEnqueuer(redis, keys, dedupe_ttl=settings.dedupe_ttl, func=HANDLE_ALERT)
         self.reports = IntakeEnqueuer(redis, keys, dedupe_ttl=settings.dedupe_ttl, func=HANDLE_REPORT)
+        self.gate = RedisGate()
 
     @classmethod
     def from_app(cls, app: Flask) -> Intake:
@@ -138,8 +141,17 @@ class Intake:
             raise InvalidIntake(str(exc)) from exc
 
     def enqueue(self, enqueuer: IntakeEnqueuer, items: list[IntakeItem]) -> list[str]:
-        """Queue each item (one round trip each); RedisError propagates for the 503."""
-        return [enqueuer.enqueue(item).outcome.value for item in items]  # type: ignore[arg-type]
+        """Queue each item (one round trip each); RedisError propagates for the 503, at once
+        while Redis failed moments ago (``middleware.redis_gate``)."""
+        if not self.gate.allows():
+            raise RedisConnectionError("Redis failed moments ago; not tried again yet")
+        try:
+            outcomes = [enqueuer.enqueue(item).outcome.value for item in items]  # type: ignore[arg-type]
+        except RedisError:
+            self.gate.failed()
+            raise
+        self.gate.succeeded()
+        return outcomes
 
     def unavailable(self) -> Response:
         response = _error(503, "unavailable", "cannot queue right now; retry later")

@@ -7,7 +7,9 @@ errors (DESIGN.md §5). So this handler:
 * never calls Zendesk and does one Redis round trip per accepted event (``middleware.enqueue``);
 * answers 2xx for everything valid, including events it ignores (non-ticket events, our own
   API user's writes coming back) and redeliveries;
-* answers 503 + ``Retry-After`` when Redis cannot take the event, so Zendesk retries;
+* answers 503 + ``Retry-After`` when Redis cannot take the event, so Zendesk retries; after
+  one failure, for a few seconds without even trying (``middleware.redis_gate``), so a
+  stalled Redis cannot hold answers past Zendesk's ~10 s patience;
 * answers 4xx with a JSON body naming the problem for anything a client got wrong, never 500;
 * checks size, content type and signature *before* parsing JSON: an unauthenticated body is
   never parsed.
@@ -45,6 +47,7 @@ from middleware.enqueue import EnqueueOutcome, EventEnqueuer
 from middleware.events import TicketEvent
 from middleware.normalize import INVOCATION_HEADER, Ignored, InvalidPayload, normalize
 from middleware.redis_client import Keys
+from middleware.redis_gate import RedisGate
 from middleware.signature import SIGNATURE_HEADER, TIMESTAMP_HEADER, timestamp_is_fresh, verify
 
 __all__ = ["INVOCATION_HEADER", "Receiver", "bp"]
@@ -83,6 +86,7 @@ class Receiver:
         self.retry_after = str(config.webhook.retry_after_seconds)
         self.api_user_id: int | None = config.zendesk.api_user_id
         self.enqueuer = EventEnqueuer(redis, keys, dedupe_ttl=config.webhook.dedupe_ttl)
+        self.gate = RedisGate()  # after a Redis failure, 503 at once for a few seconds
 
     @classmethod
     def from_app(cls, app: Flask) -> Receiver:
@@ -164,6 +168,11 @@ class Receiver:
             )
         return self._enqueue(result, invocation_id)
 
+    def _unavailable(self) -> Response:
+        response = _error(503, "unavailable", "cannot queue the event right now; retry later")
+        response.headers["Retry-After"] = self.retry_after
+        return response
+
     def _read_body(self) -> bytes:
         """The raw body, or ``RequestEntityTooLarge`` past ``max_body_bytes``.
 
@@ -187,12 +196,14 @@ class Receiver:
         known_api_user = self.api_user_id
         if known_api_user is not None and event.actor_id == known_api_user:
             return _ignored_own_write(event), _with(seen, "ignored:own_api_user")
+        if not self.gate.allows():  # Redis failed moments ago: do not wait on it again
+            return self._unavailable(), _with(seen, "unavailable:recent_failure")
         try:
             result = self.enqueuer.enqueue(event, invocation_id=invocation_id, check_api_user=known_api_user is None)
         except RedisError as exc:
-            response = _error(503, "unavailable", "cannot queue the event right now; retry later")
-            response.headers["Retry-After"] = self.retry_after
-            return response, _with(seen, f"unavailable:{type(exc).__name__}")
+            self.gate.failed()
+            return self._unavailable(), _with(seen, f"unavailable:{type(exc).__name__}")
+        self.gate.succeeded()
         if known_api_user is None and result.api_user_id is not None:
             self.api_user_id = result.api_user_id  # found once in Redis; kept for the process
         if result.outcome is EnqueueOutcome.OWN_API_USER:

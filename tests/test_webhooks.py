@@ -598,3 +598,37 @@ def test_default_clock_is_the_wall_clock(config: Config, redis: Redis) -> None:
     app = create_app(config=config, env={"ZENDESK_WEBHOOK_SECRET": TEST_SECRET}, redis=redis)
     now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     assert post(app.test_client(), raw_sample("ticket.created.json"), timestamp=now).status_code == 202
+
+
+def test_a_stalled_redis_is_waited_on_once_then_answered_503_at_once(config: Config, silent_server: int) -> None:
+    """32 deliveries at once on 2 workers used to queue behind one 2 s timeout each (over 10 s
+    for the last): after one failure, the next requests are answered without waiting on Redis."""
+    hung = connect(f"redis://127.0.0.1:{silent_server}/0", for_web=True)
+    app = make_app(config, hung)
+    receiver: Receiver = app.extensions["cim.webhooks"]
+    calls: list[str] = []
+    real = receiver.enqueuer.enqueue
+
+    def counting(*args: Any, **kwargs: Any) -> Any:
+        calls.append("enqueue")
+        return real(*args, **kwargs)
+
+    receiver.enqueuer.enqueue = counting  # type: ignore[method-assign]
+    client = app.test_client()
+    answers = [post(client, body_of("ticket.created.json", id=f"evt-{n}"), invocation_id=f"inv-{n}")
+               for n in range(5)]
+    assert [r.status_code for r in answers] == [503] * 5
+    assert all(r.headers["Retry-After"] == str(RETRY_AFTER) for r in answers)
+    assert calls == ["enqueue"]  # only the first waited on Redis
+
+
+def test_once_redis_answers_again_events_are_queued(config: Config, redis: Redis, redis_url: str,
+                                                     key_prefix: str) -> None:
+    app = make_app(config, Redis.from_url(redis_url))
+    receiver: Receiver = app.extensions["cim.webhooks"]
+    receiver.gate.failed()  # Redis failed a moment ago ...
+    client = app.test_client()
+    assert post(client, raw_sample("ticket.created.json")).status_code == 503
+    receiver.gate.clock = lambda: time.monotonic() + 60  # ... and the cooldown has passed
+    assert post(client, raw_sample("ticket.created.json")).status_code == 202
+    assert len(queued(redis, key_prefix)) == 1
