@@ -146,8 +146,9 @@ def _where_to_look(stack: Stack, env_file: Path) -> None:
     print(textwrap.dedent(f"""
         Where to look:
           a ticket as Zendesk holds it (tags, notes):  curl {stack.simulator_url}/_sim/tickets/1
-          open incidents and their SLA clocks:         {stack.web_url}/dashboard  (password: demo)
-          the same as JSON:          curl -H 'Authorization: Bearer demo' {stack.web_url}/api/incidents
+          the incident room (any user name):           {stack.web_url}/dashboard  (password: demo)
+          incident #1, its whole timeline:             {stack.web_url}/dashboard/incidents/1
+          the same as JSON:          curl -H 'Authorization: Bearer demo' {stack.web_url}/api/incidents/1
           the receiver's readiness, metrics:           curl {stack.web_url}/readyz ; curl {stack.web_url}/metrics
           what the middleware asked of Zendesk:        curl {stack.simulator_url}/_sim/requests
           open your own ticket:

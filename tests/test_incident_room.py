@@ -236,3 +236,18 @@ def test_the_first_reply_is_one_line_on_the_timeline(room) -> None:
     titles = [e["title"] for e in client.get(f"/api/incidents/{iid}", headers=AUTH).json["timeline"]]
     assert titles.count(f"Public reply by Dana Agent on #{iid}") == 1
     assert "First public reply by Dana Agent: met after 5m (1h target)" in titles
+
+
+def test_redis_unreachable_is_a_503_in_json_not_a_500(tmp_path: Path, key_prefix: str) -> None:
+    from redis import Redis
+    from redis.backoff import NoBackoff
+    from redis.retry import Retry
+
+    path = tmp_path / "config.yaml"
+    path.write_text(f"redis: {{prefix: {key_prefix}}}\nrules: []\n", encoding="utf-8")
+    dead = Redis(host="127.0.0.1", port=9, socket_connect_timeout=0.5, retry=Retry(NoBackoff(), 0))
+    app = create_app(config=load_config(path, env={}), env={"ADMIN_TOKEN": TOKEN}, redis=dead)
+    client = app.test_client()
+    for url in ("/dashboard", "/dashboard/incidents/5", "/api/incidents/5"):
+        answer = client.get(url, headers=AUTH)
+        assert answer.status_code == 503 and answer.json["error"] == "unavailable", url
