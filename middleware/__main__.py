@@ -233,7 +233,7 @@ def user_problem(exc: BaseException) -> str | None:
     from middleware.zendesk import ZendeskError
 
     if isinstance(exc, ConfigError):
-        return f"config error: {exc}"
+        return str(exc) if str(exc).startswith("config error") else f"config error: {exc}"
     if isinstance(exc, (RedisConnectionError, RedisTimeoutError)):
         return f"cannot reach Redis at {redact_url(redis_url())} (REDIS_URL): {exc}"
     if isinstance(exc, ZendeskError):  # a missing ZENDESK_* setting names itself

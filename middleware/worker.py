@@ -24,6 +24,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from redis import Redis
 from rq import Queue
@@ -96,6 +97,18 @@ def worker_name(keys: Keys) -> str:
     return f"{keys.prefix}-{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
 
 
+class PrefixedWorkerPool(WorkerPool):
+    """RQ's pool names its workers by a bare uuid; ours carry the deployment's prefix, like the
+    single worker's (:func:`worker_name`), so ``rq:worker:…`` tells whose a worker is."""
+
+    def __init__(self, *args: Any, prefix: str, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.prefix = prefix
+
+    def get_worker_process(self, name: str, *args: Any, **kwargs: Any) -> Any:
+        return super().get_worker_process(f"{self.prefix}-{name}", *args, **kwargs)
+
+
 def run(url: str | None = None, *, burst: bool = False, processes: int = 1, log_level: str = "INFO") -> None:
     """Run worker(s) until stopped (SIGINT/SIGTERM) or, with ``burst``, until queues are empty."""
     from jobs import runtime
@@ -115,8 +128,8 @@ def run(url: str | None = None, *, burst: bool = False, processes: int = 1, log_
                                      name=worker_name(keys))
             worker.work(burst=burst, with_scheduler=True, logging_level=log_level)
         else:
-            pool = WorkerPool(names, connection=redis, num_workers=processes,
-                              worker_class=ResilientWorker)
+            pool = PrefixedWorkerPool(names, connection=redis, num_workers=processes,
+                                      worker_class=ResilientWorker, prefix=keys.prefix)
             pool.start(burst=burst, logging_level=log_level)
     finally:
         stop.set()
