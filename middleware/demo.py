@@ -14,12 +14,14 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shlex
 import signal
 import socket
 import sys
 import tempfile
 import textwrap
+import threading
 import time
 import uuid
 from pathlib import Path
@@ -29,7 +31,8 @@ import yaml
 from redis import Redis
 
 from middleware import queues
-from middleware.redis_client import Keys
+from middleware.localredis import answers
+from middleware.redis_client import DEFAULT_REDIS_URL, Keys
 from middleware.simulator.control import SimulatorControl
 from middleware.stack import ROOT, Stack, running_stack
 
@@ -212,6 +215,8 @@ def run_demo(*, once: bool = False, keep_seconds: float | None = None, env_file:
     keys = Keys(prefix)
     config_path = _demo_config(prefix)
     redis_url = ""
+    shared = os.environ.get("REDIS_URL") or DEFAULT_REDIS_URL
+    alive = Heartbeat(shared, keys) if answers(shared) else None  # before anything of ours is written
     sim_port = 8765 if _port_free(8765) else None
     web_port = 8000 if _port_free(8000) else None
     log_dir = Path(tempfile.mkdtemp(prefix="cim-demo-logs-"))
@@ -220,6 +225,10 @@ def run_demo(*, once: bool = False, keep_seconds: float | None = None, env_file:
                            log_dir=log_dir, extra_env={"ADMIN_TOKEN": "demo"}) as stack:
             redis_url = "" if stack.private_redis else stack.redis_url  # a private Redis goes with the stack
             _banner(stack, prefix)
+            if redis_url:
+                for gone, count in sweep_abandoned(redis_url, keys).items():
+                    print(f"  (removed what an earlier demo killed without cleaning up left behind: {gone}, "
+                          f"{count} keys)")
             sim = SimulatorControl(stack.simulator_url)
             orgs: dict[str, int] = {}
             ids = []
@@ -248,12 +257,63 @@ def run_demo(*, once: bool = False, keep_seconds: float | None = None, env_file:
         print("\nStopping...")
         return 0
     finally:
+        if alive is not None:
+            alive.stop()
         if written:
             _remove_env_file(env_file, written)
         if redis_url:  # after every process has stopped: nothing writes any more
             cleanup(redis_url, keys)
         config_path.unlink(missing_ok=True)
         print("Stopped: simulator, web app, worker (and the private Redis, if one was started).")
+
+
+class Heartbeat:
+    """``<prefix>:demo:alive`` (expires in 30 s, renewed every 10 s) while this demo runs, so a
+    later demo can tell an abandoned demo's leftovers (``kill -9``, a crash) from a live one's."""
+
+    TTL_SECONDS = 30
+
+    def __init__(self, redis_url: str, keys: Keys) -> None:
+        self.redis = Redis.from_url(redis_url, socket_connect_timeout=1, socket_timeout=2)
+        self.key = keys("demo", "alive")
+        self._stop = threading.Event()
+        self._beat()
+        self._thread = threading.Thread(target=self._run, name="demo-heartbeat", daemon=True)
+        self._thread.start()
+
+    def _beat(self) -> None:
+        with contextlib.suppress(Exception):
+            self.redis.set(self.key, os.getpid(), ex=self.TTL_SECONDS)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.TTL_SECONDS / 3):
+            self._beat()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+        with contextlib.suppress(Exception):
+            self.redis.delete(self.key)
+
+
+_DEMO_PREFIX = re.compile(rb"(?:rq:queue:)?(cim-demo-[0-9a-f]{6})[-:]")
+
+
+def sweep_abandoned(redis_url: str, own: Keys) -> dict[str, int]:
+    """Remove what demos that died without cleaning up left on this Redis (their queues, scheduled
+    SLA timers, jobs and keys); a demo whose heartbeat is alive is left alone. Returns
+    {prefix: keys removed}."""
+    found: set[str] = set()
+    with contextlib.suppress(Exception):
+        r = Redis.from_url(redis_url, socket_connect_timeout=1, socket_timeout=5)
+        for name in (*r.smembers("rq:queues"), *r.scan_iter("cim-demo-*", count=1000)):
+            match = _DEMO_PREFIX.match(name)
+            if match:
+                found.add(match.group(1).decode())
+        found.discard(own.prefix)
+        gone = [p for p in sorted(found) if not r.exists(Keys(p)("demo", "alive"))]
+        return {p: cleanup(redis_url, Keys(p)) for p in gone}
+    return {}
 
 
 def cleanup(redis_url: str, keys: Keys) -> int:

@@ -31,7 +31,14 @@ def test_demo_once_leaves_nothing_behind_in_a_shared_redis(redis_server_url: str
     redis.set("cim:zendesk:api_user_id", "42")
     other = Queue("cim-sla", connection=redis)
     other.enqueue_in(timedelta(hours=1), "jobs.sla.audit", job_id="sla-cim-1-0-step0")
+    # A demo that is still running (its heartbeat is fresh): untouched.
+    redis.set("cim-demo-a11ve0:demo:alive", "1", ex=300)
+    redis.set("cim-demo-a11ve0:incident:1", "x")
     before = set(redis.keys("*"))
+    # A demo killed with -9 an hour ago: its SLA timer and keys are swept by the next demo.
+    dead = Queue("cim-demo-dead01-sla", connection=redis)
+    dead.enqueue_in(timedelta(hours=1), "jobs.sla.check", 1, 0, job_id="sla-cim-demo-dead01-1-0-step0")
+    redis.set("cim-demo-dead01:incident:1", "x")
 
     env = {"PATH": "/usr/bin:/bin", "REDIS_URL": url, "HOME": str(ROOT), "PYTHONUNBUFFERED": "1"}
     env_file = tmp_path / ".demo.env"
@@ -42,6 +49,7 @@ def test_demo_once_leaves_nothing_behind_in_a_shared_redis(redis_server_url: str
     prefix = re.search(r"keys under '([\w-]+):'", done.stdout)
     assert prefix, done.stdout
     assert "were live only while it ran" in done.stdout and not env_file.exists()
+    assert "left behind: cim-demo-dead01" in done.stdout
 
     left = set(redis.keys("*")) - RQ_SHARED_LOCKS
     assert left == before, f"the demo left {sorted(left - before)} and removed {sorted(before - left)}"
@@ -50,6 +58,8 @@ def test_demo_once_leaves_nothing_behind_in_a_shared_redis(redis_server_url: str
     shared_sets = redis.smembers("rq:queues") | redis.smembers("rq:workers")
     assert not [m for m in shared_sets if prefix.group(1).encode() in m]
     assert other.scheduled_job_registry.get_job_ids() == ["sla-cim-1-0-step0"]
+    assert not [k for k in redis.keys("*") if b"dead01" in k]
+    assert not [m for m in redis.smembers("rq:queues") if b"dead01" in m]
     redis.flushdb()
 
 
