@@ -263,7 +263,14 @@ def plan_notice(rt: Runtime, incident_id: int, *, org_ids: list[int] | None = No
     is_problem = ticket.type == "problem"
     organizations, selector = select_organizations(rt, org_ids, org_tag, all_customers)
     contacts, notes = contacts_of(rt, organizations)
-    recipients = [r for o in organizations for r in contacts.get(int(o.id), [])]  # type: ignore[arg-type]
+    listed = [r for o in organizations for r in contacts.get(int(o.id), [])]  # type: ignore[arg-type]
+    first: dict[str, Recipient] = {}
+    for r in listed:
+        first.setdefault(r.key, r)  # one ticket per person, under the first organisation listing them
+    recipients = list(first.values())
+    if len(recipients) < len(listed):
+        notes.append(f"{len(listed) - len(recipients)} contact(s) listed by more than one organisation: "
+                     "told once, under the first")
     return Plan(
         incident_id=incident_id, problem_ticket_id=incident.ticket_id, selector=selector,
         organizations=[{"id": int(o.id), "name": o.name or f"#{o.id}",  # type: ignore[arg-type]

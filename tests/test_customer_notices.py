@@ -90,11 +90,15 @@ def test_an_organisation_field_names_contacts_where_it_is_filled(server, redis, 
         c = Customers(env)
         delta = int(env.sim.create_organization(
             "Delta", organization_fields={"incident_contacts": "ops@delta.test, CTO <cto@delta.test>"})["id"])
+        echo = int(env.sim.create_organization(
+            "Echo", organization_fields={"incident_contacts": "OPS@delta.test; ops@echo.test"})["id"])
         tid = declare(env)
-        plan = notices.plan_notice(env.rt, tid, org_ids=[delta, c.beta])
+        plan = notices.plan_notice(env.rt, tid, org_ids=[delta, c.beta, echo])
         assert [(r.organization_name, r.email, r.user_id) for r in plan.recipients] == [
             ("Delta", "ops@delta.test", None), ("Delta", "cto@delta.test", None),
-            ("Beta", "bea@beta.test", c.bea)]  # Beta's field is empty: its tagged users
+            ("Beta", "bea@beta.test", c.bea),  # Beta's field is empty: its tagged users
+            ("Echo", "ops@echo.test", None)]  # ops@delta.test is told once, under Delta
+        assert any("more than one organisation" in n for n in plan.notes)
     finally:
         gen.close()
 
