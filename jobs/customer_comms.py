@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 __all__ = [
     "JOB_WAIT_SECONDS",
     "PolicyError",
+    "RequesterError",
     "check_policy",
     "chunks",
     "default_requester",
@@ -45,7 +46,11 @@ _NAME = re.compile(r"^[\w .@'+-]{1,80}$")
 
 class PolicyError(ValueError):
     """The request is refused by policy (security incident without ``--allow-security``, an
-    incident overridden as not critical, a sender without a name)."""
+    incident overridden as not critical)."""
+
+
+class RequesterError(ValueError):
+    """The request does not say who asks for it (a bad request, not a refusal)."""
 
 
 def default_requester() -> str:
@@ -57,10 +62,12 @@ def default_requester() -> str:
 
 
 def check_policy(config: Config, incident: Incident, by: str, allow_security: bool) -> str:
-    """The requester's name, cleaned, if this send may go ahead; else :class:`PolicyError`."""
+    """The requester's name, cleaned, if this send may go ahead; else :class:`RequesterError` or
+    :class:`PolicyError`."""
     name = (by or "").strip()
     if not name or not _NAME.match(name):
-        raise PolicyError("say who asks for this send (--by NAME: letters, digits, spaces, . @ ' + -; up to 80)")
+        raise RequesterError("say who asks for this send (--by NAME: letters, digits, spaces, . @ ' + -; "
+                             "up to 80)")
     if incident.status == OVERRIDDEN:
         raise PolicyError(f"incident {incident.id} was overridden as not critical; nothing is sent for it")
     restricted = alerting_of(config).alerts.restricted_categories

@@ -20,7 +20,7 @@ from flask import Blueprint, current_app, jsonify, request
 from redis.exceptions import RedisError
 
 from jobs import customer_updates as updates
-from jobs.customer_comms import PolicyError
+from jobs.customer_comms import PolicyError, RequesterError
 from middleware.customer_updates_settings import MessageError
 from middleware.dashboard import _authorised, _refuse
 
@@ -67,6 +67,8 @@ def post_update(incident_id: int):  # type: ignore[no-untyped-def]
         return jsonify(error="not_found", message=str(exc)), 404
     except PolicyError as exc:
         return jsonify(error="refused", message=str(exc)), 403
+    except RequesterError as exc:
+        return jsonify(error="invalid_body", message=str(exc)), 400
     except (MessageError, ValueError) as exc:
         return jsonify(error="invalid_message", message=str(exc)), 400
     except RedisError:

@@ -15,7 +15,7 @@ import pytest
 
 from jobs import customer_updates as updates
 from jobs import sla, triage
-from jobs.customer_comms import PolicyError
+from jobs.customer_comms import PolicyError, RequesterError
 from jobs.sla_state import PENDING, ClockStore
 from middleware.customer_updates_settings import MessageError
 from middleware.simulator import SimulatorServer
@@ -196,7 +196,7 @@ def test_a_security_incident_needs_an_explicit_allow_and_a_message_its_placehold
         ask(env, tid, message="Dear {customer}", allow_security=True)
     with pytest.raises(MessageError, match="empty"):
         ask(env, tid, message="   ", allow_security=True)
-    with pytest.raises(PolicyError, match="--by"):
+    with pytest.raises(RequesterError, match="--by"):
         ask(env, tid, by=" ", allow_security=True)
     with pytest.raises(updates.NoSuchIncident):
         ask(env, 999999)

@@ -90,6 +90,8 @@ def test_the_incident_pages_form_sends_with_its_token_and_a_forged_post_sends_no
     ("/api/incidents/21/updates", {"message": "Hi {customer}", "by": "H"}, 400, "unknown placeholder"),
     ("/api/incidents/21/updates", {"message": "", "by": "H"}, 400, "empty"),
     ("/api/incidents/21/updates", {"message": "Hi"}, 400, "by"),
+    ("/api/incidents/21/updates", {"message": "Hi", "by": "  "}, 400, "who asks"),
+    ("/api/incidents/21/updates", {"message": "Hi", "by": "H", "update_id": "x" * 65}, 400, "64 characters"),
     ("/api/incidents/21/updates", {"message": "Hi", "by": "H", "update_id": 5}, 400, "update_id"),
     ("/api/incidents/22/updates", {"message": "Hi", "by": "H"}, 403, "allow-security"),
     ("/api/incidents/99/updates", {"message": "Hi", "by": "H"}, 404, "no incident 99"),
