@@ -72,7 +72,10 @@ __all__ = [
     "NoSuchIncident",
     "UpdateBusy",
     "UpdatePending",
+    "addressee",
+    "addressees",
     "deliver_update",
+    "plan_update",
     "request_update",
     "send",
     "update_status",
@@ -282,7 +285,7 @@ def _settle_pending(rt: Runtime, incident_id: int, update_id: str) -> None:
             rt.redis.hdel(pending_key, str(ticket_id))
 
 
-def _addressee(user: Any) -> str | None:
+def addressee(user: Any) -> str | None:
     if user is None:
         return None
     if user.name and user.email:
@@ -290,32 +293,66 @@ def _addressee(user: Any) -> str | None:
     return user.name or user.email
 
 
-def _send_chunk(rt: Runtime, incident_id: int, update_id: str, record: dict[str, str], chunk: list[int]) -> None:
-    """Up to 100 tickets: two reads (tickets, requesters), one bulk write, its job status."""
+@dataclass(frozen=True)
+class Addressee:
+    """One linked ticket as an update sees it: whom a reply would reach, or why nobody."""
+
+    ticket_id: int
+    ticket: Any  # middleware.events.Ticket, or None when Zendesk no longer has it
+    user: Any  # middleware.zendesk.UserRecord of the requester, if Zendesk gave one
+    reason: str | None  # why nothing is sent there; None: a reply goes to the requester
+
+
+def addressees(rt: Runtime, ticket_ids: list[int]) -> list[Addressee]:
+    """Up to 100 tickets and their requesters, in two reads (``show_many``), with the reason
+    a ticket gets nothing (deleted, closed, nobody to tell)."""
     from jobs.lifecycle_messages import no_customer
     from jobs.triage import remember_people
 
-    found = {t.id: t for t in rt.zendesk.show_tickets(chunk)}
+    found = {t.id: t for t in rt.zendesk.show_tickets(ticket_ids)}
     users = {u.id: u for u in rt.zendesk.show_users(sorted({t.requester_id for t in found.values()
                                                              if t.requester_id is not None}))}
     remember_people(rt, [Person(id=u.id, role=u.role, email=u.email, name=u.name) for u in users.values()])
-    tag = customer_updates_of(rt.config).update_tag
-    sending: list[tuple[int, str, str | None]] = []
-    for ticket_id in chunk:
+    out = []
+    for ticket_id in ticket_ids:
         ticket = found.get(ticket_id)
         if ticket is None:
-            _decide(rt, incident_id, update_id, ticket_id, NOT_SENT, "the ticket no longer exists")
+            out.append(Addressee(ticket_id, None, None, "the ticket no longer exists"))
             continue
         reason = no_customer(rt, ticket)
         if reason is None and ticket.status == "closed":
             reason = "the ticket is closed (Zendesk refuses comments)"
-        if reason is not None:
-            _decide(rt, incident_id, update_id, ticket_id, NOT_SENT, reason)
-            continue
         user = users.get(ticket.requester_id) if ticket.requester_id is not None else None
-        body = render(record["message"], {"ticket_id": ticket.id, "subject": ticket.subject or f"#{ticket.id}",
-                                          "requester_name": (user.name if user else None) or ""})
-        sending.append((ticket_id, body, _addressee(user)))
+        out.append(Addressee(ticket_id, ticket, user, reason))
+    return out
+
+
+def plan_update(rt: Runtime, incident_id: int) -> tuple[list[Addressee], dict[str, int]]:
+    """Who an update would reach now and what sending it costs (``incident update --dry-run``):
+    Zendesk reads only, nothing is recorded or sent."""
+    from jobs.lifecycle import linked_ticket_ids
+
+    incident = rt.incidents.get(incident_id)
+    if incident is None:
+        raise NoSuchIncident(f"no incident {incident_id}")
+    tickets = linked_ticket_ids(rt, incident)
+    per_chunk = [addressees(rt, chunk) for chunk in chunks(tickets, rt.zendesk.bulk_limit)]
+    batches = sum(1 for seen in per_chunk if any(a.reason is None for a in seen))  # bulk updates (+ job status)
+    cost = {"writes": batches + 1, "reads": 1 + 2 * len(per_chunk) + batches}  # + the note; + incidents, reads
+    return [a for seen in per_chunk for a in seen], cost
+
+
+def _send_chunk(rt: Runtime, incident_id: int, update_id: str, record: dict[str, str], chunk: list[int]) -> None:
+    """Up to 100 tickets: two reads (tickets, requesters), one bulk write, its job status."""
+    tag = customer_updates_of(rt.config).update_tag
+    sending: list[tuple[int, str, str | None]] = []
+    for a in addressees(rt, chunk):
+        if a.reason is not None:
+            _decide(rt, incident_id, update_id, a.ticket_id, NOT_SENT, a.reason)
+            continue
+        body = render(record["message"], {"ticket_id": a.ticket.id, "subject": a.ticket.subject or f"#{a.ticket.id}",
+                                          "requester_name": (a.user.name if a.user else None) or ""})
+        sending.append((a.ticket_id, body, addressee(a.user)))
     if not sending:
         return
     pending_key = _key(rt.keys, incident_id, update_id, "pending")

@@ -1,6 +1,6 @@
 """``python -m middleware incident …``: tell customers about an incident, when a person asks.
 
-  incident update ID (--message-file F | --message TEXT) [--by NAME] [--update-id ID] [--allow-security]
+  incident update ID (--message-file F | --message TEXT) [--by NAME] [--update-id ID] [--allow-security] [--dry-run]
   incident updates ID                                     the incident's status updates and their outcome
   incident notify ID (--orgs ID,ID | --org-tag TAG | --all-customers) (--message-file F | --message TEXT)
                   [--subject S] [--dry-run] [--yes] [--by NAME] [--notice-id ID] [--allow-security]
@@ -75,6 +75,8 @@ def _cmd_update(args: argparse.Namespace) -> int:
     except OSError as exc:
         print(f"incident update: cannot read the message: {exc}", file=sys.stderr)
         return 2
+    if args.dry_run:
+        return _update_dry_run(args, message)
     try:
         config, redis, keys = _connect()
     except (ConfigError, ValueError) as exc:
@@ -101,6 +103,40 @@ def _cmd_update(args: argparse.Namespace) -> int:
         return 3
     status = updates.update_status(redis, keys, args.incident, request.update_id) or {}
     print(status.get("summary", ""))
+    return 0
+
+
+def _update_dry_run(args: argparse.Namespace, message: str) -> int:
+    """Who the update would reach now, and what sending it costs; nothing recorded or sent. The
+    message and the policy are checked as a send would check them."""
+    from jobs import customer_updates as updates
+    from jobs import runtime
+    from jobs.customer_comms import check_policy, default_requester
+    from middleware.customer_updates_settings import UPDATE_PLACEHOLDERS, check_message
+    from middleware.zendesk import ZendeskError
+
+    try:
+        rt = runtime.build()
+        incident = rt.incidents.get(args.incident)
+        if incident is None:
+            raise updates.NoSuchIncident(f"no incident {args.incident}")
+        check_policy(rt.config, incident, args.by or default_requester(), args.allow_security)
+        check_message(message, UPDATE_PLACEHOLDERS)
+        seen, cost = updates.plan_update(rt, args.incident)
+    except (ConfigError, ZendeskError) as exc:
+        print(f"incident update: {exc}", file=sys.stderr)
+        return 2
+    except (updates.NoSuchIncident, ValueError) as exc:  # PolicyError, RequesterError, MessageError
+        print(f"incident update: refused: {exc}", file=sys.stderr)
+        return 1
+    told = [a for a in seen if a.reason is None]
+    print(f"Status update for incident #{args.incident}: a public reply on {len(told)} of {len(seen)} linked "
+          "ticket(s)")
+    for a in seen:
+        who = updates.addressee(a.user) or "its requester"
+        print(f"  #{a.ticket_id} to {who}" if a.reason is None else f"  #{a.ticket_id}: not sent, {a.reason}")
+    print(f"Sending costs {cost['writes']} write(s) and {cost['reads']} read(s)")
+    print("dry run: nothing sent")
     return 0
 
 
@@ -217,6 +253,7 @@ def add_parsers(sub: Any) -> None:
                                              "{ticket_id} {subject} {requester_name}")
     text.add_argument("--message", help="the message itself")
     _common(u)
+    u.add_argument("--dry-run", action="store_true", help="show which tickets would get it and what it costs")
     u.add_argument("--update-id", default=None,
                    help="name this update (default: derived from the message, so the same words are sent once)")
     u.set_defaults(func=_cmd_update)

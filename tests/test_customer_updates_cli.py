@@ -57,6 +57,19 @@ def run_with_worker(env: Env, argv: list[str]) -> int:
         worker.join(timeout=10)
 
 
+def test_update_dry_run_lists_the_tickets_and_the_cost_and_sends_nothing(env, capsys):
+    tid = declared(env)
+    env.sim.clear_requests()
+    argv = ["incident", "update", str(tid), "--message", "Hello {requester_name}", "--by", "Helen Head", "--dry-run"]
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert f"a public reply on 1 of 1 linked ticket(s)\n  #{tid} to Olga Ops <ops@acme.test>" in out
+    assert "Sending costs 2 write(s) and 4 read(s)" in out and "dry run: nothing sent" in out
+    assert env.sim.requests_log()["writes"] == 0
+    assert main([*argv[:3], "--message", "Hi {nobody}", "--by", "H", "--dry-run"]) == 1
+    assert "unknown placeholder" in capsys.readouterr().err
+
+
 def test_update_waits_for_the_worker_and_prints_the_outcome(env, capsys, tmp_path):
     tid = declared(env)
     message = tmp_path / "update.txt"
