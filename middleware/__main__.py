@@ -10,6 +10,8 @@
   reconcile      catch up on missed webhooks from the incremental export (``--since 2h``)
   jobs           jobs that failed for good: ``failed`` (ticket ids, errors), ``retry ID|--all``
   incident       tell customers: ``update ID --message-file F``, ``updates ID``, ``notify ID --orgs …``
+  rules          ``rules eval FILE...`` measures the rules on labelled sets; ``rules feedback`` lists
+                 agents' corrections (``--export FILE`` writes them as a labelled set)
 """
 
 from __future__ import annotations
@@ -187,6 +189,9 @@ def build_parser() -> argparse.ArgumentParser:
     from middleware.jobs_cli import add_parsers as add_jobs_parsers
 
     add_jobs_parsers(sub)  # jobs failed|retry
+    from middleware.rules_cli import add_parsers as add_rules_parsers
+
+    add_rules_parsers(sub)  # rules eval, rules feedback (rules/README.md)
     return parser
 
 

@@ -326,8 +326,11 @@ def load_config(path: str | os.PathLike[str] | None = None, env: dict[str, str] 
         priority=wb["priority"],
         category_tags=wb["category_tags"] or WritebackSettings().category_tags,
     )
-    rules_raw = raw.get("rules") or []
-    ruleset = compile_rules(rules_raw)  # raises rules.RuleError naming the rule and key
+    from middleware.rules_file import load_rules_document
+
+    # includes are relative to config.yaml; raises rules.RuleError naming the rule (or file) and key
+    rules_raw = load_rules_document(raw.get("rules") or [], Path(cfg_path).resolve().parent)
+    ruleset = compile_rules(rules_raw)
     config = Config(
         raw=raw,
         path=cfg_path,

@@ -14,7 +14,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["Decision", "Match", "Veto"]
+from rules.scoring import SignalHit
+
+__all__ = ["SCORE_RULE", "Decision", "Match", "Veto"]
+
+SCORE_RULE = "signals"  # the pseudo-rule name of a decision the score made (in matches and undecided)
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,6 +105,14 @@ class Decision:
     undecided: tuple[str, ...] = ()
     needs_requester: bool = False
     needs_organization: bool = False
+    possible: bool = False  # not critical, but the score says a person should look (possible tier)
+    score: float | None = None  # the signals' score, when the rule set has signals
+    signals: tuple[SignalHit, ...] = ()
+
+    @property
+    def tier(self) -> str:
+        """``critical``, ``possible`` (put to a person) or ``none``."""
+        return "critical" if self.critical else "possible" if self.possible else "none"
 
     @property
     def rule_names(self) -> tuple[str, ...]:
@@ -125,6 +137,10 @@ class Decision:
             "undecided": list(self.undecided),
             "needs_requester": bool(self.needs_requester),
             "needs_organization": bool(self.needs_organization),
+            "possible": bool(self.possible),
+            "tier": self.tier,
+            "score": self.score,
+            "signals": [h.to_dict() for h in self.signals],
         }
 
     @classmethod
@@ -142,6 +158,9 @@ class Decision:
             undecided=tuple(data.get("undecided") or ()),
             needs_requester=bool(data.get("needs_requester", False)),
             needs_organization=bool(data.get("needs_organization", False)),
+            possible=bool(data.get("possible", False)),
+            score=data.get("score"),
+            signals=tuple(SignalHit.from_dict(h) for h in data.get("signals") or ()),
         )
 
     def explain(self) -> str:
@@ -168,8 +187,16 @@ class Decision:
             if self.group_id is not None:
                 actions.append(f"assign group {self.group_id}")
             lines.append("Actions: " + ("; ".join(actions) if actions else "none beyond flagging as critical"))
+        elif self.possible:
+            lines.append(f"POSSIBLY critical (looks like: {self.category or 'none'}): a person should confirm or dismiss.")
         else:
-            lines.append("NOT critical: no rule matched.")
+            lines.append("NOT critical: no rule matched" + (" and the score is below the thresholds." if
+                                                            self.score is not None else "."))
+        if self.score is not None:
+            lines.append(f"Score {self.score:g} (tier: {self.tier}) from signals:")
+            lines.extend(f"  - {hit.describe()}" for hit in self.signals)
+            if not self.signals:
+                lines.append("  (none)")
         if self.vetoed:
             lines.append("Vetoed by an exception (the rule matched, then its 'unless' applied):")
             for veto in self.vetoed:

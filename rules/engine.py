@@ -52,13 +52,17 @@ from typing import Any
 
 from middleware.events import Ticket
 from rules.conditions import PRIORITIES, AnyOf, Condition, Facts, TextMatch, lacks, parse_condition, unknown_key
-from rules.decision import Decision, Match, Veto
+from rules.decision import SCORE_RULE, Decision, Match, Veto
 from rules.errors import ConditionError, RuleError
+from rules.scoring import Score, Scorer, SignalHit, compile_scorer
 from rules.text import Lexicon
 
 __all__ = ["Actions", "Rule", "RuleSet", "compile_rules"]
 
-RULE_KEYS: tuple[str, ...] = ("name", "description", "enabled", "category", "when", "unless", "actions")
+RULE_KEYS: tuple[str, ...] = ("name", "description", "enabled", "category", "when", "unless", "actions", "weight")
+DOCUMENT_KEYS: tuple[str, ...] = (
+    "rules", "concepts", "product", "signals", "thresholds", "staff_domains", "include", "possible",
+)  # fmt: skip
 ACTION_KEYS: tuple[str, ...] = ("add_tags", "priority", "group_id", "note")
 _CATEGORY = re.compile(r"^[a-z][a-z0-9_]*$")
 _TAG = re.compile(r"^[^\s,]+$")
@@ -86,18 +90,22 @@ class Rule:
     actions: Actions
     enabled: bool = True
     description: str | None = None
+    weight: float | None = None  # set: the rule is a signal adding this to the score, not a verdict
 
 
 class RuleSet:
     """The compiled, enabled rules in file order; ``evaluate`` is pure and thread-safe."""
 
-    def __init__(self, rules: Sequence[Rule]) -> None:
+    def __init__(self, rules: Sequence[Rule], scorer: Scorer | None = None) -> None:
+        self.scorer = scorer
         self.all_rules: tuple[Rule, ...] = tuple(rules)
         self.rules: tuple[Rule, ...] = tuple(r for r in rules if r.enabled)
         self.names: tuple[str, ...] = tuple(r.name for r in self.rules)
         self.disabled: tuple[str, ...] = tuple(r.name for r in rules if not r.enabled)
         conditions = [c for r in self.rules for top in (r.when, r.unless) if top is not None for c in top.walk()]
-        self.needs_requester: bool = any(c.needs_requester for c in conditions)
+        self.needs_requester: bool = any(c.needs_requester for c in conditions) or bool(
+            scorer is not None and scorer.reads_requester
+        )
         self.needs_organization: bool = any(c.needs_organization for c in conditions)
         texts = [c for c in conditions if isinstance(c, TextMatch)]
         self.lexicon = Lexicon(
@@ -115,7 +123,8 @@ class RuleSet:
         return len(self.rules)
 
     def __repr__(self) -> str:
-        return f"RuleSet({len(self.rules)} enabled, {len(self.disabled)} disabled)"
+        signals = f", {len(self.scorer.signals)} signals" if self.scorer is not None else ""
+        return f"RuleSet({len(self.rules)} enabled, {len(self.disabled)} disabled{signals})"
 
     def evaluate(self, ticket: Ticket, *, complete: bool = False) -> Decision:
         """Decide whether ``ticket`` is a critical incident, with reasons. Reads only ``ticket``.
@@ -127,12 +136,20 @@ class RuleSet:
         complete as it will get (Zendesk has no such user): missing context then simply does not
         match, as for a ticket without a requester at all.
         """
+        missing_req = missing_org = False
         if not complete:
             missing_req = self.needs_requester and ticket.requester is None and ticket.requester_id is not None
             missing_org = (self.needs_organization and ticket.organization is None
                            and ticket.organization_id is not None)
-            if missing_req or missing_org:
-                return self._evaluate_partial(ticket, missing_req, missing_org)
+        decision = (self._evaluate_partial(ticket, missing_req, missing_org) if missing_req or missing_org
+                    else self._evaluate_rules(ticket))
+        if self.scorer is None:
+            return decision
+        return self._with_score(decision, ticket, missing_req)
+
+    def _evaluate_rules(self, ticket: Ticket) -> Decision:
+        if not self._plan:
+            return _NOT_CRITICAL  # signals only: no text to normalise for rules
         facts = Facts(ticket, self.lexicon)
         matches: list[Match] = []
         vetoed: list[Veto] = []
@@ -144,6 +161,62 @@ class RuleSet:
         if not matches:
             return Decision(critical=False, vetoed=tuple(vetoed)) if vetoed else _NOT_CRITICAL
         return self._decide(matches, vetoed)
+
+    def _with_score(self, decision: Decision, ticket: Ticket, missing_req: bool) -> Decision:
+        """Add the score to the rules' decision: rules with a ``weight`` become signals, and when
+        no rule decides alone the score's tier does (critical, possible, or neither).
+
+        The score reads the requester only to know staff from customers. When the ticket lacks
+        the requester, both are tried; if they agree the decision stands, otherwise the score
+        is undecided and the caller fetches the requester, as for a rule that reads it.
+        """
+        scorer = self.scorer
+        assert scorer is not None
+        verdicts = [m for m in decision.matches if self._by_name[m.rule].weight is None]
+        extra = tuple(
+            SignalHit(f"rule:{m.rule}", f'rule "{m.rule}"', float(self._by_name[m.rule].weight or 0), m.category,
+                      _words_of(m.reasons))
+            for m in decision.matches if self._by_name[m.rule].weight is not None
+        )  # fmt: skip
+        texts = _texts_of(ticket)
+        undecided = list(decision.undecided)
+        if missing_req and scorer.reads_requester:
+            score = scorer.score(texts, staff=False, via=ticket.via_channel, extra=extra)
+            as_staff = scorer.score(texts, staff=True, via=ticket.via_channel, extra=extra)
+            if (score.tier, score.category) != (as_staff.tier, as_staff.category):
+                undecided.append(SCORE_RULE)
+        else:
+            requester = ticket.requester
+            staff = requester is not None and scorer.is_staff(requester.role, requester.email)
+            score = scorer.score(texts, staff=staff, via=ticket.via_channel, extra=extra)
+        needs_req = decision.needs_requester or SCORE_RULE in undecided
+        if verdicts:
+            base = self._decide(verdicts, list(decision.vetoed)) if len(verdicts) != len(decision.matches) else decision
+            return replace(base, score=score.value, signals=score.hits, undecided=tuple(undecided),
+                           needs_requester=needs_req, needs_organization=decision.needs_organization)
+        common = {"vetoed": decision.vetoed, "undecided": tuple(undecided), "needs_requester": needs_req,
+                  "needs_organization": decision.needs_organization, "score": score.value, "signals": score.hits}
+        if score.tier == "critical":
+            category = score.category
+            return Decision(critical=True, category=category, matches=(Match(SCORE_RULE, category, _reasons(score)),),
+                            tags=(f"critical_{category}",) if category else (), note=self._score_note(score), **common)
+        if score.tier == "possible":
+            return Decision(critical=False, possible=True, category=score.category, note=self._score_note(score),
+                            **common)
+        return Decision(critical=False, **common)
+
+    def _score_note(self, score: Score) -> str:
+        """The internal note for a ticket the score flagged (or found possibly critical)."""
+        assert self.scorer is not None
+        if score.tier == "critical":
+            head = f"Flagged automatically as a critical incident (category: {score.category})."
+            bar = f"critical at {self.scorer.critical:g}"
+        else:
+            head = f"Possibly a critical incident (looks like: {score.category}); a person should decide."
+            bar = f"possible at {self.scorer.possible:g}, critical at {self.scorer.critical:g}"
+        lines = [head, f"Score {score.value:g} ({bar}) from these signals:"]
+        lines.extend(f"- {hit.describe()}" for hit in score.hits)
+        return "\n".join(lines)
 
     def _evaluate_partial(self, ticket: Ticket, missing_req: bool, missing_org: bool) -> Decision:
         """``evaluate`` for a ticket that lacks context some rule reads (the requester when
@@ -214,6 +287,8 @@ class RuleSet:
         """
         if not decision.critical or not decision.undecided:
             return decision.critical
+        if SCORE_RULE in decision.undecided:
+            return False  # staff or customer changes the category or the tier: fetch
         order = self._order
         matched = [(order[m.rule], self._by_name[m.rule]) for m in decision.matches]
         category_at = next((i for i, r in matched if r.category is not None), len(order))
@@ -273,6 +348,25 @@ class RuleSet:
 
 
 _NOT_CRITICAL = Decision(critical=False)
+
+
+def _texts_of(ticket: Ticket) -> dict[str, str]:
+    """Subject, description and the latest comment (unless it is the description again)."""
+    latest = ticket.latest_comment
+    comment = latest.body if latest is not None and latest.body and latest.body != ticket.description else ""
+    return {"subject": ticket.subject or "", "description": ticket.description or "", "comment": comment}
+
+
+def _reasons(score: Score) -> tuple[str, ...]:
+    return (f"score {score.value:g}", *(hit.describe() for hit in score.hits))
+
+
+def _words_of(reasons: tuple[str, ...]) -> tuple[str, ...]:
+    """The quoted words of a rule's reasons ('description contains "x"'), for a signal's words."""
+    words: list[str] = []
+    for reason in reasons:
+        words.extend(re.findall(r'"([^"]+)"', reason))
+    return tuple(words[:3]) or reasons[:1]
 
 
 def _two_valued(name: str, category: str | None, when: Condition, unless: Condition | None, facts: Facts,
@@ -374,6 +468,9 @@ def _compile_rule(raw: dict[Any, Any]) -> Rule:
         else:
             unless = parse_condition(value, "unless")
     actions = _parse_actions(raw["actions"]) if "actions" in raw else Actions()
+    weight = raw.get("weight")
+    if weight is not None and (isinstance(weight, bool) or not isinstance(weight, (int, float))):
+        raise ConditionError("weight", f"expected a number (the rule then adds it to the score), got {weight!r}")
     return Rule(
         name=name.strip(),
         category=category,
@@ -382,13 +479,22 @@ def _compile_rule(raw: dict[Any, Any]) -> Rule:
         actions=actions,
         enabled=enabled,
         description=description,
+        weight=float(weight) if weight is not None else None,
     )
 
 
-def compile_rules(raw_rules: Iterable[dict[str, Any]] | None) -> RuleSet:
-    """Validate and compile the ``rules:`` list; raise ``RuleError`` naming rule and key."""
+def compile_rules(raw_rules: Iterable[dict[str, Any]] | dict[str, Any] | None) -> RuleSet:
+    """Validate and compile the rules; raise ``RuleError`` naming rule and key.
+
+    ``raw_rules`` is either a list of rules (each decides alone) or a rules document: a mapping
+    with ``rules`` (that list), ``concepts``, ``product``, ``signals``, ``thresholds`` and
+    ``staff_domains`` (``rules/scoring.py``), with any ``include`` already resolved by the caller
+    (reading files is I/O, which this package does not do).
+    """
     if raw_rules is None:
         return RuleSet([])
+    if isinstance(raw_rules, dict):
+        return _compile_document(raw_rules)
     if not isinstance(raw_rules, list):
         raise RuleError(None, None, "", f"expected a list of rules, got {type(raw_rules).__name__}")
     compiled: list[Rule] = []
@@ -406,3 +512,18 @@ def compile_rules(raw_rules: Iterable[dict[str, Any]] | None) -> RuleSet:
         seen[rule.name] = index
         compiled.append(rule)
     return RuleSet(compiled)
+
+
+def _compile_document(raw: dict[str, Any]) -> RuleSet:
+    for key in raw:
+        if key not in DOCUMENT_KEYS:
+            error = unknown_key(key, DOCUMENT_KEYS, "")
+            raise RuleError(None, None, error.key, error.problem)
+    plain = compile_rules(raw.get("rules") or [])
+    if not any(k in raw for k in ("signals", "concepts", "product")):
+        return plain
+    try:
+        scorer = compile_scorer(raw)
+    except ConditionError as exc:
+        raise RuleError(None, None, exc.key, exc.problem) from None
+    return RuleSet(plain.all_rules, scorer)

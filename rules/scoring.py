@@ -1,0 +1,405 @@
+"""Signals and a score: how concepts combine into "critical", "possible critical" or neither.
+
+A *signal* is a small, named observation an agent can check by reading the ticket: "an object of
+the customer's business (labels) near an impact word (blank)", "breadth (every, all depots)",
+"a monitoring alert format with a critical severity on production", "the customer says it is
+resolved". Each has a weight; a ticket's score is the sum of the weights of the signals it
+shows, each counted once. Two thresholds turn the score into a tier: at or above ``critical``
+the ticket is flagged, at or above ``possible`` a person is asked. The category is the one the
+strongest positive signal votes for (security first on ties), and a staff member's report of
+anything but security or a monitoring alert is a ``staff_report``.
+
+Why weights and thresholds instead of a trained model: the weights are few, readable in YAML,
+and every decision explains itself as the list of signals with their words and weights, so an
+admin can see why a ticket scored 6 and change one number. The evaluation command
+(``python -m middleware rules eval``) measures any change on labelled sets.
+
+Signal shape (all keys but ``name`` and ``weight`` optional)::
+
+    - name: workflow-stopped
+      says: a business workflow is stopped        # the explanation's wording
+      weight: 4                                   # negative for counter-signals
+      category: outage                            # the category this signal votes for
+      any: [cross_tenant]                         # a term of any listed concept, anywhere
+      all: [alert_format, production]             # a term of every listed concept, anywhere
+      near: [objects, impact]                     # terms of both concepts within `within` tokens
+      within: 6
+      requires: [impact]                          # only counts if these concepts occur too
+      absent: [question]                          # only counts if none of these occur
+      skip_negated: true                          # ignore a term right after no/not/never/kein/pas...
+      fields: [subject]                           # only these fields (subject, description, comment)
+      requester: staff | customer                 # only for staff / customers' tickets
+      via: [api, email]                           # only for tickets that came in this way
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from rules.concepts import ConceptHits, Lexicons, tokens
+from rules.errors import ConditionError
+
+__all__ = ["Score", "Scorer", "Signal", "SignalHit", "compile_scorer"]
+
+CATEGORY_ORDER: tuple[str, ...] = ("security", "monitoring", "staff_report", "outage")
+SIGNAL_KEYS = frozenset(
+    {"name", "says", "weight", "category", "any", "all", "near", "within", "requires", "requires_any", "absent",
+     "skip_negated", "fields", "requester", "via", "subject_has", "subject_lacks"}
+)  # fmt: skip
+FIELDS = ("subject", "description", "comment")
+FIELD_GAP = 64  # token positions between fields, so `near` never pairs words across fields
+NEGATION_REACH = 3
+NEGATION_CONCEPT = "negation"
+STAFF = "staff"
+CUSTOMER = "customer"
+
+
+@dataclass(frozen=True, slots=True)
+class Signal:
+    name: str
+    says: str
+    weight: float
+    category: str | None
+    any_of: tuple[int, ...] = ()
+    all_of: tuple[int, ...] = ()
+    near: tuple[int, int] | None = None
+    within: int = 6
+    requires: tuple[int, ...] = ()
+    requires_any: tuple[int, ...] = ()
+    absent: tuple[int, ...] = ()
+    subject_has: tuple[int, ...] = ()  # each of these concepts occurs in the subject
+    subject_lacks: tuple[int, ...] = ()  # none of these occurs in the subject
+    skip_negated: bool = False
+    fields: tuple[str, ...] = FIELDS
+    requester: str | None = None
+    via: tuple[str, ...] = ()
+    needed: frozenset[int] = frozenset()  # concepts that must all occur (all, near, requires)
+
+    def gate(self) -> Signal:
+        """The same signal with ``needed`` filled in (a C-level subset test skips most signals)."""
+        near = self.near or ()
+        return replace(self, needed=frozenset((*self.all_of, *near, *self.requires, *self.subject_has)))
+
+
+@dataclass(frozen=True, slots=True)
+class SignalHit:
+    """One signal a ticket shows, with the words that showed it (for the note and ``explain``)."""
+
+    name: str
+    says: str
+    weight: float
+    category: str | None
+    words: tuple[str, ...]
+
+    def describe(self) -> str:
+        sign = "+" if self.weight >= 0 else "−"
+        words = ", ".join(f'"{w}"' for w in self.words[:4])
+        return f"{self.says} ({sign}{abs(self.weight):g}): {words}" if words else f"{self.says} ({sign}{abs(self.weight):g})"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "says": self.says, "weight": self.weight, "category": self.category,
+                "words": list(self.words)}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> SignalHit:
+        return cls(str(data["name"]), str(data.get("says") or data["name"]), float(data["weight"]),
+                   data.get("category"), tuple(data.get("words") or ()))
+
+
+@dataclass(frozen=True, slots=True)
+class Score:
+    """A ticket's score, its tier and the signals behind it."""
+
+    value: float
+    tier: str  # "critical" | "possible" | "none"
+    category: str | None
+    hits: tuple[SignalHit, ...] = field(default=())
+
+    @property
+    def positive(self) -> tuple[SignalHit, ...]:
+        return tuple(h for h in self.hits if h.weight > 0)
+
+
+@dataclass(frozen=True, slots=True)
+class _Fielded:
+    """One ticket's tokens per field, concatenated with gaps, and where each field starts."""
+
+    hits: ConceptHits
+    spans: dict[str, tuple[int, int]]
+
+
+class Scorer:
+    """Compiled lexicons, signals and thresholds; ``score`` is pure."""
+
+    def __init__(self, lexicons: Lexicons, signals: Sequence[Signal], critical: float, possible: float,
+                 staff_domains: Sequence[str] = ()) -> None:
+        self.lexicons = lexicons
+        self.signals = tuple(s.gate() for s in signals)
+        self.critical = critical
+        self.possible = possible
+        self.staff_domains = tuple(d.lower().lstrip("@") for d in staff_domains)
+        self._negation = lexicons.index.get(NEGATION_CONCEPT)
+        self.reads_requester = any(s.requester for s in self.signals)
+
+    def is_staff(self, role: str | None, email: str | None) -> bool:
+        if role in ("agent", "admin"):
+            return True
+        if email and self.staff_domains:
+            domain = email.rsplit("@", 1)[-1].lower()
+            return any(domain == d or domain.endswith("." + d) for d in self.staff_domains)
+        return False
+
+    def _tokenise(self, texts: Mapping[str, str]) -> _Fielded:
+        """Concept hits of every field, each field at its own offset (FIELD_GAP apart)."""
+        found: dict[int, list[tuple[int, str]]] = {}
+        spans: dict[str, tuple[int, int]] = {}
+        offset = 0
+        for name in FIELDS:
+            text = texts.get(name)
+            if not text:
+                continue
+            toks = tokens(text)
+            self.lexicons.hits(toks, offset, found)
+            spans[name] = (offset, offset + len(toks))
+            offset += len(toks) + FIELD_GAP
+        return _Fielded(ConceptHits(found), spans)
+
+    def score(self, texts: Mapping[str, str], *, staff: bool, via: str | None,
+              extra: Sequence[SignalHit] = ()) -> Score:
+        """Score one ticket's text (``subject``, ``description``, ``comment``); ``extra`` are
+        signals found elsewhere (rules with a weight)."""
+        fielded = self._tokenise(texts)
+        hits: list[SignalHit] = list(extra)
+        present = fielded.hits.found.keys()
+        for signal in self.signals:
+            if not signal.needed <= present or (signal.any_of and present.isdisjoint(signal.any_of)):
+                continue
+            words = self._shows(signal, fielded, staff, via)
+            if words is not None:
+                hits.append(SignalHit(signal.name, signal.says, signal.weight, signal.category, words))
+        return self._tier(hits, staff)
+
+    def _tier(self, hits: list[SignalHit], staff: bool) -> Score:
+        value = round(sum(h.weight for h in hits), 3)
+        tier = "critical" if value >= self.critical else "possible" if value >= self.possible else "none"
+        category = None
+        if tier != "none":
+            votes: dict[str, float] = {}
+            for h in hits:
+                if h.weight > 0 and h.category:
+                    votes[h.category] = votes.get(h.category, 0.0) + h.weight
+            if votes:
+                best = max(votes.values())
+                category = next(c for c in (*CATEGORY_ORDER, *sorted(votes)) if votes.get(c) == best)
+                if votes.get("security", 0) >= 0.5 * best:
+                    category = "security"
+            else:
+                category = "outage"
+            if staff and category == "outage":
+                category = "staff_report"
+        return Score(value, tier, category, tuple(hits))
+
+    # -- one signal ------------------------------------------------------------------------------
+    def _positions(self, fielded: _Fielded, cid: int, signal: Signal) -> list[tuple[int, str]]:
+        found = fielded.hits.positions(cid)
+        if not found:
+            return found
+        if signal.fields != FIELDS:
+            spans = [fielded.spans[f] for f in signal.fields if f in fielded.spans]
+            found = [(p, w) for p, w in found if any(a <= p < b for a, b in spans)]
+        if signal.skip_negated and self._negation is not None and found:
+            negs = [p for p, _ in fielded.hits.positions(self._negation)]
+            if negs:
+                found = [(p, w) for p, w in found if not any(p - NEGATION_REACH <= q < p for q in negs)]
+        return found
+
+    def _shows(self, signal: Signal, fielded: _Fielded, staff: bool, via: str | None) -> tuple[str, ...] | None:
+        if signal.requester == STAFF and not staff:
+            return None
+        if signal.requester == CUSTOMER and staff:
+            return None
+        if signal.via and (via or "") not in signal.via:
+            return None
+        hits = fielded.hits
+        if any(hits.has(c) for c in signal.absent):
+            return None
+        if signal.requires_any and not any(hits.has(c) for c in signal.requires_any):
+            return None
+        if signal.subject_has or signal.subject_lacks:
+            span = fielded.spans.get("subject")
+            if signal.subject_has and (span is None or not all(
+                    any(span[0] <= p < span[1] for p, _ in hits.positions(c)) for c in signal.subject_has)):
+                return None
+            if span is not None and any(
+                    any(span[0] <= p < span[1] for p, _ in hits.positions(c)) for c in signal.subject_lacks):
+                return None
+        words: list[str] = []
+        for cid in signal.all_of:
+            found = self._positions(fielded, cid, signal)
+            if not found:
+                return None
+            words.append(found[0][1])
+        if signal.any_of:
+            for cid in signal.any_of:
+                found = self._positions(fielded, cid, signal)
+                if found:
+                    words.append(found[0][1])
+                    break
+            else:
+                return None
+        if signal.near is not None:
+            pair = self._near(fielded, signal)
+            if pair is None:
+                return None
+            words.extend(pair)
+        return tuple(dict.fromkeys(words))
+
+    def _near(self, fielded: _Fielded, signal: Signal) -> tuple[str, str] | None:
+        assert signal.near is not None
+        first = self._positions(fielded, signal.near[0], signal)
+        if not first:
+            return None
+        second = self._positions(fielded, signal.near[1], signal)
+        if not second:
+            return None
+        within = signal.within
+        for p, w in first:
+            for q, v in second:
+                if abs(p - q) <= within and p != q:
+                    return (w, v) if p < q else (v, w)
+        return None
+
+
+# -- compiling ------------------------------------------------------------------------------------
+def _concept_ids(value: Any, lexicons: Lexicons, where: str) -> tuple[int, ...]:
+    names = [value] if isinstance(value, str) else value
+    if not isinstance(names, list) or not names:
+        raise ConditionError(where, "expected a concept name or a non-empty list of them")
+    out = []
+    for name in names:
+        if name not in lexicons.index:
+            known = ", ".join(sorted(lexicons.index))
+            raise ConditionError(where, f"unknown concept {name!r}; known: {known}")
+        out.append(lexicons.index[name])
+    return tuple(out)
+
+
+def _signal(raw: Any, lexicons: Lexicons, where: str) -> Signal:
+    if not isinstance(raw, dict):
+        raise ConditionError(where, "a signal is a mapping")
+    unknown = set(raw) - SIGNAL_KEYS
+    if unknown:
+        raise ConditionError(where, f"unknown key(s) {sorted(unknown)}; expected: {', '.join(sorted(SIGNAL_KEYS))}")
+    name = raw.get("name")
+    if not isinstance(name, str) or not name.strip():
+        raise ConditionError(where + ".name", "required: a non-empty string")
+    weight = raw.get("weight")
+    if isinstance(weight, bool) or not isinstance(weight, (int, float)):
+        raise ConditionError(where + ".weight", "required: a number (negative for a counter-signal)")
+    if not any(k in raw for k in ("any", "all", "near", "subject_has")):
+        raise ConditionError(where, "needs at least one of any, all, near, subject_has")
+    near = None
+    if "near" in raw:
+        pair = _concept_ids(raw["near"], lexicons, where + ".near")
+        if len(pair) != 2:
+            raise ConditionError(where + ".near", "exactly two concepts")
+        near = (pair[0], pair[1])
+    within = raw.get("within", 6)
+    if isinstance(within, bool) or not isinstance(within, int) or within < 1:
+        raise ConditionError(where + ".within", "a whole number of words, at least 1")
+    fields = raw.get("fields", list(FIELDS))
+    if not isinstance(fields, list) or not fields or any(f not in FIELDS for f in fields):
+        raise ConditionError(where + ".fields", f"a list of: {', '.join(FIELDS)}")
+    requester = raw.get("requester")
+    if requester not in (None, STAFF, CUSTOMER):
+        raise ConditionError(where + ".requester", "staff or customer")
+    via = raw.get("via", [])
+    via = [via] if isinstance(via, str) else via
+    category = raw.get("category")
+    if category is not None and (not isinstance(category, str) or not category.isidentifier()):
+        raise ConditionError(where + ".category", "a lower-case word")
+    return Signal(
+        name=name.strip(),
+        says=str(raw.get("says") or name).strip(),
+        weight=float(weight),
+        category=category,
+        any_of=_concept_ids(raw["any"], lexicons, where + ".any") if "any" in raw else (),
+        all_of=_concept_ids(raw["all"], lexicons, where + ".all") if "all" in raw else (),
+        near=near,
+        within=within,
+        requires=_concept_ids(raw["requires"], lexicons, where + ".requires") if "requires" in raw else (),
+        requires_any=_concept_ids(raw["requires_any"], lexicons, where + ".requires_any") if "requires_any" in raw
+        else (),
+        subject_has=_concept_ids(raw["subject_has"], lexicons, where + ".subject_has") if "subject_has" in raw
+        else (),
+        subject_lacks=_concept_ids(raw["subject_lacks"], lexicons, where + ".subject_lacks") if "subject_lacks" in raw
+        else (),
+        absent=_concept_ids(raw["absent"], lexicons, where + ".absent") if "absent" in raw else (),
+        skip_negated=bool(raw.get("skip_negated", False)),
+        fields=tuple(f for f in FIELDS if f in fields),
+        requester=requester,
+        via=tuple(str(v) for v in via),
+    )
+
+
+def compile_scorer(raw: Mapping[str, Any]) -> Scorer:
+    """Build a scorer from ``concepts``, ``product``, ``signals``, ``thresholds``, ``staff_domains``.
+
+    ``product`` maps the admin's own business objects to words; together they form the
+    ``objects`` concept (and one concept per object, ``object:<name>``), so signals can say
+    "an object of the customer's business near an impact word" whatever the product is.
+    """
+    concepts_raw = raw.get("concepts") or {}
+    if not isinstance(concepts_raw, dict):
+        raise ConditionError("concepts", "a mapping of concept name to a list of terms (or to languages)")
+    concepts: dict[str, list[str]] = {}
+    for name, terms in concepts_raw.items():
+        concepts[str(name)] = _terms(terms, f"concepts.{name}")
+    product = raw.get("product") or {}
+    if not isinstance(product, dict):
+        raise ConditionError("product", "a mapping of business object to a list of terms")
+    objects: list[str] = list(concepts.get("objects", []))
+    for name, terms in (product.get("objects") or product).items():
+        listed = _terms(terms, f"product.objects.{name}")
+        concepts[f"object:{name}"] = listed
+        objects.extend(listed)
+    concepts["objects"] = objects
+    lexicons = Lexicons(concepts)
+    signals_raw = raw.get("signals") or []
+    if not isinstance(signals_raw, list):
+        raise ConditionError("signals", "a list of signals")
+    signals = [_signal(s, lexicons, f"signals[{i}]") for i, s in enumerate(signals_raw)]
+    names = [s.name for s in signals]
+    dupes = sorted({n for n in names if names.count(n) > 1})
+    if dupes:
+        raise ConditionError("signals", f"duplicate signal name(s): {', '.join(dupes)}")
+    thresholds = raw.get("thresholds") or {}
+    critical = thresholds.get("critical", 5)
+    possible = thresholds.get("possible", 3)
+    for key, value in (("critical", critical), ("possible", possible)):
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ConditionError(f"thresholds.{key}", "a number")
+    if possible > critical:
+        raise ConditionError("thresholds.possible", "must not be above thresholds.critical")
+    domains = raw.get("staff_domains") or []
+    if not isinstance(domains, list) or any(not isinstance(d, str) for d in domains):
+        raise ConditionError("staff_domains", "a list of email domains")
+    return Scorer(lexicons, signals, float(critical), float(possible), domains)
+
+
+def _terms(value: Any, where: str) -> list[str]:
+    """A concept's terms: a list, or a mapping of language code to list (flattened)."""
+    if isinstance(value, dict):
+        out: list[str] = []
+        for lang, terms in value.items():
+            out.extend(_terms(terms, f"{where}.{lang}"))
+        return out
+    if not isinstance(value, list) or not value:
+        raise ConditionError(where, "a non-empty list of words or phrases (or a mapping of language to such lists)")
+    bad = [t for t in value if isinstance(t, bool) or not isinstance(t, (str, int)) or not str(t).strip()]
+    if bad:
+        hint = " (quote yes/no/on/off: YAML reads them as booleans)" if isinstance(bad[0], bool) else ""
+        raise ConditionError(where, f"terms must be non-empty strings, got {bad[0]!r}{hint}")
+    return [str(t) for t in value]
