@@ -204,9 +204,9 @@ class Scorer:
     # -- one signal ------------------------------------------------------------------------------
     def _positions(self, fielded: _Fielded, cid: int, signal: Signal) -> list[tuple[int, str]]:
         found = fielded.hits.positions(cid)
-        if not found:
+        if not found or (signal.fields is FIELDS and not signal.skip_negated):
             return found
-        if signal.fields != FIELDS:
+        if signal.fields is not FIELDS:
             spans = [fielded.spans[f] for f in signal.fields if f in fielded.spans]
             found = [(p, w) for p, w in found if any(a <= p < b for a, b in spans)]
         if signal.skip_negated and self._negation is not None and found:
@@ -273,6 +273,11 @@ class Scorer:
 
 
 # -- compiling ------------------------------------------------------------------------------------
+def _concepts_of(signal: Signal) -> set[int]:
+    return {*signal.any_of, *signal.all_of, *(signal.near or ()), *signal.requires, *signal.requires_any,
+            *signal.absent, *signal.subject_has, *signal.subject_lacks}
+
+
 def _concept_ids(value: Any, lexicons: Lexicons, where: str) -> tuple[int, ...]:
     names = [value] if isinstance(value, str) else value
     if not isinstance(names, list) or not names:
@@ -338,7 +343,7 @@ def _signal(raw: Any, lexicons: Lexicons, where: str) -> Signal:
         else (),
         absent=_concept_ids(raw["absent"], lexicons, where + ".absent") if "absent" in raw else (),
         skip_negated=bool(raw.get("skip_negated", False)),
-        fields=tuple(f for f in FIELDS if f in fields),
+        fields=FIELDS if set(fields) == set(FIELDS) else tuple(f for f in FIELDS if f in fields),
         requester=requester,
         via=tuple(str(v) for v in via),
     )
@@ -348,8 +353,9 @@ def compile_scorer(raw: Mapping[str, Any]) -> Scorer:
     """Build a scorer from ``concepts``, ``product``, ``signals``, ``thresholds``, ``staff_domains``.
 
     ``product`` maps the admin's own business objects to words; together they form the
-    ``objects`` concept (and one concept per object, ``object:<name>``), so signals can say
-    "an object of the customer's business near an impact word" whatever the product is.
+    ``objects`` concept (and one concept per object, ``object:<name>``, for a signal about one
+    of them), so signals can say "an object of the customer's business near an impact word"
+    whatever the product is.
     """
     concepts_raw = raw.get("concepts") or {}
     if not isinstance(concepts_raw, dict):
@@ -366,10 +372,15 @@ def compile_scorer(raw: Mapping[str, Any]) -> Scorer:
         concepts[f"object:{name}"] = listed
         objects.extend(listed)
     concepts["objects"] = objects
-    lexicons = Lexicons(concepts)
     signals_raw = raw.get("signals") or []
     if not isinstance(signals_raw, list):
         raise ConditionError("signals", "a list of signals")
+    # Only concepts some signal reads are matched (plus negation for skip_negated): a concept
+    # nobody reads would cost every ticket its lookups for nothing. Unknown names still fail.
+    known = Lexicons(concepts)  # every term is validated, used or not
+    signals = [_signal(s, known, f"signals[{i}]") for i, s in enumerate(signals_raw)]
+    used = {known.names[c] for sig in signals for c in _concepts_of(sig)} | {NEGATION_CONCEPT}
+    lexicons = Lexicons({name: terms for name, terms in concepts.items() if name in used})
     signals = [_signal(s, lexicons, f"signals[{i}]") for i, s in enumerate(signals_raw)]
     names = [s.name for s in signals]
     dupes = sorted({n for n in names if names.count(n) > 1})
