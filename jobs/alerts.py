@@ -55,7 +55,7 @@ from middleware.alerting_settings import (
     redact,
 )
 from middleware.events import Organization, format_time, parse_time
-from middleware.incidents import OPEN, Incident
+from middleware.incidents import OPEN, POSSIBLE, Incident
 from middleware.zendesk import RateLimited, ZendeskError
 
 log = logging.getLogger(__name__)
@@ -241,6 +241,8 @@ def remember_organization_name(rt: Runtime, incident: Incident, orgs: dict[int, 
     """
     if not orgs or any(org is None or not org.name for org in orgs.values()):
         return
+    if incident.status == POSSIBLE:
+        return  # not an incident (yet): nothing is stored under its id to keep the name on
     names = ", ".join(org.name for org in orgs.values() if org is not None and org.name)
     if names != incident.organization_name:
         rt.incidents.update(incident.id, organization_name=names)

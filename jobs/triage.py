@@ -22,10 +22,11 @@ import logging
 from datetime import datetime
 from typing import Any
 
-from jobs import authorship, declare, reconcile, runtime, sla, ticket_state
+from jobs import authorship, declare, possible, reconcile, runtime, sla, ticket_state
 from jobs.runtime import Runtime
 from jobs.scheduling import reason_of, reschedule_current
 from middleware.events import Organization, Person, Ticket, TicketEvent
+from middleware.feedback import FALSE_ALARM, MISSED, FeedbackStore, record_of
 from middleware.incidents import OPEN, OVERRIDDEN, Incident
 from middleware.security_settings import routed_group
 from middleware.zendesk import Conflict, NotFound, RateLimited, TransientError
@@ -80,7 +81,8 @@ def process(rt: Runtime, event: TicketEvent) -> str:
     changed it, and otherwise marked after triage.
     """
     first = rt.config.rules.evaluate(event.ticket)
-    plainly_not_critical = first.decided and not first.critical and not _tagged(rt, event.ticket)
+    plainly_not_critical = (first.decided and not first.critical and not first.possible
+                            and not _tagged(rt, event.ticket))
     state = ticket_state.read(rt, event.ticket, mark_seen=True if plainly_not_critical else ticket_state.IF_FLAGGED)
     if event.actor_id is not None and event.actor_id == rt.zendesk.api_user_id():
         return "ignored: our own write"
@@ -116,6 +118,12 @@ def triage(rt: Runtime, event: TicketEvent, incident: Incident | None, first: De
             rt.incidents.add_event(incident.id, "overridden", rt.clock(), {"by": event.actor_id},
                                    dedupe_key="overridden")
             declare.on_overridden(rt, incident, event)
+            if incident.rules != ["manual"]:  # the rules flagged it and a person took it back
+                FeedbackStore(rt.redis, rt.keys).add(record_of(
+                    FALSE_ALARM, ticket, rt.clock(), critical=False, category=None,
+                    decision=rt.config.rules.evaluate(ticket), actor_id=event.actor_id))
+        elif incident is None and possible.settle(rt, ticket, confirmed=False, actor_id=event.actor_id):
+            return "possibly critical, dismissed by an agent"
         return "overridden by an agent: left alone"
 
     if incident is not None:
@@ -129,9 +137,11 @@ def triage(rt: Runtime, event: TicketEvent, incident: Incident | None, first: De
         return "flagged critical by an agent: incident opened"
 
     decision = decide(rt, ticket, first)
-    if not decision.critical:
-        return NOT_CRITICAL
-    return flag(rt, event, ticket, decision)
+    if decision.critical:
+        return flag(rt, event, ticket, decision)
+    if decision.possible:
+        return possible.mark(rt, event, ticket, decision)
+    return NOT_CRITICAL
 
 
 def is_overridden(rt: Runtime, ticket: Ticket, incident: Incident | None) -> bool:
@@ -295,23 +305,44 @@ def adopt_manual_flag(rt: Runtime, event: TicketEvent, ticket: Ticket | None = N
     # SLA's start on the ticket: do not write it a second time.
     pending_tag = sla.pending_tag(rt)
     extra = {sla.STARTED_IN_DECLARING_WRITE: True} if pending_tag and pending_tag in ticket.tags else {}
+    tagged_category = next((c for c, tag in rt.config.writeback.category_tags.items() if tag in ticket.tags), None)
+    confirmed = possible.confirmation(rt, ticket)
+    if confirmed is not None:  # a possible critical incident, confirmed: the rules' reasons, SLA from the start
+        decision = confirmed
+        category = tagged_category or decision.category
+        rules = ["possible", "confirmed"]
+        reasons = [f'possible critical incident confirmed by an agent (tag "{rt.config.writeback.critical_tag}")',
+                   *(h.describe() for h in decision.signals if h.weight > 0)]
+        from_start = True
+    else:
+        category, rules, from_start = tagged_category, ["manual"], event.type == "created"
+        reasons = [f'tag "{rt.config.writeback.critical_tag}" added by an agent']
     incident = Incident(
         id=ticket.id,
         ticket_id=ticket.id,
-        category=next((c for c, tag in rt.config.writeback.category_tags.items() if tag in ticket.tags), None),
-        rules=["manual"],
-        reasons=[f'tag "{rt.config.writeback.critical_tag}" added by an agent'],
+        category=category,
+        rules=rules,
+        reasons=reasons,
         subject=ticket.subject,
         organization_id=ticket.organization_id,
         requester_id=ticket.requester_id,
         ticket_created_at=ticket.created_at,
         declared_at=now,
-        critical_from_start=event.type == "created",
+        critical_from_start=from_start,
         status=OPEN,
         flagged_updated_at=ticket.updated_at,
         extra=extra,
     )
     if rt.incidents.open(incident):
+        if confirmed is not None:
+            rt.incidents.add_event(incident.id, "possible_confirmed", now, {"by": event.actor_id},
+                                   dedupe_key="possible_confirmed")
+            possible.settle(rt, ticket, confirmed=True, actor_id=event.actor_id)
+        else:
+            said = rt.config.rules.evaluate(ticket)
+            if not said.critical:  # the rules did not flag it, nor put it to a person: a miss
+                FeedbackStore(rt.redis, rt.keys).add(record_of(
+                    MISSED, ticket, now, critical=True, category=category, decision=said, actor_id=event.actor_id))
         declare.on_declared(rt, incident, event)
 
 

@@ -52,7 +52,12 @@ DEFAULT_ROUTES: dict[str, tuple[str, ...]] = {
     "sla.at_risk": ("head_of_support",),
     "sla.breached": ("head_of_support", "cto"),
     "incident.resolved": ("head_of_support", ENGAGEMENT_DIRECTOR, "cto"),
+    "possible": ("head_of_support",),
+    "possible.reminder": ("head_of_support",),
 }
+# Routes that exist even when config.yaml's ``routes:`` does not list them (they came later
+# than many configs): a possible critical incident must reach someone.
+IMPLIED_ROUTES = ("possible", "possible.reminder")
 
 # Every name a template may use. Restricted (security) incidents get the same names, but the
 # ticket-derived ones are replaced by WITHHELD before rendering, whatever the template says.
@@ -73,6 +78,16 @@ _BODY = (
     "Why critical: {reasons}\n"
     "Declared: {since_declared} ago ({declared_at})\n"
     "SLA: {sla}"
+)
+_POSSIBLE_BODY = (
+    "{reminder}Ticket: {link}\n"
+    "Subject: {subject}\n"
+    "Organisation: {organization}\n"
+    "Looks like: {category}\n"
+    "Why: {reasons}\n"
+    "Raised: {since_declared} ago ({declared_at})\n"
+    "Confirm: add the tag critical_incident (the SLA runs from when the ticket was raised). "
+    "Dismiss: add not_critical."
 )
 _RESTRICTED_BODY = (
     "{reminder}Ticket: {link}\n"
@@ -99,6 +114,9 @@ DEFAULT_TEMPLATES: dict[str, Template] = {
     "sla.at_risk": Template("SLA at risk: #{ticket_id} {subject} ({sla})", _BODY, "warning"),
     "sla.breached": Template("{reminder}SLA breached: #{ticket_id} {subject}", _BODY, "failure"),
     "incident.resolved": Template("Critical incident resolved: #{ticket_id} {subject}", _BODY, "success"),
+    "possible": Template("Possibly critical, please decide: #{ticket_id} {subject}", _POSSIBLE_BODY, "warning"),
+    "possible.reminder": Template("Still undecided, possibly critical: #{ticket_id} {subject}", _POSSIBLE_BODY,
+                                  "warning"),
 }
 DEFAULT_RESTRICTED_TEMPLATES: dict[str, Template] = {
     "default": Template("{event_label}: security incident #{ticket_id}", _RESTRICTED_BODY, "info"),
@@ -108,6 +126,9 @@ DEFAULT_RESTRICTED_TEMPLATES: dict[str, Template] = {
     "sla.breached": Template("{reminder}SLA breached: security incident #{ticket_id}", _RESTRICTED_BODY,
                              "failure"),
     "incident.resolved": Template("Security incident resolved: #{ticket_id}", _RESTRICTED_BODY, "success"),
+    "possible": Template("Possibly a security incident, please decide: #{ticket_id}", _RESTRICTED_BODY, "warning"),
+    "possible.reminder": Template("Still undecided, possibly a security incident: #{ticket_id}", _RESTRICTED_BODY,
+                                  "warning"),
 }
 
 
@@ -277,7 +298,10 @@ def load_routes(raw: Any, config: Config | None = None) -> dict[str, tuple[str, 
     if not isinstance(raw, dict):
         raise ConfigError("routes", "expected a mapping of event name → role list")
     known = _known_roles(config)
-    return {str(event): _role_list(roles, f"routes.{event}", known) for event, roles in raw.items()}
+    routes = {str(event): _role_list(roles, f"routes.{event}", known) for event, roles in raw.items()}
+    for event in IMPLIED_ROUTES:
+        routes.setdefault(event, DEFAULT_ROUTES[event])
+    return routes
 
 
 def _check_template_text(text: Any, key: str) -> str:

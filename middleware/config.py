@@ -266,6 +266,7 @@ def _section_loaders() -> dict[str, Any]:
     from middleware.customer_updates_settings import load_customer_updates
     from middleware.intake_settings import load_intake_settings
     from middleware.lifecycle_settings import load_customer_messages, load_report, load_review
+    from middleware.possible_settings import load_possible_settings
     from middleware.reconcile_settings import load_reconcile_settings
     from middleware.security_settings import load_security_settings
     from middleware.sla_settings import load_sla_settings
@@ -279,6 +280,8 @@ def _section_loaders() -> dict[str, Any]:
         # spotting incidents beyond customer tickets (docs/intake.md)
         "intake": load_intake_settings,
         "security": load_security_settings,
+        # tickets that may be critical: put to a person (rules/README.md, "possible critical")
+        "possible": load_possible_settings,
         "correlation": load_correlation_settings,
         "reconcile": load_reconcile_settings,
         # after the declaration: customers told, review and actions, the lead-team report (docs/lifecycle.md)

@@ -25,6 +25,7 @@ from middleware.redis_client import Keys
 OPEN = "open"
 RESOLVED = "resolved"
 OVERRIDDEN = "overridden"  # an agent said: not critical
+POSSIBLE = "possible"  # not an incident: the alert snapshot of a possible critical ticket (jobs/possible.py)
 
 
 def _encode(values: dict[str, Any]) -> dict[str, str]:

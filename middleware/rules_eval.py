@@ -198,8 +198,8 @@ def format_evaluation(report: dict[str, Any], title: str, *, details: bool = Tru
         "confusion:            labelled critical   labelled not",
         f"  flagged critical    {r['tp']:>17}   {r['fp']:>12}",
         f"  not flagged         {r['fn']:>17}   {r['tn']:>12}",
-        f"possible tier: {r['possible_positives']} critical and {r['possible_negatives']} non-critical tickets put to a "
-        f"person; flagged-or-possible reach {r['reach']:.3f}; possible rate on non-critical "
+        f"possible tier: {r['possible_positives']} critical and {r['possible_negatives']} non-critical tickets "
+        f"put to a person; flagged-or-possible reach {r['reach']:.3f}; possible rate on non-critical "
         f"{r['possible_of_negatives']:.3f}",
         "per category (recall of the flag; flagged or possible):",
     ]

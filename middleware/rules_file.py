@@ -24,10 +24,14 @@ from rules import RuleError
 __all__ = ["load_rules_document", "merge_documents"]
 
 MAX_DEPTH = 5
+# The shipped rules (rules/default.yaml, ...) live beside the code: a config.yaml kept elsewhere
+# (/etc/..., a test's temporary folder) still finds them by the same relative path.
+PRODUCT_ROOT = Path(__file__).resolve().parent.parent
 
 
 def load_rules_document(raw: Any, base_dir: Path, *, _depth: int = 0, _where: str = "rules") -> Any:
-    """``raw`` with every ``include`` (relative to ``base_dir``) read and merged in."""
+    """``raw`` with every ``include`` read and merged in: a path relative to ``base_dir`` (the
+    including file's folder), else to the product's own folder (the shipped ``rules/``)."""
     if not isinstance(raw, dict) or "include" not in raw:
         return raw
     if _depth >= MAX_DEPTH:
@@ -39,6 +43,8 @@ def load_rules_document(raw: Any, base_dir: Path, *, _depth: int = 0, _where: st
     merged: dict[str, Any] = {}
     for name in includes:
         path = (base_dir / name).resolve()
+        if not path.exists() and (PRODUCT_ROOT / name).exists():
+            path = (PRODUCT_ROOT / name).resolve()
         try:
             loaded = yaml.safe_load(path.read_text(encoding="utf-8"))
         except OSError as exc:

@@ -188,7 +188,8 @@ class Decision:
                 actions.append(f"assign group {self.group_id}")
             lines.append("Actions: " + ("; ".join(actions) if actions else "none beyond flagging as critical"))
         elif self.possible:
-            lines.append(f"POSSIBLY critical (looks like: {self.category or 'none'}): a person should confirm or dismiss.")
+            lines.append(f"POSSIBLY critical (looks like: {self.category or 'none'}): "
+                         "a person should confirm or dismiss.")
         else:
             lines.append("NOT critical: no rule matched" + (" and the score is below the thresholds." if
                                                             self.score is not None else "."))

@@ -96,7 +96,8 @@ class SignalHit:
     def describe(self) -> str:
         sign = "+" if self.weight >= 0 else "−"
         words = ", ".join(f'"{w}"' for w in self.words[:4])
-        return f"{self.says} ({sign}{abs(self.weight):g}): {words}" if words else f"{self.says} ({sign}{abs(self.weight):g})"
+        head = f"{self.says} ({sign}{abs(self.weight):g})"
+        return f"{head}: {words}" if words else head
 
     def to_dict(self) -> dict[str, Any]:
         return {"name": self.name, "says": self.says, "weight": self.weight, "category": self.category,
