@@ -176,7 +176,8 @@ def check_exact(ruleset: RuleSet, item: LabelledTicket, stripped: Ticket, fill: 
     for person, org in fill:
         full = ruleset.evaluate(stripped.with_context(requester=person, organization=org), complete=True)
         where = f"{item.source} {item.ref} with {person} / {org}"
-        assert outcome(ruleset, full) == outcome(ruleset, partial), f"{where}:\n{partial.explain()}\n---\n{full.explain()}"
+        assert outcome(ruleset, full) == outcome(ruleset, partial), \
+            f"{where}:\n{partial.explain()}\n---\n{full.explain()}"
     return partial
 
 
