@@ -57,13 +57,22 @@ def test_a_staff_report_after_the_roster_ran_costs_no_read(rt: Runtime) -> None:
 
 @responses.activate
 def test_a_customer_not_on_the_roster_is_still_looked_up(rt: Runtime) -> None:
-    staff_pages()
-    staff_roster.refresh()
+    """Before the roster has run (or once it is stale), who wrote is read from Zendesk."""
     responses.get(f"{BASE}/api/v2/users/99.json",
                   json={"user": {"id": 99, "role": "end-user", "email": "ann@customer.test", "name": "Ann"}})
     ticket = make_ticket(subject="Critical question about invoices", description="Where is it?", requester_id=99)
     assert triage.handle_event(make_event(ticket).to_dict()) == "not critical"
     assert user_reads() == [f"{BASE}/api/v2/users/99.json"]
+
+
+@responses.activate
+def test_while_the_roster_is_fresh_a_customer_costs_no_read(rt: Runtime) -> None:
+    """Is the requester staff? A fresh roster answers it: whoever it does not hold is a customer."""
+    staff_pages()
+    staff_roster.refresh()
+    ticket = make_ticket(subject="Critical question about invoices", description="Where is it?", requester_id=99)
+    assert triage.handle_event(make_event(ticket).to_dict()) == "not critical"
+    assert user_reads() == []
 
 
 @responses.activate

@@ -159,7 +159,8 @@ def test_the_incident_room_in_a_real_browser(stack: Stack, sim: SimulatorControl
         assert cell.value_of_css_property("background-color") == "rgba(255, 235, 233, 1)"  # stands out in red
         zendesk = driver.find_element(By.LINK_TEXT, f"ticket #{open_id}").get_attribute("href")
         assert zendesk == f"{stack.simulator_url}/agent/tickets/{open_id}"
-        assert "platform down" in driver.find_element(By.ID, "reasons").text  # the rules' explanation
+        reasons = driver.find_element(By.ID, "reasons").text  # the rules' explanation: score and signals
+        assert "score" in reasons and "nobody can log in" in reasons, reasons
         screenshot(driver, shots / "incident-1280.png")
 
         driver.get(f"{stack.web_url}/dashboard/incidents/{solved_id}")
