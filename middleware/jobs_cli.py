@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-__all__ = ["FailedJob", "add_parsers", "failed_jobs", "retry"]
+__all__ = ["FailedJob", "add_parsers", "failed_jobs", "job_subject", "retry"]
 
 _ABOUT = re.compile(r"\b(ticket|incident)[= #](\d+)")
 _URL = re.compile(r"\b[a-z][a-z0-9+.-]*://\S+", re.IGNORECASE)
@@ -39,7 +39,7 @@ class FailedJob:
         return f"{self.id}  {self.queue}  {when}  {self.about or '-'}  {self.func}: {self.error}"
 
 
-def _about(job: Any) -> str:
+def job_subject(job: Any) -> str:
     """The ticket or incident a job was about, from what our jobs carry (no Zendesk call)."""
     try:
         args = job.args
@@ -87,7 +87,7 @@ def failed_jobs(redis: Any, keys: Any) -> list[FailedJob]:
                 job = Job.fetch(job_id, connection=redis)
             except NoSuchJobError:
                 continue  # expired between the two reads
-            found.append(FailedJob(job.id, name, job.func_name, job.ended_at, _about(job), _error(job)))
+            found.append(FailedJob(job.id, name, job.func_name, job.ended_at, job_subject(job), _error(job)))
     return sorted(found, key=lambda j: (j.failed_at is None, j.failed_at or datetime.min, j.id))
 
 

@@ -81,9 +81,9 @@ def _ids_of_current_job() -> dict[str, Any]:
     if job is None:
         return {}
     ids: dict[str, Any] = {"job_id": job.id}
-    from middleware.jobs_cli import _about
+    from middleware.jobs_cli import job_subject
 
-    about = _about(job)
+    about = job_subject(job)
     if about:
         word, number = about.split()
         ids[f"{word}_id"] = int(number)
