@@ -222,6 +222,8 @@ class Report:
     overdue_actions: tuple[TrackedTask, ...] | None
     open_actions: int | None = None
     notes: tuple[str, ...] = field(default_factory=tuple)
+    # The rules in production, from agents' corrections (middleware.feedback.production_figures)
+    rules_in_production: dict[str, Any] | None = None
 
     @property
     def sla_attainment(self) -> float | None:
@@ -318,6 +320,8 @@ def render_report(report: Report, link: Callable[[int], str],
         lines.append(f"Overdue actions: {len(report.overdue_actions)} (of {report.open_actions} open)")
         lines += [f"  - #{t.ticket_id} {t.subject} (due {_day(t.due_at)}, incident #{t.incident_id}) "
                   f"{link(t.ticket_id)}" for t in report.overdue_actions]
+    if report.rules_in_production is not None:
+        lines.append(rules_line(report.rules_in_production))
     lines += ["", "Incidents:"]
     if not report.incidents:
         lines.append("  none")
@@ -369,6 +373,16 @@ def _seconds(value: timedelta | None) -> float | None:
     return value.total_seconds() if value is not None else None
 
 
+def rules_line(figures: dict[str, Any]) -> str:
+    """One line on how the rules did, by what agents corrected (``rules feedback`` has the detail)."""
+    def ratio(value: float | None) -> str:
+        return "n/a" if value is None else f"{value:.2f}"
+
+    return (f"Rules in production: precision {ratio(figures['precision'])}, recall {ratio(figures['recall'])} "
+            f"({figures['flagged']} flagged, {figures['false_alarm']} taken back by agents, {figures['missed']} "
+            f"tagged by hand; possible critical {figures['confirmed']} confirmed, {figures['dismissed']} dismissed)")
+
+
 def report_dict(report: Report, link: Callable[[int], str],
                 restricted: frozenset[str] = frozenset()) -> dict[str, Any]:
     """The report as JSON-able data (``python -m middleware report --json``)."""
@@ -386,6 +400,7 @@ def report_dict(report: Report, link: Callable[[int], str],
         "resolved": report.resolved,
         "still_open": report.still_open,
         "overridden": report.overridden,
+        "rules_in_production": report.rules_in_production,
         "open_reviews": None if report.open_reviews is None else [task(t) for t in report.open_reviews],
         "overdue_actions": None if report.overdue_actions is None else [task(t) for t in report.overdue_actions],
         "incidents": [

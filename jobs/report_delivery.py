@@ -15,6 +15,7 @@ marker, so a report reaches each destination once.
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from rq import Retry
@@ -29,6 +30,7 @@ from jobs.runtime import Runtime
 from middleware import queues
 from middleware.alerting_settings import alerting_of, fingerprint, redact
 from middleware.events import format_time, parse_time
+from middleware.feedback import FeedbackStore, flagged_by_rules, production_figures
 from middleware.lifecycle_settings import report_of
 from middleware.zendesk import ZendeskError
 
@@ -51,7 +53,10 @@ def gather(rt: Runtime, now: datetime, since: datetime) -> Report:
     except ZendeskError as exc:
         log.warning("report: reviews and actions unavailable (%s)", type(exc).__name__)
         tasks = None
-    return build_report(facts, now, since, tasks)
+    report = build_report(facts, now, since, tasks)
+    records = FeedbackStore(rt.redis, rt.keys).since(since)
+    flagged = flagged_by_rules([i for i in incidents if since <= i.declared_at <= now])
+    return replace(report, rules_in_production=production_figures(records, flagged))
 
 
 def rendered(rt: Runtime, report: Report) -> tuple[str, str]:

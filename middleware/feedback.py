@@ -28,7 +28,7 @@ from middleware.events import Ticket, format_time, parse_time
 from middleware.redis_client import Keys
 
 __all__ = ["CONFIRMED", "DISMISSED", "FALSE_ALARM", "KINDS", "MISSED", "FeedbackRecord", "FeedbackStore",
-           "record_of"]
+           "flagged_by_rules", "production_figures", "record_of"]
 
 FALSE_ALARM = "false_alarm"
 MISSED = "missed"
@@ -133,6 +133,12 @@ class FeedbackStore:
             if raw:
                 out.append(FeedbackRecord.from_json(raw))
         return out
+
+
+def flagged_by_rules(incidents: list[Any]) -> int:
+    """Incidents (``middleware.incidents.Incident``) the rules declared on their own: not an
+    agent's tag, not a confirmed possible."""
+    return sum(1 for i in incidents if "manual" not in i.rules and "possible" not in i.rules)
 
 
 def production_figures(records: list[FeedbackRecord], flagged: int) -> dict[str, Any]:

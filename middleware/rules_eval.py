@@ -207,10 +207,11 @@ def format_evaluation(report: dict[str, Any], title: str, *, details: bool = Tru
         lines.append(f"  {cat:<13} {v['flagged']:>3}/{v['critical']:<3} {v['recall']:.2f}; "
                      f"{v['flagged_or_possible']}/{v['critical']}")
     if details:
-        for kind in ("misses", "false_alarms", "wrong_category", "possibles"):
+        for kind, word in (("misses", "miss"), ("false_alarms", "false alarm"), ("wrong_category", "wrong category"),
+                           ("possibles", "possible")):
             for row in r[kind]:
                 label = f"critical ({row['expected_category']})" if row["expected"] else "not critical"
-                lines.append(f"-- {kind.replace('_', ' ')[:-1] if kind.endswith('s') else kind} {row['id']}: "
+                lines.append(f"-- {word} {row['id']}: "
                              f"{row['subject']!r}: labelled {label}, got {row['tier']}"
                              f" ({row['category'] or '-'}), score {row['score']}")
                 lines.extend("     " + line for line in row["explain"].splitlines())

@@ -181,14 +181,17 @@ class RuleSet:
         texts = _texts_of(ticket)
         undecided = list(decision.undecided)
         if missing_req and scorer.reads_requester:
-            score = scorer.score(texts, staff=False, via=ticket.via_channel, extra=extra)
-            as_staff = scorer.score(texts, staff=True, via=ticket.via_channel, extra=extra)
+            score = scorer.score(texts, staff=False, via=ticket.via_channel, extra=extra,
+                                 ticket_fields=ticket.custom_fields)
+            as_staff = scorer.score(texts, staff=True, via=ticket.via_channel, extra=extra,
+                                    ticket_fields=ticket.custom_fields)
             if (score.tier, score.category) != (as_staff.tier, as_staff.category):
                 undecided.append(SCORE_RULE)
         else:
             requester = ticket.requester
             staff = requester is not None and scorer.is_staff(requester.role, requester.email)
-            score = scorer.score(texts, staff=staff, via=ticket.via_channel, extra=extra)
+            score = scorer.score(texts, staff=staff, via=ticket.via_channel, extra=extra,
+                                 ticket_fields=ticket.custom_fields)
         needs_req = decision.needs_requester or SCORE_RULE in undecided
         if verdicts:
             base = self._decide(verdicts, list(decision.vetoed)) if len(verdicts) != len(decision.matches) else decision

@@ -46,7 +46,7 @@ __all__ = ["Score", "Scorer", "Signal", "SignalHit", "compile_scorer"]
 CATEGORY_ORDER: tuple[str, ...] = ("security", "monitoring", "staff_report", "outage")
 SIGNAL_KEYS = frozenset(
     {"name", "says", "weight", "category", "any", "all", "near", "within", "requires", "requires_any", "absent",
-     "skip_negated", "fields", "requester", "via", "subject_has", "subject_lacks"}
+     "skip_negated", "fields", "requester", "via", "subject_has", "subject_lacks", "ticket_fields"}
 )  # fmt: skip
 FIELDS = ("subject", "description", "comment")
 FIELD_GAP = 64  # token positions between fields, so `near` never pairs words across fields
@@ -75,6 +75,8 @@ class Signal:
     fields: tuple[str, ...] = FIELDS
     requester: str | None = None
     via: tuple[str, ...] = ()
+    # ticket field id -> accepted values (lower case): Zendesk's intelligent triage fields, a form's drop-down
+    ticket_fields: tuple[tuple[str, frozenset[str]], ...] = ()
     needed: frozenset[int] = frozenset()  # concepts that must all occur (all, near, requires)
 
     def gate(self) -> Signal:
@@ -123,12 +125,13 @@ class Score:
         return tuple(h for h in self.hits if h.weight > 0)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class _Fielded:
     """One ticket's tokens per field, concatenated with gaps, and where each field starts."""
 
     hits: ConceptHits
     spans: dict[str, tuple[int, int]]
+    fields: Mapping[str, Any] = field(default_factory=dict)
 
 
 class Scorer:
@@ -168,10 +171,12 @@ class Scorer:
         return _Fielded(ConceptHits(found), spans)
 
     def score(self, texts: Mapping[str, str], *, staff: bool, via: str | None,
-              extra: Sequence[SignalHit] = ()) -> Score:
+              extra: Sequence[SignalHit] = (), ticket_fields: Mapping[str, Any] | None = None) -> Score:
         """Score one ticket's text (``subject``, ``description``, ``comment``); ``extra`` are
-        signals found elsewhere (rules with a weight)."""
+        signals found elsewhere (rules with a weight); ``ticket_fields`` the ticket's custom
+        field values by id, for signals on fields (Zendesk's intent, sentiment, language)."""
         fielded = self._tokenise(texts)
+        fielded.fields = ticket_fields or {}
         hits: list[SignalHit] = list(extra)
         present = fielded.hits.found.keys()
         for signal in self.signals:
@@ -223,6 +228,14 @@ class Scorer:
             return None
         if signal.via and (via or "") not in signal.via:
             return None
+        field_words: list[str] = []
+        for field_id, accepted in signal.ticket_fields:
+            value = fielded.fields.get(field_id)
+            values = value if isinstance(value, (list, tuple)) else [value]
+            found = next((str(v) for v in values if v is not None and str(v).strip().lower() in accepted), None)
+            if found is None:
+                return None
+            field_words.append(f"field {field_id} = {found}")
         hits = fielded.hits
         if any(hits.has(c) for c in signal.absent):
             return None
@@ -255,7 +268,7 @@ class Scorer:
             if pair is None:
                 return None
             words.extend(pair)
-        return tuple(dict.fromkeys(words))
+        return tuple(dict.fromkeys([*field_words, *words]))
 
     def _near(self, fielded: _Fielded, signal: Signal) -> tuple[str, str] | None:
         assert signal.near is not None
@@ -304,8 +317,13 @@ def _signal(raw: Any, lexicons: Lexicons, where: str) -> Signal:
     weight = raw.get("weight")
     if isinstance(weight, bool) or not isinstance(weight, (int, float)):
         raise ConditionError(where + ".weight", "required: a number (negative for a counter-signal)")
-    if not any(k in raw for k in ("any", "all", "near", "subject_has")):
-        raise ConditionError(where, "needs at least one of any, all, near, subject_has")
+    if not any(k in raw for k in ("any", "all", "near", "subject_has", "ticket_fields")):
+        raise ConditionError(where, "needs at least one of any, all, near, subject_has, ticket_fields")
+    ticket_fields = raw.get("ticket_fields") or {}
+    if not isinstance(ticket_fields, dict) or any(
+            not str(k).strip().isdigit() or not isinstance(v, list) or not v for k, v in ticket_fields.items()):
+        raise ConditionError(where + ".ticket_fields",
+                             "a mapping of ticket field id (a number) to a non-empty list of values")
     near = None
     if "near" in raw:
         pair = _concept_ids(raw["near"], lexicons, where + ".near")
@@ -347,6 +365,8 @@ def _signal(raw: Any, lexicons: Lexicons, where: str) -> Signal:
         fields=FIELDS if set(fields) == set(FIELDS) else tuple(f for f in FIELDS if f in fields),
         requester=requester,
         via=tuple(str(v) for v in via),
+        ticket_fields=tuple((str(k).strip(), frozenset(str(x).strip().lower() for x in v))
+                            for k, v in ticket_fields.items()),
     )
 
 

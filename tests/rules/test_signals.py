@@ -1,0 +1,149 @@
+"""Concepts, signals and the score: what an admin who writes their own sees happen.
+
+Words match however the customer types them (case, accents, apostrophes, any ending after
+``*``, several languages); signals say which concepts, how close, make a ticket look critical;
+the score's tier and category follow; a mistake in the YAML names the place and the problem.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from rules import RuleError, compile_rules
+from rules.concepts import Lexicons, fold, tokens
+from tests.rules.helpers import make_ticket
+
+DOC: dict[str, Any] = {
+    "concepts": {
+        "negation": ["no", "not", "kein"],
+        "impact": {"en": ["blank", "not arriving", "reject*"], "de": ["leer", "kommen nicht an"]},
+        "scope": ["all", "alle", "every", "<number>"],
+        "people": ["drivers", "trucks"],
+        "leak": ["leaked"],
+        "secret": ["api key"],
+        "resolved": ["working again"],
+    },
+    "product": {"objects": {"labels": ["label*", "etikett*"], "orders": ["order*", "bestellung*"]}},
+    "signals": [
+        {"name": "stopped", "says": "a workflow stopped", "category": "outage", "weight": 3,
+         "near": ["objects", "impact"], "within": 4},
+        {"name": "breadth", "says": "many affected", "weight": 2, "any": ["scope"], "requires": ["impact"]},
+        {"name": "counted", "says": "a count", "weight": 1, "near": ["scope", "people"], "within": 1},
+        {"name": "leak", "says": "a key leaked", "category": "security", "weight": 6, "near": ["secret", "leak"],
+         "skip_negated": True},
+        {"name": "fixed", "says": "resolved", "weight": -5, "any": ["resolved"]},
+        {"name": "intent", "says": "Zendesk says: outage", "category": "outage", "weight": 2,
+         "ticket_fields": {"360001": ["outage", "Service down"]}},
+    ],
+    "thresholds": {"critical": 5, "possible": 3},
+}
+
+
+@pytest.fixture(scope="module")
+def doc_rules():  # noqa: ANN201
+    return compile_rules(DOC)
+
+
+def test_folding_and_tokens() -> None:
+    assert fold("Straße ÉTIQUETTES vides") == "strasse etiquettes vides"
+    assert tokens("Don't — the #incident: n’arrive pas! it’s 50%") == ["dont", "the", "#incident", "narrive", "pas",
+                                                                       "its", "50"]
+
+
+def test_terms_match_words_phrases_wildcards_and_numbers() -> None:
+    lex = Lexicons({"a": ["reject*", "not arriving", "<number>"], "b": ["label*"]})
+    hits = lex.hits(tokens("Labels rejected; 42 orders not arriving, 7 not counted"))
+    assert [p for p, _ in hits[lex.index["a"]]] == [1, 2, 4]  # rejected, 42, "not arriving" (7 is too small)
+    assert hits[lex.index["b"]] == [(0, "label*")]
+
+
+def test_a_stopped_workflow_in_any_language_is_critical(doc_rules) -> None:  # noqa: ANN001
+    english = doc_rules.evaluate(make_ticket("labels", "All labels print blank."))
+    german = doc_rules.evaluate(make_ticket("Etiketten", "Alle Etiketten sind leer."))
+    for decision in (english, german):
+        assert decision.critical and decision.category == "outage" and decision.score == 5
+        assert decision.tags == ("critical_outage",)
+        assert "Flagged automatically as a critical incident (category: outage)" in decision.note
+        assert "a workflow stopped (+3)" in decision.note
+
+
+def test_the_middle_is_possible_and_below_is_nothing(doc_rules) -> None:  # noqa: ANN001
+    possible = doc_rules.evaluate(make_ticket("labels", "The label is blank."))
+    assert (possible.critical, possible.possible, possible.tier, possible.score) == (False, True, "possible", 3)
+    assert "Possibly a critical incident" in possible.note
+    nothing = doc_rules.evaluate(make_ticket("labels", "Labels are fine, orders too."))
+    assert nothing.tier == "none" and nothing.score == 0 and not nothing.note
+
+
+def test_near_means_near(doc_rules) -> None:  # noqa: ANN001
+    far = doc_rules.evaluate(make_ticket("labels", "Our label printer is new and we like it a lot but yesterday a "
+                                                   "different box was blank."))
+    assert "stopped" not in [h.name for h in far.signals]
+
+
+def test_negated_words_do_not_count(doc_rules) -> None:  # noqa: ANN001
+    assert doc_rules.evaluate(make_ticket("key", "Our API key was leaked on a forum.")).category == "security"
+    assert doc_rules.evaluate(make_ticket("key", "No API key leaked, just asking.")).tier == "none"
+
+
+def test_counter_signals_and_counts(doc_rules) -> None:  # noqa: ANN001
+    fixed = doc_rules.evaluate(make_ticket("labels", "All labels blank", "It is working again, thanks"))
+    assert fixed.tier == "none" and fixed.score == 0
+    counted = doc_rules.evaluate(make_ticket("labels", "Labels blank, 40 trucks waiting"))
+    assert [h.name for h in counted.signals] == ["stopped", "breadth", "counted"] and counted.critical
+
+
+def test_a_zendesk_ai_field_is_a_signal(doc_rules) -> None:  # noqa: ANN001
+    with_intent = doc_rules.evaluate(make_ticket("labels", "The label is blank.", custom_fields={"360001": "outage"}))
+    assert with_intent.critical and "field 360001 = outage" in with_intent.explain()
+
+
+def test_staff_changes_the_category_and_an_unknown_requester_is_asked_for() -> None:
+    doc = {**DOC, "signals": [*DOC["signals"], {"name": "staff", "says": "staff says so", "weight": 1,
+                                                "any": ["impact"], "requester": "staff"}],
+           "staff_domains": ["acme.test"]}
+    rules = compile_rules(doc)
+    customer = rules.evaluate(make_ticket("labels", "All labels blank", role="end-user", email="a@b.test"))
+    staff = rules.evaluate(make_ticket("labels", "All labels blank", role="end-user", email="sam@acme.test"))
+    assert (customer.category, staff.category) == ("outage", "staff_report")
+    unknown = rules.evaluate(make_ticket("labels", "All labels blank", requester_id=7))
+    assert unknown.undecided == ("signals",) and unknown.needs_requester
+    assert not rules.critical_whatever_undecided(unknown)
+
+
+@pytest.mark.parametrize(
+    ("change", "key", "problem"),
+    [
+        ({"signals": [{"name": "x", "weight": 1, "any": ["nosuch"]}]}, "signals[0].any", "unknown concept 'nosuch'"),
+        ({"signals": [{"name": "x", "weight": "high", "any": ["impact"]}]}, "signals[0].weight", "a number"),
+        ({"signals": [{"name": "x", "weight": 1}]}, "signals[0]", "needs at least one of"),
+        ({"signals": [{"name": "x", "weight": 1, "near": ["impact"]}]}, "signals[0].near", "exactly two"),
+        ({"signals": [{"name": "x", "weight": 1, "any": ["impact"], "colour": 1}]}, "signals[0]", "unknown key"),
+        ({"concepts": {"impact": ["ok", False]}}, "concepts.impact", "quote yes/no/on/off"),
+        ({"concepts": {"impact": ["a*"]}}, "concepts.impact", "at least 3 letters"),
+        ({"thresholds": {"critical": 2, "possible": 3}}, "thresholds.possible", "must not be above"),
+    ],
+)
+def test_mistakes_name_the_key(change: dict[str, Any], key: str, problem: str) -> None:
+    with pytest.raises(RuleError) as info:
+        compile_rules({**DOC, **change})
+    assert info.value.key == key and problem in info.value.problem, str(info.value)
+
+
+def test_a_rule_with_a_weight_adds_to_the_score() -> None:
+    doc = {**DOC, "rules": [{"name": "vip", "category": "outage", "weight": 2.5,
+                             "when": {"tags": {"any": ["vip"]}}}]}
+    rules = compile_rules(doc)
+    decision = rules.evaluate(make_ticket("labels", "The label is blank.", tags=["vip"]))
+    assert decision.critical and decision.score == 5.5
+    assert 'rule "vip" (+2.5)' in decision.note
+
+
+def test_decisions_round_trip_through_json(doc_rules) -> None:  # noqa: ANN001
+    from rules import Decision
+
+    decision = doc_rules.evaluate(make_ticket("labels", "The label is blank."))
+    assert Decision.from_dict(decision.to_dict()) == decision
+    assert decision.to_dict()["tier"] == "possible"
