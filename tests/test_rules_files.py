@@ -76,10 +76,10 @@ def test_merging_rules_documents() -> None:
 
 
 def test_a_bad_include_is_one_clear_error(tmp_path: Path) -> None:
-    with pytest.raises(RuleError, match="cannot read nosuch.yaml"):
+    with pytest.raises(RuleError, match=r"cannot read nosuch\.yaml"):
         load_rules_document({"include": "nosuch.yaml"}, tmp_path)
     write(tmp_path, "a: [unclosed", "broken.yaml")
-    with pytest.raises(RuleError, match="broken.yaml is not valid YAML"):
+    with pytest.raises(RuleError, match=r"broken\.yaml is not valid YAML"):
         load_rules_document({"include": "broken.yaml"}, tmp_path)
     write(tmp_path, "include: loop.yaml\n", "loop.yaml")
     with pytest.raises(RuleError, match="nested more than"):

@@ -42,7 +42,7 @@ DOC: dict[str, Any] = {
 
 
 @pytest.fixture(scope="module")
-def doc_rules():  # noqa: ANN201
+def doc_rules():
     return compile_rules(DOC)
 
 
@@ -59,7 +59,7 @@ def test_terms_match_words_phrases_wildcards_and_numbers() -> None:
     assert hits[lex.index["b"]] == [(0, "label*")]
 
 
-def test_a_stopped_workflow_in_any_language_is_critical(doc_rules) -> None:  # noqa: ANN001
+def test_a_stopped_workflow_in_any_language_is_critical(doc_rules) -> None:
     english = doc_rules.evaluate(make_ticket("labels", "All labels print blank."))
     german = doc_rules.evaluate(make_ticket("Etiketten", "Alle Etiketten sind leer."))
     for decision in (english, german):
@@ -69,7 +69,7 @@ def test_a_stopped_workflow_in_any_language_is_critical(doc_rules) -> None:  # n
         assert "a workflow stopped (+3)" in decision.note
 
 
-def test_the_middle_is_possible_and_below_is_nothing(doc_rules) -> None:  # noqa: ANN001
+def test_the_middle_is_possible_and_below_is_nothing(doc_rules) -> None:
     possible = doc_rules.evaluate(make_ticket("labels", "The label is blank."))
     assert (possible.critical, possible.possible, possible.tier, possible.score) == (False, True, "possible", 3)
     assert "Possibly a critical incident" in possible.note
@@ -77,25 +77,25 @@ def test_the_middle_is_possible_and_below_is_nothing(doc_rules) -> None:  # noqa
     assert nothing.tier == "none" and nothing.score == 0 and not nothing.note
 
 
-def test_near_means_near(doc_rules) -> None:  # noqa: ANN001
+def test_near_means_near(doc_rules) -> None:
     far = doc_rules.evaluate(make_ticket("labels", "Our label printer is new and we like it a lot but yesterday a "
                                                    "different box was blank."))
     assert "stopped" not in [h.name for h in far.signals]
 
 
-def test_negated_words_do_not_count(doc_rules) -> None:  # noqa: ANN001
+def test_negated_words_do_not_count(doc_rules) -> None:
     assert doc_rules.evaluate(make_ticket("key", "Our API key was leaked on a forum.")).category == "security"
     assert doc_rules.evaluate(make_ticket("key", "No API key leaked, just asking.")).tier == "none"
 
 
-def test_counter_signals_and_counts(doc_rules) -> None:  # noqa: ANN001
+def test_counter_signals_and_counts(doc_rules) -> None:
     fixed = doc_rules.evaluate(make_ticket("labels", "All labels blank", "It is working again, thanks"))
     assert fixed.tier == "none" and fixed.score == 0
     counted = doc_rules.evaluate(make_ticket("labels", "Labels blank, 40 trucks waiting"))
     assert [h.name for h in counted.signals] == ["stopped", "breadth", "counted"] and counted.critical
 
 
-def test_a_zendesk_ai_field_is_a_signal(doc_rules) -> None:  # noqa: ANN001
+def test_a_zendesk_ai_field_is_a_signal(doc_rules) -> None:
     with_intent = doc_rules.evaluate(make_ticket("labels", "The label is blank.", custom_fields={"360001": "outage"}))
     assert with_intent.critical and "field 360001 = outage" in with_intent.explain()
 
@@ -141,7 +141,7 @@ def test_a_rule_with_a_weight_adds_to_the_score() -> None:
     assert 'rule "vip" (+2.5)' in decision.note
 
 
-def test_decisions_round_trip_through_json(doc_rules) -> None:  # noqa: ANN001
+def test_decisions_round_trip_through_json(doc_rules) -> None:
     from rules import Decision
 
     decision = doc_rules.evaluate(make_ticket("labels", "The label is blank."))
