@@ -58,6 +58,24 @@ SAMPLES: list[dict[str, Any]] = [
         "description": "The word 'monthly' is misspelled on the pricing page. No rush at all.",
         "requester_email": "marketing@contoso.example", "org": "Contoso",
     },
+    {   # critical, though it never says "outage", "down" or "urgent"
+        "subject": "Small thing re labels after this morning's release",
+        "description": "Hi team, since your release this morning every shipping label we print comes out blank. "
+                       "We have 14 trucks at the dock for today's collection. Thanks, Priya",
+        "requester_email": "priya@tailspin.example", "org": "Tailspin Logistics",
+    },
+    {   # critical, in German
+        "subject": "Bestellungen kommen nicht im Lager an",
+        "description": "Guten Tag, seit heute früh kommen keine Bestellungen mehr im Lager an. Alle Fahrer warten, "
+                       "bitte dringend prüfen.",
+        "requester_email": "lager@adventure-works.example", "org": "Adventure Works",
+    },
+    {   # the rules are unsure: tagged possible_critical_incident and put to the Head of Support
+        "subject": "Carrier bookings stuck?",
+        "description": "Some of today's carrier bookings seem to be stuck in 'pending' since lunch. "
+                       "Could someone have a look?",
+        "requester_email": "dispatch@fabrikam.example", "org": "Fabrikam",
+    },
     {
         "subject": "Orders not flowing to our warehouse since this morning",
         "description": "No orders have synced since 8am, nothing is being shipped. Every request to the orders "
@@ -118,6 +136,13 @@ def _show(sim: SimulatorControl, ids: list[int]) -> None:
         if "critical_incident" in t["tags"]:
             print(f"  #{tid} {t['subject'][:60]!r}")
             print(f"       CRITICAL  tags: {', '.join(tags)}; priority: {t['priority']}")
+            why = _why(data.get("comments") or [])
+            if why:
+                print(f"       why: {why}")
+        elif "possible_critical_incident" in t["tags"]:
+            print(f"  #{tid} {t['subject'][:60]!r}")
+            print("       POSSIBLY CRITICAL  tag: possible_critical_incident; the Head of Support is asked to confirm "
+                  "(add critical_incident) or dismiss (add not_critical)")
             why = _why(data.get("comments") or [])
             if why:
                 print(f"       why: {why}")
