@@ -1,6 +1,6 @@
 """Agents and admins in the person cache before they report anything.
 
-The shipped ``staff-report`` rule asks whether a ticket's requester is an agent or an admin,
+The shipped signals ask whether a ticket's requester is staff (an agent or an admin),
 and an event webhook carries only ``requester_id``. Without the person cached, triage reads the
 user from Zendesk exactly when a member of staff reports a critical incident, which is the worst
 moment: mid-storm, with the API budget under pressure. Staff are few and change rarely, so this

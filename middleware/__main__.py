@@ -41,7 +41,10 @@ def _cmd_check_config(args: argparse.Namespace) -> int:
     except (ConfigError, ValueError) as exc:
         print(f"{args.config or 'config'}: {exc}", file=sys.stderr)
         return 1
-    print(f"{config.path}: OK ({len(config.rules.names)} rules: {', '.join(config.rules.names)})")
+    signals = config.rules.scorer
+    scored = (f"; {len(signals.signals)} signals, critical at {signals.critical:g}, possible at {signals.possible:g}"
+              if signals is not None else "")
+    print(f"{config.path}: OK ({len(config.rules.names)} rules: {', '.join(config.rules.names)}{scored})")
     if not args.env:
         return 0
     from middleware.env_check import check_environment

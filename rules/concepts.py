@@ -144,7 +144,7 @@ class Lexicons:
                 found.extend(more)
         singles = tuple((t.concept, t.label) for t in found if not t.tail)
         if self._numbers and token.isdigit() and 2 <= len(token) <= 7 and token[0] != "0":
-            singles = (*singles, *self._numbers)
+            singles = (*singles, *((cid, token) for cid, _ in self._numbers))  # the count itself explains
         by_second: dict[str, list[_Term]] = {}
         loose: list[_Term] = []
         for t in found:
