@@ -37,7 +37,7 @@ from jobs.runtime import Runtime
 from middleware.enqueue import EnqueueOutcome, EventEnqueuer
 from middleware.events import Ticket, TicketEvent, format_time, parse_time
 from middleware.reconcile_settings import reconcile_settings_of
-from middleware.zendesk import RateLimited
+from middleware.zendesk import RateLimited, TransientError
 
 __all__ = [
     "MARK_SEEN_LUA",
@@ -140,8 +140,14 @@ def run() -> str:
     try:
         counts = reconcile(rt)
     except RateLimited as exc:
+        if exc.source == "breaker":  # Zendesk is down, not busy: try again next minute
+            rt.redis.delete(rt.keys("reconcile", "due"))
         log.info("reconcile: Zendesk rate limit (%s); the cursor keeps what was done", exc.source)
         return f"rate limited; resumes next run (retry after {exc.retry_after:.0f} s)"
+    except TransientError as exc:  # Zendesk unavailable: the next run resumes from the cursor
+        rt.redis.delete(rt.keys("reconcile", "due"))  # and does not wait a whole reconcile.every for it
+        log.info("reconcile: Zendesk unavailable (%s); the cursor keeps what was done", exc)
+        return "Zendesk unavailable; resumes next run"
     log.info("reconcile: %s", counts.summary())
     return counts.summary()
 

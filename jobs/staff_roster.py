@@ -22,7 +22,7 @@ import logging
 from jobs import runtime
 from jobs.runtime import Runtime
 from jobs.triage import mark_roster_complete, remember_people
-from middleware.zendesk import RateLimited
+from middleware.zendesk import RateLimited, TransientError
 
 __all__ = ["EVERY_SECONDS", "refresh", "warm"]
 
@@ -39,6 +39,9 @@ def refresh() -> str:
     except RateLimited as exc:  # the next period tries again; events still read what they need
         log.info("staff roster: Zendesk rate limit reached (%s); next run in %s s", exc.source, EVERY_SECONDS)
         return "rate limited: left for the next run"
+    except TransientError as exc:  # Zendesk unavailable: the same, not a failed job to look into
+        log.info("staff roster: Zendesk unavailable (%s); next run in %s s", exc, EVERY_SECONDS)
+        return "Zendesk unavailable: left for the next run"
     if count is None:
         return "no rule reads the requester: nothing to do"
     log.info("staff roster: %s agents and admins cached", count)

@@ -104,3 +104,12 @@ def test_the_catch_up_queues_again_a_catch_up_job_that_failed_for_good(sim, redi
     assert (again.queued, again.requeued, again.duplicate) == (0, 1, 0)
     SimpleWorker([queue], connection=redis).work(burst=True)
     assert "critical_incident" in control.get_ticket(event.ticket.id)["ticket"]["tags"]
+
+
+def test_periodic_jobs_leave_an_outage_to_their_next_run_instead_of_failing(sim) -> None:
+    from jobs import staff_roster
+
+    _rt, control, _ = sim
+    control.add_fault(503)
+    assert staff_roster.refresh() == "Zendesk unavailable: left for the next run"
+    assert "resumes next run" in reconcile.run()  # the breaker may have opened by then: same answer
