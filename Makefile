@@ -4,7 +4,7 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test lint bench worker web
+.PHONY: demo test lint bench chaos worker web
 
 $(VENV)/.installed: requirements.txt
 	$(PY) -m venv $(VENV)
@@ -23,3 +23,6 @@ lint: $(VENV)/.installed
 
 bench: $(VENV)/.installed
 	$(BIN)/python -m bench all
+
+chaos: $(VENV)/.installed
+	$(BIN)/python -m bench chaos

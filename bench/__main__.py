@@ -1,7 +1,9 @@
-"""``python -m bench all|ingest|rules|e2e|timers|budget|soak [options]``.
+"""``python -m bench all|ingest|rules|e2e|timers|budget|soak|chaos [options]``.
 
 Each benchmark prints its table and writes ``bench/results/<name>.json``; ``all`` runs them in
 turn (about 8-10 minutes on a 2-core machine) and then prints every table again, together.
+``chaos`` (the fault-injection suite, docs/reliability.md) is not part of ``all``: it checks
+for losses rather than measuring speed, and exits 1 on any loss, duplicate or 5xx.
 A benchmark that fails still writes its JSON (``ok: false`` and the error), stops every
 process it started, and makes the command exit 1.
 """
@@ -34,6 +36,10 @@ def build_parser() -> argparse.ArgumentParser:
     for name, module in modules.items():
         p = sub.add_parser(name, help=(module.__doc__ or "").strip().splitlines()[0])
         module.add_arguments(p)
+    from bench import chaos
+
+    p = sub.add_parser("chaos", help=(chaos.__doc__ or "").strip().splitlines()[0])
+    chaos.add_arguments(p)
     p = sub.add_parser("all", help="every benchmark with its defaults (or --quick for smaller runs)")
     p.add_argument("--quick", action="store_true",
                    help="smaller N everywhere (a smoke run, ~4 minutes; results in bench/results/quick/)")
@@ -78,6 +84,11 @@ def main(argv: list[str] | None = None) -> int:
     if getattr(args, "inner", False):  # the pinned child of a benchmark (rules)
         modules[args.command].inner_main(args)
         return 0
+    if args.command == "chaos":
+        from bench import chaos
+
+        report = run_one("chaos", chaos.run, args)
+        return 0 if report.ok else 1
     if args.command != "all":
         report = run_one(args.command, modules[args.command].run, args)
         return 0 if report.ok else 1
