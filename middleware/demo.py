@@ -31,6 +31,7 @@ import yaml
 from redis import Redis
 
 from middleware import queues
+from middleware.env_check import redact_url
 from middleware.localredis import answers
 from middleware.redis_client import DEFAULT_REDIS_URL, Keys
 from middleware.simulator.control import SimulatorControl
@@ -153,7 +154,7 @@ def _show(sim: SimulatorControl, ids: list[int]) -> None:
 def _banner(stack: Stack, prefix: str) -> None:
     print(textwrap.dedent(f"""
         Critical-incident middleware: local demo
-          Redis              {stack.redis_url}  (keys under '{prefix}:')
+          Redis              {redact_url(stack.redis_url)}  (keys under '{prefix}:')
           Zendesk simulator  {stack.simulator_url}  (stands in for yourco.zendesk.com)
           Webhook receiver   {stack.webhook_url}
           Worker             1 RQ worker with the scheduler
@@ -286,10 +287,12 @@ def run_demo(*, once: bool = False, keep_seconds: float | None = None, env_file:
             alive.stop()
         if written:
             _remove_env_file(env_file, written)
-        if redis_url:  # after every process has stopped: nothing writes any more
-            cleanup(redis_url, keys)
+        removed = cleanup(redis_url, keys) if redis_url else 0  # after every process stopped: nothing writes now
         config_path.unlink(missing_ok=True)
         print("Stopped: simulator, web app, worker (and the private Redis, if one was started).")
+        if redis_url:
+            print(f"Removed this demo's {removed} keys ('{prefix}' queues, jobs, timers and data) "
+                  f"from {redact_url(redis_url)}.")
 
 
 class Heartbeat:
