@@ -145,7 +145,8 @@ def _cmd_reconcile(args: argparse.Namespace) -> int:
 def _cmd_demo(args: argparse.Namespace) -> int:
     from middleware.demo import run_demo
 
-    return run_demo(once=args.once, keep_seconds=args.keep, env_file=Path(args.env_file) if args.env_file else None)
+    return run_demo(once=args.once, keep_seconds=args.keep, env_file=Path(args.env_file) if args.env_file else None,
+                    any_port=args.any_port)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -177,6 +178,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--once", action="store_true", help="show the result and exit (no waiting for Ctrl-C)")
     p.add_argument("--keep", type=float, default=None, help="stay up this many seconds, then exit")
     p.add_argument("--env-file", default=None, help="where to write the demo's environment (default: .demo.env)")
+    p.add_argument("--any-port", action="store_true", help="free ports chosen at random instead of 8765 and 8000")
     p.set_defaults(func=_cmd_demo)
 
     p = sub.add_parser("reconcile", help="catch up on missed webhooks from Zendesk's incremental export")

@@ -27,6 +27,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+import requests
 import yaml
 from redis import Redis
 
@@ -233,7 +234,8 @@ def _stop_on_sigterm() -> None:
         signal.signal(signal.SIGTERM, interrupt)
 
 
-def run_demo(*, once: bool = False, keep_seconds: float | None = None, env_file: Path | None = None) -> int:
+def run_demo(*, once: bool = False, keep_seconds: float | None = None, env_file: Path | None = None,
+             any_port: bool = False) -> int:
     _stop_on_sigterm()
     env_file = env_file or ROOT / ".demo.env"
     written = ""
@@ -243,8 +245,10 @@ def run_demo(*, once: bool = False, keep_seconds: float | None = None, env_file:
     redis_url = ""
     shared = os.environ.get("REDIS_URL") or DEFAULT_REDIS_URL
     alive = Heartbeat(shared, keys) if answers(shared) else None  # before anything of ours is written
-    sim_port = 8765 if _port_free(8765) else None
-    web_port = 8000 if _port_free(8000) else None
+    # The familiar ports when free (a newcomer's curl lines stay the same); any free one on request
+    # (tests, several demos at once: a port seen free may be taken by another process a moment later).
+    sim_port = 8765 if not any_port and _port_free(8765) else None
+    web_port = 8000 if not any_port and _port_free(8000) else None
     log_dir = Path(tempfile.mkdtemp(prefix="cim-demo-logs-"))
     try:
         with running_stack(config_path=str(config_path), sim_port=sim_port, web_port=web_port,
@@ -282,6 +286,9 @@ def run_demo(*, once: bool = False, keep_seconds: float | None = None, env_file:
     except KeyboardInterrupt:
         print("\nStopping...")
         return 0
+    except (requests.RequestException, RuntimeError) as exc:  # a process that did not start or stopped answering
+        print(f"demo: {exc}; the logs of every process are in {log_dir}", file=sys.stderr)
+        return 1
     finally:
         if alive is not None:
             alive.stop()

@@ -42,8 +42,8 @@ def test_demo_once_leaves_nothing_behind_in_a_shared_redis(redis_server_url: str
 
     env = {"PATH": "/usr/bin:/bin", "REDIS_URL": url, "HOME": str(ROOT), "PYTHONUNBUFFERED": "1"}
     env_file = tmp_path / ".demo.env"
-    done = subprocess.run([sys.executable, "-m", "middleware", "demo", "--once", "--env-file", str(env_file)],
-                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    argv = [sys.executable, "-m", "middleware", "demo", "--once", "--any-port", "--env-file", str(env_file)]
+    done = subprocess.run(argv, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "CRITICAL  tags: critical_incident" in done.stdout  # it did write incidents, queues, timers
     prefix = re.search(r"keys under '([\w-]+):'", done.stdout)
@@ -71,7 +71,8 @@ def test_the_cli_works_against_a_running_demo_through_its_env_file(redis_server_
     redis.flushdb()
     env_file = tmp_path / ".demo.env"
     env = {"PATH": "/usr/bin:/bin", "REDIS_URL": url, "HOME": str(tmp_path), "PYTHONUNBUFFERED": "1"}
-    demo = subprocess.Popen([sys.executable, "-m", "middleware", "demo", "--keep", "300", "--env-file", str(env_file)],
+    demo = subprocess.Popen([sys.executable, "-m", "middleware", "demo", "--keep", "300", "--any-port",
+                             "--env-file", str(env_file)],
                             cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     out: list[str] = []
     try:
