@@ -42,6 +42,8 @@ from bench.common import (
     private_redis_server,
     process,
     process_tree,
+    profile_summary,
+    py_spy,
     redis_client,
 )
 from bench.payloads import write_signed_requests
@@ -64,6 +66,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--gunicorn-workers", type=int, default=2, help="gunicorn --workers for both apps")
     parser.add_argument("--tool", choices=("auto", "wrk", "python"), default="auto",
                         help="throughput load generator (auto: wrk if installed or installable)")
+    parser.add_argument("--profile", action="store_true",
+                        help="sample the receiver's gunicorn workers with py-spy during its throughput rounds "
+                             "(the sampling costs CPU: the rounds' figures are then not comparable)")
 
 
 def ensure_wrk() -> str | None:
@@ -206,6 +211,8 @@ def _throughput(report: Report, args: argparse.Namespace, tool: str, wrk: str | 
         run_loadgen("closed", port, warm.path, timeout=60, concurrency=8, duration=2)
     bare_file = write_signed_requests(work / "bare.bin", 4000, secret, first_ticket_id=1)
     rounds: dict[str, list[dict[str, Any]]] = {name: [] for name in ports}
+    profiles: list[Path] = []
+    (Path(report.results["logs"]) / "profiles").mkdir(parents=True, exist_ok=True)
     for n in range(args.rounds):
         bare = throughput_round(tool, wrk, ports["bare"], bare_file.path, args, pids["bare"])
         rounds["bare"].append(bare)
@@ -213,7 +220,23 @@ def _throughput(report: Report, args: argparse.Namespace, tool: str, wrk: str | 
             throughput_round(tool, wrk, ports["bare_plus_redis"], bare_file.path, args, pids["bare_plus_redis"]))
         budget = int(bare["throughput"] * args.duration * 1.5) + 2000
         fresh = write_signed_requests(work / f"app{n}.bin", budget, secret, first_ticket_id=1_000_000 * (n + 1))
-        rounds["receiver"].append(throughput_round(tool, wrk, ports["receiver"], fresh.path, args, pids["receiver"]))
+        if args.profile:
+            workers = pids["receiver"][1:-1]  # gunicorn's workers (not the master, not Redis)
+            with py_spy(workers, Path(report.results["logs"]) / "profiles", f"receiver{n}") as files:
+                rounds["receiver"].append(
+                    throughput_round(tool, wrk, ports["receiver"], fresh.path, args, pids["receiver"]))
+            profiles.extend(files)
+        else:
+            rounds["receiver"].append(
+                throughput_round(tool, wrk, ports["receiver"], fresh.path, args, pids["receiver"]))
+    if args.profile:
+        report.results["profile_receiver"] = {
+            "files": [str(f) for f in profiles],
+            "all_frames": profile_summary(profiles, top=40),
+            "our_code": profile_summary(profiles, top=40, only=("middleware/", "flask/", "werkzeug/", "redis/")),
+        }
+        print("receiver profile (inclusive share of py-spy samples, our code and the web stack):")
+        print("\n".join(report.results["profile_receiver"]["our_code"]))
     rate = {name: statistics.median(r["throughput"] for r in rs) for name, rs in rounds.items()}
     cpu = {name: statistics.median(r["server_cpu_ms_per_request"] or 0 for r in rs) for name, rs in rounds.items()}
     # Each round against the bare round just before it: the neighbours' load drifts.
