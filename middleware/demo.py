@@ -122,10 +122,19 @@ def _wait_until_decided(sim: SimulatorControl, redis_url: str, keys: Keys, timeo
 
 
 def _why(comments: list[dict[str, Any]]) -> str:
+    """The rules' reasons from our internal note: the score and its strongest signals, or the
+    matched rules, in one line a person reads at a glance."""
     for c in comments:
-        if not c.get("public") and "critical" in (c.get("body") or "").lower():
-            body = c["body"].split("\n\n", 1)[-1]
-            return textwrap.shorten(" ".join(body.split()), 160)
+        body = c.get("body") or ""
+        if c.get("public") or "critical" not in body.lower():
+            continue
+        lines = [line.strip() for line in body.splitlines()]
+        score = next((line for line in lines if line.startswith("Score ")), "")
+        positive = [line[2:] for line in lines if line.startswith("- ") and "(+" in line]
+        signals = sorted(positive, key=lambda line: -float(line.split("(+", 1)[1].split(")", 1)[0]))[:3]
+        if score and signals:
+            return textwrap.shorten(f"{score.split(' (')[0].lower()}: " + "; ".join(signals), 200)
+        return textwrap.shorten(" ".join(body.split("\n\n", 1)[-1].split()), 160)
     return ""
 
 
