@@ -75,9 +75,33 @@ def tokens(text: str) -> list[str]:
 class _Term:
     concept: int
     label: str  # as written, for explanations
-    tail: tuple[str, ...]  # words after the first; "x*" entries are prefixes
-    length: int
-    exact_tail: bool  # no wildcard after the first word: the tail is compared as a tuple
+    words: tuple[str, ...]  # every word; "x*" entries are prefixes
+    anchor: int  # the index of the word it is looked up by (its rarest plain word)
+    exact: bool  # no wildcard: compared as a tuple
+
+
+# Words too common to look a phrase up by: a phrase is indexed by one of its other words, so a
+# ticket's "the", "our", "is" or "de" costs nothing ("is down" is found at "down").
+_COMMON = frozenset({
+    "a", "an", "the", "our", "we", "us", "you", "your", "i", "me", "my", "it", "its", "is", "are", "was", "were",
+    "be", "been", "am", "to", "of", "in", "on", "at", "for", "by", "with", "from", "and", "or", "as", "so", "this",
+    "that", "these", "those", "there", "here", "have", "has", "had", "do", "does", "did", "can", "cant", "could",
+    "not", "no", "all", "any", "every", "one", "some", "since", "after", "before", "up", "out", "get", "got",
+    "just", "very", "please", "also", "only", "still", "again", "now", "today", "de", "la", "le", "les", "des",
+    "du", "un", "une", "et", "en", "est", "pas", "ne", "ce", "cette", "il", "ils", "nous", "vous", "que", "qui",
+    "sur", "pour", "par", "el", "los", "las", "del", "y", "se", "con", "por", "para", "una", "es", "lo", "al",
+    "der", "die", "das", "den", "dem", "ein", "eine", "und", "ist", "nicht", "mit", "von", "zu", "im", "bei", "auf",
+    "het", "een", "van", "niet", "op", "te", "voor", "met", "ik", "wij", "gli", "di", "da", "che", "non", "per",
+    "o", "os", "um", "uma", "nao", "e"
+})
+
+
+def _anchor(words: list[str]) -> int:
+    """The word to look a phrase up by: plain (no wildcard), uncommon, then the longest."""
+    plain = [i for i, w in enumerate(words) if not w.endswith("*")]
+    if not plain:
+        return 0
+    return min(plain, key=lambda i: (words[i] in _COMMON, -len(words[i])))
 
 
 def _word_matches(pattern: str, token: str) -> bool:
@@ -104,33 +128,33 @@ class Lexicons:
     def __init__(self, concepts: Mapping[str, Iterable[str]]) -> None:
         self.names: tuple[str, ...] = tuple(concepts)
         self.index: dict[str, int] = {name: i for i, name in enumerate(self.names)}
-        self._exact: dict[str, list[_Term]] = {}
-        self._prefix: dict[str, list[_Term]] = {}
+        self._exact: dict[str, list[_Term]] = {}  # by anchor word
+        self._prefix: dict[str, list[_Term]] = {}  # one-word wildcard terms and all-wildcard phrases, by stem
         self.sizes: dict[str, int] = {}
-        self._numbers: list[tuple[int, str]] = []  # concepts holding "<number>": any count from 10 up
+        self._numbers: list[int] = []  # concepts holding "<number>": any count from 10 up
         for cid, name in enumerate(self.names):
             seen = 0
             for term in concepts[name]:
+                seen += 1
                 if str(term).strip() == NUMBER:
-                    self._numbers.append((cid, NUMBER))
-                    seen += 1
+                    self._numbers.append(cid)
                     continue
                 words = _split_term(str(term), f"concepts.{name}")
-                first, tail = words[0], tuple(words[1:])
-                entry = _Term(cid, str(term), tail, len(words), not any(w.endswith("*") for w in tail))
-                if first.endswith("*"):
-                    self._prefix.setdefault(first[:-1], []).append(entry)
+                anchor = _anchor(words)
+                entry = _Term(cid, str(term), tuple(words), anchor, not any(w.endswith("*") for w in words))
+                key = words[anchor]
+                if key.endswith("*"):
+                    self._prefix.setdefault(key[:-1], []).append(entry)
                 else:
-                    self._exact.setdefault(first, []).append(entry)
-                seen += 1
+                    self._exact.setdefault(key, []).append(entry)
             self.sizes[name] = seen
         self._stem_lengths = sorted({len(stem) for stem in self._prefix})
-        self._cache: dict[str, _Starts] = {}
-        self._useful: set[str] = set()  # cached tokens that start at least one term
+        self._cache: dict[str, _Found] = {}
+        self._useful: set[str] = set()  # cached words that are a term or anchor a phrase
 
-    def _terms_for(self, token: str) -> _Starts:
-        """What may start at ``token``: one-word terms, phrases by their exact second word, and
-        phrases whose second word is a prefix. Computed once per distinct word and cached."""
+    def _terms_for(self, token: str) -> _Found:
+        """What ``token`` can be: one-word terms (concept, label) and the phrases it anchors.
+        Computed once per distinct word and cached (a desk's vocabulary is finite)."""
         cached = self._cache.get(token)
         if cached is not None:
             return cached
@@ -142,22 +166,28 @@ class Lexicons:
             more = prefix.get(token[:n])
             if more:
                 found.extend(more)
-        singles = tuple((t.concept, t.label) for t in found if not t.tail)
+        singles = tuple((t.concept, t.label) for t in found if len(t.words) == 1)
         if self._numbers and token.isdigit() and 2 <= len(token) <= 7 and token[0] != "0":
-            singles = (*singles, *((cid, token) for cid, _ in self._numbers))  # the count itself explains
-        by_second: dict[str, list[_Term]] = {}
+            singles = (*singles, *((cid, token) for cid in self._numbers))  # the count itself explains
+        right: dict[str, list[_Term]] = {}
+        left: dict[str, list[_Term]] = {}
         loose: list[_Term] = []
         for t in found:
-            if t.tail and t.tail[0].endswith("*"):
+            if len(t.words) == 1:
+                continue
+            if not t.exact:
                 loose.append(t)
-            elif t.tail:
-                by_second.setdefault(t.tail[0], []).append(t)
-        result = _Starts(singles, {k: tuple(v) for k, v in by_second.items()}, tuple(loose), bool(by_second or loose))
+            elif t.anchor + 1 < len(t.words):
+                right.setdefault(t.words[t.anchor + 1], []).append(t)
+            else:
+                left.setdefault(t.words[t.anchor - 1], []).append(t)
+        result = _Found(singles, {k: tuple(v) for k, v in right.items()}, {k: tuple(v) for k, v in left.items()},
+                        tuple(loose), bool(right or left or loose))
         if len(self._cache) > 200_000:  # a bounded cache: a flood of random words cannot grow it forever
             self._cache.clear()
             self._useful.clear()
         self._cache[token] = result
-        if found or singles:
+        if singles or result.phrases:
             self._useful.add(token)
         return result
 
@@ -166,8 +196,9 @@ class Lexicons:
         """Where each concept occurs in ``toks``: concept id -> [(offset + position, term label)],
         added to ``found`` when given (several fields, each at its own offset).
 
-        Only words that start some term are visited (a set intersection finds them); a phrase is
-        looked up by its first two words, so "not" with its 35 phrases costs one dict probe."""
+        Only words that are a term or anchor a phrase are visited (a set intersection finds
+        them); a phrase is looked up by its rarest word and confirmed around it, so common
+        words ("the", "is", "not") cost nothing by themselves."""
         if found is None:
             found = {}
         distinct = set(toks)
@@ -179,36 +210,41 @@ class Lexicons:
             return found
         n = len(toks)
         for i, token in [(i, t) for i, t in enumerate(toks) if t in relevant]:
-            starts = relevant[token]
-            for concept, label in starts.singles:
+            terms = relevant[token]
+            for concept, label in terms.singles:
                 at = found.get(concept)
                 if at is None:
                     found[concept] = [(offset + i, label)]
                 else:
                     at.append((offset + i, label))
-            if not starts.phrases or i + 1 >= n:
+            if not terms.phrases:
                 continue
-            candidates = starts.by_second.get(toks[i + 1], ())
-            if starts.loose:
-                candidates = (*candidates, *starts.loose)
+            # Only phrases whose word beside the anchor is the ticket's word there can match.
+            candidates: tuple[_Term, ...] = terms.right.get(toks[i + 1], ()) if i + 1 < n else ()
+            if i and terms.left:
+                candidates = (*candidates, *terms.left.get(toks[i - 1], ()))
+            if terms.loose:
+                candidates = (*candidates, *terms.loose)
             for term in candidates:
-                end = i + term.length
-                if end > n:
+                start = i - term.anchor
+                end = start + len(term.words)
+                if start < 0 or end > n:
                     continue
-                if term.exact_tail:
-                    if term.length > 2 and tuple(toks[i + 2 : end]) != term.tail[1:]:
+                if term.exact:
+                    if len(term.words) > 2 and tuple(toks[start:end]) != term.words:
                         continue
-                elif not all(_word_matches(p, toks[i + 1 + k]) for k, p in enumerate(term.tail)):
+                elif not all(_word_matches(w, toks[start + k]) for k, w in enumerate(term.words)):
                     continue
-                found.setdefault(term.concept, []).append((offset + i, term.label))
+                found.setdefault(term.concept, []).append((offset + start, term.label))
         return found
 
 
 @dataclass(frozen=True, slots=True)
-class _Starts:
+class _Found:
     singles: tuple[tuple[int, str], ...]
-    by_second: dict[str, tuple[_Term, ...]]
-    loose: tuple[_Term, ...]
+    right: dict[str, tuple[_Term, ...]]  # exact phrases by the word after the anchor
+    left: dict[str, tuple[_Term, ...]]  # exact phrases ending at the anchor, by the word before it
+    loose: tuple[_Term, ...]  # phrases with a wildcard: checked word by word
     phrases: bool
 
 

@@ -88,12 +88,12 @@ class Facts:
     """
 
     __slots__ = (
-        "_texts", "fields", "lexicon", "missing_organization", "missing_requester", "present", "text", "ticket",
+        "_text", "_texts", "fields", "lexicon", "missing_organization", "missing_requester", "ticket",
     )  # fmt: skip
 
     def __init__(self, ticket: Ticket, lexicon: Lexicon | None = None) -> None:
         self.ticket = ticket
-        self.lexicon = lexicon = lexicon if lexicon is not None else _EMPTY_LEXICON
+        self.lexicon = lexicon if lexicon is not None else _EMPTY_LEXICON
         latest = ticket.latest_comment
         body = latest.body if latest is not None and latest.body else ""
         subject, description = ticket.subject or "", ticket.description or ""
@@ -102,11 +102,25 @@ class Facts:
         if same:
             body = ""
         self.fields = (subject, description, body, same)
-        self.text = TicketText(normalise(f"{subject} {_SEP} {description} {_SEP} {body}"), lexicon)
-        self.present = self.text.present  # keyword words found anywhere, read by every gate
+        self._text: TicketText | None = None
         self._texts: tuple[FieldText | None, FieldText | None, FieldText | None] | None = None
         self.missing_requester = False
         self.missing_organization = False
+
+    @property
+    def text(self) -> TicketText:
+        """All text fields normalised at once, on first use: rules that read only tags, fields or
+        the requester (the shipped ones, mostly) never pay for it."""
+        text = self._text
+        if text is None:
+            subject, description, body, _ = self.fields
+            text = self._text = TicketText(normalise(f"{subject} {_SEP} {description} {_SEP} {body}"), self.lexicon)
+        return text
+
+    @property
+    def present(self) -> frozenset[bytes]:
+        """The keyword words found anywhere, read by every gate."""
+        return self.text.present
 
     @property
     def texts(self) -> tuple[FieldText | None, FieldText | None, FieldText | None]:

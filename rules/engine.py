@@ -153,9 +153,8 @@ class RuleSet:
         facts = Facts(ticket, self.lexicon)
         matches: list[Match] = []
         vetoed: list[Veto] = []
-        present = facts.present
         for name, category, when, unless, requires in self._plan:
-            if requires and lacks(requires, present):
+            if requires and lacks(requires, facts.present):
                 continue  # the ticket lacks words the rule cannot match without
             _two_valued(name, category, when, unless, facts, matches, vetoed)
         if not matches:
@@ -238,9 +237,8 @@ class RuleSet:
         vetoed: list[Veto] = []
         undecided: list[str] = []
         need_req = need_org = False
-        present = facts.present
         for name, category, when, unless, requires, reads_req, reads_org in self._partial_plan:
-            if requires and lacks(requires, present):
+            if requires and lacks(requires, facts.present):
                 continue  # no words, no match: in every context
             if not ((reads_req and missing_req) or (reads_org and missing_org)):
                 _two_valued(name, category, when, unless, facts, matches, vetoed)
