@@ -230,10 +230,14 @@ def _judge(rt: Runtime, enqueuer: EventEnqueuer, tickets: list[Ticket], scan_fro
 
 
 def _revive_failed(rt: Runtime, job_id: str) -> bool:
-    """Queue again a catch-up job that ended in RQ's failed registry: the ticket is still
-    unseen, so its decision was never written, and a later run must not skip it as "queued
-    before" for as long as the dedupe mark lives."""
+    """Queue again, once, a catch-up job that ended in RQ's failed registry: the ticket is
+    still unseen, so its decision was never written, and a later run must not skip it as
+    "queued before" for as long as the dedupe mark lives."""
     if rt.redis.hget(Job.key_for(job_id), "status") != JobStatus.FAILED.value.encode():
+        return False
+    # Once per job: one that fails for a reason of its own must not be run again every run.
+    ttl = max(1, int(rt.config.webhook.dedupe_ttl.total_seconds()))
+    if not rt.redis.set(rt.keys("reconcile", "revived", job_id), "1", nx=True, ex=ttl):
         return False
     try:
         Job.fetch(job_id, connection=rt.redis).requeue()

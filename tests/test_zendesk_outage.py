@@ -102,6 +102,13 @@ def test_the_catch_up_queues_again_a_catch_up_job_that_failed_for_good(sim, redi
     queue.failed_job_registry.add(job, exc_string="gave up")
     again = reconcile.reconcile(rt, since=timedelta(hours=1))
     assert (again.queued, again.requeued, again.duplicate) == (0, 1, 0)
+    job.refresh()
+    queue.remove(job)
+    job.set_status(JobStatus.FAILED)
+    queue.failed_job_registry.add(job, exc_string="failed again")
+    once_more = reconcile.reconcile(rt, since=timedelta(hours=1))
+    assert (once_more.requeued, once_more.duplicate) == (0, 1)  # revived once, not every run
+    queue.failed_job_registry.requeue(job.id)
     SimpleWorker([queue], connection=redis).work(burst=True)
     assert "critical_incident" in control.get_ticket(event.ticket.id)["ticket"]["tags"]
 
