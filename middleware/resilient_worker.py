@@ -19,6 +19,14 @@ Stock RQ 3.0 settings, measured against a killed worker and a restarted Redis:
   maintenance runs every ``MAINTENANCE_SECONDS``: rescheduled triage, retries and SLA timers
   move again within a few seconds of Redis answering.
 
+* **A Redis restart while a job ran killed the worker process.** RQ's main loop quits on an
+  unexpected Redis error (the job's own failure handling could not reach Redis), so the
+  worker, and its scheduler, were gone until a supervisor restarted them; a new scheduler then
+  waited up to a minute for the dead one's locks. Here the worker waits for Redis and works
+  again in the same process, under the same name, and its scheduler keeps a name derived from
+  the worker's, so it takes its own locks back at once. The job that was running is retried
+  like any abandoned job.
+
 The cost is a few Redis commands per worker every few seconds.
 """
 
@@ -26,12 +34,17 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from typing import Any
 
+from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
-from rq import SimpleWorker
+from redis.exceptions import TimeoutError as RedisTimeoutError
+from rq import SimpleWorker, worker_registration
+from rq.defaults import DEFAULT_LOGGING_DATE_FORMAT, DEFAULT_LOGGING_FORMAT
 from rq.job import Job
 from rq.queue import Queue
+from rq.scheduler import RQScheduler
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +64,57 @@ class ResilientWorker(SimpleWorker):
         kwargs.setdefault("maintenance_interval", MAINTENANCE_SECONDS)
         kwargs.setdefault("worker_ttl", WORKER_TTL_SECONDS)
         super().__init__(*args, **kwargs)
+
+    def work(self, burst: bool = False, *args: Any, **kwargs: Any) -> bool:
+        """RQ's loop, started again in this process whenever it ended because Redis went away."""
+        while True:
+            try:
+                worked = super().work(burst, *args, **kwargs)
+            except (RedisConnectionError, RedisTimeoutError):
+                worked = False  # start-up or tear-down could not reach Redis
+            if burst or self._stop_requested:
+                return worked
+            log.warning("worker %s: lost Redis; working again as soon as it answers", self.name)
+            if not self._wait_for_redis():
+                return worked
+            self._forget_registration()
+
+    def _wait_for_redis(self) -> bool:
+        """Poll until Redis answers (True) or a stop is requested (False)."""
+        while not self._stop_requested:
+            try:
+                self.connection.ping()
+                return True
+            except RedisError:
+                time.sleep(RECONNECT_MAX_SECONDS / 2)
+        return False
+
+    def _forget_registration(self) -> None:
+        """What the interrupted run left registered (RQ refuses to register a live name twice)."""
+        worker_registration.unregister(self)
+        self.connection.delete(self.key, self.executions_key)
+        self.executions.clear()
+
+    def _start_scheduler(self, burst: bool = False, logging_level: str | None = "INFO",
+                         date_format: str = DEFAULT_LOGGING_DATE_FORMAT,
+                         log_format: str = DEFAULT_LOGGING_FORMAT) -> None:
+        """RQ's own, with a scheduler name derived from the worker's: started again after Redis
+        came back, the scheduler finds the locks it held are its own and takes them at once."""
+        self.scheduler = RQScheduler(self.queues, connection=self.connection,
+                                     logging_level=logging_level if logging_level is not None else self.log.level,
+                                     date_format=date_format, log_format=log_format, serializer=self.serializer,
+                                     name=f"{self.name}-scheduler")
+        self.scheduler.acquire_locks()
+        if self.scheduler.acquired_locks:
+            if burst:
+                try:
+                    self.scheduler.register_birth()
+                    self.scheduler.enqueue_scheduled_jobs()
+                finally:
+                    self.scheduler.release_locks()
+                    self.scheduler.register_death()
+            else:
+                self.scheduler.start()
 
     def get_heartbeat_ttl(self, job: Job, working_time: float = 0.0) -> int:
         """How long a running job stays registered without a beat (RQ: its timeout + 60 s)."""

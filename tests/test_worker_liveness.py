@@ -87,3 +87,24 @@ def test_an_idle_worker_runs_maintenance_and_reconnects_within_seconds(redis: Re
     assert worker.maintenance_interval <= 5  # abandoned jobs found, a dead scheduler restarted
     assert worker.dequeue_timeout <= 5  # an idle worker gets to its maintenance pass
     assert worker.max_connection_wait_time <= 2  # reconnects promptly after a Redis restart
+
+
+def test_a_worker_that_lost_redis_works_again_in_the_same_process(redis: Redis, monkeypatch) -> None:
+    from redis.exceptions import ConnectionError as RedisConnectionError
+    from rq import SimpleWorker
+
+    runs: list[str] = []
+
+    def rq_loop(self: ResilientWorker, burst: bool = False, **kwargs: object) -> bool:
+        runs.append(self.name)
+        if len(runs) == 1:
+            self.register_birth()
+            raise RedisConnectionError("Connection closed by server.")  # RQ's loop ends on it
+        self._stop_requested = True  # the second run ends on a normal stop
+        return True
+
+    monkeypatch.setattr(SimpleWorker, "work", rq_loop)
+    worker = ResilientWorker([Queue("liveness", connection=redis)], connection=redis, name="survivor")
+    assert worker.work() is True
+    assert runs == ["survivor", "survivor"]  # same process, same name (its scheduler's locks are its own)
+    assert not redis.exists(worker.key)  # the interrupted run's registration was cleared for the new one
