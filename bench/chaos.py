@@ -450,7 +450,7 @@ def hostile(args: argparse.Namespace) -> Tally:
         counts = rq_counts(stack.redis_url)
         r.close()
         t.extra["jobs failed"] = counts.get("failed", 0)
-        t.extra["jobs waiting to retry"] = counts.get("scheduled", 0)
+        t.extra["jobs scheduled (SLA timers, waits)"] = counts.get("scheduled", 0)
         if counts.get("failed", 0):
             t.failures.append(f"{counts['failed']} accepted jobs failed")
         t.lost = counts.get("failed", 0)
