@@ -3,9 +3,10 @@
 Regression checks, not estimates. The tuning sets (``tickets``, ``holdout_a``, ``holdout_b``,
 ``blind_c``, ``blind_d``, ``blind_e``) shaped the signals and weights, so their figures say
 "nothing that used to work broke". ``blind_f`` and ``blind_g`` were written by people who never
-saw the rules and were scored once, untouched, when the rules were final: that figure is in the
-README; the thresholds below only stop it from getting worse unnoticed. Each threshold sits a
-little under the figure measured when it was set, so a change that costs a few tickets fails.
+saw the rules and were scored once, untouched, when the rules were first frozen (the README
+reports that figure first); ``blind_f`` was tuned on afterwards, ``blind_g`` never. The floors
+below only stop a figure from getting worse unnoticed: each sits a little under the figure
+measured when it was set, so a change that costs a few tickets fails.
 """
 
 from __future__ import annotations
@@ -24,12 +25,14 @@ CORPUS = Path(__file__).resolve().parents[1] / "corpus"
 
 # set: (precision, recall of the automatic flag, flagged-or-possible reach, most possible on negatives)
 FLOORS: dict[str, tuple[float, float, float, float]] = {
-    "tickets": (0.93, 0.89, 0.96, 0.12),
-    "holdout_a": (0.88, 0.91, 0.95, 0.10),
-    "holdout_b": (0.78, 0.87, 0.95, 0.15),
-    "blind_c": (0.91, 0.83, 0.93, 0.14),
-    "blind_d": (0.95, 0.92, 0.97, 0.11),
-    "blind_e": (0.90, 0.88, 0.97, 0.09),
+    "tickets": (0.93, 0.88, 0.95, 0.10),
+    "holdout_a": (0.88, 0.91, 0.93, 0.09),
+    "holdout_b": (0.78, 0.87, 0.93, 0.12),
+    "blind_c": (0.94, 0.82, 0.92, 0.13),
+    "blind_d": (0.96, 0.92, 0.97, 0.10),
+    "blind_e": (0.91, 0.88, 0.97, 0.09),
+    "blind_f": (0.88, 0.83, 0.89, 0.18),  # untouched until the first freeze, then tuned on
+    "blind_g": (0.92, 0.85, 0.90, 0.11),  # never tuned on: a floor so it cannot silently get worse
 }
 
 
