@@ -132,7 +132,7 @@ def fan_out(snapshot: dict[str, str], event: str, at: str, occurrence: str, deta
     except RateLimited as exc:
         # Wait for the budget (or for Zendesk to come back) rather than spend a retry: the
         # last retry would fall back to the default director. The budget hands successive
-        # waiters successive slots, so waiting alerts go out in the order they were refused.
+        # waiters successive slots (docs/reliability.md: the order across incidents is not kept).
         new_id = reschedule_current(exc.retry_after, reason_of(exc))
         if new_id is None:
             raise
