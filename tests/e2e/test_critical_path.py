@@ -140,3 +140,35 @@ def test_a_bad_signature_is_refused_and_nothing_is_queued(stack: Stack, sim: Sim
     accepted = post_webhook(stack, body, invocation_id="inv-bad")
     assert accepted.status_code == 202, accepted.text
     wait_until(lambda: is_flagged(sim, ticket["id"]), TIMEOUT, what="the ticket to be flagged after a good delivery")
+
+
+def test_a_ticket_the_rules_are_unsure_about_is_put_to_a_person_and_confirming_declares_it(
+    sim: SimulatorControl, stack: Stack
+) -> None:
+    """The possible tier on real processes: tagged and explained, not flagged; an agent's
+    ``critical_incident`` declares the incident with the rules' reasons and the clock from the
+    ticket's creation."""
+    from redis import Redis
+
+    from middleware.incidents import IncidentStore
+    from middleware.redis_client import Keys
+
+    ticket = sim.customer_ticket("Carrier bookings stuck?", "Some of today's carrier bookings seem to be stuck "
+                                 "in 'pending' since lunch. Could someone have a look?", "dispatch@fabrikam.example")
+    tid = ticket["id"]
+
+    def tags() -> list[str]:
+        return sim.get_ticket(tid)["ticket"]["tags"]
+
+    wait_until(lambda: "possible_critical_incident" in tags(), TIMEOUT, what="the possible tag")
+    assert "critical_incident" not in tags()
+    notes = [c["body"] for c in sim.get_ticket(tid)["comments"] if not c.get("public")]
+    assert any("MAY be a critical incident" in n and "add the tag critical_incident" in n for n in notes), notes
+    sim.update(tid, tags=[*tags(), "critical_incident"])  # the Head of Support confirms it
+    wait_until(lambda: any(t.startswith("critical_sla_") for t in tags()), TIMEOUT, what="the SLA clock's tag")
+    with Redis.from_url(stack.redis_url) as redis:
+        store = IncidentStore(redis, Keys("cim"))
+        incident = store.get(tid)
+        assert incident is not None and incident.rules == ["possible", "confirmed"]
+        assert incident.critical_from_start and incident.category == "outage"
+        assert any(e["kind"] == "possible_confirmed" for e in store.timeline(tid))
