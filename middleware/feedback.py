@@ -26,6 +26,7 @@ from redis import Redis
 
 from middleware.events import Ticket, format_time, parse_time
 from middleware.redis_client import Keys
+from rules.engine import ticket_texts
 
 __all__ = ["CONFIRMED", "DISMISSED", "FALSE_ALARM", "KINDS", "MISSED", "FeedbackRecord", "FeedbackStore",
            "flagged_by_rules", "production_figures", "record_of"]
@@ -89,8 +90,7 @@ class FeedbackRecord:
 def record_of(kind: str, ticket: Ticket, at: datetime, *, critical: bool, category: str | None,
               decision: Any = None, actor_id: int | None = None) -> FeedbackRecord:
     """A record for ``ticket`` and ``decision`` (a ``rules.Decision``, or None if unknown)."""
-    latest = ticket.latest_comment
-    comment = latest.body if latest is not None and latest.body and latest.body != ticket.description else ""
+    comment = ticket_texts(ticket)["comment"]
     requester = ticket.requester
     return FeedbackRecord(
         kind=kind, ticket_id=ticket.id, at=at, critical=critical, category=category,

@@ -57,7 +57,7 @@ from rules.errors import ConditionError, RuleError
 from rules.scoring import Score, Scorer, SignalHit, compile_scorer
 from rules.text import Lexicon
 
-__all__ = ["Actions", "Rule", "RuleSet", "compile_rules"]
+__all__ = ["Actions", "Rule", "RuleSet", "compile_rules", "ticket_texts"]
 
 RULE_KEYS: tuple[str, ...] = ("name", "description", "enabled", "category", "when", "unless", "actions", "weight")
 DOCUMENT_KEYS: tuple[str, ...] = (
@@ -177,7 +177,7 @@ class RuleSet:
                       _words_of(m.reasons))
             for m in decision.matches if self._by_name[m.rule].weight is not None
         )  # fmt: skip
-        texts = _texts_of(ticket)
+        texts = ticket_texts(ticket)
         undecided = list(decision.undecided)
         if missing_req and scorer.reads_requester:
             score = scorer.score(texts, staff=False, via=ticket.via_channel, extra=extra,
@@ -351,8 +351,9 @@ class RuleSet:
 _NOT_CRITICAL = Decision(critical=False)
 
 
-def _texts_of(ticket: Ticket) -> dict[str, str]:
-    """Subject, description and the latest comment (unless it is the description again)."""
+def ticket_texts(ticket: Ticket) -> dict[str, str]:
+    """Subject, description and the latest comment (unless it is the description again): what
+    the signals read, and what the feedback records keep."""
     latest = ticket.latest_comment
     comment = latest.body if latest is not None and latest.body and latest.body != ticket.description else ""
     return {"subject": ticket.subject or "", "description": ticket.description or "", "comment": comment}

@@ -125,13 +125,13 @@ class Score:
         return tuple(h for h in self.hits if h.weight > 0)
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class _Fielded:
     """One ticket's tokens per field, concatenated with gaps, and where each field starts."""
 
     hits: ConceptHits
     spans: dict[str, tuple[int, int]]
-    fields: Mapping[str, Any] = field(default_factory=dict)
+    fields: Mapping[str, Any]  # the ticket's custom field values by id
 
 
 class Scorer:
@@ -155,7 +155,7 @@ class Scorer:
             return any(domain == d or domain.endswith("." + d) for d in self.staff_domains)
         return False
 
-    def _tokenise(self, texts: Mapping[str, str]) -> _Fielded:
+    def _tokenise(self, texts: Mapping[str, str], ticket_fields: Mapping[str, Any]) -> _Fielded:
         """Concept hits of every field, each field at its own offset (FIELD_GAP apart)."""
         found: dict[int, list[tuple[int, str]]] = {}
         spans: dict[str, tuple[int, int]] = {}
@@ -168,15 +168,14 @@ class Scorer:
             self.lexicons.hits(toks, offset, found)
             spans[name] = (offset, offset + len(toks))
             offset += len(toks) + FIELD_GAP
-        return _Fielded(ConceptHits(found), spans)
+        return _Fielded(ConceptHits(found), spans, ticket_fields)
 
     def score(self, texts: Mapping[str, str], *, staff: bool, via: str | None,
               extra: Sequence[SignalHit] = (), ticket_fields: Mapping[str, Any] | None = None) -> Score:
         """Score one ticket's text (``subject``, ``description``, ``comment``); ``extra`` are
         signals found elsewhere (rules with a weight); ``ticket_fields`` the ticket's custom
         field values by id, for signals on fields (Zendesk's intent, sentiment, language)."""
-        fielded = self._tokenise(texts)
-        fielded.fields = ticket_fields or {}
+        fielded = self._tokenise(texts, ticket_fields or {})
         hits: list[SignalHit] = list(extra)
         present = fielded.hits.found.keys()
         for signal in self.signals:

@@ -1,11 +1,9 @@
-"""Load the labelled ticket corpus and score a rule set on it.
+"""Load the older labelled corpora as ``LabelledTicket``s, and the rule sets the tests use.
 
-Shared by ``test_corpus.py``, README figures and the bench scripts, so the numbers quoted in
-the docs come from the same code the test asserts on.
-
-    from tests.rules.corpus import load_corpus, load_default_ruleset, evaluate_corpus
-    report = evaluate_corpus(load_default_ruleset(), load_corpus())
-    report["precision"], report["recall"], report["misclassified"]
+Scoring a rule set on any labelled set (these and ``tests/corpus/blind_*.yaml``) is
+``middleware.rules_eval`` (``python -m middleware rules eval``), which the tests, the README
+figures and ``bench rules`` share. This module keeps what the engine's own tests need: integer
+ticket ids unique across sets, the ids as written, and the phrase rules as a large rule set.
 
 Three sets: ``tickets`` (``tests/corpus/tickets.yaml``, the tuning corpus) and two blind
 hold-out sets written by someone who never saw the rules, ``holdout_a`` and ``holdout_b``
@@ -17,8 +15,7 @@ an integer ``Ticket.id`` unique across the sets.
 
 from __future__ import annotations
 
-import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -34,9 +31,6 @@ __all__ = [
     "CORPUS_PATH",
     "SET_NAMES",
     "LabelledTicket",
-    "decisions_per_second",
-    "evaluate_corpus",
-    "format_report",
     "load_corpus",
     "load_default_ruleset",
     "load_holdout",
@@ -199,98 +193,3 @@ def load_phrase_rules() -> list[dict[str, Any]]:
     """The original phrase rules (``tests/rules/phrase_rules.yaml``): ~1,660 phrases in nine
     rules, kept as a large, realistic rule set for the engine's own tests (context, speed)."""
     return yaml.safe_load(PHRASE_RULES_PATH.read_text(encoding="utf-8"))["rules"]
-
-
-def _ratio(num: int, den: int) -> float:
-    return num / den if den else 1.0
-
-
-def evaluate_corpus(ruleset: RuleSet, tickets: Iterable[LabelledTicket]) -> dict[str, Any]:
-    """Precision, recall, confusion counts, category accuracy and the misclassified tickets."""
-    tp = fp = fn = tn = category_ok = 0
-    misclassified: list[dict[str, Any]] = []
-    wrong_category: list[dict[str, Any]] = []
-    for item in tickets:
-        decision = ruleset.evaluate(item.ticket)
-        summary = {
-            "id": item.ref or str(item.ticket.id),
-            "source": item.source,
-            "subject": item.ticket.subject,
-            "expected": item.critical,
-            "expected_category": item.category,
-            "got": decision.critical,
-            "got_category": decision.category,
-            "rules": [m.rule for m in decision.matches],
-            "explain": decision.explain(),
-        }
-        if item.critical and decision.critical:
-            tp += 1
-            if decision.category == item.category:
-                category_ok += 1
-            else:
-                wrong_category.append(summary)
-        elif item.critical:
-            fn += 1
-            misclassified.append(summary)
-        elif decision.critical:
-            fp += 1
-            misclassified.append(summary)
-        else:
-            tn += 1
-    return {
-        "precision": _ratio(tp, tp + fp),
-        "recall": _ratio(tp, tp + fn),
-        "category_accuracy": _ratio(category_ok, tp),
-        "tp": tp,
-        "fp": fp,
-        "fn": fn,
-        "tn": tn,
-        "total": tp + fp + fn + tn,
-        "misclassified": misclassified,
-        "wrong_category": wrong_category,
-    }
-
-
-def format_report(report: dict[str, Any], title: str = "corpus") -> str:
-    """Human-readable figures plus every misclassified ticket with the engine's explanation."""
-    lines = [
-        f"{title}: {report['total']} tickets, precision {report['precision']:.3f}, recall {report['recall']:.3f}, "
-        f"category accuracy {report['category_accuracy']:.3f} "
-        f"(tp {report['tp']}, fp {report['fp']}, fn {report['fn']}, tn {report['tn']})"
-    ]
-    for kind, items in (("misclassified", report["misclassified"]), ("wrong category", report["wrong_category"])):
-        for item in items:
-            lines.append(
-                f"- {kind} #{item['id']} {item['subject']!r}: expected critical={item['expected']} "
-                f"({item['expected_category']}), got critical={item['got']} ({item['got_category']})"
-            )
-            lines.extend("    " + line for line in item["explain"].splitlines())
-    return "\n".join(lines)
-
-
-def decisions_per_second(ruleset: RuleSet, tickets: Sequence[Ticket], rounds: int = 15, passes: int = 20) -> float:
-    """Single-core evaluation rate: ``passes`` over ``tickets`` per round, best round wins.
-
-    The best round, because other processes on a shared machine only ever make a round slower;
-    run it on an idle machine for a figure worth quoting. Not used by any test (timing tests flake).
-    """
-    evaluate = ruleset.evaluate
-    for ticket in tickets:  # warm-up
-        evaluate(ticket)
-    best = float("inf")
-    for _ in range(rounds):
-        start = time.perf_counter()
-        for _ in range(passes):
-            for ticket in tickets:
-                evaluate(ticket)
-        best = min(best, time.perf_counter() - start)
-    return passes * len(tickets) / best
-
-
-if __name__ == "__main__":  # pragma: no cover - a convenience for people, not tests
-    corpus = load_corpus()
-    rules = load_default_ruleset()
-    print(format_report(evaluate_corpus(rules, corpus), "full corpus"))
-    print(format_report(evaluate_corpus(rules, [t for t in corpus if t.held_out]), "held-out part"))
-    rate = decisions_per_second(rules, [t.ticket for t in corpus])
-    print(f"speed: {rate:,.0f} decisions/second on one core (best of 15 rounds over the corpus)")
