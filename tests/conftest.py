@@ -7,6 +7,8 @@ flushed before each test, and every test gets its own key prefix as well.
 from __future__ import annotations
 
 import os
+import socket
+import threading
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -60,3 +62,47 @@ def sample_path(name: str) -> Path:
     """Zendesk samples live in ../shared; a copy in tests/samples keeps CI independent of it."""
     local = LOCAL_SAMPLES / name
     return local if local.exists() else SAMPLES / name
+
+
+class HungRedis:
+    """A TCP port that accepts connections and never answers: a stalled Redis (paused, swapping,
+    behind a network black hole). ``connections`` counts the attempts to reach it."""
+
+    def __init__(self) -> None:
+        self._server = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self._server.bind(("127.0.0.1", 0))
+        self._server.listen(16)
+        self.port: int = self._server.getsockname()[1]
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self._held: list[socket.socket] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._accept, daemon=True)
+        self._thread.start()
+
+    @property
+    def connections(self) -> int:
+        return len(self._held)
+
+    def _accept(self) -> None:
+        self._server.settimeout(0.1)
+        while not self._stop.is_set():
+            try:
+                self._held.append(self._server.accept()[0])
+            except OSError:
+                continue
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=2)
+        for conn in self._held:
+            conn.close()
+        self._server.close()
+
+
+@pytest.fixture
+def hung_redis() -> Iterator[HungRedis]:
+    server = HungRedis()
+    try:
+        yield server
+    finally:
+        server.close()

@@ -9,6 +9,7 @@ Retry-After so the sender tries again.
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 import pytest
@@ -18,8 +19,10 @@ from rq import Queue
 
 from middleware.app import create_app
 from middleware.config import load_config
+from middleware.intake import EXTENSION, Intake
 from middleware.queues import EVENTS_STAGE
-from middleware.redis_client import Keys
+from middleware.redis_client import Keys, connect
+from tests.conftest import HungRedis
 from tests.intake_support import ALERTMANAGER, REPORT, write_config
 
 TOKEN = "s3cret-intake-token"
@@ -148,3 +151,34 @@ def test_redis_down_is_a_503_with_retry_after(tmp_path: Path, redis: Redis, key_
         response = client.post(path, json=body, headers=AUTH)
         assert response.status_code == 503
         assert response.headers["Retry-After"] == "10"
+
+
+def test_a_stalled_redis_is_tried_once_then_every_intake_post_gets_503_at_once(
+        tmp_path: Path, redis: Redis, key_prefix: str, hung_redis: HungRedis) -> None:
+    """The intake's Redis gate with the production web client: a Redis that never answers costs
+    the first request one command timeout; every request after it, on either endpoint, is
+    answered 503 + Retry-After with a JSON error without trying Redis again. Never a 2xx."""
+    client = build(tmp_path, redis, key_prefix, redis_for_app=connect(hung_redis.url, for_web=True))
+    answers = [client.post(path, json=body, headers=AUTH)
+               for path, body in [("/intake/alerts", ALERTMANAGER), ("/intake/reports", REPORT)] * 3]
+    assert [r.status_code for r in answers] == [503] * 6
+    for response in answers:
+        assert response.headers["Retry-After"] == "10"
+        assert response.mimetype == "application/json"
+        assert response.get_json() == {"error": "unavailable", "message": "cannot queue right now; retry later"}
+    assert hung_redis.connections == 1  # only the first request waited on Redis
+
+
+def test_once_the_gate_lets_a_probe_through_a_live_redis_takes_the_retry(tmp_path: Path, redis: Redis,
+                                                                         key_prefix: str) -> None:
+    client = build(tmp_path, redis, key_prefix)
+    intake: Intake = client.application.extensions[EXTENSION]
+    intake.gate.failed()  # Redis failed a moment ago ...
+    refused = client.post("/intake/alerts", json=ALERTMANAGER, headers=AUTH)
+    assert refused.status_code == 503 and refused.headers["Retry-After"] == "10"
+    assert refused.get_json()["error"] == "unavailable"
+    assert queued(redis, key_prefix) == []  # a 503 leaves nothing behind
+    intake.gate.clock = lambda: time.monotonic() + 60  # ... and the cooldown has passed
+    retried = client.post("/intake/alerts", json=ALERTMANAGER, headers=AUTH)
+    assert retried.status_code == 202 and retried.get_json()["status"] == "queued"
+    assert len(queued(redis, key_prefix)) == 2

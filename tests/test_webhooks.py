@@ -9,10 +9,7 @@ from __future__ import annotations
 import io
 import json
 import logging
-import socket
-import threading
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, ClassVar
@@ -34,7 +31,7 @@ from middleware.queues import EVENTS_STAGE
 from middleware.redis_client import Keys, connect
 from middleware.signature import sign
 from middleware.webhooks import Receiver
-from tests.conftest import sample_path
+from tests.conftest import HungRedis, sample_path
 
 URL = "/webhooks/zendesk"
 TEST_SECRET = "dGhpc19zZWNyZXRfaXNfZm9yX3Rlc3Rpbmdfb25seQ=="
@@ -505,32 +502,8 @@ def test_redis_refusing_connections_gives_503_with_retry_after(config: Config, r
 
 
 @pytest.fixture
-def silent_server() -> Iterator[int]:
-    """A TCP port that accepts connections and never answers: a hung Redis."""
-    server = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    server.bind(("127.0.0.1", 0))
-    server.listen(16)
-    held: list[socket.socket] = []
-    stop = threading.Event()
-
-    def accept() -> None:
-        server.settimeout(0.1)
-        while not stop.is_set():
-            try:
-                held.append(server.accept()[0])
-            except OSError:
-                continue
-
-    thread = threading.Thread(target=accept, daemon=True)
-    thread.start()
-    try:
-        yield server.getsockname()[1]
-    finally:
-        stop.set()
-        thread.join(timeout=2)
-        for conn in held:
-            conn.close()
-        server.close()
+def silent_server(hung_redis: HungRedis) -> int:
+    return hung_redis.port
 
 
 def test_redis_timing_out_gives_503(config: Config, silent_server: int) -> None:
