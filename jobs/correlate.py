@@ -42,6 +42,7 @@ from jobs.runtime import Runtime
 from middleware.correlate_settings import Topic, correlation_settings_of
 from middleware.events import Ticket, TicketEvent, format_time
 from middleware.incidents import OPEN, Incident
+from middleware.zendesk_limits import BACKGROUND, lane
 
 __all__ = [
     "LinkPending",
@@ -335,18 +336,21 @@ def link(rt: Runtime, keys: _Keys, topic: Topic, problem_id: int, what: str) -> 
     # chunk never asks for more than that window holds, and each chunk's links are recorded as
     # soon as Zendesk confirms them, so a job put off by the budget before the next chunk sends
     # only the rest when it runs again.
-    size = rt.zendesk.bulk_limit
-    for start in range(0, len(pending), size):
-        chunk = pending[start:start + size]
-        job_id = rt.zendesk.update_many([
-            {"id": tid, "type": "incident", "problem_id": problem_id,
-             "additional_tags": [tag, f"correlation_{topic.name}"]} for tid in chunk
-        ])
-        done_now = _confirmed(rt, job_id, chunk)
-        if done_now:
-            rt.redis.sadd(keys.linked, *done_now)
-            announce_links(rt, keys, problem_id, done_now)
-            confirmed.extend(done_now)
+    # The links are not flags (the problem ticket carries the incident's flag): a hundred of
+    # them in the urgent lane would take the share kept for new critical tickets' flags.
+    with lane(BACKGROUND):
+        size = rt.zendesk.bulk_limit
+        for start in range(0, len(pending), size):
+            chunk = pending[start:start + size]
+            job_id = rt.zendesk.update_many([
+                {"id": tid, "type": "incident", "problem_id": problem_id,
+                 "additional_tags": [tag, f"correlation_{topic.name}"]} for tid in chunk
+            ])
+            done_now = _confirmed(rt, job_id, chunk)
+            if done_now:
+                rt.redis.sadd(keys.linked, *done_now)
+                announce_links(rt, keys, problem_id, done_now)
+                confirmed.extend(done_now)
     missing = sorted(set(pending) - set(confirmed))
     if missing:
         raise LinkPending(f"problem {problem_id}: Zendesk has not confirmed links for tickets {missing}")

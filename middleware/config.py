@@ -21,7 +21,7 @@ from typing import Any
 import yaml
 from marshmallow import INCLUDE, RAISE, Schema, ValidationError, fields, post_load, validate, validates_schema
 
-from middleware.zendesk_limits import HIGH_VOLUME_PLANS, PLAN_REQUESTS_PER_MINUTE, Limits
+from middleware.zendesk_limits import DEFAULT_URGENT_SHARE, HIGH_VOLUME_PLANS, PLAN_REQUESTS_PER_MINUTE, Limits
 
 __all__ = [
     "Config",
@@ -99,6 +99,8 @@ class ZendeskSettings:
     ticket_updates_per_minute: int = 100
     ticket_updates_per_ticket: int = 30  # per 10 minutes (Zendesk: per user per ticket)
     incremental_exports_per_minute: int = 10
+    # Of the account-wide windows, the share background work may not use (flags come first).
+    urgent_share: float = DEFAULT_URGENT_SHARE
 
     @property
     def limits(self) -> Limits:
@@ -108,6 +110,7 @@ class ZendeskSettings:
             ticket_updates_per_minute=self.ticket_updates_per_minute,
             ticket_updates_per_ticket=self.ticket_updates_per_ticket,
             incremental_exports_per_minute=self.incremental_exports_per_minute,
+            urgent_share=self.urgent_share,
         )
 
 
@@ -153,6 +156,7 @@ class _ZendeskSchema(Schema):
     ticket_updates_per_minute = fields.Integer(load_default=None, validate=validate.Range(min=1, max=100000))
     ticket_updates_per_ticket = fields.Integer(load_default=None, validate=validate.Range(min=1, max=10000))
     incremental_exports_per_minute = fields.Integer(load_default=None, validate=validate.Range(min=1, max=10000))
+    urgent_share = fields.Float(load_default=DEFAULT_URGENT_SHARE, validate=validate.Range(min=0, max=0.9))
 
     @validates_schema
     def _high_volume_needs_a_plan_that_offers_it(self, data: dict[str, Any], **_: Any) -> None:

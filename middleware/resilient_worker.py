@@ -121,12 +121,16 @@ class ResilientWorker(SimpleWorker):
         return LIVENESS_SECONDS
 
     def execute_job(self, job: Job, queue: Queue) -> None:
-        """Run the job with a heartbeat thread beside it, for as long as it runs."""
+        """Run the job with a heartbeat thread beside it, for as long as it runs, its Zendesk
+        calls in the job's lane of the budget (``jobs.priority``: flags before reminders)."""
+        from jobs import priority
+
         done = threading.Event()
         beat = threading.Thread(target=self._beat, args=(job, done), name="rq-heartbeat", daemon=True)
         beat.start()
         try:
-            super().execute_job(job, queue)
+            with priority.running(job):
+                super().execute_job(job, queue)
         finally:
             done.set()
             beat.join(timeout=BEAT_SECONDS)

@@ -40,7 +40,7 @@ from middleware.config import ZendeskSettings
 from middleware.events import Comment, Organization, Person, Ticket, format_time, parse_time
 from middleware.redis_client import Keys
 from middleware.zendesk_breaker import CircuitBreaker
-from middleware.zendesk_limits import SLACK_SECONDS, Limits, windows_for
+from middleware.zendesk_limits import SLACK_SECONDS, URGENT, Limits, current_lane, windows_for
 
 log = logging.getLogger(__name__)
 
@@ -193,6 +193,10 @@ class CallBudget:
     Each window is half a second longer than Zendesk's: a slot is taken just before the request
     leaves, and the time it takes to reach Zendesk varies (the benchmark saw 31 calls arrive
     within 60 s with a budget of 30 and an exact 60 s window).
+
+    A call in the background lane (``middleware.zendesk_limits.lane``) may fill the account-wide
+    windows only up to their share kept for urgent work, and waits in a line of its own: a new
+    critical flag never waits behind SLA reminders, and is never given a slot after theirs.
     """
 
     WINDOW_SECONDS = 60.0 + SLACK_SECONDS
@@ -211,16 +215,18 @@ class CallBudget:
         self._script = redis.register_script(_BUDGET_SCRIPT)
 
     def take(self, method: str = "GET", path: str = "/", body: Any = None,
-             query: Mapping[str, Any] | None = None) -> None:
+             query: Mapping[str, Any] | None = None, lane: str | None = None) -> None:
         """Take a slot in every window this call spends, or raise :class:`RateLimited` with the
-        seconds until they have all freed."""
-        windows = windows_for(self.limits, method, path, body, query)
+        seconds until they have all freed. ``lane``: the caller's (default: the current one)."""
+        lane = lane or current_lane()
+        windows = windows_for(self.limits, method, path, body, query, lane)
         now = self.clock()
         member = f"{now:.6f}-{os.urandom(4).hex()}"
+        line = ("waiting",) if lane == URGENT else ("waiting", lane)
         keys: list[str] = []
         args: list[Any] = [f"{now:.6f}", member]
         for w in windows:
-            keys += [self.keys("zendesk", "budget", *w.key), self.keys("zendesk", "budget", *w.key, "waiting")]
+            keys += [self.keys("zendesk", "budget", *w.key), self.keys("zendesk", "budget", *w.key, *line)]
             args += [w.seconds, w.limit, w.cost]
         raw = self._script(keys=keys, args=args)
         wait = float(raw.decode() if isinstance(raw, bytes) else raw)
@@ -548,7 +554,7 @@ class ZendeskClient:
     def bulk_limit(self) -> int:
         """Tickets per :meth:`update_many` call: Zendesk's 100, or fewer when the account's ticket
         updates per minute are configured lower (each ticket of a bulk update spends one)."""
-        return max(1, min(BULK_LIMIT, self.settings.ticket_updates_per_minute))
+        return max(1, min(BULK_LIMIT, self.settings.limits.in_lane(current_lane()).ticket_updates_per_minute))
 
     def update_many(self, updates: list[dict[str, Any]], *, retry: bool = True) -> str:
         """One bulk update (``PUT /tickets/update_many``) of up to 100 tickets, each with its own

@@ -21,13 +21,27 @@ a 429 however Zendesk chooses to count it.
 Every limit here is one sliding window in the shared Redis budget (``CallBudget``); this module
 only says which windows a call spends and how much. The windows are half a second longer than
 Zendesk's (see ``CallBudget``: the time between taking a slot and the request arriving).
+
+**Lanes.** A budget served first come, first served lets background writes delay a new
+critical flag: the soak saw minute-by-minute SLA reminders fill the ticket-updates window and a
+new critical ticket wait up to 14 minutes for its flag. So a share of each account-wide window
+(requests and ticket updates per minute: ``urgent_share``, 25 % by default) is kept for urgent
+work, flagging a new critical incident and its first alerts; work in the background lane (SLA
+write-backs and reminders, customer messages, reviews, reports, reconcile sweeps, bulk links)
+may use only the rest. Which lane a call is in is the caller's context (:func:`lane`): the
+worker sets it per job (``jobs.priority``); code outside a worker (a command a person typed)
+is in the urgent lane, as before lanes existed. The per-ticket and export windows have no
+reserve: a new flag is on a ticket of its own, and only the reconcile sweep exports.
 """
 
 from __future__ import annotations
 
+import math
 import re
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, replace
 from typing import Any
 
 # Support and Help Center API requests per minute, per plan (Suite and Support names alike).
@@ -53,6 +67,36 @@ DEFAULT_REQUESTS_PER_MINUTE = 400  # when neither a plan nor a figure is configu
 
 SLACK_SECONDS = 0.5  # added to every window: the request's way to Zendesk after the slot is taken
 
+URGENT = "urgent"  # flagging a new critical incident, its first alerts: the whole window
+BACKGROUND = "background"  # everything else a worker does: the window less the urgent share
+LANES = (URGENT, BACKGROUND)
+DEFAULT_URGENT_SHARE = 0.25
+
+_lane: ContextVar[str] = ContextVar("zendesk_lane", default=URGENT)
+
+
+def current_lane() -> str:
+    """The lane of the code running now (:data:`URGENT` unless a :func:`lane` says otherwise)."""
+    return _lane.get()
+
+
+@contextmanager
+def lane(name: str) -> Iterator[None]:
+    """Run the block's Zendesk calls in lane ``name`` (:data:`URGENT` or :data:`BACKGROUND`)."""
+    if name not in LANES:
+        raise ValueError(f"unknown lane {name!r} (known: {', '.join(LANES)})")
+    token = _lane.set(name)
+    try:
+        yield
+    finally:
+        _lane.reset(token)
+
+
+def reserved(limit: int, share: float) -> int:
+    """Slots of an account-wide window kept for urgent work: ``share`` of it, rounded down, and
+    never the whole window (background work always keeps at least one slot)."""
+    return max(0, min(limit - 1, math.floor(limit * share)))
+
 
 @dataclass(frozen=True)
 class Limits:
@@ -62,6 +106,19 @@ class Limits:
     ticket_updates_per_minute: int = TICKET_UPDATES_PER_MINUTE
     ticket_updates_per_ticket: int = TICKET_UPDATES_PER_TICKET  # per 10 minutes, our API user
     incremental_exports_per_minute: int = INCREMENTAL_EXPORTS_PER_MINUTE
+    urgent_share: float = DEFAULT_URGENT_SHARE  # of the account-wide windows, kept for urgent work
+
+    def in_lane(self, name: str) -> Limits:
+        """The figures a call in lane ``name`` may use: all of them when urgent; in the
+        background, the account-wide windows less their urgent share."""
+        if name == URGENT:
+            return self
+        return replace(
+            self,
+            requests_per_minute=self.requests_per_minute - reserved(self.requests_per_minute, self.urgent_share),
+            ticket_updates_per_minute=(self.ticket_updates_per_minute
+                                       - reserved(self.ticket_updates_per_minute, self.urgent_share)),
+        )
 
     @classmethod
     def for_plan(cls, plan: str | None, high_volume: bool = False) -> Limits:
@@ -109,9 +166,11 @@ def bulk_ticket_ids(body: Any, query: Mapping[str, Any] | None = None) -> list[i
 
 
 def windows_for(limits: Limits, method: str, path: str, body: Any = None,
-                query: Mapping[str, Any] | None = None) -> list[Window]:
+                query: Mapping[str, Any] | None = None, lane: str = URGENT) -> list[Window]:
     """Every window a call spends: always the account's requests per minute, and for ticket
-    updates and incremental exports their own windows as well."""
+    updates and incremental exports their own windows as well; each with the limit the call's
+    ``lane`` may use."""
+    limits = limits.in_lane(lane)
     minute = 60.0 + SLACK_SECONDS
     ticket_window = TICKET_WINDOW_SECONDS + SLACK_SECONDS
     windows = [Window(("calls",), minute, limits.requests_per_minute)]
@@ -128,10 +187,17 @@ def windows_for(limits: Limits, method: str, path: str, body: Any = None,
 
 
 __all__ = [
+    "BACKGROUND",
+    "DEFAULT_URGENT_SHARE",
     "HIGH_VOLUME_PLANS",
+    "LANES",
     "PLAN_REQUESTS_PER_MINUTE",
+    "URGENT",
     "Limits",
     "Window",
     "bulk_ticket_ids",
+    "current_lane",
+    "lane",
+    "reserved",
     "windows_for",
 ]
