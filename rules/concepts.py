@@ -31,6 +31,7 @@ __all__ = ["ConceptHits", "Lexicons", "fold", "tokens"]
 _TERM_WORD = re.compile(r"^#?[^\W_]+\*?$")
 _MIN_STEM = 3
 NUMBER = "<number>"  # a term standing for any whole number from 10 up ("42 drivers", "3800 orders")
+CODE = "<code>"  # a term standing for a reference: a word of 5+ characters with 4+ digits ("558213", "3s9022114")
 
 
 _SPECIAL = (("ß", "ss"), ("æ", "ae"), ("œ", "oe"), ("ø", "o"), ("ł", "l"), ("đ", "d"), ("ı", "i"), ("þ", "th"),
@@ -104,6 +105,11 @@ def _anchor(words: list[str]) -> int:
     return min(plain, key=lambda i: (words[i] in _COMMON, -len(words[i])))
 
 
+def _is_code(token: str) -> bool:
+    """A reference rather than a count: 5+ characters, 4+ of them digits ("558213", "bw558213")."""
+    return len(token) >= 5 and sum(ch.isdigit() for ch in token) >= 4 and token.isalnum()
+
+
 def _word_matches(pattern: str, token: str) -> bool:
     if pattern.endswith("*"):
         return token.startswith(pattern[:-1])
@@ -132,12 +138,16 @@ class Lexicons:
         self._prefix: dict[str, list[_Term]] = {}  # one-word wildcard terms and all-wildcard phrases, by stem
         self.sizes: dict[str, int] = {}
         self._numbers: list[int] = []  # concepts holding "<number>": any count from 10 up
+        self._codes: list[int] = []  # concepts holding "<code>": an order, shipment or ticket reference
         for cid, name in enumerate(self.names):
             seen = 0
             for term in concepts[name]:
                 seen += 1
                 if str(term).strip() == NUMBER:
                     self._numbers.append(cid)
+                    continue
+                if str(term).strip() == CODE:
+                    self._codes.append(cid)
                     continue
                 words = _split_term(str(term), f"concepts.{name}")
                 anchor = _anchor(words)
@@ -169,6 +179,8 @@ class Lexicons:
         singles = tuple((t.concept, t.label) for t in found if len(t.words) == 1)
         if self._numbers and token.isdigit() and 2 <= len(token) <= 7 and token[0] != "0":
             singles = (*singles, *((cid, token) for cid in self._numbers))  # the count itself explains
+        if self._codes and _is_code(token):
+            singles = (*singles, *((cid, token) for cid in self._codes))  # the reference itself explains
         right: dict[str, list[_Term]] = {}
         left: dict[str, list[_Term]] = {}
         loose: list[_Term] = []

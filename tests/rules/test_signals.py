@@ -59,6 +59,15 @@ def test_terms_match_words_phrases_wildcards_and_numbers() -> None:
     assert hits[lex.index["b"]] == [(0, "label*")]
 
 
+def test_a_reference_is_a_code_and_a_count_is_not() -> None:
+    """<code> stands for an order or shipment reference, so a signal can tell "order 558213 is
+    stuck" (one item) from "1200 orders are stuck" (a count)."""
+    lex = Lexicons({"ref": ["<code>"], "count": ["<number>"]})
+    hits = lex.hits(tokens("Order BW-88213045 and parcel 3S9022114 stuck, 1200 orders in 2024"))
+    assert [w for _, w in hits[lex.index["ref"]]] == ["88213045", "3s9022114"]
+    assert [w for _, w in hits[lex.index["count"]]] == ["1200", "2024"]
+
+
 def test_a_stopped_workflow_in_any_language_is_critical(doc_rules) -> None:
     english = doc_rules.evaluate(make_ticket("labels", "All labels print blank."))
     german = doc_rules.evaluate(make_ticket("Etiketten", "Alle Etiketten sind leer."))
