@@ -14,6 +14,12 @@ which accepts two things the rest of the product cannot handle:
 Both checks cost almost nothing on ordinary bodies: the depth is only measured when the body
 holds more than ``MAX_DEPTH`` brackets in all, and strings are only walked when the raw body
 contains a ``\\uD8xx``–``\\uDFxx`` escape (raw UTF-8 cannot carry a surrogate).
+
+What Zendesk's API returns can carry lone surrogates too (a subject, a comment, an audit
+value written through the API by another integration). :func:`clean_bytes` replaces them in
+the raw JSON of every API answer (``middleware.zendesk``), before zenpy or our own code parses
+it, so every reader — the catch-up's export, audits, comments, users, organisations — gets
+encodable text, the same U+FFFD the receivers give.
 """
 
 from __future__ import annotations
@@ -21,11 +27,16 @@ from __future__ import annotations
 import re
 from typing import Any
 
-__all__ = ["MAX_DEPTH", "TooDeep", "clean", "depth", "without_surrogates"]
+__all__ = ["MAX_DEPTH", "TooDeep", "clean", "clean_bytes", "depth", "without_surrogates"]
 
 MAX_DEPTH = 64
 _SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
 _SURROGATE = re.compile("[\ud800-\udfff]")
+# In raw JSON: an escaped backslash (kept: what follows it is text, not an escape), a valid
+# surrogate pair (kept: an emoji written as escapes), or a lone surrogate escape (replaced).
+_ESCAPES = re.compile(rb"(\\\\)"  # an escaped backslash
+                      rb"|(\\u[dD][89abAB][0-9a-fA-F]{2}\\u[dD][c-fC-F][0-9a-fA-F]{2})"  # a pair
+                      rb"|\\u[dD][89a-fA-F][0-9a-fA-F]{2}")  # a lone surrogate
 
 
 class TooDeep(ValueError):
@@ -39,6 +50,15 @@ def clean(raw: bytes, body: Any) -> Any:
     if _SURROGATE_ESCAPE.search(raw):
         return without_surrogates(body)
     return body
+
+
+def clean_bytes(raw: bytes) -> bytes:
+    """Raw JSON with every lone surrogate escape (``\\ud800`` alone) replaced by ``\\ufffd``;
+    surrogate pairs and escaped backslashes are left as they are. ``raw`` itself (no copy) when
+    it has no surrogate escape at all, the usual case."""
+    if not _SURROGATE_ESCAPE.search(raw):
+        return raw
+    return _ESCAPES.sub(lambda m: m.group(0) if m.group(1) or m.group(2) else b"\\ufffd", raw)
 
 
 def depth(value: Any) -> int:

@@ -36,6 +36,7 @@ from zenpy.lib.api_objects import Ticket as ZTicket
 from zenpy.lib.api_objects import User as ZUser
 from zenpy.lib.exception import APIException, RecordNotFoundException, ZenpyException
 
+from middleware import json_guard
 from middleware.config import ZendeskSettings
 from middleware.events import Comment, Organization, Person, Ticket, format_time, parse_time
 from middleware.redis_client import Keys
@@ -286,6 +287,9 @@ class _Session(requests.Session):
             self._breaker.succeeded()
         if response.status_code == 429:
             raise RateLimited(_retry_after(response), source="zendesk")
+        # Lone surrogates in what Zendesk returns become U+FFFD before anything parses it, as
+        # they do in webhooks: text that cannot be encoded would crash the job that reads it.
+        response._content = json_guard.clean_bytes(response.content)
         return response
 
     def _unavailable_if_open(self, cause: Exception) -> None:
