@@ -55,7 +55,7 @@ from middleware.alerting_settings import (
     redact,
 )
 from middleware.events import Organization, format_time, parse_time
-from middleware.incidents import OPEN, POSSIBLE, Incident
+from middleware.incidents import OPEN, SNAPSHOTS, Incident
 from middleware.zendesk import RateLimited, ZendeskError
 
 log = logging.getLogger(__name__)
@@ -166,6 +166,7 @@ def fan_out_with(rt: Runtime, incident: Incident, event: str, at: datetime, occu
         incident=incident, event=event, at=at, occurrence=occurrence,
         link=rt.zendesk.agent_link(incident.ticket_id),
         organization=organization_label(incident, orgs),
+        problem=str(details["problem"]) if details.get("problem") else None,
         **sla_facts(rt, incident, details),
     )
     queued = sum(enqueue_delivery(rt, alerting, facts, dest) for dest in destinations)
@@ -241,7 +242,7 @@ def remember_organization_name(rt: Runtime, incident: Incident, orgs: dict[int, 
     """
     if not orgs or any(org is None or not org.name for org in orgs.values()):
         return
-    if incident.status == POSSIBLE:
+    if incident.status in SNAPSHOTS:
         return  # not an incident (yet): nothing is stored under its id to keep the name on
     names = ", ".join(org.name for org in orgs.values() if org is not None and org.name)
     if names != incident.organization_name:

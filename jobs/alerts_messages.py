@@ -28,6 +28,7 @@ EVENT_LABELS = {
     "sla.at_risk": "SLA at risk",
     "sla.breached": "SLA breached",
     "incident.resolved": "Critical incident resolved",
+    "incident.not_flagged": "Critical ticket not flagged in Zendesk",
 }
 
 
@@ -54,6 +55,7 @@ class Facts:
     sla_state: str | None = None
     responded_at: datetime | None = None
     sla_summary: str | None = None  # the SLA clock's own one-line wording, when it sent one
+    problem: str | None = None  # what went wrong, when the alert is about a failure (incident.not_flagged)
 
 
 def format_duration(delta: timedelta) -> str:
@@ -131,6 +133,7 @@ def context(facts: Facts, roles: tuple[str, ...], restricted: bool) -> dict[str,
         "sla": facts.sla_summary or sla_text(facts.at, facts.due_at, facts.sla_state, facts.responded_at),
         "sla_due_at": _clock(facts.due_at) if facts.due_at else "unknown",
         "roles": ", ".join(roles),
+        "problem": facts.problem or "none",
     }
     if restricted:
         values.update(dict.fromkeys(TICKET_DERIVED, WITHHELD))

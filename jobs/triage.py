@@ -19,17 +19,19 @@ from __future__ import annotations
 
 import json
 import logging
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from jobs import authorship, declare, possible, reconcile, runtime, sla, ticket_state
+from jobs import alerts, authorship, declare, possible, reconcile, runtime, sla, ticket_state
 from jobs.runtime import Runtime
 from jobs.scheduling import reason_of, reschedule_current
+from middleware.alerting_settings import NOT_FLAGGED as NOT_FLAGGED_EVENT
 from middleware.events import Organization, Person, Ticket, TicketEvent
 from middleware.feedback import FALSE_ALARM, MISSED, FeedbackStore, record_of
-from middleware.incidents import OPEN, OVERRIDDEN, Incident
+from middleware.incidents import NOT_FLAGGED, OPEN, OVERRIDDEN, Incident
 from middleware.security_settings import routed_group
-from middleware.zendesk import Conflict, NotFound, RateLimited, TransientError
+from middleware.zendesk import Conflict, NotFound, RateLimited, Refused, TransientError
 from rules import Decision
 
 log = logging.getLogger(__name__)
@@ -62,6 +64,12 @@ def handle_event(event_data: dict[str, Any]) -> str:
     except NotFound:
         # Deleted (or hidden from us) before its job ran: nothing to flag, now or on a retry.
         outcome = f"ticket {event.ticket.id} no longer exists in Zendesk: nothing to do"
+    except Refused as exc:
+        # 400/422 (a closed ticket, a field Zendesk rejects): the same write is refused on every
+        # retry. Handled once; the change counts as seen so the catch-up does not queue it again.
+        reconcile.mark_seen(rt, event.ticket)
+        log.warning("ticket %s: event %s: %s; handled once, not retried", event.ticket.id, event.id, exc)
+        outcome = f"{exc}: handled once"
     except Exception as exc:
         log.warning("ticket %s: event %s failed: %s", event.ticket.id, event.id, type(exc).__name__)
         raise
@@ -203,6 +211,8 @@ def flag(rt: Runtime, event: TicketEvent, ticket: Ticket, decision: Decision) ->
                 fields=merged_fields(fields, start.fields),
                 note=f"{note_of(rt, decision)}\n\n{start.note}",
             )
+        except Refused as exc:
+            return flag_refused(rt, ticket, incident, exc)
         except Conflict:
             ours = incident
             try:
@@ -230,6 +240,21 @@ def flag(rt: Runtime, event: TicketEvent, ticket: Ticket, decision: Decision) ->
         rules = ", ".join(m.rule for m in decision.matches)
         return f"flagged critical ({decision.category or 'uncategorised'}; rules: {rules})"
     raise ConflictsExhausted(f"ticket {ticket.id} changed {MAX_CONFLICTS} times while flagging")
+
+
+def flag_refused(rt: Runtime, ticket: Ticket, incident: Incident, exc: Refused) -> str:
+    """Zendesk refused our flagging write (400/422: a closed ticket, a field it rejects). No
+    retry can change that, and recording an incident would pretend the ticket is flagged: the
+    change counts as seen (handled once) and the ``incident.not_flagged`` route (the Head of
+    Support by default) is told, with Zendesk's reason, so a person flags it by hand. Once an
+    agent adds the critical tag, the incident is declared as any agent's flag is."""
+    reconcile.mark_seen(rt, ticket)
+    log.warning("ticket %s: critical (%s), but Zendesk refused the flag: HTTP %s: %s; a person is alerted",
+                ticket.id, incident.category or "uncategorised", exc.status, exc.reason or "no reason given")
+    snapshot = replace(incident, status=NOT_FLAGGED)
+    alerts.notify(rt, snapshot, NOT_FLAGGED_EVENT, rt.clock(),
+                  details={"problem": f"HTTP {exc.status}: {exc.reason or 'no reason given'}"})
+    return f"critical, but {exc}; the Head of Support is alerted to flag it by hand"
 
 
 def merged_fields(ours: dict[str, Any], sla_part: dict[str, Any]) -> dict[str, Any]:

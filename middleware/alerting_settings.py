@@ -29,6 +29,7 @@ from middleware.config import Config, ConfigError, parse_duration
 __all__ = [
     "BUILTIN_ROLES",
     "ENGAGEMENT_DIRECTOR",
+    "NOT_FLAGGED",
     "PLACEHOLDERS",
     "AlertsSettings",
     "EngagementDirector",
@@ -45,6 +46,9 @@ __all__ = [
 ]
 
 ENGAGEMENT_DIRECTOR = "engagement_director"
+# A critical ticket whose flagging write Zendesk refused (a closed ticket, a field it rejects):
+# no incident is recorded, so a person is told, with Zendesk's reason, to act by hand.
+NOT_FLAGGED = "incident.not_flagged"
 BUILTIN_ROLES = ("head_of_support", "cto", ENGAGEMENT_DIRECTOR, "engineering", "product", "customer_operations")
 
 DEFAULT_ROUTES: dict[str, tuple[str, ...]] = {
@@ -54,16 +58,18 @@ DEFAULT_ROUTES: dict[str, tuple[str, ...]] = {
     "incident.resolved": ("head_of_support", ENGAGEMENT_DIRECTOR, "cto"),
     "possible": ("head_of_support",),
     "possible.reminder": ("head_of_support",),
+    NOT_FLAGGED: ("head_of_support",),
 }
 # Routes that exist even when config.yaml's ``routes:`` does not list them (they came later
-# than many configs): a possible critical incident must reach someone.
-IMPLIED_ROUTES = ("possible", "possible.reminder")
+# than many configs): a possible critical incident, or a critical ticket Zendesk would not let
+# us flag, must reach someone.
+IMPLIED_ROUTES = ("possible", "possible.reminder", NOT_FLAGGED)
 
 # Every name a template may use. Restricted (security) incidents get the same names, but the
 # ticket-derived ones are replaced by WITHHELD before rendering, whatever the template says.
 PLACEHOLDERS = (
     "event", "event_label", "reminder", "incident_id", "ticket_id", "link", "subject", "organization",
-    "category", "rules", "reasons", "declared_at", "since_declared", "sla", "sla_due_at", "roles",
+    "category", "rules", "reasons", "declared_at", "since_declared", "sla", "sla_due_at", "roles", "problem",
 )
 TICKET_DERIVED = ("subject", "organization", "reasons")
 WITHHELD = "(withheld: security incident)"
@@ -88,6 +94,23 @@ _POSSIBLE_BODY = (
     "Raised: {since_declared} ago ({declared_at})\n"
     "Confirm: add the tag critical_incident (the SLA runs from when the ticket was raised). "
     "Dismiss: add not_critical."
+)
+_NOT_FLAGGED_BODY = (
+    "Ticket: {link}\n"
+    "Subject: {subject}\n"
+    "Organisation: {organization}\n"
+    "Category: {category}\n"
+    "Why critical: {reasons}\n"
+    "Zendesk refused the update: {problem}\n"
+    "No incident is running for it (no SLA clock, no other alerts). Flag it by hand: add the tag "
+    "critical_incident if the ticket can still be changed, else open a new ticket for the customer."
+)
+_RESTRICTED_NOT_FLAGGED_BODY = (
+    "Ticket: {link}\n"
+    "Category: {category}\n"
+    "Rule: {rules}\n"
+    "Zendesk refused the update: {problem}\n"
+    "No incident is running for it. Flag it by hand (tag critical_incident) or open a new ticket."
 )
 _RESTRICTED_BODY = (
     "{reminder}Ticket: {link}\n"
@@ -117,6 +140,8 @@ DEFAULT_TEMPLATES: dict[str, Template] = {
     "possible": Template("Possibly critical, please decide: #{ticket_id} {subject}", _POSSIBLE_BODY, "warning"),
     "possible.reminder": Template("Still undecided, possibly critical: #{ticket_id} {subject}", _POSSIBLE_BODY,
                                   "warning"),
+    NOT_FLAGGED: Template("Critical ticket NOT flagged in Zendesk: #{ticket_id} {subject}", _NOT_FLAGGED_BODY,
+                          "failure"),
 }
 DEFAULT_RESTRICTED_TEMPLATES: dict[str, Template] = {
     "default": Template("{event_label}: security incident #{ticket_id}", _RESTRICTED_BODY, "info"),
@@ -129,6 +154,8 @@ DEFAULT_RESTRICTED_TEMPLATES: dict[str, Template] = {
     "possible": Template("Possibly a security incident, please decide: #{ticket_id}", _RESTRICTED_BODY, "warning"),
     "possible.reminder": Template("Still undecided, possibly a security incident: #{ticket_id}", _RESTRICTED_BODY,
                                   "warning"),
+    NOT_FLAGGED: Template("Critical security ticket NOT flagged in Zendesk: #{ticket_id}",
+                          _RESTRICTED_NOT_FLAGGED_BODY, "failure"),
 }
 
 

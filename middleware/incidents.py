@@ -26,6 +26,8 @@ OPEN = "open"
 RESOLVED = "resolved"
 OVERRIDDEN = "overridden"  # an agent said: not critical
 POSSIBLE = "possible"  # not an incident: the alert snapshot of a possible critical ticket (jobs/possible.py)
+NOT_FLAGGED = "not_flagged"  # not an incident: the alert snapshot of a critical ticket Zendesk refused to flag
+SNAPSHOTS = (POSSIBLE, NOT_FLAGGED)  # statuses of alert snapshots: nothing is stored under their id
 
 
 def _encode(values: dict[str, Any]) -> dict[str, str]:

@@ -86,6 +86,21 @@ class NotFound(ZendeskError):
     """The record does not exist (or we may not see it)."""
 
 
+class Refused(ZendeskError):
+    """Zendesk refused the request as invalid (400 or 422): a closed ticket ("closed prevents
+    ticket update"), a field or value it does not accept. Not transient: the same request is
+    refused again, so the caller handles it once instead of spending retries on it. ``reason``
+    is Zendesk's own explanation (its validation messages name fields, never ticket text)."""
+
+    def __init__(self, what: str, status: int, reason: str) -> None:
+        self.status = status
+        self.reason = reason
+        super().__init__(f"{what} refused by Zendesk: HTTP {status}" + (f": {reason}" if reason else ""))
+
+
+REFUSED_STATUSES = frozenset({400, 422})
+
+
 @dataclass(frozen=True)
 class Credentials:
     """Where and who: read from the environment, never from config.yaml."""
@@ -319,9 +334,46 @@ def _retrying(fn: Callable[[], T]) -> T:
     return wrapped()
 
 
-def _status_of(exc: APIException) -> int | None:
+def _status_of(exc: APIException | requests.HTTPError) -> int | None:
     response = getattr(exc, "response", None)
     return getattr(response, "status_code", None)
+
+
+def refusal_reason(response: requests.Response | None, limit: int = 300) -> str:
+    """Zendesk's words for a 400/422, e.g. ``Status: closed prevents ticket update``: the
+    details' descriptions, else the error's description or title, else nothing."""
+    try:
+        data = response.json() if response is not None else None
+    except ValueError:
+        return ""
+    if not isinstance(data, dict):
+        return ""
+    found: list[str] = []
+    details = data.get("details")
+    if isinstance(details, dict):
+        for problems in details.values():
+            for problem in problems if isinstance(problems, list) else [problems]:
+                text = problem.get("description") if isinstance(problem, dict) else problem
+                if isinstance(text, str) and text.strip():
+                    found.append(text.strip())
+    error = data.get("error")
+    if not found:
+        for text in (data.get("description"), error.get("message") if isinstance(error, dict) else None,
+                     error.get("title") if isinstance(error, dict) else error):
+            if isinstance(text, str) and text.strip():
+                found.append(text.strip())
+                break
+    return "; ".join(dict.fromkeys(found))[:limit]
+
+
+def _write_error(exc: APIException | requests.HTTPError, what: str, ticket_id: int) -> ZendeskError:
+    """The product's exception for a refused ticket write (404, 400/422, anything else)."""
+    status = _status_of(exc)
+    if status == 404:
+        return NotFound(f"ticket {ticket_id} not found")
+    if status in REFUSED_STATUSES:
+        return Refused(f"ticket {ticket_id} {what}", status, refusal_reason(getattr(exc, "response", None)))
+    return ZendeskError(f"ticket {ticket_id} {what} refused: HTTP {status}")
 
 
 def ticket_from_api(data: dict[str, Any]) -> Ticket:
@@ -523,13 +575,10 @@ class ZendeskClient:
         def call() -> Any:
             try:
                 return self.zenpy.tickets.update(ticket)
-            except APIException as exc:
-                status = _status_of(exc)
-                if status == 409:
+            except (APIException, requests.HTTPError) as exc:  # zenpy raises HTTPError for a non-JSON body
+                if _status_of(exc) == 409:
                     raise Conflict(f"ticket {ticket_id} changed since {format_time(updated_stamp)}") from exc
-                if status == 404:
-                    raise NotFound(f"ticket {ticket_id} not found") from exc
-                raise ZendeskError(f"ticket {ticket_id} update refused: HTTP {status}") from exc
+                raise _write_error(exc, "update", ticket_id) from exc
 
         audit = _retrying(call)
         updated = getattr(audit, "ticket", None)
@@ -684,11 +733,8 @@ class ZendeskClient:
         ticket.comment = ZComment(body=body, public=public)
         try:
             audit = self.zenpy.tickets.update(ticket)
-        except APIException as exc:
-            status = _status_of(exc)
-            if status == 404:
-                raise NotFound(f"ticket {ticket_id} not found") from exc
-            raise ZendeskError(f"ticket {ticket_id} reply refused: HTTP {status}") from exc
+        except (APIException, requests.HTTPError) as exc:
+            raise _write_error(exc, "reply", ticket_id) from exc
         data = audit.to_dict() if hasattr(audit, "to_dict") else {}
         events = ((data.get("audit") or {}).get("events")) or []
         return next((int(e["id"]) for e in events if e.get("type") == "Comment" and e.get("id")), None)
@@ -869,6 +915,7 @@ __all__ = [
     "Credentials",
     "NotFound",
     "RateLimited",
+    "Refused",
     "TaskTicket",
     "TransientError",
     "UserRecord",

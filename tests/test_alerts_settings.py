@@ -94,10 +94,11 @@ def test_routes_may_only_name_known_roles(tmp_path):
     assert info.value.key == "routes.sla.breached[1]"
     assert "'ctoo'" in info.value.problem
     path = write(tmp_path, "roles:\n  security_team: []\nroutes:\n  incident.declared: [security_team, cto]\n")
-    # A possible critical incident reaches the Head of Support even when routes: does not list it.
+    # A possible critical incident, or a critical ticket Zendesk refused to let us flag, reaches
+    # the Head of Support even when routes: does not list it.
     assert alerting_of(load_config(path, env={})).routes == {
         "incident.declared": ("security_team", "cto"), "possible": ("head_of_support",),
-        "possible.reminder": ("head_of_support",)}
+        "possible.reminder": ("head_of_support",), "incident.not_flagged": ("head_of_support",)}
 
 
 def test_routes_default_to_the_documented_contract():
@@ -108,6 +109,7 @@ def test_routes_default_to_the_documented_contract():
         "incident.resolved": ("head_of_support", "engagement_director", "cto"),
         "possible": ("head_of_support",),
         "possible.reminder": ("head_of_support",),
+        "incident.not_flagged": ("head_of_support",),
     }
 
 
