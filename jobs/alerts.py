@@ -54,9 +54,9 @@ from middleware.alerting_settings import (
     fingerprint,
     redact,
 )
-from middleware.events import Organization, format_time, parse_time
 from middleware.incidents import OPEN, SNAPSHOTS, Incident
 from middleware.zendesk import RateLimited, ZendeskError
+from rules.model import Organization, format_time, parse_time
 
 log = logging.getLogger(__name__)
 

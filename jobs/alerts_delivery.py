@@ -30,7 +30,7 @@ from rq import get_current_job
 from jobs import runtime
 from jobs.runtime import Runtime
 from middleware.alerting_settings import alerting_of
-from middleware.events import format_time
+from rules.model import format_time
 
 log = logging.getLogger(__name__)
 

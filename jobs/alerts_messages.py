@@ -18,8 +18,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from middleware.alerting_settings import TICKET_DERIVED, WITHHELD, AlertsSettings
-from middleware.events import parse_time
 from middleware.incidents import Incident
+from rules.model import parse_time
 
 __all__ = ["Facts", "Message", "format_duration", "render", "sla_text"]
 

@@ -40,9 +40,9 @@ from typing import Any
 from jobs import declare
 from jobs.runtime import Runtime
 from middleware.correlate_settings import Topic, correlation_settings_of
-from middleware.events import Ticket, TicketEvent, format_time
 from middleware.incidents import OPEN, Incident
 from middleware.zendesk_limits import BACKGROUND, lane
+from rules.model import Ticket, TicketEvent, format_time
 
 __all__ = [
     "LinkPending",

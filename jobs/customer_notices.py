@@ -60,9 +60,9 @@ from jobs.runtime import Runtime
 from jobs.scheduling import reschedule_current
 from middleware import queues
 from middleware.customer_updates_settings import NOTICE_PLACEHOLDERS, check_message, customer_updates_of, render
-from middleware.events import Organization, format_time
 from middleware.incidents import RESOLVED
 from middleware.zendesk import BULK_LIMIT, NotFound, RateLimited, TransientError, ZendeskError
+from rules.model import Organization, format_time
 
 log = logging.getLogger(__name__)
 

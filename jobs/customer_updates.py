@@ -61,10 +61,10 @@ from jobs.scheduling import reschedule_current
 from middleware import queues
 from middleware.config import Config
 from middleware.customer_updates_settings import UPDATE_PLACEHOLDERS, check_message, customer_updates_of, render
-from middleware.events import Person, format_time
 from middleware.incidents import IncidentStore
 from middleware.redis_client import Keys
 from middleware.zendesk import NotFound, RateLimited, TransientError, ZendeskError
+from rules.model import Person, format_time
 
 log = logging.getLogger(__name__)
 
@@ -298,7 +298,7 @@ class Addressee:
     """One linked ticket as an update sees it: whom a reply would reach, or why nobody."""
 
     ticket_id: int
-    ticket: Any  # middleware.events.Ticket, or None when Zendesk no longer has it
+    ticket: Any  # rules.model.Ticket, or None when Zendesk no longer has it
     user: Any  # middleware.zendesk.UserRecord of the requester, if Zendesk gave one
     reason: str | None  # why nothing is sent there; None: a reply goes to the requester
 

@@ -14,8 +14,8 @@ from collections.abc import Iterable
 from jobs import alerts, correlate, incident_record, lifecycle, sla
 from jobs.runtime import Runtime
 from jobs.ticket_state import TicketState
-from middleware.events import TicketEvent
 from middleware.incidents import Incident
+from rules.model import TicketEvent
 
 log = logging.getLogger(__name__)
 

@@ -22,8 +22,8 @@ import logging
 
 from jobs.runtime import Runtime
 from jobs.ticket_state import TicketState
-from middleware.events import TicketEvent, format_time, parse_time
 from middleware.incidents import Incident
+from rules.model import TicketEvent, format_time, parse_time
 
 log = logging.getLogger(__name__)
 

@@ -36,11 +36,11 @@ from typing import Any
 from jobs import declare, reconcile, runtime, triage
 from jobs.runtime import Runtime
 from jobs.scheduling import reschedule_current
-from middleware.events import Person, Ticket, TicketEvent, format_time
 from middleware.intake_schemas import RESOLVED, Alert, StaffReport
 from middleware.intake_settings import intake_settings_of
 from middleware.zendesk import Conflict, NotFound, RateLimited
 from rules import Decision, Match
+from rules.model import Person, Ticket, TicketEvent, format_time
 
 __all__ = [
     "Busy",

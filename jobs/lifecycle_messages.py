@@ -40,10 +40,10 @@ from jobs import runtime
 from jobs.runtime import Runtime
 from jobs.scheduling import reschedule_current
 from middleware import queues
-from middleware.events import Ticket, format_time
 from middleware.incidents import OPEN, RESOLVED
 from middleware.lifecycle_settings import DECLARED, MESSAGE_KINDS, customer_messages_of
 from middleware.zendesk import Audit, NotFound, RateLimited, TransientError, ZendeskError
+from rules.model import Ticket, format_time
 
 log = logging.getLogger(__name__)
 

@@ -30,12 +30,12 @@ from rq.exceptions import DuplicateJobError
 from jobs import alerts, runtime
 from jobs.runtime import Runtime
 from middleware import queues
-from middleware.events import Ticket, TicketEvent, format_time
 from middleware.feedback import CONFIRMED, DISMISSED, FeedbackStore, record_of
 from middleware.incidents import POSSIBLE, Incident
 from middleware.possible_settings import POSSIBLE_EVENT, REMINDER_EVENT, possible_settings_of
 from middleware.zendesk import Conflict, NotFound
 from rules import Decision
+from rules.model import Ticket, TicketEvent, format_time
 
 log = logging.getLogger(__name__)
 

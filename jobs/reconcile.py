@@ -35,9 +35,9 @@ from rq.job import Job, JobStatus
 from jobs import runtime
 from jobs.runtime import Runtime
 from middleware.enqueue import EnqueueOutcome, EventEnqueuer
-from middleware.events import Ticket, TicketEvent, format_time, parse_time
 from middleware.reconcile_settings import reconcile_settings_of
 from middleware.zendesk import RateLimited, TransientError
+from rules.model import Ticket, TicketEvent, format_time, parse_time
 
 __all__ = [
     "MARK_SEEN_LUA",

@@ -29,8 +29,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from jobs.alerts_messages import format_duration
-from middleware.events import format_time, parse_time
 from middleware.incidents import OVERRIDDEN, RESOLVED, Incident
+from rules.model import format_time, parse_time
 
 __all__ = [
     "AlertRecord",

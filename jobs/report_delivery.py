@@ -29,10 +29,10 @@ from jobs.review_reminders import tracked_tasks
 from jobs.runtime import Runtime
 from middleware import queues
 from middleware.alerting_settings import alerting_of, fingerprint, redact
-from middleware.events import format_time, parse_time
 from middleware.feedback import FeedbackStore, flagged_by_rules, production_figures
 from middleware.lifecycle_settings import report_of
 from middleware.zendesk import ZendeskError
+from rules.model import format_time, parse_time
 
 log = logging.getLogger(__name__)
 

@@ -36,10 +36,10 @@ from jobs.runtime import Runtime
 from jobs.scheduling import reschedule_current
 from middleware import queues
 from middleware.alerting_settings import alerting_of
-from middleware.events import format_time, parse_time
 from middleware.incidents import Incident
 from middleware.lifecycle_settings import ReviewSettings, review_of
 from middleware.zendesk import RateLimited, TaskTicket
+from rules.model import format_time, parse_time
 
 log = logging.getLogger(__name__)
 

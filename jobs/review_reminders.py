@@ -21,10 +21,10 @@ from datetime import datetime
 from jobs import alerts, runtime
 from jobs.report import TrackedTask
 from jobs.runtime import Runtime
-from middleware.events import format_time
 from middleware.incident_room import tasks_key
 from middleware.lifecycle_settings import review_of
 from middleware.zendesk import RateLimited
+from rules.model import format_time
 
 log = logging.getLogger(__name__)
 

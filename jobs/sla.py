@@ -63,10 +63,10 @@ from jobs.sla_state import (
 from jobs.sla_words import clock_phrase, elapsed, late_phrase, target, wall_time
 from jobs.ticket_state import TicketState
 from middleware import queues
-from middleware.events import TicketEvent, format_time
 from middleware.incidents import OPEN, OVERRIDDEN, Incident
 from middleware.sla_settings import SlaSettings, sla_settings_of
 from middleware.zendesk import Conflict, NotFound, RateLimited, TransientError, ZendeskError
+from rules.model import TicketEvent, format_time
 
 log = logging.getLogger(__name__)
 

@@ -26,8 +26,8 @@ from typing import Any
 
 from redis import Redis
 
-from middleware.events import format_time, parse_time
 from middleware.redis_client import Keys
+from rules.model import format_time, parse_time
 
 PENDING = "pending"
 AT_RISK = "at_risk"

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from middleware.events import format_time
+from rules.model import format_time
 
 __all__ = [
     "clock_phrase",

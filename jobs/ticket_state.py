@@ -22,8 +22,8 @@ from dataclasses import dataclass
 from jobs import reconcile
 from jobs.runtime import Runtime
 from jobs.sla_state import Clock, ClockStore
-from middleware.events import Ticket
 from middleware.incidents import Incident, IncidentStore
+from rules.model import Ticket
 
 __all__ = ["TicketState", "read"]
 

@@ -27,12 +27,12 @@ from jobs import alerts, authorship, declare, possible, reconcile, runtime, sla,
 from jobs.runtime import Runtime
 from jobs.scheduling import reason_of, reschedule_current
 from middleware.alerting_settings import NOT_FLAGGED as NOT_FLAGGED_EVENT
-from middleware.events import Organization, Person, Ticket, TicketEvent
 from middleware.feedback import FALSE_ALARM, MISSED, FeedbackStore, record_of
 from middleware.incidents import NOT_FLAGGED, OPEN, OVERRIDDEN, Incident
 from middleware.security_settings import routed_group
 from middleware.zendesk import Conflict, NotFound, RateLimited, Refused, TransientError
 from rules import Decision
+from rules.model import Organization, Person, Ticket, TicketEvent
 
 log = logging.getLogger(__name__)
 

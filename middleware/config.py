@@ -22,6 +22,7 @@ import yaml
 from marshmallow import INCLUDE, RAISE, Schema, ValidationError, fields, post_load, validate, validates_schema
 
 from middleware.zendesk_limits import DEFAULT_URGENT_SHARE, HIGH_VOLUME_PLANS, PLAN_REQUESTS_PER_MINUTE, Limits
+from rules import compile_rules
 
 __all__ = [
     "Config",
@@ -302,8 +303,6 @@ KNOWN_TOP_LEVEL = {"webhook", "zendesk", "writeback", "redis", "rules"}
 
 def load_config(path: str | os.PathLike[str] | None = None, env: dict[str, str] | None = None) -> Config:
     """Read, substitute, validate and compile the configuration, or raise ConfigError."""
-    from rules import compile_rules  # local import: rules must not import middleware
-
     env = dict(os.environ) if env is None else env
     cfg_path = str(path or env.get("MIDDLEWARE_CONFIG") or DEFAULT_CONFIG_PATH)
     try:

@@ -22,10 +22,10 @@ from rq import Queue
 
 from jobs.sla_state import ClockStore
 from middleware import dashboard_html as html
-from middleware.events import format_time
 from middleware.incident_room import RECENT_RESOLVED, Room, alert_setup
 from middleware.incidents import IncidentStore
 from middleware.redis_client import Keys
+from rules.model import format_time
 
 bp = Blueprint("dashboard", __name__)
 

@@ -19,8 +19,8 @@ from datetime import timedelta
 from typing import Any
 
 from jobs.alerts_messages import format_duration
-from middleware.events import parse_time
 from middleware.timeline_view import EVENT_LABELS
+from rules.model import parse_time
 
 __all__ = ["incident_page", "overview_page"]
 

@@ -50,9 +50,9 @@ from rq.job import Job
 from rq.scripts import _build_hset_args
 from rq.utils import now, utcformat
 
-from middleware.events import Ticket, TicketEvent
 from middleware.queues import EVENTS_STAGE
 from middleware.redis_client import Keys
+from rules.model import Ticket, TicketEvent
 
 __all__ = [
     "HANDLE_EVENT",

@@ -24,9 +24,9 @@ from typing import Any
 
 from redis import Redis
 
-from middleware.events import Ticket, format_time, parse_time
 from middleware.redis_client import Keys
 from rules.engine import ticket_texts
+from rules.model import Ticket, format_time, parse_time
 
 __all__ = ["CONFIRMED", "DISMISSED", "FALSE_ALARM", "KINDS", "MISSED", "FeedbackRecord", "FeedbackStore",
            "flagged_by_rules", "production_figures", "record_of"]

@@ -30,10 +30,10 @@ from jobs.report import IncidentFacts, Report, TrackedTask, build_report, facts_
 from jobs.sla_state import Clock, ClockStore
 from middleware.alerting_settings import ENGAGEMENT_DIRECTOR, alerting_of
 from middleware.config import Config
-from middleware.events import format_time, parse_time
 from middleware.incidents import OPEN, Incident, IncidentStore
 from middleware.redis_client import Keys
 from middleware.timeline_view import describe, ordered
+from rules.model import format_time, parse_time
 
 __all__ = ["WITHHELD", "Record", "Room", "alert_setup", "tasks_key"]
 

@@ -19,8 +19,8 @@ from typing import Any
 
 from redis import Redis
 
-from middleware.events import format_time, parse_time
 from middleware.redis_client import Keys
+from rules.model import format_time, parse_time
 
 OPEN = "open"
 RESOLVED = "resolved"

@@ -28,8 +28,8 @@ from typing import Any
 
 from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, validate, validates_schema
 
-from middleware.events import format_time, parse_time
 from middleware.schemas import flatten_errors
+from rules.model import format_time, parse_time
 
 __all__ = [
     "Alert",

@@ -31,7 +31,6 @@ from typing import Any, Literal
 
 from marshmallow import ValidationError
 
-from middleware.events import Comment, Person, Ticket, TicketEvent
 from middleware.fast_load import load_ticket_event
 from middleware.schemas import (
     EVENT_ENVELOPE,
@@ -44,6 +43,7 @@ from middleware.schemas import (
     display_key,
     flatten_errors,
 )
+from rules.model import Comment, Person, Ticket, TicketEvent
 
 __all__ = [
     "Ignored",

@@ -36,8 +36,8 @@ from typing import Any
 
 import yaml
 
-from middleware.events import Comment, Organization, Person, Ticket
 from rules import RuleSet
+from rules.model import Comment, Organization, Person, Ticket
 
 __all__ = ["EvalItem", "LabelError", "evaluate", "format_evaluation", "load_labelled"]
 

@@ -32,7 +32,7 @@ from typing import Any, ClassVar
 
 from marshmallow import EXCLUDE, Schema, fields, validate
 
-from middleware.events import parse_time
+from rules.model import parse_time
 
 __all__ = [
     "EVENT_ENVELOPE",

@@ -13,7 +13,7 @@ import hmac
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
-from middleware.events import parse_time
+from rules.model import parse_time
 
 SIGNATURE_HEADER = "X-Zendesk-Webhook-Signature"
 TIMESTAMP_HEADER = "X-Zendesk-Webhook-Signature-Timestamp"

@@ -44,11 +44,11 @@ from werkzeug.exceptions import ClientDisconnected, RequestEntityTooLarge
 from middleware import json_guard
 from middleware.config import Config
 from middleware.enqueue import EnqueueOutcome, EventEnqueuer
-from middleware.events import TicketEvent
 from middleware.normalize import INVOCATION_HEADER, Ignored, InvalidPayload, normalize
 from middleware.redis_client import Keys
 from middleware.redis_gate import RedisGate
 from middleware.signature import SIGNATURE_HEADER, TIMESTAMP_HEADER, timestamp_is_fresh, verify
+from rules.model import TicketEvent
 
 __all__ = ["INVOCATION_HEADER", "Receiver", "bp"]
 

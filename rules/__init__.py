@@ -5,8 +5,9 @@
     decision = ruleset.evaluate(ticket)           # no I/O, no clock: same ticket, same decision
     decision.critical, decision.category, decision.tags, decision.note, decision.explain()
 
-The rule format is documented in ``rules/README.md``. This package imports nothing from
-``middleware`` except ``middleware.events`` (the Ticket type).
+The rule format is documented in ``rules/README.md``. ``rules.model`` holds the domain model
+every layer reads (tickets, events); this package imports nothing from ``middleware`` or
+``jobs`` (docs/architecture.md; import-linter checks it).
 """
 
 from rules.decision import Decision, Match, Veto

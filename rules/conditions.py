@@ -25,8 +25,8 @@ from collections.abc import Callable, Iterable, Sequence
 from difflib import get_close_matches
 from typing import Any
 
-from middleware.events import Organization, Ticket
 from rules.errors import ConditionError
+from rules.model import Organization, Ticket
 from rules.text import (
     FIELD_LABELS,
     FIELD_NAMES,

@@ -50,10 +50,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from middleware.events import Ticket
 from rules.conditions import PRIORITIES, AnyOf, Condition, Facts, TextMatch, lacks, parse_condition, unknown_key
 from rules.decision import SCORE_RULE, Decision, Match, Veto
 from rules.errors import ConditionError, RuleError
+from rules.model import Ticket
 from rules.scoring import Score, Scorer, SignalHit, compile_scorer
 from rules.text import Lexicon
 

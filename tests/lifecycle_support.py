@@ -25,10 +25,10 @@ from jobs import runtime
 from jobs.runtime import Runtime
 from middleware import queues
 from middleware.config import Config, load_config
-from middleware.events import Comment, TicketEvent
 from middleware.redis_client import Keys
 from middleware.simulator import SimulatorControl, SimulatorServer
 from middleware.zendesk import Credentials, ZendeskClient, ticket_from_api
+from rules.model import Comment, TicketEvent
 
 ROOT = Path(__file__).resolve().parent.parent
 API_EMAIL = "middleware@example.com"

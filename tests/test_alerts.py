@@ -25,10 +25,10 @@ from jobs.runtime import Runtime
 from middleware import queues
 from middleware.alerting_settings import alerting_of, fingerprint
 from middleware.config import load_config
-from middleware.events import Organization
 from middleware.incidents import OVERRIDDEN, Incident
 from middleware.redis_client import Keys
 from middleware.zendesk import Credentials, RateLimited, TransientError, ZendeskClient
+from rules.model import Organization
 
 BASE = "http://127.0.0.1:9"
 SINK = "http://127.0.0.1:8089"

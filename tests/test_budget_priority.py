@@ -17,13 +17,13 @@ from rq import Queue
 from jobs import priority
 from jobs.runtime import Runtime
 from middleware.enqueue import EventEnqueuer
-from middleware.events import Ticket, TicketEvent
 from middleware.queues import EVENTS_STAGE
 from middleware.redis_client import Keys
 from middleware.resilient_worker import ResilientWorker
 from middleware.simulator import SimulatorControl
 from middleware.zendesk import CallBudget, RateLimited
 from middleware.zendesk_limits import BACKGROUND, URGENT, Limits, current_lane, lane, reserved, windows_for
+from rules.model import Ticket, TicketEvent
 from tests.intake_support import simulated
 
 

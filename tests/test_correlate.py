@@ -22,9 +22,9 @@ from jobs import correlate, triage
 from jobs.runtime import Runtime
 from jobs.sla_state import ClockStore
 from middleware.correlate_settings import correlation_settings_of
-from middleware.events import Ticket, TicketEvent
 from middleware.incidents import RESOLVED
 from middleware.zendesk import RateLimited, ticket_from_api
+from rules.model import Ticket, TicketEvent
 from tests.intake_support import make_runtime, simulated, tickets, write_config
 
 TOPICS = {"window": "30m", "threshold": 2, "topics": [

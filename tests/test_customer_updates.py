@@ -173,7 +173,7 @@ def test_the_update_is_not_a_first_response(env):
     [body] = replies(env, tid)
     assert body.startswith("Hello Olga Ops,")
     reply = next(c for c in env.comments(tid) if c["body"] == body)
-    from middleware.events import Comment
+    from rules.model import Comment
 
     event = env.event(tid, "comment_added", actor_id=env.api_user(),
                       comment=Comment(id=reply["id"], body=body, public=True, author_id=env.api_user(),

@@ -13,10 +13,10 @@ from rq.job import Job, JobStatus, validate_job_id
 from rq.registry import ScheduledJobRegistry
 
 from middleware.enqueue import HANDLE_EVENT, EnqueueOutcome, EventEnqueuer, job_id_for
-from middleware.events import TicketEvent
 from middleware.normalize import normalize
 from middleware.queues import EVENTS_STAGE
 from middleware.redis_client import Keys
+from rules.model import TicketEvent
 from tests.conftest import sample_path
 
 RUN_FUNC = "tests.test_enqueue.record_event"

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from middleware.events import Comment, Organization, Person, Ticket, TicketEvent, _plain
+from rules.model import Comment, Organization, Person, Ticket, TicketEvent, _plain
 from tests.rules.corpus import load_corpus
 
 NOW = datetime(2025, 1, 8, 10, 12, 7, 672717, tzinfo=UTC)

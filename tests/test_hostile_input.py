@@ -23,10 +23,10 @@ from rq.job import Job
 from jobs import reconcile, triage
 from jobs.runtime import Runtime
 from middleware import json_guard
-from middleware.events import TicketEvent
 from middleware.json_guard import MAX_DEPTH
 from middleware.queues import EVENTS_STAGE
 from middleware.redis_client import Keys
+from rules.model import TicketEvent
 from tests import test_intake_api as intake_api
 from tests.test_triage import BASE, make_event, make_ticket, rt  # noqa: F401
 from tests.test_webhooks import body_of, make_app, post, write_config

@@ -14,9 +14,9 @@ from jobs import incident_record, review, review_reminders, triage
 from jobs.alerts_delivery import Delivery, DeliveryFailed, deliver_with
 from jobs.triage import remember_people
 from middleware import queues
-from middleware.events import Comment, Person
 from middleware.incident_room import Room, tasks_key
 from middleware.simulator import SimulatorServer
+from rules.model import Comment, Person
 from tests.lifecycle_support import Env, make_env
 from tests.test_lifecycle import agent, declare, solve
 

@@ -16,9 +16,9 @@ import pytest
 
 from jobs import intake, triage
 from jobs.sla_state import ClockStore
-from middleware.events import TicketEvent
 from middleware.intake_schemas import Alert, StaffReport
 from middleware.zendesk import ticket_from_api
+from rules.model import TicketEvent
 from tests.intake_support import comments, simulated, tickets
 
 STARTED = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)

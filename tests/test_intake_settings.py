@@ -11,10 +11,10 @@ import yaml
 
 from middleware.config import ConfigError, load_config
 from middleware.correlate_settings import correlation_settings_of
-from middleware.events import Ticket
 from middleware.intake_settings import intake_settings_of
 from middleware.reconcile_settings import reconcile_settings_of
 from middleware.security_settings import routed_group, security_settings_of
+from rules.model import Ticket
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -12,9 +12,9 @@ from rq import Queue, SimpleWorker
 
 from middleware import __main__ as cli
 from middleware.enqueue import job_id_for
-from middleware.events import Ticket, TicketEvent
 from middleware.queues import EVENTS_STAGE, LIFECYCLE_STAGE
 from middleware.redis_client import Keys
+from rules.model import Ticket, TicketEvent
 
 FAILS = "tests.test_jobs_cli.zendesk_says_no"
 

@@ -20,10 +20,10 @@ from jobs import lifecycle, sla, triage
 from jobs import lifecycle_messages as messages
 from jobs.sla_state import CANCELLED, PENDING, ClockStore
 from middleware import queues
-from middleware.events import Comment, Ticket
 from middleware.incidents import OPEN, OVERRIDDEN, RESOLVED
 from middleware.simulator import SimulatorServer
 from middleware.zendesk import RateLimited
+from rules.model import Comment, Ticket
 from tests.lifecycle_support import OUTAGE, Env, make_env
 
 

@@ -13,11 +13,11 @@ from redis import Redis
 from rq import Queue
 
 from middleware.enqueue import job_id_for
-from middleware.events import Ticket, TicketEvent
 from middleware.logs import JsonFormatter, RedactSecrets, secrets_of
 from middleware.queues import EVENTS_STAGE
 from middleware.redis_client import Keys
 from middleware.stack import ROOT
+from rules.model import Ticket, TicketEvent
 
 TOKEN = "zd-api-token-9f8e7d6c5b"
 ALERT_URL = "slack://T0AAAA/B0BBBB/secretwebhookpart"

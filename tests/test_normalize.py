@@ -9,7 +9,6 @@ from typing import Any
 
 import pytest
 
-from middleware.events import Comment, Person, TicketEvent
 from middleware.normalize import (
     Ignored,
     InvalidPayload,
@@ -19,6 +18,7 @@ from middleware.normalize import (
     trigger_event_id,
     via_channel,
 )
+from rules.model import Comment, Person, TicketEvent
 from tests.conftest import sample_path
 
 

@@ -12,8 +12,8 @@ import responses
 
 from jobs import sla, triage
 from jobs.runtime import Runtime
-from middleware.events import TicketEvent
 from middleware.zendesk import ticket_from_api
+from rules.model import TicketEvent
 from tests.intake_support import simulated
 from tests.test_triage import API_USER, BASE, api_ticket, make_event, make_ticket, rt  # noqa: F401
 

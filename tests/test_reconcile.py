@@ -18,9 +18,9 @@ from rq import SimpleWorker
 
 from jobs import reconcile
 from middleware import __main__ as cli
-from middleware.events import TicketEvent
 from middleware.queues import EVENTS_STAGE
 from middleware.zendesk import ticket_from_api
+from rules.model import TicketEvent
 from tests.intake_support import queued_events, simulated
 
 FAST = {"grace": "0s", "every": "1m", "first_since": "1h", "seen_ttl": "1d"}

@@ -18,8 +18,8 @@ import pytest
 from jobs import review, review_reminders, triage
 from jobs.report import IncidentFacts
 from middleware import queues, worker
-from middleware.events import Comment
 from middleware.simulator import SimulatorServer
+from rules.model import Comment
 from tests.lifecycle_support import Env, make_env
 from tests.test_lifecycle import agent, declare, solve
 

@@ -23,11 +23,11 @@ from jobs.runtime import Runtime
 from jobs.sla_state import BREACHED, Change, ClockStore, Transition
 from middleware import queues
 from middleware.config import Config, WebhookSettings, WritebackSettings, ZendeskSettings
-from middleware.events import Comment, Ticket, TicketEvent, format_time, parse_time
 from middleware.incidents import OPEN, OVERRIDDEN, RESOLVED, Incident
 from middleware.redis_client import Keys
 from middleware.sla_settings import SlaFields, SlaPolicy, SlaSettings
 from middleware.zendesk import Credentials, ZendeskClient
+from rules.model import Comment, Ticket, TicketEvent, format_time, parse_time
 
 BASE = "http://127.0.0.1:9"
 API_USER = 900

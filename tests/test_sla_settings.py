@@ -9,8 +9,8 @@ import pytest
 
 from jobs.sla_words import elapsed, target, wall_time
 from middleware.config import ConfigError, load_config
-from middleware.events import parse_time
 from middleware.sla_settings import SlaPolicy, SlaSettings, SlaTags, load_sla_settings, sla_settings_of
+from rules.model import parse_time
 
 ROOT = Path(__file__).resolve().parent.parent
 

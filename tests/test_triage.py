@@ -20,10 +20,10 @@ from rq import Queue, SimpleWorker
 from jobs import runtime, sla, triage
 from jobs.runtime import Runtime
 from middleware.config import load_config
-from middleware.events import Comment, Ticket, TicketEvent
 from middleware.incidents import OVERRIDDEN
 from middleware.queues import EVENTS_STAGE, SLA_STAGE
 from middleware.zendesk import Credentials, ZendeskClient
+from rules.model import Comment, Ticket, TicketEvent
 
 BASE = "http://127.0.0.1:9"
 API_USER = 900

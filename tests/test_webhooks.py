@@ -25,12 +25,12 @@ from werkzeug.test import TestResponse
 
 from middleware.app import create_app
 from middleware.config import Config, load_config
-from middleware.events import TicketEvent
 from middleware.localredis import free_port
 from middleware.queues import EVENTS_STAGE
 from middleware.redis_client import Keys, connect
 from middleware.signature import sign
 from middleware.webhooks import Receiver
+from rules.model import TicketEvent
 from tests.conftest import HungRedis, sample_path
 
 URL = "/webhooks/zendesk"

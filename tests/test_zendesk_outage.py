@@ -18,10 +18,10 @@ from rq.job import Job, JobStatus
 
 from jobs import reconcile, triage
 from middleware.enqueue import EventEnqueuer
-from middleware.events import TicketEvent
 from middleware.queues import EVENTS_STAGE
 from middleware.zendesk import TransientError, ZendeskUnavailable, ticket_from_api
 from middleware.zendesk_breaker import FAILURES_TO_OPEN
+from rules.model import TicketEvent
 from tests.intake_support import queued_events, simulated
 
 FAST = {"grace": "0s", "every": "1m", "first_since": "1h", "seen_ttl": "1d"}

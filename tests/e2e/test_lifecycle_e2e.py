@@ -30,11 +30,11 @@ from redis import Redis
 from rq import Queue
 
 from middleware import queues
-from middleware.events import parse_time
 from middleware.incidents import IncidentStore
 from middleware.redis_client import Keys
 from middleware.simulator import SimulatorControl
 from middleware.stack import ROOT, Stack, running_stack
+from rules.model import parse_time
 from tests.e2e.support import Sink, flush_db, wait_until, write_config
 from tests.lifecycle_support import OUTAGE
 

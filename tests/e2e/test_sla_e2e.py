@@ -18,11 +18,11 @@ from typing import Any
 import pytest
 from redis import Redis
 
-from middleware.events import parse_time
 from middleware.incidents import IncidentStore
 from middleware.redis_client import Keys
 from middleware.simulator import SimulatorControl
 from middleware.stack import running_stack
+from rules.model import parse_time
 from tests.e2e.support import flush_db, write_config
 
 pytestmark = pytest.mark.e2e

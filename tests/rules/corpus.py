@@ -22,9 +22,9 @@ from typing import Any
 
 import yaml
 
-from middleware.events import Comment, Organization, Person, Ticket
 from middleware.rules_file import load_rules_document
 from rules import RuleSet, compile_rules
+from rules.model import Comment, Organization, Person, Ticket
 
 __all__ = [
     "CONFIG_PATH",

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from middleware.events import Comment, Organization, Person, Ticket
 from rules import RuleSet, compile_rules
+from rules.model import Comment, Organization, Person, Ticket
 
 
 def make_ticket(

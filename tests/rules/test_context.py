@@ -15,9 +15,9 @@ from typing import Any
 
 import pytest
 
-from middleware.events import Organization, Person, Ticket
 from rules import Decision, Match, RuleSet, Veto, compile_rules
 from rules.conditions import AllOf, AnyOf, Condition, Facts, Not, Truth, parse_condition
+from rules.model import Organization, Person, Ticket
 from tests.rules.helpers import make_ticket
 
 # Leaves with a known value on TICKET (below), and one that is unknown without the requester.

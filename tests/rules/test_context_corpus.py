@@ -17,8 +17,8 @@ from typing import Any
 
 import pytest
 
-from middleware.events import Organization, Person, Ticket
 from rules import Decision, RuleSet, compile_rules
+from rules.model import Organization, Person, Ticket
 from tests.rules.corpus import LabelledTicket, load_corpus, load_default_ruleset, load_phrase_rules, load_sets
 
 REQUESTER_ID, ORGANIZATION_ID = 424242, 8

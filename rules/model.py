@@ -8,6 +8,9 @@ know where an event came from.
 
 The classes are plain frozen dataclasses with ``to_dict``/``from_dict`` so an event travels
 through Redis as JSON, not pickle: a job queued by one release can be read by the next.
+
+It sits at the bottom of the layers, in ``rules/`` beside the engine that reads it, so every
+other layer may import it and it imports nothing of the product (docs/architecture.md).
 """
 
 from __future__ import annotations
