@@ -44,11 +44,10 @@ from jobs.alerts_messages import Facts, due_at_from, render
 from jobs.runtime import Runtime
 from jobs.scheduling import reason_of, reschedule_current
 from middleware import queues
-from middleware.alerting_settings import (
+from middleware.config.alerting import (
     ENGAGEMENT_DIRECTOR,
     Alerting,
     EngagementDirector,
-    alerting_of,
     apprise_accepts,
     email_url,
     fingerprint,
@@ -153,7 +152,7 @@ def fan_out_with(rt: Runtime, incident: Incident, event: str, at: datetime, occu
     """Queue one delivery job per destination routed for this event; log-only roles are recorded."""
     if event.startswith("sla.") and incident.status != OPEN:
         return f"skipped: incident {incident.id} is {incident.status}, SLA alerts no longer apply"
-    alerting = alerting_of(rt.config)
+    alerting = rt.config.alerting
     roles = roles_for(alerting, incident.category, event)
     # Only the director's address is worth a retry or a wait; a name for the message is not.
     director = ENGAGEMENT_DIRECTOR in roles

@@ -29,7 +29,6 @@ from rq import get_current_job
 
 from jobs import runtime
 from jobs.runtime import Runtime
-from middleware.alerting_settings import alerting_of
 from rules.model import format_time
 
 log = logging.getLogger(__name__)
@@ -154,7 +153,7 @@ def deliver(data: dict[str, Any]) -> str:
 
 def deliver_with(rt: Runtime, d: Delivery, *, last_attempt: bool) -> str:
     """Send unless already sent; mark sent on success; retry or record the failure otherwise."""
-    settings = alerting_of(rt.config).alerts
+    settings = rt.config.alerting.alerts
     sent_key = rt.keys("alert", "sent", d.key)
     if rt.redis.exists(sent_key):
         count(rt, "duplicate")

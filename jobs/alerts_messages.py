@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from middleware.alerting_settings import TICKET_DERIVED, WITHHELD, AlertsSettings
+from middleware.config.alerting import TICKET_DERIVED, WITHHELD, AlertsSettings
 from middleware.incidents import Incident
 from rules.model import parse_time
 

@@ -39,7 +39,7 @@ from typing import Any
 
 from jobs import declare
 from jobs.runtime import Runtime
-from middleware.correlate_settings import Topic, correlation_settings_of
+from middleware.config.correlation import Topic
 from middleware.incidents import OPEN, Incident
 from middleware.zendesk_limits import BACKGROUND, lane
 from rules.model import Ticket, TicketEvent, format_time
@@ -160,7 +160,7 @@ def after_event(rt: Runtime, event: TicketEvent) -> None:
     if (event.source == "intake" or ticket.problem_id is not None or ticket.type == "problem"
             or ticket.status in CLOSED or any(t in ticket.tags for t in SKIP_TAGS)):
         return
-    found = correlation_settings_of(rt.config).matching(ticket)
+    found = rt.config.correlation.matching(ticket)
     if not found:
         return
     topic, reasons = found[0]
@@ -195,7 +195,7 @@ def _report(rt: Runtime, keys: _Keys, topic: Topic, event: TicketEvent, now: dat
     ticket = event.ticket
     reported = event.time or ticket.created_at or now  # when this customer said it (a comment may be new)
     script = rt.redis.register_script(_REPORT)
-    claim_ttl = int(correlation_settings_of(rt.config).lock_timeout.total_seconds())
+    claim_ttl = int(rt.config.correlation.lock_timeout.total_seconds())
     result = script(
         keys=[keys.reports, keys.orgs, keys.state, keys.linked, keys.episodes],
         args=[ticket.id, ticket.organization_id or "", reported.timestamp(), now.timestamp(),
@@ -273,7 +273,7 @@ def problem_payload(rt: Runtime, topic: Topic, reports: _Reports, external_id: s
     """The problem ticket, flagged from birth: critical and multi-customer tags, priority, a
     note that lists the reports (ids only: customers' text stays on their own tickets)."""
     wb = rt.config.writeback
-    settings = correlation_settings_of(rt.config)
+    settings = rt.config.correlation
     listed = "\n".join(f"- #{tid} (organisation {org if org is not None else 'unknown'}, reported "
                        f"{format_time(at)})" for tid, (at, org) in sorted(reports.tickets.items()))
     body = (f"{len(reports.organization_ids)} organisations reported the same problem "

@@ -16,7 +16,6 @@ import time
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from middleware.alerting_settings import alerting_of
 from middleware.config import Config
 from middleware.incidents import OVERRIDDEN, Incident
 from middleware.zendesk import NotFound, TransientError, ZendeskClient, ZendeskError
@@ -70,7 +69,7 @@ def check_policy(config: Config, incident: Incident, by: str, allow_security: bo
                              "up to 80)")
     if incident.status == OVERRIDDEN:
         raise PolicyError(f"incident {incident.id} was overridden as not critical; nothing is sent for it")
-    restricted = alerting_of(config).alerts.restricted_categories
+    restricted = config.alerting.alerts.restricted_categories
     if (incident.category or "") in restricted and not allow_security:
         raise PolicyError(f"incident {incident.id} is a {incident.category} incident: its details go to customers "
                           "only if you say so explicitly (--allow-security, or allow_security: true)")

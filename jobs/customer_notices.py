@@ -59,7 +59,7 @@ from jobs.customer_comms import (
 from jobs.runtime import Runtime
 from jobs.scheduling import reschedule_current
 from middleware import queues
-from middleware.customer_updates_settings import NOTICE_PLACEHOLDERS, check_message, customer_updates_of, render
+from middleware.config.customer_updates import NOTICE_PLACEHOLDERS, check_message, render
 from middleware.incidents import RESOLVED
 from middleware.zendesk import BULK_LIMIT, NotFound, RateLimited, TransientError, ZendeskError
 from rules.model import Organization, format_time
@@ -213,7 +213,7 @@ def contacts_of(rt: Runtime, organizations: list[Organization]) -> tuple[dict[in
     are their end users tagged ``contacts.user_tag``: one search across organisations (100 per
     read), or one search per organisation if the first would pass Zendesk's 1,000-result cap.
     """
-    settings = customer_updates_of(rt.config)
+    settings = rt.config.customer_updates
     out: dict[int, list[Recipient]] = {int(o.id): [] for o in organizations if o.id is not None}
     by_tag: list[Organization] = []
     for org in organizations:
@@ -313,7 +313,7 @@ def request_notice(rt: Runtime, plan: Plan, message: str, by: str, *, subject: s
         raise PlanError(f"no incident {plan.incident_id}")
     name = check_policy(rt.config, incident, by, allow_security)
     body = check_message(message, NOTICE_PLACEHOLDERS)
-    settings = customer_updates_of(rt.config)
+    settings = rt.config.customer_updates
     title = check_message(subject or settings.notice_subject, NOTICE_PLACEHOLDERS)
     if not plan.recipients:
         raise PlanError("nobody to tell: none of these organisations has an incident contact")
@@ -485,7 +485,7 @@ def _settle_pending(rt: Runtime, incident_id: int, notice_id: str, recipients: l
 def payload(rt: Runtime, incident_id: int, notice_id: str, record: dict[str, str], plan: dict[str, Any],
             recipient: Recipient) -> dict[str, Any]:
     """One proactive ticket: from our API user to the contact, public, linked to the problem."""
-    settings = customer_updates_of(rt.config)
+    settings = rt.config.customer_updates
     values = {"requester_name": recipient.name or "", "organization_name": recipient.organization_name}
     override = rt.config.writeback.override_tags[:1]
     data: dict[str, Any] = {

@@ -60,7 +60,7 @@ from jobs.runtime import Runtime
 from jobs.scheduling import reschedule_current
 from middleware import queues
 from middleware.config import Config
-from middleware.customer_updates_settings import UPDATE_PLACEHOLDERS, check_message, customer_updates_of, render
+from middleware.config.customer_updates import UPDATE_PLACEHOLDERS, check_message, render
 from middleware.incidents import IncidentStore
 from middleware.redis_client import Keys
 from middleware.zendesk import NotFound, RateLimited, TransientError, ZendeskError
@@ -344,7 +344,7 @@ def plan_update(rt: Runtime, incident_id: int) -> tuple[list[Addressee], dict[st
 
 def _send_chunk(rt: Runtime, incident_id: int, update_id: str, record: dict[str, str], chunk: list[int]) -> None:
     """Up to 100 tickets: two reads (tickets, requesters), one bulk write, its job status."""
-    tag = customer_updates_of(rt.config).update_tag
+    tag = rt.config.customer_updates.update_tag
     sending: list[tuple[int, str, str | None]] = []
     for a in addressees(rt, chunk):
         if a.reason is not None:

@@ -37,7 +37,6 @@ from jobs import declare, reconcile, runtime, triage
 from jobs.runtime import Runtime
 from jobs.scheduling import reschedule_current
 from middleware.intake_schemas import RESOLVED, Alert, StaffReport
-from middleware.intake_settings import intake_settings_of
 from middleware.zendesk import Conflict, NotFound, RateLimited
 from rules import Decision, Match
 from rules.model import Person, Ticket, TicketEvent, format_time
@@ -220,7 +219,7 @@ def resolve_alert(rt: Runtime, alert: Alert, state: AlertState, ticket: Ticket |
         return "resolved, but no open ticket for this alert: nothing to do"
     if state.last_ref == alert.delivery_id:
         return f"resolution already on ticket {ticket.id}"
-    solve = intake_settings_of(rt.config).alerts.solve_on_resolve
+    solve = rt.config.intake.alerts.solve_on_resolve
     ended = format_time(alert.ends_at) or "just now"
     body = f"Monitoring: the alert resolved ({ended})." + (" Solving this ticket." if solve else "")
     updated = note_once(rt, state, ticket, alert.delivery_id, body, {"status": "solved"} if solve else None)
@@ -239,7 +238,7 @@ def alert_ticket(rt: Runtime, alert: Alert) -> Ticket:
     tags = [MONITORING_TAG, tag_of("alert_source", alert.source)]
     if alert.severity:
         tags.append(tag_of("severity", alert.severity))
-    for label in intake_settings_of(rt.config).alerts.label_tags:
+    for label in rt.config.intake.alerts.label_tags:
         if label != "severity" and alert.labels.get(label):
             tags.append(tag_of(label, alert.labels[label]))
     return Ticket(id=0, subject=alert.title, description=alert_details(alert), status="new",
@@ -266,7 +265,7 @@ def alert_details(alert: Alert) -> str:
 
 def alert_payload(rt: Runtime, alert: Alert, draft: Ticket, decision: Decision, state: AlertState) -> dict[str, Any]:
     """The create call: flagged from birth (one write), filed by the monitoring user."""
-    settings = intake_settings_of(rt.config).alerts
+    settings = rt.config.intake.alerts
     payload = ticket_payload(rt, draft, decision, state.external_id or "")
     if settings.requester_email:
         payload["requester"] = {"email": settings.requester_email, "name": settings.requester_name}
@@ -390,7 +389,7 @@ def _external_id(rt: Runtime, kind: str, key: str, generation: int | None = None
 @contextmanager
 def _locked(rt: Runtime, name: str) -> Iterator[None]:
     """Hold a Redis lock (``SET NX PX`` with a token, released only by its owner) or raise Busy."""
-    timeout = intake_settings_of(rt.config).lock_timeout.total_seconds()
+    timeout = rt.config.intake.lock_timeout.total_seconds()
     lock = rt.redis.lock(name, timeout=timeout, blocking_timeout=min(10.0, timeout / 2))
     if not lock.acquire():
         raise Busy(f"{name} is held by another worker")

@@ -40,9 +40,9 @@ from jobs.runtime import Runtime
 from jobs.scheduling import reschedule_current
 from jobs.ticket_state import TicketState
 from middleware import queues
+from middleware.config.lifecycle import DECLARED
+from middleware.config.lifecycle import RESOLVED as RESOLVED_MESSAGE
 from middleware.incidents import OPEN, OVERRIDDEN, RESOLVED, Incident
-from middleware.lifecycle_settings import DECLARED
-from middleware.lifecycle_settings import RESOLVED as RESOLVED_MESSAGE
 from middleware.zendesk import NotFound, RateLimited, TransientError, ZendeskError
 from rules.model import TicketEvent, format_time, parse_time
 

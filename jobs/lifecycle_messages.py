@@ -40,8 +40,8 @@ from jobs import runtime
 from jobs.runtime import Runtime
 from jobs.scheduling import reschedule_current
 from middleware import queues
+from middleware.config.lifecycle import DECLARED, MESSAGE_KINDS
 from middleware.incidents import OPEN, RESOLVED
-from middleware.lifecycle_settings import DECLARED, MESSAGE_KINDS, customer_messages_of
 from middleware.zendesk import Audit, NotFound, RateLimited, TransientError, ZendeskError
 from rules.model import Ticket, format_time
 
@@ -92,7 +92,7 @@ def enqueue(rt: Runtime, kind: str, ticket_id: int, incident_id: int, category: 
     """
     if kind not in MESSAGE_KINDS:
         raise ValueError(f"unknown customer message {kind!r}")
-    if not customer_messages_of(rt.config).enabled_for(kind, category):
+    if not rt.config.customer_messages.enabled_for(kind, category):
         return False
     if rt.redis.exists(_key(rt, "done", kind, ticket_id)):
         return False
@@ -150,7 +150,7 @@ def deliver(rt: Runtime, kind: str, ticket_id: int, incident_id: int, *, problem
     wanted = OPEN if kind == DECLARED else RESOLVED
     if incident.status != wanted:
         return f"not sent: the incident is {incident.status} now"
-    settings = customer_messages_of(rt.config)
+    settings = rt.config.customer_messages
     if not settings.enabled_for(kind, incident.category):
         return f"not sent: switched off for category {incident.category}"
     lock = rt.redis.lock(_key(rt, "sending", kind, ticket_id), timeout=LOCK_SECONDS)
@@ -187,7 +187,7 @@ def _deliver_locked(rt: Runtime, kind: str, ticket_id: int, incident_id: int, in
         told = already_told(rt, ticket, incident_ticket_id, problem_reply)
         if told:
             return _finish(rt, kind, ticket_id, incident_id, "already_told", told)
-    template = customer_messages_of(rt.config).template(kind)
+    template = rt.config.customer_messages.template(kind)
     body = template.render(ticket.id, ticket.subject)
     attempt_key = _key(rt, "attempt", kind, ticket_id)
     if rt.redis.exists(attempt_key):  # an earlier run may have posted it and died before the marker
@@ -269,9 +269,8 @@ def no_customer(rt: Runtime, ticket: Ticket) -> str | None:
 
 
 def _correlation_requester(rt: Runtime) -> str | None:
-    settings = rt.config.sections.get("correlation")
-    email = getattr(settings, "requester_email", None)
-    return email.strip().lower() if isinstance(email, str) and email.strip() else None
+    email = rt.config.correlation.requester_email
+    return email.strip().lower() if email and email.strip() else None
 
 
 def solving_audit(audits: list[Audit]) -> Audit | None:

@@ -30,9 +30,9 @@ from rq.exceptions import DuplicateJobError
 from jobs import alerts, runtime
 from jobs.runtime import Runtime
 from middleware import queues
+from middleware.config.possible import POSSIBLE_EVENT, REMINDER_EVENT
 from middleware.feedback import CONFIRMED, DISMISSED, FeedbackStore, record_of
 from middleware.incidents import POSSIBLE, Incident
-from middleware.possible_settings import POSSIBLE_EVENT, REMINDER_EVENT, possible_settings_of
 from middleware.zendesk import Conflict, NotFound
 from rules import Decision
 from rules.model import Ticket, TicketEvent, format_time
@@ -55,7 +55,7 @@ def record(rt: Runtime, ticket_id: int) -> dict[str, Any] | None:
 
 def mark(rt: Runtime, event: TicketEvent, ticket: Ticket, decision: Decision) -> str:
     """Tag the ticket possible, say why in a note, alert the ``possible`` route, schedule a reminder."""
-    settings = possible_settings_of(rt.config)
+    settings = rt.config.possible
     if not settings.enabled:
         return "possibly critical (the possible tier is disabled): not critical"
     if record(rt, ticket.id) is not None:
@@ -122,7 +122,7 @@ def remind_with(rt: Runtime, ticket_id: int) -> str:
         return f"ticket {ticket_id}: decided or unknown, no reminder"
     if stored.get("reminded_at"):
         return f"ticket {ticket_id}: already reminded"
-    settings = possible_settings_of(rt.config)
+    settings = rt.config.possible
     wb = rt.config.writeback
     try:
         ticket = rt.zendesk.get_ticket(ticket_id)

@@ -35,7 +35,6 @@ from rq.job import Job, JobStatus
 from jobs import runtime
 from jobs.runtime import Runtime
 from middleware.enqueue import EnqueueOutcome, EventEnqueuer
-from middleware.reconcile_settings import reconcile_settings_of
 from middleware.zendesk import RateLimited, TransientError
 from rules.model import Ticket, TicketEvent, format_time, parse_time
 
@@ -107,7 +106,7 @@ def mark_seen(rt: Runtime, ticket: Ticket) -> None:
 
 def seen_ttl(rt: Runtime) -> int:
     """How long a seen mark lives (s): long enough for the catch-up to look past it."""
-    return max(60, int(reconcile_settings_of(rt.config).seen_ttl.total_seconds()))
+    return max(60, int(rt.config.reconcile.seen_ttl.total_seconds()))
 
 
 def last_seen(rt: Runtime, ticket_ids: list[int]) -> dict[int, int | None]:
@@ -132,7 +131,7 @@ def run() -> str:
     """RQ entry point (ticked every minute by ``middleware.worker``): runs when ``reconcile.every``
     has passed since the last run, so the interval is the config's, not the ticker's."""
     rt = runtime.get()
-    settings = reconcile_settings_of(rt.config)
+    settings = rt.config.reconcile
     if not settings.enabled:
         return "disabled"
     if not rt.redis.set(rt.keys("reconcile", "due"), "1", nx=True, ex=max(1, int(settings.every.total_seconds()))):
@@ -168,7 +167,7 @@ def reconcile(rt: Runtime, since: timedelta | None = None, now: datetime | None 
 
 
 def _reconcile(rt: Runtime, since: timedelta | None, now: datetime) -> Counts:
-    settings = reconcile_settings_of(rt.config)
+    settings = rt.config.reconcile
     cursor_key, from_key = rt.keys("reconcile", "cursor"), rt.keys("reconcile", "position_time")
     cursor = None if since is not None else _text(rt.redis.get(cursor_key))
     if cursor:

@@ -28,9 +28,8 @@ from jobs.report import Report, build_report, facts_of, render_report
 from jobs.review_reminders import tracked_tasks
 from jobs.runtime import Runtime
 from middleware import queues
-from middleware.alerting_settings import alerting_of, fingerprint, redact
+from middleware.config.alerting import fingerprint, redact
 from middleware.feedback import FeedbackStore, flagged_by_rules, production_figures
-from middleware.lifecycle_settings import report_of
 from middleware.zendesk import ZendeskError
 from rules.model import format_time, parse_time
 
@@ -60,7 +59,7 @@ def gather(rt: Runtime, now: datetime, since: datetime) -> Report:
 
 
 def rendered(rt: Runtime, report: Report) -> tuple[str, str]:
-    restricted = alerting_of(rt.config).alerts.restricted_categories
+    restricted = rt.config.alerting.alerts.restricted_categories
     return render_report(report, rt.zendesk.agent_link, restricted)
 
 
@@ -85,7 +84,7 @@ def run_weekly(rt: Runtime, now: datetime) -> str:
     A deployment's first report goes out at the first scheduled moment after it started (the
     first run records when that was): not at once, as a report of a week nobody watched.
     """
-    settings = report_of(rt.config)
+    settings = rt.config.report
     if not settings.enabled:
         return "switched off"
     started_key = rt.keys("report", "started")
@@ -110,7 +109,7 @@ def run_weekly(rt: Runtime, now: datetime) -> str:
 # -- delivery -------------------------------------------------------------------------------------
 def deliver(rt: Runtime, title: str, body: str, occasion: str) -> int:
     """One delivery job per destination of the ``report`` route; returns how many were queued."""
-    alerting = alerting_of(rt.config)
+    alerting = rt.config.alerting
     roles = alerting.routes.get(REPORT_ROUTE, ())
     destinations, silent = alerts.destinations_for(alerting, roles, {})
     if silent:
@@ -142,7 +141,7 @@ def send_one(url: str, title: str, body: str, key: str) -> str:
     sent_key = rt.keys("report", "sent", key)
     if rt.redis.exists(sent_key):
         return "already sent"
-    settings = alerting_of(rt.config).alerts
+    settings = rt.config.alerting.alerts
     ok, status = send(url, title, body, "info", settings.send_timeout_seconds)
     if not ok:
         raise DeliveryFailed(f"report to {redact(url)}: Apprise status {status}")

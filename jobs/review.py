@@ -35,9 +35,8 @@ from jobs.report import IncidentFacts, customers_told, facts_of
 from jobs.runtime import Runtime
 from jobs.scheduling import reschedule_current
 from middleware import queues
-from middleware.alerting_settings import alerting_of
+from middleware.config.lifecycle import ReviewSettings
 from middleware.incidents import Incident
-from middleware.lifecycle_settings import ReviewSettings, review_of
 from middleware.zendesk import RateLimited, TaskTicket
 from rules.model import format_time, parse_time
 
@@ -83,7 +82,7 @@ def review_external_id(rt: Runtime, incident_id: int) -> str:
 
 def enqueue_create(rt: Runtime, incident_id: int) -> bool:
     """Queue :func:`create` once per incident (False if done or queued already)."""
-    if not review_of(rt.config).enabled or rt.redis.hexists(review_key(rt, incident_id), "ticket_id"):
+    if not rt.config.review.enabled or rt.redis.hexists(review_key(rt, incident_id), "ticket_id"):
         return False
     try:
         queues.queue(queues.LIFECYCLE_STAGE, rt.redis, rt.keys).enqueue(
@@ -112,7 +111,7 @@ def create(incident_id: int) -> str:
 
 def create_review(rt: Runtime, incident_id: int) -> str:
     """Create the review task unless it exists (Redis record, then Zendesk's external id)."""
-    settings = review_of(rt.config)
+    settings = rt.config.review
     if not settings.enabled:
         return "reviews are switched off"
     existing = rt.redis.hget(review_key(rt, incident_id), "ticket_id")
@@ -131,7 +130,7 @@ def create_review(rt: Runtime, incident_id: int) -> str:
             _remember(rt, incident, found[0], rt.clock())
             return f"found: ticket {found[0].id}"
         facts = facts_of(incident, rt.incidents.timeline(incident_id), known_links(rt, incident))
-        restricted = alerting_of(rt.config).alerts.restricted_categories
+        restricted = rt.config.alerting.alerts.restricted_categories
         now = rt.clock()
         due = (incident.resolved_at or now) + settings.due_in
         task = rt.zendesk.create_task(
@@ -278,7 +277,7 @@ def add_action(rt: Runtime, incident_id: int, owner_email: str, text: str,
     Returns (task, created). The same incident, owner, due date and text give the same external
     id, so running the command twice finds the first task instead of making a second one.
     """
-    settings = review_of(rt.config)
+    settings = rt.config.review
     text = " ".join(text.split())
     if not text:
         raise ActionError("say what the action is")

@@ -22,7 +22,6 @@ from jobs import alerts, runtime
 from jobs.report import TrackedTask
 from jobs.runtime import Runtime
 from middleware.incident_room import tasks_key
-from middleware.lifecycle_settings import review_of
 from middleware.zendesk import RateLimited
 from rules.model import format_time
 
@@ -36,7 +35,7 @@ SNAPSHOT_SECONDS = 86400
 
 def tracked_tasks(rt: Runtime) -> list[TrackedTask]:
     """Every unsolved review and action task in Zendesk (two searches)."""
-    settings = review_of(rt.config)
+    settings = rt.config.review
     out: list[TrackedTask] = []
     for kind, tag in (("review", settings.tag), ("action", settings.action_tag)):
         for t in rt.zendesk.search_tickets(f"tags:{tag} status<solved"):
@@ -71,7 +70,7 @@ def remind() -> str:
 
 def run_reminders(rt: Runtime, now: datetime) -> dict[str, int]:
     """Remind about every overdue item; returns counts (overdue, reminded, without incident)."""
-    if not review_of(rt.config).reminders:
+    if not rt.config.review.reminders:
         return {"switched_off": 1}
     counts = {"overdue": 0, "reminded": 0, "no_incident": 0}
     tasks = tracked_tasks(rt)

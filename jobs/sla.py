@@ -63,8 +63,8 @@ from jobs.sla_state import (
 from jobs.sla_words import clock_phrase, elapsed, late_phrase, target, wall_time
 from jobs.ticket_state import TicketState
 from middleware import queues
+from middleware.config.sla import SlaSettings
 from middleware.incidents import OPEN, OVERRIDDEN, Incident
-from middleware.sla_settings import SlaSettings, sla_settings_of
 from middleware.zendesk import Conflict, NotFound, RateLimited, TransientError, ZendeskError
 from rules.model import TicketEvent, format_time
 
@@ -141,7 +141,7 @@ def _apply(rt: Runtime, store: ClockStore, clock: Clock, change: Change, now: da
 
 
 def _settings(rt: Runtime) -> SlaSettings:
-    return sla_settings_of(rt.config)
+    return rt.config.sla
 
 
 # ---------------------------------------------------------------------------------------------

@@ -26,10 +26,9 @@ from typing import Any
 from jobs import alerts, authorship, declare, possible, reconcile, runtime, sla, ticket_state
 from jobs.runtime import Runtime
 from jobs.scheduling import reason_of, reschedule_current
-from middleware.alerting_settings import NOT_FLAGGED as NOT_FLAGGED_EVENT
+from middleware.config.alerting import NOT_FLAGGED as NOT_FLAGGED_EVENT
 from middleware.feedback import FALSE_ALARM, MISSED, FeedbackStore, record_of
 from middleware.incidents import NOT_FLAGGED, OPEN, OVERRIDDEN, Incident
-from middleware.security_settings import routed_group
 from middleware.zendesk import Conflict, NotFound, RateLimited, Refused, TransientError
 from rules import Decision
 from rules.model import Organization, Person, Ticket, TicketEvent
@@ -278,7 +277,9 @@ def writeback_of(rt: Runtime, ticket: Ticket, decision: Decision) -> tuple[list[
     wanted = decision.priority or wb.priority
     if _PRIORITY_RANK.get(wanted, 0) > _PRIORITY_RANK.get(ticket.priority, 0):
         fields["priority"] = wanted
-    group_id = decision.group_id if decision.group_id is not None else routed_group(rt.config, decision.category)
+    group_id = decision.group_id
+    if group_id is None:
+        group_id = rt.config.security.routed_group(decision.category)
     if group_id is not None and group_id != ticket.group_id:
         fields["group_id"] = group_id
     return tags, fields

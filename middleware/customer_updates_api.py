@@ -21,7 +21,7 @@ from redis.exceptions import RedisError
 
 from jobs import customer_updates as updates
 from jobs.customer_comms import PolicyError, RequesterError
-from middleware.customer_updates_settings import MessageError
+from middleware.config.customer_updates import MessageError
 from middleware.dashboard import _authorised, _refuse
 
 bp = Blueprint("customer_updates", __name__)

@@ -68,7 +68,7 @@ def wait_for(done: Any, seconds: float) -> bool:
 def _cmd_update(args: argparse.Namespace) -> int:
     from jobs import customer_updates as updates
     from jobs.customer_comms import PolicyError, default_requester
-    from middleware.customer_updates_settings import MessageError
+    from middleware.config.customer_updates import MessageError
 
     try:
         message = read_message(args)
@@ -112,7 +112,7 @@ def _update_dry_run(args: argparse.Namespace, message: str) -> int:
     from jobs import customer_updates as updates
     from jobs import runtime
     from jobs.customer_comms import check_policy, default_requester
-    from middleware.customer_updates_settings import UPDATE_PLACEHOLDERS, check_message
+    from middleware.config.customer_updates import UPDATE_PLACEHOLDERS, check_message
     from middleware.zendesk import ZendeskError
 
     try:
@@ -170,7 +170,7 @@ def _cmd_notify(args: argparse.Namespace) -> int:
     from jobs import customer_notices as notices
     from jobs import runtime
     from jobs.customer_comms import PolicyError, default_requester
-    from middleware.customer_updates_settings import MessageError
+    from middleware.config.customer_updates import MessageError
     from middleware.zendesk import ZendeskError
 
     try:

@@ -23,8 +23,7 @@ from redis.exceptions import RedisError
 
 from jobs import customer_updates as updates
 from jobs.customer_comms import PolicyError
-from middleware.alerting_settings import alerting_of
-from middleware.customer_updates_settings import UPDATE_PLACEHOLDERS, MessageError
+from middleware.config.customer_updates import UPDATE_PLACEHOLDERS, MessageError
 from middleware.dashboard import _authorised, _refuse
 from middleware.dashboard_html import CSS, esc
 from middleware.incidents import IncidentStore
@@ -80,7 +79,7 @@ def _header(incident_id: int) -> tuple[str, bool] | None:
     incident = IncidentStore(ext["cim.redis"], ext["cim.keys"]).get(incident_id)
     if incident is None:
         return None
-    restricted = (incident.category or "") in alerting_of(ext["cim.config"]).alerts.restricted_categories
+    restricted = (incident.category or "") in ext["cim.config"].alerts.restricted_categories
     subject = "(subject withheld: security incident)" if restricted else (incident.subject or "")
     head = (f'<p class="small"><a href="/dashboard/incidents/{incident_id}">← incident #{incident.ticket_id}</a></p>'
             f'<h1 class="incident">Status update: #{incident.ticket_id} {esc(subject)}</h1>'

@@ -28,8 +28,8 @@ from redis import Redis
 
 from jobs.report import IncidentFacts, Report, TrackedTask, build_report, facts_of
 from jobs.sla_state import Clock, ClockStore
-from middleware.alerting_settings import ENGAGEMENT_DIRECTOR, alerting_of
 from middleware.config import Config
+from middleware.config.alerting import ENGAGEMENT_DIRECTOR
 from middleware.incidents import OPEN, Incident, IncidentStore
 from middleware.redis_client import Keys
 from middleware.timeline_view import describe, ordered
@@ -78,7 +78,7 @@ class Record:
 
 def alert_setup(config: Config) -> dict[str, Any]:
     """Which routed roles have somewhere to go; ``logged_only`` when no role has any destination."""
-    alerting = alerting_of(config)
+    alerting = config.alerting
     by_category = [r for routes in alerting.alerts.category_routes.values() for roles in routes.values()
                    for r in roles]
     routed = list(dict.fromkeys([*(r for roles in alerting.routes.values() for r in roles), *by_category]))
@@ -110,7 +110,7 @@ class Room:
         self.now = now
         self.store = IncidentStore(redis, keys)
         self.clocks = ClockStore(redis, keys)
-        self.restricted = frozenset({"security", *alerting_of(config).alerts.restricted_categories})
+        self.restricted = frozenset({"security", *config.alerting.alerts.restricted_categories})
 
     # -- reading -----------------------------------------------------------------------------------
     def records(self, ids: Iterable[int]) -> list[Record]:

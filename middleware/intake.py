@@ -39,7 +39,6 @@ from middleware import json_guard
 from middleware.config import Config
 from middleware.enqueue import EnqueueOutcome, EventEnqueuer, job_id_for
 from middleware.intake_schemas import InvalidIntake, parse_alerts, parse_report
-from middleware.intake_settings import intake_settings_of
 from middleware.redis_client import Keys
 from middleware.redis_gate import RedisGate
 
@@ -94,7 +93,7 @@ class Intake:
     """Everything the handlers need, built once when the blueprint is registered."""
 
     def __init__(self, *, config: Config, redis: Any, keys: Keys, token: str | None) -> None:
-        settings = intake_settings_of(config)
+        settings = config.intake
         self.token = token.encode("utf-8") if token else None
         self.retry_after = str(config.webhook.retry_after_seconds)
         self.max_alerts = settings.alerts.max_alerts

@@ -31,7 +31,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
     from jobs.alerts_delivery import send
     from jobs.report import report_dict
     from jobs.report_delivery import REPORT_ROUTE, gather, rendered
-    from middleware.alerting_settings import alerting_of, redact
+    from middleware.config.alerting import redact
 
     try:
         period = parse_duration(args.since, "--since")
@@ -43,14 +43,14 @@ def _cmd_report(args: argparse.Namespace) -> int:
     report = gather(rt, now, now - period)
     title, body = rendered(rt, report)
     if args.json:
-        restricted = alerting_of(rt.config).alerts.restricted_categories
+        restricted = rt.config.alerting.alerts.restricted_categories
         print(json.dumps(report_dict(report, rt.zendesk.agent_link, restricted), indent=2, sort_keys=True))
     else:
         print(title)
         print()
         print(body)
     if args.send:
-        alerting = alerting_of(rt.config)
+        alerting = rt.config.alerting
         destinations, silent = alerts.destinations_for(alerting, alerting.routes.get(REPORT_ROUTE, ()), {})
         for dest in destinations:
             ok, status = send(dest.url, title, body, "info", alerting.alerts.send_timeout_seconds)

@@ -23,8 +23,8 @@ from jobs import alerts, runtime
 from jobs.alerts_delivery import Delivery, DeliveryBusy, DeliveryFailed, deliver_with, metrics_key
 from jobs.runtime import Runtime
 from middleware import queues
-from middleware.alerting_settings import alerting_of, fingerprint
 from middleware.config import load_config
+from middleware.config.alerting import fingerprint
 from middleware.incidents import OVERRIDDEN, Incident
 from middleware.redis_client import Keys
 from middleware.zendesk import Credentials, RateLimited, TransientError, ZendeskClient
@@ -131,7 +131,7 @@ def metric(rt: Runtime, name: str) -> int:
 
 # -- routing ------------------------------------------------------------------------------------
 def test_roles_are_the_route_plus_the_category_routes(rt):
-    alerting = alerting_of(rt.config)
+    alerting = rt.config.alerting
     assert alerts.roles_for(alerting, "outage", "incident.declared") == [
         "head_of_support", "engagement_director", "cto", "engineering"]
     assert alerts.roles_for(alerting, "outage", "sla.at_risk") == ["head_of_support"]
@@ -141,7 +141,7 @@ def test_roles_are_the_route_plus_the_category_routes(rt):
 
 
 def test_a_url_shared_by_roles_is_one_destination_and_empty_roles_are_log_only(rt):
-    dests, silent = alerts.destinations_for(alerting_of(rt.config), ["cto", "engineering", "product"], {})
+    dests, silent = alerts.destinations_for(rt.config.alerting, ["cto", "engineering", "product"], {})
     assert [(d.url.rsplit("/", 1)[1], d.roles) for d in dests] == [("cto", ["cto", "engineering"]),
                                                                      ("eng", ["engineering"])]
     assert silent == ["product"]
@@ -149,7 +149,7 @@ def test_a_url_shared_by_roles_is_one_destination_and_empty_roles_are_log_only(r
 
 # -- the Engagement Director --------------------------------------------------------------------
 def ed_urls(rt: Runtime, orgs: dict) -> tuple[str, ...]:
-    alerting = alerting_of(rt.config)
+    alerting = rt.config.alerting
     return alerts.engagement_director_urls(alerting.roles.engagement_director,
                                            alerting.alerts.email_url_template, orgs)
 

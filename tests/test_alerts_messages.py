@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from jobs.alerts_messages import Facts, format_duration, render, sla_text
-from middleware.alerting_settings import AlertsSettings, load_alerts
+from middleware.config.alerting import AlertsSettings, load_alerts
 from middleware.incidents import Incident
 
 NOW = datetime(2025, 1, 8, 10, 30, tzinfo=UTC)

@@ -12,7 +12,7 @@ import responses
 
 from jobs.alerts_delivery import send
 from jobs.alerts_messages import Facts, render
-from middleware.alerting_settings import AlertsSettings
+from middleware.config.alerting import AlertsSettings
 from middleware.incidents import Incident
 
 SLACK_HOOK = "https://hooks.slack.com/services/T1JJ3T3L2/A1BRTD4JD/TIiajkdnlazkcOXrIdevi7FQ"

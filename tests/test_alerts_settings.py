@@ -6,17 +6,16 @@ from pathlib import Path
 
 import pytest
 
-from middleware.alerting_settings import (
+from middleware.config import Config, ConfigError, load_config
+from middleware.config.alerting import (
     DEFAULT_ROUTES,
     RolesSettings,
-    alerting_of,
     email_url,
     load_alerts,
     load_roles,
     load_routes,
     redact,
 )
-from middleware.config import ConfigError, load_config
 
 ROOT = Path(__file__).resolve().parent.parent
 SLACK = "https://hooks.slack.com/services/T1JJ3T3L2/A1BRTD4JD/TIiajkdnlazkcOXrIdevi7FQ"
@@ -31,7 +30,7 @@ def write(tmp_path: Path, text: str) -> Path:
 
 def test_the_shipped_config_loads_with_no_alert_variables_and_is_log_only():
     config = load_config(ROOT / "config.yaml", env={})
-    alerting = alerting_of(config)
+    alerting = config.alerting
     # The routes are shipped as they are; other stages add routes of their own (report, …).
     assert {k: v for k, v in alerting.routes.items() if k in DEFAULT_ROUTES} == DEFAULT_ROUTES
     assert all(urls == () for urls in alerting.roles.static.values())
@@ -44,7 +43,7 @@ def test_the_shipped_config_loads_with_no_alert_variables_and_is_log_only():
 def test_urls_come_from_the_environment(tmp_path):
     path = write(tmp_path, 'roles:\n  cto: ["${CTO_URL}", "${CTO_MAIL:-}"]\n')
     config = load_config(path, env={"CTO_URL": SLACK})
-    assert alerting_of(config).roles.static["cto"] == (SLACK,)
+    assert config.alerting.roles.static["cto"] == (SLACK,)
 
 
 def test_a_missing_variable_without_default_names_the_key(tmp_path):
@@ -96,7 +95,7 @@ def test_routes_may_only_name_known_roles(tmp_path):
     path = write(tmp_path, "roles:\n  security_team: []\nroutes:\n  incident.declared: [security_team, cto]\n")
     # A possible critical incident, or a critical ticket Zendesk refused to let us flag, reaches
     # the Head of Support even when routes: does not list it.
-    assert alerting_of(load_config(path, env={})).routes == {
+    assert load_config(path, env={}).routes == {
         "incident.declared": ("security_team", "cto"), "possible": ("head_of_support",),
         "possible.reminder": ("head_of_support",), "incident.not_flagged": ("head_of_support",)}
 
@@ -172,8 +171,6 @@ def test_redact_keeps_the_service_and_drops_every_secret():
 
 
 def test_a_hand_built_config_gets_the_defaults():
-    from types import SimpleNamespace
-
-    alerting = alerting_of(SimpleNamespace(sections={}))  # type: ignore[arg-type]
+    alerting = Config().alerting
     assert isinstance(alerting.roles, RolesSettings)
     assert alerting.routes == DEFAULT_ROUTES

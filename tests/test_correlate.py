@@ -21,7 +21,6 @@ import pytest
 from jobs import correlate, triage
 from jobs.runtime import Runtime
 from jobs.sla_state import ClockStore
-from middleware.correlate_settings import correlation_settings_of
 from middleware.incidents import RESOLVED
 from middleware.zendesk import RateLimited, ticket_from_api
 from rules.model import Ticket, TicketEvent
@@ -106,7 +105,7 @@ def test_unrelated_tickets_are_not_correlated(sim) -> None:
 def test_reports_further_apart_than_the_window_do_not_count_together(tmp_path: Path, redis, key_prefix) -> None:
     now = [datetime(2025, 3, 1, 9, 0, tzinfo=UTC)]
     with simulated(tmp_path, redis, key_prefix, clock=lambda: now[0], correlation=TOPICS) as (rt, control, _):
-        topic = correlation_settings_of(rt.config).topics["orders-not-syncing"]
+        topic = rt.config.correlation.topics["orders-not-syncing"]
         early = Ticket(id=1, subject="orders not syncing", organization_id=1, created_at=now[0])
         assert correlate.correlate(rt, topic, event_for(early)).startswith("reported (1 of 2")
         now[0] += timedelta(minutes=31)
@@ -232,7 +231,7 @@ def slow_rt(tmp_path: Path, redis, key_prefix) -> Runtime:
 
 def test_simultaneous_reports_on_two_workers_open_one_problem_ticket(slow_rt: Runtime) -> None:
     rt = slow_rt
-    topic = correlation_settings_of(rt.config).topics["orders-not-syncing"]
+    topic = rt.config.correlation.topics["orders-not-syncing"]
     now = datetime.now(UTC)
     reports = [Ticket(id=100 + n, subject="orders not syncing", organization_id=n, created_at=now) for n in range(6)]
     barrier = threading.Barrier(len(reports))
@@ -265,7 +264,7 @@ def test_an_unconfirmed_bulk_job_is_retried_until_zendesk_confirms(slow_rt: Runt
     fake: SlowZendesk = rt.zendesk  # type: ignore[assignment]
     fake.status = "working"
     monkeypatch.setattr(correlate, "JOB_WAIT_SECONDS", 0.3)
-    topic = correlation_settings_of(rt.config).topics["orders-not-syncing"]
+    topic = rt.config.correlation.topics["orders-not-syncing"]
     now = datetime.now(UTC)
     first, second = (Ticket(id=n, subject="orders not syncing", organization_id=n, created_at=now) for n in (1, 2))
     correlate.correlate(rt, topic, event_for(first))

@@ -17,7 +17,7 @@ from jobs import customer_updates as updates
 from jobs import sla, triage
 from jobs.customer_comms import PolicyError, RequesterError
 from jobs.sla_state import PENDING, ClockStore
-from middleware.customer_updates_settings import MessageError
+from middleware.config.customer_updates import MessageError
 from middleware.simulator import SimulatorServer
 from middleware.zendesk import RateLimited, TransientError
 from tests.lifecycle_support import OUTAGE, Env, make_env

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from middleware.config import ConfigError
-from middleware.customer_updates_settings import (
+from middleware.config.customer_updates import (
     NOTICE_PLACEHOLDERS,
     UPDATE_PLACEHOLDERS,
     MessageError,
@@ -24,7 +24,7 @@ def test_defaults_when_the_section_is_absent() -> None:
 
 def test_the_shipped_config_loads_it(tmp_path) -> None:
     config = config_for(tmp_path, "x")
-    assert config.sections["customer_updates"].confirm_above == 50
+    assert config.customer_updates.confirm_above == 50
 
 
 @pytest.mark.parametrize(("raw", "key"), [

@@ -16,6 +16,7 @@ import pytest
 
 from jobs import intake, triage
 from jobs.sla_state import ClockStore
+from middleware.config.security import SecuritySettings
 from middleware.intake_schemas import Alert, StaffReport
 from middleware.zendesk import ticket_from_api
 from rules.model import TicketEvent
@@ -176,7 +177,7 @@ def test_a_staff_report_becomes_a_flagged_ticket_on_the_reporters_behalf(sim) ->
 def test_a_security_report_is_routed_to_the_security_group(tmp_path: Path, redis, key_prefix) -> None:
     with simulated(tmp_path, redis, key_prefix) as (rt, control, _):
         group = control.create_group("Security")
-        rt.config.sections["security"] = type(rt.config.sections["security"])(group_id=group["id"])
+        rt.config.security = SecuritySettings(group_id=group["id"])
         report = StaffReport(reporter_email="sam@ourco.example", summary="Leaked API key",
                              description="An admin API key was posted in a public repo.", category="security")
         intake.handle_report(report.to_dict())
@@ -190,7 +191,7 @@ def test_a_customers_security_ticket_is_routed_to_the_security_group_by_triage(t
                                                                                key_prefix) -> None:
     with simulated(tmp_path, redis, key_prefix) as (rt, control, _):
         group = control.create_group("Security")
-        rt.config.sections["security"] = type(rt.config.sections["security"])(group_id=group["id"])
+        rt.config.security = SecuritySettings(group_id=group["id"])
         raw = control.customer_ticket("We have been hacked", "Our admin account was compromised last night.",
                                       "ciso@globex.example")
         ticket = ticket_from_api(raw)

@@ -10,10 +10,6 @@ import pytest
 import yaml
 
 from middleware.config import ConfigError, load_config
-from middleware.correlate_settings import correlation_settings_of
-from middleware.intake_settings import intake_settings_of
-from middleware.reconcile_settings import reconcile_settings_of
-from middleware.security_settings import routed_group, security_settings_of
 from rules.model import Ticket
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -27,29 +23,29 @@ def load(tmp_path: Path, text: str, env: dict[str, str] | None = None):
 
 def test_the_shipped_config_loads_on_a_bare_machine() -> None:
     config = load_config(ROOT / "config.yaml", env={})
-    assert intake_settings_of(config).alerts.requester_email is None  # ${MONITORING_REQUESTER_EMAIL:-}
-    assert security_settings_of(config).group_id is None  # ${SECURITY_GROUP_ID:-}
-    assert "orders-not-syncing" in correlation_settings_of(config).topics
-    assert reconcile_settings_of(config).every == timedelta(minutes=5)
+    assert config.intake.alerts.requester_email is None  # ${MONITORING_REQUESTER_EMAIL:-}
+    assert config.security.group_id is None  # ${SECURITY_GROUP_ID:-}
+    assert "orders-not-syncing" in config.correlation.topics
+    assert config.reconcile.every == timedelta(minutes=5)
 
 
 def test_absent_sections_mean_defaults(tmp_path: Path) -> None:
     config = load(tmp_path, "rules: []\n")
-    intake = intake_settings_of(config)
+    intake = config.intake
     assert intake.dedupe_ttl == timedelta(minutes=10) and intake.alerts.solve_on_resolve is False
-    assert correlation_settings_of(config).topics == {}
-    assert correlation_settings_of(config).window == timedelta(minutes=30)
-    assert correlation_settings_of(config).threshold == 2
-    assert reconcile_settings_of(config).grace == timedelta(minutes=2)
+    assert config.correlation.topics == {}
+    assert config.correlation.window == timedelta(minutes=30)
+    assert config.correlation.threshold == 2
+    assert config.reconcile.grace == timedelta(minutes=2)
 
 
 def test_environment_values_fill_the_monitoring_requester_and_security_group(tmp_path: Path) -> None:
     text = ('intake: {alerts: {requester_email: "${MON:-}"}}\nsecurity: {group_id: "${SEC:-}"}\n'
             "rules: [{name: sec, category: security, when: {text: {keywords: [hacked]}}}]\n")
     config = load(tmp_path, text, env={"MON": "mon@ourco.example", "SEC": "360000123"})
-    assert intake_settings_of(config).alerts.requester_email == "mon@ourco.example"
-    assert routed_group(config, "security") == 360000123
-    assert routed_group(config, "outage") is None
+    assert config.intake.alerts.requester_email == "mon@ourco.example"
+    assert config.security.routed_group("security") == 360000123
+    assert config.security.routed_group("outage") is None
 
 
 @pytest.mark.parametrize("text, key", [
@@ -88,7 +84,7 @@ def test_topics_match_like_rule_keywords_regexes_and_fields(tmp_path: Path) -> N
         {"name": "off", "enabled": False, "phrases": ["orders"]},
     ]
     config = load(tmp_path, yaml.safe_dump({"correlation": {"topics": topics}, "rules": []}))
-    settings = correlation_settings_of(config)
+    settings = config.correlation
     assert list(settings.topics) == ["orders", "sso", "severity"]
     assert settings.topics["orders"].window == timedelta(minutes=10) and settings.topics["orders"].threshold == 3
     assert settings.topics["sso"].threshold == 2

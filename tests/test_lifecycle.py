@@ -166,7 +166,7 @@ def test_a_closed_ticket_or_one_filed_by_us_is_not_written_to(env):
 
 def test_a_reply_posted_by_a_run_that_died_is_found_not_posted_again(env):
     tid = declare(env)
-    body = env.rt.config.sections["customer_messages"].declared.render(tid, OUTAGE[0])
+    body = env.rt.config.customer_messages.declared.render(tid, OUTAGE[0])
     posted = env.rt.zendesk.public_reply(tid, body)  # the run that died after Zendesk wrote
     env.redis.set(env.rt.keys("lifecycle", "attempt", "declared", tid), "1")
     env.drain()

@@ -9,16 +9,13 @@ from pathlib import Path
 import pytest
 
 from middleware.config import Config, ConfigError, load_config
-from middleware.lifecycle_settings import (
+from middleware.config.lifecycle import (
     CustomerMessages,
     ReportSettings,
     ReviewSettings,
-    customer_messages_of,
     load_customer_messages,
     load_report,
     load_review,
-    report_of,
-    review_of,
 )
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -26,14 +23,14 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def test_the_shipped_config_loads_with_no_environment_and_says_what_the_issue_promises():
     config = load_config(ROOT / "config.yaml", env={})
-    messages = customer_messages_of(config)
+    messages = config.customer_messages
     assert messages.enabled_for("declared", "outage") and messages.enabled_for("resolved", "security")
     assert not messages.enabled_for("declared", "monitoring")  # monitoring tickets have no customer
-    review = review_of(config)
+    review = config.review
     assert review.due_in == timedelta(days=5) and review.tag == "post_incident_review"
     assert review.assignee_id is None and review.assignee_email is None and review.group_id is None
-    assert report_of(config) == ReportSettings()
-    routes = config.sections["routes"]
+    assert config.report == ReportSettings()
+    routes = config.routes
     assert routes["review.overdue"] == ("head_of_support",) and routes["action.overdue"] == ("head_of_support",)
     assert "report" in routes
 
@@ -42,7 +39,7 @@ def test_environment_values_fill_the_head_of_support():
     config = load_config(ROOT / "config.yaml", env={"HEAD_OF_SUPPORT_USER_ID": "360000000123",
                                                     "HEAD_OF_SUPPORT_GROUP_ID": "360200000001",
                                                     "HEAD_OF_SUPPORT_EMAIL": "head@acme.test"})
-    review = review_of(config)
+    review = config.review
     assert (review.assignee_id, review.group_id, review.assignee_email) == (360000000123, 360200000001,
                                                                              "head@acme.test")
 
@@ -51,9 +48,8 @@ def test_absent_sections_mean_the_defaults():
     assert load_customer_messages(None) == CustomerMessages()
     assert load_review(None) == ReviewSettings()
     assert load_report(None) == ReportSettings()
-    bare = Config(raw={}, path="x", webhook=None, zendesk=None, writeback=None, redis_prefix="t",  # type: ignore[arg-type]
-                  rules=None)
-    assert customer_messages_of(bare) == CustomerMessages() and review_of(bare) == ReviewSettings()
+    bare = Config(path="x", redis_prefix="t")
+    assert bare.customer_messages == CustomerMessages() and bare.review == ReviewSettings()
 
 
 def test_templates_render_the_customers_own_ticket():

@@ -123,7 +123,7 @@ def test_the_periodic_job_runs_once_per_interval_and_can_be_disabled(sim) -> Non
     customer_tickets(control, 1)
     assert reconcile.run().startswith("read 1")
     assert reconcile.run() == "not due"
-    rt.config.sections["reconcile"] = type(rt.config.sections["reconcile"])(enabled=False)
+    rt.config.reconcile = replace(rt.config.reconcile, enabled=False)
     assert reconcile.run() == "disabled"
 
 

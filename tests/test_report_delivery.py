@@ -74,7 +74,7 @@ def test_a_report_is_delivered_once_per_destination_even_if_its_job_runs_twice(e
     jobs = env.queued(queues.ALERTS_STAGE)
     env.drain(queues.ALERTS_STAGE)
     key = jobs[0].removeprefix(f"report-{env.rt.keys.job_prefix}-")
-    assert report_delivery.send_one(env.rt.config.sections["roles"].static["cto"][0], title, body, key) \
+    assert report_delivery.send_one(env.rt.config.roles.static["cto"][0], title, body, key) \
         == "already sent"
     assert reports(sink) == ["/cto", "/head_of_support"]
 

@@ -173,7 +173,7 @@ def test_an_overdue_review_reminds_the_head_of_support(env):
     counts = review_reminders.run_reminders(env.rt, due + timedelta(minutes=1))
     assert counts == {"overdue": 1, "reminded": 1, "no_incident": 0}
     assert len(reminders(env, tid, "review.overdue")) == 1
-    assert "head_of_support" in env.rt.config.sections["routes"]["review.overdue"]
+    assert "head_of_support" in env.rt.config.routes["review.overdue"]
 
 
 def test_a_task_by_hand_with_the_tags_is_tracked_and_one_without_an_incident_is_only_logged(env):

@@ -15,8 +15,8 @@ import pytest
 
 from middleware.__main__ import main
 from middleware.config import load_config
+from middleware.config.rules import load_rules_document, merge_documents
 from middleware.rules_eval import LabelError, evaluate, load_labelled
-from middleware.rules_file import load_rules_document, merge_documents
 from rules import RuleError
 
 REPO_CONFIG = Path(__file__).resolve().parent.parent / "config.yaml"

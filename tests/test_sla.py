@@ -22,10 +22,10 @@ from jobs import declare, runtime, sla
 from jobs.runtime import Runtime
 from jobs.sla_state import BREACHED, Change, ClockStore, Transition
 from middleware import queues
-from middleware.config import Config, WebhookSettings, WritebackSettings, ZendeskSettings
+from middleware.config import Config, ZendeskSettings
+from middleware.config.sla import SlaFields, SlaPolicy, SlaSettings
 from middleware.incidents import OPEN, OVERRIDDEN, RESOLVED, Incident
 from middleware.redis_client import Keys
-from middleware.sla_settings import SlaFields, SlaPolicy, SlaSettings
 from middleware.zendesk import Credentials, ZendeskClient
 from rules.model import Comment, Ticket, TicketEvent, format_time, parse_time
 
@@ -148,9 +148,8 @@ def clock():
 
 
 def make_runtime(redis, key_prefix, clock, settings: SlaSettings | None = None) -> Runtime:
-    config = Config(raw={}, path="test", webhook=WebhookSettings(), zendesk=ZendeskSettings(api_user_id=API_USER),
-                    writeback=WritebackSettings(), redis_prefix=key_prefix, rules=None,
-                    sections={"sla": settings or SlaSettings()})
+    config = Config(path="test", zendesk=ZendeskSettings(api_user_id=API_USER), redis_prefix=key_prefix,
+                    sla=settings or SlaSettings())
     creds = Credentials(subdomain="acme", email="bot@acme.test", token="tok", oauth_token=None, api_url=BASE)
     client = ZendeskClient(creds, config.zendesk, redis, Keys(key_prefix))
     return Runtime(config=config, redis=redis, zendesk=client, clock=clock)

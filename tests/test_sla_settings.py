@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from jobs.sla_words import elapsed, target, wall_time
-from middleware.config import ConfigError, load_config
-from middleware.sla_settings import SlaPolicy, SlaSettings, SlaTags, load_sla_settings, sla_settings_of
+from middleware.config import Config, ConfigError, load_config
+from middleware.config.sla import SlaPolicy, SlaSettings, SlaTags, load_sla_settings
 from rules.model import parse_time
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -74,14 +74,14 @@ def load_sla(tmp_path: Path, section: str) -> SlaSettings:
     """The ``sla`` section as ``load_config`` parses it (with the other sections' checks)."""
     path = tmp_path / "c.yaml"
     path.write_text(f"rules: []\nsla:\n{section}")
-    return sla_settings_of(load_config(path, env={}))
+    return load_config(path, env={}).sla
 
 
 def test_load_config_parses_the_section_and_the_shipped_file_loads(tmp_path):
     settings = load_sla(tmp_path, "  first_response: 8s\n  warnings: [4s]\n  reminder_every: 4s\n")
     assert settings.default.first_response == timedelta(seconds=8)
     assert settings.default.warnings == (timedelta(seconds=4),)
-    shipped = sla_settings_of(load_config(ROOT / "config.yaml", env={}))
+    shipped = load_config(ROOT / "config.yaml", env={}).sla
     assert shipped.default.first_response == timedelta(hours=1)
 
 
@@ -103,11 +103,7 @@ def test_a_category_the_rules_set_can_have_its_own_promise(tmp_path):
 
 
 def test_settings_default_when_config_was_built_by_hand():
-    class Bare:
-        def __init__(self) -> None:
-            self.sections: dict = {}
-
-    assert sla_settings_of(Bare()) == SlaSettings()  # type: ignore[arg-type]
+    assert Config().sla == SlaSettings()
     assert SlaTags().for_state("cancelled") is None
 
 

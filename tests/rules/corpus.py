@@ -22,7 +22,7 @@ from typing import Any
 
 import yaml
 
-from middleware.rules_file import load_rules_document
+from middleware.config.rules import load_rules_document
 from rules import RuleSet, compile_rules
 from rules.model import Comment, Organization, Person, Ticket
 

@@ -1,4 +1,4 @@
-"""Read the rules document: config.yaml's ``rules:`` with its ``include`` files resolved.
+"""The ``rules:`` section of config.yaml: the rules document with its ``include`` files resolved.
 
 Why includes: the shipped rules (hundreds of words in several languages, and the signals that
 combine them) would bury the few settings an admin changes. So ``config.yaml`` says
@@ -26,7 +26,7 @@ __all__ = ["load_rules_document", "merge_documents"]
 MAX_DEPTH = 5
 # The shipped rules (rules/default.yaml, ...) live beside the code: a config.yaml kept elsewhere
 # (/etc/..., a test's temporary folder) still finds them by the same relative path.
-PRODUCT_ROOT = Path(__file__).resolve().parent.parent
+PRODUCT_ROOT = Path(__file__).resolve().parents[2]
 
 
 def load_rules_document(raw: Any, base_dir: Path, *, _depth: int = 0, _where: str = "rules") -> Any:

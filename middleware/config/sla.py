@@ -1,7 +1,7 @@
 """The ``sla:`` section of config.yaml: how long a first response may take, when people are
 warned, how often a breach is repeated, and what is written on the ticket.
 
-Parsed and checked once at start-up (registered in ``middleware.config._section_loaders``) so
+Parsed and checked once at start-up (``middleware.config.loader``) so
 that a clock that could never work, such as a warning later than the promise itself, stops the
 process with a ``ConfigError`` naming the key (``sla.warnings[1]``,
 ``sla.categories.security.first_response``) instead of surfacing an hour into an incident.
@@ -16,9 +16,9 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from marshmallow import RAISE, Schema, fields, validate
+from marshmallow import fields, validate
 
-from middleware.config import Config, ConfigError, _Duration, _load_section
+from middleware.config.schema import TAG, ConfigError, Duration, SectionSchema, load_section
 
 __all__ = [
     "SlaFields",
@@ -26,11 +26,9 @@ __all__ = [
     "SlaSettings",
     "SlaTags",
     "load_sla_settings",
-    "sla_settings_of",
 ]
 
 STATES = ("pending", "at_risk", "met", "breached")
-_TAG = validate.Regexp(r"^[^\s,]+$", error="a tag is one word without spaces or commas")
 _CATEGORY = r"^[A-Za-z0-9_-]+$"
 
 
@@ -79,28 +77,23 @@ class SlaSettings:
         return self.categories.get(category or "", self.default)
 
 
-class _PolicySchema(Schema):
-    class Meta:
-        unknown = RAISE
-
-    first_response = _Duration()
-    warnings = fields.List(_Duration())
-    reminder_every = _Duration()
+class _PolicySchema(SectionSchema):
+    first_response = Duration()
+    warnings = fields.List(Duration())
+    reminder_every = Duration()
 
 
-class _TagsSchema(Schema):
-    class Meta:
-        unknown = RAISE
+class _TagsSchema(SectionSchema):
+    builds = SlaTags
 
-    pending = fields.String(validate=_TAG)
-    at_risk = fields.String(validate=_TAG)
-    met = fields.String(validate=_TAG)
-    breached = fields.String(validate=_TAG)
+    pending = fields.String(validate=TAG)
+    at_risk = fields.String(validate=TAG)
+    met = fields.String(validate=TAG)
+    breached = fields.String(validate=TAG)
 
 
-class _FieldsSchema(Schema):
-    class Meta:
-        unknown = RAISE
+class _FieldsSchema(SectionSchema):
+    builds = SlaFields
 
     due_at = fields.Integer(allow_none=True, validate=validate.Range(min=1))
     state = fields.Integer(allow_none=True, validate=validate.Range(min=1))
@@ -114,23 +107,29 @@ class _SlaSchema(_PolicySchema):
                           data_key="fields", attribute="fields")
 
 
-def load_sla_settings(raw: Any, config: Config | None = None) -> SlaSettings:
-    """Parse and check the ``sla`` section (absent means the documented defaults)."""
-    top = _load_section(_SlaSchema(), raw, "sla")
+def load_sla_settings(raw: Any, categories: frozenset[str] | None = None,
+                      taken_tags: frozenset[str] = frozenset()) -> SlaSettings:
+    """Parse and check the ``sla`` section (absent means the documented defaults).
+
+    ``categories``: the categories incidents can have (a misspelt one would silently fall back
+    to the default promise); ``taken_tags``: the writeback section's tags, which no SLA state may
+    reuse.
+    """
+    top = load_section(_SlaSchema(), raw, "sla")
     default = _policy(top, SlaPolicy(), "sla")
-    categories = {
+    policies = {
         str(name): _policy(
-            _load_section(_PolicySchema(), sub, f"sla.categories.{name}"), default, f"sla.categories.{name}"
+            load_section(_PolicySchema(), sub, f"sla.categories.{name}"), default, f"sla.categories.{name}"
         )
         for name, sub in (top.get("categories") or {}).items()
     }
-    _check_categories(categories, config)
-    tags = SlaTags(**_load_section(_TagsSchema(), top.get("tags"), "sla.tags"))
-    _check_distinct(tags, config)
-    ids = SlaFields(**_load_section(_FieldsSchema(), top.get("fields"), "sla.fields"))
+    _check_categories(policies, categories)
+    tags = load_section(_TagsSchema(), top.get("tags"), "sla.tags")
+    _check_distinct(tags, taken_tags)
+    ids = load_section(_FieldsSchema(), top.get("fields"), "sla.fields")
     if ids.due_at is not None and ids.due_at == ids.state:
         raise ConfigError("sla.fields.state", "must be a different field from sla.fields.due_at")
-    return SlaSettings(default=default, categories=categories, tags=tags, fields=ids)
+    return SlaSettings(default=default, categories=policies, tags=tags, fields=ids)
 
 
 def _policy(values: dict[str, Any], base: SlaPolicy, key: str) -> SlaPolicy:
@@ -159,29 +158,20 @@ def _policy(values: dict[str, Any], base: SlaPolicy, key: str) -> SlaPolicy:
     return policy
 
 
-def _check_categories(categories: dict[str, SlaPolicy], config: Config | None) -> None:
+def _check_categories(policies: dict[str, SlaPolicy], categories: frozenset[str] | None) -> None:
     """A misspelt category would silently fall back to the default promise: refuse it."""
-    if config is None:
+    if categories is None:
         return
-    known = set(config.writeback.category_tags)
-    known |= {r.category for r in getattr(config.rules, "rules", ()) if getattr(r, "category", None)}
-    for name in categories:
-        if name not in known:
+    for name in policies:
+        if name not in categories:
             raise ConfigError(f"sla.categories.{name}",
                               f"no rule or writeback.category_tags entry has this category "
-                              f"(known: {', '.join(sorted(known))})")
+                              f"(known: {', '.join(sorted(categories))})")
 
 
-def _check_distinct(tags: SlaTags, config: Config | None) -> None:
+def _check_distinct(tags: SlaTags, others: frozenset[str]) -> None:
     """Four different tags, none of them the product's other tags, or states would be unreadable."""
     seen: dict[str, str] = {}
-    others = set()
-    if config is not None:
-        others = {
-            config.writeback.critical_tag,
-            *config.writeback.override_tags,
-            *config.writeback.category_tags.values(),
-        }
     for state in STATES:
         tag = getattr(tags, state)
         if tag in seen:
@@ -197,9 +187,3 @@ def _short(value: timedelta) -> str:
         if seconds % size == 0:
             return f"{seconds // size}{unit}"
     return f"{seconds}s"
-
-
-def sla_settings_of(config: Config) -> SlaSettings:
-    """The parsed section; the defaults for a Config built without ``load_config`` (tests)."""
-    settings = config.sections.get("sla")
-    return settings if isinstance(settings, SlaSettings) else SlaSettings()

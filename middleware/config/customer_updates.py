@@ -14,12 +14,12 @@ a notice to more than 50 organisations needs ``--yes``.
 from __future__ import annotations
 
 import string
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
-from marshmallow import RAISE, Schema, fields, validate
+from marshmallow import fields, validate
 
-from middleware.config import Config, ConfigError, _load_section
+from middleware.config.schema import TAG, ConfigError, SectionSchema, load_section
 
 __all__ = [
     "NOTICE_PLACEHOLDERS",
@@ -27,7 +27,6 @@ __all__ = [
     "CustomerUpdateSettings",
     "MessageError",
     "check_message",
-    "customer_updates_of",
     "load_customer_updates",
     "render",
 ]
@@ -36,7 +35,6 @@ __all__ = [
 UPDATE_PLACEHOLDERS = ("ticket_id", "subject", "requester_name")
 NOTICE_PLACEHOLDERS = ("requester_name", "organization_name")
 MAX_MESSAGE_CHARS = 20000
-_TAG = validate.Regexp(r"^[^\s,]+$", error="a tag is one word without spaces or commas")
 
 DEFAULT_NOTICE_SUBJECT = "Important information about our service"
 
@@ -57,50 +55,38 @@ class CustomerUpdateSettings:
     update_tag: str = "incident_update"  # on every ticket that got a status update
 
 
-class _ContactsSchema(Schema):
-    class Meta:
-        unknown = RAISE
-
-    user_tag = fields.String(load_default="incident_contact", validate=_TAG)
-    org_field = fields.String(load_default=None, allow_none=True)
+class _ContactsSchema(SectionSchema):
+    user_tag = fields.String(validate=TAG, data_key="user_tag", attribute="contact_user_tag")
+    org_field = fields.String(allow_none=True, data_key="org_field", attribute="contact_org_field")
 
 
-class _Schema(Schema):
-    class Meta:
-        unknown = RAISE
-
-    contacts = fields.Dict(load_default=dict, allow_none=True)
-    confirm_above = fields.Integer(load_default=50, strict=False, validate=validate.Range(min=1, max=100000))
-    notice_subject = fields.String(load_default=DEFAULT_NOTICE_SUBJECT)
-    notice_tag = fields.String(load_default="incident_notice", validate=_TAG)
-    update_tag = fields.String(load_default="incident_update", validate=_TAG)
+class _Schema(SectionSchema):
+    contacts = fields.Dict(allow_none=True)
+    confirm_above = fields.Integer(strict=False, validate=validate.Range(min=1, max=100000))
+    notice_subject = fields.String()
+    notice_tag = fields.String(validate=TAG)
+    update_tag = fields.String(validate=TAG)
 
 
-def load_customer_updates(raw: Any, config: Config | None = None) -> CustomerUpdateSettings:
+def load_customer_updates(raw: Any) -> CustomerUpdateSettings:
     """``customer_updates:`` → :class:`CustomerUpdateSettings` (absent: the defaults)."""
-    values = _load_section(_Schema(), raw, "customer_updates")
-    contacts = _load_section(_ContactsSchema(), values.get("contacts") or {}, "customer_updates.contacts")
-    subject = values["notice_subject"].strip()
+    values = load_section(_Schema(), raw, "customer_updates")
+    values.update(load_section(_ContactsSchema(), values.pop("contacts", None) or {}, "customer_updates.contacts"))
+    settings = CustomerUpdateSettings(**values)
+    subject = settings.notice_subject.strip()
     if not subject:
         raise ConfigError("customer_updates.notice_subject", "cannot be empty")
     try:
         check_message(subject, NOTICE_PLACEHOLDERS)
     except MessageError as exc:
         raise ConfigError("customer_updates.notice_subject", str(exc)) from exc
-    org_field = (contacts.get("org_field") or "").strip() or None
+    org_field = (settings.contact_org_field or "").strip() or None
     if org_field is not None and not org_field.replace("_", "").replace("-", "").isalnum():
         raise ConfigError("customer_updates.contacts.org_field",
                           "expected an organisation field key, e.g. incident_contacts")
-    if values["notice_tag"] == values["update_tag"]:
+    if settings.notice_tag == settings.update_tag:
         raise ConfigError("customer_updates.update_tag", "must differ from customer_updates.notice_tag")
-    return CustomerUpdateSettings(contact_user_tag=contacts["user_tag"], contact_org_field=org_field,
-                                  confirm_above=values["confirm_above"], notice_subject=subject,
-                                  notice_tag=values["notice_tag"], update_tag=values["update_tag"])
-
-
-def customer_updates_of(config: Config) -> CustomerUpdateSettings:
-    value = config.sections.get("customer_updates")
-    return value if isinstance(value, CustomerUpdateSettings) else CustomerUpdateSettings()
+    return replace(settings, notice_subject=subject, contact_org_field=org_field)
 
 
 def check_message(text: str, placeholders: tuple[str, ...]) -> str:

@@ -18,11 +18,11 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from marshmallow import RAISE, Schema, fields, validate
+from marshmallow import fields, validate
 
-from middleware.config import Config, ConfigError, _Duration, _load_section
+from middleware.config.schema import ConfigError, Duration, SectionSchema, load_section
 
-__all__ = ["ReconcileSettings", "load_reconcile_settings", "reconcile_settings_of"]
+__all__ = ["ReconcileSettings", "load_reconcile_settings"]
 
 
 @dataclass(frozen=True)
@@ -35,22 +35,20 @@ class ReconcileSettings:
     per_page: int = 1000
 
 
-class _ReconcileSchema(Schema):
-    class Meta:
-        unknown = RAISE
+class _ReconcileSchema(SectionSchema):
+    builds = ReconcileSettings
 
-    enabled = fields.Boolean(load_default=True)
-    every = _Duration(load_default=timedelta(minutes=5))
-    grace = _Duration(load_default=timedelta(minutes=2))
-    first_since = _Duration(load_default=timedelta(hours=2))
-    seen_ttl = _Duration(load_default=timedelta(days=7))
-    per_page = fields.Integer(load_default=1000, validate=validate.Range(min=1, max=1000))
+    enabled = fields.Boolean()
+    every = Duration()
+    grace = Duration()
+    first_since = Duration()
+    seen_ttl = Duration()
+    per_page = fields.Integer(validate=validate.Range(min=1, max=1000))
 
 
-def load_reconcile_settings(raw: Any, config: Config | None = None) -> ReconcileSettings:
+def load_reconcile_settings(raw: Any) -> ReconcileSettings:
     """Parse and check the ``reconcile`` section (absent means the documented defaults)."""
-    values = _load_section(_ReconcileSchema(), raw, "reconcile")
-    settings = ReconcileSettings(**values)
+    settings: ReconcileSettings = load_section(_ReconcileSchema(), raw, "reconcile")
     if settings.every < timedelta(minutes=1):
         raise ConfigError("reconcile.every", "must be at least 1m (the periodic ticker runs once a minute)")
     if settings.first_since <= timedelta(0):
@@ -59,9 +57,3 @@ def load_reconcile_settings(raw: Any, config: Config | None = None) -> Reconcile
         raise ConfigError("reconcile.seen_ttl", "must be at least three times reconcile.every and at least "
                                                 "reconcile.first_since, or seen tickets would look unseen")
     return settings
-
-
-def reconcile_settings_of(config: Config) -> ReconcileSettings:
-    """The parsed section; the defaults for a Config built without ``load_config`` (tests)."""
-    settings = config.sections.get("reconcile")
-    return settings if isinstance(settings, ReconcileSettings) else ReconcileSettings()

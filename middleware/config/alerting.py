@@ -1,6 +1,6 @@
 """The ``roles``, ``routes`` and ``alerts`` sections of config.yaml: who hears about what, how.
 
-Parsed and checked once at start-up (registered in ``middleware.config._section_loaders``), so a
+Parsed and checked once at start-up (``middleware.config.loader``), so a
 typo in a role name, an Apprise URL that no plugin understands, or a template placeholder that
 does not exist stops the process with a ``ConfigError`` naming the key (``roles.cto[0]``,
 ``routes.sla.breached[1]``, ``alerts.templates.sla.at_risk.body``) instead of silently dropping
@@ -24,18 +24,18 @@ from datetime import timedelta
 from typing import Any
 from urllib.parse import quote, urlsplit
 
-from middleware.config import Config, ConfigError, parse_duration
+from middleware.config.schema import ConfigError, parse_duration
 
 __all__ = [
     "BUILTIN_ROLES",
     "ENGAGEMENT_DIRECTOR",
     "NOT_FLAGGED",
     "PLACEHOLDERS",
+    "Alerting",
     "AlertsSettings",
     "EngagementDirector",
     "RolesSettings",
     "Template",
-    "alerting_of",
     "apprise_accepts",
     "email_url",
     "fingerprint",
@@ -283,7 +283,7 @@ def _engagement_director(raw: Any, key: str) -> EngagementDirector:
     )
 
 
-def load_roles(raw: Any, config: Config | None = None) -> RolesSettings:
+def load_roles(raw: Any) -> RolesSettings:
     """``roles:`` → :class:`RolesSettings`; every URL is checked with Apprise."""
     if raw is None:
         return RolesSettings()
@@ -313,18 +313,13 @@ def _role_list(value: Any, key: str, known: frozenset[str]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(value))
 
 
-def _known_roles(config: Config | None) -> frozenset[str]:
-    roles = config.sections.get("roles") if config is not None else None
-    return roles.names if isinstance(roles, RolesSettings) else frozenset(BUILTIN_ROLES)
-
-
-def load_routes(raw: Any, config: Config | None = None) -> dict[str, tuple[str, ...]]:
-    """``routes:`` event → roles. Absent: the documented defaults. Unknown roles are errors."""
+def load_routes(raw: Any, known: frozenset[str] = frozenset(BUILTIN_ROLES)) -> dict[str, tuple[str, ...]]:
+    """``routes:`` event → roles. Absent: the documented defaults. Roles not in ``known`` (the
+    ``roles`` section's names) are errors."""
     if raw is None:
         return dict(DEFAULT_ROUTES)
     if not isinstance(raw, dict):
         raise ConfigError("routes", "expected a mapping of event name → role list")
-    known = _known_roles(config)
     routes = {str(event): _role_list(roles, f"routes.{event}", known) for event, roles in raw.items()}
     for event in IMPLIED_ROUTES:
         routes.setdefault(event, DEFAULT_ROUTES[event])
@@ -415,8 +410,9 @@ _ALERTS_KEYS = {"templates", "restricted_templates", "restricted_categories", "c
                 "email_url_template", "retry", "send_timeout", "sent_ttl"}
 
 
-def load_alerts(raw: Any, config: Config | None = None) -> AlertsSettings:
-    """``alerts:`` → :class:`AlertsSettings` (templates, category routes, mail URL, retries)."""
+def load_alerts(raw: Any, known: frozenset[str] = frozenset(BUILTIN_ROLES)) -> AlertsSettings:
+    """``alerts:`` → :class:`AlertsSettings` (templates, category routes, mail URL, retries);
+    ``known``: the role names category routes may use."""
     if raw is None:
         raw = {}
     if not isinstance(raw, dict):
@@ -424,11 +420,12 @@ def load_alerts(raw: Any, config: Config | None = None) -> AlertsSettings:
     unknown = sorted(set(raw) - _ALERTS_KEYS)
     if unknown:
         raise ConfigError(f"alerts.{unknown[0]}", f"unknown key (known: {', '.join(sorted(_ALERTS_KEYS))})")
-    restricted = raw.get("restricted_categories", ["security"])
+    restricted = raw.get("restricted_categories", list(AlertsSettings.restricted_categories))
     if not isinstance(restricted, list) or not all(isinstance(c, str) for c in restricted):
         raise ConfigError("alerts.restricted_categories", "expected a list of category names")
     retry_max, intervals = _retry(raw.get("retry"), "alerts.retry")
-    timeout = parse_duration(raw.get("send_timeout", "20s"), "alerts.send_timeout").total_seconds()
+    timeout = (parse_duration(raw["send_timeout"], "alerts.send_timeout").total_seconds() if "send_timeout" in raw
+               else AlertsSettings.send_timeout_seconds)
     if not 1 <= timeout <= 300:
         raise ConfigError("alerts.send_timeout", "expected between 1s and 5m")
     return AlertsSettings(
@@ -436,12 +433,12 @@ def load_alerts(raw: Any, config: Config | None = None) -> AlertsSettings:
         restricted_templates=_templates(raw.get("restricted_templates"), "alerts.restricted_templates",
                                         DEFAULT_RESTRICTED_TEMPLATES),
         restricted_categories=frozenset(restricted),
-        category_routes=_category_routes(raw.get("category_routes"), "alerts.category_routes", _known_roles(config)),
+        category_routes=_category_routes(raw.get("category_routes"), "alerts.category_routes", known),
         email_url_template=_email_template(raw.get("email_url_template"), "alerts.email_url_template"),
         retry_max=retry_max,
         retry_intervals=intervals,
         send_timeout_seconds=timeout,
-        sent_ttl=parse_duration(raw.get("sent_ttl", "30d"), "alerts.sent_ttl"),
+        sent_ttl=parse_duration(raw["sent_ttl"], "alerts.sent_ttl") if "sent_ttl" in raw else AlertsSettings.sent_ttl,
     )
 
 
@@ -452,16 +449,3 @@ class Alerting:
     roles: RolesSettings
     routes: dict[str, tuple[str, ...]]
     alerts: AlertsSettings
-
-
-def alerting_of(config: Config) -> Alerting:
-    """The parsed sections from ``config`` (defaults for any not loaded, e.g. a hand-built Config)."""
-    sections = config.sections
-    roles = sections.get("roles")
-    routes = sections.get("routes")
-    alerts = sections.get("alerts")
-    return Alerting(
-        roles=roles if isinstance(roles, RolesSettings) else RolesSettings(),
-        routes=routes if isinstance(routes, dict) else dict(DEFAULT_ROUTES),
-        alerts=alerts if isinstance(alerts, AlertsSettings) else AlertsSettings(),
-    )

@@ -1,6 +1,6 @@
 """The ``customer_messages``, ``review`` and ``report`` sections of config.yaml.
 
-Parsed and checked once at start-up (registered in ``middleware.config._section_loaders``), so a
+Parsed and checked once at start-up (``middleware.config.loader``), so a
 template naming a placeholder that does not exist, a category switch with a typo, or a review
 due time of zero stops the process with a ``ConfigError`` naming the key
 (``customer_messages.resolved.body``, ``review.due_in``) instead of failing at the moment a
@@ -14,13 +14,13 @@ at 08:00 UTC to whoever the ``report`` route names.
 from __future__ import annotations
 
 import string
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import Any
 
-from marshmallow import RAISE, Schema, ValidationError, fields, validate
+from marshmallow import ValidationError, fields, validate
 
-from middleware.config import Config, ConfigError, _Duration, _load_section
+from middleware.config.schema import TAG, ConfigError, Duration, SectionSchema, load_section
 
 __all__ = [
     "MESSAGE_KINDS",
@@ -29,12 +29,9 @@ __all__ = [
     "MessageTemplate",
     "ReportSettings",
     "ReviewSettings",
-    "customer_messages_of",
     "load_customer_messages",
     "load_report",
     "load_review",
-    "report_of",
-    "review_of",
 ]
 
 DECLARED = "declared"
@@ -44,7 +41,6 @@ MESSAGE_KINDS = (DECLARED, RESOLVED)
 # to the person who wrote that ticket, and never names other customers of the same incident.
 MESSAGE_PLACEHOLDERS = ("ticket_id", "subject")
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-_TAG = validate.Regexp(r"^[^\s,]+$", error="a tag is one word without spaces or commas")
 _CATEGORY = r"^[A-Za-z0-9_-]+$"
 
 DEFAULT_DECLARED = (
@@ -129,24 +125,17 @@ class ReportSettings:
 
 
 # -- schemas ---------------------------------------------------------------------------------------
-class _TemplateSchema(Schema):
-    class Meta:
-        unknown = RAISE
-
-    enabled = fields.Boolean(load_default=True)
-    body = fields.String(load_default=None, allow_none=True)
+class _TemplateSchema(SectionSchema):
+    enabled = fields.Boolean()
+    body = fields.String(allow_none=True)
 
 
-class _MessagesSchema(Schema):
-    class Meta:
-        unknown = RAISE
-
-    declared = fields.Raw(load_default=None, allow_none=True)
-    resolved = fields.Raw(load_default=None, allow_none=True)
+class _MessagesSchema(SectionSchema):
+    declared = fields.Raw(allow_none=True)
+    resolved = fields.Raw(allow_none=True)
     categories = fields.Dict(
         keys=fields.String(validate=validate.Regexp(_CATEGORY)),
         values=fields.Dict(keys=fields.String(validate=validate.OneOf(MESSAGE_KINDS)), values=fields.Boolean()),
-        load_default=dict,
         allow_none=True,
     )
 
@@ -165,30 +154,26 @@ class _OptionalId(fields.Field):
         return int(text)
 
 
-class _ReviewSchema(Schema):
-    class Meta:
-        unknown = RAISE
+class _ReviewSchema(SectionSchema):
+    builds = ReviewSettings
 
-    enabled = fields.Boolean(load_default=True)
-    due_in = _Duration(load_default=timedelta(days=5))
-    assignee_id = _OptionalId(load_default=None, allow_none=True)
-    assignee_email = fields.String(load_default=None, allow_none=True)
-    group_id = _OptionalId(load_default=None, allow_none=True)
-    tag = fields.String(load_default="post_incident_review", validate=_TAG)
-    action_tag = fields.String(load_default="incident_action", validate=_TAG)
-    incident_tag_prefix = fields.String(load_default="incident_", validate=_TAG)
-    action_due_in = _Duration(load_default=timedelta(days=14))
-    reminders = fields.Boolean(load_default=True)
+    enabled = fields.Boolean()
+    due_in = Duration()
+    assignee_id = _OptionalId(allow_none=True)
+    assignee_email = fields.String(allow_none=True)
+    group_id = _OptionalId(allow_none=True)
+    tag = fields.String(validate=TAG)
+    action_tag = fields.String(validate=TAG)
+    incident_tag_prefix = fields.String(validate=TAG)
+    action_due_in = Duration()
+    reminders = fields.Boolean()
 
 
-class _ReportSchema(Schema):
-    class Meta:
-        unknown = RAISE
-
-    enabled = fields.Boolean(load_default=True)
-    weekday = fields.String(load_default="monday", validate=validate.OneOf(WEEKDAYS))
-    hour = fields.Integer(load_default=8, validate=validate.Range(min=0, max=23))
-    period = _Duration(load_default=timedelta(days=7))
+class _ReportSchema(SectionSchema):
+    enabled = fields.Boolean()
+    weekday = fields.String(validate=validate.OneOf(WEEKDAYS))
+    hour = fields.Integer(validate=validate.Range(min=0, max=23))
+    period = Duration()
 
 
 # -- loaders ---------------------------------------------------------------------------------------
@@ -205,76 +190,57 @@ def _check_body(text: str, key: str) -> str:
     return text
 
 
-def _template(raw: Any, key: str, default_body: str) -> MessageTemplate:
+def _template(raw: Any, key: str, default: MessageTemplate) -> MessageTemplate:
     if isinstance(raw, bool):  # `declared: false` is the short way to switch one off
-        return MessageTemplate(raw, default_body)
-    values = _load_section(_TemplateSchema(), raw, key)
-    body = values["body"] if values["body"] is not None else default_body
-    return MessageTemplate(values["enabled"], _check_body(body, f"{key}.body"))
+        return replace(default, enabled=raw)
+    values = load_section(_TemplateSchema(), raw, key)
+    body = values.get("body")
+    return MessageTemplate(values.get("enabled", default.enabled),
+                           default.body if body is None else _check_body(body, f"{key}.body"))
 
 
-def _known_categories(config: Config | None) -> set[str] | None:
-    if config is None:
-        return None
-    known = set(config.writeback.category_tags)
-    known |= {r.category for r in getattr(config.rules, "rules", ()) if getattr(r, "category", None)}
-    return known
+def load_customer_messages(raw: Any, categories: frozenset[str] | None = None) -> CustomerMessages:
+    """``customer_messages:`` → :class:`CustomerMessages` (absent: both messages on).
 
-
-def load_customer_messages(raw: Any, config: Config | None = None) -> CustomerMessages:
-    """``customer_messages:`` → :class:`CustomerMessages` (absent: both messages on)."""
-    top = _load_section(_MessagesSchema(), raw, "customer_messages")
-    categories = {str(k): dict(v) for k, v in (top.get("categories") or {}).items()}
-    known = _known_categories(config)
-    if known is not None:
-        for name in categories:
-            if name not in known:
+    ``categories``: the categories incidents can have; a switch for any other is a typo.
+    """
+    top = load_section(_MessagesSchema(), raw, "customer_messages")
+    switches = {str(k): dict(v) for k, v in (top.get("categories") or {}).items()}
+    if categories is not None:
+        for name in switches:
+            if name not in categories:
                 raise ConfigError(f"customer_messages.categories.{name}",
                                   f"no rule or writeback.category_tags entry has this category "
-                                  f"(known: {', '.join(sorted(known))})")
+                                  f"(known: {', '.join(sorted(categories))})")
+    defaults = CustomerMessages()
     return CustomerMessages(
-        declared=_template(top.get("declared"), "customer_messages.declared", DEFAULT_DECLARED),
-        resolved=_template(top.get("resolved"), "customer_messages.resolved", DEFAULT_RESOLVED),
-        categories=categories,
+        declared=_template(top.get("declared"), "customer_messages.declared", defaults.declared),
+        resolved=_template(top.get("resolved"), "customer_messages.resolved", defaults.resolved),
+        categories=switches,
     )
 
 
-def load_review(raw: Any, config: Config | None = None) -> ReviewSettings:
+def load_review(raw: Any) -> ReviewSettings:
     """``review:`` → :class:`ReviewSettings`."""
-    values = _load_section(_ReviewSchema(), raw, "review")
-    if values["due_in"] <= timedelta(0):
+    settings: ReviewSettings = load_section(_ReviewSchema(), raw, "review")
+    if settings.due_in <= timedelta(0):
         raise ConfigError("review.due_in", "must be longer than zero")
-    if values["action_due_in"] <= timedelta(0):
+    if settings.action_due_in <= timedelta(0):
         raise ConfigError("review.action_due_in", "must be longer than zero")
-    email = (values.get("assignee_email") or "").strip() or None
+    email = (settings.assignee_email or "").strip() or None
     if email is not None and "@" not in email:
         raise ConfigError("review.assignee_email", "expected an email address")
-    if len({values["tag"], values["action_tag"]}) < 2:
+    if settings.tag == settings.action_tag:
         raise ConfigError("review.action_tag", "must differ from review.tag")
-    values["assignee_email"] = email
-    return ReviewSettings(**values)
+    return replace(settings, assignee_email=email)
 
 
-def load_report(raw: Any, config: Config | None = None) -> ReportSettings:
+def load_report(raw: Any) -> ReportSettings:
     """``report:`` → :class:`ReportSettings`."""
-    values = _load_section(_ReportSchema(), raw, "report")
-    if values["period"] < timedelta(hours=1):
+    values = load_section(_ReportSchema(), raw, "report")
+    if "weekday" in values:
+        values["weekday"] = WEEKDAYS.index(values["weekday"])
+    settings = ReportSettings(**values)
+    if settings.period < timedelta(hours=1):
         raise ConfigError("report.period", "must be at least 1h")
-    return ReportSettings(enabled=values["enabled"], weekday=WEEKDAYS.index(values["weekday"]),
-                          hour=values["hour"], period=values["period"])
-
-
-# -- accessors -------------------------------------------------------------------------------------
-def customer_messages_of(config: Config) -> CustomerMessages:
-    value = config.sections.get("customer_messages")
-    return value if isinstance(value, CustomerMessages) else CustomerMessages()
-
-
-def review_of(config: Config) -> ReviewSettings:
-    value = config.sections.get("review")
-    return value if isinstance(value, ReviewSettings) else ReviewSettings()
-
-
-def report_of(config: Config) -> ReportSettings:
-    value = config.sections.get("report")
-    return value if isinstance(value, ReportSettings) else ReportSettings()
+    return settings

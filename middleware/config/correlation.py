@@ -14,13 +14,13 @@ Parsed once at start-up; mistakes are ``ConfigError`` naming the key
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import Any
 
-from marshmallow import RAISE, Schema, fields, validate
+from marshmallow import fields, validate
 
-from middleware.config import Config, ConfigError, _Duration, _load_section
+from middleware.config.schema import ConfigError, Duration, SectionSchema, load_section
 from rules.conditions import AnyOf, parse_condition
 from rules.engine import Actions, Rule, RuleSet
 from rules.errors import ConditionError
@@ -28,7 +28,6 @@ from rules.errors import ConditionError
 __all__ = [
     "CorrelationSettings",
     "Topic",
-    "correlation_settings_of",
     "load_correlation_settings",
 ]
 
@@ -65,39 +64,37 @@ class CorrelationSettings:
         return [(self.topics[m.rule], m.reasons) for m in decision.matches]
 
 
-class _CorrelationSchema(Schema):
-    class Meta:
-        unknown = RAISE
-
-    window = _Duration(load_default=timedelta(minutes=30))
-    threshold = fields.Integer(load_default=2, validate=validate.Range(min=1, max=1000))
-    requester_email = fields.String(load_default=None, allow_none=True)
-    lock_timeout = _Duration(load_default=timedelta(seconds=120))
-    topics = fields.List(fields.Raw(), load_default=[])
+class _CorrelationSchema(SectionSchema):
+    window = Duration()
+    threshold = fields.Integer(validate=validate.Range(min=1, max=1000))
+    requester_email = fields.String(allow_none=True)
+    lock_timeout = Duration()
+    topics = fields.List(fields.Raw())
 
 
-def load_correlation_settings(raw: Any, config: Config | None = None) -> CorrelationSettings:
+def load_correlation_settings(raw: Any) -> CorrelationSettings:
     """Parse, check and compile the ``correlation`` section (absent: no topics, nothing correlated)."""
-    top = _load_section(_CorrelationSchema(), raw, "correlation")
-    if top["window"] <= timedelta(0):
+    top = load_section(_CorrelationSchema(), raw, "correlation")
+    raw_topics = top.pop("topics", [])
+    settings = CorrelationSettings(**top)
+    if settings.window <= timedelta(0):
         raise ConfigError("correlation.window", "must be longer than zero")
-    if top["lock_timeout"] < timedelta(seconds=10):
+    if settings.lock_timeout < timedelta(seconds=10):
         raise ConfigError("correlation.lock_timeout", "must be at least 10s (a problem ticket is created inside it)")
-    email = (top["requester_email"] or "").strip() or None
+    email = (settings.requester_email or "").strip() or None
     if email is not None and ("@" not in email or " " in email):
         raise ConfigError("correlation.requester_email", f"expected an email address, got {email!r}")
     topics: dict[str, Topic] = {}
     rules: list[Rule] = []
-    for index, raw_topic in enumerate(top["topics"]):
-        topic, rule = _topic(raw_topic, index, top["window"], top["threshold"])
+    for index, raw_topic in enumerate(raw_topics):
+        topic, rule = _topic(raw_topic, index, settings.window, settings.threshold)
         if topic is None or rule is None:
             continue
         if topic.name in topics:
             raise ConfigError(f"correlation.topics[{index}].name", f"duplicate topic name {topic.name!r}")
         topics[topic.name] = topic
         rules.append(rule)
-    return CorrelationSettings(window=top["window"], threshold=top["threshold"], requester_email=email,
-                               lock_timeout=top["lock_timeout"], topics=topics, matcher=RuleSet(rules))
+    return replace(settings, requester_email=email, topics=topics, matcher=RuleSet(rules))
 
 
 def _topic(raw: Any, index: int, window: timedelta, threshold: int) -> tuple[Topic | None, Rule | None]:
@@ -127,7 +124,7 @@ def _topic(raw: Any, index: int, window: timedelta, threshold: int) -> tuple[Top
     own_window = window
     if "window" in raw:
         try:
-            own_window = _Duration().deserialize(raw["window"])
+            own_window = Duration().deserialize(raw["window"])
         except Exception as exc:
             raise ConfigError(f"{where}.window", getattr(exc, "messages", [str(exc)])[0]) from exc
         if own_window <= timedelta(0):
@@ -180,9 +177,3 @@ def _topic_key(key: str, inner: str) -> str:
         if inner.startswith(prefix):
             return key + inner[len(prefix):]
     return inner
-
-
-def correlation_settings_of(config: Config) -> CorrelationSettings:
-    """The parsed section; no topics for a Config built without ``load_config`` (tests)."""
-    settings = config.sections.get("correlation")
-    return settings if isinstance(settings, CorrelationSettings) else CorrelationSettings()
