@@ -42,7 +42,7 @@ from jobs import runtime
 from jobs.alerts_delivery import Delivery, count, event_name, last_attempt
 from jobs.alerts_messages import Facts, due_at_from, render
 from jobs.runtime import Runtime
-from jobs.scheduling import reason_of, reschedule_current
+from jobs.scheduling import wait_for
 from middleware import queues
 from middleware.config.alerting import (
     ENGAGEMENT_DIRECTOR,
@@ -132,7 +132,7 @@ def fan_out(snapshot: dict[str, str], event: str, at: str, occurrence: str, deta
         # Wait for the budget (or for Zendesk to come back) rather than spend a retry: the
         # last retry would fall back to the default director. The budget hands successive
         # waiters successive slots (docs/reliability.md: the order across incidents is not kept).
-        new_id = reschedule_current(exc.retry_after, reason_of(exc))
+        new_id = wait_for(exc)
         if new_id is None:
             raise
         return (f"incident {incident.id} {event_name(event, occurrence)}: waiting for Zendesk ({exc.source}); "

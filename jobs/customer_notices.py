@@ -57,7 +57,7 @@ from jobs.customer_comms import (
     succeeded,
 )
 from jobs.runtime import Runtime
-from jobs.scheduling import reschedule_current
+from jobs.scheduling import wait_for
 from middleware import queues
 from middleware.config.customer_updates import NOTICE_PLACEHOLDERS, check_message, render
 from middleware.incidents import RESOLVED
@@ -372,7 +372,7 @@ def send(incident_id: int, notice_id: str) -> str:
     try:
         outcome = deliver_notice(rt, incident_id, notice_id)
     except RateLimited as exc:
-        new_id = reschedule_current(exc.retry_after)
+        new_id = wait_for(exc)
         if new_id is None:
             raise
         outcome = f"rate limited ({exc.source}); rescheduled as {new_id}"

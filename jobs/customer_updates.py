@@ -57,7 +57,7 @@ from jobs.customer_comms import (
     succeeded,
 )
 from jobs.runtime import Runtime
-from jobs.scheduling import reschedule_current
+from jobs.scheduling import wait_for
 from middleware import queues
 from middleware.config import Config
 from middleware.config.customer_updates import UPDATE_PLACEHOLDERS, check_message, render
@@ -188,7 +188,7 @@ def send(incident_id: int, update_id: str) -> str:
     try:
         outcome = deliver_update(rt, incident_id, update_id)
     except RateLimited as exc:
-        new_id = reschedule_current(exc.retry_after)
+        new_id = wait_for(exc)
         if new_id is None:
             raise
         outcome = f"rate limited ({exc.source}); rescheduled as {new_id}"

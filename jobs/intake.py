@@ -35,7 +35,7 @@ from typing import Any
 
 from jobs import declare, reconcile, runtime, triage
 from jobs.runtime import Runtime
-from jobs.scheduling import reschedule_current
+from jobs.scheduling import wait_for
 from middleware.intake_schemas import RESOLVED, Alert, StaffReport
 from middleware.zendesk import Conflict, NotFound, RateLimited
 from rules import Decision, Match
@@ -88,7 +88,7 @@ def _run(work: Callable[[], str], what: str) -> str:
     try:
         outcome = work()
     except RateLimited as exc:
-        new_id = reschedule_current(exc.retry_after)
+        new_id = wait_for(exc)
         if new_id is None:
             raise
         outcome = f"rate limited ({exc.source}); rescheduled in {exc.retry_after:.0f} s as {new_id}"

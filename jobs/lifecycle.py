@@ -37,7 +37,7 @@ from jobs import alerts, runtime, sla
 from jobs import lifecycle_messages as messages
 from jobs.incident_record import person_name
 from jobs.runtime import Runtime
-from jobs.scheduling import reschedule_current
+from jobs.scheduling import wait_for
 from jobs.ticket_state import TicketState
 from middleware import queues
 from middleware.config.lifecycle import DECLARED
@@ -167,7 +167,7 @@ def check_link(ticket_id: int) -> str:
     except NotFound:
         return "ticket gone"
     except RateLimited as exc:
-        new_id = reschedule_current(exc.retry_after)
+        new_id = wait_for(exc)
         if new_id is None:
             raise
         return f"rate limited ({exc.source}); rescheduled as {new_id}"
@@ -256,7 +256,7 @@ def finish_resolution(incident_id: int, round_: int) -> str:
     try:
         outcome = finish_resolution_with(rt, incident_id, round_)
     except RateLimited as exc:
-        new_id = reschedule_current(exc.retry_after)
+        new_id = wait_for(exc)
         if new_id is None:
             raise
         outcome = f"rate limited ({exc.source}); rescheduled as {new_id}"

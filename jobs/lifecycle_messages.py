@@ -38,7 +38,7 @@ from rq.exceptions import DuplicateJobError
 
 from jobs import runtime
 from jobs.runtime import Runtime
-from jobs.scheduling import reschedule_current
+from jobs.scheduling import wait_for
 from middleware import queues
 from middleware.config.lifecycle import DECLARED, MESSAGE_KINDS
 from middleware.incidents import OPEN, RESOLVED
@@ -130,7 +130,7 @@ def send(kind: str, ticket_id: int, incident_id: int, problem_reply: bool = Fals
     try:
         outcome = deliver(rt, kind, ticket_id, incident_id, problem_reply=problem_reply, snapshot=snapshot)
     except RateLimited as exc:
-        new_id = reschedule_current(exc.retry_after)
+        new_id = wait_for(exc)
         if new_id is None:
             raise
         outcome = f"rate limited ({exc.source}); rescheduled as {new_id}"

@@ -33,7 +33,7 @@ from jobs.alerts_messages import format_duration
 from jobs.lifecycle import known_links
 from jobs.report import IncidentFacts, customers_told, facts_of
 from jobs.runtime import Runtime
-from jobs.scheduling import reschedule_current
+from jobs.scheduling import wait_for
 from middleware import queues
 from middleware.config.lifecycle import ReviewSettings
 from middleware.incidents import Incident
@@ -101,7 +101,7 @@ def create(incident_id: int) -> str:
     try:
         outcome = create_review(rt, incident_id)
     except RateLimited as exc:
-        new_id = reschedule_current(exc.retry_after)
+        new_id = wait_for(exc)
         if new_id is None:
             raise
         outcome = f"rate limited ({exc.source}); rescheduled as {new_id}"

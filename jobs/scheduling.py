@@ -8,17 +8,27 @@ retries are kept: waiting for the budget or for Zendesk is not a failure of the 
 
 Waits are counted per reason: a job may wait for the budget ``MAX_RESCHEDULES`` times, and
 for Zendesk to come back ``MAX_OUTAGE_RESCHEDULES`` times (about a day at the breaker's
-longest cooldown), so an outage of any reasonable length loses nothing.
+longest wait), so an outage of any reasonable length loses nothing.
+
+A job waiting for Zendesk to come back (the circuit breaker is open) is also listed in a
+Redis sorted set: when the breaker closes, the worker's watcher (``jobs.zendesk_watch``) makes
+every listed job due at once (:func:`wake_waiting`), so the work resumes within seconds of
+Zendesk answering instead of at each job's own time, up to a minute later.
 """
 
 from __future__ import annotations
 
 import logging
 import re
+import time
 from datetime import timedelta
 
+from redis import Redis
 from rq import Queue, Retry, get_current_job
 from rq.exceptions import DuplicateJobError
+from rq.registry import ScheduledJobRegistry
+
+from middleware.redis_client import Keys
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +38,7 @@ MAX_OUTAGE_RESCHEDULES = 1500
 RATE_LIMITED = "rate_limited"
 UNAVAILABLE = "unavailable"
 _CAPS = {RATE_LIMITED: MAX_RESCHEDULES, UNAVAILABLE: MAX_OUTAGE_RESCHEDULES}
+WAITING_TTL_SECONDS = 86400  # the list of jobs waiting for Zendesk outlives any job's wait
 
 
 def reason_of(exc: Exception) -> str:
@@ -35,11 +46,23 @@ def reason_of(exc: Exception) -> str:
     return UNAVAILABLE if getattr(exc, "source", None) == "breaker" or not hasattr(exc, "retry_after") else RATE_LIMITED
 
 
-def reschedule_current(delay_seconds: float, reason: str = RATE_LIMITED) -> str | None:
+def wait_for(exc: Exception, delay_seconds: float | None = None) -> str | None:
+    """Put the current job off for what a Zendesk exception asks (the budget, a 429, Zendesk
+    down); returns the new job id, or None outside a worker (the caller then re-raises).
+
+    ``delay_seconds`` defaults to the exception's ``retry_after``. A job put off because the
+    breaker is open is listed to be woken as soon as Zendesk answers again."""
+    delay = float(getattr(exc, "retry_after", 10.0)) if delay_seconds is None else delay_seconds
+    return reschedule_current(delay, reason_of(exc), wake_with_zendesk=getattr(exc, "source", None) == "breaker")
+
+
+def reschedule_current(delay_seconds: float, reason: str = RATE_LIMITED, *,
+                       wake_with_zendesk: bool = False) -> str | None:
     """Enqueue the current job again in ``delay_seconds``; returns the new job id.
 
     Outside a worker (a direct call in a test or the CLI) there is nothing to reschedule and
-    the caller's exception should propagate instead, so this returns None.
+    the caller's exception should propagate instead, so this returns None. With
+    ``wake_with_zendesk`` the new job is listed for :func:`wake_waiting`.
     """
     job = get_current_job()
     if job is None:
@@ -68,4 +91,45 @@ def reschedule_current(delay_seconds: float, reason: str = RATE_LIMITED) -> str 
         )
     except DuplicateJobError:
         log.info("job %s already rescheduled as %s", job.id, new_id)
+    if wake_with_zendesk:
+        _list_waiting(job.connection, job.origin, new_id, time.time() + delay_seconds)
     return new_id
+
+
+def _waiting_key(keys: Keys) -> str:
+    return keys("zendesk", "waiting")
+
+
+def _list_waiting(redis: Redis, queue_name: str, job_id: str, wake_at: float) -> None:
+    from jobs import runtime  # the deployment's key prefix
+
+    key = _waiting_key(runtime.get().keys)
+    pipe = redis.pipeline(transaction=False)
+    pipe.zadd(key, {f"{queue_name}|{job_id}": wake_at})
+    pipe.expire(key, WAITING_TTL_SECONDS)
+    pipe.execute()
+
+
+def waiting_count(redis: Redis, keys: Keys) -> int:
+    """How many jobs are listed as waiting for Zendesk to come back."""
+    return int(redis.zcard(_waiting_key(keys)))
+
+
+def wake_waiting(redis: Redis, keys: Keys) -> int:
+    """Make every job waiting for Zendesk due now (RQ's scheduler enqueues it within a second);
+    returns how many were still waiting. Only jobs still in a scheduled registry are touched
+    (``ZADD XX``): one that ran meanwhile is simply forgotten."""
+    key = _waiting_key(keys)
+    members = [m.decode() if isinstance(m, bytes) else str(m) for m in redis.zrange(key, 0, -1)]
+    if not members:
+        return 0
+    now = time.time()
+    pipe = redis.pipeline(transaction=False)
+    for member in members:
+        queue_name, _, job_id = member.partition("|")
+        pipe.zadd(ScheduledJobRegistry(queue_name, connection=redis).key, {job_id: now}, xx=True, ch=True)
+    pipe.zrem(key, *members)
+    woken = sum(int(n) for n in pipe.execute()[:-1])
+    if woken:
+        log.info("Zendesk answers again: %d waiting jobs are due now", woken)
+    return woken

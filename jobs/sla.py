@@ -46,7 +46,7 @@ from rq.registry import ScheduledJobRegistry
 
 from jobs import alerts, runtime
 from jobs.runtime import Runtime
-from jobs.scheduling import reschedule_current
+from jobs.scheduling import wait_for
 from jobs.sla_state import (
     AT_RISK,
     BREACH,
@@ -241,7 +241,7 @@ def _as_job(what: str, incident_id: int, action: Callable[[Runtime], str]) -> st
     try:
         outcome = action(rt)
     except RateLimited as exc:
-        new_id = reschedule_current(exc.retry_after)
+        new_id = wait_for(exc)
         if new_id is None:
             raise
         outcome = f"rate limited ({exc.source}); rescheduled as {new_id}"

@@ -25,7 +25,7 @@ from typing import Any
 
 from jobs import alerts, authorship, declare, possible, reconcile, runtime, sla, ticket_state
 from jobs.runtime import Runtime
-from jobs.scheduling import reason_of, reschedule_current
+from jobs.scheduling import wait_for
 from middleware.config.alerting import NOT_FLAGGED as NOT_FLAGGED_EVENT
 from middleware.feedback import FALSE_ALARM, MISSED, FeedbackStore, record_of
 from middleware.incidents import NOT_FLAGGED, OPEN, OVERRIDDEN, Incident
@@ -55,7 +55,7 @@ def handle_event(event_data: dict[str, Any]) -> str:
         # Waiting for the budget or for Zendesk to come back is not a failure: the job comes
         # back when they allow, with its RQ retries intact (a long outage loses nothing).
         wait = exc.retry_after if isinstance(exc, RateLimited) else UNAVAILABLE_WAIT_SECONDS
-        new_id = reschedule_current(wait, reason_of(exc))
+        new_id = wait_for(exc, wait)
         if new_id is None:
             raise
         source = exc.source if isinstance(exc, RateLimited) else "zendesk unavailable"

@@ -11,6 +11,8 @@ scheduler within seconds of Redis coming back.
 
 Periodic work (SLA audit, reconcile, reminders, reports) is enqueued by a small ticker thread
 in each worker with one unique job id per period, so any number of workers produce it once.
+A second thread watches Zendesk's health (``jobs.zendesk_watch``): during an outage it probes
+every few seconds, and once Zendesk answers it wakes the jobs that were waiting for it.
 """
 
 from __future__ import annotations
@@ -120,6 +122,10 @@ def run(url: str | None = None, *, burst: bool = False, processes: int = 1, log_
     jobs = periodic_jobs()
     if jobs and not burst:
         threading.Thread(target=_ticker, args=(url, keys, stop, jobs), name="periodic", daemon=True).start()
+    if not burst:
+        from jobs import zendesk_watch  # probes Zendesk during an outage; wakes the waiting work after
+
+        threading.Thread(target=zendesk_watch.run, args=(stop,), name="zendesk-watch", daemon=True).start()
     redis = connect(url)
     started = datetime.now(UTC)
     try:

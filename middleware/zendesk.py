@@ -280,7 +280,12 @@ class _Session(requests.Session):
             if wait > 0:
                 raise ZendeskUnavailable(wait)
         if self._budget is not None:
-            self._budget.take(method_s, urlsplit(original).path, kwargs.get("json"), kwargs.get("params"))
+            try:
+                self._budget.take(method_s, urlsplit(original).path, kwargs.get("json"), kwargs.get("params"))
+            except RateLimited:
+                if self._breaker is not None:
+                    self._breaker.release_probe()  # a probe that does not go: the next caller probes
+                raise
         kind = "read" if method_s.upper() == "GET" else "write"
         try:
             response = super().request(method_s, url_s, *args, **kwargs)
@@ -529,6 +534,16 @@ class ZendeskClient:
         if self.redis is not None:
             self.redis.set(key, self._api_user_id)
         return self._api_user_id
+
+    def probe(self) -> bool:
+        """One light call (``GET /users/me``) to learn whether Zendesk answers again: the circuit
+        breaker's half-open probe, sent by the worker's watcher (``jobs.zendesk_watch``) rather
+        than left to the next job that happens to wake. True if Zendesk answered (below 500)."""
+        try:
+            self.session.get(f"{self.creds.base_url}/api/v2/users/me.json")
+        except ZendeskError:  # still down, or the breaker or the budget said "not now"
+            return False
+        return True
 
     # -- tickets -------------------------------------------------------------------------
     def get_ticket(self, ticket_id: int) -> Ticket:

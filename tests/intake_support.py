@@ -69,10 +69,8 @@ def make_runtime(config_path: Path, redis: Redis, base_url: str,
                  clock: Callable[[], datetime] | None = None) -> Runtime:
     config = load_config(config_path, env={})
     creds = Credentials("local", "middleware@example.com", "token", None, base_url)
-    rt = Runtime(config=config, redis=redis, zendesk=ZendeskClient(creds, config.zendesk, redis, None),
-                 clock=clock or (lambda: datetime.now(UTC)))
-    rt.zendesk.keys = rt.keys
-    return rt
+    client = ZendeskClient(creds, config.zendesk, redis, Keys(config.redis_prefix))  # budget, breaker: this prefix
+    return Runtime(config=config, redis=redis, zendesk=client, clock=clock or (lambda: datetime.now(UTC)))
 
 
 @contextmanager

@@ -120,3 +120,54 @@ def test_periodic_jobs_leave_an_outage_to_their_next_run_instead_of_failing(sim)
     control.add_fault(503)
     assert staff_roster.refresh() == "Zendesk unavailable: left for the next run"
     assert "resumes next run" in reconcile.run()  # the breaker may have opened by then: same answer
+
+
+def test_after_a_long_outage_the_waiting_work_is_due_within_seconds_of_zendesk_answering(sim, redis) -> None:
+    """Was up to ~90 s: the breaker's cooldown had doubled to 60 s, and each waiting job came
+    back on its own schedule (up to 30 s of jitter later). Now the worker's watcher probes every
+    few seconds while the breaker is open and, once Zendesk answers, makes every job that was
+    waiting for it due at once; the jobs themselves sleep longer the longer the outage lasts."""
+    from jobs import zendesk_watch
+
+    rt, control, _ = sim
+    event = critical_event(control)
+    EventEnqueuer(redis, rt.keys, dedupe_ttl=timedelta(days=1)).enqueue(event)
+    control.add_fault(503)
+    for _ in range(3):  # five failed attempts open the breaker; the job waits
+        run_due(redis, rt)
+    breaker = rt.zendesk.breaker
+    assert breaker.is_open()
+    long_ago = time.time() - 600
+    redis.hset(rt.keys("zendesk", "breaker"), "since", f"{long_ago:.3f}")  # down for ten minutes
+    breaker.clock = lambda: time.time() + 3600  # past any probe time: every run is "later"
+    run_due(redis, rt)  # the job wakes, finds Zendesk still down, and waits again
+    queue = Queue(rt.keys.queue(EVENTS_STAGE), connection=redis)
+    registry = queue.scheduled_job_registry
+    (waiting,) = registry.get_job_ids()
+    assert registry.get_scheduled_time(waiting).timestamp() - time.time() > 30  # a long outage: a long sleep
+    assert queue.failed_job_registry.count == 0
+
+    breaker.clock = time.time
+    redis.hset(rt.keys("zendesk", "breaker"), "open_until", f"{time.time() - 1:.3f}")  # a probe is due
+    assert "still down" in zendesk_watch.tick(rt)  # the watcher's probe: Zendesk still answers 503
+    assert breaker.is_open()
+    assert registry.get_scheduled_time(waiting).timestamp() - time.time() > 30  # nobody woken
+
+    control.clear_faults()  # Zendesk is back
+    redis.hset(rt.keys("zendesk", "breaker"), "open_until", f"{time.time() - 1:.3f}")
+    assert "woke 1" in zendesk_watch.tick(rt)
+    assert not breaker.is_open()
+    assert registry.get_job_ids(cleanup=False) == [waiting]
+    assert registry.get_scheduled_time(waiting).timestamp() <= time.time()  # due now: the scheduler runs it
+    run_due(redis, rt)
+    assert "critical_incident" in control.get_ticket(event.ticket.id)["ticket"]["tags"]
+    assert zendesk_watch.tick(rt) == "Zendesk answers; nothing waiting"
+
+
+def test_the_watcher_leaves_a_healthy_zendesk_alone(sim, redis) -> None:
+    from jobs import zendesk_watch
+
+    rt, control, _ = sim
+    before = control.requests_log()["total"]
+    assert zendesk_watch.tick(rt) == "Zendesk answers; nothing waiting"
+    assert control.requests_log()["total"] == before  # no probe while the breaker is closed
