@@ -147,7 +147,8 @@ def outage(args: argparse.Namespace) -> Tally:
         t.extra["flagged after Zendesk came back (s)"] = round(recovery, 1)
         t.extra["jobs in the failed registry"] = failed_during
         if not result.lost and recovery > RECOVERY_CEILING_SECONDS:
-            t.failures.append(f"flagged {recovery:.0f} s after Zendesk came back (ceiling {RECOVERY_CEILING_SECONDS} s)")
+            t.failures.append(f"flagged {recovery:.0f} s after Zendesk came back "
+                              f"(ceiling {RECOVERY_CEILING_SECONDS} s)")
         if failed_during:
             t.failures.append(f"{failed_during} jobs ended in the failed registry during the outage")
         finish(t, sim, result, sent=len(ids))
