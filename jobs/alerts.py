@@ -41,8 +41,9 @@ from rq.exceptions import DuplicateJobError
 from jobs import runtime
 from jobs.alerts_delivery import Delivery, count, event_name, last_attempt
 from jobs.alerts_messages import Facts, due_at_from, render
+from jobs.lookup import cached_organization
 from jobs.runtime import Runtime
-from jobs.scheduling import wait_for
+from jobs.scheduling import put_off_when_told
 from middleware import queues
 from middleware.config.alerting import (
     ENGAGEMENT_DIRECTOR,
@@ -126,17 +127,11 @@ def fan_out(snapshot: dict[str, str], event: str, at: str, occurrence: str, deta
     rt = runtime.get()
     incident = current_incident(rt, snapshot)
     when = parse_time(at) or rt.clock()
-    try:
-        return fan_out_with(rt, incident, event, when, occurrence, details, last_attempt=last_attempt())
-    except RateLimited as exc:
-        # Wait for the budget (or for Zendesk to come back) rather than spend a retry: the
-        # last retry would fall back to the default director. The budget hands successive
-        # waiters successive slots (docs/reliability.md: the order across incidents is not kept).
-        new_id = wait_for(exc)
-        if new_id is None:
-            raise
-        return (f"incident {incident.id} {event_name(event, occurrence)}: waiting for Zendesk ({exc.source}); "
-                f"rescheduled in {exc.retry_after:.0f} s as {new_id}")
+    # Wait for the budget (or for Zendesk to come back) rather than spend a retry: the last
+    # retry would fall back to the default director. The budget hands successive waiters
+    # successive slots (docs/reliability.md: the order across incidents is not kept).
+    return put_off_when_told(
+        lambda: fan_out_with(rt, incident, event, when, occurrence, details, last_attempt=last_attempt()))
 
 
 def current_incident(rt: Runtime, snapshot: dict[str, str]) -> Incident:
@@ -218,7 +213,6 @@ def organizations(rt: Runtime, incident: Incident, must_know: bool,
     alert goes out at once, to ``by_organization``/``default`` for the director, instead of
     to no one.
     """
-    from jobs.triage import cached_organization  # the one organisation cache (Redis, with expiry)
 
     out: dict[int, Organization | None] = {}
     for org_id in organization_ids(incident):

@@ -1,7 +1,7 @@
 """Many customers, one problem: reports of one topic from several organisations become one
 Zendesk problem ticket, their tickets linked to it as incidents, and ONE critical incident.
 
-Called for every ticket event after triage (``declare.after_event``). Read top to bottom:
+Called for every ticket event after triage (``jobs.pipeline.after_event``). Read top to bottom:
 
 1. **match** (pure): the ticket against the configured topics (``correlation.topics``), unless
    it is already linked, is a problem itself, is closed, or is one of the intake's own tickets;
@@ -19,8 +19,8 @@ Called for every ticket event after triage (``declare.after_event``). Read top t
 3. **create** (claim holder): find the problem ticket by its ``external_id`` (topic + episode,
    so a retry or a worker taking over an expired claim finds the one already made) or create
    it, flagged critical; open ONE incident (category ``multi_customer``, SLA clock from the
-   first report) and run ``declare.on_declared`` (alerts once); then record the problem id,
-   which ends the claim;
+   first report) and say it is declared (``jobs.happened``: the pipeline runs the declared
+   path, alerts once); then record the problem id, which ends the claim;
 4. **link**: every reported ticket not yet linked gets ``type: incident``, ``problem_id`` and
    the multi-customer tag through Zendesk's bulk update, 100 tickets per call; a ticket counts
    as linked once the bulk job reports it updated (an unfinished job is retried by RQ).
@@ -37,7 +37,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from jobs import declare
+from jobs import happened
 from jobs.runtime import Runtime
 from middleware.config.correlation import Topic
 from middleware.incidents import OPEN, Incident
@@ -313,7 +313,7 @@ def declare_problem(rt: Runtime, topic: Topic, problem: Ticket, reports: _Report
     if rt.incidents.open(incident):
         problem_event = TicketEvent(id=f"correlate-{problem.id}", type="created", ticket=problem,
                                     time=problem.created_at, source="correlation")
-        declare.on_declared(rt, incident, problem_event)
+        happened.declared(rt, incident, problem_event)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -379,7 +379,7 @@ def _confirmed(rt: Runtime, job_id: str, ticket_ids: list[int]) -> list[int]:
 
 def announce_links(rt: Runtime, keys: _Keys, problem_id: int, ticket_ids: list[int]) -> None:
     """Confirmed links join the incident: its organisations (for later alerts) grow, and the
-    declared path's ``on_linked`` records them and tells their requesters."""
+    pipeline's linked path records them and tells their requesters."""
     incident = rt.incidents.get(problem_id)
     if incident is None:
         return
@@ -387,7 +387,7 @@ def announce_links(rt: Runtime, keys: _Keys, problem_id: int, ticket_ids: list[i
     if orgs != incident.extra.get("organization_ids"):
         incident.extra = {**incident.extra, "organization_ids": orgs}
         rt.incidents.update(problem_id, extra=incident.extra)
-    declare.on_linked(rt, incident, ticket_ids)
+    happened.linked(rt, incident, ticket_ids)
 
 
 def _minutes(topic: Topic) -> str:

@@ -56,12 +56,13 @@ from jobs.customer_comms import (
     safe_id,
     succeeded,
 )
+from jobs.links import links_key
 from jobs.runtime import Runtime
-from jobs.scheduling import wait_for
+from jobs.scheduling import put_off_when_told
 from middleware import queues
 from middleware.config.customer_updates import NOTICE_PLACEHOLDERS, check_message, render
 from middleware.incidents import RESOLVED
-from middleware.zendesk import BULK_LIMIT, NotFound, RateLimited, TransientError, ZendeskError
+from middleware.zendesk import BULK_LIMIT, NotFound, TransientError, ZendeskError
 from rules.model import Organization, format_time
 
 log = logging.getLogger(__name__)
@@ -369,13 +370,7 @@ def _record(rt: Runtime, key: str) -> dict[str, str]:
 def send(incident_id: int, notice_id: str) -> str:
     """RQ entry point for :func:`deliver_notice`; a 429 or a spent budget reschedules the job."""
     rt = runtime.get()
-    try:
-        outcome = deliver_notice(rt, incident_id, notice_id)
-    except RateLimited as exc:
-        new_id = wait_for(exc)
-        if new_id is None:
-            raise
-        outcome = f"rate limited ({exc.source}); rescheduled as {new_id}"
+    outcome = put_off_when_told(lambda: deliver_notice(rt, incident_id, notice_id))
     log.info("incident %s: proactive notice %s: %s", incident_id, notice_id, outcome)
     return outcome
 
@@ -440,7 +435,7 @@ def _decide(rt: Runtime, incident_id: int, notice_id: str, recipient: Recipient,
     pipe.expire(contacts, KEEP)
     pipe.hdel(_key(rt, incident_id, notice_id, "pending"), recipient.key)
     if ticket_id is not None:  # the incident's ticket from now on: updates and "resolved" reach it
-        pipe.sadd(rt.keys("lifecycle", "links", incident_id), str(ticket_id))
+        pipe.sadd(links_key(rt, incident_id), str(ticket_id))
     pipe.execute()
 
 

@@ -56,14 +56,17 @@ from jobs.customer_comms import (
     safe_id,
     succeeded,
 )
+from jobs.lifecycle_messages import no_customer
+from jobs.links import linked_ticket_ids
+from jobs.lookup import remember_people
 from jobs.runtime import Runtime
-from jobs.scheduling import wait_for
+from jobs.scheduling import put_off_when_told
 from middleware import queues
 from middleware.config import Config
 from middleware.config.customer_updates import UPDATE_PLACEHOLDERS, check_message, render
 from middleware.incidents import IncidentStore
 from middleware.redis_client import Keys
-from middleware.zendesk import NotFound, RateLimited, TransientError, ZendeskError
+from middleware.zendesk import NotFound, TransientError, ZendeskError
 from rules.model import Person, format_time
 
 log = logging.getLogger(__name__)
@@ -185,20 +188,13 @@ def _enqueue(redis: Redis, keys: Keys, incident_id: int, update_id: str) -> str:
 def send(incident_id: int, update_id: str) -> str:
     """RQ entry point for :func:`deliver_update`; a 429 or a spent budget reschedules the job."""
     rt = runtime.get()
-    try:
-        outcome = deliver_update(rt, incident_id, update_id)
-    except RateLimited as exc:
-        new_id = wait_for(exc)
-        if new_id is None:
-            raise
-        outcome = f"rate limited ({exc.source}); rescheduled as {new_id}"
+    outcome = put_off_when_told(lambda: deliver_update(rt, incident_id, update_id))
     log.info("incident %s: status update %s: %s", incident_id, update_id, outcome)
     return outcome
 
 
 def deliver_update(rt: Runtime, incident_id: int, update_id: str) -> str:
     """Send the update to every linked ticket that has not had it; note and timeline once."""
-    from jobs.lifecycle import linked_ticket_ids  # lifecycle imports alerts and sla; keep start-up light
 
     key = _key(rt.keys, incident_id, update_id)
     record = _record(rt.redis, key)
@@ -306,8 +302,6 @@ class Addressee:
 def addressees(rt: Runtime, ticket_ids: list[int]) -> list[Addressee]:
     """Up to 100 tickets and their requesters, in two reads (``show_many``), with the reason
     a ticket gets nothing (deleted, closed, nobody to tell)."""
-    from jobs.lifecycle_messages import no_customer
-    from jobs.triage import remember_people
 
     found = {t.id: t for t in rt.zendesk.show_tickets(ticket_ids)}
     users = {u.id: u for u in rt.zendesk.show_users(sorted({t.requester_id for t in found.values()
@@ -330,7 +324,6 @@ def addressees(rt: Runtime, ticket_ids: list[int]) -> list[Addressee]:
 def plan_update(rt: Runtime, incident_id: int) -> tuple[list[Addressee], dict[str, int]]:
     """Who an update would reach now and what sending it costs (``incident update --dry-run``):
     Zendesk reads only, nothing is recorded or sent."""
-    from jobs.lifecycle import linked_ticket_ids
 
     incident = rt.incidents.get(incident_id)
     if incident is None:

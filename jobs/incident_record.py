@@ -1,7 +1,7 @@
 """What the incident room shows about people, recorded when an event tells us (Redis only).
 
 The dashboard never calls Zendesk, so what it shows must be recorded by the job that learns it.
-Every ticket event passes here after triage (from :func:`jobs.declare.after_event`), with the
+Every ticket event passes here after triage (from :func:`jobs.pipeline.after_event`), with the
 ticket's incident and multi-customer link as triage already read them:
 
 * the **assignee** of an incident's ticket, kept on the incident (``assignee_id``, and the

@@ -9,7 +9,7 @@ Read top to bottom, one **alert** (queued by ``POST /intake/alerts``) goes:
    ``monitoring_alert`` + severity + chosen labels). Critical: create ONE ticket, already
    flagged (tags, priority, group, and a description that says why) in one write, with an
    ``external_id`` derived from the fingerprint; then open the incident and run
-   ``declare.on_declared`` exactly as triage does (SLA clock, alerts). Not critical: no ticket;
+   the declared path exactly as triage does (SLA clock, alerts). Not critical: no ticket;
 4. **firing, ticket open**: an internal note on that ticket instead of a second ticket (a plain
    repeat of a notification already recorded writes nothing);
 5. **resolved**: an internal note, and the ticket solved when ``intake.alerts.solve_on_resolve``.
@@ -33,22 +33,22 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from jobs import declare, reconcile, runtime, triage
+from jobs import happened, reconcile
+from jobs.flagging import note_of, open_incident, writeback_of
 from jobs.runtime import Runtime
-from jobs.scheduling import wait_for
+from jobs.scheduling import put_off_when_told
 from middleware.intake_schemas import RESOLVED, Alert, StaffReport
-from middleware.zendesk import Conflict, NotFound, RateLimited
+from middleware.zendesk import Conflict, NotFound
 from rules import Decision, Match
 from rules.model import Person, Ticket, TicketEvent, format_time
 
 __all__ = [
     "Busy",
     "alert_ticket",
-    "handle_alert",
-    "handle_report",
     "process_alert",
     "process_report",
     "report_decision",
+    "run",
 ]
 
 log = logging.getLogger(__name__)
@@ -67,31 +67,11 @@ class Busy(Exception):
 
 
 # ---------------------------------------------------------------------------------------------
-# RQ entry points
+# Running one (the RQ entry points are jobs.pipeline.handle_alert and handle_report)
 # ---------------------------------------------------------------------------------------------
-def handle_alert(alert_data: dict[str, Any]) -> str:
-    """RQ entry point for one queued alert; returns what happened, for the job result."""
-    rt = runtime.get()
-    alert = Alert.from_dict(alert_data)
-    return _run(lambda: process_alert(rt, alert), f"alert {alert.key} ({alert.status})")
-
-
-def handle_report(report_data: dict[str, Any]) -> str:
-    """RQ entry point for one queued staff report."""
-    rt = runtime.get()
-    report = StaffReport.from_dict(report_data)
-    return _run(lambda: process_report(rt, report), f"staff report {report.report_id}")
-
-
-def _run(work: Callable[[], str], what: str) -> str:
+def run(work: Callable[[], str], what: str) -> str:
     """Run ``work``; a 429 reschedules the job instead of parking the worker (like triage)."""
-    try:
-        outcome = work()
-    except RateLimited as exc:
-        new_id = wait_for(exc)
-        if new_id is None:
-            raise
-        outcome = f"rate limited ({exc.source}); rescheduled in {exc.retry_after:.0f} s as {new_id}"
+    outcome = put_off_when_told(work)
     log.info("intake %s: %s", what, outcome)
     return outcome
 
@@ -227,9 +207,9 @@ def resolve_alert(rt: Runtime, alert: Alert, state: AlertState, ticket: Ticket |
         # Our own write comes back as an event the receiver drops, so tell the later stages here
         # (the SLA clock settles, the incident resolves) as the status change would have.
         after = updated or rt.zendesk.get_ticket(ticket.id)  # None: a retry found its note written
-        declare.after_event(rt, TicketEvent(id=f"intake-{alert.delivery_id}", type="status_changed", ticket=after,
-                                            time=rt.clock(), source="intake", previous=ticket.status,
-                                            current=after.status))
+        happened.changed(rt, TicketEvent(id=f"intake-{alert.delivery_id}", type="status_changed", ticket=after,
+                                         time=rt.clock(), source="intake", previous=ticket.status,
+                                         current=after.status))
     return f"resolution noted on ticket {ticket.id}" + (" and solved" if solve else "")
 
 
@@ -326,9 +306,9 @@ def report_decision(rt: Runtime, report: StaffReport, draft: Ticket) -> Decision
 # ---------------------------------------------------------------------------------------------
 def ticket_payload(rt: Runtime, draft: Ticket, decision: Decision, external_id: str) -> dict[str, Any]:
     """Subject, description with the decision's reasons, tags and fields as triage would write
-    them (``triage.writeback_of``: critical tag, category tag, priority, group)."""
-    tags, fields = triage.writeback_of(rt, draft, decision)
-    body = f"{draft.description}\n\n---\n{triage.note_of(rt, decision)}"
+    them (``flagging.writeback_of``: critical tag, category tag, priority, group)."""
+    tags, fields = writeback_of(rt, draft, decision)
+    body = f"{draft.description}\n\n---\n{note_of(rt, decision)}"
     return {"subject": draft.subject, "comment": {"body": body, "public": True}, "external_id": external_id,
             "tags": list(dict.fromkeys([*draft.tags, *tags])), **fields}
 
@@ -347,8 +327,8 @@ def declare_created(rt: Runtime, ticket: Ticket, decision: Decision, event_id: s
     event = TicketEvent(id=event_id, type="created", ticket=ticket, time=ticket.created_at or rt.clock(),
                         source="intake")
     reconcile.mark_seen(rt, ticket)  # our own creation: nothing for the catch-up to find
-    triage.open_incident(rt, event, ticket, decision, ticket,
-                         extra={"organization_ids": organization_ids} if organization_ids else None)
+    open_incident(rt, event, ticket, decision, ticket,
+                  extra={"organization_ids": organization_ids} if organization_ids else None)
 
 
 def note_once(rt: Runtime, state: AlertState, ticket: Ticket, ref: str, body: str,

@@ -1,6 +1,6 @@
 """The incident's life after it is declared: customers told, resolution, reopening.
 
-Read top to bottom, this is what the declared path (:mod:`jobs.declare`) hands to this module:
+Read top to bottom, this is what the pipeline (:mod:`jobs.pipeline`) hands to this module:
 
 1. **declared** (:func:`on_declared`): the requester of the critical ticket (and of any ticket
    already linked to it) is told the request is handled as critical, by a queued job
@@ -36,14 +36,16 @@ from rq.exceptions import DuplicateJobError
 from jobs import alerts, runtime, sla
 from jobs import lifecycle_messages as messages
 from jobs.incident_record import person_name
+from jobs.links import extra_links, known_links, linked_ticket_ids, links_key
+from jobs.review import enqueue_create as request_review
 from jobs.runtime import Runtime
-from jobs.scheduling import wait_for
+from jobs.scheduling import put_off_when_told
 from jobs.ticket_state import TicketState
 from middleware import queues
 from middleware.config.lifecycle import DECLARED
 from middleware.config.lifecycle import RESOLVED as RESOLVED_MESSAGE
 from middleware.incidents import OPEN, OVERRIDDEN, RESOLVED, Incident
-from middleware.zendesk import NotFound, RateLimited, TransientError, ZendeskError
+from middleware.zendesk import NotFound
 from rules.model import TicketEvent, format_time, parse_time
 
 log = logging.getLogger(__name__)
@@ -53,9 +55,7 @@ __all__ = [
     "check_link",
     "finish_resolution",
     "finish_resolution_with",
-    "known_links",
     "link_to_problem",
-    "linked_ticket_ids",
     "on_declared",
     "on_linked",
     "reopen",
@@ -83,41 +83,12 @@ def on_linked(rt: Runtime, incident: Incident, ticket_ids: Iterable[int], at: da
     new = [int(t) for t in ticket_ids if int(t) != incident.ticket_id]
     if not new:
         return
-    rt.redis.sadd(rt.keys("lifecycle", "links", incident.id), *[str(t) for t in new])
+    rt.redis.sadd(links_key(rt, incident.id), *[str(t) for t in new])
     rt.incidents.index_linked(incident.id, new)
     for ticket_id in new:
         rt.incidents.add_event(incident.id, "linked", at, {"ticket_id": ticket_id}, dedupe_key=f"linked:{ticket_id}")
         if incident.status == OPEN:
             messages.enqueue(rt, DECLARED, ticket_id, incident.id, incident.category)
-
-
-def extra_links(incident: Incident) -> list[int]:
-    """``incident.extra["linked_ticket_ids"]``: the tickets the correlation job linked."""
-    raw = incident.extra.get("linked_ticket_ids") or []
-    return [int(t) for t in raw if str(t).isdigit()]
-
-
-def known_links(rt: Runtime, incident: Incident) -> list[int]:
-    """Every ticket known (without asking Zendesk) to belong to the incident, its own first."""
-    stored = sorted(int(t) for t in rt.redis.smembers(rt.keys("lifecycle", "links", incident.id)))
-    return list(dict.fromkeys([incident.ticket_id, *extra_links(incident), *stored]))
-
-
-def linked_ticket_ids(rt: Runtime, incident: Incident) -> list[int]:
-    """:func:`known_links` plus the incidents Zendesk lists under the incident's ticket (when it
-    is a problem ticket: agents may link tickets by hand). The union is remembered."""
-    ids = known_links(rt, incident)
-    try:
-        from_zendesk = [t.id for t in rt.zendesk.problem_incidents(incident.ticket_id)]
-    except (RateLimited, TransientError):
-        raise  # the job is retried or rescheduled
-    except ZendeskError as exc:  # e.g. not a problem ticket: the tickets we know are the ones to tell
-        log.info("incident %s: no linked incidents from Zendesk (%s)", incident.id, type(exc).__name__)
-        from_zendesk = []
-    extra = [t for t in from_zendesk if t not in ids]
-    if extra:
-        rt.redis.sadd(rt.keys("lifecycle", "links", incident.id), *[str(t) for t in extra])
-    return ids + extra
 
 
 # -- 3. and 4. following the ticket's status ------------------------------------------------------
@@ -162,15 +133,15 @@ def _enqueue_link_check(rt: Runtime, ticket_id: int, event_id: str) -> None:
 def check_link(ticket_id: int) -> str:
     """RQ entry point: one read to learn which problem a ticket was linked to."""
     rt = runtime.get()
+    return put_off_when_told(lambda: check_link_with(rt, ticket_id))
+
+
+def check_link_with(rt: Runtime, ticket_id: int) -> str:
+    """Join the incident of the problem ``ticket_id`` is linked to, if any."""
     try:
         ticket = rt.zendesk.get_ticket(ticket_id)
     except NotFound:
         return "ticket gone"
-    except RateLimited as exc:
-        new_id = wait_for(exc)
-        if new_id is None:
-            raise
-        return f"rate limited ({exc.source}); rescheduled as {new_id}"
     if not ticket.problem_id:
         return "not linked to a problem"
     joined = link_to_problem(rt, ticket_id, ticket.problem_id, rt.clock())
@@ -253,13 +224,7 @@ def _enqueue_finish(rt: Runtime, incident_id: int, round_: int) -> None:
 def finish_resolution(incident_id: int, round_: int) -> str:
     """RQ entry point for :func:`finish_resolution_with`."""
     rt = runtime.get()
-    try:
-        outcome = finish_resolution_with(rt, incident_id, round_)
-    except RateLimited as exc:
-        new_id = wait_for(exc)
-        if new_id is None:
-            raise
-        outcome = f"rate limited ({exc.source}); rescheduled as {new_id}"
+    outcome = put_off_when_told(lambda: finish_resolution_with(rt, incident_id, round_))
     log.info("incident %s: resolution: %s", incident_id, outcome)
     return outcome
 
@@ -267,8 +232,6 @@ def finish_resolution(incident_id: int, round_: int) -> str:
 def finish_resolution_with(rt: Runtime, incident_id: int, round_: int) -> str:
     """Settle the SLA, tell every linked requester, ask for the review. Idempotent: each step
     is (the SLA settles once, messages have their markers, the review its external id)."""
-    from jobs import review  # review reads lifecycle's links; imported here to keep one direction
-
     incident = rt.incidents.get(incident_id)
     if incident is None:
         return "no such incident"
@@ -280,5 +243,5 @@ def finish_resolution_with(rt: Runtime, incident_id: int, round_: int) -> str:
     problem_reply = len(tickets) > 1 and messages.solved_with_public_reply(rt, incident.ticket_id, None)
     queued = sum(messages.enqueue(rt, RESOLVED_MESSAGE, t, incident_id, incident.category,
                                   problem_reply=problem_reply, generation=f"r{round_}") for t in tickets)
-    review.enqueue_create(rt, incident_id)
+    request_review(rt, incident_id)
     return f"SLA: {settled}; {queued} customer message(s) queued for {len(tickets)} ticket(s); review requested"

@@ -37,8 +37,9 @@ from rq import Retry
 from rq.exceptions import DuplicateJobError
 
 from jobs import runtime
+from jobs.lookup import cached_person
 from jobs.runtime import Runtime
-from jobs.scheduling import wait_for
+from jobs.scheduling import put_off_when_told
 from middleware import queues
 from middleware.config.lifecycle import DECLARED, MESSAGE_KINDS
 from middleware.incidents import OPEN, RESOLVED
@@ -127,13 +128,8 @@ def send(kind: str, ticket_id: int, incident_id: int, problem_reply: bool = Fals
          snapshot: dict[str, Any] | None = None) -> str:
     """RQ entry point for :func:`deliver`; a 429 reschedules the job instead of failing it."""
     rt = runtime.get()
-    try:
-        outcome = deliver(rt, kind, ticket_id, incident_id, problem_reply=problem_reply, snapshot=snapshot)
-    except RateLimited as exc:
-        new_id = wait_for(exc)
-        if new_id is None:
-            raise
-        outcome = f"rate limited ({exc.source}); rescheduled as {new_id}"
+    outcome = put_off_when_told(
+        lambda: deliver(rt, kind, ticket_id, incident_id, problem_reply=problem_reply, snapshot=snapshot))
     log.info("ticket %s: customer message %s (incident %s): %s", ticket_id, kind, incident_id, outcome)
     return outcome
 
@@ -258,7 +254,6 @@ def no_customer(rt: Runtime, ticket: Ticket) -> str | None:
     if ticket.requester_id == rt.zendesk.api_user_id():
         return "the requester is the middleware's own API user"
     if ticket.type == "problem":
-        from jobs.triage import cached_person  # triage imports declare, which imports lifecycle
 
         person = cached_person(rt, ticket.requester_id)
         if person is not None and person.role in STAFF_ROLES:

@@ -25,19 +25,17 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from middleware.queues import HANDLE_ALERT, HANDLE_EVENT, HANDLE_REPORT, current_name
 from middleware.zendesk_limits import BACKGROUND, URGENT, lane
 
-URGENT_JOBS = frozenset({
-    "jobs.triage.handle_event",
-    "jobs.intake.handle_alert",
-    "jobs.intake.handle_report",
-})
+URGENT_JOBS = frozenset({HANDLE_EVENT, HANDLE_ALERT, HANDLE_REPORT})
 FAN_OUT = "jobs.alerts.fan_out"
 URGENT_ALERTS = frozenset({"incident.declared"})  # the first alert of an incident
 
 
 def lane_of(func_name: str | None, args: tuple[Any, ...] | list[Any] = ()) -> str:
     """The lane a job with this function and these arguments runs in."""
+    func_name = current_name(func_name)  # a job queued by an earlier release, under an older name
     if func_name in URGENT_JOBS:
         return URGENT
     if func_name == FAN_OUT and len(args) > 1 and args[1] in URGENT_ALERTS:

@@ -12,7 +12,7 @@ is open (DESIGN.md §5), so some ticket changes never reach the receiver. Read t
    less than ``reconcile.grace`` ago probably has its webhook in flight and waits for the next
    run (the cursor stops before it); a closed ticket can no longer be written and is skipped;
 4. **enqueue**: a missed ticket becomes a ``TicketEvent`` (source and type ``reconcile``,
-   id = ticket id + ``updated_at``) queued for ``jobs.triage.handle_event`` with the receiver's
+   id = ticket id + ``updated_at``) queued for ``jobs.pipeline.handle_event`` with the receiver's
    own dedupe-and-enqueue script, so running the catch-up twice queues nothing new;
 5. **cursor**: saved after every complete page, so a failure mid-way resumes where it stopped.
 

@@ -23,7 +23,7 @@ from rq.exceptions import DuplicateJobError
 
 from jobs import alerts, runtime
 from jobs.alerts_delivery import DeliveryFailed, send
-from jobs.lifecycle import known_links
+from jobs.links import known_links
 from jobs.report import Report, build_report, facts_of, render_report
 from jobs.review_reminders import tracked_tasks
 from jobs.runtime import Runtime

@@ -30,14 +30,14 @@ from rq.exceptions import DuplicateJobError
 
 from jobs import runtime
 from jobs.alerts_messages import format_duration
-from jobs.lifecycle import known_links
+from jobs.links import known_links
 from jobs.report import IncidentFacts, customers_told, facts_of
 from jobs.runtime import Runtime
-from jobs.scheduling import wait_for
+from jobs.scheduling import put_off_when_told
 from middleware import queues
 from middleware.config.lifecycle import ReviewSettings
 from middleware.incidents import Incident
-from middleware.zendesk import RateLimited, TaskTicket
+from middleware.zendesk import TaskTicket
 from rules.model import format_time, parse_time
 
 log = logging.getLogger(__name__)
@@ -98,13 +98,7 @@ def enqueue_create(rt: Runtime, incident_id: int) -> bool:
 def create(incident_id: int) -> str:
     """RQ entry point for :func:`create_review`."""
     rt = runtime.get()
-    try:
-        outcome = create_review(rt, incident_id)
-    except RateLimited as exc:
-        new_id = wait_for(exc)
-        if new_id is None:
-            raise
-        outcome = f"rate limited ({exc.source}); rescheduled as {new_id}"
+    outcome = put_off_when_told(lambda: create_review(rt, incident_id))
     log.info("incident %s: post-incident review: %s", incident_id, outcome)
     return outcome
 

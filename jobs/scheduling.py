@@ -21,6 +21,7 @@ from __future__ import annotations
 import logging
 import re
 import time
+from collections.abc import Callable
 from datetime import timedelta
 
 from redis import Redis
@@ -29,6 +30,7 @@ from rq.exceptions import DuplicateJobError
 from rq.registry import ScheduledJobRegistry
 
 from middleware.redis_client import Keys
+from middleware.zendesk import RateLimited, TransientError
 
 log = logging.getLogger(__name__)
 
@@ -133,3 +135,29 @@ def wake_waiting(redis: Redis, keys: Keys) -> int:
     if woken:
         log.info("Zendesk answers again: %d waiting jobs are due now", woken)
     return woken
+
+
+def put_off_when_told(work: Callable[[], str], *, unavailable_wait: float | None = None) -> str:
+    """Run a job's ``work``; when Zendesk or the budget says wait, put the job off instead.
+
+    ``RateLimited`` (a 429, the shared budget spent, or the circuit breaker open) reschedules
+    the running job for when it may go on (:func:`wait_for`), with its RQ retries intact:
+    waiting is not a failure. With ``unavailable_wait``, a failed call that did not open the
+    breaker (``TransientError``) is put off that many seconds too. Outside a worker the
+    exception propagates. Returns ``work``'s outcome, or what was put off and until when.
+    """
+    try:
+        return work()
+    except RateLimited as exc:
+        wait, source = exc.retry_after, exc.source
+        new_id = wait_for(exc)
+        if new_id is None:
+            raise
+    except TransientError as exc:
+        if unavailable_wait is None:
+            raise
+        wait, source = unavailable_wait, "zendesk unavailable"
+        new_id = wait_for(exc, wait)
+        if new_id is None:
+            raise
+    return f"rate limited ({source}); rescheduled in {wait:.0f} s as {new_id}"

@@ -6,7 +6,7 @@ start). Zendesk's own automations run once an hour and cannot time that, so this
 
 Read top to bottom, this is the life of one clock:
 
-1. **start** (:func:`start_clock`, from ``declare.on_declared``): the clock is recorded in
+1. **start** (:func:`start_clock`, from the pipeline's declared path): the clock is recorded in
    Redis, ``pending``, and a timer for its first step is scheduled with RQ's scheduler; when
    triage flags a ticket, its one write already carried the start (:func:`started_writeback`);
 2. **steps** (:func:`check`, the timer job): each warning makes it ``at_risk``, the due time
@@ -14,7 +14,7 @@ Read top to bottom, this is the life of one clock:
    then a reminder every ``sla.reminder_every`` until someone answers;
 3. **first response** (:func:`after_event`, a public staff reply): ``met`` if in time, else it
    stays ``breached`` with the response recorded; either way the clock stops;
-4. **cancel** (``declare.on_overridden``, or a ticket solved with no reply): ``cancelled``;
+4. **cancel** (the pipeline's overridden path, or a ticket solved with no reply): ``cancelled``;
 5. **write back** (:func:`flush`): every transition is announced (incident timeline, alert)
    and written to the ticket in one safe update: the new SLA tag replaces the old one, an
    internal note says what happened in plain words, the custom fields are kept current;
@@ -45,8 +45,9 @@ from rq.job import Job
 from rq.registry import ScheduledJobRegistry
 
 from jobs import alerts, runtime
+from jobs.lookup import cached_person
 from jobs.runtime import Runtime
-from jobs.scheduling import wait_for
+from jobs.scheduling import put_off_when_told
 from jobs.sla_state import (
     AT_RISK,
     BREACH,
@@ -238,13 +239,7 @@ def check(incident_id: int, step: int | None = None) -> str:
 def _as_job(what: str, incident_id: int, action: Callable[[Runtime], str]) -> str:
     """Run one SLA job; a 429 puts it off by Zendesk's ``Retry-After`` instead of failing it."""
     rt = runtime.get()
-    try:
-        outcome = action(rt)
-    except RateLimited as exc:
-        new_id = wait_for(exc)
-        if new_id is None:
-            raise
-        outcome = f"rate limited ({exc.source}); rescheduled as {new_id}"
+    outcome = put_off_when_told(lambda: action(rt))
     log.info("incident %s: SLA %s: %s", incident_id, what, outcome)
     return outcome
 
@@ -457,7 +452,6 @@ def find_missed_reply(rt: Runtime, clock: Clock, now: datetime) -> Reply | None:
 
 
 def _person(rt: Runtime, user_id: int | None) -> Any:
-    from jobs.triage import cached_person  # triage imports declare, which imports this module
 
     return cached_person(rt, user_id) if user_id is not None else None
 
@@ -695,7 +689,7 @@ def _safely(action: Callable[[], object]) -> bool:
 
 
 # ---------------------------------------------------------------------------------------------
-# Hooks: what the declared path calls (see jobs/declare.py)
+# Hooks: what the pipeline calls (see jobs/pipeline.py)
 # ---------------------------------------------------------------------------------------------
 def on_declared(rt: Runtime, incident: Incident, event: TicketEvent) -> None:
     """A new critical incident: start its clock."""

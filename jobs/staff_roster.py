@@ -5,7 +5,7 @@ and an event webhook carries only ``requester_id``. Without the person cached, t
 user from Zendesk exactly when a member of staff reports a critical incident, which is the worst
 moment: mid-storm, with the API budget under pressure. Staff are few and change rarely, so this
 job lists them every ``EVERY_SECONDS`` (one read per 100 staff) into the cache
-``jobs.triage.cached_person`` reads, whose entries outlive the period, so a staff member's
+``jobs.lookup.cached_person`` reads, whose entries outlive the period, so a staff member's
 report is decided with no read at all. And while the roster is fresh, a requester it does not
 hold is a customer: the signals' staff-or-customer question (which tells an outage from a staff
 report) costs no read either. Only when the roster is stale does a ticket whose decision depends
@@ -20,15 +20,15 @@ from __future__ import annotations
 import logging
 
 from jobs import runtime
+from jobs.lookup import mark_roster_complete, remember_people
 from jobs.runtime import Runtime
-from jobs.triage import mark_roster_complete, remember_people
 from middleware.zendesk import RateLimited, TransientError
 
 __all__ = ["EVERY_SECONDS", "refresh", "warm"]
 
 log = logging.getLogger(__name__)
 
-EVERY_SECONDS = 600  # well inside jobs.triage.CONTEXT_TTL_SECONDS, so entries never lapse between runs
+EVERY_SECONDS = 600  # well inside jobs.lookup.CONTEXT_TTL_SECONDS, so entries never lapse between runs
 
 
 def refresh() -> str:

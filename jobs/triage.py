@@ -8,8 +8,9 @@ Read top to bottom, this is the path of one ticket event after the receiver queu
 4. write tags + priority + an internal note saying why, in one ``safe_update`` that also
    starts the first-response SLA on the ticket (its tag, fields and due time); on 409,
    re-read, re-decide and try again;
-5. record the incident and hand it to the declared path (SLA clock, alerts, customer message):
-   the clock's start is already on the ticket, so a critical ticket costs one write here.
+5. record the incident and say so (``jobs.happened.declared``): the pipeline runs the declared
+   path (SLA clock, alerts, customer message); the clock's start is already on the ticket, so a
+   critical ticket costs one write here.
 
 Every step is idempotent: a redelivered event, a second run of this job, or our own write
 coming back finds the ticket already flagged (or the incident already open) and writes nothing.
@@ -17,67 +18,34 @@ coming back finds the ticket already flagged (or the incident already open) and 
 
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import replace
-from datetime import datetime
 from typing import Any
 
-from jobs import alerts, authorship, declare, possible, reconcile, runtime, sla, ticket_state
+from jobs import alerts, authorship, happened, possible, reconcile, sla, ticket_state
+from jobs.flagging import incident_of, note_of, record_flagged, writeback_of
+from jobs.lookup import cached_organization, cached_person
 from jobs.runtime import Runtime
-from jobs.scheduling import wait_for
+from jobs.ticket_state import TicketState
 from middleware.config.alerting import NOT_FLAGGED as NOT_FLAGGED_EVENT
 from middleware.feedback import FALSE_ALARM, MISSED, FeedbackStore, record_of
 from middleware.incidents import NOT_FLAGGED, OPEN, OVERRIDDEN, Incident
-from middleware.zendesk import Conflict, NotFound, RateLimited, Refused, TransientError
+from middleware.zendesk import Conflict, NotFound, Refused
 from rules import Decision
-from rules.model import Organization, Person, Ticket, TicketEvent
+from rules.model import Ticket, TicketEvent
 
 log = logging.getLogger(__name__)
 
 MAX_CONFLICTS = 3
-UNAVAILABLE_WAIT_SECONDS = 10  # a failed call that did not open the breaker: try again soon
-CONTEXT_TTL_SECONDS = 3600
-_PRIORITY_RANK = {None: 0, "low": 1, "normal": 2, "high": 3, "urgent": 4}
 
 
 class ConflictsExhausted(Exception):
     """The ticket kept changing under us; RQ's retry will run the job again later."""
 
 
-def handle_event(event_data: dict[str, Any]) -> str:
-    """RQ entry point for one queued ticket event; returns what happened, for the job result."""
-    rt = runtime.get()
-    event = TicketEvent.from_dict(event_data)
-    try:
-        outcome = process(rt, event)
-    except (RateLimited, TransientError) as exc:
-        # Waiting for the budget or for Zendesk to come back is not a failure: the job comes
-        # back when they allow, with its RQ retries intact (a long outage loses nothing).
-        wait = exc.retry_after if isinstance(exc, RateLimited) else UNAVAILABLE_WAIT_SECONDS
-        new_id = wait_for(exc, wait)
-        if new_id is None:
-            raise
-        source = exc.source if isinstance(exc, RateLimited) else "zendesk unavailable"
-        outcome = f"rate limited ({source}); rescheduled in {wait:.0f} s as {new_id}"
-    except NotFound:
-        # Deleted (or hidden from us) before its job ran: nothing to flag, now or on a retry.
-        outcome = f"ticket {event.ticket.id} no longer exists in Zendesk: nothing to do"
-    except Refused as exc:
-        # 400/422 (a closed ticket, a field Zendesk rejects): the same write is refused on every
-        # retry. Handled once; the change counts as seen so the catch-up does not queue it again.
-        reconcile.mark_seen(rt, event.ticket)
-        log.warning("ticket %s: event %s: %s; handled once, not retried", event.ticket.id, event.id, exc)
-        outcome = f"{exc}: handled once"
-    except Exception as exc:
-        log.warning("ticket %s: event %s failed: %s", event.ticket.id, event.id, type(exc).__name__)
-        raise
-    log.info("ticket %s: %s event %s: %s", event.ticket.id, event.type, event.id, outcome)
-    return outcome
-
-
-def process(rt: Runtime, event: TicketEvent) -> str:
-    """Everything one event causes, in order; the later stages hang off ``declare``.
+def process(rt: Runtime, event: TicketEvent) -> tuple[str, TicketState | None]:
+    """Triage one event: what happened, and the ticket's state for the stages after triage
+    (None for our own write coming back: nothing follows it).
 
     The change counts as seen (the catch-up skips it) only once triage has handled it: decided
     non-critical, or its decision written on Zendesk. A job that fails or waits before that
@@ -92,14 +60,13 @@ def process(rt: Runtime, event: TicketEvent) -> str:
                             and not _tagged(rt, event.ticket))
     state = ticket_state.read(rt, event.ticket, mark_seen=True if plainly_not_critical else ticket_state.IF_FLAGGED)
     if event.actor_id is not None and event.actor_id == rt.zendesk.api_user_id():
-        return "ignored: our own write"
+        return "ignored: our own write", None
     outcome = triage(rt, event, state.incident, first)
     if outcome not in UNCHANGED:
         state = ticket_state.read(rt, event.ticket)
     elif not plainly_not_critical and state.incident is None:
         reconcile.mark_seen(rt, event.ticket)  # decided only now (e.g. after reading the requester)
-    declare.after_event(rt, event, state)
-    return outcome
+    return outcome, state
 
 
 def _tagged(rt: Runtime, ticket: Ticket) -> bool:
@@ -124,7 +91,7 @@ def triage(rt: Runtime, event: TicketEvent, incident: Incident | None, first: De
             rt.incidents.set_status(incident.id, OVERRIDDEN, rt.clock())
             rt.incidents.add_event(incident.id, "overridden", rt.clock(), {"by": event.actor_id},
                                    dedupe_key="overridden")
-            declare.on_overridden(rt, incident, event)
+            happened.overridden(rt, incident, event)
             if incident.rules != ["manual"]:  # the rules flagged it and a person took it back
                 FeedbackStore(rt.redis, rt.keys).add(record_of(
                     FALSE_ALARM, ticket, rt.clock(), critical=False, category=None,
@@ -264,65 +231,6 @@ def merged_fields(ours: dict[str, Any], sla_part: dict[str, Any]) -> dict[str, A
     return merged
 
 
-def writeback_of(rt: Runtime, ticket: Ticket, decision: Decision) -> tuple[list[str], dict[str, Any]]:
-    """Tags to add and fields to set. Priority is only ever raised, never lowered."""
-    wb = rt.config.writeback
-    tags = [wb.critical_tag]
-    category_tag = wb.category_tags.get(decision.category or "")
-    if category_tag:
-        tags.append(category_tag)
-    tags.extend(decision.tags)
-    tags = [t for t in dict.fromkeys(tags) if t not in ticket.tags]
-    fields: dict[str, Any] = {}
-    wanted = decision.priority or wb.priority
-    if _PRIORITY_RANK.get(wanted, 0) > _PRIORITY_RANK.get(ticket.priority, 0):
-        fields["priority"] = wanted
-    group_id = decision.group_id
-    if group_id is None:
-        group_id = rt.config.security.routed_group(decision.category)
-    if group_id is not None and group_id != ticket.group_id:
-        fields["group_id"] = group_id
-    return tags, fields
-
-
-def note_of(rt: Runtime, decision: Decision) -> str:
-    return f"Flagged as a critical incident by the critical-incident middleware.\n\n{decision.note}"
-
-
-def open_incident(rt: Runtime, event: TicketEvent, before: Ticket, decision: Decision, after: Ticket,
-                  extra: dict[str, Any] | None = None) -> None:
-    """Record the incident for a ticket flagged by ``after``'s write and start the declared path."""
-    record_flagged(rt, event, incident_of(rt, event, before, decision, rt.clock(), extra=extra), after)
-
-
-def record_flagged(rt: Runtime, event: TicketEvent, incident: Incident, after: Ticket) -> None:
-    """Record ``incident`` once ``after``'s write flagged its ticket; the first to record it
-    (never a redelivery or a second run) starts the declared path."""
-    incident.flagged_updated_at = after.updated_at
-    if rt.incidents.open(incident):
-        declare.on_declared(rt, incident, event)
-
-
-def incident_of(rt: Runtime, event: TicketEvent, before: Ticket, decision: Decision, now: datetime,
-                extra: dict[str, Any] | None = None) -> Incident:
-    """The incident ``decision`` declares on ``before``, as it will be recorded once flagged."""
-    return Incident(
-        id=before.id,
-        ticket_id=before.id,
-        category=decision.category,
-        rules=[m.rule for m in decision.matches],
-        reasons=[r for m in decision.matches for r in m.reasons],
-        subject=before.subject,
-        organization_id=before.organization_id,
-        requester_id=before.requester_id,
-        ticket_created_at=before.created_at,
-        declared_at=now,
-        critical_from_start=event.type == "created" or reconcile.found_at_creation(event),
-        status=OPEN,
-        extra=dict(extra or {}),
-    )
-
-
 def adopt_manual_flag(rt: Runtime, event: TicketEvent, ticket: Ticket | None = None) -> None:
     """An agent tagged the ticket critical themselves: it is an incident all the same."""
     ticket = ticket or event.ticket
@@ -369,7 +277,7 @@ def adopt_manual_flag(rt: Runtime, event: TicketEvent, ticket: Ticket | None = N
             if not said.critical:  # the rules did not flag it, nor put it to a person: a miss
                 FeedbackStore(rt.redis, rt.keys).add(record_of(
                     MISSED, ticket, now, critical=True, category=category, decision=said, actor_id=event.actor_id))
-        declare.on_declared(rt, incident, event)
+        happened.declared(rt, incident, event)
 
 
 def recover_own_flag(rt: Runtime, event: TicketEvent, ticket: Ticket) -> str:
@@ -384,62 +292,3 @@ def recover_own_flag(rt: Runtime, event: TicketEvent, ticket: Ticket) -> str:
     record_flagged(rt, event, incident_of(rt, event, ticket, decision, rt.clock(), extra=extra), ticket)
     rules = ", ".join(m.rule for m in decision.matches)
     return f"flagged critical ({decision.category or 'uncategorised'}; rules: {rules}); found our earlier write"
-
-
-def cached_person(rt: Runtime, user_id: int, *, staff_known: bool = False) -> Person | None:
-    """The user from the Redis cache (the staff roster keeps agents and admins there), else
-    from Zendesk, cached for ``CONTEXT_TTL_SECONDS``; None if Zendesk has no such user.
-
-    ``staff_known``: the caller only needs to know whether the user is staff, so while the
-    staff roster is complete a user it does not hold is an end user, without a read."""
-    raw = rt.redis.get(rt.keys("cache", "user", user_id))
-    if raw:
-        return Person(**json.loads(raw))
-    if staff_known and roster_complete(rt):
-        return Person(id=user_id, role="end-user")
-    try:
-        person = rt.zendesk.get_user(user_id)
-    except NotFound:
-        return None
-    remember_people(rt, [person])
-    return person
-
-
-def _roster_key(rt: Runtime) -> str:
-    return rt.keys("cache", "staff_roster", "complete")
-
-
-def mark_roster_complete(rt: Runtime, seconds: int) -> None:
-    """Every agent and admin is in the person cache for the next ``seconds`` (the staff roster)."""
-    rt.redis.set(_roster_key(rt), b"1", ex=seconds)
-
-
-def roster_complete(rt: Runtime) -> bool:
-    return bool(rt.redis.exists(_roster_key(rt)))
-
-
-def remember_people(rt: Runtime, people: list[Person]) -> None:
-    """Put people in the cache ``cached_person`` reads, in one round trip."""
-    pipe = rt.redis.pipeline(transaction=False)
-    for person in people:
-        if person.id is not None:
-            pipe.set(rt.keys("cache", "user", person.id), json.dumps(
-                {"id": person.id, "role": person.role, "email": person.email, "name": person.name}),
-                ex=CONTEXT_TTL_SECONDS)
-    pipe.execute()
-
-
-def cached_organization(rt: Runtime, org_id: int) -> Organization | None:
-    key = rt.keys("cache", "organization", org_id)
-    raw = rt.redis.get(key)
-    if raw:
-        data = json.loads(raw)
-        data["tags"] = tuple(data.get("tags") or ())
-        return Organization(**data)
-    try:
-        org = rt.zendesk.get_organization(org_id)
-    except NotFound:
-        return None
-    rt.redis.set(key, json.dumps({"id": org.id, "name": org.name, "tags": list(org.tags), "fields": org.fields}),
-                 ex=CONTEXT_TTL_SECONDS)
-    return org

@@ -22,7 +22,7 @@ The same script also answers "was this caused by our own API user?" when the web
 not yet know that user's id (the worker stores it at ``<prefix>:zendesk:api_user_id``), so
 even that check costs no extra round trip; the id it returns is cached by the caller.
 
-The job function is passed as a dotted string (``jobs.triage.handle_event``), so the web
+The job function is passed as a dotted string (``jobs.pipeline.handle_event``), so the web
 process never imports the jobs package.
 
 Work done once, not per request: all but four fields of the job hash (callbacks, timeouts,
@@ -50,6 +50,7 @@ from rq.job import Job
 from rq.scripts import _build_hset_args
 from rq.utils import now, utcformat
 
+from middleware import queues
 from middleware.queues import EVENTS_STAGE
 from middleware.redis_client import Keys
 from rules.model import Ticket, TicketEvent
@@ -63,7 +64,7 @@ __all__ = [
     "job_id_for",
 ]
 
-HANDLE_EVENT = "jobs.triage.handle_event"
+HANDLE_EVENT = queues.HANDLE_EVENT
 
 # KEYS[1] job hash, KEYS[2] queue list, KEYS[3] rq:queues, KEYS[4] api user id,
 # KEYS[5..] dedupe keys (seen event id, then seen invocation id if the delivery had one).

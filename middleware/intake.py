@@ -35,7 +35,7 @@ from redis.exceptions import RedisError
 from rq.job import Job
 from rq.utils import now
 
-from middleware import json_guard
+from middleware import json_guard, queues
 from middleware.config import Config
 from middleware.enqueue import EnqueueOutcome, EventEnqueuer, job_id_for
 from middleware.intake_schemas import InvalidIntake, parse_alerts, parse_report
@@ -49,8 +49,8 @@ log = logging.getLogger(__name__)
 bp = Blueprint("intake", __name__)
 
 EXTENSION = "cim.intake"
-HANDLE_ALERT = "jobs.intake.handle_alert"
-HANDLE_REPORT = "jobs.intake.handle_report"
+HANDLE_ALERT = queues.HANDLE_ALERT
+HANDLE_REPORT = queues.HANDLE_REPORT
 _JSON_SEPARATORS = (",", ":")
 
 

@@ -23,6 +23,24 @@ MAINTENANCE_STAGE = "maintenance"
 
 ORDER = (SLA_STAGE, EVENTS_STAGE, ALERTS_STAGE, LIFECYCLE_STAGE, MAINTENANCE_STAGE)
 
+# RQ stores each queued job with the dotted name of the function it runs, and a job may wait in
+# Redis across an upgrade (an event in a backlog, an SLA timer due in an hour). The entry points
+# of the event path are named here; RENAMED maps the names earlier releases queued to today's,
+# and the worker runs a job under an old name as today's function (middleware.resilient_worker).
+HANDLE_EVENT = "jobs.pipeline.handle_event"
+HANDLE_ALERT = "jobs.pipeline.handle_alert"
+HANDLE_REPORT = "jobs.pipeline.handle_report"
+RENAMED = {
+    "jobs.triage.handle_event": HANDLE_EVENT,
+    "jobs.intake.handle_alert": HANDLE_ALERT,
+    "jobs.intake.handle_report": HANDLE_REPORT,
+}
+
+
+def current_name(func_name: str | None) -> str | None:
+    """The function a job queued under ``func_name`` runs today."""
+    return RENAMED.get(func_name, func_name) if func_name else func_name
+
 
 def queue(stage: str, connection: Redis, keys: Keys) -> Queue:
     """The RQ queue of ``stage`` for the deployment whose prefix ``keys`` carries."""

@@ -45,6 +45,9 @@ from rq.defaults import DEFAULT_LOGGING_DATE_FORMAT, DEFAULT_LOGGING_FORMAT
 from rq.job import Job
 from rq.queue import Queue
 from rq.scheduler import RQScheduler
+from rq.utils import import_attribute
+
+from middleware.queues import RENAMED
 
 log = logging.getLogger(__name__)
 
@@ -55,12 +58,27 @@ WORKER_TTL_SECONDS = 20  # an idle worker wakes every 5 s (RQ blocks for worker_
 RECONNECT_MAX_SECONDS = 2.0
 
 
+class RenamedJob(Job):
+    """A job queued by an earlier release under a function name since renamed runs today's
+    function (``middleware.queues.RENAMED``), so an upgrade loses no queued work."""
+
+    @property
+    def func(self) -> Any:
+        name = self.func_name
+        if not self.instance and name in RENAMED:
+            return import_attribute(RENAMED[name])
+        return super().func
+
+
 class ResilientWorker(SimpleWorker):
     """A ``SimpleWorker`` with short liveness timeouts (see the module docstring)."""
 
     max_connection_wait_time = RECONNECT_MAX_SECONDS
+    job_class = RenamedJob
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
+        if kwargs.get("job_class") in (None, Job):  # RQ's pool passes its default explicitly
+            kwargs["job_class"] = RenamedJob
         kwargs.setdefault("maintenance_interval", MAINTENANCE_SECONDS)
         kwargs.setdefault("worker_ttl", WORKER_TTL_SECONDS)
         super().__init__(*args, **kwargs)

@@ -108,6 +108,10 @@ def test_the_lane_is_the_callers_context_and_urgent_outside_one():
 
 # -- which jobs are urgent --------------------------------------------------------------------------
 @pytest.mark.parametrize(("func", "args", "expected"), [
+    ("jobs.pipeline.handle_event", ({"id": "e1"},), URGENT),
+    ("jobs.pipeline.handle_alert", ({},), URGENT),
+    ("jobs.pipeline.handle_report", ({},), URGENT),
+    # queued by an earlier release under the names these entry points had then
     ("jobs.triage.handle_event", ({"id": "e1"},), URGENT),
     ("jobs.intake.handle_alert", ({},), URGENT),
     ("jobs.intake.handle_report", ({},), URGENT),

@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from jobs import correlate, triage
+from jobs import correlate, pipeline
 from jobs.runtime import Runtime
 from jobs.sla_state import ClockStore
 from middleware.incidents import RESOLVED
@@ -29,6 +29,13 @@ from tests.intake_support import make_runtime, simulated, tickets, write_config
 TOPICS = {"window": "30m", "threshold": 2, "topics": [
     {"name": "orders-not-syncing", "subject": "Orders not syncing for several customers",
      "phrases": ["orders not syncing", "orders are not syncing"]}]}
+
+
+@pytest.fixture(autouse=True)
+def _routed():
+    """Correlation says what it declared and linked; the pipeline routes it, as in a worker."""
+    with pipeline.routed():
+        yield
 
 
 def event_for(ticket: Ticket, n: int = 0) -> TicketEvent:
@@ -57,13 +64,13 @@ def test_three_organisations_make_one_problem_with_three_linked_incidents(sim) -
     rt, control, _ = sim
     orgs = [control.create_organization(name)["id"] for name in ("Acme", "Beta", "Gamma")]
     first = report(control, orgs[0], 1)
-    triage.handle_event(event_for(first).to_dict())  # through triage: the declared path's hook
+    pipeline.handle_event(event_for(first).to_dict())  # through triage: the declared path's hook
     assert [t["type"] for t in tickets(control)] == [None]  # one organisation: nothing yet
 
     second = report(control, orgs[1], 2)
-    triage.handle_event(event_for(second).to_dict())
+    pipeline.handle_event(event_for(second).to_dict())
     third = report(control, orgs[2], 3)
-    triage.handle_event(event_for(third).to_dict())
+    pipeline.handle_event(event_for(third).to_dict())
 
     all_tickets = {t["id"]: t for t in tickets(control)}
     problems = [t for t in all_tickets.values() if t["type"] == "problem"]
@@ -240,7 +247,8 @@ def test_simultaneous_reports_on_two_workers_open_one_problem_ticket(slow_rt: Ru
     def worker(ticket: Ticket) -> None:
         barrier.wait()
         try:
-            correlate.correlate(rt, topic, event_for(ticket))
+            with pipeline.routed():  # a thread starts with a context of its own
+                correlate.correlate(rt, topic, event_for(ticket))
         except BaseException as exc:
             errors.append(exc)
 

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 import pytest
 
 from jobs import customer_notices as notices
-from jobs import lifecycle, triage
+from jobs import links, pipeline
 from jobs.customer_comms import PolicyError
 from middleware.simulator import SimulatorServer
 from middleware.zendesk import RateLimited, TransientError
@@ -56,7 +56,7 @@ class Customers:
 
 def declare(env: Env) -> int:
     tid = int(env.sim.customer_ticket(*OUTAGE, "ops@acme.test")["id"])
-    assert triage.process(env.rt, env.event(tid, "created", actor_id=None)).startswith("flagged critical")
+    assert pipeline.process(env.rt, env.event(tid, "created", actor_id=None)).startswith("flagged critical")
     env.drain()
     return tid
 
@@ -165,7 +165,7 @@ def test_each_contact_gets_one_ticket_linked_to_the_problem_and_the_cost_is_as_p
     assert status["state"] == "done" and status["summary"].startswith("3 contact(s) in 2 organisation(s) told")
     [entry] = [e for e in env.rt.incidents.timeline(tid) if e["kind"] == "customer_notice"]
     assert entry["by"] == "Helen Head" and sorted(entry["organization_ids"]) == sorted([c.acme, c.beta])
-    assert set(lifecycle.known_links(env.rt, env.rt.incidents.get(tid))) >= {t["id"] for t in made}
+    assert set(links.known_links(env.rt, env.rt.incidents.get(tid))) >= {t["id"] for t in made}
 
 
 def test_asking_again_or_a_crash_after_zendesk_created_them_makes_no_second_ticket(env, monkeypatch):
@@ -216,13 +216,13 @@ def test_resolution_reaches_every_notice_ticket_once_and_nobody_is_told_it_is_ha
     lead = int(env.sim.create_user("Lead", "lead@acme-support.test", role="agent")["id"])
     for t in made:  # a contact answers the notice: it is no new critical report, nor "handled as critical"
         env.sim.comment(t, "Thanks, we see it too. Everything is down!")
-        triage.process(env.rt, env.event(t, "comment_added", actor_id=None))
+        pipeline.process(env.rt, env.event(t, "comment_added", actor_id=None))
     env.drain()
     assert all(env.rt.incidents.get(t) is None for t in made)
     env.sim.update(tid, author_id=lead, status="solved")  # no comment: Zendesk copies nothing
-    triage.process(env.rt, env.event(tid, "status_changed", actor_id=lead))
+    pipeline.process(env.rt, env.event(tid, "status_changed", actor_id=lead))
     for t in made:
-        triage.process(env.rt, env.event(t, "status_changed", actor_id=lead))
+        pipeline.process(env.rt, env.event(t, "status_changed", actor_id=lead))
     env.drain()
     for t in made:
         ours = [x["body"] for x in env.our_public(t)]
@@ -234,7 +234,7 @@ def test_a_security_incident_needs_allow_security(env):
     c = Customers(env)
     tid = int(env.sim.customer_ticket("Our admin account has been hacked", "Someone logged in as our admin.",
                                       "sec@acme.test")["id"])
-    assert triage.process(env.rt, env.event(tid, "created", actor_id=None)).startswith("flagged critical")
+    assert pipeline.process(env.rt, env.event(tid, "created", actor_id=None)).startswith("flagged critical")
     plan = notices.plan_notice(env.rt, tid, org_ids=[c.beta])
     with pytest.raises(PolicyError, match="--allow-security"):
         notices.request_notice(env.rt, plan, MESSAGE, "Helen Head")

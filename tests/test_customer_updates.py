@@ -14,7 +14,7 @@ from collections.abc import Iterator
 import pytest
 
 from jobs import customer_updates as updates
-from jobs import sla, triage
+from jobs import pipeline, sla
 from jobs.customer_comms import PolicyError, RequesterError
 from jobs.sla_state import PENDING, ClockStore
 from middleware.config.customer_updates import MessageError
@@ -45,7 +45,7 @@ def problem_with_three_linked(env: Env) -> tuple[int, list[int]]:
     by an agent in Zendesk, one by the correlation record, one announced as linked."""
     lead = staff(env)
     problem = env.sim.customer_ticket(*OUTAGE, "lead@acme-support.test", type="problem")["id"]
-    assert triage.process(env.rt, env.event(problem, "created", actor_id=lead)).startswith("flagged critical")
+    assert pipeline.process(env.rt, env.event(problem, "created", actor_id=lead)).startswith("flagged critical")
     linked = []
     for name, email in (("Ann One", "a@one.test"), ("Bob Two", "b@two.test"), ("Cy Three", "c@three.test")):
         linked.append(int(env.sim.customer_ticket(f"Orders stuck at {name}", "Orders look odd", email,
@@ -166,7 +166,7 @@ def test_a_rate_limited_bulk_reply_sent_nothing_and_is_simply_sent_later(env, mo
 
 def test_the_update_is_not_a_first_response(env):
     tid = int(env.sim.customer_ticket(*OUTAGE, "ops@acme.test", requester_name="Olga Ops")["id"])
-    assert triage.process(env.rt, env.event(tid, "created", actor_id=None)).startswith("flagged critical")
+    assert pipeline.process(env.rt, env.event(tid, "created", actor_id=None)).startswith("flagged critical")
     env.drain()
     ask(env, tid)
     env.drain()
@@ -181,7 +181,7 @@ def test_the_update_is_not_a_first_response(env):
     assert not sla.is_first_response(env.rt, event)  # the webhook path …
     clock = ClockStore(env.redis, env.rt.keys).get(tid)
     assert sla.find_missed_reply(env.rt, clock, env.now) is None  # … and the check before a breach
-    triage.process(env.rt, event)
+    pipeline.process(env.rt, event)
     assert ClockStore(env.redis, env.rt.keys).get(tid).state == PENDING
     assert len(notes(env, tid)) == 1  # the customer's own ticket carries the incident: reply and note
 
@@ -189,7 +189,7 @@ def test_the_update_is_not_a_first_response(env):
 def test_a_security_incident_needs_an_explicit_allow_and_a_message_its_placeholders(env):
     tid = int(env.sim.customer_ticket("Our admin account has been hacked", "Someone logged in as our admin.",
                                       "sec@delta.test")["id"])
-    assert triage.process(env.rt, env.event(tid, "created", actor_id=None)).startswith("flagged critical")
+    assert pipeline.process(env.rt, env.event(tid, "created", actor_id=None)).startswith("flagged critical")
     with pytest.raises(PolicyError, match="--allow-security"):
         ask(env, tid)
     with pytest.raises(MessageError, match=r"unknown placeholder \{customer\}"):
@@ -222,7 +222,7 @@ def test_a_large_update_goes_in_bulk_calls_within_the_minutes_ticket_updates(env
     budget then puts the job off, and the next run sends only the other 51."""
     lead = staff(env)
     problem = env.sim.customer_ticket(*OUTAGE, "lead@acme-support.test", type="problem")["id"]
-    assert triage.process(env.rt, env.event(problem, "created", actor_id=lead)).startswith("flagged critical")
+    assert pipeline.process(env.rt, env.event(problem, "created", actor_id=lead)).startswith("flagged critical")
     many = [int(env.sim.customer_ticket("Orders stuck", "odd", f"c{i}@many.test")["id"]) for i in range(150)]
     env.rt.incidents.update(problem, extra={"linked_ticket_ids": many})
     request = ask(env, problem)

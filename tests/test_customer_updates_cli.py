@@ -10,6 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from jobs import pipeline
 from middleware.__main__ import main
 from middleware.simulator import SimulatorServer
 from tests.lifecycle_support import API_EMAIL, OUTAGE, Env, make_env, write_config
@@ -31,10 +32,9 @@ def env(server, redis, redis_url, tmp_path, key_prefix, monkeypatch) -> Iterator
 
 
 def declared(env: Env) -> int:
-    from jobs import triage
 
     tid = int(env.sim.customer_ticket(*OUTAGE, "ops@acme.test", requester_name="Olga Ops")["id"])
-    assert triage.process(env.rt, env.event(tid, "created", actor_id=None)).startswith("flagged critical")
+    assert pipeline.process(env.rt, env.event(tid, "created", actor_id=None)).startswith("flagged critical")
     env.drain()
     return tid
 

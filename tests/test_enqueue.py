@@ -24,7 +24,7 @@ FAIL_FUNC = "tests.test_enqueue.always_fails"
 
 
 def record_event(event_data: dict[str, Any]) -> str:
-    """Stands in for jobs.triage.handle_event: proves the argument arrives whole."""
+    """Stands in for jobs.pipeline.handle_event: proves the argument arrives whole."""
     event = TicketEvent.from_dict(event_data)
     return f"{event.type}:{event.ticket.id}:{event.id}"
 

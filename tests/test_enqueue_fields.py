@@ -49,7 +49,7 @@ def test_stored_job_equals_what_rq_builds(redis: Redis, key_prefix: str, sample:
         else:
             assert stored[name] == value, name
     func, instance, args, kwargs = pickle.loads(zlib.decompress(stored[b"data"]))
-    assert (func, instance, kwargs) == ("jobs.triage.handle_event", None, {})
+    assert (func, instance, kwargs) == ("jobs.pipeline.handle_event", None, {})
     assert args == (event.to_dict(),)
 
 

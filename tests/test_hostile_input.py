@@ -121,7 +121,7 @@ def test_a_ticket_deleted_before_its_job_runs_is_handled_once(rt: Runtime, redis
     responses.put(f"{BASE}/api/v2/tickets/{ticket.id}.json", status=404, json={"error": "RecordNotFound"})
     queue = Queue(rt.keys.queue(EVENTS_STAGE), connection=redis)
 
-    job = queue.enqueue("jobs.triage.handle_event", make_event(ticket).to_dict(), job_id="evt-deleted",
+    job = queue.enqueue("jobs.pipeline.handle_event", make_event(ticket).to_dict(), job_id="evt-deleted",
                         retry=Retry(max=5, interval=[5, 15, 30, 60, 120]))
     SimpleWorker([queue], connection=redis).work(burst=True)
     job.refresh()

@@ -10,9 +10,9 @@ from datetime import timedelta
 
 import pytest
 
-from jobs import incident_record, review, review_reminders, triage
+from jobs import incident_record, pipeline, review, review_reminders
 from jobs.alerts_delivery import Delivery, DeliveryFailed, deliver_with
-from jobs.triage import remember_people
+from jobs.lookup import remember_people
 from middleware import queues
 from middleware.incident_room import Room, tasks_key
 from middleware.simulator import SimulatorServer
@@ -46,7 +46,7 @@ def test_the_alert_fan_out_records_the_customers_name(env):
     org = env.sim.create_organization("Globex Corporation")
     ticket = env.sim.customer_ticket("URGENT - platform down, none of our users can log in", "All down.",
                                      "it@globex.test", organization_id=org["id"])
-    triage.process(env.rt, env.event(ticket["id"], "created", actor_id=ticket["requester_id"]))
+    pipeline.process(env.rt, env.event(ticket["id"], "created", actor_id=ticket["requester_id"]))
     assert env.rt.incidents.get(ticket["id"]).organization_name is None
     env.drain(queues.ALERTS_STAGE)
     assert env.rt.incidents.get(ticket["id"]).organization_name == "Globex Corporation"
@@ -59,14 +59,14 @@ def test_the_assignee_is_kept_current_and_a_late_older_snapshot_changes_nothing(
     remember_people(env.rt, [Person(id=dana, role="agent", email="dana@acme-support.test", name="Dana Scully")])
     env.sim.update(tid, assignee_id=dana)
     older = env.event(tid, "priority_changed")  # the snapshot as it is now: assigned to Dana
-    triage.process(env.rt, older)
+    pipeline.process(env.rt, older)
     incident = env.rt.incidents.get(tid)
     assert (incident.assignee_id, incident.assignee_name) == (dana, "Dana Scully")
     assert [e["assignee_name"] for e in timeline(env, tid, "assigned")] == ["Dana Scully"]
 
     sam = agent(env, "sam@acme-support.test")
     env.sim.update(tid, assignee_id=sam)
-    triage.process(env.rt, env.event(tid, "agent_assignment_changed"))
+    pipeline.process(env.rt, env.event(tid, "agent_assignment_changed"))
     assert env.rt.incidents.get(tid).assignee_id == sam
     stale = older.ticket.__class__(**{**{f: getattr(older.ticket, f) for f in older.ticket.__slots__},
                                       "updated_at": older.ticket.updated_at - timedelta(seconds=30)})
@@ -80,16 +80,16 @@ def test_public_comments_are_on_the_timeline_without_their_text(env):
     tid = declare(env)
     by = agent(env)
     note = env.sim.comment(tid, "internal: looking at the logs", public=False, author_id=by)["comment"]
-    triage.process(env.rt, env.event(tid, "comment_added", actor_id=by, comment=Comment(
+    pipeline.process(env.rt, env.event(tid, "comment_added", actor_id=by, comment=Comment(
         id=note["id"], body=note["body"], public=False, author_id=by, author_is_staff=True)))
     reply = env.sim.comment(tid, "We are on it.", author_id=by)["comment"]
     event = env.event(tid, "comment_added", actor_id=by, comment=Comment(
         id=reply["id"], body=reply["body"], public=True, author_id=by, author_is_staff=True,
         author_name="Agent Smith"))
-    triage.process(env.rt, event)
-    triage.process(env.rt, event)  # a redelivery
+    pipeline.process(env.rt, event)
+    pipeline.process(env.rt, event)  # a redelivery
     customer = env.sim.comment(tid, "Any news? Still down.")["comment"]
-    triage.process(env.rt, env.event(tid, "comment_added", comment=Comment(
+    pipeline.process(env.rt, env.event(tid, "comment_added", comment=Comment(
         id=customer["id"], body=customer["body"], public=True, author_id=customer["author_id"],
         author_is_staff=False, author_name="Ops at Acme")))
     comments = timeline(env, tid, "comment")

@@ -51,7 +51,7 @@ def test_an_alertmanager_group_is_queued_one_job_per_alert(client: FlaskClient, 
     assert body["status"] == "queued"
     assert [(a["fingerprint"], a["outcome"]) for a in body["alerts"]] == [("aa11", "queued"), ("bb22", "queued")]
     jobs = queued(redis, key_prefix)
-    assert [j.func_name for j in jobs] == ["jobs.intake.handle_alert"] * 2
+    assert [j.func_name for j in jobs] == ["jobs.pipeline.handle_alert"] * 2
     assert jobs[0].args[0]["fingerprint"] == "aa11" and jobs[0].args[0]["source"] == "alertmanager"
     assert "failing" not in jobs[0].description  # ids only in job descriptions (they are logged)
 
@@ -124,7 +124,7 @@ def test_a_staff_report_is_queued_and_an_idempotency_key_dedupes_it(client: Flas
     again = client.post("/intake/reports", json=edited, headers=headers)
     assert again.status_code == 200 and again.get_json()["status"] == "duplicate"
     (job,) = queued(redis, key_prefix)
-    assert job.func_name == "jobs.intake.handle_report"
+    assert job.func_name == "jobs.pipeline.handle_report"
     assert job.args[0]["reporter_email"] == "sam@ourco.example"
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from jobs import intake, triage
+from jobs import intake, pipeline
 from jobs.sla_state import ClockStore
 from middleware.config.security import SecuritySettings
 from middleware.intake_schemas import Alert, StaffReport
@@ -46,7 +46,7 @@ def sim(tmp_path: Path, redis, key_prefix):
 
 def test_a_critical_alert_opens_one_flagged_ticket_on_the_declared_path(sim) -> None:
     rt, control, _ = sim
-    outcome = intake.handle_alert(firing().to_dict())
+    outcome = pipeline.handle_alert(firing().to_dict())
     assert outcome.startswith("ticket ")
     (ticket,) = tickets(control)
     assert ticket["subject"] == "HighErrorRate on api"
@@ -67,10 +67,10 @@ def test_a_critical_alert_opens_one_flagged_ticket_on_the_declared_path(sim) -> 
 
 def test_the_same_alert_again_notes_its_open_ticket_instead_of_opening_another(sim) -> None:
     _, control, _ = sim
-    intake.handle_alert(firing().to_dict())
-    repeat = intake.handle_alert(firing().to_dict())  # Alertmanager's repeat_interval resend
+    pipeline.handle_alert(firing().to_dict())
+    repeat = pipeline.handle_alert(firing().to_dict())  # Alertmanager's repeat_interval resend
     assert repeat.startswith("repeat of a notification")
-    again = intake.handle_alert(firing(starts_at=STARTED + timedelta(hours=1)).to_dict())  # fired again
+    again = pipeline.handle_alert(firing(starts_at=STARTED + timedelta(hours=1)).to_dict())  # fired again
     assert again.startswith("noted on ticket")
     (ticket,) = tickets(control)
     notes = [c["body"] for c in comments(control, ticket["id"]) if not c["public"]]
@@ -80,24 +80,24 @@ def test_the_same_alert_again_notes_its_open_ticket_instead_of_opening_another(s
 def test_a_resolved_alert_notes_the_ticket_and_leaves_it_open_by_default(sim) -> None:
     _, control, _ = sim
     alert = firing()
-    intake.handle_alert(alert.to_dict())
-    outcome = intake.handle_alert(resolved(alert).to_dict())
+    pipeline.handle_alert(alert.to_dict())
+    outcome = pipeline.handle_alert(resolved(alert).to_dict())
     assert outcome.startswith("resolution noted")
     (ticket,) = tickets(control)
     assert ticket["status"] != "solved"
     notes = [c["body"] for c in comments(control, ticket["id"]) if not c["public"]]
     assert len(notes) == 1 and "resolved" in notes[0]
-    assert intake.handle_alert(resolved(alert).to_dict()).startswith("resolution already")
+    assert pipeline.handle_alert(resolved(alert).to_dict()).startswith("resolution already")
 
 
 def test_solve_on_resolve_solves_and_the_next_firing_opens_a_new_ticket(tmp_path: Path, redis, key_prefix) -> None:
     with simulated(tmp_path, redis, key_prefix, intake={"alerts": {"solve_on_resolve": True}}) as (_, control, _):
         alert = firing()
-        intake.handle_alert(alert.to_dict())
-        assert intake.handle_alert(resolved(alert).to_dict()).endswith("and solved")
+        pipeline.handle_alert(alert.to_dict())
+        assert pipeline.handle_alert(resolved(alert).to_dict()).endswith("and solved")
         (first,) = tickets(control)
         assert first["status"] == "solved"
-        intake.handle_alert(firing(starts_at=STARTED + timedelta(days=1)).to_dict())
+        pipeline.handle_alert(firing(starts_at=STARTED + timedelta(days=1)).to_dict())
         second = tickets(control)[-1]
         assert second["id"] != first["id"]
         assert second["external_id"] != first["external_id"]  # a new generation, a new external id
@@ -105,30 +105,30 @@ def test_solve_on_resolve_solves_and_the_next_firing_opens_a_new_ticket(tmp_path
 
 def test_a_warning_opens_no_ticket(sim) -> None:
     _, control, _ = sim
-    assert intake.handle_alert(firing(severity="warning").to_dict()) == "not critical by the rules: no ticket"
+    assert pipeline.handle_alert(firing(severity="warning").to_dict()) == "not critical by the rules: no ticket"
     assert tickets(control) == []
 
 
 def test_a_resolution_without_a_ticket_does_nothing_even_if_its_firing_comes_late(sim) -> None:
     _, control, _ = sim
-    assert "no open ticket" in intake.handle_alert(resolved(firing()).to_dict())
-    assert "already resolved" in intake.handle_alert(firing().to_dict())  # out of order: stale
+    assert "no open ticket" in pipeline.handle_alert(resolved(firing()).to_dict())
+    assert "already resolved" in pipeline.handle_alert(firing().to_dict())  # out of order: stale
     assert tickets(control) == []
-    assert intake.handle_alert(firing(starts_at=STARTED + timedelta(hours=2)).to_dict()).startswith("ticket ")
+    assert pipeline.handle_alert(firing(starts_at=STARTED + timedelta(hours=2)).to_dict()).startswith("ticket ")
 
 
 def test_an_interrupted_create_is_resumed_without_a_second_ticket(sim, monkeypatch) -> None:
     rt, control, _ = sim
-    real_open = intake.triage.open_incident
+    real_open = intake.open_incident
 
     def crash(*args, **kwargs):
         raise RuntimeError("worker killed after the create")
 
-    monkeypatch.setattr(intake.triage, "open_incident", crash)
+    monkeypatch.setattr(intake, "open_incident", crash)
     with pytest.raises(RuntimeError):
-        intake.handle_alert(firing().to_dict())
-    monkeypatch.setattr(intake.triage, "open_incident", real_open)
-    intake.handle_alert(firing().to_dict())  # RQ's retry
+        pipeline.handle_alert(firing().to_dict())
+    monkeypatch.setattr(intake, "open_incident", real_open)
+    pipeline.handle_alert(firing().to_dict())  # RQ's retry
     (ticket,) = tickets(control)
     assert rt.incidents.get(ticket["id"]) is not None
 
@@ -142,7 +142,7 @@ def test_two_workers_with_the_same_alert_open_one_ticket(sim) -> None:
     def work() -> None:
         barrier.wait()
         try:
-            intake.handle_alert(alert.to_dict())
+            pipeline.handle_alert(alert.to_dict())
         except BaseException as exc:  # a Busy would be retried by RQ; recorded here
             errors.append(exc)
 
@@ -160,7 +160,7 @@ def test_a_staff_report_becomes_a_flagged_ticket_on_the_reporters_behalf(sim) ->
     report = StaffReport(reporter_email="sam@ourco.example", reporter_name="Sam", summary="Checkout broken for Acme",
                          description="Acme's checkout returns an error page since 10:00.",
                          organizations=(77, "Beta Ltd"))
-    outcome = intake.handle_report(report.to_dict())
+    outcome = pipeline.handle_report(report.to_dict())
     assert outcome.startswith("ticket ")
     (ticket,) = tickets(control)
     assert rt.zendesk.get_user(ticket["requester_id"]).email == "sam@ourco.example"
@@ -170,7 +170,7 @@ def test_a_staff_report_becomes_a_flagged_ticket_on_the_reporters_behalf(sim) ->
     incident = rt.incidents.get(ticket["id"])
     assert incident is not None and incident.category == "staff_report"
     assert incident.extra["organization_ids"] == [77]  # the Engagement Director of org 77 hears of it
-    intake.handle_report(report.to_dict())  # the same report again (a retry, a double click)
+    pipeline.handle_report(report.to_dict())  # the same report again (a retry, a double click)
     assert len(tickets(control)) == 1
 
 
@@ -180,7 +180,7 @@ def test_a_security_report_is_routed_to_the_security_group(tmp_path: Path, redis
         rt.config.security = SecuritySettings(group_id=group["id"])
         report = StaffReport(reporter_email="sam@ourco.example", summary="Leaked API key",
                              description="An admin API key was posted in a public repo.", category="security")
-        intake.handle_report(report.to_dict())
+        pipeline.handle_report(report.to_dict())
         (ticket,) = tickets(control)
         assert ticket["group_id"] == group["id"]
         assert "critical_security" in ticket["tags"]
@@ -197,7 +197,7 @@ def test_a_customers_security_ticket_is_routed_to_the_security_group_by_triage(t
         ticket = ticket_from_api(raw)
         event = TicketEvent(id="evt-sec", type="created", ticket=ticket, time=ticket.created_at,
                             actor_id=ticket.requester_id)
-        assert triage.handle_event(event.to_dict()).startswith("flagged critical (security")
+        assert pipeline.handle_event(event.to_dict()).startswith("flagged critical (security")
         flagged = control.get_ticket(raw["id"])["ticket"]
         assert flagged["group_id"] == group["id"] and "critical_security" in flagged["tags"]
 
@@ -212,7 +212,7 @@ def test_tickets_are_found_by_external_id(sim) -> None:
 
 def test_a_note_retried_after_a_crash_is_not_written_twice(sim, monkeypatch) -> None:
     _, control, _ = sim
-    intake.handle_alert(firing().to_dict())
+    pipeline.handle_alert(firing().to_dict())
     later = firing(starts_at=STARTED + timedelta(hours=1))
     real_save = intake.AlertState.save
 
@@ -223,9 +223,9 @@ def test_a_note_retried_after_a_crash_is_not_written_twice(sim, monkeypatch) -> 
 
     monkeypatch.setattr(intake.AlertState, "save", killed_after_the_write)
     with pytest.raises(RuntimeError):
-        intake.handle_alert(later.to_dict())
+        pipeline.handle_alert(later.to_dict())
     monkeypatch.setattr(intake.AlertState, "save", real_save)
-    intake.handle_alert(later.to_dict())  # RQ's retry
+    pipeline.handle_alert(later.to_dict())  # RQ's retry
     (ticket,) = tickets(control)
     notes = [c["body"] for c in comments(control, ticket["id"]) if not c["public"]]
     assert len(notes) == 1

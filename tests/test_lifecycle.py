@@ -16,7 +16,7 @@ from datetime import timedelta
 
 import pytest
 
-from jobs import lifecycle, sla, triage
+from jobs import lifecycle, links, pipeline, sla
 from jobs import lifecycle_messages as messages
 from jobs.sla_state import CANCELLED, PENDING, ClockStore
 from middleware import queues
@@ -41,7 +41,7 @@ def env(server, redis, tmp_path, key_prefix) -> Iterator[Env]:
 def declare(env: Env, email: str = "ops@acme.test", subject: str = OUTAGE[0], body: str = OUTAGE[1]) -> int:
     """A customer opens a ticket the shipped rules call critical; triage flags and declares it."""
     ticket = env.sim.customer_ticket(subject, body, email)
-    outcome = triage.process(env.rt, env.event(ticket["id"], "created", actor_id=ticket["requester_id"]))
+    outcome = pipeline.process(env.rt, env.event(ticket["id"], "created", actor_id=ticket["requester_id"]))
     assert outcome.startswith("flagged critical"), outcome
     return int(ticket["id"])
 
@@ -56,7 +56,7 @@ def solve(env: Env, ticket_id: int, by: int, comment: str | None = None, public:
     if comment is not None:
         fields["comment"] = {"body": comment, "public": public}
     env.sim.update(ticket_id, author_id=by, **fields)
-    return triage.process(env.rt, env.event(ticket_id, "status_changed", actor_id=by))
+    return pipeline.process(env.rt, env.event(ticket_id, "status_changed", actor_id=by))
 
 
 def settle_all(env: Env) -> None:
@@ -88,7 +88,7 @@ def test_the_declared_tickets_requester_gets_one_public_reply_that_is_not_a_firs
     incident = env.rt.incidents.get(tid)
     lifecycle.on_declared(env.rt, incident)
     messages.deliver(env.rt, "declared", tid, tid)
-    triage.process(env.rt, env.event(tid, "created", actor_id=None))
+    pipeline.process(env.rt, env.event(tid, "created", actor_id=None))
     env.drain()
     assert len(env.our_public(tid)) == 1
     timeline = [e for e in env.rt.incidents.timeline(tid) if e["kind"] == "customer_message"]
@@ -210,7 +210,7 @@ def test_solving_the_ticket_resolves_the_incident_settles_the_sla_and_tells_the_
     assert env.redis.sismember(env.rt.keys("sent_comments", tid), str(ours[1]["id"]))
 
     # The same event again, and the resolution job again: nothing new.
-    triage.process(env.rt, env.event(tid, "status_changed", actor_id=by))
+    pipeline.process(env.rt, env.event(tid, "status_changed", actor_id=by))
     lifecycle.finish_resolution_with(env.rt, tid, 1)
     settle_all(env)
     assert len(env.our_public(tid)) == 2
@@ -241,12 +241,12 @@ def test_stale_events_never_reopen_and_a_reopened_ticket_reopens_the_incident(en
     before_solve = env.event(tid, "comment_added", actor_id=None)  # snapshot while still open
     by = agent(env)
     solve(env, tid, by)
-    triage.process(env.rt, before_solve)  # delivered late
+    pipeline.process(env.rt, before_solve)  # delivered late
     assert env.rt.incidents.get(tid).status == RESOLVED
 
     env.sim.comment(tid, "It is broken again!")  # the customer replies: Zendesk reopens the ticket
     customer = env.sim.get_ticket(tid)["ticket"]["requester_id"]
-    triage.process(env.rt, env.event(tid, "comment_added", actor_id=customer))
+    pipeline.process(env.rt, env.event(tid, "comment_added", actor_id=customer))
     incident = env.rt.incidents.get(tid)
     assert incident.status == OPEN and incident.resolved_at is None
     assert tid in env.rt.incidents.open_ids()
@@ -269,7 +269,7 @@ def test_a_resolution_job_that_runs_after_a_reopen_tells_nobody(env):
     solve(env, tid, by)
     lifecycle.finish_resolution_with(env.rt, tid, 1)  # the message job is queued …
     env.sim.comment(tid, "Not fixed for us")  # … and the customer reopens the ticket before it runs
-    triage.process(env.rt, env.event(tid, "comment_added", actor_id=None))
+    pipeline.process(env.rt, env.event(tid, "comment_added", actor_id=None))
     settle_all(env)
     assert not [c for c in env.our_public(tid) if "has been resolved" in c["body"]]
     # Solved for good this time: that resolution's message goes out (the first job's did not).
@@ -285,14 +285,14 @@ def problem_with_linked(env: Env) -> tuple[int, list[int], int]:
     the incident record (as the correlation job records it)."""
     staff = agent(env, "lead@acme-support.test")
     problem = env.sim.customer_ticket(*OUTAGE, "lead@acme-support.test", type="problem")["id"]
-    outcome = triage.process(env.rt, env.event(problem, "created", actor_id=staff))
+    outcome = pipeline.process(env.rt, env.event(problem, "created", actor_id=staff))
     assert outcome.startswith("flagged critical"), outcome
     linked = []
     for i, email in enumerate(("a@one.test", "b@two.test", "c@three.test")):
         t = env.sim.customer_ticket("Question about our orders", f"Orders look odd ({i})", email)["id"]
         env.sim.update(t, author_id=staff, type="incident", problem_id=problem)
         linked.append(t)
-    triage.process(env.rt, env.event(linked[0], "type_changed", actor_id=staff))  # a snapshot with problem_id
+    pipeline.process(env.rt, env.event(linked[0], "type_changed", actor_id=staff))  # a snapshot with problem_id
     lonely = env.sim.customer_ticket("Orders?", "Same here, orders stuck", "d@four.test")["id"]
     env.rt.incidents.update(problem, extra={"linked_ticket_ids": [lonely]})
     return problem, linked, lonely
@@ -308,14 +308,14 @@ def test_solving_a_problem_tells_every_linked_requester_once(env):
     solve(env, problem, staff)  # no comment: Zendesk solves the incidents and says nothing
     for t in linked:  # Zendesk's own updates of the incidents come back as events too
         assert env.sim.get_ticket(t)["ticket"]["status"] == "solved"
-        triage.process(env.rt, env.event(t, "status_changed", actor_id=staff))
+        pipeline.process(env.rt, env.event(t, "status_changed", actor_id=staff))
     settle_all(env)
 
     for t in [*linked, lonely]:
         resolved = [c for c in env.our_public(t) if "has been resolved" in c["body"]]
         assert len(resolved) == 1, t
     assert env.our_public(problem) == []
-    assert set(lifecycle.known_links(env.rt, env.rt.incidents.get(problem))) == {problem, *linked, lonely}
+    assert set(links.known_links(env.rt, env.rt.incidents.get(problem))) == {problem, *linked, lonely}
 
 
 def test_a_problems_public_solving_reply_copied_by_zendesk_is_not_repeated(env):
@@ -360,23 +360,23 @@ def test_a_ticket_an_agent_links_to_the_critical_problem_is_told_it_is_critical(
     once, and if its problem is a running critical incident, its requester is told."""
     staff = agent(env, "lead@acme-support.test")
     problem = env.sim.customer_ticket(*OUTAGE, "lead@acme-support.test", type="problem")["id"]
-    triage.process(env.rt, env.event(problem, "created", actor_id=staff))
+    pipeline.process(env.rt, env.event(problem, "created", actor_id=staff))
     t = env.sim.customer_ticket("Question about our orders", "Orders look odd", "a@one.test")["id"]
     env.sim.update(t, author_id=staff, type="incident", problem_id=problem)
     snapshot = env.event(t, "type_changed", actor_id=staff)
     as_webhook = dataclasses.replace(snapshot, ticket=dataclasses.replace(snapshot.ticket, problem_id=None),
                                      current="incident")
-    triage.process(env.rt, as_webhook)
+    pipeline.process(env.rt, as_webhook)
     assert any(j.startswith("linkcheck-") for j in env.queued())
     env.drain()
     assert len(env.our_public(t)) == 1
-    assert t in lifecycle.known_links(env.rt, env.rt.incidents.get(problem))
+    assert t in links.known_links(env.rt, env.rt.incidents.get(problem))
     # Zendesk's own problem_link_changed event names the problem: no read needed.
     u = env.sim.customer_ticket("Orders", "same", "b@two.test")["id"]
     event = env.event(u, "problem_link_changed", actor_id=staff)
-    triage.process(env.rt, dataclasses.replace(event, ticket=dataclasses.replace(event.ticket, problem_id=None),
+    pipeline.process(env.rt, dataclasses.replace(event, ticket=dataclasses.replace(event.ticket, problem_id=None),
                                                current=problem))
-    assert u in lifecycle.known_links(env.rt, env.rt.incidents.get(problem))
+    assert u in links.known_links(env.rt, env.rt.incidents.get(problem))
 
 
 def test_a_problem_ticket_filed_by_the_correlation_job_has_no_customer_to_tell(server, redis, tmp_path, key_prefix):
@@ -384,7 +384,7 @@ def test_a_problem_ticket_filed_by_the_correlation_job_has_no_customer_to_tell(s
     env = next(gen)
     try:
         problem = env.sim.customer_ticket(*OUTAGE, "incidents@acme.test", type="problem")["id"]  # an end user
-        triage.process(env.rt, env.event(problem, "created", actor_id=None))
+        pipeline.process(env.rt, env.event(problem, "created", actor_id=None))
         env.drain()
         assert env.our_public(problem) == []
         assert "correlation job" in messages.outcome_of(env.rt, "declared", problem)["reason"]

@@ -40,7 +40,7 @@ def test_a_worker_logs_one_json_object_per_line_with_ids_and_no_secrets(tmp_path
     event = TicketEvent(id="e1", type="created", ticket=Ticket(id=4321))
     job = Queue(keys.queue(EVENTS_STAGE), connection=redis).enqueue(
         "tests.test_logs.noisy_job", event.to_dict(), job_id=job_id_for(event.id, keys),
-        description=f"jobs.triage.handle_event(event=e1 type=created ticket={event.ticket.id})")
+        description=f"jobs.pipeline.handle_event(event=e1 type=created ticket={event.ticket.id})")
     config = tmp_path / "config.yaml"
     config.write_text(f"redis: {{prefix: {key_prefix}}}\nrules: []\n", encoding="utf-8")
     env = {"PATH": "/usr/bin:/bin", "LOG_FORMAT": "json", "REDIS_URL": redis_url, "MIDDLEWARE_CONFIG": str(config),

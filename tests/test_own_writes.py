@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import responses
 
-from jobs import sla, triage
+from jobs import pipeline, sla
 from jobs.runtime import Runtime
 from middleware.zendesk import ticket_from_api
 from rules.model import TicketEvent
@@ -44,7 +44,7 @@ def test_a_lost_answer_to_our_write_keeps_the_rules_reasons(rt: Runtime) -> None
     ticket = make_ticket()
     lost_answer_then_conflict(ticket.id)
     audits_adding_the_flag(ticket.id, API_USER)
-    outcome = triage.handle_event(make_event(ticket).to_dict())
+    outcome = pipeline.handle_event(make_event(ticket).to_dict())
     assert outcome.startswith("flagged critical (outage; rules: outage)")
     incident = rt.incidents.get(ticket.id)
     assert incident.rules == ["outage"]  # was ["manual"]
@@ -57,7 +57,7 @@ def test_a_later_event_finding_our_unrecorded_flag_keeps_the_rules_reasons(rt: R
     # The worker died after the write; the next event shows the tag, with no incident recorded.
     tagged = make_ticket(tags=tuple(FLAGGED), priority="urgent")
     audits_adding_the_flag(tagged.id, API_USER)
-    outcome = triage.handle_event(make_event(tagged, type="comment_added", actor_id=11).to_dict())
+    outcome = pipeline.handle_event(make_event(tagged, type="comment_added", actor_id=11).to_dict())
     assert "found our earlier write" in outcome
     incident = rt.incidents.get(tagged.id)
     assert incident.rules == ["outage"]
@@ -70,7 +70,7 @@ def test_a_tag_an_agent_added_is_still_the_agents(rt: Runtime) -> None:  # noqa:
     ticket = make_ticket()
     lost_answer_then_conflict(ticket.id)
     audits_adding_the_flag(ticket.id, 42)
-    assert triage.handle_event(make_event(ticket).to_dict()) == "already flagged (concurrently)"
+    assert pipeline.handle_event(make_event(ticket).to_dict()) == "already flagged (concurrently)"
     assert rt.incidents.get(ticket.id).rules == ["manual"]
 
 
@@ -81,7 +81,7 @@ def test_against_the_simulator_a_write_applied_but_unanswered_is_recorded_as_our
                                        "it@globex.example")
         event = TicketEvent(id=f"created-{made['id']}", type="created", ticket=ticket_from_api(made))
         control.add_fault(504, method="PUT", after=True, count=1)  # Zendesk writes, the answer is lost
-        outcome = triage.handle_event(event.to_dict())
+        outcome = pipeline.handle_event(event.to_dict())
         assert "answer had been lost" in outcome
         incident = rt_.incidents.get(made["id"])
         assert incident.rules != ["manual"] and incident.category == "outage"

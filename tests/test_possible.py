@@ -19,7 +19,7 @@ import responses
 from rq import Queue
 from rq.registry import ScheduledJobRegistry
 
-from jobs import possible, triage
+from jobs import pipeline, possible
 from jobs.runtime import Runtime
 from middleware.config import load_config
 from middleware.feedback import FeedbackStore, production_figures
@@ -76,7 +76,7 @@ def alert_events(rt: Runtime) -> list[str]:
 def test_a_possible_ticket_is_tagged_explained_alerted_and_reminded_once(rt: Runtime) -> None:
     ticket = possible_ticket()
     put_ok(ticket, ["customer_tag", "possible_critical_incident"])
-    outcome = triage.handle_event(make_event(ticket).to_dict())
+    outcome = pipeline.handle_event(make_event(ticket).to_dict())
     assert outcome.startswith("possibly critical (score 3"), outcome
     [body] = bodies()
     assert body["additional_tags"] == ["possible_critical_incident"]
@@ -88,7 +88,7 @@ def test_a_possible_ticket_is_tagged_explained_alerted_and_reminded_once(rt: Run
     [job_id] = ScheduledJobRegistry(rt.keys.queue(EVENTS_STAGE), connection=rt.redis).get_job_ids()
     assert "possible-remind" in job_id
     # The same event again, or a later one: nothing twice.
-    assert triage.handle_event(make_event(ticket).to_dict()) == "already marked possibly critical"
+    assert pipeline.handle_event(make_event(ticket).to_dict()) == "already marked possibly critical"
     assert len(bodies()) == 1 and alert_events(rt) == ["possible"]
     # Fifteen minutes on, nobody decided: one reminder, then no more.
     responses.get(f"{BASE}/api/v2/tickets/{ticket.id}.json",
@@ -102,13 +102,13 @@ def test_a_possible_ticket_is_tagged_explained_alerted_and_reminded_once(rt: Run
 def test_confirming_declares_the_incident_with_the_clock_from_when_the_ticket_was_raised(rt: Runtime) -> None:
     ticket = possible_ticket()
     put_ok(ticket, ["customer_tag", "possible_critical_incident"])
-    triage.handle_event(make_event(ticket).to_dict())
+    pipeline.handle_event(make_event(ticket).to_dict())
     confirmed = possible_ticket(tags=("customer_tag", "possible_critical_incident", "critical_incident"),
                                 updated_at=NOW)
     responses.put(f"{BASE}/api/v2/tickets/{ticket.id}.json", json={
         "ticket": api_ticket(ticket, tags=list(confirmed.tags)), "audit": {"id": 2, "ticket_id": ticket.id}})
     responses.get(f"{BASE}/api/v2/tickets/{ticket.id}/audits.json", json={"audits": [], "next_page": None})
-    outcome = triage.handle_event(make_event(confirmed, id="evt-2", type="tags_changed", actor_id=77).to_dict())
+    outcome = pipeline.handle_event(make_event(confirmed, id="evt-2", type="tags_changed", actor_id=77).to_dict())
     assert outcome == "flagged critical by an agent: incident opened", outcome
     incident = rt.incidents.get(ticket.id)
     assert incident.rules == ["possible", "confirmed"] and incident.category == "outage"
@@ -124,9 +124,9 @@ def test_confirming_declares_the_incident_with_the_clock_from_when_the_ticket_wa
 def test_dismissing_is_recorded_and_leaves_the_ticket_alone(rt: Runtime) -> None:
     ticket = possible_ticket()
     put_ok(ticket, ["customer_tag", "possible_critical_incident"])
-    triage.handle_event(make_event(ticket).to_dict())
+    pipeline.handle_event(make_event(ticket).to_dict())
     dismissed = possible_ticket(tags=("customer_tag", "possible_critical_incident", "not_critical"), updated_at=NOW)
-    outcome = triage.handle_event(make_event(dismissed, id="evt-2", type="tags_changed", actor_id=77).to_dict())
+    outcome = pipeline.handle_event(make_event(dismissed, id="evt-2", type="tags_changed", actor_id=77).to_dict())
     assert outcome == "possibly critical, dismissed by an agent"
     assert len(bodies()) == 1  # nothing written on the dismissal
     [record] = FeedbackStore(rt.redis, rt.keys).since(None)
@@ -139,18 +139,18 @@ def test_a_flag_taken_back_and_a_missed_ticket_are_recorded_for_the_rules(rt: Ru
     store = FeedbackStore(rt.redis, rt.keys)
     critical = make_ticket(subject="orders", description="All our orders are not arriving.")
     put_ok(critical, ["customer_tag", "critical_incident", "critical_outage"])
-    assert triage.handle_event(make_event(critical).to_dict()).startswith("flagged critical (outage")
+    assert pipeline.handle_event(make_event(critical).to_dict()).startswith("flagged critical (outage")
     taken_back = make_ticket(subject="orders", description="All our orders are not arriving.",
                              tags=("customer_tag", "not_critical"), updated_at=NOW + timedelta(minutes=5))
-    triage.handle_event(make_event(taken_back, id="evt-2", type="tags_changed", actor_id=77).to_dict())
+    pipeline.handle_event(make_event(taken_back, id="evt-2", type="tags_changed", actor_id=77).to_dict())
     missed = make_ticket(id=6000, subject="hm", description="The dispatch board is odd today.",
                          tags=("critical_incident",), updated_at=NOW)
     responses.get(f"{BASE}/api/v2/tickets/6000/audits.json", json={"audits": [], "next_page": None})
-    triage.handle_event(make_event(missed, id="evt-3", type="tags_changed", actor_id=77).to_dict())
+    pipeline.handle_event(make_event(missed, id="evt-3", type="tags_changed", actor_id=77).to_dict())
     kinds = [(r.kind, r.ticket_id, r.critical) for r in store.since(None)]
     assert kinds == [("false_alarm", critical.id, False), ("missed", 6000, True)]
     # Redelivered events record nothing twice.
-    triage.handle_event(make_event(taken_back, id="evt-2b", type="tags_changed", actor_id=77).to_dict())
+    pipeline.handle_event(make_event(taken_back, id="evt-2b", type="tags_changed", actor_id=77).to_dict())
     assert len(store.since(None)) == 2
     figures = production_figures(store.since(None), flagged=1)
     assert (figures["precision"], figures["recall"]) == (0.0, 0.0)

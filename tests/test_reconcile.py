@@ -55,7 +55,7 @@ def test_tickets_never_seen_are_queued_for_triage_once(sim, redis, key_prefix: s
     assert sorted(e.ticket.id for e in events) == sorted(t["id"] for t in made)
     assert all(e.source == "reconcile" and e.type == "reconcile" for e in events)
     assert all(e.id.startswith(f"reconcile-{e.ticket.id}-") for e in events)
-    assert all(job.func_name == "jobs.triage.handle_event" for job in queued_events(redis, key_prefix))
+    assert all(job.func_name == "jobs.pipeline.handle_event" for job in queued_events(redis, key_prefix))
     assert all(reconcile.found_at_creation(e) for e in events)  # created in the gap: SLA from creation
 
     again = reconcile.reconcile(rt)  # from the cursor: nothing new since

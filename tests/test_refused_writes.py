@@ -45,7 +45,7 @@ def rt(tmp_path: Path, redis: Redis, key_prefix: str) -> Iterator[Runtime]:
 def run_event_job(rt: Runtime, redis: Redis, event_id: str = "evt-refused") -> Queue:
     """The ticket's event job, queued with the receiver's retries, run by a worker."""
     queue = Queue(rt.keys.queue(EVENTS_STAGE), connection=redis)
-    queue.enqueue("jobs.triage.handle_event", make_event(make_ticket(), id=event_id).to_dict(), job_id=event_id,
+    queue.enqueue("jobs.pipeline.handle_event", make_event(make_ticket(), id=event_id).to_dict(), job_id=event_id,
                   retry=Retry(max=5, interval=[5, 15, 30, 60, 120]))
     SimpleWorker([queue], connection=redis).work(burst=True, logging_level="WARNING")
     return queue

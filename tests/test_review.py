@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from jobs import review, review_reminders, triage
+from jobs import pipeline, review, review_reminders
 from jobs.report import IncidentFacts
 from middleware import queues, worker
 from middleware.simulator import SimulatorServer
@@ -44,7 +44,7 @@ def answered_and_resolved(env: Env) -> tuple[int, int, int]:
     env.drain()
     by = agent(env)
     reply = env.sim.comment(tid, "We are on it.", author_id=by)["comment"]
-    triage.process(env.rt, env.event(tid, "comment_added", actor_id=by,
+    pipeline.process(env.rt, env.event(tid, "comment_added", actor_id=by,
                                      comment=Comment(id=reply["id"], body=reply["body"], public=True, author_id=by,
                                                      author_is_staff=True, author_name="Agent Smith")))
     solve(env, tid, by)

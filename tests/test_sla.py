@@ -18,7 +18,7 @@ import responses
 from rq.job import Job
 from rq.registry import ScheduledJobRegistry
 
-from jobs import declare, runtime, sla
+from jobs import pipeline, runtime, sla
 from jobs.runtime import Runtime
 from jobs.sla_state import BREACHED, Change, ClockStore, Transition
 from middleware import queues
@@ -246,7 +246,7 @@ def test_declaring_starts_one_clock_pending_on_the_ticket_with_its_due_time(rt, 
 
     clock.now = T0 + timedelta(seconds=5)  # the same incident declared again, or the event redelivered
     assert not sla.start_clock(rt, incident, clock.now)
-    declare.on_declared(rt, incident, TicketEvent(id="x", type="created", ticket=zd.ticket()))
+    pipeline.declared(rt, incident, TicketEvent(id="x", type="created", ticket=zd.ticket()))
     run_queued(rt)
     assert len(zd.writes) == 1 and len(scheduled(rt)) == 1
     assert sla.describe(rt, TID, T0 + timedelta(minutes=10))["sla"] == "50 min left of 1 h"
@@ -395,7 +395,7 @@ def test_a_public_staff_reply_in_time_meets_the_sla_and_stops_the_timers(rt, zd,
     start(rt, zd)
     event = staff_reply(zd, T0 + timedelta(minutes=23, seconds=10))
     clock.now = T0 + timedelta(minutes=23, seconds=12)
-    declare.after_event(rt, event)
+    pipeline.after_event(rt, event)
     run_queued(rt)
     assert zd.sla_tags() == [MET_TAG]
     assert zd.notes()[-1] == "First response after 23 min 10 s, within the 1 h target (public reply by Agent Smith)."
@@ -408,7 +408,7 @@ def test_a_public_staff_reply_in_time_meets_the_sla_and_stops_the_timers(rt, zd,
     writes = len(zd.writes)
     assert scheduled(rt) == {}  # the waiting timer is unscheduled; one already running finds nothing
     assert sla.advance(rt, TID, T0 + timedelta(minutes=30)) == "nothing due"
-    declare.after_event(rt, event)  # redelivered
+    pipeline.after_event(rt, event)  # redelivered
     run_queued(rt)
     assert len(zd.writes) == writes
     assert sla.describe(rt, TID)["sla"] == "met after 23 min 10 s (1 h target)"
@@ -421,10 +421,10 @@ def test_a_staff_reply_on_a_ticket_linked_to_the_incident_meets_the_sla(rt, zd, 
     zd.add_ticket(stranger)
     rt.incidents.index_linked(TID, [linked])
     clock.now = T0 + timedelta(minutes=10)
-    declare.after_event(rt, staff_reply(zd, T0 + timedelta(minutes=9), tid=stranger))  # not part of it
+    pipeline.after_event(rt, staff_reply(zd, T0 + timedelta(minutes=9), tid=stranger))  # not part of it
     run_queued(rt)
     assert zd.sla_tags() == ["critical_sla_pending"]
-    declare.after_event(rt, staff_reply(zd, T0 + timedelta(minutes=12), tid=linked))
+    pipeline.after_event(rt, staff_reply(zd, T0 + timedelta(minutes=12), tid=linked))
     run_queued(rt)
     assert zd.sla_tags() == [MET_TAG]
     assert zd.notes()[-1].startswith("First response after 12 min")
@@ -444,7 +444,7 @@ def test_what_is_not_a_first_response(rt, zd, clock, kind):
     }[kind]()
     if kind == "our_own_message":
         rt.redis.sadd(rt.keys("sent_comments", TID), str(event.comment.id))
-    declare.after_event(rt, event)
+    pipeline.after_event(rt, event)
     run_queued(rt)
     assert zd.sla_tags() == [PENDING_TAG]
     assert sla.describe(rt, TID)["running"] is True
@@ -456,7 +456,7 @@ def test_a_reply_after_the_due_time_is_recorded_but_the_sla_stays_breached(rt, z
     fire(rt, clock, T0 + timedelta(minutes=45))
     fire(rt, clock, T0 + timedelta(minutes=60))
     clock.now = T0 + timedelta(minutes=72)
-    declare.after_event(rt, staff_reply(zd, clock.now))
+    pipeline.after_event(rt, staff_reply(zd, clock.now))
     run_queued(rt)
     assert zd.sla_tags() == [BREACHED_TAG]
     assert zd.notes()[-1] == ("First response after 72 min, 12 min over the 1 h target "
@@ -468,7 +468,7 @@ def test_a_reply_after_the_due_time_is_recorded_but_the_sla_stays_breached(rt, z
 def test_a_late_reply_while_the_workers_were_down_breaches_in_one_update(rt, zd, clock):
     start(rt, zd)
     clock.now = T0 + timedelta(minutes=70)
-    declare.after_event(rt, staff_reply(zd, clock.now))
+    pipeline.after_event(rt, staff_reply(zd, clock.now))
     run_queued(rt)
     assert zd.sla_tags() == [BREACHED_TAG]
     assert zd.notes()[-1].startswith("First response after 70 min, 10 min over the 1 h target: SLA breached")
@@ -484,7 +484,7 @@ def test_an_agent_override_cancels_the_clock_and_clears_the_sla_tags(rt, zd, clo
     fire(rt, clock, T0 + timedelta(minutes=30))
     clock.now = T0 + timedelta(minutes=35)
     rt.incidents.set_status(TID, OVERRIDDEN, clock.now)
-    declare.on_overridden(rt, incident, TicketEvent(id="o", type="tags_changed", ticket=zd.ticket()))
+    pipeline.overridden(rt, incident, TicketEvent(id="o", type="tags_changed", ticket=zd.ticket()))
     run_queued(rt)
     assert zd.sla_tags() == []
     assert zd.notes()[-1] == "First-response SLA clock stopped: an agent marked this ticket as not critical."
@@ -504,7 +504,7 @@ def test_a_ticket_solved_without_any_reply_cancels_a_pending_clock(rt, zd, clock
     start(rt, zd)
     clock.now = T0 + timedelta(minutes=20)
     zd.tickets[TID]["status"] = "solved"
-    declare.after_event(rt, TicketEvent(id="s", type="status_changed", ticket=zd.ticket(), time=clock.now))
+    pipeline.after_event(rt, TicketEvent(id="s", type="status_changed", ticket=zd.ticket(), time=clock.now))
     run_queued(rt)
     assert zd.sla_tags() == []
     assert "the ticket was solved before any public reply" in zd.notes()[-1]
@@ -554,7 +554,7 @@ def test_events_keep_the_stamp_current_so_a_write_needs_no_read(rt, zd, clock):
     start(rt, zd)
     zd.tickets[TID]["updated_at"] = format_time(T0 + timedelta(minutes=10))
     ticket = zd.ticket()
-    declare.after_event(rt, TicketEvent(id="p", type="priority_changed", ticket=ticket, time=ticket.updated_at))
+    pipeline.after_event(rt, TicketEvent(id="p", type="priority_changed", ticket=ticket, time=ticket.updated_at))
     fire(rt, clock, T0 + timedelta(minutes=30))
     assert zd.writes[-1]["updated_stamp"] == format_time(T0 + timedelta(minutes=10))
 

@@ -15,7 +15,7 @@ import pytest
 import responses
 from rq import Queue
 
-from jobs import staff_roster, triage
+from jobs import pipeline, staff_roster
 from jobs.runtime import Runtime
 from middleware import worker
 from middleware.queues import EVENTS_STAGE
@@ -50,7 +50,7 @@ def test_a_staff_report_after_the_roster_ran_costs_no_read(rt: Runtime) -> None:
     assert staff_roster.refresh() == "2 agents and admins cached"
     ticket = make_ticket(subject="P1: billing run failed", description="Critical for month end")  # requester 11
     put_ok(ticket, ["customer_tag", "critical_incident", "critical_staff_report"])
-    assert triage.handle_event(make_event(ticket).to_dict()).startswith("flagged critical (staff_report")
+    assert pipeline.handle_event(make_event(ticket).to_dict()).startswith("flagged critical (staff_report")
     assert user_reads() == []
     assert [c.request.method for c in responses.calls] == ["GET", "GET", "PUT"]  # two roster pages, one write
 
@@ -61,7 +61,7 @@ def test_a_customer_not_on_the_roster_is_still_looked_up(rt: Runtime) -> None:
     responses.get(f"{BASE}/api/v2/users/99.json",
                   json={"user": {"id": 99, "role": "end-user", "email": "ann@customer.test", "name": "Ann"}})
     ticket = make_ticket(subject="Critical question about invoices", description="Where is it?", requester_id=99)
-    assert triage.handle_event(make_event(ticket).to_dict()) == "not critical"
+    assert pipeline.handle_event(make_event(ticket).to_dict()) == "not critical"
     assert user_reads() == [f"{BASE}/api/v2/users/99.json"]
 
 
@@ -71,7 +71,7 @@ def test_while_the_roster_is_fresh_a_customer_costs_no_read(rt: Runtime) -> None
     staff_pages()
     staff_roster.refresh()
     ticket = make_ticket(subject="Critical question about invoices", description="Where is it?", requester_id=99)
-    assert triage.handle_event(make_event(ticket).to_dict()) == "not critical"
+    assert pipeline.handle_event(make_event(ticket).to_dict()) == "not critical"
     assert user_reads() == []
 
 

@@ -11,7 +11,7 @@ from datetime import timedelta
 
 import responses
 
-from jobs import reconcile, sla, ticket_state, triage
+from jobs import pipeline, reconcile, sla, ticket_state
 from jobs.runtime import Runtime
 from tests.test_triage import CREATED, make_event, make_ticket, put_ok, rt  # noqa: F401  (rt is a fixture)
 
@@ -37,7 +37,7 @@ def test_a_ticket_we_know_nothing_about(rt: Runtime) -> None:  # noqa: F811
 def test_it_reads_the_incident_the_clock_and_the_link_as_the_stores_have_them(rt: Runtime) -> None:  # noqa: F811
     ticket = make_ticket()
     put_ok(ticket, ["customer_tag", "critical_incident", "critical_outage", "critical_sla_pending"])
-    triage.handle_event(make_event(ticket).to_dict())
+    pipeline.handle_event(make_event(ticket).to_dict())
     rt.redis.set(rt.incidents.link_key(6000), str(ticket.id))
     state = ticket_state.read(rt, ticket)
     assert state.incident == rt.incidents.get(ticket.id)
@@ -56,6 +56,6 @@ def test_an_event_that_is_not_critical_costs_one_redis_round_trip(rt: Runtime, m
 
     monkeypatch.setattr(rt.redis, "execute_command", counting)
     ticket = make_ticket(subject="How do I export invoices?", description="Where is the button?")
-    assert triage.process(rt, make_event(ticket)) == "not critical"
+    assert pipeline.process(rt, make_event(ticket)) == "not critical"
     assert calls == ["EVALSHA"]
     assert seen(rt, ticket.id) == int(ticket.updated_at.timestamp())

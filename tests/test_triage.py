@@ -17,11 +17,12 @@ import pytest
 import responses
 from rq import Queue, SimpleWorker
 
-from jobs import runtime, sla, triage
+from jobs import pipeline, runtime, sla, triage
 from jobs.runtime import Runtime
 from middleware.config import load_config
 from middleware.incidents import OVERRIDDEN
 from middleware.queues import EVENTS_STAGE, SLA_STAGE
+from middleware.resilient_worker import ResilientWorker
 from middleware.zendesk import Credentials, ZendeskClient
 from rules.model import Comment, Ticket, TicketEvent
 
@@ -110,7 +111,7 @@ def sent_bodies() -> list[dict]:
 def test_critical_ticket_is_flagged_in_one_safe_update(rt: Runtime) -> None:
     ticket = make_ticket()
     put_ok(ticket, ["customer_tag", "critical_incident", "critical_outage"])
-    outcome = triage.handle_event(make_event(ticket).to_dict())
+    outcome = pipeline.handle_event(make_event(ticket).to_dict())
     assert outcome.startswith("flagged critical (outage")
     assert len(responses.calls) == 1  # no read: the event carried the ticket
     body = sent_bodies()[0]
@@ -137,9 +138,21 @@ def test_critical_ticket_is_flagged_in_one_safe_update(rt: Runtime) -> None:
 
 
 @responses.activate
+def test_an_event_queued_under_its_old_job_name_by_an_earlier_release_is_flagged(rt: Runtime, redis) -> None:
+    ticket = make_ticket()
+    put_ok(ticket, ["critical_incident", "critical_outage"])
+    queue = Queue(rt.keys.queue(EVENTS_STAGE), connection=redis)
+    job = queue.enqueue("jobs.triage.handle_event", make_event(ticket).to_dict(), job_id="evt-before-upgrade")
+    ResilientWorker([queue], connection=redis).work(burst=True)
+    job.refresh()
+    assert job.is_finished and job.return_value().startswith("flagged critical (outage")
+    assert rt.incidents.get(ticket.id) is not None
+
+
+@responses.activate
 def test_a_normal_ticket_costs_no_zendesk_call(rt: Runtime) -> None:
     ticket = make_ticket(subject="How do I export invoices?", description="Where is the button?")
-    assert triage.handle_event(make_event(ticket).to_dict()) == "not critical"
+    assert pipeline.handle_event(make_event(ticket).to_dict()) == "not critical"
     assert len(responses.calls) == 0
     assert rt.incidents.get(ticket.id) is None
 
@@ -148,11 +161,11 @@ def test_a_normal_ticket_costs_no_zendesk_call(rt: Runtime) -> None:
 def test_running_twice_or_a_redelivery_writes_once(rt: Runtime) -> None:
     ticket = make_ticket()
     put_ok(ticket, ["customer_tag", "critical_incident", "critical_outage"])
-    triage.handle_event(make_event(ticket).to_dict())
+    pipeline.handle_event(make_event(ticket).to_dict())
     timeline = rt.incidents.timeline(ticket.id)
     # The same stale snapshot again (a redelivery or a second run of the job): the incident is
     # known and our tag is missing only because the snapshot predates our write.
-    outcome = triage.handle_event(make_event(ticket, id="evt-2").to_dict())
+    outcome = pipeline.handle_event(make_event(ticket, id="evt-2").to_dict())
     assert outcome == "already flagged"
     assert len(responses.calls) == 1  # no second write, not even an attempt
     assert rt.incidents.timeline(ticket.id) == timeline  # nothing declared or alerted twice
@@ -162,7 +175,7 @@ def test_running_twice_or_a_redelivery_writes_once(rt: Runtime) -> None:
 @responses.activate
 def test_our_own_write_coming_back_is_ignored(rt: Runtime) -> None:
     flagged = make_ticket(tags=("critical_incident", "critical_outage"), priority="urgent")
-    outcome = triage.handle_event(make_event(flagged, type="tags_changed", actor_id=API_USER).to_dict())
+    outcome = pipeline.handle_event(make_event(flagged, type="tags_changed", actor_id=API_USER).to_dict())
     assert outcome == "ignored: our own write"
     assert len(responses.calls) == 0
 
@@ -175,7 +188,7 @@ def test_conflict_rereads_and_redecides_keeping_the_agents_edit(rt: Runtime) -> 
     responses.get(url, json={"ticket": api_ticket(ticket, tags=["customer_tag", "agent_added"],
                                                   updated_at="2025-01-08T10:25:00Z")})
     put_ok(ticket, ["customer_tag", "agent_added", "critical_incident", "critical_outage"])
-    outcome = triage.handle_event(make_event(ticket).to_dict())
+    outcome = pipeline.handle_event(make_event(ticket).to_dict())
     assert outcome.startswith("flagged critical")
     second = sent_bodies()[1]
     assert second["updated_stamp"] == "2025-01-08T10:25:00Z"  # decided on the fresh ticket
@@ -188,7 +201,7 @@ def test_conflict_where_an_agent_marked_not_critical_writes_nothing_more(rt: Run
     url = f"{BASE}/api/v2/tickets/{ticket.id}.json"
     responses.put(url, status=409, json={"error": "UpdateConflict"})
     responses.get(url, json={"ticket": api_ticket(ticket, tags=["not_critical"], updated_at="2025-01-08T10:25:00Z")})
-    outcome = triage.handle_event(make_event(ticket).to_dict())
+    outcome = pipeline.handle_event(make_event(ticket).to_dict())
     assert "overridden" in outcome
     assert len(sent_bodies()) == 1
 
@@ -197,17 +210,17 @@ def test_conflict_where_an_agent_marked_not_critical_writes_nothing_more(rt: Run
 def test_an_agent_removing_the_tag_overrides_the_rules_from_then_on(rt: Runtime) -> None:
     ticket = make_ticket()
     put_ok(ticket, ["customer_tag", "critical_incident", "critical_outage"], updated_at="2025-01-08T10:31:00Z")
-    triage.handle_event(make_event(ticket).to_dict())
+    pipeline.handle_event(make_event(ticket).to_dict())
     # An agent removes critical_incident after our write; the next event still reads "platform is down".
     later = make_ticket(tags=("customer_tag", "critical_outage"), priority="urgent",
                         updated_at=datetime(2025, 1, 8, 10, 40, tzinfo=timezone.utc))
-    outcome = triage.handle_event(make_event(later, id="evt-3", type="tags_changed", actor_id=42).to_dict())
+    outcome = pipeline.handle_event(make_event(later, id="evt-3", type="tags_changed", actor_id=42).to_dict())
     assert "overridden" in outcome
     assert rt.incidents.get(ticket.id).status == OVERRIDDEN
     # and a comment event later still does not re-flag
     again = make_ticket(tags=("customer_tag",), updated_at=datetime(2025, 1, 8, 11, 0, tzinfo=timezone.utc))
     comment = Comment(id=1, body="the platform is down again", public=True, author_id=11)
-    assert "overridden" in triage.handle_event(make_event(again, id="evt-4", type="comment_added",
+    assert "overridden" in pipeline.handle_event(make_event(again, id="evt-4", type="comment_added",
                                                           comment=comment).to_dict())
     assert len(sent_bodies()) == 1
 
@@ -216,9 +229,9 @@ def test_an_agent_removing_the_tag_overrides_the_rules_from_then_on(rt: Runtime)
 def test_an_older_snapshot_after_our_write_is_not_mistaken_for_an_override(rt: Runtime) -> None:
     ticket = make_ticket()
     put_ok(ticket, ["customer_tag", "critical_incident", "critical_outage"], updated_at="2025-01-08T10:31:00Z")
-    triage.handle_event(make_event(ticket).to_dict())
+    pipeline.handle_event(make_event(ticket).to_dict())
     older = make_ticket(updated_at=CREATED + timedelta(seconds=5))  # from before our write, delivered late
-    outcome = triage.handle_event(make_event(older, id="evt-late", type="comment_added").to_dict())
+    outcome = pipeline.handle_event(make_event(older, id="evt-late", type="comment_added").to_dict())
     assert outcome == "already flagged"
     assert len(responses.calls) == 1
     assert rt.incidents.get(ticket.id).status == "open"
@@ -228,7 +241,7 @@ def test_an_older_snapshot_after_our_write_is_not_mistaken_for_an_override(rt: R
 def test_a_ticket_an_agent_tagged_critical_becomes_an_incident_without_a_write(rt: Runtime) -> None:
     ticket = make_ticket(subject="Printer jam", description="small thing", tags=("critical_incident",))
     audits_adding_critical(ticket.id, author_id=42)
-    outcome = triage.handle_event(make_event(ticket, type="tags_changed", actor_id=42).to_dict())
+    outcome = pipeline.handle_event(make_event(ticket, type="tags_changed", actor_id=42).to_dict())
     assert "incident opened" in outcome
     assert [c.request.method for c in responses.calls] == ["GET"]  # who added the tag: the audits
     assert rt.incidents.get(ticket.id).rules == ["manual"]
@@ -246,7 +259,7 @@ def audits_adding_critical(ticket_id: int, author_id: int) -> None:
 def test_priority_is_raised_but_never_lowered(rt: Runtime) -> None:
     ticket = make_ticket(subject="x", description="y", tags=("vip_outage",), priority="urgent")
     put_ok(ticket, ["vip_outage", "critical_incident", "vip_flag"])
-    triage.handle_event(make_event(ticket).to_dict())
+    pipeline.handle_event(make_event(ticket).to_dict())
     body = sent_bodies()[0]
     assert "priority" not in body  # the rule asks for high; the ticket is already urgent
     assert body["additional_tags"] == ["critical_incident", "vip_flag", "critical_sla_pending"]
@@ -258,7 +271,7 @@ def test_429_reschedules_the_job_instead_of_sleeping(rt: Runtime, redis) -> None
     responses.put(f"{BASE}/api/v2/tickets/{ticket.id}.json", status=429, headers={"Retry-After": "30"},
                   json={"error": "TooManyRequests"})
     queue = Queue(rt.keys.queue(EVENTS_STAGE), connection=redis)
-    job = queue.enqueue("jobs.triage.handle_event", make_event(ticket).to_dict(), job_id="evt-ratelimited")
+    job = queue.enqueue("jobs.pipeline.handle_event", make_event(ticket).to_dict(), job_id="evt-ratelimited")
     SimpleWorker([queue], connection=redis).work(burst=True)
     job.refresh()
     assert "rescheduled in 30 s" in job.return_value()
@@ -293,10 +306,10 @@ def user_reads() -> list[str]:
 @responses.activate
 def test_the_requester_is_not_read_when_it_cannot_change_the_decision(staff_rt: Runtime) -> None:
     ordinary = make_ticket(subject="How do I export invoices?", description="Where is the button?")
-    assert triage.handle_event(make_event(ordinary).to_dict()) == "not critical"
+    assert pipeline.handle_event(make_event(ordinary).to_dict()) == "not critical"
     outage = make_ticket(id=5159)
     put_ok(outage, ["customer_tag", "critical_incident", "critical_outage"])
-    assert triage.handle_event(make_event(outage).to_dict()).startswith("flagged critical (outage")
+    assert pipeline.handle_event(make_event(outage).to_dict()).startswith("flagged critical (outage")
     assert user_reads() == []  # neither ticket says critical/P1, so the role cannot matter
 
 
@@ -306,10 +319,10 @@ def test_the_requester_is_read_once_when_it_decides_and_its_role_counts(staff_rt
                   json={"user": {"id": 11, "role": "agent", "email": "sam@acme.test", "name": "Sam"}})
     ticket = make_ticket(subject="P1: billing run failed", description="Critical for month end")
     put_ok(ticket, ["customer_tag", "critical_incident", "critical_staff_report"])
-    assert triage.handle_event(make_event(ticket).to_dict()).startswith("flagged critical (staff_report")
+    assert pipeline.handle_event(make_event(ticket).to_dict()).startswith("flagged critical (staff_report")
     again = make_ticket(id=5160, subject="P1: exports stuck", description="critical")
     put_ok(again, ["customer_tag", "critical_incident", "critical_staff_report"])
-    assert triage.handle_event(make_event(again).to_dict()).startswith("flagged critical (staff_report")
+    assert pipeline.handle_event(make_event(again).to_dict()).startswith("flagged critical (staff_report")
     assert len(user_reads()) == 1  # the second ticket from the same requester hits the cache
 
 
@@ -318,7 +331,7 @@ def test_a_customer_saying_critical_is_not_a_staff_report(staff_rt: Runtime) -> 
     responses.get(f"{BASE}/api/v2/users/11.json",
                   json={"user": {"id": 11, "role": "end-user", "email": "ann@customer.test", "name": "Ann"}})
     ticket = make_ticket(subject="Critical question about invoices", description="Where is the button?")
-    assert triage.handle_event(make_event(ticket).to_dict()) == "not critical"
+    assert pipeline.handle_event(make_event(ticket).to_dict()) == "not critical"
     assert len(user_reads()) == 1
     assert sent_bodies() == []
 
@@ -327,7 +340,7 @@ def test_a_customer_saying_critical_is_not_a_staff_report(staff_rt: Runtime) -> 
 def test_a_requester_zendesk_does_not_know_does_not_match(staff_rt: Runtime) -> None:
     responses.get(f"{BASE}/api/v2/users/11.json", status=404, json={"error": "RecordNotFound"})
     ticket = make_ticket(subject="P1 please", description="critical")
-    assert triage.handle_event(make_event(ticket).to_dict()) == "not critical"
+    assert pipeline.handle_event(make_event(ticket).to_dict()) == "not critical"
     assert len(user_reads()) == 1
 
 
@@ -343,7 +356,7 @@ def test_a_job_dying_after_the_write_does_not_write_the_sla_twice(rt: Runtime, m
 
     monkeypatch.setattr(rt.incidents, "open", die)
     with pytest.raises(ConnectionError):
-        triage.handle_event(make_event(ticket).to_dict())
+        pipeline.handle_event(make_event(ticket).to_dict())
     monkeypatch.setattr(rt.incidents, "open", real_open)
     # RQ runs the job again: its snapshot predates our write, so Zendesk says 409 and the
     # fresh ticket already carries the flag and the SLA's start.
@@ -352,7 +365,7 @@ def test_a_job_dying_after_the_write_does_not_write_the_sla_twice(rt: Runtime, m
                                                                 "critical_outage", "critical_sla_pending"],
                                                   updated_at="2025-01-08T10:31:00Z")})
     audits_adding_critical(ticket.id, author_id=API_USER)
-    assert "our write's answer had been lost" in triage.handle_event(make_event(ticket).to_dict())
+    assert "our write's answer had been lost" in pipeline.handle_event(make_event(ticket).to_dict())
     assert rt.incidents.get(ticket.id).rules == ["outage"]  # ours, not an agent's
     assert sla.describe(rt, ticket.id)["sla_state"] == "pending"
     assert Queue(rt.keys.queue(SLA_STAGE), connection=rt.redis).count == 0  # no second SLA note on its way
@@ -379,7 +392,7 @@ def test_the_flagging_write_fills_the_sla_custom_fields_when_configured(tmp_path
     with installed(make_runtime(tmp_path, redis, key_prefix, "\nsla: {fields: {due_at: 3601, state: 3602}}\n")):
         ticket = make_ticket()
         put_ok(ticket, ["customer_tag", "critical_incident", "critical_outage", "critical_sla_pending"])
-        assert triage.handle_event(make_event(ticket).to_dict()).startswith("flagged critical")
+        assert pipeline.handle_event(make_event(ticket).to_dict()).startswith("flagged critical")
     body = sent_bodies()[0]
     assert body["priority"] == "urgent"  # the decision's own fields stay
     assert sorted(body["custom_fields"], key=lambda f: f["id"]) == [
@@ -393,6 +406,6 @@ def test_a_ticket_critical_anyway_is_flagged_without_reading_who_wrote_it(staff_
     # requester could only add a tag and a note line, not worth a read per customer in a storm.
     ticket = make_ticket(subject="CRITICAL: the platform is down", requester_id=777)
     put_ok(ticket, ["customer_tag", "critical_incident", "critical_outage", "critical_sla_pending"])
-    assert triage.handle_event(make_event(ticket).to_dict()).startswith("flagged critical (outage; rules: outage)")
+    assert pipeline.handle_event(make_event(ticket).to_dict()).startswith("flagged critical (outage; rules: outage)")
     assert user_reads() == []
     assert len(responses.calls) == 1

@@ -379,7 +379,7 @@ def test_ticket_event_is_queued_with_202(client: FlaskClient, redis: Redis, key_
         "job_id": f"evt-{key_prefix}-cbe4028c-7239-495d-b020-f22348516046",
     }
     jobs = queued(redis, key_prefix)
-    assert [job.func_name for job in jobs] == ["jobs.triage.handle_event"]
+    assert [job.func_name for job in jobs] == ["jobs.pipeline.handle_event"]
     event = TicketEvent.from_dict(jobs[0].args[0])
     assert (event.type, event.source, event.ticket.id, event.ticket.priority) == ("created", "event", 5158, "low")
     # nanoseconds in `time` survive as microseconds

@@ -16,7 +16,7 @@ import pytest
 from rq import Queue, SimpleWorker
 from rq.job import Job, JobStatus
 
-from jobs import reconcile, triage
+from jobs import pipeline, reconcile
 from middleware.enqueue import EventEnqueuer
 from middleware.queues import EVENTS_STAGE
 from middleware.zendesk import TransientError, ZendeskUnavailable, ticket_from_api
@@ -58,7 +58,7 @@ def test_a_failed_write_leaves_the_ticket_unseen_for_the_catch_up(sim) -> None:
     event = critical_event(control)
     control.add_fault(503, method="PUT")
     with pytest.raises((TransientError, ZendeskUnavailable)):
-        triage.handle_event(event.to_dict())
+        pipeline.handle_event(event.to_dict())
     assert reconcile.last_seen(rt, [event.ticket.id]) == {event.ticket.id: None}
     counts = reconcile.reconcile(rt)
     assert (counts.read, counts.seen, counts.queued) == (1, 0, 1)  # was: read 1, already seen 1, queued 0

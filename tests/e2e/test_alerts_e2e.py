@@ -9,15 +9,12 @@ right roles, each exactly once, including the Engagement Director of the ticket'
 * Acme's director comes from the organisation field (an email, through the mail URL template);
 * Beta has no field, so ``roles.engagement_director.by_organization`` names its director.
 
-Then an agent solves both tickets. ``incident.resolved`` comes from the lifecycle
-(:mod:`jobs.lifecycle`); while the declared path does not route ticket events to it yet, the
-resolved alert is covered at unit level (tests/test_alerts.py, calling ``notify`` directly) and
-this test checks it here as soon as :mod:`jobs.declare` hands events to the lifecycle.
+Then an agent solves both tickets: ``incident.resolved`` comes from the lifecycle
+(:mod:`jobs.lifecycle`), which the pipeline hands every ticket event.
 """
 
 from __future__ import annotations
 
-import inspect
 import re
 import time
 from collections import Counter
@@ -63,13 +60,6 @@ def alerts_config(tmp_path: Path, sink: Sink) -> Path:
 
 _KIND = re.compile(r"^(Reminder \d+: )?(Critical incident declared|SLA at risk|SLA breached|Critical incident resolved)"
                    r": #(\d+)")
-
-
-def lifecycle_wired() -> bool:
-    """True once the declared path hands ticket events to the lifecycle (which emits resolved)."""
-    import jobs.declare
-
-    return "lifecycle" in inspect.getsource(jobs.declare)
 
 
 def tally(posts: list[tuple[str, dict]]) -> Counter[tuple[int, str, str]]:
@@ -126,9 +116,8 @@ def test_declared_at_risk_breached_and_reminder_reach_the_right_roles_once(tmp_p
         arrived = all_arrived(sink, want, timeout=60)
         for ticket in (acme, beta):
             sim.update(ticket, status="solved")
-        if lifecycle_wired():
-            want |= resolved(acme, "/mail/jane@acme.test") | resolved(beta, "/ed-beta")
-            arrived = all_arrived(sink, want, timeout=30) and arrived
+        want |= resolved(acme, "/mail/jane@acme.test") | resolved(beta, "/ed-beta")
+        arrived = all_arrived(sink, want, timeout=30) and arrived
         time.sleep(1.5)  # room for any duplicate to show up
         counts = tally(sink.received())
         logs = stack.logs("worker") + stack.logs("worker2")
