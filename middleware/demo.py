@@ -74,8 +74,8 @@ SAMPLES: list[dict[str, Any]] = [
     },
     {   # the rules are unsure: tagged possible_critical_incident and put to the Head of Support
         "subject": "Carrier bookings stuck?",
-        "description": "Some of today's carrier bookings seem to be stuck in 'pending' since lunch. "
-                       "Could someone have a look?",
+        "description": "A few of our carrier bookings have been stuck in 'pending' since lunch and the "
+                       "booking screen keeps timing out. Could someone have a look?",
         "requester_email": "dispatch@fabrikam.example", "org": "Fabrikam",
     },
     {

@@ -153,8 +153,9 @@ def test_a_ticket_the_rules_are_unsure_about_is_put_to_a_person_and_confirming_d
     from middleware.incidents import IncidentStore
     from middleware.redis_client import Keys
 
-    ticket = sim.customer_ticket("Carrier bookings stuck?", "Some of today's carrier bookings seem to be stuck "
-                                 "in 'pending' since lunch. Could someone have a look?", "dispatch@fabrikam.example")
+    ticket = sim.customer_ticket("Carrier bookings stuck?", "A few of our carrier bookings have been stuck in "
+                                 "'pending' since lunch and the booking screen keeps timing out. Could someone have "
+                                 "a look?", "dispatch@fabrikam.example")
     tid = ticket["id"]
 
     def tags() -> list[str]:
