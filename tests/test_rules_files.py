@@ -47,16 +47,16 @@ def test_a_config_kept_elsewhere_still_finds_the_shipped_rules(tmp_path: Path) -
 def test_the_admins_words_and_thresholds_change_the_shipped_ones(tmp_path: Path) -> None:
     from tests.rules.helpers import make_ticket
 
-    ticket = make_ticket("gizmos", "The gizmo console shows nothing.")
+    ticket = make_ticket("gizmos", "The gizmo console is greyed out.")
     base = load_config(write(tmp_path, SHIPPED), env={}).rules.evaluate(ticket)
-    own = SHIPPED + "  concepts:\n    impact: [shows nothing]\n  thresholds: {possible: 2}\n" \
-                    "  signals:\n    - {name: gizmo, says: the gizmo console, category: outage, weight: 2,\n" \
-                    "       any: [gizmo]}\n  concepts_extra: x\n"
+    own = SHIPPED + "  concepts:\n    impact: [greyed out]\n  thresholds: {possible: 2}\n" \
+                    "  signals:\n    - {name: gizmo, says: the gizmo console fails, category: outage, weight: 2,\n" \
+                    "       any: [gizmo], requires: [impact]}\n  concepts_extra: x\n"
     with pytest.raises(RuleError) as info:  # a typo names the key
         load_config(write(tmp_path, own), env={})
     assert info.value.key == "concepts_extra"
-    own = own.replace("  concepts_extra: x\n", "").replace("    impact: [shows nothing]\n",
-                                                             "    impact: [shows nothing]\n    gizmo: [gizmo*]\n")
+    own = own.replace("  concepts_extra: x\n", "").replace("    impact: [greyed out]\n",
+                                                             "    impact: [greyed out]\n    gizmo: [gizmo*]\n")
     changed = load_config(write(tmp_path, own), env={}).rules
     decision = changed.evaluate(ticket)
     assert base.tier == "none" and decision.tier == "possible", decision.explain()
