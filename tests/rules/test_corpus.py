@@ -35,7 +35,8 @@ FLOORS: dict[str, tuple[float, float, float, float]] = {
     "blind_d": (0.95, 0.93, 0.98, 0.03),
     "blind_e": (0.92, 0.95, 0.98, 0.03),
     "blind_f": (0.87, 0.87, 0.91, 0.05),  # untouched until the first freeze, then tuned on
-    "blind_g": (0.92, 0.85, 0.90, 0.11),  # never tuned on: a floor so it cannot silently get worse
+    "blind_g": (0.92, 0.85, 0.85, 0.11),  # never tuned on: a floor so it cannot silently get worse
+    # (reach 0.92 -> 0.87 when the possible tier was narrowed for an ordinary day; recorded in rules/README.md)
     "blind_h": (0.90, 0.90, 0.92, 0.09),  # customer side (portal, chat, app, API), 27 % not English
     "blind_i": (0.88, 0.90, 0.94, 0.05),  # validation: never tuned on, only its summary figures looked at
     "day_l": (0.60, 0.88, 0.88, 0.02),  # an ordinary day: 260 tickets, 9 critical (precision is the weak point)
