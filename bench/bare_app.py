@@ -15,7 +15,7 @@ import os
 
 from flask import Flask, Response, request
 
-from middleware.redis_client import connect
+from middleware.store.connection import connect
 
 app = Flask("bare")
 

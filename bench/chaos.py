@@ -49,10 +49,10 @@ from bench.chaos_support import (
 )
 from bench.common import Report, log_dir, process_tree
 from bench.workload import KEYS, budget_config
-from middleware import queues
-from middleware.incidents import IncidentStore
 from middleware.simulator import SimulatorControl
 from middleware.stack import Stack, running_stack
+from middleware.store import queues
+from middleware.store.incidents import IncidentStore
 
 NAME = "chaos"
 RECOVERY_CEILING_SECONDS = 15  # after an outage: a probe every 2-5 s, then the waiting work is woken at once

@@ -69,9 +69,9 @@ from bench.workload import (
     wait_jobs_done,
     worker_args,
 )
-from middleware import queues
 from middleware.simulator import SimulatorControl
 from middleware.stack import Stack, running_stack
+from middleware.store import queues
 
 NAME = "e2e"
 DECISION_NOTE = "Flagged as a critical incident"

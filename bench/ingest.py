@@ -48,8 +48,8 @@ from bench.common import (
 )
 from bench.payloads import write_signed_requests
 from bench.workload import EVENTS_QUEUE, KEYS
-from middleware.enqueue import job_id_for
 from middleware.stack import Stack, running_stack, wait_http
+from middleware.store.enqueue import job_id_for
 
 NAME = "ingest"
 WRK_SCRIPT = ROOT / "bench" / "wrk_presigned.lua"

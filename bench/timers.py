@@ -1,6 +1,6 @@
 """Benchmark 4, SLA timers: how late do 200 timers due within a few seconds of each other run?
 
-Timers are scheduled exactly as ``jobs.sla._schedule_timer`` schedules an SLA step: on the
+Timers are scheduled exactly as ``jobs.sla.clock._schedule_timer`` schedules an SLA step: on the
 ``cim-sla`` queue with ``enqueue_at`` at a whole second, a unique job id, a ``Retry``, no
 ``ttl``. The job is a probe (``bench.probes.timer_fired``) that records when it actually ran,
 so the figure is the timer machinery's own lateness (RQ's scheduler moving due jobs + a real
@@ -29,8 +29,8 @@ from rq.exceptions import DuplicateJobError
 from bench.common import Report, fmt, log_dir, private_redis, redis_client, summary, wait_for
 from bench.probes import LATENESS_KEY
 from bench.workload import KEYS
-from middleware import queues
 from middleware.stack import Stack, running_stack
+from middleware.store import queues
 
 NAME = "timers"
 

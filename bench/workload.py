@@ -16,11 +16,11 @@ from typing import Any
 from redis import Redis
 
 from bench.common import wait_for
-from middleware import queues
 from middleware.config import load_config
-from middleware.redis_client import Keys
 from middleware.simulator import SimulatorControl
 from middleware.stack import ROOT
+from middleware.store import queues
+from middleware.store.connection import Keys
 
 KEYS = Keys("cim")  # the shipped config.yaml's redis.prefix: queue and job names of the stack under test
 EVENTS_QUEUE = KEYS.queue(queues.EVENTS_STAGE)

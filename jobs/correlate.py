@@ -40,7 +40,7 @@ from typing import Any
 from jobs import happened
 from jobs.runtime import Runtime
 from middleware.config.correlation import Topic
-from middleware.incidents import OPEN, Incident
+from middleware.store.incidents import OPEN, Incident
 from middleware.zendesk_limits import BACKGROUND, lane
 from rules.model import Ticket, TicketEvent, format_time
 

@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from middleware.config import Config
-from middleware.incidents import OVERRIDDEN, Incident
+from middleware.store.incidents import OVERRIDDEN, Incident
 from middleware.zendesk import NotFound, TransientError, ZendeskClient, ZendeskError
 
 if TYPE_CHECKING:

@@ -59,9 +59,9 @@ from jobs.customer_comms import (
 from jobs.links import links_key
 from jobs.runtime import Runtime
 from jobs.scheduling import put_off_when_told
-from middleware import queues
 from middleware.config.customer_updates import NOTICE_PLACEHOLDERS, check_message, render
-from middleware.incidents import RESOLVED
+from middleware.store import queues
+from middleware.store.incidents import RESOLVED
 from middleware.zendesk import BULK_LIMIT, NotFound, TransientError, ZendeskError
 from rules.model import Organization, format_time
 

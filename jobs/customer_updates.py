@@ -27,7 +27,7 @@ ticket, before sending anything. A bulk call refused by the budget or a 429 post
 marks are dropped and the job is rescheduled.
 
 Never a first response: the replies are written by the middleware's API user, whose comments
-the SLA clock never counts (:func:`jobs.sla.is_first_response`, :func:`jobs.sla.find_missed_reply`).
+the SLA clock never counts (:func:`jobs.sla.clock.is_first_response`, :func:`jobs.sla.clock.find_missed_reply`).
 """
 
 from __future__ import annotations
@@ -56,16 +56,16 @@ from jobs.customer_comms import (
     safe_id,
     succeeded,
 )
-from jobs.lifecycle_messages import no_customer
+from jobs.lifecycle.messages import no_customer
 from jobs.links import linked_ticket_ids
 from jobs.lookup import remember_people
 from jobs.runtime import Runtime
 from jobs.scheduling import put_off_when_told
-from middleware import queues
 from middleware.config import Config
 from middleware.config.customer_updates import UPDATE_PLACEHOLDERS, check_message, render
-from middleware.incidents import IncidentStore
-from middleware.redis_client import Keys
+from middleware.store import queues
+from middleware.store.connection import Keys
+from middleware.store.incidents import IncidentStore
 from middleware.zendesk import NotFound, TransientError, ZendeskError
 from rules.model import Person, format_time
 

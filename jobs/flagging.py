@@ -13,7 +13,7 @@ from typing import Any
 
 from jobs import happened, reconcile
 from jobs.runtime import Runtime
-from middleware.incidents import OPEN, Incident
+from middleware.store.incidents import OPEN, Incident
 from rules import Decision
 from rules.model import Ticket, TicketEvent
 

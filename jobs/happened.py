@@ -16,7 +16,7 @@ from contextvars import ContextVar
 from typing import Protocol
 
 from jobs.runtime import Runtime
-from middleware.incidents import Incident
+from middleware.store.incidents import Incident
 from rules.model import TicketEvent
 
 __all__ = ["Route", "changed", "declared", "linked", "overridden", "routed_by"]

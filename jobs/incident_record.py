@@ -22,7 +22,7 @@ import logging
 
 from jobs.runtime import Runtime
 from jobs.ticket_state import TicketState
-from middleware.incidents import Incident
+from middleware.store.incidents import Incident
 from rules.model import TicketEvent, format_time, parse_time
 
 log = logging.getLogger(__name__)

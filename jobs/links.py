@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 
 from jobs.runtime import Runtime
-from middleware.incidents import Incident
+from middleware.store.incidents import Incident
 from middleware.zendesk import RateLimited, TransientError, ZendeskError
 
 __all__ = ["extra_links", "known_links", "linked_ticket_ids", "links_key"]

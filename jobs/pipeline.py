@@ -18,7 +18,7 @@ A monitoring alert or a staff report (``jobs.intake``) becomes a flagged ticket 
 No stage imports another stage: each says what happened and this module, the only one that
 knows the order, runs the stages listed for it. The RQ entry points of these paths are here;
 the names earlier releases queued them under are mapped by the worker
-(``middleware.queues.RENAMED``).
+(``middleware.store.queues.RENAMED``).
 """
 
 from __future__ import annotations
@@ -28,12 +28,15 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from jobs import alerts, correlate, happened, incident_record, intake, lifecycle, reconcile, runtime, sla, triage
+from jobs import correlate, happened, incident_record, intake, reconcile, runtime, triage
+from jobs.alerts import notify as alerts
+from jobs.lifecycle import status as lifecycle
 from jobs.runtime import Runtime
 from jobs.scheduling import put_off_when_told
+from jobs.sla import clock as sla
 from jobs.ticket_state import TicketState
-from middleware.incidents import Incident
 from middleware.intake_schemas import Alert, StaffReport
+from middleware.store.incidents import Incident
 from middleware.zendesk import NotFound, Refused
 from rules.model import TicketEvent
 

@@ -27,12 +27,13 @@ from typing import Any
 
 from rq.exceptions import DuplicateJobError
 
-from jobs import alerts, runtime
+from jobs import runtime
+from jobs.alerts import notify as alerts
 from jobs.runtime import Runtime
-from middleware import queues
 from middleware.config.possible import POSSIBLE_EVENT, REMINDER_EVENT
-from middleware.feedback import CONFIRMED, DISMISSED, FeedbackStore, record_of
-from middleware.incidents import POSSIBLE, Incident
+from middleware.store import queues
+from middleware.store.feedback import CONFIRMED, DISMISSED, FeedbackStore, record_of
+from middleware.store.incidents import POSSIBLE, Incident
 from middleware.zendesk import Conflict, NotFound
 from rules import Decision
 from rules.model import Ticket, TicketEvent, format_time

@@ -17,8 +17,8 @@ from datetime import UTC, datetime
 from redis import Redis
 
 from middleware.config import Config, load_config
-from middleware.incidents import IncidentStore
-from middleware.redis_client import Keys, connect, redis_url
+from middleware.store.connection import Keys, connect, redis_url
+from middleware.store.incidents import IncidentStore
 from middleware.zendesk import ZendeskClient, client_from_env
 
 

@@ -29,7 +29,7 @@ from rq import Queue, Retry, get_current_job
 from rq.exceptions import DuplicateJobError
 from rq.registry import ScheduledJobRegistry
 
-from middleware.redis_client import Keys
+from middleware.store.connection import Keys
 from middleware.zendesk import RateLimited, TransientError
 
 log = logging.getLogger(__name__)

@@ -21,8 +21,8 @@ from dataclasses import dataclass
 
 from jobs import reconcile
 from jobs.runtime import Runtime
-from jobs.sla_state import Clock, ClockStore
-from middleware.incidents import Incident, IncidentStore
+from middleware.store.clocks import Clock, ClockStore
+from middleware.store.incidents import Incident, IncidentStore
 from rules.model import Ticket
 
 __all__ = ["TicketState", "read"]

@@ -22,14 +22,16 @@ import logging
 from dataclasses import replace
 from typing import Any
 
-from jobs import alerts, authorship, happened, possible, reconcile, sla, ticket_state
+from jobs import authorship, happened, possible, reconcile, ticket_state
+from jobs.alerts import notify as alerts
 from jobs.flagging import incident_of, note_of, record_flagged, writeback_of
 from jobs.lookup import cached_organization, cached_person
 from jobs.runtime import Runtime
+from jobs.sla import clock as sla
 from jobs.ticket_state import TicketState
 from middleware.config.alerting import NOT_FLAGGED as NOT_FLAGGED_EVENT
-from middleware.feedback import FALSE_ALARM, MISSED, FeedbackStore, record_of
-from middleware.incidents import NOT_FLAGGED, OPEN, OVERRIDDEN, Incident
+from middleware.store.feedback import FALSE_ALARM, MISSED, FeedbackStore, record_of
+from middleware.store.incidents import NOT_FLAGGED, OPEN, OVERRIDDEN, Incident
 from middleware.zendesk import Conflict, NotFound, Refused
 from rules import Decision
 from rules.model import Ticket, TicketEvent

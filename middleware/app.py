@@ -15,8 +15,8 @@ from flask import Flask, jsonify
 from werkzeug.exceptions import HTTPException
 
 from middleware.config import Config, load_config
-from middleware.redis_client import Keys, connect, redis_url
 from middleware.signature import parse_secrets
+from middleware.store.connection import Keys, connect, redis_url
 
 log = logging.getLogger(__name__)
 

@@ -42,7 +42,7 @@ def read_message(args: argparse.Namespace) -> str:
 def _connect() -> tuple[Any, Any, Any]:
     """Config, Redis and key names: all a request needs (Zendesk is the worker's business)."""
     from middleware.config import load_config
-    from middleware.redis_client import Keys, connect
+    from middleware.store.connection import Keys, connect
 
     config = load_config()
     return config, connect(), Keys(config.redis_prefix)

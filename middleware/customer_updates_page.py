@@ -26,7 +26,7 @@ from jobs.customer_comms import PolicyError
 from middleware.config.customer_updates import UPDATE_PLACEHOLDERS, MessageError
 from middleware.dashboard import _authorised, _refuse
 from middleware.dashboard_html import CSS, esc
-from middleware.incidents import IncidentStore
+from middleware.store.incidents import IncidentStore
 
 bp = Blueprint("customer_updates_page", __name__)
 

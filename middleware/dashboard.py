@@ -20,11 +20,11 @@ from redis import Redis
 from redis.exceptions import RedisError
 from rq import Queue
 
-from jobs.sla_state import ClockStore
 from middleware import dashboard_html as html
 from middleware.incident_room import RECENT_RESOLVED, Room, alert_setup
-from middleware.incidents import IncidentStore
-from middleware.redis_client import Keys
+from middleware.store.clocks import ClockStore
+from middleware.store.connection import Keys
+from middleware.store.incidents import IncidentStore
 from rules.model import format_time
 
 bp = Blueprint("dashboard", __name__)

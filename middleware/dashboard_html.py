@@ -18,7 +18,7 @@ from collections.abc import Iterable
 from datetime import timedelta
 from typing import Any
 
-from jobs.alerts_messages import format_duration
+from jobs.alerts.messages import format_duration
 from middleware.timeline_view import EVENT_LABELS
 from rules.model import parse_time
 

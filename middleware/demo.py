@@ -31,12 +31,12 @@ import requests
 import yaml
 from redis import Redis
 
-from middleware import queues
 from middleware.env_check import redact_url
 from middleware.localredis import answers
-from middleware.redis_client import DEFAULT_REDIS_URL, Keys
 from middleware.simulator.control import SimulatorControl
 from middleware.stack import ROOT, Stack, running_stack
+from middleware.store import queues
+from middleware.store.connection import DEFAULT_REDIS_URL, Keys
 
 SAMPLES: list[dict[str, Any]] = [
     {

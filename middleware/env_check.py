@@ -66,7 +66,7 @@ def _redis(env: Mapping[str, str]) -> Finding:
     from redis import Redis
     from redis.exceptions import RedisError
 
-    from middleware.redis_client import redis_url
+    from middleware.store.connection import redis_url
 
     url = redis_url(dict(env))
     shown = redact_url(url)

@@ -7,7 +7,7 @@ its SLA clock, its timeline, the review's record and the review reminders' snaps
 tasks) in a few pipelined round trips: no page load ever calls Zendesk, and any gunicorn
 worker shows the same thing.
 
-The period figures reuse :mod:`jobs.report` (the lead-team report's definitions: SLA attainment
+The period figures reuse :mod:`jobs.report.build` (the lead-team report's definitions: SLA attainment
 is met ÷ (met + breached), times to first response from the SLA clock's start, and so on), so
 the dashboard and the weekly report never disagree.
 
@@ -26,12 +26,12 @@ from typing import Any
 
 from redis import Redis
 
-from jobs.report import IncidentFacts, Report, TrackedTask, build_report, facts_of
-from jobs.sla_state import Clock, ClockStore
+from jobs.report.build import IncidentFacts, Report, TrackedTask, build_report, facts_of
 from middleware.config import Config
 from middleware.config.alerting import ENGAGEMENT_DIRECTOR
-from middleware.incidents import OPEN, Incident, IncidentStore
-from middleware.redis_client import Keys
+from middleware.store.clocks import Clock, ClockStore
+from middleware.store.connection import Keys
+from middleware.store.incidents import OPEN, Incident, IncidentStore
 from middleware.timeline_view import describe, ordered
 from rules.model import format_time, parse_time
 

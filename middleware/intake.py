@@ -6,7 +6,7 @@ monitoring tools retry on 5xx and give up on 4xx, so this handler
 * never calls Zendesk: it authenticates, validates, queues one job per alert or report and
   answers 202 within milliseconds (``jobs.intake`` opens or updates the ticket);
 * dedupes and enqueues each item in ONE atomic Redis round trip with the receiver's own
-  :class:`~middleware.enqueue.EventEnqueuer`, so a 2xx always means "in Redis", and a sender's
+  :class:`~middleware.store.enqueue.EventEnqueuer`, so a 2xx always means "in Redis", and a sender's
   retry of the same notification is answered ``duplicate`` instead of queued twice;
 * answers 503 + ``Retry-After`` when Redis cannot take it, so the sender retries;
 * answers 4xx with a JSON body naming the problem for anything the sender got wrong.
@@ -35,12 +35,13 @@ from redis.exceptions import RedisError
 from rq.job import Job
 from rq.utils import now
 
-from middleware import json_guard, queues
+from middleware import json_guard
 from middleware.config import Config
-from middleware.enqueue import EnqueueOutcome, EventEnqueuer, job_id_for
 from middleware.intake_schemas import InvalidIntake, parse_alerts, parse_report
-from middleware.redis_client import Keys
 from middleware.redis_gate import RedisGate
+from middleware.store import queues
+from middleware.store.connection import Keys
+from middleware.store.enqueue import EnqueueOutcome, EventEnqueuer, job_id_for
 
 __all__ = ["HANDLE_ALERT", "HANDLE_REPORT", "IntakeEnqueuer", "IntakeItem", "bp"]
 

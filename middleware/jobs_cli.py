@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from middleware.store.queues import current_name
+
 __all__ = ["FailedJob", "add_parsers", "failed_jobs", "job_subject", "retry"]
 
 _ABOUT = re.compile(r"\b(ticket|incident)[= #](\d+)")
@@ -56,7 +58,8 @@ def job_subject(job: Any) -> str:
     found = _ABOUT.search(job.description or "")
     if found:
         return f"{found.group(1)} {found.group(2)}"
-    if isinstance(first, int) and job.func_name.startswith(("jobs.sla.", "jobs.lifecycle.", "jobs.review.")):
+    by_incident = ("jobs.sla.clock.", "jobs.lifecycle.status.", "jobs.lifecycle.review.")
+    if isinstance(first, int) and (current_name(job.func_name) or "").startswith(by_incident):
         return f"incident {first}"
     return ""
 
@@ -112,7 +115,7 @@ def retry(redis: Any, keys: Any, job_ids: list[str] | None) -> tuple[list[str], 
 def _connection() -> tuple[Any, Any]:
     """Redis and this deployment's names, without building a Zendesk client (not needed here)."""
     from middleware.config import load_config
-    from middleware.redis_client import Keys, connect
+    from middleware.store.connection import Keys, connect
 
     config = load_config()
     return connect(), Keys(config.redis_prefix)

@@ -27,10 +27,10 @@ def _runtime() -> Any:
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
-    from jobs import alerts
-    from jobs.alerts_delivery import send
-    from jobs.report import report_dict
-    from jobs.report_delivery import REPORT_ROUTE, gather, rendered
+    from jobs.alerts import notify as alerts
+    from jobs.alerts.delivery import send
+    from jobs.report.build import report_dict
+    from jobs.report.delivery import REPORT_ROUTE, gather, rendered
     from middleware.config.alerting import redact
 
     try:
@@ -61,7 +61,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
 
 
 def _cmd_action_add(args: argparse.Namespace) -> int:
-    from jobs.review import ActionError, add_action
+    from jobs.lifecycle.review import ActionError, add_action
 
     rt = _runtime()
     try:
@@ -76,7 +76,7 @@ def _cmd_action_add(args: argparse.Namespace) -> int:
 
 
 def _cmd_action_list(args: argparse.Namespace) -> int:
-    from jobs.review_reminders import tracked_tasks
+    from jobs.report.reminders import tracked_tasks
 
     rt = _runtime()
     now = rt.clock()

@@ -47,7 +47,7 @@ from rq.queue import Queue
 from rq.scheduler import RQScheduler
 from rq.utils import import_attribute
 
-from middleware.queues import RENAMED
+from middleware.store.queues import RENAMED
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +60,7 @@ RECONNECT_MAX_SECONDS = 2.0
 
 class RenamedJob(Job):
     """A job queued by an earlier release under a function name since renamed runs today's
-    function (``middleware.queues.RENAMED``), so an upgrade loses no queued work."""
+    function (``middleware.store.queues.RENAMED``), so an upgrade loses no queued work."""
 
     @property
     def func(self) -> Any:

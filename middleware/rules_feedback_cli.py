@@ -19,7 +19,7 @@ from typing import Any
 import yaml
 
 from middleware.config import ConfigError, parse_duration
-from middleware.feedback import FeedbackRecord, FeedbackStore, flagged_by_rules, production_figures
+from middleware.store.feedback import FeedbackRecord, FeedbackStore, flagged_by_rules, production_figures
 
 __all__ = ["add_feedback_parser"]
 

@@ -1,6 +1,6 @@
 """One incident timeline entry in words: what a person reads on the incident page.
 
-Every stage appends to the incident's timeline (:meth:`middleware.incidents.IncidentStore.add_event`)
+Every stage appends to the incident's timeline (:meth:`middleware.store.incidents.IncidentStore.add_event`)
 with a ``kind`` and whatever fields it knows. This module turns an entry into a title, a tone
 (``ok``, ``warn``, ``bad``, ``info``) and the remaining fields as details, so the page and the
 JSON API say the same thing. It is pure (no Redis, no clock) and generic: a kind it does not

@@ -4,7 +4,7 @@ Zendesk waits about 10 s, retries only 409/429/503 (with ``Retry-After`` < 60 s)
 timeouts, drops every other error for good, and trips a circuit breaker after too many
 errors (DESIGN.md §5). So this handler:
 
-* never calls Zendesk and does one Redis round trip per accepted event (``middleware.enqueue``);
+* never calls Zendesk and does one Redis round trip per accepted event (``middleware.store.enqueue``);
 * answers 2xx for everything valid, including events it ignores (non-ticket events, our own
   API user's writes coming back) and redeliveries;
 * answers 503 + ``Retry-After`` when Redis cannot take the event, so Zendesk retries; after
@@ -43,11 +43,11 @@ from werkzeug.exceptions import ClientDisconnected, RequestEntityTooLarge
 
 from middleware import json_guard
 from middleware.config import Config
-from middleware.enqueue import EnqueueOutcome, EventEnqueuer
 from middleware.normalize import INVOCATION_HEADER, Ignored, InvalidPayload, normalize
-from middleware.redis_client import Keys
 from middleware.redis_gate import RedisGate
 from middleware.signature import SIGNATURE_HEADER, TIMESTAMP_HEADER, timestamp_is_fresh, verify
+from middleware.store.connection import Keys
+from middleware.store.enqueue import EnqueueOutcome, EventEnqueuer
 from rules.model import TicketEvent
 
 __all__ = ["INVOCATION_HEADER", "Receiver", "bp"]

@@ -33,9 +33,9 @@ from rq import Queue
 from rq.exceptions import DuplicateJobError
 from rq.worker_pool import WorkerPool
 
-from middleware import queues
-from middleware.redis_client import Keys, connect, redis_url
 from middleware.resilient_worker import ResilientWorker
+from middleware.store import queues
+from middleware.store.connection import Keys, connect, redis_url
 
 log = logging.getLogger(__name__)
 
@@ -55,9 +55,9 @@ def periodic_jobs() -> list[Periodic]:
     from jobs.staff_roster import EVERY_SECONDS as ROSTER_EVERY
 
     return [
-        Periodic("jobs.sla.audit", 60, queues.SLA_STAGE),  # overdue SLA steps and unwritten SLA updates
-        Periodic("jobs.review_reminders.remind", 900, queues.LIFECYCLE_STAGE),  # overdue reviews/actions, daily each
-        Periodic("jobs.report_delivery.weekly", 3600, queues.LIFECYCLE_STAGE),  # the lead-team report, once a week
+        Periodic("jobs.sla.clock.audit", 60, queues.SLA_STAGE),  # overdue SLA steps and unwritten SLA updates
+        Periodic("jobs.report.reminders.remind", 900, queues.LIFECYCLE_STAGE),  # overdue reviews/actions, daily each
+        Periodic("jobs.report.delivery.weekly", 3600, queues.LIFECYCLE_STAGE),  # the lead-team report, once a week
         Periodic("jobs.reconcile.run", 60),  # missed webhooks; runs every reconcile.every (config)
         # Agents and admins cached before a backlog of events is triaged (staff reports, no reads).
         Periodic("jobs.staff_roster.refresh", ROSTER_EVERY, queues.EVENTS_STAGE, at_front=True),

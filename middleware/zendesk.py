@@ -38,7 +38,7 @@ from zenpy.lib.exception import APIException, RecordNotFoundException, ZenpyExce
 
 from middleware import json_guard
 from middleware.config import ZendeskSettings
-from middleware.redis_client import Keys
+from middleware.store.connection import Keys
 from middleware.zendesk_breaker import CircuitBreaker
 from middleware.zendesk_limits import SLACK_SECONDS, URGENT, Limits, current_lane, windows_for
 from rules.model import Comment, Organization, Person, Ticket, format_time, parse_time

@@ -40,7 +40,7 @@ from collections.abc import Callable
 
 from redis import Redis
 
-from middleware.redis_client import Keys
+from middleware.store.connection import Keys
 
 FAILURES_TO_OPEN = 5  # failed HTTP attempts in a row (a call makes up to 3)
 FIRST_COOLDOWN_SECONDS = 2.0  # between probes: 2 s, doubling to MAX_COOLDOWN_SECONDS

@@ -20,9 +20,9 @@ from rq import Queue
 from jobs import runtime
 from jobs.runtime import Runtime
 from middleware.config import load_config
-from middleware.queues import EVENTS_STAGE
-from middleware.redis_client import Keys
 from middleware.simulator import SimulatorControl, SimulatorServer
+from middleware.store.connection import Keys
+from middleware.store.queues import EVENTS_STAGE
 from middleware.zendesk import Credentials, ZendeskClient
 
 ROOT = Path(__file__).resolve().parent.parent

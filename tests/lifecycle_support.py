@@ -23,10 +23,10 @@ from werkzeug.wrappers import Request, Response
 
 from jobs import runtime
 from jobs.runtime import Runtime
-from middleware import queues
 from middleware.config import Config, load_config
-from middleware.redis_client import Keys
 from middleware.simulator import SimulatorControl, SimulatorServer
+from middleware.store import queues
+from middleware.store.connection import Keys
 from middleware.zendesk import Credentials, ZendeskClient, ticket_from_api
 from rules.model import Comment, TicketEvent
 

@@ -12,10 +12,10 @@ from __future__ import annotations
 import json
 from datetime import datetime, timedelta
 
-from jobs import sla
 from jobs.runtime import Runtime
+from jobs.sla import clock as sla
 from middleware.incident_room import tasks_key
-from middleware.incidents import RESOLVED, Incident
+from middleware.store.incidents import RESOLVED, Incident
 
 
 def incident(iid: int, category: str, subject: str, declared: datetime, org: int | None = 7,

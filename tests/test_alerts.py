@@ -19,14 +19,15 @@ from rq import Queue, SimpleWorker
 from rq.job import Job
 from rq.registry import FailedJobRegistry
 
-from jobs import alerts, runtime
-from jobs.alerts_delivery import Delivery, DeliveryBusy, DeliveryFailed, deliver_with, metrics_key
+from jobs import runtime
+from jobs.alerts import notify as alerts
+from jobs.alerts.delivery import Delivery, DeliveryBusy, DeliveryFailed, deliver_with, metrics_key
 from jobs.runtime import Runtime
-from middleware import queues
 from middleware.config import load_config
 from middleware.config.alerting import fingerprint
-from middleware.incidents import OVERRIDDEN, Incident
-from middleware.redis_client import Keys
+from middleware.store import queues
+from middleware.store.connection import Keys
+from middleware.store.incidents import OVERRIDDEN, Incident
 from middleware.zendesk import Credentials, RateLimited, TransientError, ZendeskClient
 from rules.model import Organization
 
@@ -305,8 +306,8 @@ def test_notify_twice_queues_one_fan_out_and_one_delivery_per_destination(rt, si
     assert alert_queue(rt).count == 1
     fan_out_job = alert_queue(rt).jobs[0]
     alerts.fan_out(*fan_out_job.args)  # a second run of the fan-out (say, after a worker died)
-    assert sorted(j.func_name for j in alert_queue(rt).jobs) == ["jobs.alerts.fan_out"] + [
-        "jobs.alerts_delivery.deliver"] * 3
+    assert sorted(j.func_name for j in alert_queue(rt).jobs) == ["jobs.alerts.delivery.deliver"] * 3 + [
+        "jobs.alerts.notify.fan_out"]
     work(rt)
     assert sorted(p for p, _ in posts(sink)) == ["/cto", "/ed-default", "/hos"]
     for key in rt.redis.scan_iter("rq:job:*"):  # much later: the unique ids expired with the jobs
@@ -448,7 +449,7 @@ def test_details_with_datetimes_go_on_the_timeline_as_text(rt, sink):
 
 
 def test_the_sla_clock_supplies_the_due_time_when_details_do_not(rt, sink):
-    from jobs.sla_state import Clock, ClockStore, Transition
+    from middleware.store.clocks import Clock, ClockStore, Transition
 
     sink.get(ORG_URL, json=org_json(None))
     inc = incident(category=None)

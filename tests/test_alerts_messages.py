@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from jobs.alerts_messages import Facts, format_duration, render, sla_text
+from jobs.alerts.messages import Facts, format_duration, render, sla_text
 from middleware.config.alerting import AlertsSettings, load_alerts
-from middleware.incidents import Incident
+from middleware.store.incidents import Incident
 
 NOW = datetime(2025, 1, 8, 10, 30, tzinfo=UTC)
 LINK = "https://acme.zendesk.com/agent/tickets/5"

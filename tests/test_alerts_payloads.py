@@ -10,10 +10,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import responses
 
-from jobs.alerts_delivery import send
-from jobs.alerts_messages import Facts, render
+from jobs.alerts.delivery import send
+from jobs.alerts.messages import Facts, render
 from middleware.config.alerting import AlertsSettings
-from middleware.incidents import Incident
+from middleware.store.incidents import Incident
 
 SLACK_HOOK = "https://hooks.slack.com/services/T1JJ3T3L2/A1BRTD4JD/TIiajkdnlazkcOXrIdevi7FQ"
 TEAMS_HOST = "https://prod-161.westeurope.logic.azure.com:443"

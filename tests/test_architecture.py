@@ -19,3 +19,13 @@ def test_imports_follow_the_layers() -> None:
         cwd=Path(__file__).resolve().parents[1], capture_output=True, text=True, timeout=110, check=False,
     )
     assert run.returncode == 0, run.stdout + run.stderr
+
+
+def test_a_job_queued_under_a_name_an_earlier_release_used_still_finds_its_function() -> None:
+    from rq.utils import import_attribute
+
+    from middleware.store.queues import RENAMED, current_name
+
+    for old, new in RENAMED.items():
+        assert current_name(old) == new
+        assert callable(import_attribute(new)), f"{old} maps to {new}, which does not exist"

@@ -16,11 +16,11 @@ from rq import Queue
 
 from jobs import priority
 from jobs.runtime import Runtime
-from middleware.enqueue import EventEnqueuer
-from middleware.queues import EVENTS_STAGE
-from middleware.redis_client import Keys
 from middleware.resilient_worker import ResilientWorker
 from middleware.simulator import SimulatorControl
+from middleware.store.connection import Keys
+from middleware.store.enqueue import EventEnqueuer
+from middleware.store.queues import EVENTS_STAGE
 from middleware.zendesk import CallBudget, RateLimited
 from middleware.zendesk_limits import BACKGROUND, URGENT, Limits, current_lane, lane, reserved, windows_for
 from rules.model import Ticket, TicketEvent
@@ -115,14 +115,14 @@ def test_the_lane_is_the_callers_context_and_urgent_outside_one():
     ("jobs.triage.handle_event", ({"id": "e1"},), URGENT),
     ("jobs.intake.handle_alert", ({},), URGENT),
     ("jobs.intake.handle_report", ({},), URGENT),
-    ("jobs.alerts.fan_out", ({}, "incident.declared", "t", "", {}), URGENT),
-    ("jobs.alerts.fan_out", ({}, "sla.breached", "t", "3", {}), BACKGROUND),  # a reminder
-    ("jobs.sla.check", (5, 3), BACKGROUND),
-    ("jobs.sla.sync", (5,), BACKGROUND),
-    ("jobs.lifecycle_messages.send", (), BACKGROUND),
+    ("jobs.alerts.notify.fan_out", ({}, "incident.declared", "t", "", {}), URGENT),
+    ("jobs.alerts.notify.fan_out", ({}, "sla.breached", "t", "3", {}), BACKGROUND),  # a reminder
+    ("jobs.sla.clock.check", (5, 3), BACKGROUND),
+    ("jobs.sla.clock.sync", (5,), BACKGROUND),
+    ("jobs.lifecycle.messages.send", (), BACKGROUND),
     ("jobs.reconcile.run", (), BACKGROUND),
-    ("jobs.report_delivery.weekly", (), BACKGROUND),
-    ("jobs.review.create", (), BACKGROUND),
+    ("jobs.report.delivery.weekly", (), BACKGROUND),
+    ("jobs.lifecycle.review.create", (), BACKGROUND),
     ("jobs.staff_roster.refresh", (), BACKGROUND),
 ])
 def test_flagging_jobs_are_urgent_and_the_rest_is_background(func, args, expected):

@@ -20,8 +20,8 @@ import pytest
 
 from jobs import correlate, pipeline
 from jobs.runtime import Runtime
-from jobs.sla_state import ClockStore
-from middleware.incidents import RESOLVED
+from middleware.store.clocks import ClockStore
+from middleware.store.incidents import RESOLVED
 from middleware.zendesk import RateLimited, ticket_from_api
 from rules.model import Ticket, TicketEvent
 from tests.intake_support import make_runtime, simulated, tickets, write_config

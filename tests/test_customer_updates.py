@@ -14,11 +14,12 @@ from collections.abc import Iterator
 import pytest
 
 from jobs import customer_updates as updates
-from jobs import pipeline, sla
+from jobs import pipeline
 from jobs.customer_comms import PolicyError, RequesterError
-from jobs.sla_state import PENDING, ClockStore
+from jobs.sla import clock as sla
 from middleware.config.customer_updates import MessageError
 from middleware.simulator import SimulatorServer
+from middleware.store.clocks import PENDING, ClockStore
 from middleware.zendesk import RateLimited, TransientError
 from tests.lifecycle_support import OUTAGE, Env, make_env
 
@@ -52,7 +53,7 @@ def problem_with_three_linked(env: Env) -> tuple[int, list[int]]:
                                                   requester_name=name)["id"]))
     env.sim.update(linked[0], author_id=lead, type="incident", problem_id=problem)  # an agent's link
     env.rt.incidents.update(problem, extra={"linked_ticket_ids": [linked[1]]})  # correlation's record
-    from jobs import lifecycle
+    from jobs.lifecycle import status as lifecycle
 
     lifecycle.on_linked(env.rt, env.rt.incidents.get(problem), [linked[2]])
     env.drain()  # the "handled as critical" messages

@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from jobs import sla
 from jobs.runtime import Runtime
+from jobs.sla import clock as sla
 from middleware.app import create_app
 from middleware.config import load_config
-from middleware.incidents import Incident, IncidentStore
-from middleware.redis_client import Keys
+from middleware.store.connection import Keys
+from middleware.store.incidents import Incident, IncidentStore
 from middleware.zendesk import Credentials, ZendeskClient
 
 NOW = datetime(2026, 11, 29, 10, 0, tzinfo=timezone.utc)

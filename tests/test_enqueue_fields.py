@@ -1,7 +1,7 @@
 """The job hash the receiver writes is the one RQ itself would write, field for field.
 
 ``EventEnqueuer`` learns the constant fields once from jobs RQ builds and computes only four
-per event (a receiver speed-up, see ``middleware/enqueue.py``); these tests compare what lands
+per event (a receiver speed-up, see ``middleware/store/enqueue.py``); these tests compare what lands
 in Redis with RQ's own ``build_job`` + ``_build_hset_args`` for the same event, and check the
 fallback to RQ when the fields are not constant.
 """
@@ -17,9 +17,9 @@ from redis import Redis
 from rq.scripts import _build_hset_args
 from rq.utils import utcparse
 
-from middleware import enqueue as enqueue_module
-from middleware.enqueue import EventEnqueuer, JobSettings
-from middleware.redis_client import Keys
+from middleware.store import enqueue as enqueue_module
+from middleware.store.connection import Keys
+from middleware.store.enqueue import EventEnqueuer, JobSettings
 from tests.test_enqueue import sample_event
 
 STAMPS = ("created_at", "enqueued_at")

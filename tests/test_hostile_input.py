@@ -24,8 +24,8 @@ from jobs import reconcile, triage
 from jobs.runtime import Runtime
 from middleware import json_guard
 from middleware.json_guard import MAX_DEPTH
-from middleware.queues import EVENTS_STAGE
-from middleware.redis_client import Keys
+from middleware.store.connection import Keys
+from middleware.store.queues import EVENTS_STAGE
 from rules.model import TicketEvent
 from tests import test_intake_api as intake_api
 from tests.test_triage import BASE, make_event, make_ticket, rt  # noqa: F401

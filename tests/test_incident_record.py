@@ -10,12 +10,14 @@ from datetime import timedelta
 
 import pytest
 
-from jobs import incident_record, pipeline, review, review_reminders
-from jobs.alerts_delivery import Delivery, DeliveryFailed, deliver_with
+from jobs import incident_record, pipeline
+from jobs.alerts.delivery import Delivery, DeliveryFailed, deliver_with
+from jobs.lifecycle import review
 from jobs.lookup import remember_people
-from middleware import queues
+from jobs.report import reminders as review_reminders
 from middleware.incident_room import Room, tasks_key
 from middleware.simulator import SimulatorServer
+from middleware.store import queues
 from rules.model import Comment, Person
 from tests.lifecycle_support import Env, make_env
 from tests.test_lifecycle import agent, declare, solve
@@ -106,7 +108,7 @@ def test_a_delivery_that_will_be_retried_says_so_on_the_timeline(env, monkeypatc
     d = Delivery(key="k1", incident_id=tid, event="incident.declared", occurrence="", at="2026-12-05T09:00:00Z",
                  url="json://127.0.0.1:9/x", label="json://127.0.0.1…#ab", roles=("cto",), title="t", body="b",
                  notify_type="failure")
-    monkeypatch.setattr("jobs.alerts_delivery.send", lambda *a: (False, "FAILURE"))
+    monkeypatch.setattr("jobs.alerts.delivery.send", lambda *a: (False, "FAILURE"))
     for _ in range(2):
         with pytest.raises(DeliveryFailed):
             deliver_with(env.rt, d, last_attempt=False)

@@ -14,7 +14,7 @@ from jobs.runtime import Runtime
 from middleware.app import create_app
 from middleware.config import load_config
 from middleware.incident_room import Room
-from middleware.redis_client import Keys
+from middleware.store.connection import Keys
 from middleware.zendesk import Credentials, ZendeskClient
 from tests.room_support import seed
 

@@ -20,8 +20,8 @@ from rq import Queue
 from middleware.app import create_app
 from middleware.config import load_config
 from middleware.intake import EXTENSION, Intake
-from middleware.queues import EVENTS_STAGE
-from middleware.redis_client import Keys, connect
+from middleware.store.connection import Keys, connect
+from middleware.store.queues import EVENTS_STAGE
 from tests.conftest import HungRedis
 from tests.intake_support import ALERTMANAGER, REPORT, write_config
 

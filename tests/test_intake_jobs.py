@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 
 from jobs import intake, pipeline
-from jobs.sla_state import ClockStore
 from middleware.config.security import SecuritySettings
 from middleware.intake_schemas import Alert, StaffReport
+from middleware.store.clocks import ClockStore
 from middleware.zendesk import ticket_from_api
 from rules.model import TicketEvent
 from tests.intake_support import comments, simulated, tickets

@@ -9,7 +9,7 @@ import pytest
 import responses
 
 from middleware.config import ZendeskSettings
-from middleware.redis_client import Keys
+from middleware.store.connection import Keys
 from middleware.zendesk import BULK_LIMIT, Credentials, ZendeskClient, ZendeskError
 from tests.test_zendesk_client import ticket_json
 

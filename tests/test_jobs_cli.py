@@ -11,9 +11,9 @@ from redis import Redis
 from rq import Queue, SimpleWorker
 
 from middleware import __main__ as cli
-from middleware.enqueue import job_id_for
-from middleware.queues import EVENTS_STAGE, LIFECYCLE_STAGE
-from middleware.redis_client import Keys
+from middleware.store.connection import Keys
+from middleware.store.enqueue import job_id_for
+from middleware.store.queues import EVENTS_STAGE, LIFECYCLE_STAGE
 from rules.model import Ticket, TicketEvent
 
 FAILS = "tests.test_jobs_cli.zendesk_says_no"

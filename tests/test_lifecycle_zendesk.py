@@ -10,7 +10,7 @@ import pytest
 import responses
 
 from middleware.config import ZendeskSettings
-from middleware.redis_client import Keys
+from middleware.store.connection import Keys
 from middleware.zendesk import Credentials, NotFound, RateLimited, ZendeskClient, ZendeskError
 
 BASE = "http://127.0.0.1:9"

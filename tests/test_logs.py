@@ -12,11 +12,11 @@ from pathlib import Path
 from redis import Redis
 from rq import Queue
 
-from middleware.enqueue import job_id_for
 from middleware.logs import JsonFormatter, RedactSecrets, secrets_of
-from middleware.queues import EVENTS_STAGE
-from middleware.redis_client import Keys
 from middleware.stack import ROOT
+from middleware.store.connection import Keys
+from middleware.store.enqueue import job_id_for
+from middleware.store.queues import EVENTS_STAGE
 from rules.model import Ticket, TicketEvent
 
 TOKEN = "zd-api-token-9f8e7d6c5b"
@@ -71,7 +71,7 @@ def test_secrets_come_from_their_variable_names_and_the_redis_password() -> None
 
 
 def test_ids_given_by_the_caller_win_over_the_text() -> None:
-    record = logging.LogRecord("jobs.sla", logging.INFO, __file__, 1, "incident %s: breached", (7,), None)
+    record = logging.LogRecord("jobs.sla.clock", logging.INFO, __file__, 1, "incident %s: breached", (7,), None)
     record.ticket_id = 99
     RedactSecrets([]).filter(record)
     entry = json.loads(JsonFormatter().format(record))

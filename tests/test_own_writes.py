@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import responses
 
-from jobs import pipeline, sla
+from jobs import pipeline
 from jobs.runtime import Runtime
+from jobs.sla import clock as sla
 from middleware.zendesk import ticket_from_api
 from rules.model import TicketEvent
 from tests.intake_support import simulated

@@ -22,8 +22,8 @@ from rq.registry import ScheduledJobRegistry
 from jobs import pipeline, possible
 from jobs.runtime import Runtime
 from middleware.config import load_config
-from middleware.feedback import FeedbackStore, production_figures
-from middleware.queues import ALERTS_STAGE, EVENTS_STAGE
+from middleware.store.feedback import FeedbackStore, production_figures
+from middleware.store.queues import ALERTS_STAGE, EVENTS_STAGE
 from tests.test_triage import BASE, CREATED, NOW, api_ticket, installed, make_event, make_runtime, make_ticket
 
 RULES = """rules:

@@ -18,7 +18,7 @@ from rq import SimpleWorker
 
 from jobs import reconcile
 from middleware import __main__ as cli
-from middleware.queues import EVENTS_STAGE
+from middleware.store.queues import EVENTS_STAGE
 from middleware.zendesk import ticket_from_api
 from rules.model import TicketEvent
 from tests.intake_support import queued_events, simulated

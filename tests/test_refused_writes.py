@@ -22,8 +22,8 @@ from rq import Queue, Retry, SimpleWorker
 
 from jobs import reconcile
 from jobs.runtime import Runtime
-from middleware import queues
-from middleware.queues import EVENTS_STAGE
+from middleware.store import queues
+from middleware.store.queues import EVENTS_STAGE
 from tests.test_triage import BASE, api_ticket, installed, make_event, make_runtime, make_ticket
 
 SINK = "http://127.0.0.1:8089"

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from jobs.report import IncidentFacts, TrackedTask, build_report, facts_of, percentile, render_report, report_dict
-from middleware.incidents import OPEN, OVERRIDDEN, RESOLVED, Incident
+from jobs.report.build import IncidentFacts, TrackedTask, build_report, facts_of, percentile, render_report, report_dict
+from middleware.store.incidents import OPEN, OVERRIDDEN, RESOLVED, Incident
 from rules.model import format_time
 
 NOW = datetime(2026, 3, 9, 8, 0, tzinfo=UTC)  # a Monday morning

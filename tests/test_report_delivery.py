@@ -11,10 +11,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from jobs import report_delivery
-from middleware import queues
+from jobs.report import delivery as report_delivery
 from middleware.__main__ import main
 from middleware.simulator import SimulatorServer
+from middleware.store import queues
 from tests.lifecycle_support import API_EMAIL, Env, Sink, make_env, write_config
 from tests.test_lifecycle import agent, declare, solve
 

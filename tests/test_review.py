@@ -15,10 +15,13 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from jobs import pipeline, review, review_reminders
-from jobs.report import IncidentFacts
-from middleware import queues, worker
+from jobs import pipeline
+from jobs.lifecycle import review
+from jobs.report import reminders as review_reminders
+from jobs.report.build import IncidentFacts
+from middleware import worker
 from middleware.simulator import SimulatorServer
+from middleware.store import queues
 from rules.model import Comment
 from tests.lifecycle_support import Env, make_env
 from tests.test_lifecycle import agent, declare, solve
@@ -191,5 +194,5 @@ def test_a_task_by_hand_with_the_tags_is_tracked_and_one_without_an_incident_is_
 
 def test_the_worker_runs_the_reminders_and_the_weekly_report():
     funcs = {p.func: p.every_seconds for p in worker.periodic_jobs()}
-    assert funcs["jobs.review_reminders.remind"] <= 3600  # "once a day" needs several chances a day
-    assert funcs["jobs.report_delivery.weekly"] <= 3600
+    assert funcs["jobs.report.reminders.remind"] <= 3600  # "once a day" needs several chances a day
+    assert funcs["jobs.report.delivery.weekly"] <= 3600

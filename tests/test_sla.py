@@ -18,14 +18,15 @@ import responses
 from rq.job import Job
 from rq.registry import ScheduledJobRegistry
 
-from jobs import pipeline, runtime, sla
+from jobs import pipeline, runtime
 from jobs.runtime import Runtime
-from jobs.sla_state import BREACHED, Change, ClockStore, Transition
-from middleware import queues
+from jobs.sla import clock as sla
 from middleware.config import Config, ZendeskSettings
 from middleware.config.sla import SlaFields, SlaPolicy, SlaSettings
-from middleware.incidents import OPEN, OVERRIDDEN, RESOLVED, Incident
-from middleware.redis_client import Keys
+from middleware.store import queues
+from middleware.store.clocks import BREACHED, Change, ClockStore, Transition
+from middleware.store.connection import Keys
+from middleware.store.incidents import OPEN, OVERRIDDEN, RESOLVED, Incident
 from middleware.zendesk import Credentials, ZendeskClient
 from rules.model import Comment, Ticket, TicketEvent, format_time, parse_time
 

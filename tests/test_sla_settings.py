@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from jobs.sla_words import elapsed, target, wall_time
+from jobs.sla.words import elapsed, target, wall_time
 from middleware.config import Config, ConfigError, load_config
 from middleware.config.sla import SlaPolicy, SlaSettings, SlaTags, load_sla_settings
 from rules.model import parse_time

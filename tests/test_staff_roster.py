@@ -18,8 +18,8 @@ from rq import Queue
 from jobs import pipeline, staff_roster
 from jobs.runtime import Runtime
 from middleware import worker
-from middleware.queues import EVENTS_STAGE
-from middleware.redis_client import Keys
+from middleware.store.connection import Keys
+from middleware.store.queues import EVENTS_STAGE
 from tests.test_triage import BASE, STAFF_RULE, installed, make_event, make_runtime, make_ticket, put_ok, user_reads
 
 USERS = f"{BASE}/api/v2/users.json"

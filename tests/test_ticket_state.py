@@ -11,8 +11,9 @@ from datetime import timedelta
 
 import responses
 
-from jobs import pipeline, reconcile, sla, ticket_state
+from jobs import pipeline, reconcile, ticket_state
 from jobs.runtime import Runtime
+from jobs.sla import clock as sla
 from tests.test_triage import CREATED, make_event, make_ticket, put_ok, rt  # noqa: F401  (rt is a fixture)
 
 

@@ -17,12 +17,13 @@ import pytest
 import responses
 from rq import Queue, SimpleWorker
 
-from jobs import pipeline, runtime, sla, triage
+from jobs import pipeline, runtime, triage
 from jobs.runtime import Runtime
+from jobs.sla import clock as sla
 from middleware.config import load_config
-from middleware.incidents import OVERRIDDEN
-from middleware.queues import EVENTS_STAGE, SLA_STAGE
 from middleware.resilient_worker import ResilientWorker
+from middleware.store.incidents import OVERRIDDEN
+from middleware.store.queues import EVENTS_STAGE, SLA_STAGE
 from middleware.zendesk import Credentials, ZendeskClient
 from rules.model import Comment, Ticket, TicketEvent
 

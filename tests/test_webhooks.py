@@ -26,9 +26,9 @@ from werkzeug.test import TestResponse
 from middleware.app import create_app
 from middleware.config import Config, load_config
 from middleware.localredis import free_port
-from middleware.queues import EVENTS_STAGE
-from middleware.redis_client import Keys, connect
 from middleware.signature import sign
+from middleware.store.connection import Keys, connect
+from middleware.store.queues import EVENTS_STAGE
 from middleware.webhooks import Receiver
 from rules.model import TicketEvent
 from tests.conftest import HungRedis, sample_path

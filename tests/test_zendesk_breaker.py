@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from redis import Redis
 
-from middleware.redis_client import Keys
+from middleware.store.connection import Keys
 from middleware.zendesk_breaker import (
     CLOSED,
     FAILURES_TO_OPEN,

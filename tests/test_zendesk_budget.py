@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from middleware.redis_client import Keys
+from middleware.store.connection import Keys
 from middleware.zendesk import CallBudget, RateLimited
 
 

@@ -9,7 +9,7 @@ import pytest
 import responses
 
 from middleware.config import ZendeskSettings
-from middleware.redis_client import Keys
+from middleware.store.connection import Keys
 from middleware.zendesk import Conflict, Credentials, RateLimited, TransientError, ZendeskClient
 
 BASE = "http://127.0.0.1:9"

@@ -14,8 +14,8 @@ import responses
 import yaml
 
 from middleware.config import ConfigError, ZendeskSettings, load_config
-from middleware.redis_client import Keys
 from middleware.simulator import SimulatorControl, SimulatorServer
+from middleware.store.connection import Keys
 from middleware.zendesk import CallBudget, Credentials, RateLimited, ZendeskClient
 from middleware.zendesk_limits import Limits, windows_for
 

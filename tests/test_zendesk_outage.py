@@ -17,8 +17,8 @@ from rq import Queue, SimpleWorker
 from rq.job import Job, JobStatus
 
 from jobs import pipeline, reconcile
-from middleware.enqueue import EventEnqueuer
-from middleware.queues import EVENTS_STAGE
+from middleware.store.enqueue import EventEnqueuer
+from middleware.store.queues import EVENTS_STAGE
 from middleware.zendesk import TransientError, ZendeskUnavailable, ticket_from_api
 from middleware.zendesk_breaker import FAILURES_TO_OPEN
 from rules.model import TicketEvent

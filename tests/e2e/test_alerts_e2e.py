@@ -10,7 +10,7 @@ right roles, each exactly once, including the Engagement Director of the ticket'
 * Beta has no field, so ``roles.engagement_director.by_organization`` names its director.
 
 Then an agent solves both tickets: ``incident.resolved`` comes from the lifecycle
-(:mod:`jobs.lifecycle`), which the pipeline hands every ticket event.
+(:mod:`jobs.lifecycle.status`), which the pipeline hands every ticket event.
 """
 
 from __future__ import annotations

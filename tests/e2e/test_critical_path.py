@@ -150,8 +150,8 @@ def test_a_ticket_the_rules_are_unsure_about_is_put_to_a_person_and_confirming_d
     ticket's creation."""
     from redis import Redis
 
-    from middleware.incidents import IncidentStore
-    from middleware.redis_client import Keys
+    from middleware.store.connection import Keys
+    from middleware.store.incidents import IncidentStore
 
     ticket = sim.customer_ticket("Carrier bookings stuck?", "A few of our carrier bookings have been stuck in "
                                  "'pending' since lunch and the booking screen keeps timing out. Could someone have "

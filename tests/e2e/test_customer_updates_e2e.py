@@ -25,10 +25,10 @@ import requests
 from redis import Redis
 from rq import Queue
 
-from middleware.incidents import IncidentStore
-from middleware.redis_client import Keys
 from middleware.simulator import SimulatorControl
 from middleware.stack import ROOT, Stack, running_stack
+from middleware.store.connection import Keys
+from middleware.store.incidents import IncidentStore
 from tests.e2e.support import flush_db, wait_until, write_config
 from tests.lifecycle_support import OUTAGE
 

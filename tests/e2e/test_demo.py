@@ -30,14 +30,14 @@ def test_demo_once_leaves_nothing_behind_in_a_shared_redis(redis_server_url: str
     # Another deployment on the same database: its key, queue and scheduled job must survive.
     redis.set("cim:zendesk:api_user_id", "42")
     other = Queue("cim-sla", connection=redis)
-    other.enqueue_in(timedelta(hours=1), "jobs.sla.audit", job_id="sla-cim-1-0-step0")
+    other.enqueue_in(timedelta(hours=1), "jobs.sla.clock.audit", job_id="sla-cim-1-0-step0")
     # A demo that is still running (its heartbeat is fresh): untouched.
     redis.set("cim-demo-a11ve0:demo:alive", "1", ex=300)
     redis.set("cim-demo-a11ve0:incident:1", "x")
     before = set(redis.keys("*"))
     # A demo killed with -9 an hour ago: its SLA timer and keys are swept by the next demo.
     dead = Queue("cim-demo-dead01-sla", connection=redis)
-    dead.enqueue_in(timedelta(hours=1), "jobs.sla.check", 1, 0, job_id="sla-cim-demo-dead01-1-0-step0")
+    dead.enqueue_in(timedelta(hours=1), "jobs.sla.clock.check", 1, 0, job_id="sla-cim-demo-dead01-1-0-step0")
     redis.set("cim-demo-dead01:incident:1", "x")
 
     env = {"PATH": "/usr/bin:/bin", "REDIS_URL": url, "HOME": str(ROOT), "PYTHONUNBUFFERED": "1"}

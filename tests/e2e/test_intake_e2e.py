@@ -20,11 +20,11 @@ from redis import Redis
 from rq import Queue
 from rq.registry import ScheduledJobRegistry, StartedJobRegistry
 
-from middleware.incidents import IncidentStore
-from middleware.queues import ALERTS_STAGE
-from middleware.redis_client import Keys
 from middleware.simulator import SimulatorControl
 from middleware.stack import ROOT, Stack, running_stack
+from middleware.store.connection import Keys
+from middleware.store.incidents import IncidentStore
+from middleware.store.queues import ALERTS_STAGE
 from tests.e2e.support import Sink, flush_db, wait_until, write_config
 
 pytestmark = pytest.mark.e2e

@@ -29,11 +29,11 @@ import pytest
 from redis import Redis
 from rq import Queue
 
-from middleware import queues
-from middleware.incidents import IncidentStore
-from middleware.redis_client import Keys
 from middleware.simulator import SimulatorControl
 from middleware.stack import ROOT, Stack, running_stack
+from middleware.store import queues
+from middleware.store.connection import Keys
+from middleware.store.incidents import IncidentStore
 from rules.model import parse_time
 from tests.e2e.support import Sink, flush_db, wait_until, write_config
 from tests.lifecycle_support import OUTAGE
@@ -227,9 +227,9 @@ class TestAfterTheDeclaration:
         def reminders() -> list[str]:
             return [path for path, body in sink.received() if body.get("title", "").startswith(title)]
 
-        world.run_job("jobs.review_reminders.remind")
+        world.run_job("jobs.report.reminders.remind")
         wait_until(reminders, 30, "the overdue action reminder")
-        world.run_job("jobs.review_reminders.remind")  # the next run the same day
+        world.run_job("jobs.report.reminders.remind")  # the next run the same day
         idle(world.stack, world.sim)
         assert reminders() == ["/head_of_support"]
 

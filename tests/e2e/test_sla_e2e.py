@@ -18,10 +18,10 @@ from typing import Any
 import pytest
 from redis import Redis
 
-from middleware.incidents import IncidentStore
-from middleware.redis_client import Keys
 from middleware.simulator import SimulatorControl
 from middleware.stack import running_stack
+from middleware.store.connection import Keys
+from middleware.store.incidents import IncidentStore
 from rules.model import parse_time
 from tests.e2e.support import flush_db, write_config
 

@@ -50,9 +50,9 @@ from rq.job import Job
 from rq.scripts import _build_hset_args
 from rq.utils import now, utcformat
 
-from middleware import queues
-from middleware.queues import EVENTS_STAGE
-from middleware.redis_client import Keys
+from middleware.store import queues
+from middleware.store.connection import Keys
+from middleware.store.queues import EVENTS_STAGE
 from rules.model import Ticket, TicketEvent
 
 __all__ = [

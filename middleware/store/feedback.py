@@ -24,7 +24,7 @@ from typing import Any
 
 from redis import Redis
 
-from middleware.redis_client import Keys
+from middleware.store.connection import Keys
 from rules.engine import ticket_texts
 from rules.model import Ticket, format_time, parse_time
 
@@ -136,7 +136,7 @@ class FeedbackStore:
 
 
 def flagged_by_rules(incidents: list[Any]) -> int:
-    """Incidents (``middleware.incidents.Incident``) the rules declared on their own: not an
+    """Incidents (``middleware.store.incidents.Incident``) the rules declared on their own: not an
     agent's tag, not a confirmed possible."""
     return sum(1 for i in incidents if "manual" not in i.rules and "possible" not in i.rules)
 

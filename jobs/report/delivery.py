@@ -1,7 +1,7 @@
 """The lead-team report: gathered from Redis and Zendesk, sent weekly on the ``report`` route.
 
 :func:`gather` reads the incident records and timelines (Redis) and the open reviews and
-actions (two Zendesk searches), and hands them to the pure :func:`jobs.report.build_report`.
+actions (two Zendesk searches), and hands them to the pure :func:`jobs.report.build.build_report`.
 ``python -m middleware report --since 7d`` prints it; :func:`weekly` sends it.
 
 The weekly job runs every hour (``middleware.worker``) and sends once per ISO week, at the first
@@ -21,15 +21,16 @@ from datetime import datetime, timedelta
 from rq import Retry
 from rq.exceptions import DuplicateJobError
 
-from jobs import alerts, runtime
-from jobs.alerts_delivery import DeliveryFailed, send
+from jobs import runtime
+from jobs.alerts import notify as alerts
+from jobs.alerts.delivery import DeliveryFailed, send
 from jobs.links import known_links
-from jobs.report import Report, build_report, facts_of, render_report
-from jobs.review_reminders import tracked_tasks
+from jobs.report.build import Report, build_report, facts_of, render_report
+from jobs.report.reminders import tracked_tasks
 from jobs.runtime import Runtime
-from middleware import queues
 from middleware.config.alerting import fingerprint, redact
-from middleware.feedback import FeedbackStore, flagged_by_rules, production_figures
+from middleware.store import queues
+from middleware.store.feedback import FeedbackStore, flagged_by_rules, production_figures
 from middleware.zendesk import ZendeskError
 from rules.model import format_time, parse_time
 
@@ -123,7 +124,7 @@ def deliver(rt: Runtime, title: str, body: str, occasion: str) -> int:
         key = alerts.digest("report", rt.keys.prefix, occasion, fingerprint(dest.url))
         try:
             queues.queue(queues.ALERTS_STAGE, rt.redis, rt.keys).enqueue(
-                "jobs.report_delivery.send_one", dest.url, title, body, key,
+                "jobs.report.delivery.send_one", dest.url, title, body, key,
                 job_id=rt.keys.job_id("report", key), unique=True, retry=retry,
                 job_timeout=int(settings.send_timeout_seconds) + 60,
                 result_ttl=86400, failure_ttl=365 * 86400,

@@ -19,7 +19,7 @@ from typing import Any
 
 from redis import Redis
 
-from middleware.redis_client import Keys
+from middleware.store.connection import Keys
 from rules.model import format_time, parse_time
 
 OPEN = "open"

@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from middleware.config.alerting import TICKET_DERIVED, WITHHELD, AlertsSettings
-from middleware.incidents import Incident
+from middleware.store.incidents import Incident
 from rules.model import parse_time
 
 __all__ = ["Facts", "Message", "format_duration", "render", "sla_text"]

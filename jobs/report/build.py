@@ -28,8 +28,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from jobs.alerts_messages import format_duration
-from middleware.incidents import OVERRIDDEN, RESOLVED, Incident
+from jobs.alerts.messages import format_duration
+from middleware.store.incidents import OVERRIDDEN, RESOLVED, Incident
 from rules.model import format_time, parse_time
 
 __all__ = [
@@ -222,7 +222,7 @@ class Report:
     overdue_actions: tuple[TrackedTask, ...] | None
     open_actions: int | None = None
     notes: tuple[str, ...] = field(default_factory=tuple)
-    # The rules in production, from agents' corrections (middleware.feedback.production_figures)
+    # The rules in production, from agents' corrections (middleware.store.feedback.production_figures)
     rules_in_production: dict[str, Any] | None = None
 
     @property

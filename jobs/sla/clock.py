@@ -21,7 +21,7 @@ Read top to bottom, this is the life of one clock:
 6. **audit** (:func:`audit`, every minute): clocks whose step is overdue because the workers
    were down are acted on late (and the note says so); unwritten transitions are written.
 
-State changes are compare-and-set operations in Redis (:mod:`jobs.sla_state`), so two timers,
+State changes are compare-and-set operations in Redis (:mod:`middleware.store.clocks`), so two timers,
 the audit and an event can race for one clock and exactly one of them acts. Timers are only
 wake-up calls: a timer that fires twice, late, or after the clock stopped finds nothing to do.
 """
@@ -44,11 +44,16 @@ from rq.exceptions import DuplicateJobError, NoSuchJobError
 from rq.job import Job
 from rq.registry import ScheduledJobRegistry
 
-from jobs import alerts, runtime
+from jobs import runtime
+from jobs.alerts import notify as alerts
 from jobs.lookup import cached_person
 from jobs.runtime import Runtime
 from jobs.scheduling import put_off_when_told
-from jobs.sla_state import (
+from jobs.sla.words import clock_phrase, elapsed, late_phrase, target, wall_time
+from jobs.ticket_state import TicketState
+from middleware.config.sla import SlaSettings
+from middleware.store import queues
+from middleware.store.clocks import (
     AT_RISK,
     BREACH,
     BREACHED,
@@ -61,11 +66,7 @@ from jobs.sla_state import (
     ClockStore,
     Transition,
 )
-from jobs.sla_words import clock_phrase, elapsed, late_phrase, target, wall_time
-from jobs.ticket_state import TicketState
-from middleware import queues
-from middleware.config.sla import SlaSettings
-from middleware.incidents import OPEN, OVERRIDDEN, Incident
+from middleware.store.incidents import OPEN, OVERRIDDEN, Incident
 from middleware.zendesk import Conflict, NotFound, RateLimited, TransientError, ZendeskError
 from rules.model import TicketEvent, format_time
 
@@ -724,7 +725,7 @@ def after_event(rt: Runtime, event: TicketEvent, state: TicketState | None = Non
     if is_first_response(rt, event):
         _answered(rt, store, clock, event)
     elif event.ticket.status in SOLVED:
-        _enqueue_once(rt, clock, "settle", "jobs.sla.settle_job", clock.incident_id, "the ticket was solved")
+        _enqueue_once(rt, clock, "settle", "jobs.sla.clock.settle_job", clock.incident_id, "the ticket was solved")
 
 
 def _answered(rt: Runtime, store: ClockStore, clock: Clock, event: TicketEvent) -> None:
@@ -796,7 +797,7 @@ def _schedule_timer(rt: Runtime, clock: Clock) -> None:
     when = datetime.fromtimestamp(math.ceil(clock.step_at(clock.next_step).timestamp()), UTC)
     with contextlib.suppress(DuplicateJobError):  # already scheduled
         queues.queue(queues.SLA_STAGE, rt.redis, rt.keys).enqueue_at(
-            when, "jobs.sla.check", clock.incident_id, clock.next_step,
+            when, "jobs.sla.clock.check", clock.incident_id, clock.next_step,
             job_id=_job_id(rt, clock, f"step{clock.next_step}"), unique=True, retry=_retry(),
             result_ttl=KEEP_JOB_SECONDS, failure_ttl=KEEP_JOB_SECONDS, job_timeout=300,
         )
@@ -815,7 +816,7 @@ def _enqueue_sync(rt: Runtime, clock: Clock | None, seq: int | None) -> None:
     """A job that writes the clock's new transition(s) to Zendesk, apart from the event's job,
     so a slow or rate-limited Zendesk never holds up triage."""
     if clock is not None:
-        _enqueue_once(rt, clock, f"sync{seq or clock.seq}", "jobs.sla.sync", clock.incident_id)
+        _enqueue_once(rt, clock, f"sync{seq or clock.seq}", "jobs.sla.clock.sync", clock.incident_id)
 
 
 def _enqueue_once(rt: Runtime, clock: Clock, what: str, func: str, *args: Any) -> None:

@@ -4,13 +4,13 @@ Read top to bottom, this is what the pipeline (:mod:`jobs.pipeline`) hands to th
 
 1. **declared** (:func:`on_declared`): the requester of the critical ticket (and of any ticket
    already linked to it) is told the request is handled as critical, by a queued job
-   (:mod:`jobs.lifecycle_messages`), never inline in triage;
+   (:mod:`jobs.lifecycle.messages`), never inline in triage;
 2. **linked later** (:func:`on_linked`): a ticket that joins a running incident (multi-customer
    correlation, or an agent linking it to the incident's problem ticket) gets the same message;
 3. **solved** (:func:`after_event`): the incident's ticket solved or closed resolves the
    incident at once (status, resolution time, timeline, ``incident.resolved`` alert), then one
    queued job (:func:`finish_resolution`) settles a still-running SLA clock, tells every original
-   requester of every linked ticket, and asks for the post-incident review (:mod:`jobs.review`);
+   requester of every linked ticket, and asks for the post-incident review (:mod:`jobs.lifecycle.review`);
 4. **reopened**: the incident's ticket back to new/open/pending/hold reopens the incident.
 
 Events arrive out of order, so a status only counts when its ticket snapshot is at least as new
@@ -33,18 +33,20 @@ from datetime import datetime
 from rq import Retry
 from rq.exceptions import DuplicateJobError
 
-from jobs import alerts, runtime, sla
-from jobs import lifecycle_messages as messages
+from jobs import runtime
+from jobs.alerts import notify as alerts
 from jobs.incident_record import person_name
+from jobs.lifecycle import messages
+from jobs.lifecycle.review import enqueue_create as request_review
 from jobs.links import extra_links, known_links, linked_ticket_ids, links_key
-from jobs.review import enqueue_create as request_review
 from jobs.runtime import Runtime
 from jobs.scheduling import put_off_when_told
+from jobs.sla import clock as sla
 from jobs.ticket_state import TicketState
-from middleware import queues
 from middleware.config.lifecycle import DECLARED
 from middleware.config.lifecycle import RESOLVED as RESOLVED_MESSAGE
-from middleware.incidents import OPEN, OVERRIDDEN, RESOLVED, Incident
+from middleware.store import queues
+from middleware.store.incidents import OPEN, OVERRIDDEN, RESOLVED, Incident
 from middleware.zendesk import NotFound
 from rules.model import TicketEvent, format_time, parse_time
 
@@ -125,7 +127,7 @@ def _enqueue_link_check(rt: Runtime, ticket_id: int, event_id: str) -> None:
     job_id = _UNSAFE.sub("_", f"linkcheck-{rt.keys.prefix}-{ticket_id}-{event_id}")
     with contextlib.suppress(DuplicateJobError):
         queues.queue(queues.LIFECYCLE_STAGE, rt.redis, rt.keys).enqueue(
-            "jobs.lifecycle.check_link", ticket_id, job_id=job_id, unique=True, retry=JOB_RETRY, job_timeout=120,
+            "jobs.lifecycle.status.check_link", ticket_id, job_id=job_id, unique=True, retry=JOB_RETRY, job_timeout=120,
             result_ttl=86400, failure_ttl=365 * 86400, description=f"problem link of ticket {ticket_id}",
         )
 
@@ -212,7 +214,7 @@ def _enqueue_finish(rt: Runtime, incident_id: int, round_: int) -> None:
     job_id = _UNSAFE.sub("_", f"resolution-{rt.keys.prefix}-{incident_id}-{round_}")
     try:
         queues.queue(queues.LIFECYCLE_STAGE, rt.redis, rt.keys).enqueue(
-            "jobs.lifecycle.finish_resolution", incident_id, round_, job_id=job_id, unique=True,
+            "jobs.lifecycle.status.finish_resolution", incident_id, round_, job_id=job_id, unique=True,
             retry=JOB_RETRY, job_timeout=300, result_ttl=KEEP_JOB_SECONDS, failure_ttl=365 * 86400,
             description=f"resolution of incident {incident_id} (round {round_})",
         )

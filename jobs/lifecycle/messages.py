@@ -4,7 +4,7 @@ Two messages exist (templates in ``customer_messages``): ``declared`` ("we are h
 request as a critical incident") and ``resolved`` ("it is resolved"). Read top to bottom, one
 message goes:
 
-1. :func:`enqueue` (called by :mod:`jobs.lifecycle`) queues one job per (kind, ticket) with a
+1. :func:`enqueue` (called by :mod:`jobs.lifecycle.status`) queues one job per (kind, ticket) with a
    unique id, after checking the ``done`` marker: a ticket told once is never queued again;
 2. :func:`deliver` re-checks everything at send time, because minutes may have passed: the
    incident must still be in the state the message talks about (a ticket overridden as "not
@@ -40,9 +40,9 @@ from jobs import runtime
 from jobs.lookup import cached_person
 from jobs.runtime import Runtime
 from jobs.scheduling import put_off_when_told
-from middleware import queues
 from middleware.config.lifecycle import DECLARED, MESSAGE_KINDS
-from middleware.incidents import OPEN, RESOLVED
+from middleware.store import queues
+from middleware.store.incidents import OPEN, RESOLVED
 from middleware.zendesk import Audit, NotFound, RateLimited, TransientError, ZendeskError
 from rules.model import Ticket, format_time
 
@@ -99,7 +99,7 @@ def enqueue(rt: Runtime, kind: str, ticket_id: int, incident_id: int, category: 
         return False
     try:
         queues.queue(queues.LIFECYCLE_STAGE, rt.redis, rt.keys).enqueue(
-            "jobs.lifecycle_messages.send", kind, ticket_id, incident_id, problem_reply,
+            "jobs.lifecycle.messages.send", kind, ticket_id, incident_id, problem_reply,
             snapshot_of(seen) if kind == DECLARED and seen is not None and seen.id == ticket_id else None,
             job_id=job_id(rt, kind, ticket_id, generation), unique=True, retry=JOB_RETRY, job_timeout=120,
             result_ttl=KEEP_JOB_SECONDS, failure_ttl=365 * 86400,

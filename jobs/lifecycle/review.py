@@ -7,13 +7,13 @@ the team already works:
 1. **review task** (:func:`create_review`, queued by the resolution job): one task ticket per
    incident, due ``review.due_in`` after the resolution, assigned to the Head of Customer
    Support's user and/or group, tagged ``post_incident_review`` and ``incident_<id>``, whose
-   description is the incident's timeline (from :func:`jobs.report.facts_of`) and a template for
+   description is the incident's timeline (from :func:`jobs.report.build.facts_of`) and a template for
    root cause, learnings and actions. Created once: its ``external_id`` is derived from the
    incident, and a run that lost Zendesk's answer finds the ticket by that id before creating;
 2. **actions** (:func:`add_action`, ``python -m middleware action add``): each action is a task
    ticket of its own, with an owner (assignee) and a due date, tagged ``incident_action`` and
    ``incident_<id>``. A task created by hand in Zendesk with those two tags is an action too;
-3. **reminders** (:mod:`jobs.review_reminders`): overdue reviews and actions remind the Head of
+3. **reminders** (:mod:`jobs.report.reminders`): overdue reviews and actions remind the Head of
    Customer Support once a day, through the alert routes.
 """
 
@@ -29,14 +29,14 @@ from rq import Retry
 from rq.exceptions import DuplicateJobError
 
 from jobs import runtime
-from jobs.alerts_messages import format_duration
+from jobs.alerts.messages import format_duration
 from jobs.links import known_links
-from jobs.report import IncidentFacts, customers_told, facts_of
+from jobs.report.build import IncidentFacts, customers_told, facts_of
 from jobs.runtime import Runtime
 from jobs.scheduling import put_off_when_told
-from middleware import queues
 from middleware.config.lifecycle import ReviewSettings
-from middleware.incidents import Incident
+from middleware.store import queues
+from middleware.store.incidents import Incident
 from middleware.zendesk import TaskTicket
 from rules.model import format_time, parse_time
 
@@ -86,7 +86,8 @@ def enqueue_create(rt: Runtime, incident_id: int) -> bool:
         return False
     try:
         queues.queue(queues.LIFECYCLE_STAGE, rt.redis, rt.keys).enqueue(
-            "jobs.review.create", incident_id, job_id=_UNSAFE.sub("_", f"review-{rt.keys.prefix}-{incident_id}"),
+            "jobs.lifecycle.review.create", incident_id,
+            job_id=_UNSAFE.sub("_", f"review-{rt.keys.prefix}-{incident_id}"),
             unique=True, retry=JOB_RETRY, job_timeout=300, result_ttl=KEEP_JOB_SECONDS, failure_ttl=365 * 86400,
             description=f"post-incident review for incident {incident_id}",
         )

@@ -49,12 +49,12 @@ class Keys:
         return ":".join((self.prefix, *(str(p) for p in parts)))
 
     def queue(self, stage: str) -> str:
-        """The RQ queue name of a stage (:mod:`middleware.queues`): ``<prefix>-<stage>``."""
+        """The RQ queue name of a stage (:mod:`middleware.store.queues`): ``<prefix>-<stage>``."""
         return f"{self.prefix}-{stage}"
 
     def queues(self) -> list[str]:
         """Every queue name, in the order a worker serves them."""
-        from middleware.queues import ORDER
+        from middleware.store.queues import ORDER
 
         return [self.queue(stage) for stage in ORDER]
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 from redis import Redis
 from rq import Queue
 
-from middleware.redis_client import Keys
+from middleware.store.connection import Keys
 
 SLA_STAGE = "sla"
 EVENTS_STAGE = "events"
@@ -34,6 +34,20 @@ RENAMED = {
     "jobs.triage.handle_event": HANDLE_EVENT,
     "jobs.intake.handle_alert": HANDLE_ALERT,
     "jobs.intake.handle_report": HANDLE_REPORT,
+    # jobs/ became packages (sla, alerts, lifecycle, report)
+    "jobs.sla.check": "jobs.sla.clock.check",
+    "jobs.sla.sync": "jobs.sla.clock.sync",
+    "jobs.sla.settle_job": "jobs.sla.clock.settle_job",
+    "jobs.sla.audit": "jobs.sla.clock.audit",
+    "jobs.alerts.fan_out": "jobs.alerts.notify.fan_out",
+    "jobs.alerts_delivery.deliver": "jobs.alerts.delivery.deliver",
+    "jobs.lifecycle.check_link": "jobs.lifecycle.status.check_link",
+    "jobs.lifecycle.finish_resolution": "jobs.lifecycle.status.finish_resolution",
+    "jobs.lifecycle_messages.send": "jobs.lifecycle.messages.send",
+    "jobs.review.create": "jobs.lifecycle.review.create",
+    "jobs.review_reminders.remind": "jobs.report.reminders.remind",
+    "jobs.report_delivery.weekly": "jobs.report.delivery.weekly",
+    "jobs.report_delivery.send_one": "jobs.report.delivery.send_one",
 }
 
 

@@ -4,7 +4,7 @@ Two guards make "each person gets each alert once" hold even when an event is pr
 a job is enqueued again after its unique id expired, or a worker dies mid-way:
 
 * the job id is derived from (incident, event, occurrence, destination) and enqueued with
-  ``unique=True`` (by :mod:`jobs.alerts`), so a duplicate is not even queued while the first
+  ``unique=True`` (by :mod:`jobs.alerts.notify`), so a duplicate is not even queued while the first
   job's hash lives;
 * a "sent" marker in Redis (one key per alert key, kept ``alerts.sent_ttl``) is checked before
   sending and set after Apprise reports success, and a short lock around the send stops two

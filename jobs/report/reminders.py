@@ -6,7 +6,7 @@ tagged ``post_incident_review`` / ``incident_action`` and ``incident_<id>``, who
 from ``middleware.worker``) asks Zendesk's search for the unsolved ones, two calls in all, and
 needs no webhook to have been delivered.
 
-Each overdue item goes to :func:`jobs.alerts.notify` as ``review.overdue`` / ``action.overdue``
+Each overdue item goes to :func:`jobs.alerts.notify.notify` as ``review.overdue`` / ``action.overdue``
 on its incident, with the occurrence ``<task id>-<UTC date>``: alerts are exactly-once per
 (incident, event, occurrence), so each item reminds once per day however often the job runs.
 Routes decide who hears it (``head_of_support`` in the shipped config.yaml).
@@ -18,8 +18,9 @@ import json
 import logging
 from datetime import datetime
 
-from jobs import alerts, runtime
-from jobs.report import TrackedTask
+from jobs import runtime
+from jobs.alerts import notify as alerts
+from jobs.report.build import TrackedTask
 from jobs.runtime import Runtime
 from middleware.incident_room import tasks_key
 from middleware.zendesk import RateLimited

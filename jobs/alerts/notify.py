@@ -11,7 +11,7 @@ route names) and an ``occurrence`` that tells repeated alerts apart (SLA warning
    role to Apprise URLs (the Engagement Director from the customer's organisation), renders the
    message per destination, and queues one delivery job per destination, again with a unique
    id per (incident, event, occurrence, destination);
-3. :mod:`jobs.alerts_delivery` sends it with Apprise, once, with retries.
+3. :mod:`jobs.alerts.delivery` sends it with Apprise, once, with retries.
 
 Why a fan-out job rather than doing step 2 inside ``notify``: finding the Engagement Director
 may need a Zendesk read, which can be rate limited or time out. Inside the caller's job (triage,
@@ -39,12 +39,11 @@ from rq import Retry
 from rq.exceptions import DuplicateJobError
 
 from jobs import runtime
-from jobs.alerts_delivery import Delivery, count, event_name, last_attempt
-from jobs.alerts_messages import Facts, due_at_from, render
+from jobs.alerts.delivery import Delivery, count, event_name, last_attempt
+from jobs.alerts.messages import Facts, due_at_from, render
 from jobs.lookup import cached_organization
 from jobs.runtime import Runtime
 from jobs.scheduling import put_off_when_told
-from middleware import queues
 from middleware.config.alerting import (
     ENGAGEMENT_DIRECTOR,
     Alerting,
@@ -54,7 +53,8 @@ from middleware.config.alerting import (
     fingerprint,
     redact,
 )
-from middleware.incidents import OPEN, SNAPSHOTS, Incident
+from middleware.store import queues
+from middleware.store.incidents import OPEN, SNAPSHOTS, Incident
 from middleware.zendesk import RateLimited, ZendeskError
 from rules.model import Organization, format_time, parse_time
 
@@ -81,7 +81,7 @@ def notify(rt: Runtime, incident: Incident, event: str, at: datetime, *, occurre
     job_id = rt.keys.job_id("alertfan", incident.id, digest(incident.id, event, occurrence))
     try:
         queues.queue(queues.ALERTS_STAGE, rt.redis, rt.keys).enqueue(
-            "jobs.alerts.fan_out",
+            "jobs.alerts.notify.fan_out",
             args=(incident.to_redis(), event, format_time(at), occurrence, clean),
             job_id=job_id, unique=True, retry=FAN_OUT_RETRY, job_timeout=120,
             result_ttl=UNIQUE_WINDOW_SECONDS, failure_ttl=FAILURE_TTL_SECONDS,
@@ -178,11 +178,11 @@ def roles_for(alerting: Alerting, category: str | None, event: str) -> list[str]
 def sla_facts(rt: Runtime, incident: Incident, details: dict[str, Any]) -> dict[str, Any]:
     """Due time, state, first response and summary: from ``details`` if the caller gave them (the
     SLA clock sends ``sla``, ``sla_due_at``, ``sla_state``), else from the SLA clock in Redis
-    (:mod:`jobs.sla_state`); unknown if neither has them."""
+    (:mod:`middleware.store.clocks`); unknown if neither has them."""
     due_at, state = due_at_from(details), details.get("state") or details.get("sla_state")
     responded_at = parse_time(details.get("responded_at")) if details.get("responded_at") else None
     try:
-        from jobs.sla_state import ClockStore
+        from middleware.store.clocks import ClockStore
 
         clock = ClockStore(rt.redis, rt.keys).get(incident.id)
     except Exception:  # the SLA clock is optional context: an alert must not fail for it
@@ -345,7 +345,7 @@ def enqueue_delivery(rt: Runtime, alerting: Alerting, facts: Facts, dest: Destin
     retry = Retry(max=settings.retry_max, interval=list(settings.retry_intervals)) if settings.retry_max else None
     try:
         queues.queue(queues.ALERTS_STAGE, rt.redis, rt.keys).enqueue(
-            "jobs.alerts_delivery.deliver", args=(delivery.to_dict(),),
+            "jobs.alerts.delivery.deliver", args=(delivery.to_dict(),),
             job_id=rt.keys.job_id("alert", inc.id, key), unique=True, retry=retry,
             job_timeout=int(settings.send_timeout_seconds) + 60,
             result_ttl=UNIQUE_WINDOW_SECONDS, failure_ttl=FAILURE_TTL_SECONDS,

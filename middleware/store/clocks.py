@@ -9,7 +9,7 @@ Every change is a *transition* applied by :meth:`ClockStore.apply`: a compare-an
 clock's sequence number (a Lua script, so it is atomic in Redis). Two timers, the audit and an
 event for the same incident may race; exactly one of them changes the clock, and the others see
 a newer sequence number, re-read and usually find nothing left to do. A transition also appends
-itself to the clock's outbox, which :mod:`jobs.sla` writes to Zendesk and announces afterwards;
+itself to the clock's outbox, which :mod:`jobs.sla.clock` writes to Zendesk and announces afterwards;
 ``written`` says how far that got, so a crash between the two only delays the write.
 
 Two sorted sets index the clocks for the periodic audit: ``sla:next`` (incident → when its next
@@ -26,7 +26,7 @@ from typing import Any
 
 from redis import Redis
 
-from middleware.redis_client import Keys
+from middleware.store.connection import Keys
 from rules.model import format_time, parse_time
 
 PENDING = "pending"
