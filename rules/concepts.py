@@ -23,10 +23,11 @@ import string
 import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from itertools import compress, count
 
 from rules.errors import ConditionError
 
-__all__ = ["ConceptHits", "Lexicons", "fold", "tokens"]
+__all__ = ["Lexicons", "fold", "tokens"]
 
 _TERM_WORD = re.compile(r"^#?[^\W_]+\*?$")
 _MIN_STEM = 3
@@ -39,14 +40,17 @@ _SPECIAL = (("ß", "ss"), ("æ", "ae"), ("œ", "oe"), ("ø", "o"), ("ł", "l"), 
             ("\u3002", " "))
 
 
-def _split_table() -> dict[int, str | None]:
-    """Punctuation -> space, apostrophes -> nothing, "#" kept (chat channels: "#incident")."""
-    table: dict[int, str | None] = {ord(ch): " " for ch in string.punctuation if ch not in "#'"}
-    table[ord("'")] = None
-    return table
+def _split_table() -> bytes:
+    """Punctuation -> space ("#" kept: chat channels, "#incident"); apostrophes are deleted."""
+    table = bytearray(range(256))
+    for ch in string.punctuation:
+        if ch not in "#'":
+            table[ord(ch)] = 0x20
+    return bytes(table)
 
 
 _SPLIT = _split_table()
+_APOSTROPHE = b"'"
 
 
 def fold(text: str) -> str:
@@ -55,7 +59,7 @@ def fold(text: str) -> str:
     Other text is decomposed (NFKD) and what is not ASCII then dropped: accents go, typographic
     apostrophes and quotes go ("it’s" = "its"), and so do other scripts, which the shipped
     lexicons (Latin script) cannot match anyway. All C-level: a per-character table cost ten
-    times as much on a German or French ticket.
+    times as much on a German or French ticket. The result is always ASCII.
     """
     low = text.lower()
     if low.isascii():
@@ -68,8 +72,9 @@ def fold(text: str) -> str:
 
 def tokens(text: str) -> list[str]:
     """Folded word tokens: punctuation separates words, apostrophes vanish ("can't" -> "cant").
-    Two ``translate`` calls and a ``split``, all in C: a regex tokenizer cost four times as much."""
-    return fold(text).translate(_SPLIT).split()
+    ``bytes.translate`` with a 256-byte table and a ``split``, all in C (the folded text is
+    ASCII): a regex tokenizer cost four times as much, ``str.translate`` with a mapping twice."""
+    return fold(text).encode("ascii").translate(_SPLIT, _APOSTROPHE).decode("ascii").split()
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,8 +133,38 @@ def _split_term(term: str, where: str) -> list[str]:
     return words
 
 
+# What one word can be, worked out once per distinct word: the one-word terms it is (concept,
+# label), and the phrases it anchors: exact ones by the word after the anchor, exact ones ending
+# at the anchor by the word before it, and phrases with a wildcard (checked word by word); None
+# where it anchors none. A plain tuple: the scan unpacks it in one step. A word that is none of
+# these is cached as None.
+_Found = tuple[tuple[tuple[int, str], ...], "dict[str, tuple[_Term, ...]] | None",
+               "dict[str, tuple[_Term, ...]] | None", "tuple[_Term, ...] | None"]
+
+
+class _Vocabulary(dict[str, "_Found | None"]):
+    """The cache of what each word is: ``None`` for a word that is no term and anchors no
+    phrase (most of them). A word not seen before is worked out on first lookup
+    (``__missing__``), so one C-level ``map`` over a ticket's words both looks them up and
+    learns the new ones. Bounded: a flood of random words cannot grow it forever."""
+
+    __slots__ = ("lexicons",)
+
+    LIMIT = 200_000
+
+    def __init__(self, lexicons: Lexicons) -> None:
+        super().__init__()
+        self.lexicons = lexicons
+
+    def __missing__(self, word: str) -> _Found | None:
+        if len(self) >= self.LIMIT:
+            self.clear()
+        found = self[word] = self.lexicons._terms_for(word)
+        return found
+
+
 class Lexicons:
-    """Compiled concepts: ``hits(tokens)`` says where each concept's terms occur."""
+    """Compiled concepts: ``scan(tokens)`` says where each concept's terms occur."""
 
     def __init__(self, concepts: Mapping[str, Iterable[str]]) -> None:
         self.names: tuple[str, ...] = tuple(concepts)
@@ -159,15 +194,14 @@ class Lexicons:
                     self._exact.setdefault(key, []).append(entry)
             self.sizes[name] = seen
         self._stem_lengths = sorted({len(stem) for stem in self._prefix})
-        self._cache: dict[str, _Found] = {}
-        self._useful: set[str] = set()  # cached words that are a term or anchor a phrase
+        self._cache = _Vocabulary(self)
+        self._lookup = self._cache.__getitem__
 
-    def _terms_for(self, token: str) -> _Found:
-        """What ``token`` can be: one-word terms (concept, label) and the phrases it anchors.
-        Computed once per distinct word and cached (a desk's vocabulary is finite)."""
-        cached = self._cache.get(token)
-        if cached is not None:
-            return cached
+    def _terms_for(self, token: str) -> _Found | None:
+        """What ``token`` can be: one-word terms (concept, label) and the phrases it anchors;
+        ``None`` when it is none of them."""
+        if not token:
+            return None  # the padding after a field's last word
         found: list[_Term] = list(self._exact.get(token, ()))
         prefix = self._prefix
         for n in self._stem_lengths:
@@ -193,83 +227,82 @@ class Lexicons:
                 right.setdefault(t.words[t.anchor + 1], []).append(t)
             else:
                 left.setdefault(t.words[t.anchor - 1], []).append(t)
-        result = _Found(singles, {k: tuple(v) for k, v in right.items()}, {k: tuple(v) for k, v in left.items()},
-                        tuple(loose), bool(right or left or loose))
-        if len(self._cache) > 200_000:  # a bounded cache: a flood of random words cannot grow it forever
-            self._cache.clear()
-            self._useful.clear()
-        self._cache[token] = result
-        if singles or result.phrases:
-            self._useful.add(token)
-        return result
+        if not (singles or right or left or loose):
+            return None
+        return (singles, {k: tuple(v) for k, v in right.items()} or None,
+                {k: tuple(v) for k, v in left.items()} or None, tuple(loose) or None)
 
-    def hits(self, toks: list[str], offset: int = 0, found: dict[int, list[tuple[int, str]]] | None = None,
-             ) -> dict[int, list[tuple[int, str]]]:
-        """Where each concept occurs in ``toks``: concept id -> [(offset + position, term label)],
-        added to ``found`` when given (several fields, each at its own offset).
+    def scan(self, toks: list[str], offset: int, found: dict[int, list[tuple[int, str]]]) -> None:
+        """Add where each concept occurs in ``toks`` to ``found``: concept id -> [(offset +
+        position, term label)], in the order of the words (a phrase at its anchor word).
 
-        Only words that are a term or anchor a phrase are visited (a set intersection finds
-        them); a phrase is looked up by its rarest word and confirmed around it, so common
-        words ("the", "is", "not") cost nothing by themselves."""
-        if found is None:
-            found = {}
-        distinct = set(toks)
-        for token in distinct.difference(self._cache):
-            self._terms_for(token)
-        cache = self._cache
-        relevant = {token: cache[token] for token in distinct.intersection(self._useful)}
-        if not relevant:
-            return found
-        n = len(toks)
-        for i, token in [(i, t) for i, t in enumerate(toks) if t in relevant]:
-            terms = relevant[token]
-            for concept, label in terms.singles:
-                at = found.get(concept)
+        ``toks`` ends with one empty string (padding, so the word after the last one and,
+        through index -1, the word before the first one are never a term's). One C-level
+        ``map`` looks every word up in the vocabulary cache and ``compress`` picks the ones
+        that are a term or anchor a phrase; only those are visited in Python. A phrase is
+        looked up by its rarest word and confirmed around it, so common words ("the", "is",
+        "not") cost nothing by themselves."""
+        infos = list(map(self._lookup, toks))
+        get = found.get
+        for i in compress(count(), infos):
+            singles, right, left, loose = infos[i]
+            for concept, label in singles:
+                at = get(concept)
                 if at is None:
                     found[concept] = [(offset + i, label)]
                 else:
                     at.append((offset + i, label))
-            if not terms.phrases:
-                continue
             # Only phrases whose word beside the anchor is the ticket's word there can match.
-            candidates: tuple[_Term, ...] = terms.right.get(toks[i + 1], ()) if i + 1 < n else ()
-            if i and terms.left:
-                candidates = (*candidates, *terms.left.get(toks[i - 1], ()))
-            if terms.loose:
-                candidates = (*candidates, *terms.loose)
-            for term in candidates:
-                start = i - term.anchor
-                end = start + len(term.words)
-                if start < 0 or end > n:
-                    continue
-                if term.exact:
-                    if len(term.words) > 2 and tuple(toks[start:end]) != term.words:
-                        continue
-                elif not all(_word_matches(w, toks[start + k]) for k, w in enumerate(term.words)):
-                    continue
-                found.setdefault(term.concept, []).append((offset + start, term.label))
+            if right is not None:
+                terms = right.get(toks[i + 1])
+                if terms is not None:
+                    _confirm(terms, toks, i, offset, found)
+            if left is not None:
+                terms = left.get(toks[i - 1])
+                if terms is not None:
+                    _confirm(terms, toks, i, offset, found)
+            if loose is not None:
+                _confirm(loose, toks, i, offset, found)
+
+    def hits(self, toks: list[str]) -> dict[int, list[tuple[int, str]]]:
+        """Where each concept occurs in ``toks`` (positions from 0): concept id -> [(position,
+        term label)]."""
+        found: dict[int, list[tuple[int, str]]] = {}
+        self.scan([*toks, ""], 0, found)
         return found
 
 
-@dataclass(frozen=True, slots=True)
-class _Found:
-    singles: tuple[tuple[int, str], ...]
-    right: dict[str, tuple[_Term, ...]]  # exact phrases by the word after the anchor
-    left: dict[str, tuple[_Term, ...]]  # exact phrases ending at the anchor, by the word before it
-    loose: tuple[_Term, ...]  # phrases with a wildcard: checked word by word
-    phrases: bool
+def _confirm(terms: tuple[_Term, ...], toks: list[str], i: int, offset: int,
+             found: dict[int, list[tuple[int, str]]]) -> None:
+    """Add the phrases among ``terms`` (anchored at ``toks[i]``) that ``toks`` holds there."""
+    for term in terms:
+        words = term.words
+        start = i - term.anchor
+        if start < 0:
+            continue
+        if term.exact:
+            if len(words) > 2 and tuple(toks[start:start + len(words)]) != words:
+                continue
+        elif not _all_match(words, toks, start):
+            continue
+        at = found.get(term.concept)
+        if at is None:
+            found[term.concept] = [(offset + start, term.label)]
+        else:
+            at.append((offset + start, term.label))
 
 
-class ConceptHits:
-    """The concepts found in one ticket's tokens, with positions (for ``near``) and words."""
-
-    __slots__ = ("found",)
-
-    def __init__(self, found: dict[int, list[tuple[int, str]]]) -> None:
-        self.found = found
-
-    def has(self, cid: int) -> bool:
-        return cid in self.found
-
-    def positions(self, cid: int) -> list[tuple[int, str]]:
-        return self.found.get(cid, [])
+def _all_match(words: tuple[str, ...], toks: list[str], start: int) -> bool:
+    """Whether a phrase with a wildcard matches ``toks`` from ``start`` (the padding ends it)."""
+    end = len(toks) - 1
+    for k, pattern in enumerate(words):
+        at = start + k
+        if at >= end:
+            return False
+        token = toks[at]
+        if pattern[-1] == "*":
+            if not token.startswith(pattern[:-1]):
+                return False
+        elif token != pattern:
+            return False
+    return True

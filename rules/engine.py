@@ -171,44 +171,54 @@ class RuleSet:
         """
         scorer = self.scorer
         assert scorer is not None
-        verdicts = [m for m in decision.matches if self._by_name[m.rule].weight is None]
-        extra = tuple(
-            SignalHit(f"rule:{m.rule}", f'rule "{m.rule}"', float(self._by_name[m.rule].weight or 0), m.category,
-                      _words_of(m.reasons))
-            for m in decision.matches if self._by_name[m.rule].weight is not None
-        )  # fmt: skip
-        texts = ticket_texts(ticket)
-        undecided = list(decision.undecided)
+        matches = decision.matches
+        verdicts: list[Match] = []
+        extra: tuple[SignalHit, ...] = ()
+        if matches:
+            by_name = self._by_name
+            verdicts = [m for m in matches if by_name[m.rule].weight is None]
+            extra = tuple(
+                SignalHit(f"rule:{m.rule}", f'rule "{m.rule}"', float(by_name[m.rule].weight or 0), m.category,
+                          _words_of(m.reasons))
+                for m in matches if by_name[m.rule].weight is not None
+            )  # fmt: skip
+        view = scorer.view(ticket_texts(ticket), ticket.custom_fields)  # once, for either reading of the requester
+        via = ticket.via_channel
+        undecided = decision.undecided
         if missing_req and scorer.reads_requester:
-            score = scorer.score(texts, staff=False, via=ticket.via_channel, extra=extra,
-                                 ticket_fields=ticket.custom_fields)
-            as_staff = scorer.score(texts, staff=True, via=ticket.via_channel, extra=extra,
-                                    ticket_fields=ticket.custom_fields)
+            score = scorer.score_view(view, staff=False, via=via, extra=extra)
+            as_staff = scorer.score_view(view, staff=True, via=via, extra=extra)
             if (score.tier, score.category) != (as_staff.tier, as_staff.category):
-                undecided.append(SCORE_RULE)
+                undecided = (*undecided, SCORE_RULE)
         else:
             requester = ticket.requester
             staff = requester is not None and scorer.is_staff(requester.role, requester.email)
-            score = scorer.score(texts, staff=staff, via=ticket.via_channel, extra=extra,
-                                 ticket_fields=ticket.custom_fields)
+            score = scorer.score_view(view, staff=staff, via=via, extra=extra)
         needs_req = decision.needs_requester or SCORE_RULE in undecided
         if verdicts:
-            base = self._decide(verdicts, list(decision.vetoed)) if len(verdicts) != len(decision.matches) else decision
-            return replace(base, score=score.value, signals=score.hits, undecided=tuple(undecided),
+            base = self._decide(verdicts, list(decision.vetoed)) if len(verdicts) != len(matches) else decision
+            return replace(base, score=score.value, signals=score.hits, undecided=undecided,
                            needs_requester=needs_req, needs_organization=decision.needs_organization)
-        common = {"vetoed": decision.vetoed, "undecided": tuple(undecided), "needs_requester": needs_req,
-                  "needs_organization": decision.needs_organization, "score": score.value, "signals": score.hits}
-        if score.tier == "critical":
-            category = score.category
-            return Decision(critical=True, category=category, matches=(Match(SCORE_RULE, category, _reasons(score)),),
-                            tags=(f"critical_{category}",) if category else (), note=self._score_note(score), **common)
-        if score.tier == "possible":
-            return Decision(critical=False, possible=True, category=score.category, note=self._score_note(score),
-                            **common)
-        return Decision(critical=False, **common)
+        tier = score.tier
+        if tier == "none":
+            return Decision(critical=False, vetoed=decision.vetoed, undecided=undecided, needs_requester=needs_req,
+                            needs_organization=decision.needs_organization, score=score.value, signals=score.hits)
+        described = [hit.describe() for hit in score.hits]
+        note = self._score_note(score, described)
+        category = score.category
+        if tier == "critical":
+            return Decision(critical=True, category=category,
+                            matches=(Match(SCORE_RULE, category, (f"score {score.value:g}", *described)),),
+                            tags=(f"critical_{category}",) if category else (), note=note, vetoed=decision.vetoed,
+                            undecided=undecided, needs_requester=needs_req,
+                            needs_organization=decision.needs_organization, score=score.value, signals=score.hits)
+        return Decision(critical=False, possible=True, category=category, note=note, vetoed=decision.vetoed,
+                        undecided=undecided, needs_requester=needs_req, needs_organization=decision.needs_organization,
+                        score=score.value, signals=score.hits)
 
-    def _score_note(self, score: Score) -> str:
-        """The internal note for a ticket the score flagged (or found possibly critical)."""
+    def _score_note(self, score: Score, described: list[str]) -> str:
+        """The internal note for a ticket the score flagged (or found possibly critical);
+        ``described`` is each signal's ``describe()``."""
         assert self.scorer is not None
         if score.tier == "critical":
             head = f"Flagged automatically as a critical incident (category: {score.category})."
@@ -216,9 +226,7 @@ class RuleSet:
         else:
             head = f"Possibly a critical incident (looks like: {score.category}); a person should decide."
             bar = f"possible at {self.scorer.possible:g}, critical at {self.scorer.critical:g}"
-        lines = [head, f"Score {score.value:g} ({bar}) from these signals:"]
-        lines.extend(f"- {hit.describe()}" for hit in score.hits)
-        return "\n".join(lines)
+        return "\n".join([head, f"Score {score.value:g} ({bar}) from these signals:", *("- " + d for d in described)])
 
     def _evaluate_partial(self, ticket: Ticket, missing_req: bool, missing_org: bool) -> Decision:
         """``evaluate`` for a ticket that lacks context some rule reads (the requester when
@@ -357,10 +365,6 @@ def ticket_texts(ticket: Ticket) -> dict[str, str]:
     latest = ticket.latest_comment
     comment = latest.body if latest is not None and latest.body and latest.body != ticket.description else ""
     return {"subject": ticket.subject or "", "description": ticket.description or "", "comment": comment}
-
-
-def _reasons(score: Score) -> tuple[str, ...]:
-    return (f"score {score.value:g}", *(hit.describe() for hit in score.hits))
 
 
 def _words_of(reasons: tuple[str, ...]) -> tuple[str, ...]:

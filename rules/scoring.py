@@ -38,10 +38,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from rules.concepts import ConceptHits, Lexicons, tokens
+from rules.concepts import Lexicons, tokens
 from rules.errors import ConditionError
 
-__all__ = ["Score", "Scorer", "Signal", "SignalHit", "compile_scorer"]
+__all__ = ["Score", "Scorer", "Signal", "SignalHit", "TicketView", "compile_scorer"]
 
 CATEGORY_ORDER: tuple[str, ...] = ("security", "monitoring", "staff_report", "outage")
 SIGNAL_KEYS = frozenset(
@@ -97,9 +97,8 @@ class SignalHit:
 
     def describe(self) -> str:
         sign = "+" if self.weight >= 0 else "−"
-        words = ", ".join(f'"{w}"' for w in self.words[:4])
         head = f"{self.says} ({sign}{abs(self.weight):g})"
-        return f"{head}: {words}" if words else head
+        return head + ': "' + '", "'.join(self.words[:4]) + '"' if self.words else head
 
     def to_dict(self) -> dict[str, Any]:
         return {"name": self.name, "says": self.says, "weight": self.weight, "category": self.category,
@@ -125,13 +124,21 @@ class Score:
         return tuple(h for h in self.hits if h.weight > 0)
 
 
-@dataclass(frozen=True, slots=True)
-class _Fielded:
-    """One ticket's tokens per field, concatenated with gaps, and where each field starts."""
+class TicketView:
+    """One ticket's text as the signals see it, worked out once however many signals read it
+    (and for both readings of an unknown requester): where each concept occurs (all fields,
+    each at its own offset, FIELD_GAP apart), which concepts occur, each field's span of
+    positions, and the ticket's custom field values."""
 
-    hits: ConceptHits
-    spans: dict[str, tuple[int, int]]
-    fields: Mapping[str, Any]  # the ticket's custom field values by id
+    __slots__ = ("_negs", "fields", "found", "present", "spans")
+
+    def __init__(self, found: dict[int, list[tuple[int, str]]], spans: dict[str, tuple[int, int]],
+                 fields: Mapping[str, Any]) -> None:
+        self.found = found
+        self.present = set(found)
+        self.spans = spans
+        self.fields = fields
+        self._negs: set[int] | None = None  # positions of negation words, on first use
 
 
 class Scorer:
@@ -146,6 +153,21 @@ class Scorer:
         self.staff_domains = tuple(d.lower().lstrip("@") for d in staff_domains)
         self._negation = lexicons.index.get(NEGATION_CONCEPT)
         self.reads_requester = any(s.requester for s in self.signals)
+        # Which signals a concept can wake: one concept every signal needs (its rarest, by the
+        # number of terms), else each concept of its `any`; a signal on ticket fields alone is
+        # always looked at. Per ticket only the signals woken by a concept it shows are gated.
+        woken: list[set[int]] = [set() for _ in lexicons.names]
+        always: set[int] = set()
+        for k, signal in enumerate(self.signals):
+            if signal.needed:
+                woken[min(signal.needed, key=lambda c: (lexicons.sizes[lexicons.names[c]], c))].add(k)
+            elif signal.any_of:
+                for c in signal.any_of:
+                    woken[c].add(k)
+            else:
+                always.add(k)
+        self._woken: tuple[frozenset[int], ...] = tuple(frozenset(w) for w in woken)
+        self._always = frozenset(always)
 
     def is_staff(self, role: str | None, email: str | None) -> bool:
         if role in ("agent", "admin"):
@@ -155,33 +177,44 @@ class Scorer:
             return any(domain == d or domain.endswith("." + d) for d in self.staff_domains)
         return False
 
-    def _tokenise(self, texts: Mapping[str, str], ticket_fields: Mapping[str, Any]) -> _Fielded:
-        """Concept hits of every field, each field at its own offset (FIELD_GAP apart)."""
+    def view(self, texts: Mapping[str, str], ticket_fields: Mapping[str, Any] | None = None) -> TicketView:
+        """What the signals read of one ticket: its text (``subject``, ``description``,
+        ``comment``), folded, split and matched against the concepts once, and ``ticket_fields``
+        (custom field values by id)."""
         found: dict[int, list[tuple[int, str]]] = {}
         spans: dict[str, tuple[int, int]] = {}
         offset = 0
+        scan = self.lexicons.scan
         for name in FIELDS:
             text = texts.get(name)
             if not text:
                 continue
             toks = tokens(text)
-            self.lexicons.hits(toks, offset, found)
-            spans[name] = (offset, offset + len(toks))
-            offset += len(toks) + FIELD_GAP
-        return _Fielded(ConceptHits(found), spans, ticket_fields)
+            n = len(toks)
+            toks.append("")
+            scan(toks, offset, found)
+            spans[name] = (offset, offset + n)
+            offset += n + FIELD_GAP
+        return TicketView(found, spans, ticket_fields or {})
 
     def score(self, texts: Mapping[str, str], *, staff: bool, via: str | None,
               extra: Sequence[SignalHit] = (), ticket_fields: Mapping[str, Any] | None = None) -> Score:
         """Score one ticket's text (``subject``, ``description``, ``comment``); ``extra`` are
         signals found elsewhere (rules with a weight); ``ticket_fields`` the ticket's custom
         field values by id, for signals on fields (Zendesk's intent, sentiment, language)."""
-        fielded = self._tokenise(texts, ticket_fields or {})
+        return self.score_view(self.view(texts, ticket_fields), staff=staff, via=via, extra=extra)
+
+    def score_view(self, view: TicketView, *, staff: bool, via: str | None, extra: Sequence[SignalHit] = ()) -> Score:
+        """``score`` of a ticket already matched against the concepts (``view``)."""
         hits: list[SignalHit] = list(extra)
-        present = fielded.hits.found.keys()
-        for signal in self.signals:
+        present = view.present
+        signals = self.signals
+        # Only signals woken by a concept the ticket shows (or by none) are gated.
+        for k in sorted(self._always.union(*map(self._woken.__getitem__, view.found))):
+            signal = signals[k]
             if not signal.needed <= present or (signal.any_of and present.isdisjoint(signal.any_of)):
                 continue
-            words = self._shows(signal, fielded, staff, via)
+            words = self._shows(signal, view, staff, via)
             if words is not None:
                 hits.append(SignalHit(signal.name, signal.says, signal.weight, signal.category, words))
         return self._tier(hits, staff)
@@ -207,74 +240,88 @@ class Scorer:
         return Score(value, tier, category, tuple(hits))
 
     # -- one signal ------------------------------------------------------------------------------
-    def _positions(self, fielded: _Fielded, cid: int, signal: Signal) -> list[tuple[int, str]]:
-        found = fielded.hits.positions(cid)
+    def _positions(self, view: TicketView, cid: int, signal: Signal) -> list[tuple[int, str]] | None:
+        """Where concept ``cid`` occurs, in the fields ``signal`` reads and, if it skips negated
+        words, not right after a negation."""
+        found = view.found.get(cid)
         if not found or (signal.fields is FIELDS and not signal.skip_negated):
             return found
         if signal.fields is not FIELDS:
-            spans = [fielded.spans[f] for f in signal.fields if f in fielded.spans]
-            found = [(p, w) for p, w in found if any(a <= p < b for a, b in spans)]
+            spans = [view.spans[f] for f in signal.fields if f in view.spans]
+            if len(spans) == 1:
+                a, b = spans[0]
+                found = [(p, w) for p, w in found if a <= p < b]
+            else:
+                found = [(p, w) for p, w in found if _inside(p, spans)]
         if signal.skip_negated and self._negation is not None and found:
-            negs = [p for p, _ in fielded.hits.positions(self._negation)]
+            negs = view._negs
+            if negs is None:
+                negs = view._negs = {p for p, _ in view.found.get(self._negation, ())}
             if negs:
-                found = [(p, w) for p, w in found if not any(p - NEGATION_REACH <= q < p for q in negs)]
+                found = [(p, w) for p, w in found if negs.isdisjoint(range(p - NEGATION_REACH, p))]
         return found
 
-    def _shows(self, signal: Signal, fielded: _Fielded, staff: bool, via: str | None) -> tuple[str, ...] | None:
-        if signal.requester == STAFF and not staff:
-            return None
-        if signal.requester == CUSTOMER and staff:
+    def _shows(self, signal: Signal, view: TicketView, staff: bool, via: str | None) -> tuple[str, ...] | None:
+        if signal.requester is not None and (signal.requester == STAFF) != staff:
             return None
         if signal.via and (via or "") not in signal.via:
             return None
         field_words: list[str] = []
         for field_id, accepted in signal.ticket_fields:
-            value = fielded.fields.get(field_id)
+            value = view.fields.get(field_id)
             values = value if isinstance(value, (list, tuple)) else [value]
             found = next((str(v) for v in values if v is not None and str(v).strip().lower() in accepted), None)
             if found is None:
                 return None
             field_words.append(f"field {field_id} = {found}")
-        hits = fielded.hits
-        if any(hits.has(c) for c in signal.absent):
+        present = view.present
+        if signal.absent and not present.isdisjoint(signal.absent):
             return None
-        if signal.requires_any and not any(hits.has(c) for c in signal.requires_any):
+        if signal.requires_any and present.isdisjoint(signal.requires_any):
             return None
         if signal.subject_has or signal.subject_lacks:
-            span = fielded.spans.get("subject")
-            if signal.subject_has and (span is None or not all(
-                    any(span[0] <= p < span[1] for p, _ in hits.positions(c)) for c in signal.subject_has)):
-                return None
-            if span is not None and any(
-                    any(span[0] <= p < span[1] for p, _ in hits.positions(c)) for c in signal.subject_lacks):
-                return None
+            span = view.spans.get("subject")
+            if signal.subject_has:
+                if span is None:
+                    return None
+                for c in signal.subject_has:
+                    if not _occurs_in(view.found.get(c), span):
+                        return None
+            if span is not None:
+                for c in signal.subject_lacks:
+                    if _occurs_in(view.found.get(c), span):
+                        return None
         words: list[str] = []
         for cid in signal.all_of:
-            found = self._positions(fielded, cid, signal)
+            found = self._positions(view, cid, signal)
             if not found:
                 return None
             words.append(found[0][1])
         if signal.any_of:
             for cid in signal.any_of:
-                found = self._positions(fielded, cid, signal)
+                found = self._positions(view, cid, signal)
                 if found:
                     words.append(found[0][1])
                     break
             else:
                 return None
         if signal.near is not None:
-            pair = self._near(fielded, signal)
+            pair = self._near(view, signal)
             if pair is None:
                 return None
             words.extend(pair)
-        return tuple(dict.fromkeys([*field_words, *words]))
+        if field_words:
+            words[:0] = field_words
+        if len(words) == 1:
+            return (words[0],)
+        return tuple(dict.fromkeys(words))
 
-    def _near(self, fielded: _Fielded, signal: Signal) -> tuple[str, str] | None:
+    def _near(self, view: TicketView, signal: Signal) -> tuple[str, str] | None:
         assert signal.near is not None
-        first = self._positions(fielded, signal.near[0], signal)
+        first = self._positions(view, signal.near[0], signal)
         if not first:
             return None
-        second = self._positions(fielded, signal.near[1], signal)
+        second = self._positions(view, signal.near[1], signal)
         if not second:
             return None
         within = signal.within
@@ -283,6 +330,20 @@ class Scorer:
                 if abs(p - q) <= within and p != q:
                     return (w, v) if p < q else (v, w)
         return None
+
+
+def _inside(position: int, spans: list[tuple[int, int]]) -> bool:
+    return any(a <= position < b for a, b in spans)
+
+
+def _occurs_in(found: list[tuple[int, str]] | None, span: tuple[int, int]) -> bool:
+    """Whether any of ``found`` lies in ``span``."""
+    if found:
+        a, b = span
+        for p, _ in found:
+            if a <= p < b:
+                return True
+    return False
 
 
 # -- compiling ------------------------------------------------------------------------------------
