@@ -34,8 +34,9 @@ Signal shape (all keys but ``name`` and ``weight`` optional)::
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, fields, replace
+from functools import partial
 from typing import Any
 
 from rules.concepts import Lexicons, tokens
@@ -155,19 +156,26 @@ class Scorer:
         self.reads_requester = any(s.requester for s in self.signals)
         # Which signals a concept can wake: one concept every signal needs (its rarest, by the
         # number of terms), else each concept of its `any`; a signal on ticket fields alone is
-        # always looked at. Per ticket only the signals woken by a concept it shows are gated.
-        woken: list[set[int]] = [set() for _ in lexicons.names]
-        always: set[int] = set()
-        for k, signal in enumerate(self.signals):
-            if signal.needed:
-                woken[min(signal.needed, key=lambda c: (lexicons.sizes[lexicons.names[c]], c))].add(k)
-            elif signal.any_of:
-                for c in signal.any_of:
-                    woken[c].add(k)
-            else:
-                always.add(k)
-        self._woken: tuple[frozenset[int], ...] = tuple(frozenset(w) for w in woken)
-        self._always = frozenset(always)
+        # always looked at. Per ticket only the signals woken by a concept it shows, and meant
+        # for its requester (staff or customer), are gated; one table for each.
+        self._woken: dict[bool, tuple[frozenset[int], ...]] = {}
+        self._always: dict[bool, frozenset[int]] = {}
+        for staff in (False, True):
+            woken: list[set[int]] = [set() for _ in lexicons.names]
+            always: set[int] = set()
+            for k, signal in enumerate(self.signals):
+                if signal.requester is not None and (signal.requester == STAFF) != staff:
+                    continue
+                if signal.needed:
+                    woken[min(signal.needed, key=lambda c: (lexicons.sizes[lexicons.names[c]], c))].add(k)
+                elif signal.any_of:
+                    for c in signal.any_of:
+                        woken[c].add(k)
+                else:
+                    always.add(k)
+            self._woken[staff] = tuple(frozenset(w) for w in woken)
+            self._always[staff] = frozenset(always)
+        self._checks = tuple(_compile_check(s) or partial(self._shows, s) for s in self.signals)
 
     def is_staff(self, role: str | None, email: str | None) -> bool:
         if role in ("agent", "admin"):
@@ -209,12 +217,13 @@ class Scorer:
         hits: list[SignalHit] = list(extra)
         present = view.present
         signals = self.signals
+        checks = self._checks
         # Only signals woken by a concept the ticket shows (or by none) are gated.
-        for k in sorted(self._always.union(*map(self._woken.__getitem__, view.found))):
+        for k in sorted(self._always[staff].union(*map(self._woken[staff].__getitem__, view.found))):
             signal = signals[k]
             if not signal.needed <= present or (signal.any_of and present.isdisjoint(signal.any_of)):
                 continue
-            words = self._shows(signal, view, staff, via)
+            words = checks[k](view, staff, via)
             if words is not None:
                 hits.append(SignalHit(signal.name, signal.says, signal.weight, signal.category, words))
         return self._tier(hits, staff)
@@ -321,15 +330,85 @@ class Scorer:
         first = self._positions(view, signal.near[0], signal)
         if not first:
             return None
-        second = self._positions(view, signal.near[1], signal)
-        if not second:
-            return None
-        within = signal.within
-        for p, w in first:
-            for q, v in second:
-                if abs(p - q) <= within and p != q:
-                    return (w, v) if p < q else (v, w)
+        return _near(first, self._positions(view, signal.near[1], signal), signal.within)
+
+
+# The keys a signal may use and still be checked by a compiled check (``_compile_check``);
+# any other key set (fields, skip_negated, subject_has, ticket_fields, or a key added later)
+# takes the general ``Scorer._shows``.
+_PLAIN_KEYS = frozenset({"name", "says", "weight", "category", "any_of", "all_of", "near", "within", "requires",
+                         "requires_any", "absent", "requester", "via", "needed"})
+_DEFAULTS = {f.name: f.default for f in fields(Signal)}
+
+
+def _compile_check(signal: Signal) -> Callable[[TicketView, bool, str | None], tuple[str, ...] | None] | None:
+    """The words that show a *plain* signal (all fields, negated words count too), checked
+    with only what the signal uses; ``None`` for any other signal. Same answer as ``_shows``:
+    the requester is checked here too, though the per-requester wake tables skip a signal
+    meant for the other one before it gets here."""
+    if any(getattr(signal, k) != default for k, default in _DEFAULTS.items() if k not in _PLAIN_KEYS):
         return None
+    any_of, all_of, near, within = signal.any_of, signal.all_of, signal.near, signal.within
+    absent, requires_any, via_in = signal.absent, signal.requires_any, signal.via
+    requester = None if signal.requester is None else signal.requester == STAFF
+
+    if not all_of and near is None and not (absent or requires_any or via_in or requester is not None):
+        def check_any(view: TicketView, staff: bool, via: str | None) -> tuple[str, ...] | None:
+            found = view.found
+            for cid in any_of:
+                at = found.get(cid)
+                if at:
+                    return (at[0][1],)
+            return None
+        return check_any
+
+    def check(view: TicketView, staff: bool, via: str | None) -> tuple[str, ...] | None:
+        if requester is not None and requester != staff:
+            return None
+        if via_in and (via or "") not in via_in:
+            return None
+        present = view.present
+        if absent and not present.isdisjoint(absent):
+            return None
+        if requires_any and present.isdisjoint(requires_any):
+            return None
+        found = view.found
+        words: list[str] = []
+        for cid in all_of:
+            at = found.get(cid)
+            if not at:
+                return None
+            words.append(at[0][1])
+        if any_of:
+            for cid in any_of:
+                at = found.get(cid)
+                if at:
+                    words.append(at[0][1])
+                    break
+            else:
+                return None
+        if near is not None:
+            pair = _near(found.get(near[0]), found.get(near[1]), within)
+            if pair is None:
+                return None
+            words.extend(pair)
+        if len(words) == 1:
+            return (words[0],)
+        return tuple(dict.fromkeys(words))
+    return check
+
+
+def _near(first: list[tuple[int, str]] | None, second: list[tuple[int, str]] | None,
+          within: int) -> tuple[str, str] | None:
+    """The first pair (in ``first``'s order, then ``second``'s) of words at most ``within``
+    positions apart (not the same word), in text order."""
+    if not first or not second:
+        return None
+    for p, w in first:
+        for q, v in second:
+            if -within <= p - q <= within and p != q:
+                return (w, v) if p < q else (v, w)
+    return None
 
 
 def _inside(position: int, spans: list[tuple[int, int]]) -> bool:
