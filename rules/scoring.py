@@ -52,6 +52,7 @@ SIGNAL_KEYS = frozenset(
 FIELDS = ("subject", "description", "comment")
 FIELD_GAP = 64  # token positions between fields, so `near` never pairs words across fields
 NEGATION_REACH = 3
+_HIT_CACHE = 50_000  # signal hits kept for reuse (see Scorer._hits)
 NEGATION_CONCEPT = "negation"
 STAFF = "staff"
 CUSTOMER = "customer"
@@ -176,6 +177,9 @@ class Scorer:
             self._woken[staff] = tuple(frozenset(w) for w in woken)
             self._always[staff] = frozenset(always)
         self._checks = tuple(_compile_check(s) or partial(self._shows, s) for s in self.signals)
+        # The hits already made, by signal and words: a hit is an immutable value and a desk's
+        # words are few, so most tickets reuse one instead of building it. Bounded.
+        self._hits: dict[tuple[int, tuple[str, ...]], SignalHit] = {}
 
     def is_staff(self, role: str | None, email: str | None) -> bool:
         if role in ("agent", "admin"):
@@ -218,6 +222,7 @@ class Scorer:
         present = view.present
         signals = self.signals
         checks = self._checks
+        made = self._hits
         # Only signals woken by a concept the ticket shows (or by none) are gated.
         for k in sorted(self._always[staff].union(*map(self._woken[staff].__getitem__, view.found))):
             signal = signals[k]
@@ -225,7 +230,13 @@ class Scorer:
                 continue
             words = checks[k](view, staff, via)
             if words is not None:
-                hits.append(SignalHit(signal.name, signal.says, signal.weight, signal.category, words))
+                hit = made.get((k, words))
+                if hit is None:
+                    if len(made) >= _HIT_CACHE:
+                        made.clear()
+                    hit = made[(k, words)] = SignalHit(signal.name, signal.says, signal.weight, signal.category,
+                                                       words)
+                hits.append(hit)
         return self._tier(hits, staff)
 
     def _tier(self, hits: list[SignalHit], staff: bool) -> Score:
