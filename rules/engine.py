@@ -53,6 +53,7 @@ from typing import Any
 from rules.conditions import PRIORITIES, AnyOf, Condition, Facts, TextMatch, lacks, parse_condition, unknown_key
 from rules.decision import SCORE_RULE, Decision, Match, Veto
 from rules.errors import ConditionError, RuleError
+from rules.frozen import builder
 from rules.model import Ticket
 from rules.scoring import Score, Scorer, SignalHit, compile_scorer
 from rules.text import Lexicon
@@ -201,20 +202,23 @@ class RuleSet:
                            needs_requester=needs_req, needs_organization=decision.needs_organization)
         tier = score.tier
         if tier == "none":
-            return Decision(critical=False, vetoed=decision.vetoed, undecided=undecided, needs_requester=needs_req,
-                            needs_organization=decision.needs_organization, score=score.value, signals=score.hits)
+            return _new_decision(critical=False, vetoed=decision.vetoed, undecided=undecided,
+                                 needs_requester=needs_req, needs_organization=decision.needs_organization,
+                                 score=score.value, signals=score.hits)
         described = [hit.describe() for hit in score.hits]
         note = self._score_note(score, described)
         category = score.category
         if tier == "critical":
-            return Decision(critical=True, category=category,
-                            matches=(Match(SCORE_RULE, category, (f"score {score.value:g}", *described)),),
-                            tags=(f"critical_{category}",) if category else (), note=note, vetoed=decision.vetoed,
-                            undecided=undecided, needs_requester=needs_req,
-                            needs_organization=decision.needs_organization, score=score.value, signals=score.hits)
-        return Decision(critical=False, possible=True, category=category, note=note, vetoed=decision.vetoed,
-                        undecided=undecided, needs_requester=needs_req, needs_organization=decision.needs_organization,
-                        score=score.value, signals=score.hits)
+            reasons = (f"score {score.value:g}", *described)
+            return _new_decision(critical=True, category=category,
+                                 matches=(_new_match(rule=SCORE_RULE, category=category, reasons=reasons),),
+                                 tags=(f"critical_{category}",) if category else (), note=note,
+                                 vetoed=decision.vetoed, undecided=undecided, needs_requester=needs_req,
+                                 needs_organization=decision.needs_organization, score=score.value,
+                                 signals=score.hits)
+        return _new_decision(critical=False, possible=True, category=category, note=note, vetoed=decision.vetoed,
+                             undecided=undecided, needs_requester=needs_req,
+                             needs_organization=decision.needs_organization, score=score.value, signals=score.hits)
 
     def _score_note(self, score: Score, described: list[str]) -> str:
         """The internal note for a ticket the score flagged (or found possibly critical);
@@ -357,6 +361,8 @@ class RuleSet:
 
 
 _NOT_CRITICAL = Decision(critical=False)
+_new_decision = builder(Decision)  # the same Decision, built in half the time (rules/frozen.py)
+_new_match = builder(Match)
 
 
 def ticket_texts(ticket: Ticket) -> dict[str, str]:

@@ -41,6 +41,7 @@ from typing import Any
 
 from rules.concepts import Lexicons, tokens
 from rules.errors import ConditionError
+from rules.frozen import builder
 
 __all__ = ["Score", "Scorer", "Signal", "SignalHit", "TicketView", "compile_scorer"]
 
@@ -87,6 +88,9 @@ class Signal:
         return replace(self, needed=frozenset((*self.all_of, *near, *self.requires, *self.subject_has)))
 
 
+_HEADS: dict[tuple[str, float], str] = {}  # "says (+weight)" by (says, weight), formatted once
+
+
 @dataclass(frozen=True, slots=True)
 class SignalHit:
     """One signal a ticket shows, with the words that showed it (for the note and ``explain``)."""
@@ -98,8 +102,12 @@ class SignalHit:
     words: tuple[str, ...]
 
     def describe(self) -> str:
-        sign = "+" if self.weight >= 0 else "−"
-        head = f"{self.says} ({sign}{abs(self.weight):g})"
+        head = _HEADS.get((self.says, self.weight))
+        if head is None:
+            sign = "+" if self.weight >= 0 else "−"
+            head = f"{self.says} ({sign}{abs(self.weight):g})"
+            if len(_HEADS) < 10_000:  # the signals' own, and rules' with a weight: few
+                _HEADS[(self.says, self.weight)] = head
         return head + ': "' + '", "'.join(self.words[:4]) + '"' if self.words else head
 
     def to_dict(self) -> dict[str, Any]:
@@ -124,6 +132,9 @@ class Score:
     @property
     def positive(self) -> tuple[SignalHit, ...]:
         return tuple(h for h in self.hits if h.weight > 0)
+
+
+_new_score = builder(Score)  # rules/frozen.py
 
 
 class TicketView:
@@ -153,6 +164,8 @@ class Scorer:
         self.critical = critical
         self.possible = possible
         self.staff_domains = tuple(d.lower().lstrip("@") for d in staff_domains)
+        self._staff_exact = frozenset(self.staff_domains)
+        self._staff_sub = tuple("." + d for d in self.staff_domains)
         self._negation = lexicons.index.get(NEGATION_CONCEPT)
         self.reads_requester = any(s.requester for s in self.signals)
         # Which signals a concept can wake: one concept every signal needs (its rarest, by the
@@ -186,7 +199,7 @@ class Scorer:
             return True
         if email and self.staff_domains:
             domain = email.rsplit("@", 1)[-1].lower()
-            return any(domain == d or domain.endswith("." + d) for d in self.staff_domains)
+            return domain in self._staff_exact or domain.endswith(self._staff_sub)
         return False
 
     def view(self, texts: Mapping[str, str], ticket_fields: Mapping[str, Any] | None = None) -> TicketView:
@@ -257,7 +270,7 @@ class Scorer:
                 category = "outage"
             if staff and category == "outage":
                 category = "staff_report"
-        return Score(value, tier, category, tuple(hits))
+        return _new_score(value=value, tier=tier, category=category, hits=tuple(hits))
 
     # -- one signal ------------------------------------------------------------------------------
     def _positions(self, view: TicketView, cid: int, signal: Signal) -> list[tuple[int, str]] | None:
