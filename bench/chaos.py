@@ -32,6 +32,8 @@ from typing import Any
 
 from redis import Redis
 from rq import Queue, Worker
+from rq.exceptions import NoSuchJobError
+from rq.job import Job
 
 from bench.chaos_support import (
     CRITICAL_DESCRIPTION,
@@ -68,14 +70,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--outage-seconds", type=float, default=None,
                         help="how long Zendesk answers 5xx (default 260: longer than RQ's ~4 min retry schedule)")
     parser.add_argument("--hostile", type=int, default=None, help="hostile requests (default 10,000)")
+    parser.add_argument("--processes", type=int, default=1,
+                        help="worker processes (python -m middleware worker --processes N) in every scenario's "
+                             "stack (default 1; pool-kill uses at least 2)")
 
 
 # ---------------------------------------------------------------------------------------------
 # One stack per scenario
 # ---------------------------------------------------------------------------------------------
+WORKER_PROCESSES = {"n": 1}  # --processes, for every scenario's stack (set by run())
+
+
 @contextmanager
 def chaos_stack(name: str, *, config: Path | None = None, env: dict[str, str] | None = None,
-                processes: int = 1) -> Iterator[tuple[Stack, SimulatorControl, ChaosRedis]]:
+                processes: int | None = None) -> Iterator[tuple[Stack, SimulatorControl, ChaosRedis]]:
+    processes = processes or WORKER_PROCESSES["n"]
     redis = ChaosRedis()
     redis.start()
     logs = log_dir(f"chaos-{name}")
@@ -87,6 +96,10 @@ def chaos_stack(name: str, *, config: Path | None = None, env: dict[str, str] | 
                 yield stack, sim, redis
     finally:
         redis.close()
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value
 
 
 def rq_counts(redis_url: str) -> dict[str, int]:
@@ -183,7 +196,7 @@ def budget_burst(args: argparse.Namespace) -> Tally:
     config = budget_config(tmp, per_minute)
     env = {"ALERT_HEAD_OF_SUPPORT_URLS": sink.url("hos"), "ALERT_ENGAGEMENT_DIRECTOR_URLS": sink.url("default-ed")}
     try:
-        with chaos_stack("budget", config=config, env=env) as (_stack, sim, _redis):
+        with chaos_stack("budget", config=config, env=env) as (stack, sim, _redis):
             orgs = [sim.create_organization(f"Customer {k}", organization_fields={
                 "engagement_director": sink.url(f"ed-{k}")})["id"] for k in range(n)]
             ids = [critical_ticket(sim, k, organization_id=org) for k, org in enumerate(orgs)]
@@ -200,6 +213,15 @@ def budget_burst(args: argparse.Namespace) -> Tally:
             t.extra["default director used"] = fallback
             order = [int(p.split("-")[1]) for p in told]
             t.extra["director alerts, in ticket order"] = " ".join(map(str, order))
+            declared = declaration_order(stack.redis_url, ids)
+            t.extra["declared, in ticket order"] = " ".join(str(ids.index(tid)) for tid in declared)
+            for who, path in (("Head of Support", "/hos"), ("directors", None)):
+                got = (sink.tickets(path, "Critical incident declared") if path else
+                       [ids[k] for k in order])
+                out_of_order = inversions(got, declared)
+                t.extra[f"{who}: alerts out of declaration order"] = f"{out_of_order} of {len(got)}"
+                if out_of_order:
+                    t.failures.append(f"{out_of_order} alerts to the {who} out of declaration order")
             if fallback:
                 t.failures.append(f"the default director was alerted {fallback} times instead of the customer's")
             if len(set(told)) < n:
@@ -209,6 +231,24 @@ def budget_burst(args: argparse.Namespace) -> Tally:
     finally:
         sink.close()
     return t
+
+
+def declaration_order(redis_url: str, ticket_ids: list[int]) -> list[int]:
+    """The tickets whose incidents are recorded, in the order they were declared."""
+    r = Redis.from_url(redis_url)
+    try:
+        store = IncidentStore(r, KEYS)
+        declared = [(inc.declared_at, tid) for tid in ticket_ids if (inc := store.get(tid)) is not None]
+        return [tid for _, tid in sorted(declared)]
+    finally:
+        r.close()
+
+
+def inversions(received: list[int], expected: list[int]) -> int:
+    """How many alerts arrived after one that should have come after them."""
+    rank = {tid: k for k, tid in enumerate(expected)}
+    ranks = [rank[t] for t in received if t in rank]
+    return sum(1 for k in range(1, len(ranks)) if ranks[k] < max(ranks[:k]))
 
 
 def worker_kill(args: argparse.Namespace) -> Tally:
@@ -238,6 +278,66 @@ def worker_kill(args: argparse.Namespace) -> Tally:
         if not abandoned:
             t.failures.append("no job was in flight when the worker was killed: nothing tested")
         result = wait_flagged(sim, ids, timeout=180)
+        r.close()
+        finish(t, sim, result, sent=n)
+    return t
+
+
+def pool_kill(args: argparse.Namespace) -> Tally:
+    processes = max(2, args.processes)
+    n = 20 if args.quick else 50
+    t = Tally("pool-sigkill", f"{n} critical tickets on `worker --processes {processes}`; one worker process "
+              "SIGKILLed mid-burst with a job in flight: the pool starts a new process, the others retry the "
+              "killed one's job within seconds, each ticket flagged once")
+    with chaos_stack("pool-kill", processes=processes) as (stack, sim, _redis):
+        sim.add_fault(latency_ms=300, method="PUT")  # writes in flight when the process dies
+        ids = [critical_ticket(sim, k) for k in range(n)]
+        wait_until(lambda: len(outcome(sim, ids[: n // 4]).flagged) >= 3, 120, "the first flags")
+        r = Redis.from_url(stack.redis_url)
+
+        def busy_worker() -> Worker | None:
+            return next((w for w in Worker.all(connection=r) if w.pid and w.get_current_job_id()), None)
+
+        victim = wait_until(busy_worker, 30, "a worker process with a job in flight", interval=0.05)
+        before = {w.name for w in Worker.all(connection=r)}
+        os.kill(victim.pid, signal.SIGKILL)
+        killed_at = time.monotonic()
+        victim.refresh()  # what it was running when it died: it can no longer change that
+        in_flight = victim.get_current_job_id()
+        t.extra["worker processes"] = processes
+        t.extra["job in flight when killed"] = in_flight
+        if in_flight is None:
+            t.failures.append("the killed process had no job in flight: nothing tested")
+
+        def retried() -> bool:
+            """No longer registered as running (by the dead process), and done by another."""
+            wip = [_text(m) for q in OUR_QUEUES for m in r.zrange(f"rq:wip:{q}", 0, -1)]
+            if any(m.startswith(in_flight or "-") for m in wip):
+                return False
+            with suppress(NoSuchJobError):
+                return Job.fetch(in_flight or "-", connection=r).get_status() == "finished"
+            return False
+
+        checks = {"its job retried and done after (s)": retried if in_flight else lambda: True,
+                  "new process started after (s)": lambda: bool({w.name for w in Worker.all(connection=r)} - before),
+                  "killed process unlisted after (s)": lambda: victim.name not in
+                  {w.name for w in Worker.all(connection=r)}}
+        seen: dict[str, float] = {}
+        deadline = killed_at + 180
+        while len(seen) < len(checks) and time.monotonic() < deadline:
+            for what, check in checks.items():
+                if what not in seen and check():
+                    seen[what] = round(time.monotonic() - killed_at, 1)
+            time.sleep(0.2)
+        for what in checks:
+            t.extra[what] = seen.get(what, "never (180 s)")
+            if what not in seen:
+                t.failures.append(f"{what.removesuffix(' after (s)')}: not within 180 s")
+        result = wait_flagged(sim, ids, timeout=180)
+        alive = len(Worker.all(connection=r))
+        t.extra["worker processes at the end"] = alive
+        if alive != processes:
+            t.failures.append(f"{alive} worker processes at the end, not {processes}")
         r.close()
         finish(t, sim, result, sent=n)
     return t
@@ -468,6 +568,7 @@ SCENARIOS: dict[str, Callable[[argparse.Namespace], Tally]] = {
     "budget": budget_burst,
     "hostile": hostile,
     "worker-kill": worker_kill,
+    "pool-kill": pool_kill,
     "redis-restart": redis_restart,
     "redis-stall": redis_stall,
     "429-storm": storm_429,
@@ -480,6 +581,7 @@ SCENARIOS: dict[str, Callable[[argparse.Namespace], Tally]] = {
 def run(args: argparse.Namespace) -> Report:
     """Every chosen scenario in turn; the report's targets are the scenarios."""
     report = Report(NAME, params={k: v for k, v in vars(args).items() if k != "command"})
+    WORKER_PROCESSES["n"] = max(1, args.processes)
     started = time.monotonic()
     for name in args.scenario or list(SCENARIOS):
         print(f"--- chaos {name}: starting", flush=True)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -125,11 +126,13 @@ class ChaosRedis:
 class AlertSink:
     """An HTTP server standing in for every alert destination (Apprise ``json://`` URLs).
 
-    Records each POST (path, time); a path listed in ``failing`` answers 500 until its time.
+    Records each POST (path, time, the alert's title); a path listed in ``failing`` answers 500
+    until its time.
     """
 
     def __init__(self) -> None:
         self.received: list[tuple[str, float]] = []
+        self.titles: list[tuple[str, str]] = []  # (path, title) of each alert received, in order
         self.refused: list[tuple[str, float]] = []
         self.failing: dict[str, float] = {}
         self._lock = threading.Lock()
@@ -138,11 +141,17 @@ class AlertSink:
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
-                self.rfile.read(length)
+                body = self.rfile.read(length)
                 path = self.path.split("?")[0]
+                try:
+                    title = str(json.loads(body).get("title") or "")
+                except (ValueError, AttributeError):
+                    title = ""
                 with sink._lock:
                     refuse = sink.failing.get(path, 0) > time.time()
                     (sink.refused if refuse else sink.received).append((path, time.time()))
+                    if not refuse:
+                        sink.titles.append((path, title))
                 self.send_response(500 if refuse else 200)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
@@ -161,6 +170,13 @@ class AlertSink:
     def paths(self) -> list[str]:
         with self._lock:
             return [p for p, _ in self.received]
+
+    def tickets(self, path: str, title_start: str) -> list[int]:
+        """The ticket ids (``#123`` in the title) of the alerts ``path`` received whose title
+        starts with ``title_start``, in the order they arrived."""
+        with self._lock:
+            found = [t for p, t in self.titles if p == path and t.startswith(title_start)]
+        return [int(m.group(1)) for t in found if (m := re.search(r"#(\d+)", t))]
 
     def close(self) -> None:
         self.server.shutdown()

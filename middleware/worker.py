@@ -59,6 +59,7 @@ def periodic_jobs() -> list[Periodic]:
         Periodic("jobs.report.reminders.remind", 900, queues.LIFECYCLE_STAGE),  # overdue reviews/actions, daily each
         Periodic("jobs.report.delivery.weekly", 3600, queues.LIFECYCLE_STAGE),  # the lead-team report, once a week
         Periodic("jobs.reconcile.run", 60),  # missed webhooks; runs every reconcile.every (config)
+        Periodic("jobs.alert_order.sweep", 60, queues.ALERTS_STAGE),  # an alert line never stays stuck
         # Agents and admins cached before a backlog of events is triaged (staff reports, no reads).
         Periodic("jobs.staff_roster.refresh", ROSTER_EVERY, queues.EVENTS_STAGE, at_front=True),
     ]

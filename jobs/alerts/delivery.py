@@ -12,6 +12,11 @@ a job is enqueued again after its unique id expired, or a worker dies mid-way:
   marker can still cause one repeat: at-least-once in that window is the price of not losing
   alerts, and it is the only one.
 
+A delivery with an ``order`` waits its turn in its destination's line (:mod:`jobs.alert_order`):
+a destination gets its alerts one at a time, in the order of their events, and a delivery that
+is being retried holds back the later ones to the same destination (only). It leaves the line
+once sent, or given up on for good.
+
 Apprise reports failure as a falsy result without saying why, so every failure is treated as
 transient and retried by RQ with backoff (``alerts.retry``). On the last attempt the failure is
 permanent: logged (destination redacted), counted, recorded on the incident's timeline, and the
@@ -27,8 +32,9 @@ from typing import Any
 from redis.exceptions import LockError
 from rq import get_current_job
 
-from jobs import runtime
+from jobs import alert_order, runtime
 from jobs.runtime import Runtime
+from middleware.config.alerting import fingerprint
 from rules.model import format_time
 
 log = logging.getLogger(__name__)
@@ -71,6 +77,7 @@ class Delivery:
     title: str
     body: str
     notify_type: str
+    order: float | None = None  # its place in the destination's line (None: queued before alerts were ordered)
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -152,7 +159,33 @@ def deliver(data: dict[str, Any]) -> str:
 
 
 def deliver_with(rt: Runtime, d: Delivery, *, last_attempt: bool) -> str:
-    """Send unless already sent; mark sent on success; retry or record the failure otherwise."""
+    """Send unless already sent; mark sent on success; retry or record the failure otherwise.
+    An ordered delivery first waits for the earlier alerts to its destination."""
+    lane = alert_order.dest_lane(fingerprint(d.url)) if d.order is not None else None
+    if lane is not None and alert_order.turn(rt, lane, d.key) == alert_order.WAIT:
+        return f"waiting for an earlier alert to the same destination: {d.describe()}"
+    try:
+        outcome = _deliver(rt, d, last_attempt=last_attempt)
+    except DeliveryBusy:
+        raise  # the other run holds the turn and leaves the line
+    except DeliveryFailed:
+        if lane is not None:
+            if last_attempt or _given_up():
+                alert_order.leave(rt, lane, d.key)  # for good: the next alert may go
+            else:
+                alert_order.renew(rt, lane, d.key)  # a retry keeps the turn: nothing overtakes it
+        raise
+    if lane is not None:
+        alert_order.leave(rt, lane, d.key)
+    return outcome
+
+
+def _given_up() -> bool:
+    job = get_current_job()
+    return job is not None and not job.retries_left
+
+
+def _deliver(rt: Runtime, d: Delivery, *, last_attempt: bool) -> str:
     settings = rt.config.alerting.alerts
     sent_key = rt.keys("alert", "sent", d.key)
     if rt.redis.exists(sent_key):

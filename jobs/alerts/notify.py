@@ -21,6 +21,13 @@ and on its last try falls back to ``by_organization``/``default`` rather than te
 A rate limit (our budget, a 429, Zendesk down) is not a failure: the fan-out is rescheduled
 for when the budget frees, keeping its retries, and never falls back because of it.
 
+Alerts go out in order (:mod:`jobs.alert_order`): every fan-out and every delivery waits for
+the alerts before it (by the time of their events) that go the same way. A fan-out has two
+halves in two lines: the roles with fixed destinations, and the Engagement Director. When
+Zendesk is down, the director's half waits for it and holds back only the directors' alerts
+behind it; the fixed half goes at once (naming the organisation by its id if its name is not
+known yet), so the Head of Support still hears.
+
 Alerts are keyed by incident, not ticket: many tickets in one incident make one alert per event.
 """
 
@@ -38,12 +45,13 @@ from typing import Any
 from rq import Retry
 from rq.exceptions import DuplicateJobError
 
-from jobs import runtime
+from jobs import alert_order, runtime
+from jobs.alert_order import DIRECTOR, GO, STATIC, WAIT, Kick
 from jobs.alerts.delivery import Delivery, count, event_name, last_attempt
 from jobs.alerts.messages import Facts, due_at_from, render
 from jobs.lookup import cached_organization
 from jobs.runtime import Runtime
-from jobs.scheduling import put_off_when_told
+from jobs.scheduling import wait_for
 from middleware.config.alerting import (
     ENGAGEMENT_DIRECTOR,
     Alerting,
@@ -55,7 +63,7 @@ from middleware.config.alerting import (
 )
 from middleware.store import queues
 from middleware.store.incidents import OPEN, SNAPSHOTS, Incident
-from middleware.zendesk import RateLimited, ZendeskError
+from middleware.zendesk import RateLimited, ZendeskError, ZendeskUnavailable
 from rules.model import Organization, format_time, parse_time
 
 log = logging.getLogger(__name__)
@@ -72,6 +80,8 @@ def notify(rt: Runtime, incident: Incident, event: str, at: datetime, *, occurre
     """Alert the roles routed for ``event``: timeline entry now, delivery by the alert jobs.
 
     Idempotent: called twice for the same (incident, event, occurrence), people hear once.
+    The alert takes its place in its lines (:mod:`jobs.alert_order`) at the time ``at`` of its
+    event before its fan-out is queued.
     """
     occurrence = str(occurrence)
     clean = jsonable(details or {})
@@ -79,16 +89,38 @@ def notify(rt: Runtime, incident: Incident, event: str, at: datetime, *, occurre
                               dedupe_key=f"alert:{event}:{occurrence}"):
         log.info("incident %s: alert %s", incident.id, event_name(event, occurrence))
     job_id = rt.keys.job_id("alertfan", incident.id, digest(incident.id, event, occurrence))
+    order = alert_order.score_of(at)
+    description = f"alert fan-out {event_name(event, occurrence)} incident {incident.id}"
+    args = [incident.to_redis(), event, format_time(at), occurrence, clean, order]
+    kick = Kick("jobs.alerts.notify.fan_out", args, queues.ALERTS_STAGE, job_id, description, timeout=120,
+                retry_max=FAN_OUT_RETRY.max, retry_intervals=list(FAN_OUT_RETRY.intervals),
+                result_ttl=UNIQUE_WINDOW_SECONDS, failure_ttl=FAILURE_TTL_SECONDS)
+    member = alert_member(incident.id, event, occurrence)
+    lanes = lanes_of(roles_for(rt.config.alerting, incident.category, event))
+    joined = [lane for lane in lanes if alert_order.join(rt, lane, member, order, kick)]
     try:
         queues.queue(queues.ALERTS_STAGE, rt.redis, rt.keys).enqueue(
-            "jobs.alerts.notify.fan_out",
-            args=(incident.to_redis(), event, format_time(at), occurrence, clean),
+            "jobs.alerts.notify.fan_out", args=tuple(args),
             job_id=job_id, unique=True, retry=FAN_OUT_RETRY, job_timeout=120,
             result_ttl=UNIQUE_WINDOW_SECONDS, failure_ttl=FAILURE_TTL_SECONDS,
-            description=f"alert fan-out {event_name(event, occurrence)} incident {incident.id}",
+            description=description,
         )
     except DuplicateJobError:
         log.info("incident %s: alert %s already queued", incident.id, event_name(event, occurrence))
+        for lane in joined:  # fanned out before (its job is remembered a day): nothing to wait for
+            alert_order.leave(rt, lane, member)
+
+
+def alert_member(incident_id: int, event: str, occurrence: str) -> str:
+    """An alert's name in the fan-out lines."""
+    return digest(incident_id, event, occurrence)
+
+
+def lanes_of(roles: Iterable[str]) -> list[str]:
+    """The fan-out lines an alert to these roles stands in: fixed destinations, the director."""
+    roles = list(roles)
+    lanes = [STATIC] if any(role != ENGAGEMENT_DIRECTOR for role in roles) else []
+    return lanes + ([DIRECTOR] if ENGAGEMENT_DIRECTOR in roles else [])
 
 
 def jsonable(details: dict[str, Any]) -> dict[str, Any]:
@@ -122,16 +154,66 @@ class Destination:
     roles: list[str]
 
 
-def fan_out(snapshot: dict[str, str], event: str, at: str, occurrence: str, details: dict[str, Any]) -> str:
-    """RQ entry point for :func:`fan_out_with`; returns what happened, for the job result."""
+def fan_out(snapshot: dict[str, str], event: str, at: str, occurrence: str, details: dict[str, Any],
+            order: float | None = None) -> str:
+    """RQ entry point for :func:`fan_out_with`; returns what happened, for the job result.
+
+    ``order`` (the event's place in the fan-out lines) is None for a fan-out queued before
+    alerts were ordered: it runs at once, whole, as it always did.
+    """
     rt = runtime.get()
     incident = current_incident(rt, snapshot)
     when = parse_time(at) or rt.clock()
-    # Wait for the budget (or for Zendesk to come back) rather than spend a retry: the last
-    # retry would fall back to the default director. The budget hands successive waiters
-    # successive slots (docs/reliability.md: the order across incidents is not kept).
-    return put_off_when_told(
-        lambda: fan_out_with(rt, incident, event, when, occurrence, details, last_attempt=last_attempt()))
+    name = f"incident {incident.id} {event_name(event, occurrence)}"
+    if order is None:
+        parts = None
+    else:
+        parts = turns(rt, incident, event, occurrence)
+        if not parts:
+            return f"{name}: waiting for earlier alerts" if parts is not None else f"{name}: fanned out already"
+    try:
+        result = fan_out_with(rt, incident, event, when, occurrence, details, last_attempt=last_attempt(),
+                              parts=parts, order=order)
+    except RateLimited as exc:
+        # Wait for the budget (or for Zendesk to come back) rather than spend a retry: the
+        # last retry would fall back to the default director. While Zendesk is down, the
+        # fixed destinations need not wait with the director: they go now.
+        if parts and STATIC in parts and DIRECTOR in parts and isinstance(exc, ZendeskUnavailable):
+            fan_out_with(rt, incident, event, when, occurrence, details, parts=[STATIC], order=order)
+            done(rt, incident, event, occurrence, [STATIC])
+            parts = [DIRECTOR]
+        new_id = wait_for(exc)
+        if new_id is None:
+            raise
+        member = alert_member(incident.id, event, occurrence)
+        for lane in parts or ():
+            alert_order.renew(rt, lane, member, new_id)
+        return f"{name}: waiting for Zendesk ({exc.source}); rescheduled in {exc.retry_after:.0f} s as {new_id}"
+    done(rt, incident, event, occurrence, parts or ())
+    return result
+
+
+def turns(rt: Runtime, incident: Incident, event: str, occurrence: str) -> list[str] | None:
+    """The halves of this fan-out whose turn it is now (``[]`` when they wait behind earlier
+    alerts: parked, started again when their turn comes; None when nothing is left to do).
+    A half in a line its roles no longer need (the config changed) leaves it."""
+    member = alert_member(incident.id, event, occurrence)
+    routed = lanes_of(roles_for(rt.config.alerting, incident.category, event))
+    verdicts = {lane: alert_order.turn(rt, lane, member) for lane in (STATIC, DIRECTOR)}
+    for lane, verdict in verdicts.items():
+        if lane not in routed and verdict == GO:
+            alert_order.leave(rt, lane, member)
+    ready = [lane for lane in routed if verdicts[lane] == GO]
+    if ready:
+        return ready
+    return [] if any(verdicts[lane] == WAIT for lane in routed) else None
+
+
+def done(rt: Runtime, incident: Incident, event: str, occurrence: str, parts: Iterable[str]) -> None:
+    """These halves are fanned out: the alerts behind them in their lines may go."""
+    member = alert_member(incident.id, event, occurrence)
+    for lane in parts:
+        alert_order.leave(rt, lane, member)
 
 
 def current_incident(rt: Runtime, snapshot: dict[str, str]) -> Incident:
@@ -143,19 +225,27 @@ def current_incident(rt: Runtime, snapshot: dict[str, str]) -> Incident:
 
 
 def fan_out_with(rt: Runtime, incident: Incident, event: str, at: datetime, occurrence: str,
-                 details: dict[str, Any], *, last_attempt: bool = True) -> str:
-    """Queue one delivery job per destination routed for this event; log-only roles are recorded."""
+                 details: dict[str, Any], *, last_attempt: bool = True, parts: list[str] | None = None,
+                 order: float | None = None) -> str:
+    """Queue one delivery job per destination routed for this event; log-only roles are recorded.
+
+    ``parts``: only these halves (``alert_order.STATIC``, ``alert_order.DIRECTOR``); all by
+    default. ``order``: the alert's place in its destinations' lines (None: unordered).
+    """
     if event.startswith("sla.") and incident.status != OPEN:
         return f"skipped: incident {incident.id} is {incident.status}, SLA alerts no longer apply"
     alerting = rt.config.alerting
     roles = roles_for(alerting, incident.category, event)
+    if parts is not None:
+        roles = [role for role in roles if (DIRECTOR if role == ENGAGEMENT_DIRECTOR else STATIC) in parts]
     # Only the director's address is worth a retry or a wait; a name for the message is not.
     director = ENGAGEMENT_DIRECTOR in roles
     orgs = organizations(rt, incident, must_know=director and not last_attempt, wait_for_budget=director)
     remember_organization_name(rt, incident, orgs)
     destinations, silent = destinations_for(alerting, roles, orgs)
     if silent:
-        record_log_only(rt, incident, event, occurrence, at, silent)
+        record_log_only(rt, incident, event, occurrence, at, silent,
+                        part="" if parts is None or len(parts) > 1 else parts[0])
     facts = Facts(
         incident=incident, event=event, at=at, occurrence=occurrence,
         link=rt.zendesk.agent_link(incident.ticket_id),
@@ -163,7 +253,7 @@ def fan_out_with(rt: Runtime, incident: Incident, event: str, at: datetime, occu
         problem=str(details["problem"]) if details.get("problem") else None,
         **sla_facts(rt, incident, details),
     )
-    queued = sum(enqueue_delivery(rt, alerting, facts, dest) for dest in destinations)
+    queued = sum(enqueue_delivery(rt, alerting, facts, dest, order) for dest in destinations)
     return (f"incident {incident.id} {event_name(event, occurrence)}: {queued} of {len(destinations)} deliveries queued"
             + (f"; log only for {', '.join(silent)}" if silent else ""))
 
@@ -243,6 +333,10 @@ def remember_organization_name(rt: Runtime, incident: Incident, orgs: dict[int, 
 
 
 def organization_label(incident: Incident, orgs: dict[int, Organization | None]) -> str:
+    """The organisations' names; the name kept on the incident when one cannot be read now
+    (Zendesk down), else ``organisation <id>``."""
+    if incident.organization_name and any(org is None or not org.name for org in orgs.values()):
+        return incident.organization_name
     names = [(org.name if org and org.name else f"organisation {org_id}") for org_id, org in orgs.items()]
     return ", ".join(names) if names else "none"
 
@@ -320,18 +414,21 @@ def _contact_url(contact: str, email_template: str | None) -> str | None:
 
 
 def record_log_only(rt: Runtime, incident: Incident, event: str, occurrence: str, at: datetime,
-                    roles: list[str]) -> None:
-    """Roles with no destination: the alert is logged and on the timeline, sent nowhere."""
+                    roles: list[str], part: str = "") -> None:
+    """Roles with no destination: the alert is logged and on the timeline, sent nowhere
+    (once per alert, or per half of it when its halves went separately)."""
     count(rt, "log_only")
     if rt.incidents.add_event(incident.id, "alert_log_only", at,
                               {"event": event, "occurrence": occurrence, "roles": roles},
-                              dedupe_key=f"alert_log_only:{event}:{occurrence}"):
+                              dedupe_key=f"alert_log_only:{event}:{occurrence}" + (f":{part}" if part else "")):
         log.info("incident %s: %s for %s: no destination configured (log only)", incident.id,
                  event_name(event, occurrence), ", ".join(roles))
 
 
-def enqueue_delivery(rt: Runtime, alerting: Alerting, facts: Facts, dest: Destination) -> bool:
-    """Queue the delivery job for one destination; False if it was sent or queued already."""
+def enqueue_delivery(rt: Runtime, alerting: Alerting, facts: Facts, dest: Destination,
+                     order: float | None = None) -> bool:
+    """Queue the delivery job for one destination; False if it was sent or queued already.
+    With ``order``, the delivery first takes its place in the destination's line."""
     inc = facts.incident
     key = digest(inc.id, facts.event, facts.occurrence, fingerprint(dest.url))
     if rt.redis.exists(rt.keys("alert", "sent", key)):
@@ -340,17 +437,25 @@ def enqueue_delivery(rt: Runtime, alerting: Alerting, facts: Facts, dest: Destin
     delivery = Delivery(key=key, incident_id=inc.id, event=facts.event, occurrence=facts.occurrence,
                         at=format_time(facts.at) or "", url=dest.url, label=redact(dest.url),
                         roles=tuple(dest.roles), title=message.title, body=message.body,
-                        notify_type=message.notify_type)
+                        notify_type=message.notify_type, order=order)
     settings = alerting.alerts
     retry = Retry(max=settings.retry_max, interval=list(settings.retry_intervals)) if settings.retry_max else None
+    job_id = rt.keys.job_id("alert", inc.id, key)
+    timeout = int(settings.send_timeout_seconds) + 60
+    lane = alert_order.dest_lane(fingerprint(dest.url))
+    joined = order is not None and alert_order.join(rt, lane, key, order, Kick(
+        "jobs.alerts.delivery.deliver", [delivery.to_dict()], queues.ALERTS_STAGE, job_id, delivery.describe(),
+        timeout=timeout, retry_max=settings.retry_max, retry_intervals=list(settings.retry_intervals),
+        result_ttl=UNIQUE_WINDOW_SECONDS, failure_ttl=FAILURE_TTL_SECONDS))
     try:
         queues.queue(queues.ALERTS_STAGE, rt.redis, rt.keys).enqueue(
             "jobs.alerts.delivery.deliver", args=(delivery.to_dict(),),
-            job_id=rt.keys.job_id("alert", inc.id, key), unique=True, retry=retry,
-            job_timeout=int(settings.send_timeout_seconds) + 60,
+            job_id=job_id, unique=True, retry=retry, job_timeout=timeout,
             result_ttl=UNIQUE_WINDOW_SECONDS, failure_ttl=FAILURE_TTL_SECONDS,
             description=delivery.describe(),  # RQ logs the description: no URL, no ticket text
         )
     except DuplicateJobError:
+        if joined:  # delivered or given up before (its job is remembered a day)
+            alert_order.leave(rt, lane, key)
         return False
     return True
