@@ -108,7 +108,7 @@ def _schedule_reminder(rt: Runtime, ticket_id: int, when: datetime) -> None:
         queues.queue(queues.EVENTS_STAGE, rt.redis, rt.keys).enqueue_at(
             when, "jobs.possible.remind", ticket_id,
             job_id=rt.keys.job_id("possible-remind", ticket_id), unique=True,
-            result_ttl=86400, failure_ttl=7 * 86400, job_timeout=120,
+            result_ttl=86400, failure_ttl=365 * 86400, job_timeout=120,  # a failure stays listed (jobs failed)
         )
 
 

@@ -28,6 +28,16 @@ Stock RQ 3.0 settings, measured against a killed worker and a restarted Redis:
   like any abandoned job.
 
 The cost is a few Redis commands per worker every few seconds.
+
+One more difference, for Redis memory rather than liveness: **a successful job leaves no
+result.** RQ 3.0 writes every successful job's return value into a stream of its own
+(``rq:results:<id>``), about 4.8 KB of Redis memory whatever the value, kept for the job's
+``result_ttl``: two thirds of what an event cost in Redis, and of what a week of SLA timers
+kept. Nothing reads those values (each job logs its outcome), so the worker's jobs
+(:class:`WorkerJob`) write none; the job hash itself is kept for its ``result_ttl`` as before,
+since a unique job id (an SLA step, an alert, a periodic run) is guarded by it. A failed job is
+kept as RQ keeps it (its hash, its exception in the results stream, its failed registry entry)
+for its ``failure_ttl``: ``jobs failed`` lists it.
 """
 
 from __future__ import annotations
@@ -42,7 +52,7 @@ from redis.exceptions import RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from rq import SimpleWorker, worker_registration
 from rq.defaults import DEFAULT_LOGGING_DATE_FORMAT, DEFAULT_LOGGING_FORMAT
-from rq.job import Job
+from rq.job import Job, JobStatus
 from rq.queue import Queue
 from rq.scheduler import RQScheduler
 from rq.utils import import_attribute
@@ -70,15 +80,33 @@ class RenamedJob(Job):
         return super().func
 
 
+class WorkerJob(RenamedJob):
+    """The jobs the product's worker runs: renamed functions found (:class:`RenamedJob`), and a
+    success writes no result stream (see the module docstring); everything else RQ does on
+    success is unchanged: status ``finished``, the hash kept for ``result_ttl`` (deleted at
+    once when it is 0), the finished registry."""
+
+    def _handle_success(self, result_ttl: int, pipeline: Any, worker_name: str = "",
+                        execution_id: str | None = None, execution_started_at: Any = None,
+                        execution_ended_at: Any = None) -> None:
+        # RQ 3.0's Job._handle_success without ``Result.create``.
+        self.set_status(JobStatus.FINISHED, pipeline=pipeline)
+        self.save(pipeline=pipeline, include_meta=False, include_result=False)
+        if result_ttl != 0:
+            self.finished_job_registry.add(self, result_ttl, pipeline)
+
+
 class ResilientWorker(SimpleWorker):
-    """A ``SimpleWorker`` with short liveness timeouts (see the module docstring)."""
+    """A ``SimpleWorker`` with short liveness timeouts that keeps no success results (see the
+    module docstring)."""
 
     max_connection_wait_time = RECONNECT_MAX_SECONDS
-    job_class = RenamedJob
+    job_class = WorkerJob
+    log_result_lifespan = False  # RQ's "result is kept for N s" line: there is no result to keep
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         if kwargs.get("job_class") in (None, Job):  # RQ's pool passes its default explicitly
-            kwargs["job_class"] = RenamedJob
+            kwargs["job_class"] = WorkerJob
         kwargs.setdefault("maintenance_interval", MAINTENANCE_SECONDS)
         kwargs.setdefault("worker_ttl", WORKER_TTL_SECONDS)
         super().__init__(*args, **kwargs)

@@ -8,7 +8,7 @@ from typing import Any, ClassVar
 
 import pytest
 from redis import Redis
-from rq import Queue, SimpleWorker
+from rq import Queue, SimpleWorker, get_current_job
 from rq.job import Job, JobStatus, validate_job_id
 from rq.registry import ScheduledJobRegistry
 
@@ -24,9 +24,14 @@ FAIL_FUNC = "tests.test_enqueue.always_fails"
 
 
 def record_event(event_data: dict[str, Any]) -> str:
-    """Stands in for jobs.pipeline.handle_event: proves the argument arrives whole."""
+    """Stands in for jobs.pipeline.handle_event: proves the argument arrives whole (what it got
+    is written to Redis: a finished event job is deleted with its result)."""
     event = TicketEvent.from_dict(event_data)
-    return f"{event.type}:{event.ticket.id}:{event.id}"
+    got = f"{event.type}:{event.ticket.id}:{event.id}"
+    job = get_current_job()
+    assert job is not None
+    job.connection.set(f"{job.id}:ran-with", got)
+    return got
 
 
 def always_fails(event_data: dict[str, Any]) -> None:
@@ -73,7 +78,7 @@ def test_job_carries_retry_timeout_and_ttls(redis: Redis, keys: Keys) -> None:
     assert job.retries_left == 5
     assert job.retry_intervals == [5, 15, 30, 60, 120]
     assert job.timeout == 60
-    assert job.result_ttl == 3600
+    assert job.result_ttl == 0  # deleted once it succeeded: the dedupe marks outlive it
     assert job.failure_ttl == 30 * 24 * 3600
     assert redis.ttl(job.key) == -1  # a queued event never expires unrun
 
@@ -153,10 +158,11 @@ def test_a_real_worker_runs_the_job(redis: Redis, keys: Keys) -> None:
     queue = Queue(keys.queue(EVENTS_STAGE), connection=redis)
     worker = SimpleWorker([queue], connection=redis)
     assert worker.work(burst=True)
-    job = Job.fetch(job_id, connection=redis)
-    assert job.get_status() == JobStatus.FINISHED
-    assert job.return_value() == f"comment_added:5158:{event.id}"
+    assert redis.get(f"{job_id}:ran-with") == f"comment_added:5158:{event.id}".encode()
+    assert not redis.exists(Job.key_for(job_id))  # finished: nothing of it is kept
+    assert not redis.keys("rq:results:*")
     assert queue.count == 0
+    assert redis.exists(keys("seen", "event", event.id))  # a redelivery is still a duplicate
 
 
 def test_a_failing_job_is_retried_with_its_backoff(redis: Redis, keys: Keys) -> None:

@@ -115,6 +115,7 @@ MAX_CONFLICTS = 3
 FLUSH_LOCK_SECONDS = 120
 JOB_RETRY = (5, [10, 30, 60])  # RQ Retry(max, interval): an abandoned or failed job runs again
 KEEP_JOB_SECONDS = 7 * 24 * 3600  # a timer's unique id lasts this long after it ran
+FAILURE_TTL_SECONDS = 365 * 86400  # a step that failed for good stays listed (jobs failed), as alerts do
 SOLVED = ("solved", "closed")
 STAFF_ROLES = ("agent", "admin")
 _JOB_ID_UNSAFE = re.compile(r"[^A-Za-z0-9_-]")
@@ -799,7 +800,7 @@ def _schedule_timer(rt: Runtime, clock: Clock) -> None:
         queues.queue(queues.SLA_STAGE, rt.redis, rt.keys).enqueue_at(
             when, "jobs.sla.clock.check", clock.incident_id, clock.next_step,
             job_id=_job_id(rt, clock, f"step{clock.next_step}"), unique=True, retry=_retry(),
-            result_ttl=KEEP_JOB_SECONDS, failure_ttl=KEEP_JOB_SECONDS, job_timeout=300,
+            result_ttl=KEEP_JOB_SECONDS, failure_ttl=FAILURE_TTL_SECONDS, job_timeout=300,
         )
 
 
@@ -823,5 +824,5 @@ def _enqueue_once(rt: Runtime, clock: Clock, what: str, func: str, *args: Any) -
     with contextlib.suppress(DuplicateJobError):  # already queued
         queues.queue(queues.SLA_STAGE, rt.redis, rt.keys).enqueue(
             func, *args, job_id=_job_id(rt, clock, what), unique=True, retry=_retry(),
-            result_ttl=KEEP_JOB_SECONDS, failure_ttl=KEEP_JOB_SECONDS, job_timeout=300,
+            result_ttl=KEEP_JOB_SECONDS, failure_ttl=FAILURE_TTL_SECONDS, job_timeout=300,
         )

@@ -67,7 +67,9 @@ __all__ = [
 HANDLE_EVENT = queues.HANDLE_EVENT
 
 # KEYS[1] job hash, KEYS[2] queue list, KEYS[3] rq:queues, KEYS[4] api user id,
-# KEYS[5..] dedupe keys (seen event id, then seen invocation id if the delivery had one).
+# KEYS[5..] dedupe keys (seen event id, then seen invocation id if the delivery had one). A mark
+# holds only "1": only its existence is read, and it is the one thing an event keeps for days
+# (the job id as its value cost 48 more bytes of Redis memory per mark).
 # ARGV[1] job id, ARGV[2] queue key (member of rq:queues), ARGV[3] dedupe TTL (s),
 # ARGV[4] job TTL (s, -1 none), ARGV[5] actor id ("" none), ARGV[6] "1" to check the API user,
 # ARGV[7..] job hash field, value, field, value, ...
@@ -96,7 +98,7 @@ end
 redis.call("RPUSH", KEYS[2], ARGV[1])
 redis.call("SADD", KEYS[3], ARGV[2])
 for i = 5, #KEYS do
-  redis.call("SET", KEYS[i], ARGV[1], "EX", ARGV[3])
+  redis.call("SET", KEYS[i], "1", "EX", ARGV[3])
 end
 return {1, api_user or ""}
 """
@@ -128,10 +130,15 @@ class EnqueueResult:
 @dataclass(frozen=True)
 class JobSettings:
     """How the triage job runs. Every job gets a Retry so a job abandoned by a killed worker
-    is re-run (DESIGN.md §6); a failure is kept 30 days so it stays visible."""
+    is re-run (DESIGN.md §6); a failure is kept 30 days so it stays visible (``jobs failed``).
+
+    A job that succeeded is deleted at once (``result_ttl`` 0): redeliveries are deduped by the
+    event's and the invocation's marks (``webhook.dedupe_ttl``), not by the job, its outcome
+    is in the worker's log, and an hour of finished event jobs was most of Redis's memory
+    (7 KB per event with RQ's result; docs/scaling.md)."""
 
     timeout: int = 60
-    result_ttl: int = 3600
+    result_ttl: int = 0
     failure_ttl: int = 30 * 24 * 3600
     retry_max: int = 5
     retry_intervals: tuple[int, ...] = (5, 15, 30, 60, 120)
