@@ -37,6 +37,7 @@ from typing import Any
 from bench.common import Report, log_dir, private_redis, redis_client, wait_for
 from bench.workload import (
     TICKET_WRITE,
+    RescheduleWatch,
     all_idle,
     budget_config,
     classify_reads,
@@ -116,12 +117,14 @@ def burst_phase(args: argparse.Namespace, report: Report, phase: str, burst: int
                                                      config_path=str(config)) as stack:
         r = redis_client(redis_url)
         sim = SimulatorControl(stack.simulator_url, timeout=30)
-        plan = corpus_plan(burst, 1.0)
+        plan = corpus_plan(burst, 1.0, flagged=True)  # tickets the rules flag: one decision write each
         seed_requesters(sim, plan)
         sim.rate_limit(rpm)  # the plan's own limits: anything over them is a 429
         sim.endpoint_limits(sim_endpoint or {})
         sim.clear_requests()
         stack.start_worker("workers", worker_args(args.workers))
+        watch = RescheduleWatch(r)
+        watch.start()
         burst_at = time.time()
         ids = [tid for tid, _, _ in (create_ticket(sim, item, n) for n, item in enumerate(plan))]
 
@@ -136,7 +139,8 @@ def burst_phase(args: argparse.Namespace, report: Report, phase: str, burst: int
             finished = False
         finished_at = time.time()
         stack.stop_process("workers")
-        put_off = reschedules(r)
+        watch.stop.set()
+        put_off = reschedules(r, watch)
         log = sim.requests_log()
         entries = log["requests"]
         api_user = next((e["user_id"] for e in entries if e.get("user_id") is not None), None)

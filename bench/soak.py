@@ -291,7 +291,10 @@ def failed_jobs(r: Redis) -> list[dict[str, str]]:
     return out
 
 
-_ID = re.compile(r"(?<=[:\-_])(\d+|[0-9a-f]{16,}|[0-9a-f]{8}-[0-9a-f-]{27})(?=$|[:\-_])")
+# Ids in key names: UUIDs (event ids) first, so their leading digits are not taken for a number;
+# ULIDs (Zendesk's invocation ids), long hex digests, numbers.
+_ID = re.compile(r"(?<=[:\-_])([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|[0-9A-HJKMNP-TV-Z]{26}"
+                 r"|[0-9a-f]{16,}|\d+)(?=$|[:\-_])")
 
 
 def key_census(r: Redis, sample: int = 200) -> list[dict[str, Any]]:
