@@ -19,11 +19,11 @@ from rq.exceptions import DuplicateJobError
 from rq.job import Job, JobStatus
 
 from middleware.enqueue import EventEnqueuer
-from middleware.events import Ticket, TicketEvent
 from middleware.jobs_cli import failed_jobs
 from middleware.queues import EVENTS_STAGE, SLA_STAGE
 from middleware.redis_client import Keys
 from middleware.resilient_worker import ResilientWorker
+from rules.model import Ticket, TicketEvent
 
 WEEK = 7 * 86400
 YEAR = 365 * 86400
