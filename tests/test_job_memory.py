@@ -18,11 +18,11 @@ from rq import Queue
 from rq.exceptions import DuplicateJobError
 from rq.job import Job, JobStatus
 
-from middleware.enqueue import EventEnqueuer
 from middleware.jobs_cli import failed_jobs
-from middleware.queues import EVENTS_STAGE, SLA_STAGE
-from middleware.redis_client import Keys
 from middleware.resilient_worker import ResilientWorker
+from middleware.store.connection import Keys
+from middleware.store.enqueue import EventEnqueuer
+from middleware.store.queues import EVENTS_STAGE, SLA_STAGE
 from rules.model import Ticket, TicketEvent
 
 WEEK = 7 * 86400
