@@ -238,8 +238,7 @@ def user_problem(exc: BaseException) -> str | None:
     from redis.exceptions import ConnectionError as RedisConnectionError
     from redis.exceptions import TimeoutError as RedisTimeoutError
 
-    from middleware.env_check import redact_url
-    from middleware.store.connection import redis_url
+    from middleware.store.connection import redact_url, redis_url
     from middleware.zendesk import ZendeskError
 
     if isinstance(exc, ConfigError):

@@ -21,7 +21,7 @@ from redis.exceptions import RedisError
 from rq import Queue
 
 from middleware import dashboard_html as html
-from middleware.incident_room import RECENT_RESOLVED, Room, alert_setup
+from middleware.incident_room import RECENT_RESOLVED, Room
 from middleware.store.clocks import ClockStore
 from middleware.store.connection import Keys
 from middleware.store.incidents import IncidentStore
@@ -141,7 +141,8 @@ def incident_page(raw_id: str):  # type: ignore[no-untyped-def]
     if error:
         return error
     assert view is not None
-    return Response(html.incident_page(view, alert_setup(current_app.extensions["cim.config"])), mimetype="text/html")
+    setup = current_app.extensions["cim.config"].alerting.setup()
+    return Response(html.incident_page(view, setup), mimetype="text/html")
 
 
 STATUSES = ("all", "open", "resolved")
@@ -170,7 +171,7 @@ def overview(room: Room, status: str, category: str, customer: str) -> dict[str,
             "open": open_ if status in ("all", "open") else [],
             "resolved": resolved if status in ("all", "resolved") else [],
             "summary": summary, "categories": categories, "customers": customers,
-            "alert_setup": alert_setup(room.config)}
+            "alert_setup": room.config.alerting.setup()}
 
 
 def _urgency(view: dict[str, Any]) -> tuple[int, float]:

@@ -31,12 +31,11 @@ import requests
 import yaml
 from redis import Redis
 
-from middleware.env_check import redact_url
 from middleware.localredis import answers
 from middleware.simulator.control import SimulatorControl
 from middleware.stack import ROOT, Stack, running_stack
 from middleware.store import queues
-from middleware.store.connection import DEFAULT_REDIS_URL, Keys
+from middleware.store.connection import DEFAULT_REDIS_URL, Keys, redact_url
 
 SAMPLES: list[dict[str, Any]] = [
     {

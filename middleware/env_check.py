@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from urllib.parse import urlsplit, urlunsplit
 
 from middleware.config import Config
+from middleware.store.connection import redact_url
 
 MIN_TOKEN_LENGTH = 16
 
@@ -26,20 +26,6 @@ class Finding:
 
     def line(self) -> str:
         return f"  {self.level:<8} {self.what}: {self.detail}"
-
-
-def redact_url(url: str) -> str:
-    """``redis://:secret@host/0`` -> ``redis://:***@host/0``: a URL may carry a password."""
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return "<unparsable URL>"
-    if parts.password is None:
-        return url
-    user = parts.username or ""
-    host = parts.hostname or ""
-    netloc = f"{user}:***@{host}" + (f":{parts.port}" if parts.port else "")
-    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
 
 
 def _token(env: Mapping[str, str], name: str, off: str) -> Finding:
@@ -79,9 +65,8 @@ def _redis(env: Mapping[str, str]) -> Finding:
 
 
 def _alerts(config: Config) -> Finding:
-    from middleware.incident_room import alert_setup
 
-    setup = alert_setup(config)
+    setup = config.alerting.setup()
     if setup["logged_only"]:
         return Finding("warning", "alert URLs", "no role has a destination (ALERT_*_URLS): every alert is only logged")
     if setup["roles_without_destination"]:

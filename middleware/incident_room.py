@@ -27,15 +27,15 @@ from typing import Any
 from redis import Redis
 
 from jobs.report.build import IncidentFacts, Report, TrackedTask, build_report, facts_of
+from jobs.report.reminders import tasks_key
 from middleware.config import Config
-from middleware.config.alerting import ENGAGEMENT_DIRECTOR
 from middleware.store.clocks import Clock, ClockStore
 from middleware.store.connection import Keys
 from middleware.store.incidents import OPEN, Incident, IncidentStore
 from middleware.timeline_view import describe, ordered
 from rules.model import format_time, parse_time
 
-__all__ = ["WITHHELD", "Record", "Room", "alert_setup", "tasks_key"]
+__all__ = ["WITHHELD", "Record", "Room"]
 
 WITHHELD = "(withheld: security incident)"
 HISTORY = timedelta(days=84)  # what the overview reads: twelve weeks of incidents
@@ -43,9 +43,7 @@ RECENT_RESOLVED = timedelta(days=30)
 WEEKS = 8
 
 
-def tasks_key(keys: Keys) -> str:
-    """Where the review reminders leave their snapshot of open review and action tasks."""
-    return keys("review", "tasks")
+
 
 
 @dataclass
@@ -74,21 +72,6 @@ class Record:
 
     def count(self, kind: str) -> int:
         return sum(1 for e in self.timeline if e.get("kind") == kind)
-
-
-def alert_setup(config: Config) -> dict[str, Any]:
-    """Which routed roles have somewhere to go; ``logged_only`` when no role has any destination."""
-    alerting = config.alerting
-    by_category = [r for routes in alerting.alerts.category_routes.values() for roles in routes.values()
-                   for r in roles]
-    routed = list(dict.fromkeys([*(r for roles in alerting.routes.values() for r in roles), *by_category]))
-    ed = alerting.roles.engagement_director
-    configured = [r for r, urls in alerting.roles.static.items() if urls]
-    if ed.default or ed.by_organization:
-        configured.append(ENGAGEMENT_DIRECTOR)
-    silent = [r for r in routed if r not in configured]
-    return {"logged_only": not configured, "configured_roles": configured, "roles_without_destination": silent,
-            "engagement_director_field": ed.organization_field}
 
 
 def _decode(raw: dict[bytes, bytes]) -> dict[str, str]:

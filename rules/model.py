@@ -16,14 +16,18 @@ other layer may import it and it imports nothing of the product (docs/architectu
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass, field, fields, is_dataclass, replace
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field, fields, is_dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
 __all__ = [
+    "Alert",
     "Comment",
     "Organization",
     "Person",
+    "StaffReport",
     "Ticket",
     "TicketEvent",
     "format_time",
@@ -254,3 +258,86 @@ class TicketEvent:
             previous=data.get("previous"),
             current=data.get("current"),
         )
+
+
+# -- what the intake receives (monitoring alerts, staff reports), in the same internal terms -----
+@dataclass(frozen=True, slots=True)
+class Alert:
+    """One alert, whichever tool sent it. ``fingerprint`` identifies the alert across notifications
+    (the tool's own, or derived from its labels); ``status`` is ``firing`` or ``resolved``."""
+
+    source: str  # alertmanager | grafana | generic
+    fingerprint: str
+    status: str
+    title: str
+    description: str = ""
+    severity: str | None = None
+    labels: dict[str, str] = field(default_factory=dict)
+    link: str | None = None
+    starts_at: datetime | None = None
+    ends_at: datetime | None = None
+
+    @property
+    def key(self) -> str:
+        """A short, Redis- and job-id-safe digest of the fingerprint (fingerprints are free text)."""
+        return hashlib.sha256(f"{self.fingerprint}".encode()).hexdigest()[:24]
+
+    @property
+    def delivery_id(self) -> str:
+        """Same notification, same id: a retry by the sender is recognised and dropped, while a
+        later notification (a re-fire, a resolve) is new."""
+        parts = (self.fingerprint, self.status, format_time(self.starts_at) or "", format_time(self.ends_at) or "")
+        return "alert-" + self.key + "-" + hashlib.sha256("|".join(parts).encode()).hexdigest()[:16]
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["starts_at"] = format_time(self.starts_at)
+        data["ends_at"] = format_time(self.ends_at)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Alert:
+        values = dict(data)
+        values["labels"] = dict(values.get("labels") or {})
+        values["starts_at"] = parse_time(values.get("starts_at"))
+        values["ends_at"] = parse_time(values.get("ends_at"))
+        return cls(**values)
+
+
+@dataclass(frozen=True, slots=True)
+class StaffReport:
+    """A suspected critical incident reported by a member of staff."""
+
+    reporter_email: str
+    summary: str
+    description: str
+    reporter_name: str | None = None
+    organizations: tuple[int | str, ...] = ()  # ids, or names when the reporter had no id
+    category: str | None = None
+    idempotency_key: str | None = None
+
+    @property
+    def organization_ids(self) -> tuple[int, ...]:
+        return tuple(o for o in self.organizations if isinstance(o, int))
+
+    @property
+    def report_id(self) -> str:
+        """The client's idempotency key if it sent one, else a digest of the content: the same
+        report submitted twice (a double click, a retried curl) is one report."""
+        if self.idempotency_key:
+            basis = "key|" + self.idempotency_key
+        else:
+            basis = json.dumps([self.reporter_email.lower(), self.summary, self.description,
+                                [str(o) for o in self.organizations], self.category])
+        return "report-" + hashlib.sha256(basis.encode()).hexdigest()[:24]
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["organizations"] = list(self.organizations)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> StaffReport:
+        values = dict(data)
+        values["organizations"] = tuple(values.get("organizations") or ())
+        return cls(**values)

@@ -12,9 +12,9 @@ from __future__ import annotations
 import json
 from datetime import datetime, timedelta
 
+from jobs.report.reminders import tasks_key
 from jobs.runtime import Runtime
 from jobs.sla import clock as sla
-from middleware.incident_room import tasks_key
 from middleware.store.incidents import RESOLVED, Incident
 
 

@@ -15,7 +15,8 @@ from jobs.alerts.delivery import Delivery, DeliveryFailed, deliver_with
 from jobs.lifecycle import review
 from jobs.lookup import remember_people
 from jobs.report import reminders as review_reminders
-from middleware.incident_room import Room, tasks_key
+from jobs.report.reminders import tasks_key
+from middleware.incident_room import Room
 from middleware.simulator import SimulatorServer
 from middleware.store import queues
 from rules.model import Comment, Person

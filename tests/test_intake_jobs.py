@@ -16,10 +16,9 @@ import pytest
 
 from jobs import intake, pipeline
 from middleware.config.security import SecuritySettings
-from middleware.intake_schemas import Alert, StaffReport
 from middleware.store.clocks import ClockStore
 from middleware.zendesk import ticket_from_api
-from rules.model import TicketEvent
+from rules.model import Alert, StaffReport, TicketEvent
 from tests.intake_support import comments, simulated, tickets
 
 STARTED = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)

@@ -7,7 +7,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from middleware.intake_schemas import Alert, InvalidIntake, StaffReport, parse_alerts, parse_report
+from middleware.intake_schemas import InvalidIntake, parse_alerts, parse_report
+from rules.model import Alert, StaffReport
 from tests.intake_support import ALERTMANAGER, REPORT
 
 GRAFANA = {

@@ -22,16 +22,21 @@ from jobs import runtime
 from jobs.alerts import notify as alerts
 from jobs.report.build import TrackedTask
 from jobs.runtime import Runtime
-from middleware.incident_room import tasks_key
+from middleware.store.connection import Keys
 from middleware.zendesk import RateLimited
 from rules.model import format_time
 
 log = logging.getLogger(__name__)
 
-__all__ = ["EVENTS", "remember", "remind", "run_reminders", "tracked_tasks"]
+__all__ = ["EVENTS", "remember", "remind", "run_reminders", "tasks_key", "tracked_tasks"]
 
 EVENTS = {"review": "review.overdue", "action": "action.overdue"}
 SNAPSHOT_SECONDS = 86400
+
+
+def tasks_key(keys: Keys) -> str:
+    """Where the review reminders leave their snapshot of open review and action tasks."""
+    return keys("review", "tasks")
 
 
 def tracked_tasks(rt: Runtime) -> list[TrackedTask]:

@@ -449,3 +449,16 @@ class Alerting:
     roles: RolesSettings
     routes: dict[str, tuple[str, ...]]
     alerts: AlertsSettings
+
+    def setup(self) -> dict[str, Any]:
+        """Which routed roles have somewhere to go; ``logged_only`` when no role has any destination."""
+        by_category = [r for routes in self.alerts.category_routes.values() for roles in routes.values()
+                       for r in roles]
+        routed = list(dict.fromkeys([*(r for roles in self.routes.values() for r in roles), *by_category]))
+        ed = self.roles.engagement_director
+        configured = [r for r, urls in self.roles.static.items() if urls]
+        if ed.default or ed.by_organization:
+            configured.append(ENGAGEMENT_DIRECTOR)
+        silent = [r for r in routed if r not in configured]
+        return {"logged_only": not configured, "configured_roles": configured,
+                "roles_without_destination": silent, "engagement_director_field": ed.organization_field}

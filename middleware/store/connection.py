@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+from urllib.parse import urlsplit, urlunsplit
 
 from redis import Redis
 
@@ -61,3 +62,17 @@ class Keys:
     def job_id(self, kind: str, *parts: object) -> str:
         """``<kind>-<prefix>-<part>-…`` with only the characters RQ accepts in a job id."""
         return _JOB_ID_UNSAFE.sub("_", "-".join((kind, self.job_prefix, *(str(p) for p in parts))))
+
+
+def redact_url(url: str) -> str:
+    """``redis://:secret@host/0`` -> ``redis://:***@host/0``: a URL may carry a password."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return "<unparsable URL>"
+    if parts.password is None:
+        return url
+    user = parts.username or ""
+    host = parts.hostname or ""
+    netloc = f"{user}:***@{host}" + (f":{parts.port}" if parts.port else "")
+    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
