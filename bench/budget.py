@@ -48,8 +48,8 @@ from bench.workload import (
     seed_requesters,
     worker_args,
 )
-from middleware.simulator import SimulatorControl, SimulatorServer
-from middleware.stack import running_stack
+from middleware.local.simulator import SimulatorControl, SimulatorServer
+from middleware.local.stack import running_stack
 
 NAME = "budget"
 RESCHEDULED = re.compile(rb"-rl\d+$")
@@ -201,7 +201,7 @@ def _runtime(redis_url: str, sim_url: str, workdir: Path, **config: Any) -> Any:
 
 
 def ticket_phase(args: argparse.Namespace, report: Report) -> None:
-    from middleware.zendesk import RateLimited
+    from middleware.zendesk.client import RateLimited
 
     per_ticket = 30  # Zendesk's figure; its window is 10 minutes
     with private_redis() as redis_url, SimulatorServer() as server, tempfile.TemporaryDirectory() as tmp:
@@ -242,7 +242,7 @@ def ticket_phase(args: argparse.Namespace, report: Report) -> None:
 
 def export_phase(args: argparse.Namespace, report: Report) -> None:
     from jobs import reconcile
-    from middleware.zendesk import RateLimited
+    from middleware.zendesk.client import RateLimited
 
     limit = args.exports
     with private_redis() as redis_url, SimulatorServer() as server, tempfile.TemporaryDirectory() as tmp:

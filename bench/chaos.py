@@ -51,8 +51,8 @@ from bench.chaos_support import (
 )
 from bench.common import Report, log_dir, process_tree
 from bench.workload import KEYS, budget_config
-from middleware.simulator import SimulatorControl
-from middleware.stack import Stack, running_stack
+from middleware.local.simulator import SimulatorControl
+from middleware.local.stack import Stack, running_stack
 from middleware.store import queues
 from middleware.store.incidents import IncidentStore
 
@@ -485,8 +485,8 @@ def _trickle(web_url: str, poster: Poster, body: bytes, answers: dict[int, int],
     import http.client
     from urllib.parse import urlsplit
 
-    from middleware.signature import sign
-    from middleware.simulator.webhooks import signature_timestamp
+    from middleware.local.simulator.webhooks import signature_timestamp
+    from middleware.web.signature import sign
 
     target = urlsplit(web_url)
     conn = http.client.HTTPConnection(target.hostname, target.port, timeout=30)

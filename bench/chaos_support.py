@@ -24,10 +24,10 @@ from typing import Any
 
 import requests
 
-from middleware.localredis import answers, free_port, redis_executable
-from middleware.signature import sign
-from middleware.simulator import SimulatorControl
-from middleware.simulator.webhooks import signature_timestamp
+from middleware.local.localredis import answers, free_port, redis_executable
+from middleware.local.simulator import SimulatorControl
+from middleware.local.simulator.webhooks import signature_timestamp
+from middleware.web.signature import sign
 
 FLAG_NOTE = "Flagged as a critical incident"
 CRITICAL_TAG = "critical_incident"

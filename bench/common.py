@@ -30,7 +30,7 @@ from typing import Any
 
 from redis import Redis
 
-from middleware.localredis import PrivateRedis, free_port, start_private_redis
+from middleware.local.localredis import PrivateRedis, free_port, start_private_redis
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS_DIR = ROOT / "bench" / "results"
@@ -170,7 +170,7 @@ def git_commit() -> str | None:
 
 
 def redis_server_version() -> str | None:
-    from middleware.localredis import redis_executable
+    from middleware.local.localredis import redis_executable
 
     with contextlib.suppress(Exception):
         out = subprocess.run([redis_executable(), "--version"], capture_output=True, text=True, timeout=5).stdout

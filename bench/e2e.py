@@ -70,8 +70,8 @@ from bench.workload import (
     wait_jobs_done,
     worker_args,
 )
-from middleware.simulator import SimulatorControl
-from middleware.stack import Stack, running_stack
+from middleware.local.simulator import SimulatorControl
+from middleware.local.stack import Stack, running_stack
 from middleware.store import queues
 
 NAME = "e2e"

@@ -60,8 +60,8 @@ class Sample:
 def load_samples(names: Sequence[str]) -> tuple[list[Sample], dict[str, float]]:
     """Every ticket's signal activations under the shipped rules, and the shipped weights."""
     sys.path.insert(0, str(ROOT))
+    from middleware.cli.rules_eval import load_labelled
     from middleware.config import load_config
-    from middleware.rules_eval import load_labelled
 
     ruleset = load_config(ROOT / "config.yaml").rules
     assert ruleset.scorer is not None

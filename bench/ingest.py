@@ -4,7 +4,7 @@ Three measurements, all against real processes on 127.0.0.1 with a private Redis
 
 1. **Throughput vs bare Flask.** The receiver, a Flask endpoint that only answers 202 and the
    same plus one Redis write (``bench/bare_app.py``), served by the *same* gunicorn command line
-   (copied from the one ``middleware.stack`` starts, only the app and port differ), are driven
+   (copied from the one ``middleware.local.stack`` starts, only the app and port differ), are driven
    in alternating rounds by the same load generator (wrk replaying pre-signed requests; our
    asyncio client if wrk is missing). The ratio says what verify + validate + normalise +
    dedupe/enqueue cost per request; the server-side CPU per request (gunicorn and Redis, read
@@ -48,7 +48,7 @@ from bench.common import (
 )
 from bench.payloads import write_signed_requests
 from bench.workload import EVENTS_QUEUE, KEYS
-from middleware.stack import Stack, running_stack, wait_http
+from middleware.local.stack import Stack, running_stack, wait_http
 from middleware.store.enqueue import job_id_for
 
 NAME = "ingest"

@@ -19,9 +19,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from middleware.signature import SIGNATURE_HEADER, TIMESTAMP_HEADER, sign
-from middleware.simulator.events import event_time
-from middleware.simulator.webhooks import ulid
+from middleware.local.simulator.events import event_time
+from middleware.local.simulator.webhooks import ulid
+from middleware.web.signature import SIGNATURE_HEADER, TIMESTAMP_HEADER, sign
 
 WEBHOOK_PATH = "/webhooks/zendesk"
 _CHANNELS = {"web": "web_form", "email": "mail", "api": "web_service"}

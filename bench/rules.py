@@ -38,9 +38,9 @@ def measure(seconds: float, repeats: int) -> dict[str, Any]:
     """In the pinned child: decisions/s of ``RuleSet.evaluate`` over the corpus."""
     from dataclasses import replace
 
+    from middleware.cli.rules_eval import evaluate as evaluate_set
+    from middleware.cli.rules_eval import load_labelled
     from middleware.config import load_config
-    from middleware.rules_eval import evaluate as evaluate_set
-    from middleware.rules_eval import load_labelled
 
     ruleset = load_config(ROOT / "config.yaml").rules
     corpus = [item for path in sorted((ROOT / "tests" / "corpus").glob("blind_*.yaml")) for item in load_labelled(path)]

@@ -50,8 +50,8 @@ from redis import Redis
 
 from bench.common import Report, fmt, log_dir, percentile, private_redis, process_tree, redis_client, wait_for
 from bench.workload import KEYS, TICKET_WRITE, budget_config, corpus_plan, create_ticket, seed_requesters, worker_args
-from middleware.simulator import SimulatorControl
-from middleware.stack import Stack, running_stack
+from middleware.local.simulator import SimulatorControl
+from middleware.local.stack import Stack, running_stack
 
 NAME = "soak"
 INTAKE_TOKEN = "soak-intake-token"

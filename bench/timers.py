@@ -5,7 +5,7 @@ Timers are scheduled exactly as ``jobs.sla.clock._schedule_timer`` schedules an 
 ``ttl``. The job is a probe (``bench.probes.timer_fired``) that records when it actually ran,
 so the figure is the timer machinery's own lateness (RQ's scheduler moving due jobs + a real
 worker picking them up), not the SLA logic's run time. The worker is the product's own
-``python -m middleware worker`` (scheduler included), started by ``middleware.stack``.
+``python -m middleware worker`` (scheduler included), started by ``middleware.local.stack``.
 
 Two rounds: an idle worker, then a worker busy with a backlog of event jobs when the timers
 fall due (the SLA queue is served first, so a backlog should not delay them much).
@@ -29,7 +29,7 @@ from rq.exceptions import DuplicateJobError
 from bench.common import Report, fmt, log_dir, private_redis, redis_client, summary, wait_for
 from bench.probes import LATENESS_KEY
 from bench.workload import KEYS
-from middleware.stack import Stack, running_stack
+from middleware.local.stack import Stack, running_stack
 from middleware.store import queues
 
 NAME = "timers"

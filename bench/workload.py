@@ -17,8 +17,8 @@ from typing import Any
 from redis import Redis
 
 from middleware.config import load_config
-from middleware.simulator import SimulatorControl
-from middleware.stack import ROOT
+from middleware.local.simulator import SimulatorControl
+from middleware.local.stack import ROOT
 from middleware.store import queues
 from middleware.store.connection import Keys
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from jobs.runtime import Runtime
-from middleware.zendesk import Audit, NotFound
+from middleware.zendesk.client import Audit, NotFound
 
 __all__ = ["added_by_us"]
 

@@ -41,7 +41,7 @@ from jobs import happened
 from jobs.runtime import Runtime
 from middleware.config.correlation import Topic
 from middleware.store.incidents import OPEN, Incident
-from middleware.zendesk_limits import BACKGROUND, lane
+from middleware.zendesk.limits import BACKGROUND, lane
 from rules.model import Ticket, TicketEvent, format_time
 
 __all__ = [

@@ -14,14 +14,12 @@ import os
 import re
 import time
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from jobs.runtime import Runtime
 from middleware.config import Config
 from middleware.store.incidents import OVERRIDDEN, Incident
-from middleware.zendesk import NotFound, TransientError, ZendeskClient, ZendeskError
-
-if TYPE_CHECKING:
-    from jobs.runtime import Runtime
+from middleware.zendesk.client import NotFound, TransientError, ZendeskClient, ZendeskError
 
 __all__ = [
     "JOB_WAIT_SECONDS",

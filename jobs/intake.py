@@ -37,10 +37,9 @@ from jobs import happened, reconcile
 from jobs.flagging import note_of, open_incident, writeback_of
 from jobs.runtime import Runtime
 from jobs.scheduling import put_off_when_told
-from middleware.intake_schemas import RESOLVED
-from middleware.zendesk import Conflict, NotFound
+from middleware.zendesk.client import Conflict, NotFound
 from rules import Decision, Match
-from rules.model import Alert, Person, StaffReport, Ticket, TicketEvent, format_time
+from rules.model import RESOLVED, Alert, Person, StaffReport, Ticket, TicketEvent, format_time
 
 __all__ = [
     "Busy",

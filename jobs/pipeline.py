@@ -36,7 +36,7 @@ from jobs.scheduling import put_off_when_told
 from jobs.sla import clock as sla
 from jobs.ticket_state import TicketState
 from middleware.store.incidents import Incident
-from middleware.zendesk import NotFound, Refused
+from middleware.zendesk.client import NotFound, Refused
 from rules.model import Alert, StaffReport, TicketEvent
 
 __all__ = ["after_event", "handle_alert", "handle_event", "handle_report", "process", "routed"]

@@ -1,6 +1,6 @@
 """Which jobs are urgent for the Zendesk budget: flagging a new critical incident comes first.
 
-The budget's windows are shared by everything a worker does (``middleware.zendesk_limits``).
+The budget's windows are shared by everything a worker does (``middleware.zendesk.limits``).
 Served first come, first served, a long incident's SLA reminders once filled the ticket-updates
 window and a new critical ticket waited minutes for its flag (the soak, docs/benchmarks.md).
 So a share of the account-wide windows is kept for the urgent lane, and each job runs in the
@@ -26,7 +26,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from middleware.store.queues import HANDLE_ALERT, HANDLE_EVENT, HANDLE_REPORT, current_name
-from middleware.zendesk_limits import BACKGROUND, URGENT, lane
+from middleware.zendesk.limits import BACKGROUND, URGENT, lane
 
 URGENT_JOBS = frozenset({HANDLE_EVENT, HANDLE_ALERT, HANDLE_REPORT})
 FAN_OUT = "jobs.alerts.notify.fan_out"

@@ -35,7 +35,7 @@ from rq.job import Job, JobStatus
 from jobs import runtime
 from jobs.runtime import Runtime
 from middleware.store.enqueue import EnqueueOutcome, EventEnqueuer
-from middleware.zendesk import RateLimited, TransientError
+from middleware.zendesk.client import RateLimited, TransientError
 from rules.model import Ticket, TicketEvent, format_time, parse_time
 
 __all__ = [

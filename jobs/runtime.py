@@ -19,7 +19,7 @@ from redis import Redis
 from middleware.config import Config, load_config
 from middleware.store.connection import Keys, connect, redis_url
 from middleware.store.incidents import IncidentStore
-from middleware.zendesk import ZendeskClient, client_from_env
+from middleware.zendesk.client import ZendeskClient, client_from_env
 
 
 def utcnow() -> datetime:

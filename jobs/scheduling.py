@@ -30,7 +30,7 @@ from rq.exceptions import DuplicateJobError
 from rq.registry import ScheduledJobRegistry
 
 from middleware.store.connection import Keys
-from middleware.zendesk import RateLimited, TransientError
+from middleware.zendesk.client import RateLimited, TransientError
 
 log = logging.getLogger(__name__)
 

@@ -1,6 +1,6 @@
 """Back to work within seconds of Zendesk answering again after an outage.
 
-Why: while the shared circuit breaker (``middleware.zendesk_breaker``) is open, every job that
+Why: while the shared circuit breaker (``middleware.zendesk.breaker``) is open, every job that
 needs Zendesk is put off without spending its retries. Left to themselves, those jobs would
 be the only probes: each came back on its own schedule, after a cooldown that had doubled to
 60 s plus up to 30 s of jitter, so work resumed up to ~90 s after Zendesk was back (the chaos
@@ -27,7 +27,7 @@ import threading
 from jobs import runtime
 from jobs.runtime import Runtime
 from jobs.scheduling import waiting_count, wake_waiting
-from middleware.zendesk_breaker import CLOSED, HALF_OPEN
+from middleware.zendesk.breaker import CLOSED, HALF_OPEN
 
 log = logging.getLogger(__name__)
 

@@ -23,6 +23,8 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
+from middleware.store.queues import job_subject
+
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 _ID_IN_TEXT = re.compile(r"\b(ticket|incident)[ #=](\d+)\b", re.IGNORECASE)
 _SECRET_NAME = re.compile(r"TOKEN|SECRET|PASSWORD|_URLS$|API_KEY", re.IGNORECASE)
@@ -81,8 +83,6 @@ def _ids_of_current_job() -> dict[str, Any]:
     if job is None:
         return {}
     ids: dict[str, Any] = {"job_id": job.id}
-    from middleware.jobs_cli import job_subject
-
     about = job_subject(job)
     if about:
         word, number = about.split()

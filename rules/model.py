@@ -23,6 +23,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 __all__ = [
+    "FIRING",
+    "RESOLVED",
     "Alert",
     "Comment",
     "Organization",
@@ -261,6 +263,9 @@ class TicketEvent:
 
 
 # -- what the intake receives (monitoring alerts, staff reports), in the same internal terms -----
+FIRING, RESOLVED = "firing", "resolved"  # an Alert's status
+
+
 @dataclass(frozen=True, slots=True)
 class Alert:
     """One alert, whichever tool sent it. ``fingerprint`` identifies the alert across notifications

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from redis import Redis
 
-from middleware.localredis import answers, start_private_redis, with_db
+from middleware.local.localredis import answers, start_private_redis, with_db
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT.parent / "shared" / "zendesk-samples"

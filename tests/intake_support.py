@@ -20,10 +20,10 @@ from rq import Queue
 from jobs import runtime
 from jobs.runtime import Runtime
 from middleware.config import load_config
-from middleware.simulator import SimulatorControl, SimulatorServer
+from middleware.local.simulator import SimulatorControl, SimulatorServer
 from middleware.store.connection import Keys
 from middleware.store.queues import EVENTS_STAGE
-from middleware.zendesk import Credentials, ZendeskClient
+from middleware.zendesk.client import Credentials, ZendeskClient
 
 ROOT = Path(__file__).resolve().parent.parent
 

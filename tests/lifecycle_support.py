@@ -24,10 +24,10 @@ from werkzeug.wrappers import Request, Response
 from jobs import runtime
 from jobs.runtime import Runtime
 from middleware.config import Config, load_config
-from middleware.simulator import SimulatorControl, SimulatorServer
+from middleware.local.simulator import SimulatorControl, SimulatorServer
 from middleware.store import queues
 from middleware.store.connection import Keys
-from middleware.zendesk import Credentials, ZendeskClient, ticket_from_api
+from middleware.zendesk.client import Credentials, ZendeskClient, ticket_from_api
 from rules.model import Comment, TicketEvent
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -28,7 +28,7 @@ from middleware.config.alerting import fingerprint
 from middleware.store import queues
 from middleware.store.connection import Keys
 from middleware.store.incidents import OVERRIDDEN, Incident
-from middleware.zendesk import Credentials, RateLimited, TransientError, ZendeskClient
+from middleware.zendesk.client import Credentials, RateLimited, TransientError, ZendeskClient
 from rules.model import Organization
 
 BASE = "http://127.0.0.1:9"

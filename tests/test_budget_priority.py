@@ -16,13 +16,13 @@ from rq import Queue
 
 from jobs import priority
 from jobs.runtime import Runtime
+from middleware.local.simulator import SimulatorControl
 from middleware.resilient_worker import ResilientWorker
-from middleware.simulator import SimulatorControl
 from middleware.store.connection import Keys
 from middleware.store.enqueue import EventEnqueuer
 from middleware.store.queues import EVENTS_STAGE
-from middleware.zendesk import CallBudget, RateLimited
-from middleware.zendesk_limits import BACKGROUND, URGENT, Limits, current_lane, lane, reserved, windows_for
+from middleware.zendesk.client import CallBudget, RateLimited
+from middleware.zendesk.limits import BACKGROUND, URGENT, Limits, current_lane, lane, reserved, windows_for
 from rules.model import Ticket, TicketEvent
 from tests.intake_support import simulated
 

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from middleware import __main__ as cli
-from middleware.localredis import free_port
-from middleware.stack import ROOT
+from middleware.cli import main as cli
+from middleware.local.localredis import free_port
+from middleware.local.stack import ROOT
 
 ZENDESK = {"ZENDESK_SUBDOMAIN": "yourco", "ZENDESK_EMAIL": "bot@yourco.example",
            "ZENDESK_API_TOKEN": "zd-token-not-shown-anywhere"}

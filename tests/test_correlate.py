@@ -22,7 +22,7 @@ from jobs import correlate, pipeline
 from jobs.runtime import Runtime
 from middleware.store.clocks import ClockStore
 from middleware.store.incidents import RESOLVED
-from middleware.zendesk import RateLimited, ticket_from_api
+from middleware.zendesk.client import RateLimited, ticket_from_api
 from rules.model import Ticket, TicketEvent
 from tests.intake_support import make_runtime, simulated, tickets, write_config
 

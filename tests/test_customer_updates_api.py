@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from middleware.app import create_app
 from middleware.config import load_config
 from middleware.store import queues
 from middleware.store.connection import Keys
 from middleware.store.incidents import Incident, IncidentStore
+from middleware.web.app import create_app
 
 NOW = datetime(2026, 12, 6, 9, 0, tzinfo=UTC)
 TOKEN = "admin-secret"

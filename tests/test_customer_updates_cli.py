@@ -11,8 +11,8 @@ from collections.abc import Iterator
 import pytest
 
 from jobs import pipeline
-from middleware.__main__ import main
-from middleware.simulator import SimulatorServer
+from middleware.cli.main import main
+from middleware.local.simulator import SimulatorServer
 from tests.lifecycle_support import API_EMAIL, OUTAGE, Env, make_env, write_config
 
 

@@ -10,11 +10,11 @@ import pytest
 
 from jobs.runtime import Runtime
 from jobs.sla import clock as sla
-from middleware.app import create_app
 from middleware.config import load_config
 from middleware.store.connection import Keys
 from middleware.store.incidents import Incident, IncidentStore
-from middleware.zendesk import Credentials, ZendeskClient
+from middleware.web.app import create_app
+from middleware.zendesk.client import Credentials, ZendeskClient
 
 NOW = datetime(2026, 11, 29, 10, 0, tzinfo=timezone.utc)
 TOKEN = "admin-secret"

@@ -9,8 +9,8 @@ import shlex
 
 import yaml
 
-from middleware.__main__ import build_parser
-from middleware.stack import ROOT
+from middleware.cli.main import build_parser
+from middleware.local.stack import ROOT
 
 
 def dockerfile() -> str:

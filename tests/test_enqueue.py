@@ -12,10 +12,10 @@ from rq import Queue, SimpleWorker, get_current_job
 from rq.job import Job, JobStatus, validate_job_id
 from rq.registry import ScheduledJobRegistry
 
-from middleware.normalize import normalize
 from middleware.store.connection import Keys
 from middleware.store.enqueue import HANDLE_EVENT, EnqueueOutcome, EventEnqueuer, job_id_for
 from middleware.store.queues import EVENTS_STAGE
+from middleware.web.normalize import normalize
 from rules.model import TicketEvent
 from tests.conftest import sample_path
 

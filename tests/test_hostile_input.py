@@ -22,10 +22,10 @@ from rq.job import Job
 
 from jobs import reconcile, triage
 from jobs.runtime import Runtime
-from middleware import json_guard
-from middleware.json_guard import MAX_DEPTH
 from middleware.store.connection import Keys
 from middleware.store.queues import EVENTS_STAGE
+from middleware.zendesk import json_guard
+from middleware.zendesk.json_guard import MAX_DEPTH
 from rules.model import TicketEvent
 from tests import test_intake_api as intake_api
 from tests.test_triage import BASE, make_event, make_ticket, rt  # noqa: F401

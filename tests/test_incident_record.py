@@ -16,9 +16,9 @@ from jobs.lifecycle import review
 from jobs.lookup import remember_people
 from jobs.report import reminders as review_reminders
 from jobs.report.reminders import tasks_key
-from middleware.incident_room import Room
-from middleware.simulator import SimulatorServer
+from middleware.local.simulator import SimulatorServer
 from middleware.store import queues
+from middleware.web.incident_room import Room
 from rules.model import Comment, Person
 from tests.lifecycle_support import Env, make_env
 from tests.test_lifecycle import agent, declare, solve

@@ -11,11 +11,11 @@ from typing import Any
 import pytest
 
 from jobs.runtime import Runtime
-from middleware.app import create_app
 from middleware.config import load_config
-from middleware.incident_room import Room
 from middleware.store.connection import Keys
-from middleware.zendesk import Credentials, ZendeskClient
+from middleware.web.app import create_app
+from middleware.web.incident_room import Room
+from middleware.zendesk.client import Credentials, ZendeskClient
 from tests.room_support import seed
 
 NOW = datetime(2026, 12, 5, 9, 0, tzinfo=UTC)

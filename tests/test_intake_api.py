@@ -17,11 +17,11 @@ from flask.testing import FlaskClient
 from redis import Redis
 from rq import Queue
 
-from middleware.app import create_app
 from middleware.config import load_config
-from middleware.intake import EXTENSION, Intake
 from middleware.store.connection import Keys, connect
 from middleware.store.queues import EVENTS_STAGE
+from middleware.web.app import create_app
+from middleware.web.intake import EXTENSION, Intake
 from tests.conftest import HungRedis
 from tests.intake_support import ALERTMANAGER, REPORT, write_config
 

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from middleware.intake_schemas import InvalidIntake, parse_alerts, parse_report
+from middleware.web.intake_schemas import InvalidIntake, parse_alerts, parse_report
 from rules.model import Alert, StaffReport
 from tests.intake_support import ALERTMANAGER, REPORT
 

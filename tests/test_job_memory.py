@@ -18,7 +18,7 @@ from rq import Queue
 from rq.exceptions import DuplicateJobError
 from rq.job import Job, JobStatus
 
-from middleware.jobs_cli import failed_jobs
+from middleware.cli.jobs import failed_jobs
 from middleware.resilient_worker import ResilientWorker
 from middleware.store.connection import Keys
 from middleware.store.enqueue import EventEnqueuer

@@ -10,7 +10,7 @@ import pytest
 from redis import Redis
 from rq import Queue, SimpleWorker
 
-from middleware import __main__ as cli
+from middleware.cli import main as cli
 from middleware.store.connection import Keys
 from middleware.store.enqueue import job_id_for
 from middleware.store.queues import EVENTS_STAGE, LIFECYCLE_STAGE

@@ -20,11 +20,11 @@ from jobs import links, pipeline
 from jobs.lifecycle import messages
 from jobs.lifecycle import status as lifecycle
 from jobs.sla import clock as sla
-from middleware.simulator import SimulatorServer
+from middleware.local.simulator import SimulatorServer
 from middleware.store import queues
 from middleware.store.clocks import CANCELLED, PENDING, ClockStore
 from middleware.store.incidents import OPEN, OVERRIDDEN, RESOLVED
-from middleware.zendesk import RateLimited
+from middleware.zendesk.client import RateLimited
 from rules.model import Comment, Ticket
 from tests.lifecycle_support import OUTAGE, Env, make_env
 

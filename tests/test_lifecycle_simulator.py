@@ -11,8 +11,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from middleware.simulator import SimulatorControl, SimulatorServer
-from middleware.simulator.store import Store
+from middleware.local.simulator import SimulatorControl, SimulatorServer
+from middleware.local.simulator.store import Store
 
 
 def _world() -> tuple[Store, int, int, list[int]]:

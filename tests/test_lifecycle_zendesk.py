@@ -11,7 +11,7 @@ import responses
 
 from middleware.config import ZendeskSettings
 from middleware.store.connection import Keys
-from middleware.zendesk import Credentials, NotFound, RateLimited, ZendeskClient, ZendeskError
+from middleware.zendesk.client import Credentials, NotFound, RateLimited, ZendeskClient, ZendeskError
 
 BASE = "http://127.0.0.1:9"
 

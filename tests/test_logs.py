@@ -12,8 +12,8 @@ from pathlib import Path
 from redis import Redis
 from rq import Queue
 
+from middleware.local.stack import ROOT
 from middleware.logs import JsonFormatter, RedactSecrets, secrets_of
-from middleware.stack import ROOT
 from middleware.store.connection import Keys
 from middleware.store.enqueue import job_id_for
 from middleware.store.queues import EVENTS_STAGE

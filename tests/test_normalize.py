@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from middleware.normalize import (
+from middleware.web.normalize import (
     Ignored,
     InvalidPayload,
     normalize,

@@ -17,9 +17,9 @@ import pytest
 from rq import SimpleWorker
 
 from jobs import reconcile
-from middleware import __main__ as cli
+from middleware.cli import main as cli
 from middleware.store.queues import EVENTS_STAGE
-from middleware.zendesk import ticket_from_api
+from middleware.zendesk.client import ticket_from_api
 from rules.model import TicketEvent
 from tests.intake_support import queued_events, simulated
 

@@ -12,8 +12,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from jobs.report import delivery as report_delivery
-from middleware.__main__ import main
-from middleware.simulator import SimulatorServer
+from middleware.cli.main import main
+from middleware.local.simulator import SimulatorServer
 from middleware.store import queues
 from tests.lifecycle_support import API_EMAIL, Env, Sink, make_env, write_config
 from tests.test_lifecycle import agent, declare, solve

@@ -20,7 +20,7 @@ from jobs.lifecycle import review
 from jobs.report import reminders as review_reminders
 from jobs.report.build import IncidentFacts
 from middleware import worker
-from middleware.simulator import SimulatorServer
+from middleware.local.simulator import SimulatorServer
 from middleware.store import queues
 from rules.model import Comment
 from tests.lifecycle_support import Env, make_env

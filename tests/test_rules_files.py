@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from middleware.__main__ import main
+from middleware.cli.main import main
+from middleware.cli.rules_eval import LabelError, evaluate, load_labelled
 from middleware.config import load_config
 from middleware.config.rules import load_rules_document, merge_documents
-from middleware.rules_eval import LabelError, evaluate, load_labelled
 from rules import RuleError
 
 REPO_CONFIG = Path(__file__).resolve().parent.parent / "config.yaml"

@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 from marshmallow import Schema, ValidationError
 
-from middleware import schemas
-from middleware.normalize import normalize
-from middleware.schemas import (
+from middleware.web import schemas
+from middleware.web.normalize import normalize
+from middleware.web.schemas import (
     EVENT_ENVELOPE,
     TICKET_EVENT,
     TRIGGER,

@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from middleware.signature import parse_secrets, sign, timestamp_is_fresh, verify
+from middleware.web.signature import parse_secrets, sign, timestamp_is_fresh, verify
 from tests.conftest import sample_path
 
 TEST_SECRET = "dGhpc19zZWNyZXRfaXNfZm9yX3Rlc3Rpbmdfb25seQ=="

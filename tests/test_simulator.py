@@ -27,8 +27,8 @@ from zenpy.lib.api_objects import Ticket as ZTicket
 from zenpy.lib.api_objects import User as ZUser
 from zenpy.lib.exception import APIException, RatelimitBudgetExceeded, RecordNotFoundException
 
-from middleware.signature import SIGNATURE_HEADER, TIMESTAMP_HEADER, verify
-from middleware.simulator import RoutingSession, SimulatorControl, SimulatorError, SimulatorServer
+from middleware.local.simulator import RoutingSession, SimulatorControl, SimulatorError, SimulatorServer
+from middleware.web.signature import SIGNATURE_HEADER, TIMESTAMP_HEADER, verify
 
 SECRET = "sim-test-secret"
 API_EMAIL = "middleware@example.com"
@@ -510,7 +510,7 @@ def test_runs_as_a_process() -> None:
     port = _free_port()
     env = {**os.environ, "SIM_SECRET": SECRET, "PYTHONPATH": str(ROOT)}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "middleware.simulator", "--port", str(port), "--webhook-secret-env", "SIM_SECRET"],
+        [sys.executable, "-m", "middleware.local.simulator", "--port", str(port), "--webhook-secret-env", "SIM_SECRET"],
         env=env,
         cwd=ROOT,
         stdout=subprocess.DEVNULL,

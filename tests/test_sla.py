@@ -27,7 +27,7 @@ from middleware.store import queues
 from middleware.store.clocks import BREACHED, Change, ClockStore, Transition
 from middleware.store.connection import Keys
 from middleware.store.incidents import OPEN, OVERRIDDEN, RESOLVED, Incident
-from middleware.zendesk import Credentials, ZendeskClient
+from middleware.zendesk.client import Credentials, ZendeskClient
 from rules.model import Comment, Ticket, TicketEvent, format_time, parse_time
 
 BASE = "http://127.0.0.1:9"
@@ -69,7 +69,7 @@ class FakeZendesk:
         return self.ticket(tid)
 
     def ticket(self, tid: int = TID) -> Ticket:
-        from middleware.zendesk import ticket_from_api
+        from middleware.zendesk.client import ticket_from_api
 
         return ticket_from_api(self.tickets[tid])
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from middleware.timeline_view import describe, humanise, ordered
+from middleware.web.timeline_view import describe, humanise, ordered
 
 
 def test_known_kinds_read_as_sentences_without_repeating_their_fields() -> None:

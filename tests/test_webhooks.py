@@ -23,13 +23,13 @@ from rq import Queue
 from rq.job import Job
 from werkzeug.test import TestResponse
 
-from middleware.app import create_app
 from middleware.config import Config, load_config
-from middleware.localredis import free_port
-from middleware.signature import sign
+from middleware.local.localredis import free_port
 from middleware.store.connection import Keys, connect
 from middleware.store.queues import EVENTS_STAGE
-from middleware.webhooks import Receiver
+from middleware.web.app import create_app
+from middleware.web.signature import sign
+from middleware.web.webhooks import Receiver
 from rules.model import TicketEvent
 from tests.conftest import HungRedis, sample_path
 
@@ -546,11 +546,11 @@ def test_one_redis_round_trip_per_accepted_event(config: Config, redis: Redis, r
 
 
 def test_one_log_line_with_ids_and_no_ticket_text(client: FlaskClient, caplog: pytest.LogCaptureFixture) -> None:
-    caplog.set_level(logging.INFO, logger="middleware.webhooks")
+    caplog.set_level(logging.INFO, logger="middleware.web.webhooks")
     body = raw_sample("ticket.comment_added.json")
     post(client, body)
     post(client, body, secret="wrong")
-    lines = [r.getMessage() for r in caplog.records if r.name == "middleware.webhooks"]
+    lines = [r.getMessage() for r in caplog.records if r.name == "middleware.web.webhooks"]
     assert len(lines) == 2
     accepted, refused = lines
     assert "status=202" in accepted and "outcome=queued" in accepted

@@ -5,7 +5,7 @@ from __future__ import annotations
 from redis import Redis
 
 from middleware.store.connection import Keys
-from middleware.zendesk_breaker import (
+from middleware.zendesk.breaker import (
     CLOSED,
     FAILURES_TO_OPEN,
     FIRST_COOLDOWN_SECONDS,

@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 
 from middleware.store.connection import Keys
-from middleware.zendesk import CallBudget, RateLimited
+from middleware.zendesk.client import CallBudget, RateLimited
 
 
 class Clock:

@@ -10,7 +10,7 @@ import responses
 
 from middleware.config import ZendeskSettings
 from middleware.store.connection import Keys
-from middleware.zendesk import Conflict, Credentials, RateLimited, TransientError, ZendeskClient
+from middleware.zendesk.client import Conflict, Credentials, RateLimited, TransientError, ZendeskClient
 
 BASE = "http://127.0.0.1:9"
 
@@ -127,7 +127,7 @@ def test_api_user_id_is_looked_up_once_and_shared_through_redis(client, redis, k
 
 
 def test_credentials_name_what_is_missing():
-    from middleware.zendesk import ZendeskError
+    from middleware.zendesk.client import ZendeskError
 
     with pytest.raises(ZendeskError, match="ZENDESK_SUBDOMAIN"):
         Credentials.from_env({})

@@ -14,10 +14,10 @@ import responses
 import yaml
 
 from middleware.config import ConfigError, ZendeskSettings, load_config
-from middleware.simulator import SimulatorControl, SimulatorServer
+from middleware.local.simulator import SimulatorControl, SimulatorServer
 from middleware.store.connection import Keys
-from middleware.zendesk import CallBudget, Credentials, RateLimited, ZendeskClient
-from middleware.zendesk_limits import Limits, windows_for
+from middleware.zendesk.client import CallBudget, Credentials, RateLimited, ZendeskClient
+from middleware.zendesk.limits import Limits, windows_for
 
 BASE = "http://127.0.0.1:9"
 REPO = Path(__file__).resolve().parent.parent

@@ -19,8 +19,8 @@ from rq.job import Job, JobStatus
 from jobs import pipeline, reconcile
 from middleware.store.enqueue import EventEnqueuer
 from middleware.store.queues import EVENTS_STAGE
-from middleware.zendesk import TransientError, ZendeskUnavailable, ticket_from_api
-from middleware.zendesk_breaker import FAILURES_TO_OPEN
+from middleware.zendesk.breaker import FAILURES_TO_OPEN
+from middleware.zendesk.client import TransientError, ZendeskUnavailable, ticket_from_api
 from rules.model import TicketEvent
 from tests.intake_support import queued_events, simulated
 

@@ -62,8 +62,9 @@ from middleware.config.alerting import (
     redact,
 )
 from middleware.store import queues
+from middleware.store.clocks import ClockStore
 from middleware.store.incidents import OPEN, SNAPSHOTS, Incident
-from middleware.zendesk import RateLimited, ZendeskError, ZendeskUnavailable
+from middleware.zendesk.client import RateLimited, ZendeskError, ZendeskUnavailable
 from rules.model import Organization, format_time, parse_time
 
 log = logging.getLogger(__name__)
@@ -272,8 +273,6 @@ def sla_facts(rt: Runtime, incident: Incident, details: dict[str, Any]) -> dict[
     due_at, state = due_at_from(details), details.get("state") or details.get("sla_state")
     responded_at = parse_time(details.get("responded_at")) if details.get("responded_at") else None
     try:
-        from middleware.store.clocks import ClockStore
-
         clock = ClockStore(rt.redis, rt.keys).get(incident.id)
     except Exception:  # the SLA clock is optional context: an alert must not fail for it
         log.warning("incident %s: SLA clock unreadable; the alert says 'unknown'", incident.id, exc_info=True)

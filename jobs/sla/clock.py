@@ -67,7 +67,7 @@ from middleware.store.clocks import (
     Transition,
 )
 from middleware.store.incidents import OPEN, OVERRIDDEN, Incident
-from middleware.zendesk import Conflict, NotFound, RateLimited, TransientError, ZendeskError
+from middleware.zendesk.client import Conflict, NotFound, RateLimited, TransientError, ZendeskError
 from rules.model import TicketEvent, format_time
 
 log = logging.getLogger(__name__)

@@ -1,7 +1,7 @@
 """The ``zendesk:`` section of config.yaml: how we talk to Zendesk, within time and budget.
 
 The budget's figures (requests, ticket updates, updates per ticket, export pages) follow
-Zendesk's published ones for ``plan`` and ``high_volume`` (middleware.zendesk_limits); a figure
+Zendesk's published ones for ``plan`` and ``high_volume`` (middleware.zendesk.limits); a figure
 given here wins, e.g. a ``requests_per_minute`` below the plan's that leaves room for the
 account's other integrations.
 """
@@ -14,7 +14,7 @@ from typing import Any
 from marshmallow import ValidationError, fields, post_load, validate, validates_schema
 
 from middleware.config.schema import SectionSchema, load_section
-from middleware.zendesk_limits import HIGH_VOLUME_PLANS, PLAN_REQUESTS_PER_MINUTE, Limits
+from middleware.zendesk.limits import HIGH_VOLUME_PLANS, PLAN_REQUESTS_PER_MINUTE, Limits
 
 __all__ = ["ZendeskSettings", "load_zendesk"]
 
@@ -33,7 +33,7 @@ class ZendeskSettings:
     agent_url: str | None = None  # base for links to tickets; defaults to the API base
     plan: str | None = None
     high_volume: bool = False
-    # Each its own window in the shared budget (middleware.zendesk_limits), across all workers.
+    # Each its own window in the shared budget (middleware.zendesk.limits), across all workers.
     requests_per_minute: int = _DEFAULT_LIMITS.requests_per_minute
     ticket_updates_per_minute: int = _DEFAULT_LIMITS.ticket_updates_per_minute
     ticket_updates_per_ticket: int = _DEFAULT_LIMITS.ticket_updates_per_ticket  # per 10 minutes

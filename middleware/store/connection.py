@@ -30,6 +30,15 @@ def connect(url: str | None = None, *, for_web: bool = False) -> Redis:
 _JOB_ID_UNSAFE = re.compile(r"[^A-Za-z0-9_-]+")
 
 
+# The product's RQ queues, one per stage, in the order a worker serves them (middleware.store.queues).
+SLA_STAGE = "sla"
+EVENTS_STAGE = "events"
+ALERTS_STAGE = "alerts"
+LIFECYCLE_STAGE = "lifecycle"
+MAINTENANCE_STAGE = "maintenance"
+ORDER = (SLA_STAGE, EVENTS_STAGE, ALERTS_STAGE, LIFECYCLE_STAGE, MAINTENANCE_STAGE)
+
+
 class Keys:
     """Key, queue and job names under one prefix (``redis.prefix`` in config; tests use their own).
 
@@ -55,8 +64,6 @@ class Keys:
 
     def queues(self) -> list[str]:
         """Every queue name, in the order a worker serves them."""
-        from middleware.store.queues import ORDER
-
         return [self.queue(stage) for stage in ORDER]
 
     def job_id(self, kind: str, *parts: object) -> str:

@@ -196,7 +196,7 @@ class EventEnqueuer:
         self.dedupe_ttl_seconds = max(1, int(dedupe_ttl.total_seconds()))
         self.queue = Queue(queue_name or keys.queue(EVENTS_STAGE), connection=connection)
         self._retry = Retry(max=self.settings.retry_max, interval=list(self.settings.retry_intervals))
-        # A subclass that builds its own jobs (middleware.intake) keeps RQ building every one.
+        # A subclass that builds its own jobs (middleware.web.intake) keeps RQ building every one.
         own_jobs = type(self).build_job is not EventEnqueuer.build_job
         self._constants = None if own_jobs else self._constant_fields()
         if self._constants is None:

@@ -10,18 +10,38 @@ queue through the runtime's keys, never by a fixed string.
 
 from __future__ import annotations
 
+import re
+from typing import Any
+
 from redis import Redis
 from rq import Queue
 
-from middleware.store.connection import Keys
+from middleware.store.connection import (
+    ALERTS_STAGE,
+    EVENTS_STAGE,
+    LIFECYCLE_STAGE,
+    MAINTENANCE_STAGE,
+    ORDER,
+    SLA_STAGE,
+    Keys,
+)
 
-SLA_STAGE = "sla"
-EVENTS_STAGE = "events"
-ALERTS_STAGE = "alerts"
-LIFECYCLE_STAGE = "lifecycle"
-MAINTENANCE_STAGE = "maintenance"
-
-ORDER = (SLA_STAGE, EVENTS_STAGE, ALERTS_STAGE, LIFECYCLE_STAGE, MAINTENANCE_STAGE)
+# The stages and their order live beside Keys (which names each queue) and are named here too.
+__all__ = [
+    "ALERTS_STAGE",
+    "EVENTS_STAGE",
+    "HANDLE_ALERT",
+    "HANDLE_EVENT",
+    "HANDLE_REPORT",
+    "LIFECYCLE_STAGE",
+    "MAINTENANCE_STAGE",
+    "ORDER",
+    "RENAMED",
+    "SLA_STAGE",
+    "current_name",
+    "job_subject",
+    "queue",
+]
 
 # RQ stores each queued job with the dotted name of the function it runs, and a job may wait in
 # Redis across an upgrade (an event in a backlog, an SLA timer due in an hour). The entry points
@@ -59,3 +79,29 @@ def current_name(func_name: str | None) -> str | None:
 def queue(stage: str, connection: Redis, keys: Keys) -> Queue:
     """The RQ queue of ``stage`` for the deployment whose prefix ``keys`` carries."""
     return Queue(keys.queue(stage), connection=connection)
+
+
+_ABOUT = re.compile(r"\b(ticket|incident)[= #](\d+)")
+
+
+def job_subject(job: Any) -> str:
+    """The ticket or incident a job was about, from what our jobs carry (no Zendesk call)."""
+    try:
+        args = job.args
+    except Exception:  # an unreadable payload must not hide the rest of the list
+        args = ()
+    first = args[0] if args else None
+    if isinstance(first, dict):
+        ticket = first.get("ticket")
+        if isinstance(ticket, dict) and ticket.get("id"):
+            return f"ticket {ticket['id']}"
+        for key, word in (("incident_id", "incident"), ("ticket_id", "ticket")):
+            if first.get(key):
+                return f"{word} {first[key]}"
+    found = _ABOUT.search(job.description or "")
+    if found:
+        return f"{found.group(1)} {found.group(2)}"
+    by_incident = ("jobs.sla.clock.", "jobs.lifecycle.status.", "jobs.lifecycle.review.")
+    if isinstance(first, int) and (current_name(job.func_name) or "").startswith(by_incident):
+        return f"incident {first}"
+    return ""

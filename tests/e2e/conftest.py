@@ -6,8 +6,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from middleware.simulator import SimulatorControl
-from middleware.stack import Stack
+from middleware.local.simulator import SimulatorControl
+from middleware.local.stack import Stack
 from tests.e2e.support import Sink
 
 

@@ -20,8 +20,8 @@ from redis import Redis
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
-from middleware.localredis import answers, with_db
-from middleware.stack import ROOT
+from middleware.local.localredis import answers, with_db
+from middleware.local.stack import ROOT
 
 
 def wait_until(predicate: Callable[[], Any], timeout: float = 30.0, what: str = "condition") -> Any:

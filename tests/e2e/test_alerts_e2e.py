@@ -22,8 +22,8 @@ from pathlib import Path
 
 import pytest
 
-from middleware.simulator import SimulatorControl
-from middleware.stack import running_stack
+from middleware.local.simulator import SimulatorControl
+from middleware.local.stack import running_stack
 from tests.e2e.support import Sink, flush_db, wait_until, write_config
 
 pytestmark = pytest.mark.e2e

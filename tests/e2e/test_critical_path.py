@@ -17,9 +17,9 @@ from typing import Any
 import pytest
 import requests
 
-from middleware.signature import sign
-from middleware.simulator import SimulatorControl
-from middleware.stack import Stack, running_stack
+from middleware.local.simulator import SimulatorControl
+from middleware.local.stack import Stack, running_stack
+from middleware.web.signature import sign
 from tests.e2e.support import flush_db, wait_until
 
 pytestmark = pytest.mark.e2e

@@ -25,8 +25,8 @@ import requests
 from redis import Redis
 from rq import Queue
 
-from middleware.simulator import SimulatorControl
-from middleware.stack import ROOT, Stack, running_stack
+from middleware.local.simulator import SimulatorControl
+from middleware.local.stack import ROOT, Stack, running_stack
 from middleware.store.connection import Keys
 from middleware.store.incidents import IncidentStore
 from tests.e2e.support import flush_db, wait_until, write_config

@@ -22,8 +22,8 @@ from typing import Any
 import pytest
 import requests
 
-from middleware.simulator import SimulatorControl
-from middleware.stack import Stack, running_stack
+from middleware.local.simulator import SimulatorControl
+from middleware.local.stack import Stack, running_stack
 from rules.model import parse_time
 from tests.e2e.browser import OVERFLOWING, authorise, chromium, desktop, phone, require_chromium, screenshot
 from tests.e2e.support import Sink, flush_db, wait_until, write_config

@@ -13,8 +13,8 @@ import pytest
 from redis import Redis
 from rq import Queue
 
-from middleware.localredis import with_db
-from middleware.stack import ROOT
+from middleware.local.localredis import with_db
+from middleware.local.stack import ROOT
 
 pytestmark = pytest.mark.e2e
 

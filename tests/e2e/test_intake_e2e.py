@@ -20,8 +20,8 @@ from redis import Redis
 from rq import Queue
 from rq.registry import ScheduledJobRegistry, StartedJobRegistry
 
-from middleware.simulator import SimulatorControl
-from middleware.stack import ROOT, Stack, running_stack
+from middleware.local.simulator import SimulatorControl
+from middleware.local.stack import ROOT, Stack, running_stack
 from middleware.store.connection import Keys
 from middleware.store.incidents import IncidentStore
 from middleware.store.queues import ALERTS_STAGE

@@ -29,8 +29,8 @@ import pytest
 from redis import Redis
 from rq import Queue
 
-from middleware.simulator import SimulatorControl
-from middleware.stack import ROOT, Stack, running_stack
+from middleware.local.simulator import SimulatorControl
+from middleware.local.stack import ROOT, Stack, running_stack
 from middleware.store import queues
 from middleware.store.connection import Keys
 from middleware.store.incidents import IncidentStore

@@ -18,8 +18,8 @@ from typing import Any
 import pytest
 from redis import Redis
 
-from middleware.simulator import SimulatorControl
-from middleware.stack import running_stack
+from middleware.local.simulator import SimulatorControl
+from middleware.local.stack import running_stack
 from middleware.store.connection import Keys
 from middleware.store.incidents import IncidentStore
 from rules.model import parse_time

@@ -1,7 +1,7 @@
 """Load the older labelled corpora as ``LabelledTicket``s, and the rule sets the tests use.
 
 Scoring a rule set on any labelled set (these and ``tests/corpus/blind_*.yaml``) is
-``middleware.rules_eval`` (``python -m middleware rules eval``), which the tests, the README
+``middleware.cli.rules_eval`` (``python -m middleware rules eval``), which the tests, the README
 figures and ``bench rules`` share. This module keeps what the engine's own tests need: integer
 ticket ids unique across sets, the ids as written, and the phrase rules as a large rule set.
 

@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from middleware.rules_eval import evaluate, format_evaluation, load_labelled
+from middleware.cli.rules_eval import evaluate, format_evaluation, load_labelled
 from rules import RuleSet
 from tests.rules.corpus import LabelledTicket, load_corpus, load_default_ruleset
 

@@ -1,0 +1,278 @@
+"""``POST /webhooks/zendesk``: verify, validate, normalise, dedupe + enqueue, answer in ms.
+
+Zendesk waits about 10 s, retries only 409/429/503 (with ``Retry-After`` < 60 s) and
+timeouts, drops every other error for good, and trips a circuit breaker after too many
+errors (DESIGN.md §5). So this handler:
+
+* never calls Zendesk and does one Redis round trip per accepted event (``middleware.store.enqueue``);
+* answers 2xx for everything valid, including events it ignores (non-ticket events, our own
+  API user's writes coming back) and redeliveries;
+* answers 503 + ``Retry-After`` when Redis cannot take the event, so Zendesk retries; after
+  one failure, for a few seconds without even trying (``middleware.web.redis_gate``), so a
+  stalled Redis cannot hold answers past Zendesk's ~10 s patience;
+* answers 4xx with a JSON body naming the problem for anything a client got wrong, never 500;
+* checks size, content type and signature *before* parsing JSON: an unauthenticated body is
+  never parsed.
+
+Order of checks: declared size (413) -> content type (415) -> signature headers present (401)
+-> timestamp fresh (401) -> read body within the limit (413) -> HMAC (401) -> invocation id
+header (400) -> JSON (400) -> schema (400) -> ignore? (200) -> dedupe + enqueue (202/200/503).
+
+Tests make "now" injectable with ``app.extensions["cim.clock"]`` (a callable returning an
+aware datetime); the default is the wall clock.
+
+One log line per request: status, outcome, event id, event type, ticket id, elapsed ms.
+Never ticket text, signatures or secrets.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from flask import Blueprint, Flask, Response, current_app, request
+from flask.blueprints import BlueprintSetupState
+from redis.exceptions import RedisError
+from werkzeug.exceptions import ClientDisconnected, RequestEntityTooLarge
+
+from middleware.config import Config
+from middleware.store.connection import Keys
+from middleware.store.enqueue import EnqueueOutcome, EventEnqueuer
+from middleware.web.normalize import INVOCATION_HEADER, Ignored, InvalidPayload, normalize
+from middleware.web.redis_gate import RedisGate
+from middleware.web.signature import SIGNATURE_HEADER, TIMESTAMP_HEADER, timestamp_is_fresh, verify
+from middleware.zendesk import json_guard
+from rules.model import TicketEvent
+
+__all__ = ["INVOCATION_HEADER", "Receiver", "bp"]
+
+log = logging.getLogger(__name__)
+
+bp = Blueprint("webhooks", __name__)
+
+EXTENSION = "cim.webhooks"
+CLOCK_EXTENSION = "cim.clock"
+
+# Zendesk invocation ids are ULIDs or digits; the header is not covered by the signature, so
+# anything else is refused rather than written into a Redis key.
+_INVOCATION_ID = re.compile(r"[A-Za-z0-9_.:-]{1,128}")
+_JSON_SEPARATORS = (",", ":")
+
+
+@dataclass(slots=True)
+class _Outcome:
+    """What the log line says about one request (ids only)."""
+
+    outcome: str
+    event_id: str | None = None
+    event_type: str | None = None
+    ticket_id: int | None = None
+
+
+class Receiver:
+    """Everything the handler needs, read once from the app at start-up (no per-request
+    config lookups or schema construction)."""
+
+    def __init__(self, *, config: Config, redis: Any, keys: Keys, secrets: tuple[str, ...]) -> None:
+        self.secrets = tuple(secrets)
+        self.tolerance = config.webhook.timestamp_tolerance
+        self.max_body = config.webhook.max_body_bytes
+        self.retry_after = str(config.webhook.retry_after_seconds)
+        self.api_user_id: int | None = config.zendesk.api_user_id
+        self.enqueuer = EventEnqueuer(redis, keys, dedupe_ttl=config.webhook.dedupe_ttl)
+        self.gate = RedisGate()  # after a Redis failure, 503 at once for a few seconds
+
+    @classmethod
+    def from_app(cls, app: Flask) -> Receiver:
+        ext = app.extensions
+        return cls(
+            config=ext["cim.config"],
+            redis=ext["cim.redis"],
+            keys=ext["cim.keys"],
+            secrets=ext.get("cim.webhook_secrets", ()),
+        )
+
+    def handle(self, now: datetime) -> tuple[Response, _Outcome]:
+        """The whole check-and-queue path for the current request."""
+        # 1. Size and content type, from headers alone.
+        declared = request.content_length
+        if declared is not None and declared > self.max_body:
+            return _too_large(self.max_body), _Outcome("rejected:too_large")
+        if not request.is_json:
+            return (
+                _error(415, "unsupported_media_type", "Content-Type must be application/json"),
+                _Outcome("rejected:content_type"),
+            )
+
+        # 2. Signature headers and timestamp, before touching the body.
+        signature = request.headers.get(SIGNATURE_HEADER)
+        timestamp = request.headers.get(TIMESTAMP_HEADER)
+        if not signature or not timestamp:
+            return (
+                _error(401, "missing_signature", f"{SIGNATURE_HEADER} and {TIMESTAMP_HEADER} are required"),
+                _Outcome("rejected:missing_signature"),
+            )
+        if not _is_fresh(timestamp, now, self.tolerance):
+            return (
+                _error(401, "stale_timestamp", f"{TIMESTAMP_HEADER} is missing, malformed or too far from now"),
+                _Outcome("rejected:stale_timestamp"),
+            )
+
+        # 3. The raw body, within the limit even without Content-Length (chunked uploads).
+        try:
+            raw = self._read_body()
+        except RequestEntityTooLarge:
+            return _too_large(self.max_body), _Outcome("rejected:too_large")
+        except ClientDisconnected:
+            return _error(400, "incomplete_body", "the request body ended early"), _Outcome("rejected:incomplete")
+
+        # 4. HMAC over timestamp + raw bytes, against every current secret (rotation).
+        if not self.secrets or not verify(self.secrets, timestamp, raw, signature):
+            return (
+                _error(401, "invalid_signature", f"{SIGNATURE_HEADER} does not match the body"),
+                _Outcome("rejected:invalid_signature"),
+            )
+
+        # 5. Authenticated from here on: parse and validate.
+        invocation_id = request.headers.get(INVOCATION_HEADER) or None
+        if invocation_id is not None and not _INVOCATION_ID.fullmatch(invocation_id):
+            return (
+                _error(400, "invalid_invocation_id", f"{INVOCATION_HEADER} is malformed"),
+                _Outcome("rejected:invocation_id"),
+            )
+        try:
+            body = json.loads(raw)
+        except (ValueError, RecursionError):  # JSONDecodeError, UnicodeDecodeError, absurd nesting
+            return _error(400, "malformed_json", "the body is not valid JSON"), _Outcome("rejected:malformed_json")
+        try:
+            body = json_guard.clean(raw, body)  # lone surrogates replaced; absurd nesting refused
+        except json_guard.TooDeep as exc:
+            return _error(400, "too_deep", str(exc)), _Outcome("rejected:too_deep")
+        try:
+            result = normalize(body, invocation_id=invocation_id, raw=raw)
+        except InvalidPayload as exc:
+            return (
+                _error(400, "invalid_payload", exc.message, fields=exc.fields),
+                _Outcome("rejected:invalid_payload"),
+            )
+        if isinstance(result, Ignored):
+            return (
+                _json(200, {"status": "ignored", "reason": result.reason, "event_id": result.event_id}),
+                _Outcome(f"ignored:{result.reason}", result.event_id, result.type),
+            )
+        return self._enqueue(result, invocation_id)
+
+    def _unavailable(self) -> Response:
+        response = _error(503, "unavailable", "cannot queue the event right now; retry later")
+        response.headers["Retry-After"] = self.retry_after
+        return response
+
+    def _read_body(self) -> bytes:
+        """The raw body, or ``RequestEntityTooLarge`` past ``max_body_bytes``.
+
+        With a Content-Length (already checked against the limit) Werkzeug's stream stops at
+        it. Without one (chunked upload; gunicorn sets ``wsgi.input_terminated``) Werkzeug's
+        stream stops *silently* at the limit, so one more byte is read from the raw input to
+        tell "exactly at the limit" from "too large", instead of checking a truncated body.
+        """
+        raw = request.stream.read()
+        if request.content_length is None and len(raw) >= self.max_body:
+            try:
+                more = request.input_stream.read(1)
+            except (OSError, ValueError):
+                more = b""
+            if more or len(raw) > self.max_body:
+                raise RequestEntityTooLarge()
+        return raw
+
+    def _enqueue(self, event: TicketEvent, invocation_id: str | None) -> tuple[Response, _Outcome]:
+        seen = _Outcome("", event.id, event.type, event.ticket.id)
+        known_api_user = self.api_user_id
+        if known_api_user is not None and event.actor_id == known_api_user:
+            return _ignored_own_write(event), _with(seen, "ignored:own_api_user")
+        if not self.gate.allows():  # Redis failed moments ago: do not wait on it again
+            return self._unavailable(), _with(seen, "unavailable:recent_failure")
+        try:
+            result = self.enqueuer.enqueue(event, invocation_id=invocation_id, check_api_user=known_api_user is None)
+        except RedisError as exc:
+            self.gate.failed()
+            return self._unavailable(), _with(seen, f"unavailable:{type(exc).__name__}")
+        self.gate.succeeded()
+        if known_api_user is None and result.api_user_id is not None:
+            self.api_user_id = result.api_user_id  # found once in Redis; kept for the process
+        if result.outcome is EnqueueOutcome.OWN_API_USER:
+            return _ignored_own_write(event), _with(seen, "ignored:own_api_user")
+        if result.outcome is EnqueueOutcome.DUPLICATE:
+            return _json(200, {"status": "duplicate", "event_id": event.id}), _with(seen, "duplicate")
+        return (
+            _json(202, {"status": "queued", "event_id": event.id, "job_id": result.job_id}),
+            _with(seen, "queued"),
+        )
+
+
+@bp.record_once
+def _install(state: BlueprintSetupState) -> None:
+    """Build the receiver when the app registers the blueprint: app.py has put config, Redis,
+    keys and secrets on ``app.extensions`` by then."""
+    state.app.extensions[EXTENSION] = Receiver.from_app(state.app)
+
+
+@bp.post("/webhooks/zendesk")
+def zendesk_webhook() -> Response:
+    started = time.perf_counter()
+    receiver: Receiver = current_app.extensions[EXTENSION]
+    clock: Callable[[], datetime] | None = current_app.extensions.get(CLOCK_EXTENSION)
+    now = clock() if clock is not None else datetime.now(UTC)
+    response, seen = receiver.handle(now)
+    log.info(
+        "zendesk webhook status=%d outcome=%s event_id=%s type=%s ticket_id=%s ms=%.2f",
+        response.status_code,
+        seen.outcome,
+        seen.event_id or "-",
+        seen.event_type or "-",
+        seen.ticket_id if seen.ticket_id is not None else "-",
+        (time.perf_counter() - started) * 1000,
+    )
+    return response
+
+
+def _is_fresh(timestamp: str, now: datetime, tolerance: timedelta) -> bool:
+    """``timestamp_is_fresh``, but a timestamp at the edge of the calendar
+    (``0001-01-01T00:00:00+05:00``) is refused instead of raising ``OverflowError`` (a 500)."""
+    try:
+        return timestamp_is_fresh(timestamp, now, tolerance)
+    except OverflowError:
+        return False
+
+
+def _with(seen: _Outcome, outcome: str) -> _Outcome:
+    seen.outcome = outcome
+    return seen
+
+
+def _json(status: int, payload: dict[str, Any]) -> Response:
+    """A compact JSON response (faster than ``jsonify``, which consults app settings)."""
+    return current_app.response_class(
+        json.dumps(payload, separators=_JSON_SEPARATORS), status=status, mimetype="application/json"
+    )
+
+
+def _error(status: int, error: str, message: str, *, fields: dict[str, list[str]] | None = None) -> Response:
+    payload: dict[str, Any] = {"error": error, "message": message}
+    if fields is not None:
+        payload["fields"] = fields
+    return _json(status, payload)
+
+
+def _too_large(limit: int) -> Response:
+    return _error(413, "payload_too_large", f"the body is larger than {limit} bytes")
+
+
+def _ignored_own_write(event: TicketEvent) -> Response:
+    return _json(200, {"status": "ignored", "reason": "own_api_user", "event_id": event.id})

@@ -1,0 +1,88 @@
+"""Hostile JSON made harmless at the door: absurd nesting refused, lone surrogates replaced.
+
+Both receivers (``/webhooks/zendesk`` and ``/intake/*``) parse bodies with ``json.loads``,
+which accepts two things the rest of the product cannot handle:
+
+* **deep nesting** — a validly signed body nested ~500–1000 levels deep parses, then blows the
+  recursion limit while the job is pickled (a 500, or worse, a job that can never run). No
+  real event is nested more than a dozen levels, so more than ``MAX_DEPTH`` is a 400;
+* **lone surrogates** — ``"\\ud800"`` is valid JSON but not encodable text: it raised
+  ``UnicodeEncodeError`` wherever a string was encoded (an intake fingerprint's digest, the
+  rules' text matching, Redis). Each lone surrogate becomes U+FFFD, so the event is still
+  handled (a ticket is never lost for one bad character).
+
+Both checks cost almost nothing on ordinary bodies: the depth is only measured when the body
+holds more than ``MAX_DEPTH`` brackets in all, and strings are only walked when the raw body
+contains a ``\\uD8xx``–``\\uDFxx`` escape (raw UTF-8 cannot carry a surrogate).
+
+What Zendesk's API returns can carry lone surrogates too (a subject, a comment, an audit
+value written through the API by another integration). :func:`clean_bytes` replaces them in
+the raw JSON of every API answer (``middleware.zendesk.client``), before zenpy or our own code parses
+it, so every reader — the catch-up's export, audits, comments, users, organisations — gets
+encodable text, the same U+FFFD the receivers give.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+__all__ = ["MAX_DEPTH", "TooDeep", "clean", "clean_bytes", "depth", "without_surrogates"]
+
+MAX_DEPTH = 64
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+# In raw JSON: an escaped backslash (kept: what follows it is text, not an escape), a valid
+# surrogate pair (kept: an emoji written as escapes), or a lone surrogate escape (replaced).
+_ESCAPES = re.compile(rb"(\\\\)"  # an escaped backslash
+                      rb"|(\\u[dD][89abAB][0-9a-fA-F]{2}\\u[dD][c-fC-F][0-9a-fA-F]{2})"  # a pair
+                      rb"|\\u[dD][89a-fA-F][0-9a-fA-F]{2}")  # a lone surrogate
+
+
+class TooDeep(ValueError):
+    """The body nests objects/arrays deeper than ``MAX_DEPTH``."""
+
+
+def clean(raw: bytes, body: Any) -> Any:
+    """``body`` (parsed from ``raw``) fit for the product; ``TooDeep`` if nested too deeply."""
+    if raw.count(b"[") + raw.count(b"{") > MAX_DEPTH and depth(body) > MAX_DEPTH:
+        raise TooDeep(f"the body nests objects or arrays more than {MAX_DEPTH} levels deep")
+    if _SURROGATE_ESCAPE.search(raw):
+        return without_surrogates(body)
+    return body
+
+
+def clean_bytes(raw: bytes) -> bytes:
+    """Raw JSON with every lone surrogate escape (``\\ud800`` alone) replaced by ``\\ufffd``;
+    surrogate pairs and escaped backslashes are left as they are. ``raw`` itself (no copy) when
+    it has no surrogate escape at all, the usual case."""
+    if not _SURROGATE_ESCAPE.search(raw):
+        return raw
+    return _ESCAPES.sub(lambda m: m.group(0) if m.group(1) or m.group(2) else b"\\ufffd", raw)
+
+
+def depth(value: Any) -> int:
+    """How deeply objects and arrays nest in ``value`` (iterative: no recursion limit)."""
+    deepest = 0
+    stack: list[tuple[Any, int]] = [(value, 0)]
+    while stack:
+        item, level = stack.pop()
+        if isinstance(item, dict):
+            level += 1
+            stack.extend((v, level) for v in item.values())
+        elif isinstance(item, list):
+            level += 1
+            stack.extend((v, level) for v in item)
+        deepest = max(deepest, level)
+    return deepest
+
+
+def without_surrogates(value: Any) -> Any:
+    """``value`` with every lone surrogate in its strings (keys too) replaced by U+FFFD."""
+    if isinstance(value, str):
+        return _SURROGATE.sub("\ufffd", value) if _SURROGATE.search(value) else value
+    if isinstance(value, dict):
+        return {without_surrogates(k): without_surrogates(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [without_surrogates(v) for v in value]
+    return value
