@@ -110,9 +110,13 @@ def _anchor(words: list[str]) -> int:
     return min(plain, key=lambda i: (words[i] in _COMMON, -len(words[i])))
 
 
+_CLOCK = re.compile(r"^\d{1,2}h\d{2}$")  # a time of day as French and Portuguese write it: "15h30", "23h47"
+
+
 def _is_code(token: str) -> bool:
-    """A reference rather than a count: 5+ characters, 4+ of them digits ("558213", "bw558213")."""
-    return len(token) >= 5 and sum(ch.isdigit() for ch in token) >= 4 and token.isalnum()
+    """A reference rather than a count: 5+ characters, 4+ of them digits ("558213", "bw558213"),
+    and not a time of day ("15h30")."""
+    return len(token) >= 5 and sum(ch.isdigit() for ch in token) >= 4 and token.isalnum() and not _CLOCK.match(token)
 
 
 def _word_matches(pattern: str, token: str) -> bool:

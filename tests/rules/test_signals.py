@@ -68,6 +68,13 @@ def test_a_reference_is_a_code_and_a_count_is_not() -> None:
     assert [w for _, w in hits[lex.index["count"]]] == ["1200", "2024"]
 
 
+def test_a_time_of_day_is_not_a_reference() -> None:
+    """French and Portuguese write a time as "15h30": an export at 23h47 is not order 2347's problem."""
+    lex = Lexicons({"ref": ["<code>"]})
+    hits = lex.hits(tokens("Enlèvement à 15h30, export samedi à 23h47, commande 4500128876"))
+    assert [w for _, w in hits[lex.index["ref"]]] == ["4500128876"]
+
+
 def test_a_stopped_workflow_in_any_language_is_critical(doc_rules) -> None:
     english = doc_rules.evaluate(make_ticket("labels", "All labels print blank."))
     german = doc_rules.evaluate(make_ticket("Etiketten", "Alle Etiketten sind leer."))
