@@ -43,6 +43,18 @@ def customer(rules: RuleSet, subject: str, description: str, comment: str | None
         ("Commandes", "Aucune commande n'arrive dans l'entrepôt depuis ce matin, tout est bloqué.", "outage"),
         ("Pedidos", "No llegan los pedidos al almacén desde ayer, todos los camiones esperando.", "outage"),
         ("Orders", "Geen enkele order komt meer binnen sinds vanochtend, alle chauffeurs wachten.", "outage"),
+        ("Ordrar", "Ingen av våra 25 lagerarbetare kan skriva ut plocklistor sedan i morse, allt står still.",
+         "outage"),
+        # Security concepts worded without "hacked" or "breach"
+        ("invoices link", "If you change the number at the end of the invoice link it opens other people's invoices "
+         "with their names and addresses, without logging in.", "security"),
+        ("odd call", "A man said he was from your support team and our dispatcher gave him the code from her "
+         "phone.", "security"),
+        ("access", "We let our planner go in May and his account was disabled, but he still logged in and "
+         "exported the customer list yesterday.", "security"),
+        # A wish for a fix is not a fix
+        ("orders not importing", "No orders have imported since 6am and the pickers have nothing to do, we need this fixed now.",
+         "outage"),
     ],
 )
 def test_customer_reports(rules: RuleSet, subject: str, description: str, category: str) -> None:
@@ -84,6 +96,9 @@ def test_staff_reports(rules: RuleSet) -> None:
     assert rules.evaluate(chat).category == "staff_report"
     says_critical = make_ticket("critical", "this is critical for us", role="end-user", email="a@customer.example")
     assert not rules.evaluate(says_critical).critical
+    several = make_ticket("route jobs", "Three customers have contacted us in the last hour: their route jobs are "
+                          "stuck in the queue.", role="agent")
+    assert rules.evaluate(several).critical, rules.evaluate(several).explain()
     not_critical = make_ticket("macros", "Not critical, any time this week.", role="agent")
     assert not rules.evaluate(not_critical).critical
 
@@ -124,6 +139,8 @@ def test_the_possible_tier_puts_the_middle_to_a_person(rules: RuleSet) -> None:
         ("drop-down", "The carrier drop-down is missing DHL Express, can you add it?", None),
         ("RCA", "Please send the RCA for last Tuesday's outage, all our orders were stuck then.", None),
         ("Duplicata", "Pourriez-vous m'envoyer un duplicata de la facture, c'est urgent ?", None),
+        ("Offline mode", "Can 40 drivers keep scanning in offline mode during Sunday's maintenance?", None),
+        ("Export", "Our export failed twice yesterday, the third try worked. Vous pouvez clôturer le ticket.", None),
     ],
 )
 def test_negatives(rules: RuleSet, subject: str, description: str, comment: str | None) -> None:
