@@ -52,6 +52,10 @@ def customer(rules: RuleSet, subject: str, description: str, comment: str | None
          "phone.", "security"),
         ("access", "We let our planner go in May and his account was disabled, but he still logged in and "
          "exported the customer list yesterday.", "security"),
+        ("quotes", "Since 8am every rate quote comes back at 0.00, for all carriers.", "outage"),
+        # Asking how to repair the damage is not a how-to question
+        ("invoice run", "Every invoice of last night's run has the surcharge twice and all 900 were emailed to our "
+         "customers. How do we correct this?", "outage"),
         # A wish for a fix is not a fix
         ("orders not importing", "No orders have imported since 6am and the pickers have nothing to do, we need this fixed now.",
          "outage"),
