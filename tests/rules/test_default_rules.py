@@ -57,8 +57,8 @@ def customer(rules: RuleSet, subject: str, description: str, comment: str | None
         ("invoice run", "Every invoice of last night's run has the surcharge twice and all 900 were emailed to our "
          "customers. How do we correct this?", "outage"),
         # A wish for a fix is not a fix
-        ("orders not importing", "No orders have imported since 6am and the pickers have nothing to do, we need this fixed now.",
-         "outage"),
+        ("orders not importing", "No orders have imported since 6am and the pickers have nothing to do, we need "
+         "this fixed now.", "outage"),
     ],
 )
 def test_customer_reports(rules: RuleSet, subject: str, description: str, category: str) -> None:
