@@ -11,7 +11,7 @@ checks (strings, lengths, the two regular expressions, integers) are the ones ma
 applies. Anything this module is not sure of (a wrong type, a missing required key, a value a
 field refuses) returns ``None``, and the caller loads the body with marshmallow as before, which
 then gives the 400 with its message. So for any body this returns either exactly what
-``TICKET_EVENT.load`` returns, or ``None`` (``tests/test_fast_load.py`` checks it on the samples,
+``TICKET_EVENT.load`` returns, or ``None`` (``tests/web/test_fast_load.py`` checks it on the samples,
 the corpus and thousands of mutated bodies).
 """
 

@@ -1,0 +1,140 @@
+"""The rules document as an admin writes it: config.yaml includes the shipped rules and adds to
+them, and ``python -m middleware rules eval`` measures any labelled set.
+
+What matters to a user: a config.yaml anywhere finds the shipped rules; their own words, weights
+and thresholds change the shipped ones without copying them; a bad include or a bad labelled
+file is one clear line; the eval prints the figures and every miss with its explanation.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from middleware.cli.main import main
+from middleware.cli.rules_eval import LabelError, evaluate, load_labelled
+from middleware.config import load_config
+from middleware.config.rules import load_rules_document, merge_documents
+from rules import RuleError
+
+REPO_CONFIG = Path(__file__).resolve().parents[2] / "config.yaml"
+SHIPPED = """
+rules:
+  include: rules/default.yaml
+  product:
+    objects:
+      pallets: [pallet*]
+"""
+
+
+def write(tmp_path: Path, text: str, name: str = "config.yaml") -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_a_config_kept_elsewhere_still_finds_the_shipped_rules(tmp_path: Path) -> None:
+    config = load_config(write(tmp_path, SHIPPED), env={})
+    assert config.rules.scorer is not None and len(config.rules.scorer.signals) > 20
+    from tests.rules.helpers import make_ticket
+
+    ticket = make_ticket("pallets", "All pallets rejected at the gate since 6am, 20 trucks waiting.")
+    assert config.rules.evaluate(ticket).critical
+
+
+def test_the_admins_words_and_thresholds_change_the_shipped_ones(tmp_path: Path) -> None:
+    from tests.rules.helpers import make_ticket
+
+    ticket = make_ticket("gizmos", "The gizmo console is greyed out.")
+    base = load_config(write(tmp_path, SHIPPED), env={}).rules.evaluate(ticket)
+    own = SHIPPED + "  concepts:\n    impact: [greyed out]\n  thresholds: {possible: 2}\n" \
+                    "  signals:\n    - {name: gizmo, says: the gizmo console fails, category: outage, weight: 2,\n" \
+                    "       any: [gizmo], requires: [impact]}\n  concepts_extra: x\n"
+    with pytest.raises(RuleError) as info:  # a typo names the key
+        load_config(write(tmp_path, own), env={})
+    assert info.value.key == "concepts_extra"
+    own = own.replace("  concepts_extra: x\n", "").replace("    impact: [greyed out]\n",
+                                                             "    impact: [greyed out]\n    gizmo: [gizmo*]\n")
+    changed = load_config(write(tmp_path, own), env={}).rules
+    decision = changed.evaluate(ticket)
+    assert base.tier == "none" and decision.tier == "possible", decision.explain()
+    assert changed.scorer.possible == 2 and changed.scorer.critical == 4.5  # the shipped critical threshold stays
+
+
+def test_merging_rules_documents() -> None:
+    base = {"concepts": {"a": {"en": ["x"], "de": ["y"]}}, "signals": [{"name": "s", "weight": 1}],
+            "rules": [{"name": "shipped"}], "thresholds": {"critical": 5, "possible": 3}}
+    over = {"concepts": {"a": ["z"], "b": ["w"]}, "signals": [{"name": "s", "weight": 2}, {"name": "t", "weight": 1}],
+            "rules": [{"name": "mine"}], "thresholds": {"possible": 2}}
+    merged = merge_documents(base, over)
+    assert merged["concepts"] == {"a": ["x", "y", "z"], "b": ["w"]}
+    assert merged["signals"] == [{"name": "s", "weight": 2}, {"name": "t", "weight": 1}]
+    assert [r["name"] for r in merged["rules"]] == ["mine", "shipped"]  # the admin's rules come first
+    assert merged["thresholds"] == {"critical": 5, "possible": 2}
+
+
+def test_a_bad_include_is_one_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(RuleError, match=r"cannot read nosuch\.yaml"):
+        load_rules_document({"include": "nosuch.yaml"}, tmp_path)
+    write(tmp_path, "a: [unclosed", "broken.yaml")
+    with pytest.raises(RuleError, match=r"broken\.yaml is not valid YAML"):
+        load_rules_document({"include": "broken.yaml"}, tmp_path)
+    write(tmp_path, "include: loop.yaml\n", "loop.yaml")
+    with pytest.raises(RuleError, match="nested more than"):
+        load_rules_document({"include": "loop.yaml"}, tmp_path)
+
+
+LABELLED = """
+- id: x-001
+  subject: labels blank
+  description: All labels print blank since 8am, every packing station.
+  requester_email: ops@customer.test
+  critical: true
+  category: outage
+- id: x-002
+  subject: invoice copy
+  description: Could you send a copy of invoice 42?
+  critical: false
+- id: x-003
+  subject: strange
+  description: Our API key was leaked in a public GitHub repository by a contractor.
+  critical: true
+  category: security
+"""
+
+
+def test_eval_reads_yaml_and_jsonl_and_counts(tmp_path: Path) -> None:
+    rules = load_config(REPO_CONFIG, env={}).rules
+    yaml_items = load_labelled(write(tmp_path, LABELLED, "set.yaml"))
+    jsonl = "\n".join(json.dumps({"id": f"j{i}", "subject": "s", "description": "d", "critical": False})
+                      for i in range(3))
+    assert [i.critical for i in yaml_items] == [True, False, True]
+    assert len(load_labelled(write(tmp_path, jsonl, "set.jsonl"))) == 3
+    report = evaluate(rules, yaml_items)
+    assert (report["tp"], report["fp"], report["fn"], report["tn"]) == (2, 0, 0, 1)
+    assert report["per_category"]["security"]["recall"] == 1.0
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [("- {id: a, subject: s}", "'critical' must be true or false"),
+     ("- {id: a, critical: true}", "needs a category"),
+     ("just text", "expected a list of tickets")],
+)
+def test_a_bad_labelled_file_names_the_ticket(tmp_path: Path, text: str, problem: str) -> None:
+    with pytest.raises(LabelError, match=problem):
+        load_labelled(write(tmp_path, text, "bad.yaml"))
+
+
+def test_the_eval_command_prints_figures_and_explains_misses(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    config = REPO_CONFIG
+    labelled = write(tmp_path, LABELLED.replace("critical: false", "critical: true\n  category: outage"), "set.yaml")
+    assert main(["--config", str(config), "rules", "eval", str(labelled)]) == 0
+    out = capsys.readouterr().out
+    assert "automatic flag: precision 1.000  recall 0.667" in out
+    assert "-- miss x-002: 'invoice copy': labelled critical (outage), got none" in out
+    assert "NOT critical" in out
+    assert main(["--config", str(config), "rules", "eval", str(tmp_path / "nosuch.yaml")]) == 2
+    assert "cannot read" in capsys.readouterr().err
