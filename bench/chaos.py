@@ -215,12 +215,16 @@ def budget_burst(args: argparse.Namespace) -> Tally:
             t.extra["director alerts, in ticket order"] = " ".join(map(str, order))
             declared = declaration_order(stack.redis_url, ids)
             t.extra["declared, in ticket order"] = " ".join(str(ids.index(tid)) for tid in declared)
+            # One destination (the Head of Support) gets its alerts strictly in order. The directors
+            # are 25 destinations: their fan-outs go in order, but with several worker processes
+            # their deliveries run side by side, so their order is checked with one process only.
+            strict = {"Head of Support": True, "directors": WORKER_PROCESSES["n"] == 1}
             for who, path in (("Head of Support", "/hos"), ("directors", None)):
                 got = (sink.tickets(path, "Critical incident declared") if path else
                        [ids[k] for k in order])
                 out_of_order = inversions(got, declared)
                 t.extra[f"{who}: alerts out of declaration order"] = f"{out_of_order} of {len(got)}"
-                if out_of_order:
+                if out_of_order and strict[who]:
                     t.failures.append(f"{out_of_order} alerts to the {who} out of declaration order")
             if fallback:
                 t.failures.append(f"the default director was alerted {fallback} times instead of the customer's")
