@@ -24,6 +24,7 @@ from typing import Any
 
 import requests
 
+from bench.common import wait_for
 from middleware.local.localredis import answers, free_port, redis_executable
 from middleware.local.simulator import SimulatorControl
 from middleware.local.simulator.webhooks import signature_timestamp
@@ -243,14 +244,8 @@ def webhook_server_errors(sim: SimulatorControl) -> tuple[int, int]:
 
 
 def wait_until(predicate: Callable[[], Any], timeout: float, what: str, interval: float = 0.2) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"timed out after {timeout:.0f} s waiting for {what}")
-        time.sleep(interval)
+    """The bench's waiting loop (``bench.common.wait_for``) at the chaos suite's pace."""
+    return wait_for(predicate, timeout, interval=interval, what=what)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -31,6 +31,7 @@ from typing import Any
 from redis import Redis
 
 from middleware.local.localredis import PrivateRedis, free_port, start_private_redis
+from middleware.local.stack import stop_process
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS_DIR = ROOT / "bench" / "results"
@@ -295,20 +296,6 @@ def process(argv: Sequence[str], *, env: dict[str, str] | None = None, log: Path
             out.close()  # type: ignore[union-attr]
 
 
-def stop_process(proc: subprocess.Popen[Any], timeout: float = 10.0) -> None:
-    if proc.poll() is not None:
-        return
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(proc.pid, signal.SIGTERM)
-    try:
-        proc.wait(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=5)
-
-
-@contextmanager
 def py_spy(pids: Sequence[int], out_dir: Path, name: str, rate: int = 100) -> Iterator[list[Path]]:
     """Sample these processes with py-spy while the block runs (``--profile``); the collapsed
     stacks are written to ``out_dir/<name>-<pid>.txt``. Does nothing if py-spy is missing."""

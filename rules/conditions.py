@@ -3,9 +3,6 @@
 The parser rejects anything it does not understand (unknown keys, wrong types, empty lists,
 values outside Zendesk's enums, broken regexes) with a ``ConditionError`` carrying the dotted
 key path, because a rule that silently never matches is worse than a start-up failure.
-
-The condition types the engine composes are named here too (``Condition``, ``AnyOf``, ``Facts``,
-…), so a rule's conditions are one import away.
 """
 
 from __future__ import annotations
@@ -23,41 +20,18 @@ from rules.condition_types import (
     AllOf,
     AnyOf,
     Condition,
-    Facts,
     FieldCheck,
     Not,
     RequesterDomain,
     TagCheck,
     TextMatch,
-    Truth,
     ValueIn,
-    lacks,
 )
 from rules.errors import ConditionError
 from rules.model import Ticket
 from rules.text import FIELD_NAMES, KeywordSet, Near, Scope, parse_keyword
 
-__all__ = [
-    "CONDITION_KEYS",
-    "PRIORITIES",
-    "REQUESTER_ROLES",
-    "STATUSES",
-    "TICKET_TYPES",
-    "AllOf",
-    "AnyOf",
-    "Condition",
-    "Facts",
-    "FieldCheck",
-    "Not",
-    "RequesterDomain",
-    "TagCheck",
-    "TextMatch",
-    "Truth",
-    "ValueIn",
-    "lacks",
-    "parse_condition",
-    "unknown_key",
-]
+__all__ = ["CONDITION_KEYS", "parse_condition", "unknown_key"]
 
 _TAG = re.compile(r"^[^\s,]+$")
 

@@ -50,7 +50,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from rules.conditions import PRIORITIES, AnyOf, Condition, Facts, TextMatch, lacks, parse_condition, unknown_key
+from rules.condition_types import PRIORITIES, AnyOf, Condition, Facts, TextMatch, lacks
+from rules.conditions import parse_condition, unknown_key
 from rules.decision import SCORE_RULE, Decision, Match, Veto
 from rules.errors import ConditionError, RuleError
 from rules.frozen import builder

@@ -21,7 +21,8 @@ from typing import Any
 from marshmallow import fields, validate
 
 from middleware.config.schema import ConfigError, Duration, SectionSchema, load_section
-from rules.conditions import AnyOf, parse_condition
+from rules.condition_types import AnyOf
+from rules.conditions import parse_condition
 from rules.engine import Actions, Rule, RuleSet
 from rules.errors import ConditionError
 

@@ -62,7 +62,7 @@ class Stack:
     def stop_process(self, name: str) -> None:
         proc = self.processes.pop(name, None)
         if proc is not None:
-            _stop(proc)
+            stop_process(proc)
 
     def stop(self) -> None:
         for name in list(reversed(self.processes)):
@@ -84,7 +84,7 @@ def _spawn(name: str, argv: list[str], env: dict[str, str], log_dir: Path | None
                             start_new_session=True)
 
 
-def _stop(proc: subprocess.Popen[bytes], timeout: float = 10.0) -> None:
+def stop_process(proc: subprocess.Popen[bytes], timeout: float = 10.0) -> None:
     """SIGTERM the process group (gunicorn's and RQ's children too), then SIGKILL if it lingers."""
     if proc.poll() is not None:
         return

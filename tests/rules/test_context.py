@@ -16,7 +16,8 @@ from typing import Any
 import pytest
 
 from rules import Decision, Match, RuleSet, Veto, compile_rules
-from rules.conditions import AllOf, AnyOf, Condition, Facts, Not, Truth, parse_condition
+from rules.condition_types import AllOf, AnyOf, Condition, Facts, Not, Truth
+from rules.conditions import parse_condition
 from rules.model import Organization, Person, Ticket
 from tests.rules.helpers import make_ticket
 
