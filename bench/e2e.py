@@ -3,7 +3,9 @@
 Everything is real and local: the Zendesk simulator creates tickets and sends signed event
 webhooks, ``gunicorn wsgi:app`` queues them, ``python -m middleware worker --processes K``
 triages them and writes back to the simulator over HTTP. Tickets come from the labelled corpus
-(subjects, descriptions, requesters with their roles), 10 % critical by default.
+(subjects, descriptions, requesters with their roles), 10 % critical by default: labelled
+critical tickets that the shipped rules flag (what a flag costs is measured here; how many
+critical tickets the rules flag is ``rules eval``'s subject).
 
 Three phases in one run, on one private Redis:
 
@@ -144,7 +146,7 @@ def run(args: argparse.Namespace) -> Report:
             # ceiling is bracketed around the measurement instead of taken at one moment.
             # The requesters exist before any worker runs, as staff and customers exist before
             # the service is deployed: the staff roster (a periodic job) finds the agents.
-            plan = corpus_plan(args.events, args.critical)
+            plan = corpus_plan(args.events, args.critical, flagged=True)  # critical: tickets the rules flag
             seed_requesters(sim, plan)
             before = _noop(args, stack, r, pid)
             drain = _drain(report, args, stack, sim, r, pid, plan)
@@ -300,7 +302,7 @@ def cpu_used(pids: list[int], start: dict[str, float], redis_pid: int) -> dict[s
 
 
 def _latency(report: Report, args: argparse.Namespace, stack: Stack, sim: SimulatorControl, r: Redis) -> None:
-    plan = corpus_plan(args.latency_events, args.critical, seed=11)
+    plan = corpus_plan(args.latency_events, args.critical, seed=11, flagged=True)
     sim.clear_requests()
     stack.start_worker("latency-workers", worker_args(args.workers))
     try:

@@ -6,9 +6,11 @@ Three measurements, all against real processes on 127.0.0.1 with a private Redis
    same plus one Redis write (``bench/bare_app.py``), served by the *same* gunicorn command line
    (copied from the one ``middleware.local.stack`` starts, only the app and port differ), are driven
    in alternating rounds by the same load generator (wrk replaying pre-signed requests; our
-   asyncio client if wrk is missing). The ratio says what verify + validate + normalise +
-   dedupe/enqueue cost per request; the server-side CPU per request (gunicorn and Redis, read
-   from ``/proc``) says the same without the neighbours' noise.
+   asyncio client if wrk is missing). The target (issue 16) is the receiver against bare Flask
+   + one Redis write, the floor of any receiver that answers 2xx only once the event is stored:
+   >= 0.8x its rate, i.e. server CPU per request (gunicorn and Redis, read from ``/proc``, which
+   the neighbours' noise moves less) <= 1.25x the floor's. The ratio to bare Flask is kept as
+   the reference.
 2. **Latency at a fixed 300 requests/s**, open loop: requests leave on a fixed schedule and
    latency counts from the scheduled moment (a stalled server cannot hide behind a waiting
    client). p50/p99 for the receiver, and for bare Flask as the reference.
@@ -244,20 +246,28 @@ def _throughput(report: Report, args: argparse.Namespace, tool: str, wrk: str | 
                                      for a, b in zip(rs, rounds["bare"], strict=True))
              for name, rs in rounds.items()}
     cpu_ratio = cpu["bare"] / cpu["receiver"] if cpu["receiver"] else 0.0
+    # The issue's target (16): against bare Flask + one Redis write, the floor of any receiver
+    # that answers 2xx only once the event is stored; each receiver round against the floor
+    # round just before it.
+    vs_floor = statistics.median(a["throughput"] / b["throughput"]
+                                 for a, b in zip(rounds["receiver"], rounds["bare_plus_redis"], strict=True))
+    cpu_vs_floor = cpu["receiver"] / cpu["bare_plus_redis"] if cpu["bare_plus_redis"] else 0.0
     non_2xx = sum(v for r in rounds["receiver"] for k, v in r["statuses"].items() if not str(k).startswith("2"))
     dup = sum(r["statuses"].get("200", 0) for r in rounds["receiver"])
     report.results["throughput"] = {
         "req_s": rate, "ratio_to_bare": {k: round(v, 3) for k, v in ratio.items()},
         "server_cpu_ms_per_request": cpu, "cpu_ratio": round(cpu_ratio, 3),
+        "ratio_to_floor": round(vs_floor, 3), "cpu_vs_floor": round(cpu_vs_floor, 3),
         "connections": args.connections, "duration_s": args.duration,
         "rounds": rounds, "receiver_non_2xx": non_2xx, "receiver_duplicates_200": dup,
     }
-    report.target("ingest throughput vs bare Flask", ">= 0.8x",
-                  f"{ratio['receiver']:.2f}x ({fmt(rate['receiver'], 0)} req/s); by server CPU per request "
-                  f"{cpu_ratio:.2f}x ({cpu['receiver']:.2f} vs {cpu['bare']:.2f} ms)",
-                  f"bare Flask {fmt(rate['bare'], 0)} req/s; bare + 1 Redis write {ratio['bare_plus_redis']:.2f}x "
-                  f"({cpu['bare_plus_redis']:.2f} ms); same gunicorn ({args.gunicorn_workers} sync workers), "
-                  f"median of {args.rounds} rounds", ratio["receiver"] >= 0.8)
+    report.target("ingest throughput vs bare Flask + one Redis write", ">= 0.8x (CPU <= 1.25x)",
+                  f"{vs_floor:.2f}x ({fmt(rate['receiver'], 0)} req/s); server CPU per request "
+                  f"{cpu_vs_floor:.2f}x the floor's ({cpu['receiver']:.2f} vs {cpu['bare_plus_redis']:.2f} ms)",
+                  f"floor {fmt(rate['bare_plus_redis'], 0)} req/s; bare Flask {fmt(rate['bare'], 0)} req/s "
+                  f"({cpu['bare']:.2f} ms), receiver {ratio['receiver']:.2f}x and floor "
+                  f"{ratio['bare_plus_redis']:.2f}x of it; same gunicorn ({args.gunicorn_workers} sync workers), "
+                  f"median of {args.rounds} rounds", vs_floor >= 0.8 and cpu_vs_floor <= 1.25)
     if dup or non_2xx:
         report.notes.append(f"throughput rounds saw {dup} duplicate answers and {non_2xx} non-2xx answers")
 

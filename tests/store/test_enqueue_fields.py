@@ -46,9 +46,11 @@ def test_stored_job_equals_what_rq_builds(redis: Redis, key_prefix: str, sample:
     for name, value in expected.items():
         if name.decode() in STAMPS:
             assert before - timedelta(seconds=1) <= utcparse(stored[name].decode()).replace(tzinfo=UTC)
+        elif name == b"data":  # left uncompressed: RQ's own is zlib.compress of the same bytes
+            assert stored[name] == zlib.decompress(value)
         else:
             assert stored[name] == value, name
-    func, instance, args, kwargs = pickle.loads(zlib.decompress(stored[b"data"]))
+    func, instance, args, kwargs = pickle.loads(stored[b"data"])
     assert (func, instance, kwargs) == ("jobs.pipeline.handle_event", None, {})
     assert args == (event.to_dict(),)
 
