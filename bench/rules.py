@@ -3,7 +3,7 @@
 The measurement runs in a child process pinned to CPU 0 (``taskset -c 0``), so the figure is
 what one core does, whatever else the machine runs. The rule set is the shipped
 ``config.yaml`` loaded by ``middleware.config`` (exactly what a worker compiles once at
-start-up); the tickets are the blind sets ``tests/corpus/blind_*.yaml`` (1,120 tickets in seven
+start-up); the tickets are the blind sets ``tests/corpus/blind_*.yaml`` (1,300 tickets in eight
 sets written by people who never saw the rules: email threads, chat pastes, alerts, the customer
 side, many languages).
 Each repeat evaluates them all in a loop for ``--seconds``; the best and the median repeat are

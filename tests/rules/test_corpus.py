@@ -6,7 +6,8 @@ Regression checks, not estimates. The tuning sets (``tickets``, ``holdout_a``, `
 saw the rules and were scored once, untouched, when the rules were first frozen (the README
 reports that figure first); ``blind_f`` was tuned on afterwards, ``blind_g`` never. ``blind_h``
 and ``day_l`` (an ordinary day's mix, about 3 % critical) were scored before any tuning and then
-tuned on; ``blind_i`` is the validation set: tuned on nothing, only its summary figures looked
+tuned on, as were ``day_k`` (another ordinary day) and ``blind_j`` (a realistic blend) after the
+freeze they were first scored at; ``blind_i`` is the validation set: tuned on nothing, only its summary figures looked
 at, so its floor guards the estimate a change is judged by. The floors
 below only stop a figure from getting worse unnoticed: each sits a little under the figure
 measured when it was set, so a change that costs a few tickets fails.
@@ -40,6 +41,10 @@ FLOORS: dict[str, tuple[float, float, float, float]] = {
     "blind_h": (0.90, 0.97, 0.97, 0.09),  # customer side (portal, chat, app, API), 27 % not English
     "blind_i": (0.88, 0.92, 0.94, 0.05),  # validation: never tuned on, only its summary figures looked at
     "day_l": (0.65, 0.88, 0.88, 0.02),  # an ordinary day: 260 tickets, 9 critical (precision is the weak point)
+    # K (another ordinary day: 250 tickets, 7 critical) and J (a realistic week's blend) were untouched until the
+    # freeze (K: 22 of 243 routine tickets flagged, 3.7 % possible; J 0.90 / 0.87 / 0.90 / 2.5 %), tuned on after
+    "day_k": (0.75, 0.95, 0.95, 0.035),
+    "blind_j": (0.90, 0.85, 0.88, 0.025),
 }
 
 
