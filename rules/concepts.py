@@ -214,7 +214,8 @@ class Lexicons:
             more = prefix.get(token[:n])
             if more:
                 found.extend(more)
-        singles = tuple((t.concept, t.label) for t in found if len(t.words) == 1)
+        # A wildcard term is explained by the ticket's own word ("failing", not "fail*").
+        singles = tuple((t.concept, t.label if t.exact else token) for t in found if len(t.words) == 1)
         if self._numbers and token.isdigit() and 2 <= len(token) <= 7 and token[0] != "0":
             singles = (*singles, *((cid, token) for cid in self._numbers))  # the count itself explains
         if self._codes and _is_code(token):
@@ -287,13 +288,16 @@ def _confirm(terms: tuple[_Term, ...], toks: list[str], i: int, offset: int,
         if term.exact:
             if len(words) > 2 and tuple(toks[start:start + len(words)]) != words:
                 continue
-        elif not _all_match(words, toks, start):
+            label = term.label
+        elif _all_match(words, toks, start):
+            label = " ".join(toks[start:start + len(words)])  # the ticket's words, not the pattern
+        else:
             continue
         at = found.get(term.concept)
         if at is None:
-            found[term.concept] = [(offset + start, term.label)]
+            found[term.concept] = [(offset + start, label)]
         else:
-            at.append((offset + start, term.label))
+            at.append((offset + start, label))
 
 
 def _all_match(words: tuple[str, ...], toks: list[str], start: int) -> bool:

@@ -30,7 +30,8 @@ def shipped() -> RuleSet:
 
 
 def _naive_hits(concepts: dict[str, list[str]], toks: list[str]) -> dict[int, list[tuple[int, str]]]:
-    """Every (position, label) of every concept, trying each term at each position."""
+    """Every (position, label) of every concept, trying each term at each position (a wildcard
+    term labelled by the words it matched)."""
     found: dict[int, list[tuple[int, str]]] = {}
     for cid, terms in enumerate(concepts.values()):
         for term in terms:
@@ -46,7 +47,8 @@ def _naive_hits(concepts: dict[str, list[str]], toks: list[str]) -> dict[int, li
                     window = toks[start:start + len(words)]
                     hit = len(window) == len(words) and all(
                         t.startswith(w[:-1]) if w.endswith("*") else t == w for w, t in zip(words, window, strict=True))
-                    label = term
+                    # a pattern with a wildcard is cited by the ticket's own words
+                    label = term if "*" not in term else " ".join(window)
                 if hit:
                     found.setdefault(cid, []).append((start, label))
     return found
