@@ -117,27 +117,26 @@ def _detail(raw_id: str) -> tuple[dict[str, Any] | None, tuple[Response, int] | 
     return view, None
 
 
-@bp.get("/api/incidents/<raw_id>")
-def api_incident(raw_id: str):  # type: ignore[no-untyped-def]
+def _authorised_detail(raw_id: str) -> tuple[dict[str, Any] | None, Any]:
+    """One incident's view for an authorised caller, else the response that refuses it."""
     ok, why = _authorised()
     if not ok:
-        return _refuse(why)
+        return None, _refuse(why)
     try:
-        view, error = _detail(raw_id)
+        return _detail(raw_id)
     except RedisError:
-        return _unavailable()
+        return None, _unavailable()
+
+
+@bp.get("/api/incidents/<raw_id>")
+def api_incident(raw_id: str):  # type: ignore[no-untyped-def]
+    view, error = _authorised_detail(raw_id)
     return error if error else jsonify(view)
 
 
 @bp.get("/dashboard/incidents/<raw_id>")
 def incident_page(raw_id: str):  # type: ignore[no-untyped-def]
-    ok, why = _authorised()
-    if not ok:
-        return _refuse(why)
-    try:
-        view, error = _detail(raw_id)
-    except RedisError:
-        return _unavailable()
+    view, error = _authorised_detail(raw_id)
     if error:
         return error
     assert view is not None
