@@ -296,6 +296,7 @@ def process(argv: Sequence[str], *, env: dict[str, str] | None = None, log: Path
             out.close()  # type: ignore[union-attr]
 
 
+@contextmanager
 def py_spy(pids: Sequence[int], out_dir: Path, name: str, rate: int = 100) -> Iterator[list[Path]]:
     """Sample these processes with py-spy while the block runs (``--profile``); the collapsed
     stacks are written to ``out_dir/<name>-<pid>.txt``. Does nothing if py-spy is missing."""
