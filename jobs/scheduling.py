@@ -29,6 +29,7 @@ from rq import Queue, Retry, get_current_job
 from rq.exceptions import DuplicateJobError
 from rq.registry import ScheduledJobRegistry
 
+from jobs import runtime
 from middleware.store.connection import Keys
 from middleware.zendesk.client import RateLimited, TransientError
 
@@ -103,9 +104,7 @@ def _waiting_key(keys: Keys) -> str:
 
 
 def _list_waiting(redis: Redis, queue_name: str, job_id: str, wake_at: float) -> None:
-    from jobs import runtime  # the deployment's key prefix
-
-    key = _waiting_key(runtime.get().keys)
+    key = _waiting_key(runtime.get().keys)  # the deployment's key prefix
     pipe = redis.pipeline(transaction=False)
     pipe.zadd(key, {f"{queue_name}|{job_id}": wake_at})
     pipe.expire(key, WAITING_TTL_SECONDS)

@@ -124,7 +124,7 @@ def _quiet_apprise() -> None:
 
 def send(url: str, title: str, body: str, notify_type: str, timeout: float) -> tuple[bool, str]:
     """One Apprise notification to one URL: (delivered, Apprise's status name)."""
-    import apprise
+    import apprise  # lazy: it loads every notification plugin, which only a process that sends needs
 
     _quiet_apprise()
     box = apprise.Apprise(asset=apprise.AppriseAsset(app_id="Critical-incident middleware"))
