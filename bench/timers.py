@@ -1,6 +1,6 @@
 """Benchmark 4, SLA timers: how late do 200 timers due within a few seconds of each other run?
 
-Timers are scheduled exactly as ``jobs.sla.clock._schedule_timer`` schedules an SLA step: on the
+Timers are scheduled exactly as ``jobs.sla.timers.schedule_step`` schedules an SLA step: on the
 ``cim-sla`` queue with ``enqueue_at`` at a whole second, a unique job id, a ``Retry``, no
 ``ttl``. The job is a probe (``bench.probes.timer_fired``) that records when it actually ran,
 so the figure is the timer machinery's own lateness (RQ's scheduler moving due jobs + a real

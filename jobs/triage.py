@@ -27,7 +27,7 @@ from jobs.alerts import notify as alerts
 from jobs.flagging import incident_of, note_of, record_flagged, writeback_of
 from jobs.lookup import cached_organization, cached_person
 from jobs.runtime import Runtime
-from jobs.sla import clock as sla
+from jobs.sla.transitions import STARTED_IN_DECLARING_WRITE, pending_tag, started_writeback
 from jobs.ticket_state import TicketState
 from middleware.config.alerting import NOT_FLAGGED as NOT_FLAGGED_EVENT
 from middleware.store.feedback import FALSE_ALARM, MISSED, FeedbackStore, record_of
@@ -168,9 +168,9 @@ def flag(rt: Runtime, event: TicketEvent, ticket: Ticket, decision: Decision) ->
     """Write the decision onto the ticket in one safe update, re-deciding on conflicts."""
     for _ in range(MAX_CONFLICTS):
         now = rt.clock()
-        incident = incident_of(rt, event, ticket, decision, now, extra={sla.STARTED_IN_DECLARING_WRITE: True})
+        incident = incident_of(rt, event, ticket, decision, now, extra={STARTED_IN_DECLARING_WRITE: True})
         tags, fields = writeback_of(rt, ticket, decision)
-        start = sla.started_writeback(rt, incident, now)
+        start = started_writeback(rt, incident, now)
         try:
             updated = rt.zendesk.safe_update(
                 ticket.id, ticket.updated_at,
@@ -239,8 +239,8 @@ def adopt_manual_flag(rt: Runtime, event: TicketEvent, ticket: Ticket | None = N
     now = rt.clock()
     # Our own declaring write whose job died before recording the incident already put the
     # SLA's start on the ticket: do not write it a second time.
-    pending_tag = sla.pending_tag(rt)
-    extra = {sla.STARTED_IN_DECLARING_WRITE: True} if pending_tag and pending_tag in ticket.tags else {}
+    pending = pending_tag(rt)
+    extra = {STARTED_IN_DECLARING_WRITE: True} if pending and pending in ticket.tags else {}
     tagged_category = next((c for c, tag in rt.config.writeback.category_tags.items() if tag in ticket.tags), None)
     confirmed = possible.confirmation(rt, ticket)
     if confirmed is not None:  # a possible critical incident, confirmed: the rules' reasons, SLA from the start
@@ -289,8 +289,8 @@ def recover_own_flag(rt: Runtime, event: TicketEvent, ticket: Ticket) -> str:
     if not decision.critical:  # the rules no longer say so: the tag is all there is to go on
         adopt_manual_flag(rt, event, ticket)
         return "flagged critical by us earlier, no longer by the rules: incident opened"
-    pending_tag = sla.pending_tag(rt)
-    extra = {sla.STARTED_IN_DECLARING_WRITE: True} if pending_tag and pending_tag in ticket.tags else {}
+    pending = pending_tag(rt)
+    extra = {STARTED_IN_DECLARING_WRITE: True} if pending and pending in ticket.tags else {}
     record_flagged(rt, event, incident_of(rt, event, ticket, decision, rt.clock(), extra=extra), ticket)
     rules = ", ".join(m.rule for m in decision.matches)
     return f"flagged critical ({decision.category or 'uncategorised'}; rules: {rules}); found our earlier write"

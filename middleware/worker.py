@@ -55,7 +55,7 @@ def periodic_jobs() -> list[Periodic]:
     from jobs.staff_roster import EVERY_SECONDS as ROSTER_EVERY
 
     return [
-        Periodic("jobs.sla.clock.audit", 60, queues.SLA_STAGE),  # overdue SLA steps and unwritten SLA updates
+        Periodic("jobs.sla.audit.run", 60, queues.SLA_STAGE),  # overdue SLA steps and unwritten SLA updates
         Periodic("jobs.report.reminders.remind", 900, queues.LIFECYCLE_STAGE),  # overdue reviews/actions, daily each
         Periodic("jobs.report.delivery.weekly", 3600, queues.LIFECYCLE_STAGE),  # the lead-team report, once a week
         Periodic("jobs.reconcile.run", 60),  # missed webhooks; runs every reconcile.every (config)

@@ -66,7 +66,7 @@ def seed(rt: Runtime, now: datetime) -> dict[str, int]:
     sla.start_clock(rt, c, c.declared_at)
     sla.record_first_response(rt, c.id, sla.Reply(at=c.declared_at + 20 * m, by="Sam Support", comment_id=77),
                               c.declared_at + 20 * m)
-    # The announcement (``sla.flush``) writes to Zendesk; its timeline entry is recorded as it would be.
+    # The announcement (``jobs.sla.writeback.flush``) writes to Zendesk; its timeline entry is recorded as it would be.
     rt.incidents.add_event(c.id, "sla.first_response", c.declared_at + 20 * m,
                            {"state": "met", "by": "Sam Support", "responded_at": (c.declared_at + 20 * m).isoformat(),
                             "within_target": True, "sla": "met after 20m (1h target)"})

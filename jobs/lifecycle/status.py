@@ -42,6 +42,7 @@ from jobs.links import extra_links, known_links, linked_ticket_ids, links_key
 from jobs.runtime import Runtime
 from jobs.scheduling import put_off_when_told
 from jobs.sla import clock as sla
+from jobs.sla.writeback import flush as write_sla
 from jobs.ticket_state import TicketState
 from middleware.config.lifecycle import DECLARED
 from middleware.config.lifecycle import RESOLVED as RESOLVED_MESSAGE
@@ -240,7 +241,7 @@ def finish_resolution_with(rt: Runtime, incident_id: int, round_: int) -> str:
     if incident.status != RESOLVED:
         return f"skipped: the incident is {incident.status} again"
     settled = sla.settle(rt, incident_id, rt.clock(), "the incident was resolved")
-    sla.flush(rt, incident_id)
+    write_sla(rt, incident_id)
     tickets = linked_ticket_ids(rt, incident)
     problem_reply = len(tickets) > 1 and messages.solved_with_public_reply(rt, incident.ticket_id, None)
     queued = sum(messages.enqueue(rt, RESOLVED_MESSAGE, t, incident_id, incident.category,

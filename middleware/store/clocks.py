@@ -9,8 +9,8 @@ Every change is a *transition* applied by :meth:`ClockStore.apply`: a compare-an
 clock's sequence number (a Lua script, so it is atomic in Redis). Two timers, the audit and an
 event for the same incident may race; exactly one of them changes the clock, and the others see
 a newer sequence number, re-read and usually find nothing left to do. A transition also appends
-itself to the clock's outbox, which :mod:`jobs.sla.clock` writes to Zendesk and announces afterwards;
-``written`` says how far that got, so a crash between the two only delays the write.
+itself to the clock's outbox, which :mod:`jobs.sla.writeback` announces and writes to Zendesk
+afterwards; ``written`` says how far that got, so a crash between the two only delays the write.
 
 Two sorted sets index the clocks for the periodic audit: ``sla:next`` (incident → when its next
 step is due) and ``sla:unsynced`` (incident → since when its outbox has unwritten transitions).

@@ -56,9 +56,9 @@ RENAMED = {
     "jobs.intake.handle_report": HANDLE_REPORT,
     # jobs/ became packages (sla, alerts, lifecycle, report)
     "jobs.sla.check": "jobs.sla.clock.check",
-    "jobs.sla.sync": "jobs.sla.clock.sync",
+    "jobs.sla.sync": "jobs.sla.writeback.sync",
     "jobs.sla.settle_job": "jobs.sla.clock.settle_job",
-    "jobs.sla.audit": "jobs.sla.clock.audit",
+    "jobs.sla.audit": "jobs.sla.audit.run",
     "jobs.alerts.fan_out": "jobs.alerts.notify.fan_out",
     "jobs.alerts_delivery.deliver": "jobs.alerts.delivery.deliver",
     "jobs.lifecycle.check_link": "jobs.lifecycle.status.check_link",
@@ -68,6 +68,9 @@ RENAMED = {
     "jobs.review_reminders.remind": "jobs.report.reminders.remind",
     "jobs.report_delivery.weekly": "jobs.report.delivery.weekly",
     "jobs.report_delivery.send_one": "jobs.report.delivery.send_one",
+    # jobs/sla/clock.py split: write-back and audit in modules of their own
+    "jobs.sla.clock.sync": "jobs.sla.writeback.sync",
+    "jobs.sla.clock.audit": "jobs.sla.audit.run",
 }
 
 
@@ -101,7 +104,7 @@ def job_subject(job: Any) -> str:
     found = _ABOUT.search(job.description or "")
     if found:
         return f"{found.group(1)} {found.group(2)}"
-    by_incident = ("jobs.sla.clock.", "jobs.lifecycle.status.", "jobs.lifecycle.review.")
+    by_incident = ("jobs.sla.", "jobs.lifecycle.status.", "jobs.lifecycle.review.")
     if isinstance(first, int) and (current_name(job.func_name) or "").startswith(by_incident):
         return f"incident {first}"
     return ""

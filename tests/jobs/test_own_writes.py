@@ -12,7 +12,7 @@ import responses
 
 from jobs import pipeline
 from jobs.runtime import Runtime
-from jobs.sla import clock as sla
+from jobs.sla.transitions import STARTED_IN_DECLARING_WRITE
 from middleware.zendesk.client import ticket_from_api
 from rules.model import TicketEvent
 from tests.intake_support import simulated
@@ -62,7 +62,7 @@ def test_a_later_event_finding_our_unrecorded_flag_keeps_the_rules_reasons(rt: R
     assert "found our earlier write" in outcome
     incident = rt.incidents.get(tagged.id)
     assert incident.rules == ["outage"]
-    assert incident.extra.get(sla.STARTED_IN_DECLARING_WRITE)  # the SLA start is not written twice
+    assert incident.extra.get(STARTED_IN_DECLARING_WRITE)  # the SLA start is not written twice
     assert all(c.request.method == "GET" for c in responses.calls)
 
 

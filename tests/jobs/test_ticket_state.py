@@ -13,7 +13,7 @@ import responses
 
 from jobs import pipeline, reconcile, ticket_state
 from jobs.runtime import Runtime
-from jobs.sla import clock as sla
+from middleware.store.clocks import ClockStore
 from tests.jobs.test_triage import CREATED, make_event, make_ticket, put_ok, rt  # noqa: F401  (rt is a fixture)
 
 
@@ -42,7 +42,7 @@ def test_it_reads_the_incident_the_clock_and_the_link_as_the_stores_have_them(rt
     rt.redis.set(rt.incidents.link_key(6000), str(ticket.id))
     state = ticket_state.read(rt, ticket)
     assert state.incident == rt.incidents.get(ticket.id)
-    assert state.clock == sla._store(rt).get(ticket.id)
+    assert state.clock == ClockStore(rt.redis, rt.keys).get(ticket.id)
     assert state.clock is not None and state.clock.state == "pending"
     assert ticket_state.read(rt, make_ticket(id=6000)).linked_to == ticket.id
 

@@ -19,7 +19,9 @@ from rq import Queue, SimpleWorker
 
 from jobs import pipeline, runtime, triage
 from jobs.runtime import Runtime
+from jobs.sla import audit as sla_audit
 from jobs.sla import clock as sla
+from jobs.sla.transitions import STARTED_IN_DECLARING_WRITE
 from middleware.config import load_config
 from middleware.resilient_worker import ResilientWorker
 from middleware.store.incidents import OVERRIDDEN
@@ -380,12 +382,12 @@ def test_the_audit_starts_a_lost_clock_without_writing_what_the_decision_wrote(r
     ticket = make_ticket()
     event = make_event(ticket)
     incident = triage.incident_of(rt, event, ticket, rt.config.rules.evaluate(ticket), NOW - timedelta(minutes=2),
-                                  extra={sla.STARTED_IN_DECLARING_WRITE: True})
+                                  extra={STARTED_IN_DECLARING_WRITE: True})
     assert rt.incidents.open(incident)  # the job died before the clock started
-    counts = sla.run_audit(rt, NOW)
+    counts = sla_audit.run_audit(rt, NOW)
     assert counts["started"] == 1
     assert sla.describe(rt, ticket.id)["sla_state"] == "pending"
-    sla.run_audit(rt, NOW + timedelta(minutes=5))  # later rounds find nothing unwritten either
+    sla_audit.run_audit(rt, NOW + timedelta(minutes=5))  # later rounds find nothing unwritten either
     assert len(responses.calls) == 0
     assert [e["kind"] for e in rt.incidents.timeline(ticket.id)].count("sla.started") == 1
 

@@ -20,7 +20,9 @@ from rq.registry import ScheduledJobRegistry
 
 from jobs import pipeline, runtime
 from jobs.runtime import Runtime
+from jobs.sla import audit as sla_audit
 from jobs.sla import clock as sla
+from jobs.sla import writeback
 from middleware.config import Config, ZendeskSettings
 from middleware.config.sla import SlaFields, SlaPolicy, SlaSettings
 from middleware.store import queues
@@ -351,29 +353,29 @@ def test_before_a_breach_a_reply_whose_webhook_was_lost_is_found_and_meets_the_s
 def test_the_audit_acts_late_on_a_clock_the_workers_missed_and_says_so(rt, zd, clock):
     start(rt, zd)
     clock.now = T0 + timedelta(minutes=67)  # the workers were down from before the first warning
-    assert sla.run_audit(rt, clock.now) == {"started": 0, "overdue": 1, "unsynced": 0, "failed": 0}
+    assert sla_audit.run_audit(rt, clock.now) == {"started": 0, "overdue": 1, "unsynced": 0, "failed": 0}
     assert zd.sla_tags() == [BREACHED_TAG]
     assert zd.notes()[-1].startswith("No public reply 67 min after this was declared critical: SLA breached "
                                      "(target 1 h). Checked 7 min late because the workers were down.")
     assert alerts_raised(rt) == [("sla.breached", "0")]  # stale warnings are not sent after the fact
     assert list(scheduled(rt).values())[-1] == T0 + timedelta(minutes=75)
-    assert sla.run_audit(rt, clock.now) == {"started": 0, "overdue": 0, "unsynced": 0, "failed": 0}
+    assert sla_audit.run_audit(rt, clock.now) == {"started": 0, "overdue": 0, "unsynced": 0, "failed": 0}
 
 
 def test_the_audit_starts_a_clock_the_declaring_job_never_started(rt, zd, clock):
     declare_incident(rt, zd)  # recorded, then the job died before the clock started
-    assert sla.run_audit(rt, T0 + timedelta(seconds=5))["started"] == 0  # the declaring job may still be at it
-    assert sla.run_audit(rt, T0 + timedelta(minutes=1))["started"] == 1
+    assert sla_audit.run_audit(rt, T0 + timedelta(seconds=5))["started"] == 0  # the declaring job may still be at it
+    assert sla_audit.run_audit(rt, T0 + timedelta(minutes=1))["started"] == 1
     run_queued(rt)
     assert zd.sla_tags() == [PENDING_TAG]
     assert "due by 2025-01-08 11:00:00 UTC" in zd.notes()[-1]  # timed from the declaration all the same
-    assert sla.run_audit(rt, T0 + timedelta(minutes=2))["started"] == 0
+    assert sla_audit.run_audit(rt, T0 + timedelta(minutes=2))["started"] == 0
 
 
 def test_the_audit_leaves_a_just_due_step_to_its_timer(rt, zd, clock):
     start(rt, zd)
-    assert sla.run_audit(rt, T0 + timedelta(minutes=30, seconds=3))["overdue"] == 0
-    assert sla.run_audit(rt, T0 + timedelta(minutes=31))["overdue"] == 1
+    assert sla_audit.run_audit(rt, T0 + timedelta(minutes=30, seconds=3))["overdue"] == 0
+    assert sla_audit.run_audit(rt, T0 + timedelta(minutes=31))["overdue"] == 1
     assert zd.notes()[-1].endswith("(due 2025-01-08 11:00:00 UTC). Checked 1 min late because the workers were down.")
 
 
@@ -382,7 +384,7 @@ def test_after_a_long_outage_reminders_are_not_sent_in_a_burst(rt, zd, clock):
     fire(rt, clock, T0 + timedelta(minutes=30))
     fire(rt, clock, T0 + timedelta(minutes=45))
     fire(rt, clock, T0 + timedelta(minutes=60))
-    sla.run_audit(rt, T0 + timedelta(minutes=112))  # reminders 1-3 were due while the workers were down
+    sla_audit.run_audit(rt, T0 + timedelta(minutes=112))  # reminders 1-3 were due while the workers were down
     assert alerts_raised(rt)[-1] == ("sla.breached", "3")
     assert ("sla.breached", "1") not in alerts_raised(rt)
     assert "Reminder 3" in zd.notes()[-1] and "late" in zd.notes()[-1]
@@ -474,7 +476,7 @@ def test_a_late_reply_while_the_workers_were_down_breaches_in_one_update(rt, zd,
     assert zd.sla_tags() == [BREACHED_TAG]
     assert zd.notes()[-1].startswith("First response after 70 min, 10 min over the 1 h target: SLA breached")
     assert ("sla.breached", "0") in alerts_raised(rt)
-    assert sla.run_audit(rt, clock.now)["overdue"] == 0  # the stopped clock is not overdue
+    assert sla_audit.run_audit(rt, clock.now)["overdue"] == 0  # the stopped clock is not overdue
 
 
 # ---------------------------------------------------------------------------------------------
@@ -514,13 +516,13 @@ def test_a_ticket_solved_without_any_reply_cancels_a_pending_clock(rt, zd, clock
 
 def test_a_breached_incident_that_is_resolved_stops_reminding_but_stays_breached(rt, zd, clock):
     start(rt, zd)
-    sla.run_audit(rt, T0 + timedelta(minutes=61))
+    sla_audit.run_audit(rt, T0 + timedelta(minutes=61))
     rt.incidents.set_status(TID, RESOLVED, T0 + timedelta(minutes=70))
     clock.now = T0 + timedelta(minutes=75)
     assert sla.advance(rt, TID, clock.now) == "stopped"
     assert zd.sla_tags() == [BREACHED_TAG]
     assert sla.describe(rt, TID)["running"] is False
-    assert sla.run_audit(rt, T0 + timedelta(minutes=200))["overdue"] == 0
+    assert sla_audit.run_audit(rt, T0 + timedelta(minutes=200))["overdue"] == 0
 
 
 # ---------------------------------------------------------------------------------------------
@@ -540,12 +542,12 @@ def test_an_agents_concurrent_edit_is_not_overwritten_and_the_note_is_added_once
 def test_a_write_that_fails_is_kept_and_written_later_without_a_second_alert(rt, zd, clock):
     start(rt, zd)
     zd.conflicts_to_inject = 99  # the ticket keeps changing: the write gives up for now
-    with pytest.raises(sla.ConflictsExhausted):
+    with pytest.raises(writeback.ConflictsExhausted):
         sla.advance(rt, TID, T0 + timedelta(minutes=30))
     assert zd.sla_tags() == [PENDING_TAG]
     assert alerts_raised(rt) == [("sla.at_risk", "0")]  # people are warned even if Zendesk is not written
     zd.conflicts_to_inject = 0
-    assert sla.run_audit(rt, T0 + timedelta(minutes=32))["unsynced"] == 1
+    assert sla_audit.run_audit(rt, T0 + timedelta(minutes=32))["unsynced"] == 1
     assert zd.sla_tags() == [AT_RISK_TAG]
     assert alerts_raised(rt) == [("sla.at_risk", "0")]
     assert len(zd.notes()) == 2
@@ -572,5 +574,5 @@ def test_the_clock_record_reads_back_for_other_stages(rt, zd, clock):
 
 def test_state_of_an_open_incident_is_untouched_by_the_clock(rt, zd, clock):
     start(rt, zd)
-    sla.run_audit(rt, T0 + timedelta(minutes=61))
+    sla_audit.run_audit(rt, T0 + timedelta(minutes=61))
     assert rt.incidents.get(TID).status == OPEN
