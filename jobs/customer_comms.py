@@ -1,4 +1,5 @@
-"""What status updates and proactive notices share: the policy, the requester, bulk job results.
+"""What the jobs that write to customers share: the policy, the requester, who has nobody to tell,
+bulk job results.
 
 Policy, not habit: beyond the two automatic messages (``customer_messages``), nothing reaches a
 customer unless a person asks for it, by name, and a security incident's details go out only when
@@ -16,10 +17,12 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
+from jobs.lookup import cached_person
 from jobs.runtime import Runtime
 from middleware.config import Config
 from middleware.store.incidents import OVERRIDDEN, Incident
 from middleware.zendesk.client import NotFound, TransientError, ZendeskClient, ZendeskError
+from rules.model import Ticket
 
 __all__ = [
     "JOB_WAIT_SECONDS",
@@ -30,6 +33,7 @@ __all__ = [
     "default_requester",
     "digest",
     "finished_job",
+    "no_customer",
     "note_once",
     "our_comment",
     "safe_id",
@@ -147,3 +151,33 @@ def note_once(rt: Runtime, record_key: str, ticket_id: int, text: str) -> str:
         raise
     rt.redis.hset(record_key, "note", f"sent on #{ticket_id}")
     return f"sent on #{ticket_id}"
+
+
+# -- who needs no message ----------------------------------------------------------------------
+STAFF_ROLES = ("agent", "admin")
+
+
+def no_customer(rt: Runtime, ticket: Ticket) -> str | None:
+    """Why this ticket has nobody to tell, or None.
+
+    Our own API user as requester (tickets the product filed), or a problem ticket filed by a
+    staff member or by the correlation job's requester (``correlation.requester_email``): the
+    coordination ticket of a multi-customer incident, whose customers are the requesters of the
+    linked tickets and are told on their own tickets.
+    """
+    if ticket.requester_id is None:
+        return "the ticket has no requester"
+    if ticket.requester_id == rt.zendesk.api_user_id():
+        return "the requester is the middleware's own API user"
+    if ticket.type == "problem":
+        person = cached_person(rt, ticket.requester_id)
+        if person is not None and person.role in STAFF_ROLES:
+            return "a problem ticket filed by staff (its customers are told on their linked tickets)"
+        if person is not None and person.email and person.email.lower() == _correlation_requester(rt):
+            return "a problem ticket filed by the correlation job (its customers are told on their linked tickets)"
+    return None
+
+
+def _correlation_requester(rt: Runtime) -> str | None:
+    email = rt.config.correlation.requester_email
+    return email.strip().lower() if email and email.strip() else None

@@ -51,12 +51,12 @@ from jobs.customer_comms import (
     chunks,
     digest,
     finished_job,
+    no_customer,
     note_once,
     our_comment,
     safe_id,
     succeeded,
 )
-from jobs.lifecycle.messages import no_customer
 from jobs.links import linked_ticket_ids
 from jobs.lookup import remember_people
 from jobs.runtime import Runtime

@@ -11,8 +11,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from jobs import happened, reconcile
+from jobs import happened
 from jobs.runtime import Runtime
+from jobs.seen import found_at_creation
 from middleware.store.incidents import OPEN, Incident
 from rules import Decision
 from rules.model import Ticket, TicketEvent
@@ -75,7 +76,7 @@ def incident_of(rt: Runtime, event: TicketEvent, before: Ticket, decision: Decis
         requester_id=before.requester_id,
         ticket_created_at=before.created_at,
         declared_at=now,
-        critical_from_start=event.type == "created" or reconcile.found_at_creation(event),
+        critical_from_start=event.type == "created" or found_at_creation(event),
         status=OPEN,
         extra=dict(extra or {}),
     )

@@ -17,9 +17,9 @@ A ticket with no incident costs nothing here: the state read by triage already s
 
 from __future__ import annotations
 
-import json
 import logging
 
+from jobs.lookup import person_name
 from jobs.runtime import Runtime
 from jobs.ticket_state import TicketState
 from middleware.store.incidents import Incident
@@ -27,15 +27,7 @@ from rules.model import TicketEvent, format_time, parse_time
 
 log = logging.getLogger(__name__)
 
-__all__ = ["after_event", "note_assignee", "note_comment", "person_name"]
-
-
-def person_name(rt: Runtime, user_id: int | None) -> str | None:
-    """A user's name from the person cache (the staff roster keeps every agent there); no Zendesk read."""
-    if user_id is None:
-        return None
-    raw = rt.redis.get(rt.keys("cache", "user", user_id))
-    return (json.loads(raw).get("name") or None) if raw else None
+__all__ = ["after_event", "note_assignee", "note_comment"]
 
 
 def after_event(rt: Runtime, event: TicketEvent, state: TicketState | None = None) -> None:

@@ -33,10 +33,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from jobs import happened, reconcile
+from jobs import happened
 from jobs.flagging import note_of, open_incident, writeback_of
 from jobs.runtime import Runtime
 from jobs.scheduling import put_off_when_told
+from jobs.seen import mark_seen
 from middleware.zendesk.client import Conflict, NotFound
 from rules import Decision, Match
 from rules.model import RESOLVED, Alert, Person, StaffReport, Ticket, TicketEvent, format_time
@@ -325,7 +326,7 @@ def declare_created(rt: Runtime, ticket: Ticket, decision: Decision, event_id: s
     """Open the incident for a ticket we created flagged, exactly as triage opens one."""
     event = TicketEvent(id=event_id, type="created", ticket=ticket, time=ticket.created_at or rt.clock(),
                         source="intake")
-    reconcile.mark_seen(rt, ticket)  # our own creation: nothing for the catch-up to find
+    mark_seen(rt, ticket)  # our own creation: nothing for the catch-up to find
     open_incident(rt, event, ticket, decision, ticket,
                   extra={"organization_ids": organization_ids} if organization_ids else None)
 

@@ -20,6 +20,7 @@ __all__ = [
     "cached_organization",
     "cached_person",
     "mark_roster_complete",
+    "person_name",
     "remember_people",
     "roster_complete",
 ]
@@ -44,6 +45,14 @@ def cached_person(rt: Runtime, user_id: int, *, staff_known: bool = False) -> Pe
         return None
     remember_people(rt, [person])
     return person
+
+
+def person_name(rt: Runtime, user_id: int | None) -> str | None:
+    """A user's name from the person cache (the staff roster keeps every agent there); no Zendesk read."""
+    if user_id is None:
+        return None
+    raw = rt.redis.get(rt.keys("cache", "user", user_id))
+    return (json.loads(raw).get("name") or None) if raw else None
 
 
 def _roster_key(rt: Runtime) -> str:

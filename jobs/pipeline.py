@@ -14,6 +14,9 @@ Read top to bottom, a ticket event queued by the receiver (or by the catch-up) g
    tickets to it, routed the same way → their requesters are told).
 
 A monitoring alert or a staff report (``jobs.intake``) becomes a flagged ticket and joins at 2.
+A resolved incident (``jobs.lifecycle.status``) queues its follow-up, whose stages are listed
+here too (:func:`resolution`): the SLA settles, then the requesters are told and the review is
+asked for.
 
 No stage imports another stage: each says what happened and this module, the only one that
 knows the order, runs the stages listed for it. The RQ entry points of these paths are here;
@@ -28,18 +31,28 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from jobs import correlate, happened, incident_record, intake, reconcile, runtime, triage
+from jobs import correlate, happened, incident_record, intake, runtime, triage
 from jobs.alerts import notify as alerts
 from jobs.lifecycle import status as lifecycle
 from jobs.runtime import Runtime
 from jobs.scheduling import put_off_when_told
+from jobs.seen import mark_seen
 from jobs.sla import clock as sla
 from jobs.ticket_state import TicketState
-from middleware.store.incidents import Incident
+from middleware.store.incidents import RESOLVED, Incident
 from middleware.zendesk.client import NotFound, Refused
 from rules.model import Alert, StaffReport, TicketEvent
 
-__all__ = ["after_event", "handle_alert", "handle_event", "handle_report", "process", "routed"]
+__all__ = [
+    "after_event",
+    "finish_resolution",
+    "handle_alert",
+    "handle_event",
+    "handle_report",
+    "process",
+    "resolution",
+    "routed",
+]
 
 log = logging.getLogger(__name__)
 
@@ -128,7 +141,7 @@ def handle_event(event_data: dict[str, Any]) -> str:
     except Refused as exc:
         # 400/422 (a closed ticket, a field Zendesk rejects): the same write is refused on every
         # retry. Handled once; the change counts as seen so the catch-up does not queue it again.
-        reconcile.mark_seen(rt, event.ticket)
+        mark_seen(rt, event.ticket)
         log.warning("ticket %s: event %s: %s; handled once, not retried", event.ticket.id, event.id, exc)
         outcome = f"{exc}: handled once"
     except Exception as exc:
@@ -153,3 +166,26 @@ def handle_report(report_data: dict[str, Any]) -> str:
     report = StaffReport.from_dict(report_data)
     with routed():
         return intake.run(lambda: intake.process_report(rt, report), f"staff report {report.report_id}")
+
+
+# -- a resolved incident ---------------------------------------------------------------------------
+def resolution(rt: Runtime, incident_id: int, round_: int) -> str:
+    """What a resolution causes, once its job runs: a still-running SLA clock settles (first, so
+    a reply we missed is on the ticket before the messages), then every linked requester is told
+    and the post-incident review is asked for. Nothing, if the incident was reopened meanwhile.
+    Idempotent: the SLA settles once, messages have their markers, the review its external id."""
+    incident = rt.incidents.get(incident_id)
+    if incident is None:
+        return "no such incident"
+    if incident.status != RESOLVED:
+        return f"skipped: the incident is {incident.status} again"
+    settled = sla.on_resolved(rt, incident)
+    return f"SLA: {settled}; {lifecycle.after_resolution(rt, incident, round_)}"
+
+
+def finish_resolution(incident_id: int, round_: int) -> str:
+    """RQ entry point of a resolution's follow-up (queued by ``jobs.lifecycle.status``)."""
+    rt = runtime.get()
+    outcome = put_off_when_told(lambda: resolution(rt, incident_id, round_))
+    log.info("incident %s: resolution: %s", incident_id, outcome)
+    return outcome

@@ -2,10 +2,10 @@
 normal path, as if their webhook had arrived.
 
 Zendesk gives up on a delivery after a few retries and drops events while its circuit breaker
-is open (DESIGN.md §5), so some ticket changes never reach the receiver. Read top to bottom:
+is open, so some ticket changes never reach the receiver. Read top to bottom:
 
-1. **seen** (:func:`mark_seen`): every event the triage job handles records the ticket's
-   ``updated_at`` as "the newest change we saw" (the newest wins; events come unordered);
+1. **seen** (:func:`jobs.seen.mark_seen`): every event the triage job handles records the
+   ticket's ``updated_at`` as "the newest change we saw" (the newest wins; events come unordered);
 2. **read** (:func:`reconcile`): the incremental ticket export is read from a cursor kept in
    Redis (or from ``--since`` ago), page by page, oldest change first;
 3. **judge**: a ticket whose ``updated_at`` is newer than what we saw was missed; one changed
@@ -34,38 +34,17 @@ from rq.job import Job, JobStatus
 
 from jobs import runtime
 from jobs.runtime import Runtime
+from jobs.seen import SOURCE, last_seen
 from middleware.store.enqueue import EnqueueOutcome, EventEnqueuer
 from middleware.zendesk.client import RateLimited, TransientError
 from rules.model import Ticket, TicketEvent, format_time, parse_time
 
-__all__ = [
-    "MARK_SEEN_LUA",
-    "Counts",
-    "found_at_creation",
-    "last_seen",
-    "mark_seen",
-    "reconcile",
-    "run",
-    "seen_key",
-    "seen_ttl",
-]
+__all__ = ["Counts", "reconcile", "run"]
 
 log = logging.getLogger(__name__)
 
-SOURCE = "reconcile"
 CLOSED = "closed"
 RUN_LOCK_SECONDS = 600
-
-# KEYS[1] seen key; ARGV[1] updated_at (epoch seconds), ARGV[2] TTL (s). Keeps the newest.
-# Also the first half of the per-event read in ``jobs.ticket_state``.
-MARK_SEEN_LUA = """
-local current = redis.call("GET", KEYS[1])
-if current and tonumber(current) >= tonumber(ARGV[1]) then
-  redis.call("EXPIRE", KEYS[1], ARGV[2])
-else
-  redis.call("SET", KEYS[1], ARGV[1], "EX", ARGV[2])
-end
-"""
 
 
 @dataclass
@@ -87,41 +66,6 @@ class Counts:
         return (f"read {self.read}, already seen {self.seen}, queued {self.queued}, queued before {self.duplicate}, "
                 f"failed and queued again {self.requeued}, "
                 f"closed {self.closed}, within grace {self.waiting}")
-
-
-# ---------------------------------------------------------------------------------------------
-# 1. Seen: recorded by the triage job for every event
-# ---------------------------------------------------------------------------------------------
-def seen_key(rt: Runtime, ticket_id: int) -> str:
-    return rt.keys("reconcile", "seen", ticket_id)
-
-
-def mark_seen(rt: Runtime, ticket: Ticket) -> None:
-    """Remember ``ticket.updated_at`` as seen, unless a newer change was seen already."""
-    if ticket.updated_at is None:
-        return
-    script = rt.redis.register_script(MARK_SEEN_LUA)  # EVALSHA; the script is loaded once per server
-    script(keys=[seen_key(rt, ticket.id)], args=[int(ticket.updated_at.timestamp()), seen_ttl(rt)])
-
-
-def seen_ttl(rt: Runtime) -> int:
-    """How long a seen mark lives (s): long enough for the catch-up to look past it."""
-    return max(60, int(rt.config.reconcile.seen_ttl.total_seconds()))
-
-
-def last_seen(rt: Runtime, ticket_ids: list[int]) -> dict[int, int | None]:
-    """The newest ``updated_at`` (epoch seconds) seen per ticket, in one round trip."""
-    if not ticket_ids:
-        return {}
-    values = rt.redis.mget([seen_key(rt, tid) for tid in ticket_ids])
-    return {tid: (int(v) if v is not None else None) for tid, v in zip(ticket_ids, values, strict=True)}
-
-
-def found_at_creation(event: TicketEvent) -> bool:
-    """True for a catch-up event about a ticket created during the gap and never seen at all:
-    its creation was missed, so an SLA clock for it starts at its creation, as the webhook's
-    ``created`` event would have started it."""
-    return event.source == SOURCE and isinstance(event.current, dict) and bool(event.current.get("missed_creation"))
 
 
 # ---------------------------------------------------------------------------------------------

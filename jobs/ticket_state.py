@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from jobs import reconcile
+from jobs import seen
 from jobs.runtime import Runtime
 from middleware.store.clocks import Clock, ClockStore
 from middleware.store.incidents import Incident, IncidentStore
@@ -32,7 +32,7 @@ __all__ = ["TicketState", "read"]
 # only if the incident is recorded (its decision is on Zendesk already).
 _READ = (
     "if ARGV[1] ~= '' and (ARGV[3] ~= '1' or redis.call('EXISTS', KEYS[2]) == 1) then\n"
-    + reconcile.MARK_SEEN_LUA
+    + seen.MARK_SEEN_LUA
     + "end\n"
     + "return {redis.call('HGETALL', KEYS[2]), redis.call('HGETALL', KEYS[3]), redis.call('GET', KEYS[4])}\n"
 )
@@ -55,11 +55,11 @@ def read(rt: Runtime, ticket: Ticket, *, mark_seen: bool | str = True) -> Ticket
     (with ``IF_FLAGGED``: only if the ticket's incident is recorded, i.e. its flag is written)."""
     stamp = int(ticket.updated_at.timestamp()) if mark_seen and ticket.updated_at is not None else ""
     clocks = ClockStore(rt.redis, rt.keys)
-    keys = [reconcile.seen_key(rt, ticket.id), rt.incidents.key(ticket.id), clocks.key(ticket.id),
+    keys = [seen.seen_key(rt, ticket.id), rt.incidents.key(ticket.id), clocks.key(ticket.id),
             rt.incidents.link_key(ticket.id)]
     script = rt.redis.register_script(_READ)  # EVALSHA: loaded once per server
     only_if_flagged = "1" if mark_seen == IF_FLAGGED else "0"
-    incident_raw, clock_raw, link = script(keys=keys, args=[stamp, reconcile.seen_ttl(rt), only_if_flagged])
+    incident_raw, clock_raw, link = script(keys=keys, args=[stamp, seen.seen_ttl(rt), only_if_flagged])
     return TicketState(
         incident=IncidentStore.parse(_hash(incident_raw)),
         clock=ClockStore.parse(_hash(clock_raw)),

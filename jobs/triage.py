@@ -22,11 +22,12 @@ import logging
 from dataclasses import replace
 from typing import Any
 
-from jobs import authorship, happened, possible, reconcile, ticket_state
+from jobs import authorship, happened, possible, ticket_state
 from jobs.alerts import notify as alerts
 from jobs.flagging import incident_of, note_of, record_flagged, writeback_of
 from jobs.lookup import cached_organization, cached_person
 from jobs.runtime import Runtime
+from jobs.seen import mark_seen
 from jobs.sla.transitions import STARTED_IN_DECLARING_WRITE, pending_tag, started_writeback
 from jobs.ticket_state import TicketState
 from middleware.config.alerting import NOT_FLAGGED as NOT_FLAGGED_EVENT
@@ -67,7 +68,7 @@ def process(rt: Runtime, event: TicketEvent) -> tuple[str, TicketState | None]:
     if outcome not in UNCHANGED:
         state = ticket_state.read(rt, event.ticket)
     elif not plainly_not_critical and state.incident is None:
-        reconcile.mark_seen(rt, event.ticket)  # decided only now (e.g. after reading the requester)
+        mark_seen(rt, event.ticket)  # decided only now (e.g. after reading the requester)
     return outcome, state
 
 
@@ -204,7 +205,7 @@ def flag(rt: Runtime, event: TicketEvent, ticket: Ticket, decision: Decision) ->
                 return "no longer critical after an agent's edit"
             continue
         record_flagged(rt, event, incident, updated)
-        reconcile.mark_seen(rt, updated)  # our own write: nothing for the catch-up to find
+        mark_seen(rt, updated)  # our own write: nothing for the catch-up to find
         rules = ", ".join(m.rule for m in decision.matches)
         return f"flagged critical ({decision.category or 'uncategorised'}; rules: {rules})"
     raise ConflictsExhausted(f"ticket {ticket.id} changed {MAX_CONFLICTS} times while flagging")
@@ -216,7 +217,7 @@ def flag_refused(rt: Runtime, ticket: Ticket, incident: Incident, exc: Refused) 
     change counts as seen (handled once) and the ``incident.not_flagged`` route (the Head of
     Support by default) is told, with Zendesk's reason, so a person flags it by hand. Once an
     agent adds the critical tag, the incident is declared as any agent's flag is."""
-    reconcile.mark_seen(rt, ticket)
+    mark_seen(rt, ticket)
     log.warning("ticket %s: critical (%s), but Zendesk refused the flag: HTTP %s: %s; a person is alerted",
                 ticket.id, incident.category or "uncategorised", exc.status, exc.reason or "no reason given")
     snapshot = replace(incident, status=NOT_FLAGGED)

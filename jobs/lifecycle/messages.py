@@ -37,7 +37,7 @@ from rq import Retry
 from rq.exceptions import DuplicateJobError
 
 from jobs import runtime
-from jobs.lookup import cached_person
+from jobs.customer_comms import no_customer
 from jobs.runtime import Runtime
 from jobs.scheduling import put_off_when_told
 from middleware.config.lifecycle import DECLARED, MESSAGE_KINDS
@@ -51,7 +51,6 @@ log = logging.getLogger(__name__)
 __all__ = ["MessageBusy", "already_told", "deliver", "enqueue", "send", "solving_audit"]
 
 SOLVED = ("solved", "closed")
-STAFF_ROLES = ("agent", "admin")
 MARKER_TTL = timedelta(days=400)  # longer than any ticket stays open: a told ticket stays told
 SENT_COMMENTS_TTL = timedelta(days=90)
 LOCK_SECONDS = 120
@@ -238,34 +237,6 @@ def _finish(rt: Runtime, kind: str, ticket_id: int, incident_id: int, outcome: s
                            {"message": kind, "ticket_id": ticket_id, "outcome": outcome, "reason": reason,
                             "comment_id": comment_id}, dedupe_key=f"customer_message:{kind}:{ticket_id}")
     return outcome + (f": {reason}" if reason else "") + (f" (comment {comment_id})" if comment_id else "")
-
-
-# -- 3. who needs no message --------------------------------------------------------------------
-def no_customer(rt: Runtime, ticket: Ticket) -> str | None:
-    """Why this ticket has nobody to tell, or None.
-
-    Our own API user as requester (tickets the product filed), or a problem ticket filed by a
-    staff member or by the correlation job's requester (``correlation.requester_email``): the
-    coordination ticket of a multi-customer incident, whose customers are the requesters of the
-    linked tickets and are told on their own tickets.
-    """
-    if ticket.requester_id is None:
-        return "the ticket has no requester"
-    if ticket.requester_id == rt.zendesk.api_user_id():
-        return "the requester is the middleware's own API user"
-    if ticket.type == "problem":
-
-        person = cached_person(rt, ticket.requester_id)
-        if person is not None and person.role in STAFF_ROLES:
-            return "a problem ticket filed by staff (its customers are told on their linked tickets)"
-        if person is not None and person.email and person.email.lower() == _correlation_requester(rt):
-            return "a problem ticket filed by the correlation job (its customers are told on their linked tickets)"
-    return None
-
-
-def _correlation_requester(rt: Runtime) -> str | None:
-    email = rt.config.correlation.requester_email
-    return email.strip().lower() if email and email.strip() else None
 
 
 def solving_audit(audits: list[Audit]) -> Audit | None:

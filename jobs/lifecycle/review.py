@@ -7,7 +7,7 @@ the team already works:
 1. **review task** (:func:`create_review`, queued by the resolution job): one task ticket per
    incident, due ``review.due_in`` after the resolution, assigned to the Head of Customer
    Support's user and/or group, tagged ``post_incident_review`` and ``incident_<id>``, whose
-   description is the incident's timeline (from :func:`jobs.report.build.facts_of`) and a template for
+   description is the incident's timeline (from :func:`jobs.incident_facts.facts_of`) and a template for
    root cause, learnings and actions. Created once: its ``external_id`` is derived from the
    incident, and a run that lost Zendesk's answer finds the ticket by that id before creating;
 2. **actions** (:func:`add_action`, ``python -m middleware action add``): each action is a task
@@ -30,8 +30,8 @@ from rq.exceptions import DuplicateJobError
 
 from jobs import runtime
 from jobs.alerts.messages import format_duration
+from jobs.incident_facts import IncidentFacts, customers_told, facts_of
 from jobs.links import known_links
-from jobs.report.build import IncidentFacts, customers_told, facts_of
 from jobs.runtime import Runtime
 from jobs.scheduling import put_off_when_told
 from middleware.config.lifecycle import ReviewSettings

@@ -9,8 +9,9 @@ Read top to bottom, this is what the pipeline (:mod:`jobs.pipeline`) hands to th
    correlation, or an agent linking it to the incident's problem ticket) gets the same message;
 3. **solved** (:func:`after_event`): the incident's ticket solved or closed resolves the
    incident at once (status, resolution time, timeline, ``incident.resolved`` alert), then one
-   queued job (:func:`finish_resolution`) settles a still-running SLA clock, tells every original
-   requester of every linked ticket, and asks for the post-incident review (:mod:`jobs.lifecycle.review`);
+   queued job (:func:`jobs.pipeline.finish_resolution`) settles a still-running SLA clock, and
+   here (:func:`after_resolution`) tells every original requester of every linked ticket and
+   asks for the post-incident review (:mod:`jobs.lifecycle.review`);
 4. **reopened**: the incident's ticket back to new/open/pending/hold reopens the incident.
 
 Events arrive out of order, so a status only counts when its ticket snapshot is at least as new
@@ -35,14 +36,12 @@ from rq.exceptions import DuplicateJobError
 
 from jobs import runtime
 from jobs.alerts import notify as alerts
-from jobs.incident_record import person_name
 from jobs.lifecycle import messages
 from jobs.lifecycle.review import enqueue_create as request_review
 from jobs.links import extra_links, known_links, linked_ticket_ids, links_key
+from jobs.lookup import person_name
 from jobs.runtime import Runtime
 from jobs.scheduling import put_off_when_told
-from jobs.sla import clock as sla
-from jobs.sla.writeback import flush as write_sla
 from jobs.ticket_state import TicketState
 from middleware.config.lifecycle import DECLARED
 from middleware.config.lifecycle import RESOLVED as RESOLVED_MESSAGE
@@ -55,9 +54,8 @@ log = logging.getLogger(__name__)
 
 __all__ = [
     "after_event",
+    "after_resolution",
     "check_link",
-    "finish_resolution",
-    "finish_resolution_with",
     "link_to_problem",
     "on_declared",
     "on_linked",
@@ -215,7 +213,7 @@ def _enqueue_finish(rt: Runtime, incident_id: int, round_: int) -> None:
     job_id = _UNSAFE.sub("_", f"resolution-{rt.keys.prefix}-{incident_id}-{round_}")
     try:
         queues.queue(queues.LIFECYCLE_STAGE, rt.redis, rt.keys).enqueue(
-            "jobs.lifecycle.status.finish_resolution", incident_id, round_, job_id=job_id, unique=True,
+            queues.FINISH_RESOLUTION, incident_id, round_, job_id=job_id, unique=True,
             retry=JOB_RETRY, job_timeout=300, result_ttl=KEEP_JOB_SECONDS, failure_ttl=365 * 86400,
             description=f"resolution of incident {incident_id} (round {round_})",
         )
@@ -223,28 +221,14 @@ def _enqueue_finish(rt: Runtime, incident_id: int, round_: int) -> None:
         log.info("incident %s: resolution job already queued", incident_id)
 
 
-# -- the resolution job ---------------------------------------------------------------------------
-def finish_resolution(incident_id: int, round_: int) -> str:
-    """RQ entry point for :func:`finish_resolution_with`."""
-    rt = runtime.get()
-    outcome = put_off_when_told(lambda: finish_resolution_with(rt, incident_id, round_))
-    log.info("incident %s: resolution: %s", incident_id, outcome)
-    return outcome
-
-
-def finish_resolution_with(rt: Runtime, incident_id: int, round_: int) -> str:
-    """Settle the SLA, tell every linked requester, ask for the review. Idempotent: each step
-    is (the SLA settles once, messages have their markers, the review its external id)."""
-    incident = rt.incidents.get(incident_id)
-    if incident is None:
-        return "no such incident"
-    if incident.status != RESOLVED:
-        return f"skipped: the incident is {incident.status} again"
-    settled = sla.settle(rt, incident_id, rt.clock(), "the incident was resolved")
-    write_sla(rt, incident_id)
+# -- after the resolution ------------------------------------------------------------------------
+def after_resolution(rt: Runtime, incident: Incident, round_: int) -> str:
+    """The resolution job's part here (its stages are listed in :func:`jobs.pipeline.resolution`):
+    tell every linked requester, ask for the review. Idempotent: messages have their markers,
+    the review its external id."""
     tickets = linked_ticket_ids(rt, incident)
     problem_reply = len(tickets) > 1 and messages.solved_with_public_reply(rt, incident.ticket_id, None)
-    queued = sum(messages.enqueue(rt, RESOLVED_MESSAGE, t, incident_id, incident.category,
+    queued = sum(messages.enqueue(rt, RESOLVED_MESSAGE, t, incident.id, incident.category,
                                   problem_reply=problem_reply, generation=f"r{round_}") for t in tickets)
-    request_review(rt, incident_id)
-    return f"SLA: {settled}; {queued} customer message(s) queued for {len(tickets)} ticket(s); review requested"
+    request_review(rt, incident.id)
+    return f"{queued} customer message(s) queued for {len(tickets)} ticket(s); review requested"

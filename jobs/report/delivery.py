@@ -24,8 +24,9 @@ from rq.exceptions import DuplicateJobError
 from jobs import runtime
 from jobs.alerts import notify as alerts
 from jobs.alerts.delivery import DeliveryFailed, send
+from jobs.incident_facts import facts_of
 from jobs.links import known_links
-from jobs.report.build import Report, build_report, facts_of, render_report
+from jobs.report.build import Report, build_report, render_report
 from jobs.report.reminders import tracked_tasks
 from jobs.runtime import Runtime
 from middleware.config.alerting import fingerprint, redact

@@ -67,6 +67,7 @@ __all__ = [
     "is_own_message",
     "on_declared",
     "on_overridden",
+    "on_resolved",
     "record_first_response",
     "settle",
     "settle_job",
@@ -327,6 +328,14 @@ def settle_job(incident_id: int, reason: str) -> str:
 def on_declared(rt: Runtime, incident: Incident, event: TicketEvent) -> None:
     """A new critical incident: start its clock."""
     start_clock(rt, incident, rt.clock())
+
+
+def on_resolved(rt: Runtime, incident: Incident) -> str:
+    """The incident was resolved: a clock still running settles (a reply we missed still meets
+    it) and what changed is written before the resolution's messages go out."""
+    outcome = settle(rt, incident.id, rt.clock(), "the incident was resolved")
+    flush(rt, incident.id)
+    return outcome
 
 
 def on_overridden(rt: Runtime, incident: Incident, event: TicketEvent) -> None:

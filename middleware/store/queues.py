@@ -30,6 +30,7 @@ from middleware.store.connection import (
 __all__ = [
     "ALERTS_STAGE",
     "EVENTS_STAGE",
+    "FINISH_RESOLUTION",
     "HANDLE_ALERT",
     "HANDLE_EVENT",
     "HANDLE_REPORT",
@@ -50,6 +51,7 @@ __all__ = [
 HANDLE_EVENT = "jobs.pipeline.handle_event"
 HANDLE_ALERT = "jobs.pipeline.handle_alert"
 HANDLE_REPORT = "jobs.pipeline.handle_report"
+FINISH_RESOLUTION = "jobs.pipeline.finish_resolution"  # a resolved incident's follow-up
 RENAMED = {
     "jobs.triage.handle_event": HANDLE_EVENT,
     "jobs.intake.handle_alert": HANDLE_ALERT,
@@ -62,7 +64,7 @@ RENAMED = {
     "jobs.alerts.fan_out": "jobs.alerts.notify.fan_out",
     "jobs.alerts_delivery.deliver": "jobs.alerts.delivery.deliver",
     "jobs.lifecycle.check_link": "jobs.lifecycle.status.check_link",
-    "jobs.lifecycle.finish_resolution": "jobs.lifecycle.status.finish_resolution",
+    "jobs.lifecycle.finish_resolution": FINISH_RESOLUTION,
     "jobs.lifecycle_messages.send": "jobs.lifecycle.messages.send",
     "jobs.review.create": "jobs.lifecycle.review.create",
     "jobs.review_reminders.remind": "jobs.report.reminders.remind",
@@ -71,6 +73,8 @@ RENAMED = {
     # jobs/sla/clock.py split: write-back and audit in modules of their own
     "jobs.sla.clock.sync": "jobs.sla.writeback.sync",
     "jobs.sla.clock.audit": "jobs.sla.audit.run",
+    # the resolution's stages are listed in the pipeline, which runs them
+    "jobs.lifecycle.status.finish_resolution": FINISH_RESOLUTION,
 }
 
 
@@ -104,7 +108,7 @@ def job_subject(job: Any) -> str:
     found = _ABOUT.search(job.description or "")
     if found:
         return f"{found.group(1)} {found.group(2)}"
-    by_incident = ("jobs.sla.", "jobs.lifecycle.status.", "jobs.lifecycle.review.")
+    by_incident = ("jobs.sla.", "jobs.lifecycle.status.", "jobs.lifecycle.review.", FINISH_RESOLUTION)
     if isinstance(first, int) and (current_name(job.func_name) or "").startswith(by_incident):
         return f"incident {first}"
     return ""

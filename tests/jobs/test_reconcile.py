@@ -17,6 +17,7 @@ import pytest
 from rq import SimpleWorker
 
 from jobs import reconcile
+from jobs.seen import found_at_creation, last_seen, mark_seen
 from middleware.cli import main as cli
 from middleware.store.queues import EVENTS_STAGE
 from middleware.zendesk.client import ticket_from_api
@@ -56,7 +57,7 @@ def test_tickets_never_seen_are_queued_for_triage_once(sim, redis, key_prefix: s
     assert all(e.source == "reconcile" and e.type == "reconcile" for e in events)
     assert all(e.id.startswith(f"reconcile-{e.ticket.id}-") for e in events)
     assert all(job.func_name == "jobs.pipeline.handle_event" for job in queued_events(redis, key_prefix))
-    assert all(reconcile.found_at_creation(e) for e in events)  # created in the gap: SLA from creation
+    assert all(found_at_creation(e) for e in events)  # created in the gap: SLA from creation
 
     again = reconcile.reconcile(rt)  # from the cursor: nothing new since
     assert (again.read, again.queued) == (0, 0)
@@ -68,7 +69,7 @@ def test_tickets_never_seen_are_queued_for_triage_once(sim, redis, key_prefix: s
 def test_tickets_the_receiver_saw_are_left_alone_until_they_change_again(sim, redis, key_prefix: str) -> None:
     rt, control, _ = sim
     seen, unseen = customer_tickets(control, 2)
-    reconcile.mark_seen(rt, ticket_from_api(seen))
+    mark_seen(rt, ticket_from_api(seen))
     counts = reconcile.reconcile(rt)
     assert (counts.seen, counts.queued) == (1, 1)
     assert [TicketEvent.from_dict(j.args[0]).ticket.id for j in queued_events(redis, key_prefix)] == [unseen["id"]]
@@ -77,15 +78,15 @@ def test_tickets_the_receiver_saw_are_left_alone_until_they_change_again(sim, re
     later = reconcile.reconcile(rt)
     assert later.queued == 1
     event = TicketEvent.from_dict(queued_events(redis, key_prefix)[-1].args[0])
-    assert event.ticket.id == seen["id"] and not reconcile.found_at_creation(event)
+    assert event.ticket.id == seen["id"] and not found_at_creation(event)
 
 
 def test_mark_seen_never_goes_back(sim, redis) -> None:
     rt, control, _ = sim
     (ticket,) = [ticket_from_api(t) for t in customer_tickets(control, 1)]
-    reconcile.mark_seen(rt, ticket)
-    reconcile.mark_seen(rt, replace(ticket, updated_at=ticket.updated_at - timedelta(minutes=5)))  # late, older
-    assert reconcile.last_seen(rt, [ticket.id]) == {ticket.id: int(ticket.updated_at.timestamp())}
+    mark_seen(rt, ticket)
+    mark_seen(rt, replace(ticket, updated_at=ticket.updated_at - timedelta(minutes=5)))  # late, older
+    assert last_seen(rt, [ticket.id]) == {ticket.id: int(ticket.updated_at.timestamp())}
 
 
 def test_recent_changes_wait_for_their_webhook(tmp_path: Path, redis, key_prefix) -> None:

@@ -11,14 +11,15 @@ from datetime import timedelta
 
 import responses
 
-from jobs import pipeline, reconcile, ticket_state
+from jobs import pipeline, ticket_state
 from jobs.runtime import Runtime
+from jobs.seen import last_seen
 from middleware.store.clocks import ClockStore
 from tests.jobs.test_triage import CREATED, make_event, make_ticket, put_ok, rt  # noqa: F401  (rt is a fixture)
 
 
 def seen(runtime_: Runtime, ticket_id: int) -> int | None:
-    return reconcile.last_seen(runtime_, [ticket_id])[ticket_id]
+    return last_seen(runtime_, [ticket_id])[ticket_id]
 
 
 def test_it_marks_the_change_seen_and_the_newest_change_wins(rt: Runtime) -> None:  # noqa: F811

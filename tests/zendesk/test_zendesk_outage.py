@@ -17,6 +17,7 @@ from rq import Queue, SimpleWorker
 from rq.job import Job, JobStatus
 
 from jobs import pipeline, reconcile
+from jobs.seen import last_seen
 from middleware.store.enqueue import EventEnqueuer
 from middleware.store.queues import EVENTS_STAGE
 from middleware.zendesk.breaker import FAILURES_TO_OPEN
@@ -59,7 +60,7 @@ def test_a_failed_write_leaves_the_ticket_unseen_for_the_catch_up(sim) -> None:
     control.add_fault(503, method="PUT")
     with pytest.raises((TransientError, ZendeskUnavailable)):
         pipeline.handle_event(event.to_dict())
-    assert reconcile.last_seen(rt, [event.ticket.id]) == {event.ticket.id: None}
+    assert last_seen(rt, [event.ticket.id]) == {event.ticket.id: None}
     counts = reconcile.reconcile(rt)
     assert (counts.read, counts.seen, counts.queued) == (1, 0, 1)  # was: read 1, already seen 1, queued 0
 
@@ -77,7 +78,7 @@ def test_an_outage_longer_than_the_retry_schedule_waits_and_then_flags(sim, redi
     assert Job.fetch(waiting, connection=redis).retries_left == 5  # waiting spent no retry
     assert rt.zendesk.breaker.is_open()
     assert zendesk_calls(control, "PUT") <= FAILURES_TO_OPEN  # the breaker stopped the calls
-    assert reconcile.last_seen(rt, [event.ticket.id])[event.ticket.id] is None
+    assert last_seen(rt, [event.ticket.id])[event.ticket.id] is None
     assert rt.incidents.get(event.ticket.id) is None
 
     control.clear_faults()  # Zendesk is back; the breaker's cooldown has passed

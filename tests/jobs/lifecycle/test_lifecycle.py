@@ -213,7 +213,7 @@ def test_solving_the_ticket_resolves_the_incident_settles_the_sla_and_tells_the_
 
     # The same event again, and the resolution job again: nothing new.
     pipeline.process(env.rt, env.event(tid, "status_changed", actor_id=by))
-    lifecycle.finish_resolution_with(env.rt, tid, 1)
+    pipeline.resolution(env.rt, tid, 1)
     settle_all(env)
     assert len(env.our_public(tid)) == 2
     assert [e["kind"] for e in env.rt.incidents.timeline(tid)].count("resolved") == 1
@@ -269,7 +269,7 @@ def test_a_resolution_job_that_runs_after_a_reopen_tells_nobody(env):
     env.drain()
     by = agent(env)
     solve(env, tid, by)
-    lifecycle.finish_resolution_with(env.rt, tid, 1)  # the message job is queued …
+    pipeline.resolution(env.rt, tid, 1)  # the message job is queued …
     env.sim.comment(tid, "Not fixed for us")  # … and the customer reopens the ticket before it runs
     pipeline.process(env.rt, env.event(tid, "comment_added", actor_id=None))
     settle_all(env)
