@@ -3,9 +3,9 @@
 Why: while the shared circuit breaker (``middleware.zendesk.breaker``) is open, every job that
 needs Zendesk is put off without spending its retries. Left to themselves, those jobs would
 be the only probes: each came back on its own schedule, after a cooldown that had doubled to
-60 s plus up to 30 s of jitter, so work resumed up to ~90 s after Zendesk was back (the chaos
-suite's ``outage`` scenario measured 83 s). Waking them more often would churn a backlog of
-thousands every few seconds.
+60 s plus up to 30 s of jitter, so work resumed up to a minute and a half after Zendesk was
+back (the measurement is in docs/reliability.md). Waking them more often would churn a backlog
+of thousands every few seconds.
 
 So each worker process runs this watcher beside its jobs (``middleware.worker``), once a second:
 
