@@ -4,8 +4,8 @@ Why: under a spent Zendesk budget (or a 429, or Zendesk down) an alert's fan-out
 the read of the customer's organisation that finds its Engagement Director, while the fan-outs
 behind it that need no read (or found it cached) went ahead. People were told in whatever
 order the waits ended: the Head of Support heard of an incident declared later before one
-declared earlier (the chaos ``budget`` run: directors alerted 0–2, 9–20, 3–8, 21–24), and an
-incident's "resolved" could overtake its "declared". A retried delivery (a destination that
+declared earlier (docs/reliability.md has the chaos run that showed it), and an incident's
+"resolved" could overtake its "declared". A retried delivery (a destination that
 refused for a while) was overtaken the same way.
 
 So each step that can wait is put in a *lane*, a line ordered by the time of the event the

@@ -1,5 +1,8 @@
 """Monitoring alerts and staff reports become Zendesk tickets on the declared path.
 
+Why: an outage a monitoring tool sees, or one a colleague reports, deserves what a customer's
+critical ticket gets: one flagged ticket the team works in, the SLA clock and the alerts.
+
 Read top to bottom, one **alert** (queued by ``POST /intake/alerts``) goes:
 
 1. take the fingerprint's lock (Redis ``SET NX`` with expiry), so two workers handling two

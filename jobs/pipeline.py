@@ -1,5 +1,8 @@
 """The path of one ticket event, and of what it causes, in one place: the stages, in order.
 
+Why one place: the order is a decision (the SLA clock starts before the declared alert, so the
+alert can say when the reply is due), and kept here it leaves every stage ignorant of the others.
+
 Read top to bottom, a ticket event queued by the receiver (or by the catch-up) goes:
 
 1. **triage** (``jobs.triage``): our own write coming back is ignored; an agent's override is

@@ -1,5 +1,9 @@
 """The "possible critical" tier: a ticket the score puts between its thresholds goes to a person.
 
+Why: there the rules are neither sure enough to page people and start the one-hour promise nor
+sure enough to stay silent; a person decides with the reasons in front of them, and the verdict
+becomes feedback for the rules.
+
 Read top to bottom, a possible ticket goes:
 
 1. :func:`mark` (from triage): one safe update adds the tag ``possible_critical_incident`` and

@@ -1,5 +1,9 @@
 """Triage: is this ticket a critical incident, and if so, flag it on Zendesk in one safe update.
 
+Why a job: deciding may need a Zendesk read and flagging is a Zendesk write that may conflict,
+wait for the budget or fail; here it is retried or put off while the webhook's answer never
+waits, and one safe update never overwrites what an agent changed meanwhile.
+
 Read top to bottom, this is the path of one ticket event after the receiver queued it:
 
 1. ignore our own writes coming back as events;

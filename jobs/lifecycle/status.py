@@ -1,5 +1,8 @@
 """The incident's life after it is declared: customers told, resolution, reopening.
 
+Why: the team works an incident in its Zendesk ticket, so the ticket's status is the incident's;
+the incident, its customer messages and its review follow it, and nobody updates two places.
+
 Read top to bottom, this is what the pipeline (:mod:`jobs.pipeline`) hands to this module:
 
 1. **declared** (:func:`on_declared`): the requester of the critical ticket (and of any ticket
