@@ -46,14 +46,15 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
 from redis import Redis
+from redis.exceptions import NoScriptError
 from rq import Queue, Retry
 from rq.job import Job
 from rq.scripts import _build_hset_args
-from rq.utils import now, utcformat
+from rq.utils import now
 
 from middleware.store import queues
 from middleware.store.connection import Keys
@@ -87,12 +88,7 @@ if ARGV[6] == "1" then
     return {2, api_user}
   end
 end
-for i = 5, #KEYS do
-  if redis.call("EXISTS", KEYS[i]) == 1 then
-    return {0, api_user or ""}
-  end
-end
-if redis.call("EXISTS", KEYS[1]) == 1 then
+if redis.call("EXISTS", KEYS[1], unpack(KEYS, 5)) > 0 then
   return {0, api_user or ""}
 end
 --HSET--
@@ -121,6 +117,10 @@ class EnqueueOutcome(StrEnum):
     QUEUED = "queued"
     DUPLICATE = "duplicate"
     OWN_API_USER = "own_api_user"
+
+
+# The script's status -> what it means.
+_OUTCOMES = {1: EnqueueOutcome.QUEUED, 0: EnqueueOutcome.DUPLICATE, 2: EnqueueOutcome.OWN_API_USER}
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,6 +166,11 @@ def _lua_string(value: str | bytes) -> str:
     return '"' + "".join(chr(b) if 32 <= b < 127 and b not in (34, 92) else f"\\{b:03d}" for b in raw) + '"'
 
 
+def _rq_time() -> str:
+    """``rq.utils.utcformat(rq.utils.now())`` (``%Y-%m-%dT%H:%M:%S.%fZ``, UTC) without ``strftime``."""
+    return datetime.now(UTC).isoformat(timespec="microseconds")[:26] + "Z"
+
+
 def _field_text(value: object) -> str | bytes:
     """A job hash value as redis-py would send it (RQ's ``_build_hset_args`` keeps bytes and
     ``str``, ``str()`` of anything else; a ``str`` subclass such as ``JobStatus`` as its value)."""
@@ -207,6 +212,7 @@ class EventEnqueuer:
         else:
             script = _SCRIPT.replace("--HSET--", _HSET_WITH_CONSTANTS % ", ".join(map(_lua_string, self._constants)))
         self._script = connection.register_script(script)
+        self._dumps = self.queue.serializer.dumps
         self._api_user_key = keys("zendesk", "api_user_id")
         self._queues_key = self.queue.redis_queues_keys
 
@@ -232,10 +238,10 @@ class EventEnqueuer:
         left uncompressed (module docstring): ``Job.data``, the queue's serializer over (func,
         instance, args, kwargs); created and enqueued at the same moment (RQ's ``build_job``
         takes the clock twice, a few microseconds apart)."""
-        stamp = utcformat(now())
+        stamp = _rq_time()
         return [
             "created_at", stamp,
-            "data", self.queue.serializer.dumps((self.func, None, (event.to_dict(),), {})),
+            "data", self._dumps((self.func, None, (event.to_dict(),), {})),
             "description", self.description(event),
             "enqueued_at", stamp,
         ]  # fmt: skip
@@ -249,20 +255,36 @@ class EventEnqueuer:
         The description names ids only: RQ's default (the call with its arguments) would put
         ticket text into the job hash and into every worker log line (DESIGN.md §7.7).
         """
+        return self.create_job((event.to_dict(),), event_id=event.id, description=self.description(event))
+
+    def create_job(self, args: tuple[object, ...], *, event_id: str, description: str) -> Job:
+        """An RQ job calling ``func(*args)`` with this enqueuer's settings, id from ``event_id``,
+        prepared as ``Queue._prepare_for_queue`` would and unsaved (subclasses that queue
+        something else than a ticket event build theirs with it)."""
         s = self.settings
         job = self.queue.create_job(
             self.func,
-            args=(event.to_dict(),),
-            job_id=job_id_for(event.id, self.keys),
+            args=args,
+            job_id=job_id_for(event_id, self.keys),
             timeout=s.timeout,
             result_ttl=s.result_ttl,
             failure_ttl=s.failure_ttl,
             ttl=s.ttl,
             retry=self._retry,
-            description=self.description(event),
+            description=description,
         )
         job.enqueued_at = now()  # origin, timeout and status QUEUED are set by create_job
         return job
+
+    def _run_script(self, keys: list[str], args: list[object]) -> list[object]:
+        """One ``EVALSHA`` (``SCRIPT LOAD`` first if Redis lost the script), as redis-py's
+        ``Script`` does, without its per-call wrappers."""
+        script = self._script
+        try:
+            return self.connection.execute_command("EVALSHA", script.sha, len(keys), *keys, *args)  # type: ignore[no-any-return]
+        except NoScriptError:
+            script.sha = self.connection.script_load(script.script)
+            return self.connection.execute_command("EVALSHA", script.sha, len(keys), *keys, *args)  # type: ignore[no-any-return]
 
     def enqueue(
         self,
@@ -297,8 +319,7 @@ class EventEnqueuer:
             "1" if check_api_user else "0",
             *fields,
         ]
-        status, api_user = self._script(keys=keys, args=args)
+        status, api_user = self._run_script(keys, args)
         text = api_user.decode("ascii", "replace") if isinstance(api_user, bytes) else str(api_user or "")
         api_user_id = int(text) if text.isascii() and text.isdigit() else None
-        outcome = {1: EnqueueOutcome.QUEUED, 0: EnqueueOutcome.DUPLICATE, 2: EnqueueOutcome.OWN_API_USER}[int(status)]
-        return EnqueueResult(outcome, job_id, api_user_id)
+        return EnqueueResult(_OUTCOMES[int(status)], job_id, api_user_id)

@@ -3,15 +3,21 @@ of the job it runs, and no secret from the environment ever appears in a line.""
 
 from __future__ import annotations
 
+import io
 import json
 import logging
+import logging.handlers
 import subprocess
 import sys
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import pytest
 from redis import Redis
 from rq import Queue
 
+from middleware import logs
 from middleware.local.stack import ROOT
 from middleware.logs import JsonFormatter, RedactSecrets, secrets_of
 from middleware.store.connection import Keys
@@ -76,3 +82,63 @@ def test_ids_given_by_the_caller_win_over_the_text() -> None:
     RedactSecrets([]).filter(record)
     entry = json.loads(JsonFormatter().format(record))
     assert entry["message"] == "incident 7: breached" and entry["incident_id"] == 7 and entry["ticket_id"] == 99
+
+
+@pytest.fixture
+def configured_root(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[dict[str, str]], io.StringIO]]:
+    """The root logger as ``logs.configure`` sets it up in a web process, writing to a buffer;
+    pytest's own handlers are put back afterwards."""
+    root = logging.getLogger()
+    saved_handlers, saved_level, saved_configured = root.handlers[:], root.level, logs._configured[:]
+    monkeypatch.setattr(time, "time", lambda: 1_765_000_000.25)  # one instant for both ways of writing
+
+    def configure(env: dict[str, str]) -> io.StringIO:
+        root.handlers = []
+        logs.configure(logging.INFO, env)
+        buffer = io.StringIO()
+        root.handlers[0].setStream(buffer)  # type: ignore[attr-defined]
+        return buffer
+
+    yield configure
+    root.handlers, logs._configured[:] = saved_handlers, saved_configured
+    root.setLevel(saved_level)
+
+
+@pytest.mark.parametrize("log_format", ["text", "json"])
+def test_the_webhooks_fast_line_is_the_line_logging_writes(configured_root, log_format: str) -> None:
+    """``HotLine`` writes what ``logger.info`` would, byte for byte, secrets redacted, in both formats."""
+    buffer = configured_root({"LOG_FORMAT": log_format, "ZENDESK_WEBHOOK_SECRET": "s3cret-value-42"})
+    log = logging.getLogger("middleware.web.webhooks")
+    line = logs.HotLine(log)
+    assert line._only_handler() is logging.getLogger().handlers[0]  # the fast way, not logging's
+    for message in ("zendesk webhook status=202 outcome=queued event_id=e-1 type=created ticket_id=5158 ms=0.31",
+                    "ticket 12 and incident 7: é, ü, 日本 and \"quotes\" \\ s3cret-value-42"):
+        log.info("%s", message)
+        slow = buffer.getvalue()
+        buffer.truncate(0), buffer.seek(0)
+        line(message)
+        assert buffer.getvalue() == slow
+        buffer.truncate(0), buffer.seek(0)
+        assert "s3cret-value-42" not in slow and slow.count("\n") == 1
+
+
+def test_the_fast_line_steps_aside_for_any_other_logging_setup(configured_root) -> None:
+    """Another handler on the way (an operator's, pytest's ``caplog``), a level that hides INFO:
+    the line goes through logging, or nowhere, as ``logger.info`` would send it."""
+    buffer = configured_root({})
+    log = logging.getLogger("middleware.web.webhooks")
+    line = logs.HotLine(log)
+    extra = logging.handlers.BufferingHandler(10)
+    log.addHandler(extra)
+    try:
+        line("zendesk webhook status=401")
+    finally:
+        log.removeHandler(extra)
+    assert [r.getMessage() for r in extra.buffer] == ["zendesk webhook status=401"]
+    assert buffer.getvalue().endswith("zendesk webhook status=401\n")
+    log.setLevel(logging.WARNING)
+    try:
+        line("zendesk webhook status=202")
+    finally:
+        log.setLevel(logging.NOTSET)
+    assert "status=202" not in buffer.getvalue()

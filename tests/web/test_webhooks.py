@@ -277,6 +277,21 @@ def test_chunked_body_over_the_limit_is_413_json(client: FlaskClient) -> None:
     assert_error(response, 413, "payload_too_large")
 
 
+def test_body_shorter_than_its_content_length_is_400_and_not_queued(client: FlaskClient, redis: Redis,
+                                                                    key_prefix: str) -> None:
+    """The client went away mid-body: the signed bytes never all arrived, so nothing is checked or queued."""
+    body = raw_sample("ticket.created.json")
+    headers = {
+        "Content-Type": "application/json",
+        "X-Zendesk-Webhook-Signature-Timestamp": NOW_TS,
+        "X-Zendesk-Webhook-Signature": sign(TEST_SECRET, NOW_TS, body),
+    }
+    response = client.post(URL, input_stream=io.BytesIO(body), headers=headers,
+                           environ_overrides={"CONTENT_LENGTH": str(len(body) + 10)})
+    assert_error(response, 400, "incomplete_body")
+    assert queued(redis, key_prefix) == []
+
+
 def padded_to(size: int) -> bytes:
     """A valid ticket.created body of exactly ``size`` bytes."""
     data = json.loads(raw_sample("ticket.created.json"))
