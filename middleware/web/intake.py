@@ -25,6 +25,7 @@ import hmac
 import json
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,12 +34,11 @@ from flask.blueprints import BlueprintSetupState
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 from rq.job import Job
-from rq.utils import now
 
 from middleware.config import Config
 from middleware.store import queues
 from middleware.store.connection import Keys
-from middleware.store.enqueue import EnqueueOutcome, EventEnqueuer, job_id_for
+from middleware.store.enqueue import EnqueueOutcome, EventEnqueuer
 from middleware.web.intake_schemas import InvalidIntake, parse_alerts, parse_report
 from middleware.web.redis_gate import RedisGate
 from middleware.zendesk import json_guard
@@ -74,20 +74,7 @@ class IntakeEnqueuer(EventEnqueuer):
 
     def build_job(self, event: IntakeItem) -> Job:  # type: ignore[override]
         """The RQ job for one item; its description names ids only (no alert or report text)."""
-        s = self.settings
-        job = self.queue.create_job(
-            self.func,
-            args=(event.payload,),
-            job_id=job_id_for(event.id, self.keys),
-            timeout=s.timeout,
-            result_ttl=s.result_ttl,
-            failure_ttl=s.failure_ttl,
-            ttl=s.ttl,
-            retry=self._retry,
-            description=f"{self.func}({event.kind} {event.id})",
-        )
-        job.enqueued_at = now()  # origin, timeout and status QUEUED are set by create_job
-        return job
+        return self.create_job((event.payload,), event_id=event.id, description=f"{self.func}({event.kind} {event.id})")
 
 
 class Intake:
@@ -173,19 +160,20 @@ def _install(state: BlueprintSetupState) -> None:
 
 @bp.post("/intake/alerts")
 def intake_alerts() -> Response:
-    started = time.perf_counter()
-    intake: Intake = current_app.extensions[EXTENSION]
-    response, outcome, count = _alerts(intake)
-    _log("alerts", response, outcome, count, started)
-    return response
+    return _serve("alerts", _alerts)
 
 
 @bp.post("/intake/reports")
 def intake_reports() -> Response:
+    return _serve("reports", _reports)
+
+
+def _serve(kind: str, handle: Callable[[Intake], tuple[Response, str, int]]) -> Response:
+    """One intake request: ``handle`` answers it, then its one log line."""
     started = time.perf_counter()
     intake: Intake = current_app.extensions[EXTENSION]
-    response, outcome, count = _reports(intake)
-    _log("reports", response, outcome, count, started)
+    response, outcome, count = handle(intake)
+    _log(kind, response, outcome, count, started)
     return response
 
 

@@ -197,21 +197,12 @@ def _from_event_webhook(data: dict[str, Any]) -> TicketEvent:
     via = detail.get("via") or {}
     ticket = Ticket(
         id=detail["id"],
-        subject=detail["subject"] or "",
-        description=detail["description"] or "",
-        status=detail["status"],
-        priority=detail["priority"],
         type=detail["type"],
-        tags=detail["tags"] or (),
-        requester_id=detail["requester_id"],
         submitter_id=detail["submitter_id"],
         assignee_id=detail["assignee_id"],
-        organization_id=detail["organization_id"],
-        group_id=detail["group_id"],
         via_channel=via_channel(via.get("channel")),
-        created_at=detail["created_at"],
-        updated_at=detail["updated_at"],
         latest_comment=comment,
+        **_shared_ticket_fields(detail),
     )
     previous, current = _change(short_type, change)
     return TicketEvent(
@@ -225,6 +216,23 @@ def _from_event_webhook(data: dict[str, Any]) -> TicketEvent:
         previous=previous,
         current=current,
     )
+
+
+def _shared_ticket_fields(data: dict[str, Any]) -> dict[str, Any]:
+    """The ticket's fields both dialects name alike (the event's ``detail``, the trigger body),
+    loaded by the same schema fields: empty text and tags become ``""`` and ``()``."""
+    return {
+        "subject": data["subject"] or "",
+        "description": data["description"] or "",
+        "status": data["status"],
+        "priority": data["priority"],
+        "tags": data["tags"] or (),
+        "requester_id": data["requester_id"],
+        "organization_id": data["organization_id"],
+        "group_id": data["group_id"],
+        "created_at": data["created_at"],
+        "updated_at": data["updated_at"],
+    }
 
 
 def _event_comment(data: dict[str, Any] | None) -> Comment | None:
@@ -292,20 +300,11 @@ def _from_trigger(data: dict[str, Any], event_id: str) -> TicketEvent:
         requester = Person(id=data["requester_id"], email=data["requester_email"] or None)
     ticket = Ticket(
         id=data["ticket_id"],
-        subject=data["subject"] or "",
-        description=data["description"] or "",
-        status=data["status"],
-        priority=data["priority"],
         type=data["ticket_type"],
-        tags=data["tags"] or (),
-        requester_id=data["requester_id"],
-        organization_id=data["organization_id"],
-        group_id=data["group_id"],
         via_channel=via_channel(data["via"]),
-        created_at=data["created_at"],
-        updated_at=data["updated_at"],
         requester=requester,
         latest_comment=comment,
+        **_shared_ticket_fields(data),
     )
     return TicketEvent(
         id=event_id,
