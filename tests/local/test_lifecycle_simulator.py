@@ -17,32 +17,32 @@ from middleware.local.simulator.store import Store
 
 def _world() -> tuple[Store, int, int, list[int]]:
     store = Store()
-    agent = store.create_user({"email": "agent@acme.test", "role": "agent"})["id"]
-    customers = [store.create_user({"email": f"c{i}@x.test"})["id"] for i in range(3)]
-    problem = store.create_ticket(agent, {"subject": "Orders not syncing", "comment": {"body": "many"},
+    agent = store.users.create({"email": "agent@acme.test", "role": "agent"})["id"]
+    customers = [store.users.create({"email": f"c{i}@x.test"})["id"] for i in range(3)]
+    problem = store.tickets.create(agent, {"subject": "Orders not syncing", "comment": {"body": "many"},
                                           "type": "problem"}).ticket["id"]
     linked = []
     for c in customers:
-        t = store.create_ticket(c, {"subject": "orders?", "comment": {"body": "stuck"}}).ticket["id"]
-        store.update_ticket(agent, t, {"type": "incident", "problem_id": problem})
+        t = store.tickets.create(c, {"subject": "orders?", "comment": {"body": "stuck"}}).ticket["id"]
+        store.tickets.update(agent, t, {"type": "incident", "problem_id": problem})
         linked.append(t)
     return store, agent, problem, linked
 
 
 def test_solving_a_problem_solves_its_incidents_with_a_copy_of_the_public_reply():
     store, agent, problem, linked = _world()
-    store.update_ticket(agent, linked[2], {"status": "solved"})  # solved on its own before
-    write = store.update_ticket(agent, problem, {"status": "solved",
+    store.tickets.update(agent, linked[2], {"status": "solved"})  # solved on its own before
+    write = store.tickets.update(agent, problem, {"status": "solved",
                                                  "comment": {"body": "Fixed, sorry!", "public": True}})
     for t in linked[:2]:
-        ticket = store.get_ticket(t)
+        ticket = store.tickets.get(t)
         assert ticket["status"] == "solved"
-        last = store.ticket_comments(t)[-1]
+        last = store.audits.comments_of(t)[-1]
         assert (last["body"], last["public"], last["author_id"]) == ("Fixed, sorry!", True, agent)
-        audit = store.ticket_audits(t)[-1]  # one update: the comment and the status together
+        audit = store.audits.audits_of(t)[-1]  # one update: the comment and the status together
         kinds = [(e["type"], e.get("field_name"), e.get("value")) for e in audit["events"]]
         assert ("Change", "status", "solved") in kinds and any(k[0] == "Comment" for k in kinds)
-    assert store.ticket_comments(linked[2])[-1]["body"] != "Fixed, sorry!"  # already solved: untouched
+    assert store.audits.comments_of(linked[2])[-1]["body"] != "Fixed, sorry!"  # already solved: untouched
     fired = [(e["detail"]["id"], e["type"].rsplit(".", 1)[1]) for e in write.events]
     for t in linked[:2]:
         assert (str(t), "comment_added") in fired and (str(t), "status_changed") in fired
@@ -51,17 +51,17 @@ def test_solving_a_problem_solves_its_incidents_with_a_copy_of_the_public_reply(
 
 def test_a_problem_solved_without_a_comment_solves_its_incidents_silently():
     store, agent, problem, linked = _world()
-    store.update_ticket(agent, problem, {"status": "solved"})
+    store.tickets.update(agent, problem, {"status": "solved"})
     for t in linked:
-        assert store.get_ticket(t)["status"] == "solved"
-        assert len(store.ticket_comments(t)) == 1  # only the customer's description
+        assert store.tickets.get(t)["status"] == "solved"
+        assert len(store.audits.comments_of(t)) == 1  # only the customer's description
 
 
 def test_only_problem_tickets_cascade():
     store, agent, problem, linked = _world()
-    store.update_ticket(agent, linked[0], {"status": "solved"})
-    assert store.get_ticket(problem)["status"] != "solved"
-    assert all(store.get_ticket(t)["status"] != "solved" for t in linked[1:])
+    store.tickets.update(agent, linked[0], {"status": "solved"})
+    assert store.tickets.get(problem)["status"] != "solved"
+    assert all(store.tickets.get(t)["status"] != "solved" for t in linked[1:])
 
 
 @pytest.fixture

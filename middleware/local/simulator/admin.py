@@ -32,7 +32,9 @@ from typing import Any
 from flask import Blueprint, Response, request
 
 from middleware.local.simulator.api import body_json, group_out, json_response, org_out, sim, ticket_out, user_out
-from middleware.local.simulator.store import STAFF_ROLES, bad_request, invalid, truthy
+from middleware.local.simulator.store.errors import bad_request, invalid
+from middleware.local.simulator.store.formats import STAFF_ROLES, truthy
+from middleware.local.simulator.webhooks import SETTINGS
 
 bp = Blueprint("zendesk_sim_control", __name__, url_prefix="/_sim")
 
@@ -44,13 +46,13 @@ def _person(data: dict[str, Any], default: dict[str, Any] | None, default_role: 
     sight), else ``default``."""
     store = sim().store
     if data.get("author_id") is not None:
-        return store.get_user(data["author_id"])
+        return store.users.get(data["author_id"])
     spec = data.get("author")
     if isinstance(spec, dict):
-        return store.find_or_create_user(spec, spec.get("role") or default_role)
+        return store.users.find_or_create(spec, spec.get("role") or default_role)
     if default is None:
         raise bad_request("InvalidValue", "author_id or author is required")
-    return store.find_or_create_user(default, default_role)
+    return store.users.find_or_create(default, default_role)
 
 
 @bp.get("/health")
@@ -96,11 +98,10 @@ def webhook() -> Response:
     sender = sim().sender
     if request.method == "POST":
         data = body_json()
-        allowed = ("url", "secret", "enabled", "events", "timeout", "max_retries", "retry_409_delay")
-        unknown = sorted(set(data) - set(allowed))
+        unknown = sorted(set(data) - set(SETTINGS))
         if unknown:
             raise bad_request("InvalidValue", f"unknown webhook settings: {', '.join(unknown)}")
-        changes = {k: data[k] for k in allowed if k in data}
+        changes = {k: data[k] for k in SETTINGS if k in data}
         if "enabled" in changes:
             changes["enabled"] = truthy(changes["enabled"])
         if changes.get("events") == "all":
@@ -129,9 +130,9 @@ def customer_ticket() -> Response:
     data = body_json()
     spec = data.get("requester") or {}
     if data.get("requester_id") is not None:
-        requester = s.store.get_user(data["requester_id"])
+        requester = s.store.users.get(data["requester_id"])
     elif isinstance(spec, dict) and spec.get("email"):
-        requester = s.store.find_or_create_user(spec, "end-user")
+        requester = s.store.users.find_or_create(spec, "end-user")
     else:
         raise bad_request("InvalidValue", "requester {email, name, organization_id} or requester_id is required")
     description = data.get("description") or data.get("body")
@@ -160,7 +161,7 @@ def customer_ticket() -> Response:
     if data.get("organization_id") is not None or org_id is not None:
         fields["organization_id"] = data.get("organization_id", org_id)
     fields["comment"] = {"body": description, "public": True, "author_id": requester["id"]}
-    write = s.store.create_ticket(
+    write = s.store.tickets.create(
         requester["id"], fields, via_channel=data.get("via_channel") or "web", created_at=data.get("created_at")
     )
     s.publish(write)
@@ -176,8 +177,8 @@ def comment(ticket_id: int) -> Response:
     """
     s = sim()
     data = body_json()
-    current = s.store.get_ticket(ticket_id)
-    requester = s.store.get_user(current["requester_id"])
+    current = s.store.tickets.get(ticket_id)
+    requester = s.store.users.get(current["requester_id"])
     author = _person(data, {"id": requester["id"], "email": requester["email"]}, "end-user")
     body = data.get("body")
     if not body and not data.get("html_body"):
@@ -192,10 +193,10 @@ def comment(ticket_id: int) -> Response:
         update["status"] = "open"  # the agent UI submits a reply to a new ticket as Open
     if "status" in data:
         update["status"] = data["status"]
-    write = s.store.update_ticket(author["id"], ticket_id, update, via_channel=data.get("via_channel") or "web")
+    write = s.store.tickets.update(author["id"], ticket_id, update, via_channel=data.get("via_channel") or "web")
     s.publish(write)
     return json_response(
-        {"ticket": ticket_out(write.ticket), "audit": write.audit, "comment": s.store.ticket_comments(ticket_id)[-1]}
+        {"ticket": ticket_out(write.ticket), "audit": write.audit, "comment": s.store.audits.comments_of(ticket_id)[-1]}
     )
 
 
@@ -212,14 +213,14 @@ def update(ticket_id: int) -> Response:
         fields["comment"] = {"body": comment_in}
     if isinstance(fields.get("comment"), dict):
         fields["comment"] = {"author_id": author["id"], **fields["comment"]}
-    write = s.store.update_ticket(author["id"], ticket_id, fields, via_channel=data.get("via_channel") or "web")
+    write = s.store.tickets.update(author["id"], ticket_id, fields, via_channel=data.get("via_channel") or "web")
     s.publish(write)
     return json_response({"ticket": ticket_out(write.ticket), "audit": write.audit})
 
 
 @bp.get("/tickets")
 def tickets() -> Response:
-    everything = sorted(sim().store.list_tickets(), key=lambda t: t["id"])
+    everything = sorted(sim().store.tickets.list_all(), key=lambda t: t["id"])
     return json_response({"tickets": [ticket_out(t) for t in everything]})
 
 
@@ -228,23 +229,23 @@ def ticket(ticket_id: int) -> Response:
     store = sim().store
     return json_response(
         {
-            "ticket": ticket_out(store.get_ticket(ticket_id)),
-            "comments": store.ticket_comments(ticket_id),
-            "audits": store.ticket_audits(ticket_id),
+            "ticket": ticket_out(store.tickets.get(ticket_id)),
+            "comments": store.audits.comments_of(ticket_id),
+            "audits": store.audits.audits_of(ticket_id),
         }
     )
 
 
 @bp.post("/users")
 def users() -> Response:
-    return json_response({"user": user_out(sim().store.create_user(body_json()))}, 201)
+    return json_response({"user": user_out(sim().store.users.create(body_json()))}, 201)
 
 
 @bp.post("/organizations")
 def organizations() -> Response:
-    return json_response({"organization": org_out(sim().store.create_organization(body_json()))}, 201)
+    return json_response({"organization": org_out(sim().store.organizations.create(body_json()))}, 201)
 
 
 @bp.post("/groups")
 def groups() -> Response:
-    return json_response({"group": group_out(sim().store.create_group(body_json()))}, 201)
+    return json_response({"group": group_out(sim().store.groups.create(body_json()))}, 201)

@@ -26,7 +26,9 @@ from urllib.parse import urlencode
 from flask import Blueprint, Response, current_app, g, request
 
 from middleware.local.simulator.core import Simulator
-from middleware.local.simulator.store import STATUSES, ApiError, WriteResult, bad_request, not_found, split_tags
+from middleware.local.simulator.store.errors import ApiError, bad_request, not_found
+from middleware.local.simulator.store.formats import STATUSES, split_tags
+from middleware.local.simulator.store.tickets import WriteResult
 
 bp = Blueprint("zendesk_api", __name__, url_prefix="/api/v2")
 
@@ -56,6 +58,14 @@ def body_json() -> dict[str, Any]:
     data = request.get_json(silent=True)
     if not isinstance(data, dict):
         raise bad_request("InvalidJSON", "The request body is not a JSON object")
+    return data
+
+
+def record_in(key: str) -> dict[str, Any]:
+    """The one record a write sends (``{"ticket": {...}}``); missing, it is a 400 like Zendesk's."""
+    data = body_json().get(key)
+    if not isinstance(data, dict):
+        raise bad_request("InvalidValue", f"{key} is required")
     return data
 
 
@@ -104,7 +114,7 @@ def _before() -> Response | None:
     found = _identity(request.headers.get("Authorization", ""))
     if found is None:
         return json_response(UNAUTHENTICATED, 401, {"WWW-Authenticate": 'Basic realm="Web Password"'})
-    g.user = s.store.authenticate(*found)
+    g.user = s.store.users.authenticate(*found)
     body = request.get_json(silent=True) if request.method == "PUT" else None  # a bulk update's tickets
     delay, error, headers = s.faults.check(request.method, request.path, body,
                                            g.user["id"] if g.user else None)
@@ -232,21 +242,19 @@ def ids_arg() -> list[int]:
 def tickets() -> Response:
     s = sim()
     if request.method == "GET":
-        listed = sorted(s.store.list_tickets(), key=lambda t: t["id"])
+        listed = sorted(s.store.tickets.list_all(), key=lambda t: t["id"])
         external_id = request.args.get("external_id")
         if external_id is not None:  # Zendesk's "List Tickets" filter; external ids need not be unique
             listed = [t for t in listed if t.get("external_id") == external_id]
         return json_response(paginate(listed, "tickets", ticket_out))
-    data = body_json().get("ticket")
-    if not isinstance(data, dict):
-        raise bad_request("InvalidValue", "ticket is required")
-    write = committed(s.store.create_ticket(actor(), data, via_channel="api"))
+    data = record_in("ticket")
+    write = committed(s.store.tickets.create(actor(), data, via_channel="api"))
     return json_response(write_out(write), 201, {"Location": f"{base_url()}/api/v2/tickets/{write.ticket['id']}.json"})
 
 
 @route("/tickets/show_many", ["GET"])
 def tickets_show_many() -> Response:
-    return json_response({"tickets": [ticket_out(t) for t in sim().store.tickets_by_ids(ids_arg())]})
+    return json_response({"tickets": [ticket_out(t) for t in sim().store.tickets.by_ids(ids_arg())]})
 
 
 @route("/tickets/update_many", ["PUT"])
@@ -259,7 +267,7 @@ def tickets_update_many() -> Response:
         items = [(tid, data["ticket"]) for tid in ids_arg()]
     else:
         raise bad_request("InvalidValue", "ticket (with ids=) or tickets is required")
-    job, writes = s.store.bulk_update(actor(), items, base_url())
+    job, writes = s.store.jobs.bulk_update(actor(), items, base_url())
     s.publish(*writes)
     return json_response({"job_status": job})
 
@@ -271,7 +279,7 @@ def tickets_create_many() -> Response:
     data = body_json().get("tickets")
     if not isinstance(data, list) or not all(isinstance(t, dict) for t in data):
         raise bad_request("InvalidValue", "tickets must be a list of tickets")
-    job, writes = s.store.bulk_create(actor(), data, base_url())
+    job, writes = s.store.jobs.bulk_create(actor(), data, base_url())
     s.publish(*writes)
     return json_response({"job_status": job})
 
@@ -280,27 +288,25 @@ def tickets_create_many() -> Response:
 def ticket(ticket_id: int) -> Response:
     s = sim()
     if request.method == "GET":
-        return json_response({"ticket": ticket_out(s.store.get_ticket(ticket_id))})
-    data = body_json().get("ticket")
-    if not isinstance(data, dict):
-        raise bad_request("InvalidValue", "ticket is required")
-    return json_response(write_out(committed(s.store.update_ticket(actor(), ticket_id, data))))
+        return json_response({"ticket": ticket_out(s.store.tickets.get(ticket_id))})
+    data = record_in("ticket")
+    return json_response(write_out(committed(s.store.tickets.update(actor(), ticket_id, data))))
 
 
 @route("/tickets/<int:ticket_id>/tags", ["GET", "PUT", "POST", "DELETE"])
 def ticket_tags(ticket_id: int) -> Response:
     s = sim()
     if request.method == "GET":
-        return json_response({"tags": list(s.store.get_ticket(ticket_id)["tags"])})
+        return json_response({"tags": list(s.store.tickets.get(ticket_id)["tags"])})
     data = body_json()
     mode = {"PUT": "add", "POST": "set", "DELETE": "remove"}[request.method]
-    write = committed(s.store.modify_tags(actor(), ticket_id, mode, split_tags(data.get("tags")), data))
+    write = committed(s.store.tickets.modify_tags(actor(), ticket_id, mode, split_tags(data.get("tags")), data))
     return json_response({"tags": list(write.ticket["tags"])})
 
 
 @route("/tickets/<int:ticket_id>/comments", ["GET"])
 def ticket_comments(ticket_id: int) -> Response:
-    comments = sim().store.ticket_comments(ticket_id)
+    comments = sim().store.audits.comments_of(ticket_id)
     if request.args.get("sort_order") == "desc":
         comments = comments[::-1]
     return json_response(paginate(comments, "comments"))
@@ -308,20 +314,20 @@ def ticket_comments(ticket_id: int) -> Response:
 
 @route("/tickets/<int:ticket_id>/audits", ["GET"])
 def ticket_audits(ticket_id: int) -> Response:
-    return json_response(paginate(sim().store.ticket_audits(ticket_id), "audits"))
+    return json_response(paginate(sim().store.audits.audits_of(ticket_id), "audits"))
 
 
 @route("/tickets/<int:ticket_id>/incidents", ["GET"])
 def ticket_incidents(ticket_id: int) -> Response:
     s = sim()
-    s.store.get_ticket(ticket_id)
-    linked = sorted((t for t in s.store.list_tickets() if t["problem_id"] == ticket_id), key=lambda t: t["id"])
+    s.store.tickets.get(ticket_id)
+    linked = sorted((t for t in s.store.tickets.list_all() if t["problem_id"] == ticket_id), key=lambda t: t["id"])
     return json_response(paginate(linked, "tickets", ticket_out))
 
 
 @route("/job_statuses/<job_id>", ["GET"])
 def job_status(job_id: str) -> Response:
-    return json_response({"job_status": sim().store.get_job(job_id)})
+    return json_response({"job_status": sim().store.jobs.get(job_id)})
 
 
 @route("/incremental/tickets/cursor", ["GET"])
@@ -334,7 +340,7 @@ def incremental_tickets() -> Response:
         per_page = int(args.get("per_page", 1000))
     except ValueError as exc:
         raise bad_request("InvalidValue", "start_time and per_page must be integers") from exc
-    page = sim().store.export(start_time, cursor, per_page)
+    page = sim().store.export.page(start_time, cursor, per_page)
     after_url = f"{base_url()}/api/v2/incremental/tickets/cursor.json?cursor={page['after_cursor']}"
     if "per_page" in args:
         after_url += f"&per_page={per_page}"
@@ -360,22 +366,18 @@ def users_me() -> Response:
 def users() -> Response:
     s = sim()
     if request.method == "GET":
-        everyone = s.store.list_users()
+        everyone = s.store.users.list_all()
         # Zendesk takes ``role=agent`` or ``role[]=agent&role[]=admin`` (zenpy sends the latter).
         roles = set(request.args.getlist("role") + request.args.getlist("role[]"))
         return json_response(paginate([u for u in everyone if not roles or u["role"] in roles], "users", user_out))
-    data = body_json().get("user")
-    if not isinstance(data, dict):
-        raise bad_request("InvalidValue", "user is required")
-    return json_response({"user": user_out(s.store.create_user(data))}, 201)
+    data = record_in("user")
+    return json_response({"user": user_out(s.store.users.create(data))}, 201)
 
 
 @route("/users/create_or_update", ["POST"])
 def users_create_or_update() -> Response:
-    data = body_json().get("user")
-    if not isinstance(data, dict):
-        raise bad_request("InvalidValue", "user is required")
-    user, created = sim().store.create_or_update_user(data)
+    data = record_in("user")
+    user, created = sim().store.users.create_or_update(data)
     return json_response({"user": user_out(user)}, 201 if created else 200)
 
 
@@ -383,9 +385,9 @@ def users_create_or_update() -> Response:
 def users_search() -> Response:
     store = sim().store
     if request.args.get("external_id"):
-        found = store.search_users("external_id:" + request.args["external_id"])
+        found = store.users.search("external_id:" + request.args["external_id"])
     else:
-        found = store.search_users(request.args.get("query", ""))
+        found = store.users.search(request.args.get("query", ""))
     return json_response(
         {"users": [user_out(u) for u in found], "next_page": None, "previous_page": None, "count": len(found)}
     )
@@ -393,12 +395,12 @@ def users_search() -> Response:
 
 @route("/users/show_many", ["GET"])
 def users_show_many() -> Response:
-    return json_response({"users": [user_out(u) for u in sim().store.users_by_ids(ids_arg())]})
+    return json_response({"users": [user_out(u) for u in sim().store.users.by_ids(ids_arg())]})
 
 
 @route("/users/<int:user_id>", ["GET"])
 def user(user_id: int) -> Response:
-    return json_response({"user": user_out(sim().store.get_user(user_id))})
+    return json_response({"user": user_out(sim().store.users.get(user_id))})
 
 
 # -- organisations and groups -------------------------------------------------------------------------
@@ -407,12 +409,10 @@ def organizations() -> Response:
     s = sim()
     if request.method == "GET":
         return json_response(
-            paginate(sorted(s.store.list_organizations(), key=lambda o: o["id"]), "organizations", org_out)
+            paginate(sorted(s.store.organizations.list_all(), key=lambda o: o["id"]), "organizations", org_out)
         )
-    data = body_json().get("organization")
-    if not isinstance(data, dict):
-        raise bad_request("InvalidValue", "organization is required")
-    return json_response({"organization": org_out(s.store.create_organization(data))}, 201)
+    data = record_in("organization")
+    return json_response({"organization": org_out(s.store.organizations.create(data))}, 201)
 
 
 @route("/organizations/show_many", ["GET"])
@@ -421,7 +421,7 @@ def organizations_show_many() -> Response:
     found = []
     for oid in ids_arg():
         try:
-            found.append(org_out(store.get_organization(oid)))
+            found.append(org_out(store.organizations.get(oid)))
         except ApiError:
             continue
     return json_response({"organizations": found})
@@ -431,21 +431,19 @@ def organizations_show_many() -> Response:
 def organization(org_id: int) -> Response:
     s = sim()
     if request.method == "GET":
-        return json_response({"organization": org_out(s.store.get_organization(org_id))})
-    data = body_json().get("organization")
-    if not isinstance(data, dict):
-        raise bad_request("InvalidValue", "organization is required")
-    return json_response({"organization": org_out(s.store.update_organization(org_id, data))})
+        return json_response({"organization": org_out(s.store.organizations.get(org_id))})
+    data = record_in("organization")
+    return json_response({"organization": org_out(s.store.organizations.update(org_id, data))})
 
 
 @route("/groups", ["GET"])
 def groups() -> Response:
-    return json_response(paginate(sorted(sim().store.list_groups(), key=lambda gr: gr["id"]), "groups", group_out))
+    return json_response(paginate(sorted(sim().store.groups.list_all(), key=lambda gr: gr["id"]), "groups", group_out))
 
 
 @route("/groups/<int:group_id>", ["GET"])
 def group(group_id: int) -> Response:
-    return json_response({"group": group_out(sim().store.get_group(group_id))})
+    return json_response({"group": group_out(sim().store.groups.get(group_id))})
 
 
 # -- search (a small subset: enough to look people and tickets up) -------------------------------------
@@ -469,13 +467,13 @@ def search() -> Response:
     kind = (terms.pop("type", ["ticket"]) or ["ticket"])[0]
     results: list[dict[str, Any]] = []
     if kind == "user":
-        for u in store.list_users():
+        for u in store.users.list_all():
             if all(_field_match(u, k, vs) for k, vs in terms.items()) and all(
                 w in (u["name"] or "").lower() or w in (u["email"] or "") for w in words
             ):
                 results.append({**user_out(u), "result_type": "user"})
     elif kind == "ticket":
-        for t in sorted(store.list_tickets(), key=lambda t: t["id"]):
+        for t in sorted(store.tickets.list_all(), key=lambda t: t["id"]):
             if (
                 all(_field_match(t, k, vs) for k, vs in terms.items())
                 and all(w in (t["subject"] or "").lower() or w in t["description"].lower() for w in words)
@@ -483,7 +481,7 @@ def search() -> Response:
             ):
                 results.append({**ticket_out(t), "result_type": "ticket"})
     elif kind == "organization":
-        for o in sorted(store.list_organizations(), key=lambda o: o["id"]):
+        for o in sorted(store.organizations.list_all(), key=lambda o: o["id"]):
             if all(_field_match(o, k, vs) for k, vs in terms.items()):
                 results.append({**org_out(o), "result_type": "organization"})
     return json_response(

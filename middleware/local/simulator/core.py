@@ -8,7 +8,7 @@ from typing import Any
 
 from middleware.local.simulator.faults import FaultInjector, RequestLog
 from middleware.local.simulator.store import Store, WriteResult
-from middleware.local.simulator.webhooks import WebhookConfig, WebhookSender
+from middleware.local.simulator.webhooks import SETTINGS, WebhookConfig, WebhookSender
 
 DEFAULT_ACCOUNT_ID = 22129848
 
@@ -51,12 +51,4 @@ class Simulator:
         self.sender.reset()
         if not keep_webhook:
             defaults = WebhookConfig()
-            self.sender.configure(
-                url=None,
-                secret=None,
-                enabled=True,
-                events=None,
-                timeout=defaults.timeout,
-                max_retries=defaults.max_retries,
-                retry_409_delay=defaults.retry_409_delay,
-            )
+            self.sender.configure(**{name: getattr(defaults, name) for name in SETTINGS})

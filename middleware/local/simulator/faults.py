@@ -29,7 +29,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from middleware.local.simulator.store import ApiError
+from middleware.local.simulator.store.errors import ApiError
 from middleware.zendesk.limits import TICKET_WINDOW_SECONDS, Limits, windows_for
 
 ERROR_BODIES: dict[int, dict[str, str]] = {

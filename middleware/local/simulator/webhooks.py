@@ -34,6 +34,8 @@ from middleware.web.signature import SIGNATURE_HEADER, TIMESTAMP_HEADER, sign
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 RETRY_STATUSES_WITH_RETRY_AFTER = (429, 503)
 MAX_RETRY_AFTER = 60.0
+# What the control API may set on the webhook (``WebhookConfig``'s fields but its id).
+SETTINGS = ("url", "secret", "enabled", "events", "timeout", "max_retries", "retry_409_delay")
 
 
 def ulid() -> str:
