@@ -201,7 +201,7 @@ def _runtime(redis_url: str, sim_url: str, workdir: Path, **config: Any) -> Any:
 
 
 def ticket_phase(args: argparse.Namespace, report: Report) -> None:
-    from middleware.zendesk.client import RateLimited
+    from middleware.zendesk.errors import RateLimited
 
     per_ticket = 30  # Zendesk's figure; its window is 10 minutes
     with private_redis() as redis_url, SimulatorServer() as server, tempfile.TemporaryDirectory() as tmp:
@@ -242,7 +242,7 @@ def ticket_phase(args: argparse.Namespace, report: Report) -> None:
 
 def export_phase(args: argparse.Namespace, report: Report) -> None:
     from jobs import reconcile
-    from middleware.zendesk.client import RateLimited
+    from middleware.zendesk.errors import RateLimited
 
     limit = args.exports
     with private_redis() as redis_url, SimulatorServer() as server, tempfile.TemporaryDirectory() as tmp:

@@ -23,7 +23,8 @@ from middleware.config import load_config
 from middleware.local.simulator import SimulatorControl, SimulatorServer
 from middleware.store.connection import Keys
 from middleware.store.queues import EVENTS_STAGE
-from middleware.zendesk.client import Credentials, ZendeskClient
+from middleware.zendesk.client import ZendeskClient
+from middleware.zendesk.transport import Credentials
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -27,7 +27,9 @@ from middleware.config import Config, load_config
 from middleware.local.simulator import SimulatorControl, SimulatorServer
 from middleware.store import queues
 from middleware.store.connection import Keys
-from middleware.zendesk.client import Credentials, ZendeskClient, ticket_from_api
+from middleware.zendesk.client import ZendeskClient
+from middleware.zendesk.mapping import ticket_from_api
+from middleware.zendesk.transport import Credentials
 from rules.model import Comment, TicketEvent
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -113,7 +113,7 @@ def _update_dry_run(args: argparse.Namespace, message: str) -> int:
     from jobs import runtime
     from jobs.customer_comms import check_policy, default_requester
     from middleware.config.customer_updates import UPDATE_PLACEHOLDERS, check_message
-    from middleware.zendesk.client import ZendeskError
+    from middleware.zendesk.errors import ZendeskError
 
     try:
         rt = runtime.build()
@@ -171,7 +171,7 @@ def _cmd_notify(args: argparse.Namespace) -> int:
     from jobs import runtime
     from jobs.customer_comms import PolicyError, default_requester
     from middleware.config.customer_updates import MessageError
-    from middleware.zendesk.client import ZendeskError
+    from middleware.zendesk.errors import ZendeskError
 
     try:
         message = read_message(args)
@@ -223,7 +223,7 @@ def _cmd_notify(args: argparse.Namespace) -> int:
 def _cmd_notices(args: argparse.Namespace) -> int:
     from jobs import customer_notices as notices
     from jobs import runtime
-    from middleware.zendesk.client import ZendeskError
+    from middleware.zendesk.errors import ZendeskError
 
     try:
         rt = runtime.build()

@@ -38,7 +38,8 @@ def _token(env: Mapping[str, str], name: str, off: str) -> Finding:
 
 
 def _zendesk(env: Mapping[str, str]) -> list[Finding]:
-    from middleware.zendesk.client import Credentials, ZendeskError
+    from middleware.zendesk.errors import ZendeskError
+    from middleware.zendesk.transport import Credentials
 
     try:
         creds = Credentials.from_env(dict(env))

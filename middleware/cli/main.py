@@ -66,7 +66,7 @@ def ticket_from_file_payload(data: Any) -> Any:
     Raises ``ValueError`` with a sentence a user can act on (what was found, what is expected).
     """
     from middleware.web.normalize import normalize_payload
-    from middleware.zendesk.client import ticket_from_api
+    from middleware.zendesk.mapping import ticket_from_api
 
     if not isinstance(data, dict):
         kind = {list: "an array", str: "a string", bool: "a boolean", type(None): "null"}.get(type(data), "a number")
@@ -123,7 +123,7 @@ def _cmd_reconcile(args: argparse.Namespace) -> int:
     receiver never saw; the worker then triages them. Safe to run any number of times."""
     from jobs import reconcile, runtime
     from middleware.config import parse_duration
-    from middleware.zendesk.client import ZendeskError
+    from middleware.zendesk.errors import ZendeskError
 
     try:
         since = parse_duration(args.since, "--since") if args.since else None
@@ -239,7 +239,7 @@ def user_problem(exc: BaseException) -> str | None:
     from redis.exceptions import TimeoutError as RedisTimeoutError
 
     from middleware.store.connection import redact_url, redis_url
-    from middleware.zendesk.client import ZendeskError
+    from middleware.zendesk.errors import ZendeskError
 
     if isinstance(exc, ConfigError):
         return str(exc) if str(exc).startswith("config error") else f"config error: {exc}"

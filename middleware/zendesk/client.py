@@ -1,374 +1,70 @@
-"""The Zendesk client: the only module that talks to Zendesk.
+"""The Zendesk client: what the jobs may ask of Zendesk, in the product's own terms.
 
-It wraps zenpy and adds what a background worker needs and zenpy does not do by itself:
-
-* every call is bounded (connect and read timeouts);
-* every call first takes a slot from a per-minute budget shared by all workers in Redis, so
-  the product as a whole never exceeds the configured ``zendesk.requests_per_minute``;
-* a 429 never puts a worker to sleep (zenpy 2.0.57 would sleep in the calling thread): it is
-  raised as :class:`RateLimited` with Zendesk's ``Retry-After`` so the job is rescheduled;
-* transient failures (connection errors, timeouts, 5xx) are retried with backoff by tenacity,
-  only for calls that are safe to repeat (reads, and safe updates, which a stale stamp turns
-  into a 409 rather than a double write);
-* ``ZENDESK_API_URL`` points the whole thing at any base URL (the local simulator, tests).
-
-Calls are counted per kind (read/write) in Redis so the benchmarks and ``/metrics`` can show
-Zendesk API calls per event.
+The only way the product talks to Zendesk. It speaks zenpy (and plain requests for what zenpy
+does not model) and decides, call by call, what may be retried: reads and safe updates (a stale
+stamp turns into a 409, never a double write), never a create or a comment, whose callers look
+for their earlier attempt first. Below it: the transport (``transport``: timeouts, breaker,
+budget, 429 as :class:`RateLimited`), the shared budget (``budget``), the error types
+(``errors``) and the pure JSON ↔ model mapping (``mapping``). Calls are counted per kind
+(read/write) in Redis so the benchmarks and ``/metrics`` can show Zendesk API calls per event.
 """
 
 from __future__ import annotations
 
 import logging
-import os
-import time
-from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, replace
+from collections.abc import Iterator
 from datetime import datetime
-from typing import Any, TypeVar
-from urllib.parse import urlsplit, urlunsplit
+from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 from redis import Redis
-from tenacity import retry, retry_if_exception_type, stop_after_attempt, wait_exponential_jitter
 from zenpy import Zenpy
 from zenpy.lib.api_objects import Comment as ZComment
 from zenpy.lib.api_objects import Ticket as ZTicket
 from zenpy.lib.api_objects import User as ZUser
-from zenpy.lib.exception import APIException, RecordNotFoundException, ZenpyException
+from zenpy.lib.exception import APIException, RecordNotFoundException
 
 from middleware.config import ZendeskSettings
 from middleware.store.connection import Keys
-from middleware.zendesk import json_guard
 from middleware.zendesk.breaker import CircuitBreaker
-from middleware.zendesk.limits import SLACK_SECONDS, URGENT, Limits, current_lane, windows_for
-from rules.model import Comment, Organization, Person, Ticket, format_time, parse_time
+from middleware.zendesk.budget import CallBudget
+from middleware.zendesk.errors import (
+    REFUSED_STATUSES,
+    Conflict,
+    NotFound,
+    RateLimited,
+    Refused,
+    TransientError,
+    ZendeskError,
+    ZendeskUnavailable,
+    refusal_reason,
+)
+from middleware.zendesk.limits import current_lane
+from middleware.zendesk.mapping import (
+    Audit,
+    TaskTicket,
+    UserRecord,
+    audit_from_api,
+    comment_from_api,
+    organization_from_api,
+    person_from_api,
+    task_from_api,
+    task_payload,
+    ticket_from_api,
+    user_from_api,
+)
+from middleware.zendesk.transport import Credentials, Session, retrying
+from rules.model import Comment, Organization, Person, Ticket, format_time
 
 log = logging.getLogger(__name__)
 
-T = TypeVar("T")
-
 BULK_LIMIT = 100  # tickets per update_many call (Zendesk's limit)
-
-
-class ZendeskError(Exception):
-    """A Zendesk call failed in a way the caller should know about."""
-
-
-class RateLimited(ZendeskError):
-    """Zendesk (or our own shared budget) says: not now, try after ``retry_after`` seconds."""
-
-    def __init__(self, retry_after: float, source: str = "zendesk") -> None:
-        self.retry_after = max(1.0, float(retry_after))
-        self.source = source
-        super().__init__(f"rate limited by {source}; retry after {self.retry_after:.0f} s")
-
-
-class ZendeskUnavailable(RateLimited):
-    """Zendesk is down (the shared circuit breaker is open): try again after ``retry_after``.
-
-    A :class:`RateLimited`, so every job that reschedules itself on a 429 also waits out an
-    outage that way, instead of spending its RQ retries (``middleware.zendesk.breaker``).
-    """
-
-    def __init__(self, retry_after: float) -> None:
-        super().__init__(retry_after, source="breaker")
-
-
-class TransientError(ZendeskError):
-    """Connection trouble, a timeout or a 5xx: worth trying again later."""
-
-
-class Conflict(ZendeskError):
-    """A safe update was refused because the ticket changed since we read it (409)."""
-
-
-class NotFound(ZendeskError):
-    """The record does not exist (or we may not see it)."""
-
-
-class Refused(ZendeskError):
-    """Zendesk refused the request as invalid (400 or 422): a closed ticket ("closed prevents
-    ticket update"), a field or value it does not accept. Not transient: the same request is
-    refused again, so the caller handles it once instead of spending retries on it. ``reason``
-    is Zendesk's own explanation (its validation messages name fields, never ticket text)."""
-
-    def __init__(self, what: str, status: int, reason: str) -> None:
-        self.status = status
-        self.reason = reason
-        super().__init__(f"{what} refused by Zendesk: HTTP {status}" + (f": {reason}" if reason else ""))
-
-
-REFUSED_STATUSES = frozenset({400, 422})
-
-
-@dataclass(frozen=True)
-class Credentials:
-    """Where and who: read from the environment, never from config.yaml."""
-
-    subdomain: str
-    email: str | None
-    token: str | None
-    oauth_token: str | None
-    api_url: str | None
-
-    @classmethod
-    def from_env(cls, env: dict[str, str] | None = None) -> Credentials:
-        env = dict(os.environ) if env is None else env
-        api_url = (env.get("ZENDESK_API_URL") or "").rstrip("/") or None
-        subdomain = env.get("ZENDESK_SUBDOMAIN") or ("local" if api_url else "")
-        if not subdomain:
-            raise ZendeskError("ZENDESK_SUBDOMAIN (or ZENDESK_API_URL) is not set")
-        token, oauth = env.get("ZENDESK_API_TOKEN"), env.get("ZENDESK_OAUTH_TOKEN")
-        if not token and not oauth:
-            raise ZendeskError("ZENDESK_API_TOKEN or ZENDESK_OAUTH_TOKEN is not set")
-        email = env.get("ZENDESK_EMAIL")
-        if token and not email:
-            raise ZendeskError("ZENDESK_EMAIL is required with ZENDESK_API_TOKEN")
-        return cls(subdomain, email, token, oauth, api_url)
-
-    @property
-    def base_url(self) -> str:
-        return self.api_url or f"https://{self.subdomain}.zendesk.com"
-
-
-# One sliding window per pair of keys: KEYS[2i-1] the slots taken (zset: member -> time),
-# KEYS[2i] the callers told to wait (member -> wake time). ARGV[1] now (epoch s), ARGV[2] a
-# unique member, then per window: ARGV[3i] its length (s), ARGV[3i+1] its limit, ARGV[3i+2] the
-# slots this call needs (capped at the limit: such a call waits for an empty window).
-# All windows are taken or none. Returns "0" when the call may go now, else the seconds to wait
-# for the last of its windows to free (a string: Lua numbers would come back as integers).
-_BUDGET_SCRIPT = """
-local now, member = tonumber(ARGV[1]), ARGV[2]
-local n = #KEYS / 2
-local worst = 0
-local waits = {}
-for i = 1, n do
-  local calls = KEYS[2 * i - 1]
-  local window, limit, cost = tonumber(ARGV[3 * i]), tonumber(ARGV[3 * i + 1]), tonumber(ARGV[3 * i + 2])
-  if cost > limit then cost = limit end
-  redis.call("ZREMRANGEBYSCORE", calls, "-inf", now - window)
-  local used = redis.call("ZCARD", calls)
-  if used + cost > limit then
-    local waiting = KEYS[2 * i]
-    redis.call("ZREMRANGEBYSCORE", waiting, "-inf", now)
-    local ahead = redis.call("ZCARD", waiting)
-    local index = used + cost - 1 - limit + (ahead % limit)
-    if index > used - 1 then index = used - 1 end
-    local slot = redis.call("ZRANGE", calls, index, index, "WITHSCORES")
-    local wait = tonumber(slot[2]) + window * (1 + math.floor(ahead / limit)) - now
-    waits[i] = wait
-    if wait > worst then worst = wait end
-  end
-end
-if worst > 0 then
-  for i = 1, n do
-    if waits[i] then
-      local waiting = KEYS[2 * i]
-      redis.call("ZADD", waiting, now + waits[i], member)
-      if redis.call("TTL", waiting) < math.ceil(waits[i]) + 1 then
-        redis.call("EXPIRE", waiting, math.ceil(waits[i]) + 1)
-      end
-    end
-  end
-  return tostring(worst)
-end
-for i = 1, n do
-  local calls = KEYS[2 * i - 1]
-  local window, limit, cost = tonumber(ARGV[3 * i]), tonumber(ARGV[3 * i + 1]), tonumber(ARGV[3 * i + 2])
-  if cost > limit then cost = limit end
-  for j = 1, cost do
-    redis.call("ZADD", calls, now, member .. ":" .. j)
-  end
-  redis.call("EXPIRE", calls, math.ceil(window) + 1)
-end
-return "0"
-"""
-
-
-class CallBudget:
-    """Zendesk's rate limits, shared by every worker, each enforced over *any* window.
-
-    Why sliding windows and not a counter per wall-clock minute: a per-minute counter lets the
-    whole budget go out at 12:00:59 and again at 12:01:00, twice the limit within two seconds,
-    and Zendesk's own minute need not start when ours does (the budget benchmark measured 120
-    calls in one 60 s window with a budget of 60, and the plan's limit answered 429). Here the
-    time of every call in a window is kept in one sorted set per window, so no window, however
-    placed, holds more than its limit.
-
-    Every call spends the account's requests-per-minute window; a ticket update also spends the
-    account's ticket-updates window and the ticket's own 10-minute window, an incremental export
-    the exports window (``middleware.zendesk.limits``: which, and Zendesk's figures). A bulk
-    update spends one update per ticket it names. A call takes all its windows or none, in one
-    Redis round trip (a script), so a refused call costs nothing against any of them.
-
-    A refused caller is told to come back when the last of its windows frees; callers refused
-    one after the other are given successive slots (and later windows once those run out)
-    rather than all the same one, so a backlog wakes up a few jobs at a time instead of all of
-    them every second.
-
-    Each window is half a second longer than Zendesk's: a slot is taken just before the request
-    leaves, and the time it takes to reach Zendesk varies (the benchmark saw 31 calls arrive
-    within 60 s with a budget of 30 and an exact 60 s window).
-
-    A call in the background lane (``middleware.zendesk.limits.lane``) may fill the account-wide
-    windows only up to their share kept for urgent work, and waits in a line of its own: a new
-    critical flag never waits behind SLA reminders, and is never given a slot after theirs.
-    """
-
-    WINDOW_SECONDS = 60.0 + SLACK_SECONDS
-
-    def __init__(self, redis: Redis, keys: Keys, per_minute: int | None = None,
-                 clock: Callable[[], float] = time.time, limits: Limits | None = None) -> None:
-        self.redis = redis
-        self.keys = keys
-        if limits is None:
-            limits = Limits() if per_minute is None else Limits(requests_per_minute=per_minute)
-        elif per_minute is not None:
-            limits = replace(limits, requests_per_minute=per_minute)
-        self.limits = limits
-        self.per_minute = limits.requests_per_minute
-        self.clock = clock
-        self._script = redis.register_script(_BUDGET_SCRIPT)
-
-    def take(self, method: str = "GET", path: str = "/", body: Any = None,
-             query: Mapping[str, Any] | None = None, lane: str | None = None) -> None:
-        """Take a slot in every window this call spends, or raise :class:`RateLimited` with the
-        seconds until they have all freed. ``lane``: the caller's (default: the current one)."""
-        lane = lane or current_lane()
-        windows = windows_for(self.limits, method, path, body, query, lane)
-        now = self.clock()
-        member = f"{now:.6f}-{os.urandom(4).hex()}"
-        line = ("waiting",) if lane == URGENT else ("waiting", lane)
-        keys: list[str] = []
-        args: list[Any] = [f"{now:.6f}", member]
-        for w in windows:
-            keys += [self.keys("zendesk", "budget", *w.key), self.keys("zendesk", "budget", *w.key, *line)]
-            args += [w.seconds, w.limit, w.cost]
-        raw = self._script(keys=keys, args=args)
-        wait = float(raw.decode() if isinstance(raw, bytes) else raw)
-        if wait > 0:
-            # Half a second more: RQ's scheduler runs a rescheduled job on a whole second.
-            raise RateLimited(wait + 0.5, source="budget")
-
-
-class _Session(requests.Session):
-    """zenpy's HTTP session: rewrites the base URL, applies timeouts, breaker, budget and
-    metrics, and turns 429 into :class:`RateLimited` before zenpy can sleep on it."""
-
-    def __init__(self, creds: Credentials, timeout: tuple[float, float], budget: CallBudget | None,
-                 counter: Callable[[str, str], None] | None, breaker: CircuitBreaker | None = None) -> None:
-        super().__init__()
-        self._target = urlsplit(creds.base_url) if creds.api_url else None
-        self._timeout = timeout
-        self._budget = budget
-        self._counter = counter
-        self._breaker = breaker
-        adapter = requests.adapters.HTTPAdapter(pool_connections=4, pool_maxsize=8, max_retries=0)
-        self.mount("https://", adapter)
-        self.mount("http://", adapter)
-
-    def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> requests.Response:  # type: ignore[override]
-        method_s = method.decode() if isinstance(method, bytes) else str(method)
-        url_s = original = url.decode() if isinstance(url, bytes) else str(url)
-        if self._target is not None:
-            parts = urlsplit(url_s)
-            url_s = urlunsplit((self._target.scheme, self._target.netloc,
-                                self._target.path.rstrip("/") + parts.path, parts.query, parts.fragment))
-        kwargs["timeout"] = self._timeout
-        if self._breaker is not None:
-            wait = self._breaker.wait_seconds()  # checked first: no budget spent while Zendesk is down
-            if wait > 0:
-                raise ZendeskUnavailable(wait)
-        if self._budget is not None:
-            try:
-                self._budget.take(method_s, urlsplit(original).path, kwargs.get("json"), kwargs.get("params"))
-            except RateLimited:
-                if self._breaker is not None:
-                    self._breaker.release_probe()  # a probe that does not go: the next caller probes
-                raise
-        kind = "read" if method_s.upper() == "GET" else "write"
-        try:
-            response = super().request(method_s, url_s, *args, **kwargs)
-        except (requests.ConnectionError, requests.Timeout) as exc:
-            self._unavailable_if_open(exc)
-            raise TransientError(f"{method_s} {urlsplit(url_s).path}: {type(exc).__name__}") from exc
-        finally:
-            if self._counter is not None:
-                self._counter(kind, method_s.upper())
-        if original != url_s:
-            # zenpy picks its response handler by matching the Zendesk host in the URL.
-            response.request = response.request.copy()
-            response.request.url = original
-        if response.status_code >= 500:
-            error = TransientError(f"{method_s} {urlsplit(url_s).path}: HTTP {response.status_code}")
-            self._unavailable_if_open(error)
-            raise error
-        if self._breaker is not None:
-            self._breaker.succeeded()
-        if response.status_code == 429:
-            raise RateLimited(_retry_after(response), source="zendesk")
-        # Lone surrogates in what Zendesk returns become U+FFFD before anything parses it, as
-        # they do in webhooks: text that cannot be encoded would crash the job that reads it.
-        response._content = json_guard.clean_bytes(response.content)
-        return response
-
-    def _unavailable_if_open(self, cause: Exception) -> None:
-        """Count a failed attempt; if it opened the breaker, say so instead of retrying."""
-        if self._breaker is None:
-            return
-        wait = self._breaker.failed()
-        if wait > 0:
-            raise ZendeskUnavailable(wait) from cause
-
-
-def _retry_after(response: requests.Response) -> float:
-    try:
-        return float(response.headers.get("Retry-After", "60"))
-    except ValueError:
-        return 60.0
-
-
-def _retrying(fn: Callable[[], T]) -> T:
-    """Retry a repeatable call on transient failures: 3 tries, ~0.5 s then ~1 s apart."""
-    wrapped = retry(
-        retry=retry_if_exception_type(TransientError),
-        stop=stop_after_attempt(3),
-        wait=wait_exponential_jitter(multiplier=0.5, max=4, jitter=0.25),
-        reraise=True,
-    )(fn)
-    return wrapped()
 
 
 def _status_of(exc: APIException | requests.HTTPError) -> int | None:
     response = getattr(exc, "response", None)
     return getattr(response, "status_code", None)
-
-
-def refusal_reason(response: requests.Response | None, limit: int = 300) -> str:
-    """Zendesk's words for a 400/422, e.g. ``Status: closed prevents ticket update``: the
-    details' descriptions, else the error's description or title, else nothing."""
-    try:
-        data = response.json() if response is not None else None
-    except ValueError:
-        return ""
-    if not isinstance(data, dict):
-        return ""
-    found: list[str] = []
-    details = data.get("details")
-    if isinstance(details, dict):
-        for problems in details.values():
-            for problem in problems if isinstance(problems, list) else [problems]:
-                text = problem.get("description") if isinstance(problem, dict) else problem
-                if isinstance(text, str) and text.strip():
-                    found.append(text.strip())
-    error = data.get("error")
-    if not found:
-        for text in (data.get("description"), error.get("message") if isinstance(error, dict) else None,
-                     error.get("title") if isinstance(error, dict) else error):
-            if isinstance(text, str) and text.strip():
-                found.append(text.strip())
-                break
-    return "; ".join(dict.fromkeys(found))[:limit]
 
 
 def _write_error(exc: APIException | requests.HTTPError, what: str, ticket_id: int) -> ZendeskError:
@@ -379,88 +75,6 @@ def _write_error(exc: APIException | requests.HTTPError, what: str, ticket_id: i
     if status in REFUSED_STATUSES:
         return Refused(f"ticket {ticket_id} {what}", status, refusal_reason(getattr(exc, "response", None)))
     return ZendeskError(f"ticket {ticket_id} {what} refused: HTTP {status}")
-
-
-def ticket_from_api(data: dict[str, Any]) -> Ticket:
-    """A REST API ticket (``GET /tickets/{id}``, the incremental export) as our Ticket."""
-    via = data.get("via") or {}
-    custom = {str(f.get("id")): f.get("value") for f in data.get("custom_fields") or [] if isinstance(f, dict)}
-    return Ticket(
-        id=int(data["id"]),
-        subject=data.get("subject") or data.get("raw_subject") or "",
-        description=data.get("description") or "",
-        status=data.get("status"),
-        priority=data.get("priority"),
-        type=data.get("type"),
-        tags=tuple(data.get("tags") or ()),
-        requester_id=data.get("requester_id"),
-        submitter_id=data.get("submitter_id"),
-        assignee_id=data.get("assignee_id"),
-        organization_id=data.get("organization_id"),
-        group_id=data.get("group_id"),
-        problem_id=data.get("problem_id"),
-        via_channel=via.get("channel") if isinstance(via, dict) else None,
-        created_at=parse_time(data.get("created_at")),
-        updated_at=parse_time(data.get("updated_at")),
-        custom_fields=custom,
-    )
-
-
-@dataclass(frozen=True)
-class TaskTicket:
-    """A ticket as the review and action tracking reads it: with its due date, assignee and
-    external id, which the event-shaped :class:`Ticket` does not carry."""
-
-    id: int
-    subject: str
-    status: str | None
-    type: str | None
-    due_at: datetime | None
-    assignee_id: int | None
-    group_id: int | None
-    requester_id: int | None
-    tags: tuple[str, ...]
-    external_id: str | None
-    created_at: datetime | None
-    updated_at: datetime | None
-
-
-def task_from_api(data: dict[str, Any]) -> TaskTicket:
-    """A REST API ticket (create, list, search results) as a :class:`TaskTicket`."""
-    return TaskTicket(
-        id=int(data["id"]),
-        subject=data.get("subject") or data.get("raw_subject") or "",
-        status=data.get("status"),
-        type=data.get("type"),
-        due_at=parse_time(data.get("due_at")),
-        assignee_id=data.get("assignee_id"),
-        group_id=data.get("group_id"),
-        requester_id=data.get("requester_id"),
-        tags=tuple(data.get("tags") or ()),
-        external_id=data.get("external_id"),
-        created_at=parse_time(data.get("created_at")),
-        updated_at=parse_time(data.get("updated_at")),
-    )
-
-
-@dataclass(frozen=True)
-class Audit:
-    """One ticket audit: everything one update did (field changes and at most one comment)."""
-
-    id: int | None
-    created_at: datetime | None
-    author_id: int | None
-    events: tuple[dict[str, Any], ...]
-
-    def changed(self, field_name: str) -> Any:
-        """The new value of ``field_name`` if this update changed it, else None."""
-        for event in self.events:
-            if event.get("type") in ("Change", "Create") and event.get("field_name") == field_name:
-                return event.get("value")
-        return None
-
-    def comment(self) -> dict[str, Any] | None:
-        return next((e for e in self.events if e.get("type") == "Comment"), None)
 
 
 class ZendeskClient:
@@ -479,7 +93,7 @@ class ZendeskClient:
         self.keys = keys or Keys()
         budget = CallBudget(redis, self.keys, limits=settings.limits) if redis is not None else None
         self.breaker = CircuitBreaker(redis, self.keys) if redis is not None else None
-        self.session = _Session(
+        self.session = Session(
             creds,
             (settings.connect_timeout_seconds, settings.timeout_seconds),
             budget,
@@ -529,7 +143,7 @@ class ZendeskClient:
             if cached:
                 self._api_user_id = int(cached)
                 return self._api_user_id
-        me = _retrying(lambda: self.zenpy.users.me())
+        me = retrying(lambda: self.zenpy.users.me())
         self._api_user_id = int(me.id)
         if self.redis is not None:
             self.redis.set(key, self._api_user_id)
@@ -548,7 +162,7 @@ class ZendeskClient:
     # -- tickets -------------------------------------------------------------------------
     def get_ticket(self, ticket_id: int) -> Ticket:
         try:
-            data = _retrying(lambda: self.zenpy.tickets(id=ticket_id).to_dict())
+            data = retrying(lambda: self.zenpy.tickets(id=ticket_id).to_dict())
         except RecordNotFoundException as exc:
             raise NotFound(f"ticket {ticket_id} not found") from exc
         return ticket_from_api(data)
@@ -595,7 +209,7 @@ class ZendeskClient:
                     raise Conflict(f"ticket {ticket_id} changed since {format_time(updated_stamp)}") from exc
                 raise _write_error(exc, "update", ticket_id) from exc
 
-        audit = _retrying(call)
+        audit = retrying(call)
         updated = getattr(audit, "ticket", None)
         if updated is not None:
             return ticket_from_api(updated.to_dict())
@@ -616,7 +230,7 @@ class ZendeskClient:
     def tickets_by_external_id(self, external_id: str) -> list[Ticket]:
         """Tickets carrying ``external_id`` (``GET /tickets?external_id=``). A job that creates a
         ticket asks this first, so a retry finds the ticket an interrupted attempt created."""
-        return _retrying(lambda: [ticket_from_api(t.to_dict()) for t in self.zenpy.tickets(external_id=external_id)])
+        return retrying(lambda: [ticket_from_api(t.to_dict()) for t in self.zenpy.tickets(external_id=external_id)])
 
     @property
     def bulk_limit(self) -> int:
@@ -653,54 +267,40 @@ class ZendeskClient:
             except APIException as exc:
                 raise ZendeskError(f"bulk update of {len(tickets)} tickets refused: HTTP {_status_of(exc)}") from exc
 
-        return str((_retrying(call) if retry else call()).id)
+        return str((retrying(call) if retry else call()).id)
 
     def job_status(self, job_id: str) -> dict[str, Any]:
         """A background job's status: ``status`` (queued, working, completed, failed, killed) and,
         once done, ``results`` per ticket (``id``, ``success``/``status``, ``error``)."""
         try:
-            return dict(_retrying(lambda: self.zenpy.job_status(id=job_id).to_dict()))
+            return dict(retrying(lambda: self.zenpy.job_status(id=job_id).to_dict()))
         except RecordNotFoundException as exc:
             raise NotFound(f"job status {job_id} not found") from exc
 
     def comments(self, ticket_id: int) -> list[Comment]:
         """All comments of a ticket, oldest first (authors' staff status is looked up by role)."""
-        result = _retrying(lambda: [c.to_dict() for c in self.zenpy.tickets.comments(ticket=ticket_id)])
-        return [
-            Comment(
-                id=c.get("id"),
-                body=c.get("body") or "",
-                public=bool(c.get("public")),
-                author_id=c.get("author_id"),
-                created_at=parse_time(c.get("created_at")),
-            )
-            for c in result
-        ]
+        result = retrying(lambda: [c.to_dict() for c in self.zenpy.tickets.comments(ticket=ticket_id)])
+        return [comment_from_api(c) for c in result]
 
     # -- people ---------------------------------------------------------------------------
     def get_user(self, user_id: int) -> Person:
         try:
-            data = _retrying(lambda: self.zenpy.users(id=user_id).to_dict())
+            data = retrying(lambda: self.zenpy.users(id=user_id).to_dict())
         except RecordNotFoundException as exc:
             raise NotFound(f"user {user_id} not found") from exc
-        return Person(id=data.get("id"), role=data.get("role"), email=data.get("email"), name=data.get("name"))
+        return person_from_api(data)
 
     def staff(self) -> list[Person]:
         """Every agent and admin (``GET /users?role[]=agent&role[]=admin``, pages of 100)."""
-        users = _retrying(lambda: [u.to_dict() for u in self.zenpy.users(role=["agent", "admin"])])
-        return [Person(id=d.get("id"), role=d.get("role"), email=d.get("email"), name=d.get("name")) for d in users]
+        users = retrying(lambda: [u.to_dict() for u in self.zenpy.users(role=["agent", "admin"])])
+        return [person_from_api(d) for d in users]
 
     def get_organization(self, org_id: int) -> Organization:
         try:
-            data = _retrying(lambda: self.zenpy.organizations(id=org_id).to_dict())
+            data = retrying(lambda: self.zenpy.organizations(id=org_id).to_dict())
         except RecordNotFoundException as exc:
             raise NotFound(f"organization {org_id} not found") from exc
-        return Organization(
-            id=data.get("id"),
-            name=data.get("name"),
-            tags=tuple(data.get("tags") or ()),
-            fields=dict(data.get("organization_fields") or {}),
-        )
+        return organization_from_api(data)
 
     # -- export ---------------------------------------------------------------------------
     def incremental_tickets(self, start_time: int | None = None, cursor: str | None = None,
@@ -713,7 +313,7 @@ class ZendeskClient:
             params["start_time"] = int(start_time or 0)
         url = f"{self.creds.base_url}/api/v2/incremental/tickets/cursor.json"
         while True:
-            response = _retrying(lambda p=params: self._raw_get(url, p))
+            response = retrying(lambda p=params: self._raw_get(url, p))
             data = response.json()
             tickets = [ticket_from_api(t) for t in data.get("tickets") or []]
             after, end = data.get("after_cursor"), bool(data.get("end_of_stream"))
@@ -757,11 +357,7 @@ class ZendeskClient:
     def audits(self, ticket_id: int) -> list[Audit]:
         """A ticket's audits, oldest first: which update changed what, and with which comment."""
         url = f"{self.creds.base_url}/api/v2/tickets/{ticket_id}/audits.json"
-        return [
-            Audit(id=a.get("id"), created_at=parse_time(a.get("created_at")), author_id=a.get("author_id"),
-                  events=tuple(e for e in a.get("events") or [] if isinstance(e, dict)))
-            for a in self._list(url, {"page[size]": 100}, "audits")
-        ]
+        return [audit_from_api(a) for a in self._list(url, {"page[size]": 100}, "audits")]
 
     def problem_incidents(self, problem_id: int) -> list[Ticket]:
         """The incident tickets linked to a problem ticket (empty for any other ticket)."""
@@ -787,17 +383,8 @@ class ZendeskClient:
 
         Not retried, like every create: the caller looks for ``external_id`` before calling again.
         """
-        payload: dict[str, Any] = {
-            "subject": subject,
-            "comment": {"body": body, "public": False},
-            "type": "task",
-            "due_at": format_time(due_at),
-            "tags": list(tags),
-            "external_id": external_id,
-        }
-        for name, value in (("assignee_id", assignee_id), ("group_id", group_id), ("priority", priority)):
-            if value is not None:
-                payload[name] = value
+        payload = task_payload(subject=subject, body=body, due_at=due_at, tags=tags, external_id=external_id,
+                               assignee_id=assignee_id, group_id=group_id, priority=priority)
         try:
             audit = self.zenpy.tickets.create(ZTicket(**payload))
         except APIException as exc:
@@ -811,7 +398,7 @@ class ZendeskClient:
         wanted = email.strip().lower()
         for u in users:
             if (u.get("email") or "").lower() == wanted:
-                return Person(id=u.get("id"), role=u.get("role"), email=u.get("email"), name=u.get("name"))
+                return person_from_api(u)
         return None
 
     # -- customer updates and notices: bulk reads and writes (jobs.customer_updates) --------
@@ -879,7 +466,7 @@ class ZendeskClient:
         items: list[dict[str, Any]] = []
         next_url: str | None = url
         while next_url and len(items) < limit:
-            response = _retrying(lambda u=next_url, p=params: self._get_json(u, p))
+            response = retrying(lambda u=next_url, p=params: self._get_json(u, p))
             data = response.json()
             items.extend(x for x in data.get(key) or [] if isinstance(x, dict))
             links, meta = data.get("links") or {}, data.get("meta") or {}
@@ -896,36 +483,16 @@ class ZendeskClient:
         return response
 
 
-@dataclass(frozen=True)
-class UserRecord:
-    """A user as recipient selection reads it: who, which organisation, which tags."""
-
-    id: int
-    name: str | None
-    email: str | None
-    role: str | None
-    organization_id: int | None
-    tags: tuple[str, ...] = ()
-
-
-def user_from_api(data: dict[str, Any]) -> UserRecord:
-    return UserRecord(id=int(data["id"]), name=data.get("name"), email=data.get("email"), role=data.get("role"),
-                      organization_id=data.get("organization_id"), tags=tuple(data.get("tags") or ()))
-
-
-def organization_from_api(data: dict[str, Any]) -> Organization:
-    return Organization(id=data.get("id"), name=data.get("name"), tags=tuple(data.get("tags") or ()),
-                        fields=dict(data.get("organization_fields") or {}))
-
-
 def client_from_env(settings: ZendeskSettings, redis: Redis | None, keys: Keys,
                     env: dict[str, str] | None = None) -> ZendeskClient:
     """The client configured from ``ZENDESK_*`` environment variables."""
     return ZendeskClient(Credentials.from_env(env), settings, redis, keys)
 
 
+# The jobs import the errors, the budget and the mapped records from here, with the client.
 __all__ = [
     "Audit",
+    "CallBudget",
     "Conflict",
     "Credentials",
     "NotFound",
@@ -937,7 +504,6 @@ __all__ = [
     "ZendeskClient",
     "ZendeskError",
     "ZendeskUnavailable",
-    "ZenpyException",
     "client_from_env",
     "task_from_api",
     "ticket_from_api",

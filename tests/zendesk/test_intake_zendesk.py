@@ -10,7 +10,9 @@ import responses
 
 from middleware.config import ZendeskSettings
 from middleware.store.connection import Keys
-from middleware.zendesk.client import BULK_LIMIT, Credentials, ZendeskClient, ZendeskError
+from middleware.zendesk.client import BULK_LIMIT, ZendeskClient
+from middleware.zendesk.errors import ZendeskError
+from middleware.zendesk.transport import Credentials
 from tests.zendesk.test_zendesk_client import ticket_json
 
 BASE = "http://127.0.0.1:9"

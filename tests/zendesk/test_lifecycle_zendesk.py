@@ -11,7 +11,9 @@ import responses
 
 from middleware.config import ZendeskSettings
 from middleware.store.connection import Keys
-from middleware.zendesk.client import Credentials, NotFound, RateLimited, ZendeskClient, ZendeskError
+from middleware.zendesk.client import ZendeskClient
+from middleware.zendesk.errors import NotFound, RateLimited, ZendeskError
+from middleware.zendesk.transport import Credentials
 
 BASE = "http://127.0.0.1:9"
 

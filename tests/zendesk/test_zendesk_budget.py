@@ -10,7 +10,8 @@ from __future__ import annotations
 import pytest
 
 from middleware.store.connection import Keys
-from middleware.zendesk.client import CallBudget, RateLimited
+from middleware.zendesk.budget import CallBudget
+from middleware.zendesk.errors import RateLimited
 
 
 class Clock:

@@ -10,7 +10,9 @@ import responses
 
 from middleware.config import ZendeskSettings
 from middleware.store.connection import Keys
-from middleware.zendesk.client import Conflict, Credentials, RateLimited, TransientError, ZendeskClient
+from middleware.zendesk.client import ZendeskClient
+from middleware.zendesk.errors import Conflict, RateLimited, TransientError
+from middleware.zendesk.transport import Credentials
 
 BASE = "http://127.0.0.1:9"
 
@@ -127,7 +129,7 @@ def test_api_user_id_is_looked_up_once_and_shared_through_redis(client, redis, k
 
 
 def test_credentials_name_what_is_missing():
-    from middleware.zendesk.client import ZendeskError
+    from middleware.zendesk.errors import ZendeskError
 
     with pytest.raises(ZendeskError, match="ZENDESK_SUBDOMAIN"):
         Credentials.from_env({})

@@ -16,8 +16,11 @@ import yaml
 from middleware.config import ConfigError, ZendeskSettings, load_config
 from middleware.local.simulator import SimulatorControl, SimulatorServer
 from middleware.store.connection import Keys
-from middleware.zendesk.client import CallBudget, Credentials, RateLimited, ZendeskClient
+from middleware.zendesk.budget import CallBudget
+from middleware.zendesk.client import ZendeskClient
+from middleware.zendesk.errors import RateLimited
 from middleware.zendesk.limits import Limits, windows_for
+from middleware.zendesk.transport import Credentials
 
 BASE = "http://127.0.0.1:9"
 REPO = Path(__file__).resolve().parents[2]

@@ -21,7 +21,8 @@ from jobs.seen import last_seen
 from middleware.store.enqueue import EventEnqueuer
 from middleware.store.queues import EVENTS_STAGE
 from middleware.zendesk.breaker import FAILURES_TO_OPEN
-from middleware.zendesk.client import TransientError, ZendeskUnavailable, ticket_from_api
+from middleware.zendesk.errors import TransientError, ZendeskUnavailable
+from middleware.zendesk.mapping import ticket_from_api
 from rules.model import TicketEvent
 from tests.intake_support import queued_events, simulated
 
