@@ -22,6 +22,7 @@ import argparse
 import json
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -65,6 +66,22 @@ def wait_for(done: Any, seconds: float) -> bool:
         time.sleep(0.5)
 
 
+def _outcome(args: argparse.Namespace, what: str, request: Any, listing: str,
+             status: Callable[[], dict[str, Any] | None]) -> int:
+    """Say that the send is queued (or was asked for before), wait for the worker to finish it
+    and print its outcome; ``incident <listing> ID`` shows it later if the wait runs out."""
+    verb = "queued" if request.created else f"already requested ({request.state})"
+    print(f"{what} of incident #{args.incident} {verb}, asked for by {request.by}")
+    if args.no_wait:
+        return 0
+    if not wait_for(lambda: (status() or {}).get("state") == "done", args.wait):
+        print(f"still being sent after {args.wait:.0f} s (is a worker running?); "
+              f"see: python -m middleware incident {listing} {args.incident}", file=sys.stderr)
+        return 3
+    print((status() or {}).get("summary", ""))
+    return 0
+
+
 def _cmd_update(args: argparse.Namespace) -> int:
     from jobs import customer_updates as updates
     from jobs.customer_comms import PolicyError, default_requester
@@ -88,22 +105,8 @@ def _cmd_update(args: argparse.Namespace) -> int:
     except (updates.NoSuchIncident, PolicyError, MessageError, ValueError) as exc:
         print(f"incident update: refused: {exc}", file=sys.stderr)
         return 1
-    verb = "queued" if request.created else f"already requested ({request.state})"
-    print(f"status update {request.update_id} of incident #{args.incident} {verb}, asked for by {request.by}")
-    if args.no_wait:
-        return 0
-
-    def finished() -> bool:
-        status = updates.update_status(redis, keys, args.incident, request.update_id)
-        return bool(status and status.get("state") == "done")
-
-    if not wait_for(finished, args.wait):
-        print(f"still being sent after {args.wait:.0f} s (is a worker running?); "
-              f"see: python -m middleware incident updates {args.incident}", file=sys.stderr)
-        return 3
-    status = updates.update_status(redis, keys, args.incident, request.update_id) or {}
-    print(status.get("summary", ""))
-    return 0
+    return _outcome(args, f"status update {request.update_id}", request, "updates",
+                    lambda: updates.update_status(redis, keys, args.incident, request.update_id))
 
 
 def _update_dry_run(args: argparse.Namespace, message: str) -> int:
@@ -203,21 +206,8 @@ def _cmd_notify(args: argparse.Namespace) -> int:
     except (notices.PlanError, PolicyError, MessageError, ValueError) as exc:
         print(f"incident notify: refused: {exc}", file=sys.stderr)
         return 1
-    verb = "queued" if request.created else f"already requested ({request.state})"
-    print(f"proactive notice {request.notice_id} of incident #{args.incident} {verb}, asked for by {request.by}")
-    if args.no_wait:
-        return 0
-
-    def finished() -> bool:
-        status = notices.notice_status(rt, args.incident, request.notice_id)
-        return bool(status and status.get("state") == "done")
-
-    if not wait_for(finished, args.wait):
-        print(f"still being sent after {args.wait:.0f} s (is a worker running?); "
-              f"see: python -m middleware incident notices {args.incident}", file=sys.stderr)
-        return 3
-    print((notices.notice_status(rt, args.incident, request.notice_id) or {}).get("summary", ""))
-    return 0
+    return _outcome(args, f"proactive notice {request.notice_id}", request, "notices",
+                    lambda: notices.notice_status(rt, args.incident, request.notice_id))
 
 
 def _cmd_notices(args: argparse.Namespace) -> int:

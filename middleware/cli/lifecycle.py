@@ -15,7 +15,7 @@ import json
 import sys
 from typing import Any
 
-from middleware.config import ConfigError, parse_duration
+from middleware.cli.arguments import since_or_none
 
 __all__ = ["add_parsers"]
 
@@ -33,10 +33,8 @@ def _cmd_report(args: argparse.Namespace) -> int:
     from jobs.report.delivery import REPORT_ROUTE, gather, rendered
     from middleware.config.alerting import redact
 
-    try:
-        period = parse_duration(args.since, "--since")
-    except ConfigError as exc:
-        print(f"report: {exc.problem}", file=sys.stderr)
+    period = since_or_none(args.since, "report")
+    if period is None:
         return 2
     rt = _runtime()
     now = rt.clock()

@@ -23,7 +23,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from middleware.config import ConfigError, load_config
+from middleware.cli.arguments import config_or_none, since_or_none
+from middleware.config import ConfigError
 
 
 def _cmd_worker(args: argparse.Namespace) -> int:
@@ -36,10 +37,8 @@ def _cmd_worker(args: argparse.Namespace) -> int:
 def _cmd_check_config(args: argparse.Namespace) -> int:
     import os
 
-    try:
-        config = load_config(args.config)
-    except (ConfigError, ValueError) as exc:
-        print(f"{args.config or 'config'}: {exc}", file=sys.stderr)
+    config = config_or_none(args.config, args.config or "config")
+    if config is None:
         return 1
     signals = config.rules.scorer
     scored = (f"; {len(signals.signals)} signals, critical at {signals.critical:g}, possible at {signals.possible:g}"
@@ -86,10 +85,8 @@ def ticket_from_file_payload(data: Any) -> Any:
 
 
 def _cmd_explain(args: argparse.Namespace) -> int:
-    try:
-        config = load_config(args.config)
-    except (ConfigError, ValueError) as exc:
-        print(f"config: {exc}", file=sys.stderr)
+    config = config_or_none(args.config)
+    if config is None:
         return 2
     try:
         text = Path(args.file).read_text(encoding="utf-8")
@@ -122,13 +119,10 @@ def _cmd_reconcile(args: argparse.Namespace) -> int:
     """Queue every ticket changed since ``--since`` (else since the stored cursor) that the
     receiver never saw; the worker then triages them. Safe to run any number of times."""
     from jobs import reconcile, runtime
-    from middleware.config import parse_duration
     from middleware.zendesk.errors import ZendeskError
 
-    try:
-        since = parse_duration(args.since, "--since") if args.since else None
-    except ConfigError as exc:
-        print(f"--since: {exc.problem}", file=sys.stderr)
+    since = since_or_none(args.since, "--since") if args.since else None
+    if args.since and since is None:
         return 2
     rt = runtime.get()  # a missing setting is the user's to fix: one line, exit 2 (main)
     try:

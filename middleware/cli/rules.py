@@ -11,16 +11,14 @@ import json
 import sys
 from typing import Any
 
-from middleware.config import ConfigError, load_config
+from middleware.cli.arguments import config_or_none
 
 
 def _cmd_eval(args: argparse.Namespace) -> int:
     from middleware.cli.rules_eval import LabelError, evaluate_files, format_evaluation
 
-    try:
-        config = load_config(args.config)
-    except (ConfigError, ValueError) as exc:
-        print(f"config: {exc}", file=sys.stderr)
+    config = config_or_none(args.config)
+    if config is None:
         return 2
     try:
         reports = evaluate_files(config.rules, args.files)

@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from middleware.config import ConfigError, parse_duration
+from middleware.cli.arguments import since_or_none
 from middleware.store.feedback import FeedbackRecord, FeedbackStore, flagged_by_rules, production_figures
 
 __all__ = ["add_feedback_parser"]
@@ -40,10 +39,8 @@ def _ratio(value: float | None) -> str:
 def _cmd_feedback(args: argparse.Namespace) -> int:
     from jobs import runtime
 
-    try:
-        period = parse_duration(args.since, "--since")
-    except ConfigError as exc:
-        print(f"rules feedback: {exc.problem}", file=sys.stderr)
+    period = since_or_none(args.since, "rules feedback")
+    if period is None:
         return 2
     rt = runtime.build()  # a missing setting or an unreachable Redis: one line from main()
     since = rt.clock() - period
