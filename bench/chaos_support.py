@@ -26,6 +26,7 @@ import requests
 
 from bench.common import wait_for
 from middleware.local.localredis import answers, free_port, redis_executable
+from middleware.local.processes import stop_process
 from middleware.local.simulator import SimulatorControl
 from middleware.local.simulator.webhooks import signature_timestamp
 from middleware.web.signature import sign
@@ -97,13 +98,8 @@ class ChaosRedis:
 
     def stop(self) -> None:
         """SIGTERM (Redis flushes its AOF) and wait."""
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=5)
+        if self.proc is not None:
+            stop_process(self.proc)
         self.proc = None
 
     def pause(self) -> None:

@@ -20,7 +20,6 @@ import subprocess
 import sys
 import tempfile
 import textwrap
-import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
@@ -31,7 +30,7 @@ from typing import Any
 from redis import Redis
 
 from middleware.local.localredis import PrivateRedis, free_port, start_private_redis
-from middleware.local.stack import stop_process
+from middleware.local.processes import stop_process, wait_until
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS_DIR = ROOT / "bench" / "results"
@@ -356,14 +355,8 @@ def pinned(argv: list[str], cpus: str) -> tuple[list[str], bool]:
 
 
 def wait_for(predicate: Any, timeout: float, interval: float = 0.05, what: str = "condition") -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"timed out after {timeout:.0f} s waiting for {what}")
-        time.sleep(interval)
+    """``middleware.local.processes.wait_until`` in the bench's argument order (TimeoutError)."""
+    return wait_until(predicate, timeout, what, interval)
 
 
 __all__ = [

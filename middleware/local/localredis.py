@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from redis import Redis
 from redis.exceptions import RedisError
 
+from middleware.local.processes import stop_process
+
 
 def answers(url: str) -> bool:
     try:
@@ -55,13 +57,7 @@ class PrivateRedis:
         return f"redis://127.0.0.1:{self.port}/0"
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=5)
+        stop_process(self.process, timeout=5)
         self.workdir.cleanup()
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import threading
-import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -20,6 +19,7 @@ from redis import Redis
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
+from middleware.local import processes
 from middleware.local.localredis import answers, with_db
 from middleware.local.stack import ROOT
 
@@ -27,14 +27,7 @@ from middleware.local.stack import ROOT
 def wait_until(predicate: Callable[[], Any], timeout: float = 30.0, what: str = "condition") -> Any:
     """Poll ``predicate`` until it returns something truthy and return that; fail the test
     (AssertionError naming ``what``) if it has not within ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
-        time.sleep(0.1)
+    return processes.wait_until(predicate, timeout, what, interval=0.1, error=AssertionError)
 
 
 def flush_db(db: int) -> None:
