@@ -41,9 +41,6 @@ from rules.model import Comment, Organization, Person, Ticket
 
 __all__ = ["EvalItem", "LabelError", "evaluate", "format_evaluation", "load_labelled"]
 
-CATEGORIES = ("security", "outage", "monitoring", "staff_report")
-
-
 class LabelError(ValueError):
     """A labelled file that cannot be read; the message names the file and the ticket."""
 

@@ -42,19 +42,6 @@ CUSTOM_STATUS_IDS = {
 EVENT_CHANNELS = {"api": "web_service", "web": "web_form", "email": "mail"}
 ENUM_EVENTS = {"status": "status_changed", "priority": "priority_changed", "type": "type_changed"}
 ID_EVENTS = {"group_id": "group_assignment_changed", "assignee_id": "agent_assignment_changed"}
-ALL_EVENT_TYPES = tuple(
-    EVENT_PREFIX + name
-    for name in (
-        "created",
-        "comment_added",
-        "status_changed",
-        "priority_changed",
-        "type_changed",
-        "tags_changed",
-        "group_assignment_changed",
-        "agent_assignment_changed",
-    )
-)
 
 
 def sid(value: Any) -> str | None:
