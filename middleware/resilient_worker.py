@@ -1,43 +1,10 @@
 """The RQ worker the product runs: a ``SimpleWorker`` that notices trouble in seconds, not minutes.
 
-Stock RQ 3.0 settings, measured against a killed worker and a restarted Redis:
-
-* **A killed worker's job sat in ``rq:wip`` about two minutes.** A ``SimpleWorker`` runs the
-  job in its own thread and cannot heartbeat meanwhile, so it registers each job as started
-  for the job's whole timeout plus 60 s (120 s for a triage job); only when that expires does
-  another worker's maintenance pass (every 60–600 s) retry it. The dead worker stayed listed
-  as busy just as long. Here a small thread heartbeats the running job and the worker every
-  ``BEAT_SECONDS`` with a short TTL (``LIVENESS_SECONDS``): a live worker keeps its job however
-  long it runs; a killed one lets it go within ``LIVENESS_SECONDS``, the next maintenance pass
-  (every ``MAINTENANCE_SECONDS``, by whichever worker gets there) retries it, and the dead
-  worker's registration expires with it.
-* **The scheduler stalled up to ~60 s after a Redis restart.** The scheduler subprocess dies
-  on a dropped connection; the worker restarts it only in a maintenance pass, which an idle
-  worker reaches only between its blocking dequeues (``worker_ttl - 15`` s, 405 s by default)
-  and after a reconnect back-off growing to 60 s. Here the dequeue blocks at most
-  ``WORKER_TTL_SECONDS - 15`` s, the back-off stops at ``RECONNECT_MAX_SECONDS``, and
-  maintenance runs every ``MAINTENANCE_SECONDS``: rescheduled triage, retries and SLA timers
-  move again within a few seconds of Redis answering.
-
-* **A Redis restart while a job ran killed the worker process.** RQ's main loop quits on an
-  unexpected Redis error (the job's own failure handling could not reach Redis), so the
-  worker, and its scheduler, were gone until a supervisor restarted them; a new scheduler then
-  waited up to a minute for the dead one's locks. Here the worker waits for Redis and works
-  again in the same process, under the same name, and its scheduler keeps a name derived from
-  the worker's, so it takes its own locks back at once. The job that was running is retried
-  like any abandoned job.
-
-The cost is a few Redis commands per worker every few seconds.
-
-One more difference, for Redis memory rather than liveness: **a successful job leaves no
-result.** RQ 3.0 writes every successful job's return value into a stream of its own
-(``rq:results:<id>``), about 4.8 KB of Redis memory whatever the value, kept for the job's
-``result_ttl``: two thirds of what an event cost in Redis, and of what a week of SLA timers
-kept. Nothing reads those values (each job logs its outcome), so the worker's jobs
-(:class:`WorkerJob`) write none; the job hash itself is kept for its ``result_ttl`` as before,
-since a unique job id (an SLA step, an alert, a periodic run) is guarded by it. A failed job is
-kept as RQ keeps it (its hash, its exception in the results stream, its failed registry entry)
-for its ``failure_ttl``: ``jobs failed`` lists it.
+Stock RQ 3.0, measured against a killed worker and a restarted Redis, left a killed worker's
+job waiting about two minutes, let the scheduler stall for up to a minute after a Redis
+restart, and ended the worker process when Redis restarted under a running job.
+:class:`ResilientWorker` notices each in seconds (docs/reliability.md, "A killed worker, a
+restarted Redis"); :class:`WorkerJob` keeps no result of a successful job, which nothing reads.
 """
 
 from __future__ import annotations
@@ -82,9 +49,18 @@ class RenamedJob(Job):
 
 class WorkerJob(RenamedJob):
     """The jobs the product's worker runs: renamed functions found (:class:`RenamedJob`), and a
-    success writes no result stream (see the module docstring); everything else RQ does on
-    success is unchanged: status ``finished``, the hash kept for ``result_ttl`` (deleted at
-    once when it is 0), the finished registry."""
+    success writes no result stream; everything else RQ does on success is unchanged: status
+    ``finished``, the hash kept for ``result_ttl`` (deleted at once when it is 0), the finished
+    registry.
+
+    Why: RQ 3.0 writes every successful job's return value into a stream of its own
+    (``rq:results:<id>``), about 4.8 KB of Redis memory whatever the value, kept for the job's
+    ``result_ttl``: two thirds of what an event cost in Redis, and of what a week of SLA timers
+    kept. Nothing reads those values (each job logs its outcome). The job hash itself is kept
+    for its ``result_ttl`` as before, since a unique job id (an SLA step, an alert, a periodic
+    run) is guarded by it. A failed job is kept as RQ keeps it (its hash, its exception in the
+    results stream, its failed registry entry) for its ``failure_ttl``: ``jobs failed`` lists it.
+    """
 
     def _handle_success(self, result_ttl: int, pipeline: Any, worker_name: str = "",
                         execution_id: str | None = None, execution_started_at: Any = None,
@@ -97,8 +73,35 @@ class WorkerJob(RenamedJob):
 
 
 class ResilientWorker(SimpleWorker):
-    """A ``SimpleWorker`` with short liveness timeouts that keeps no success results (see the
-    module docstring)."""
+    """A ``SimpleWorker`` with short liveness timeouts that keeps no success results. What stock
+    RQ 3.0 did, and what this worker does instead:
+
+    * **A killed worker's job sat in ``rq:wip`` about two minutes.** A ``SimpleWorker`` runs the
+      job in its own thread and cannot heartbeat meanwhile, so it registers each job as started
+      for the job's whole timeout plus 60 s (120 s for a triage job); only when that expires does
+      another worker's maintenance pass (every 60–600 s) retry it. The dead worker stayed listed
+      as busy just as long. Here a small thread heartbeats the running job and the worker every
+      ``BEAT_SECONDS`` with a short TTL (``LIVENESS_SECONDS``): a live worker keeps its job however
+      long it runs; a killed one lets it go within ``LIVENESS_SECONDS``, the next maintenance pass
+      (every ``MAINTENANCE_SECONDS``, by whichever worker gets there) retries it, and the dead
+      worker's registration expires with it.
+    * **The scheduler stalled up to ~60 s after a Redis restart.** The scheduler subprocess dies
+      on a dropped connection; the worker restarts it only in a maintenance pass, which an idle
+      worker reaches only between its blocking dequeues (``worker_ttl - 15`` s, 405 s by default)
+      and after a reconnect back-off growing to 60 s. Here the dequeue blocks at most
+      ``WORKER_TTL_SECONDS - 15`` s, the back-off stops at ``RECONNECT_MAX_SECONDS``, and
+      maintenance runs every ``MAINTENANCE_SECONDS``: rescheduled triage, retries and SLA timers
+      move again within a few seconds of Redis answering.
+    * **A Redis restart while a job ran killed the worker process.** RQ's main loop quits on an
+      unexpected Redis error (the job's own failure handling could not reach Redis), so the
+      worker, and its scheduler, were gone until a supervisor restarted them; a new scheduler then
+      waited up to a minute for the dead one's locks. Here the worker waits for Redis and works
+      again in the same process, under the same name, and its scheduler keeps a name derived from
+      the worker's, so it takes its own locks back at once. The job that was running is retried
+      like any abandoned job.
+
+    The cost is a few Redis commands per worker every few seconds.
+    """
 
     max_connection_wait_time = RECONNECT_MAX_SECONDS
     job_class = WorkerJob

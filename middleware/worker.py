@@ -1,7 +1,7 @@
 """``python -m middleware worker``: RQ workers with the scheduler, on all the product's queues.
 
-Why SimpleWorker: a forking worker pays a fork per job (≈57 no-op jobs/s on 2 cores here
-against ≈196/s without), and our jobs are short, I/O-bound and idempotent. Every job runs in
+Why SimpleWorker: a forking worker pays a fork per job (it ran a third as many no-op jobs a
+second: docs/benchmarks.md), and our jobs are short, I/O-bound and idempotent. Every job runs in
 the worker process itself, which also keeps the compiled rules and the Zendesk HTTP connection
 warm across jobs. A job that raises is caught by RQ and retried; isolation from crashes comes
 from running several worker processes (``--processes``) under a supervisor. The worker class

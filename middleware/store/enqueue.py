@@ -6,8 +6,8 @@ Why one Lua script instead of ``SET NX`` followed by ``queue.enqueue``:
   between them leaves the dedupe key set and no job: Zendesk's retry is then answered
   "duplicate" and the event is gone. Inside one script the dedupe keys, the job hash and the
   queue entry are written together or not at all, so a 2xx always means "in Redis".
-* **Speed.** One ``EVALSHA`` per accepted event (~0.13 ms on the benchmark box), instead of
-  the three to five commands of ``SET`` + RQ's own enqueue (which also asks for ``INFO`` once).
+* **Speed.** One ``EVALSHA`` per accepted event instead of the three to five commands of
+  ``SET`` + RQ's own enqueue (which also asks for ``INFO`` once); its cost is in docs/benchmarks.md.
 
 The script writes the job exactly as RQ 3.0's ``Queue.enqueue_job`` would (see
 ``rq/queue.py`` ``_prepare_for_queue``/``_enqueue_async_job`` and ``rq/scripts.py``
@@ -30,15 +30,16 @@ TTLs, retries, origin, status) are the same for every event an enqueuer queues. 
 learnt at start-up from two jobs RQ itself builds and written into the script as constants;
 per event only ``created_at``, ``data`` (RQ's own serializer), ``description`` and
 ``enqueued_at`` are computed and sent. That skips RQ's ``Job`` construction and ``to_dict`` and
-most of the arguments redis-py encodes per call (about 0.2 ms of CPU per webhook on the
-benchmark box). If RQ ever builds a field that differs between events, the enqueuer falls back
+most of the arguments redis-py encodes per call (docs/benchmarks.md: what that saves per
+webhook). If RQ ever builds a field that differs between events, the enqueuer falls back
 to building every job with RQ.
 
 One difference from RQ's own hash, on purpose: ``data`` is not zlib-compressed. ``zlib.compress``
 sets up a fresh ~256 KB deflate state on every call, which in the receiver's request (not in a
-tight loop) cost about 45 µs of the webhook's CPU, for ~250 bytes saved on a job deleted
-seconds later. RQ reads uncompressed data as such (``Job.restore``: a ``zlib.error`` means
-"not compressed"; pickled data starts with byte 0x80, never a valid zlib header).
+tight loop) cost most of the time spent building the job (docs/benchmarks.md), for ~250 bytes
+saved on a job deleted seconds later. RQ reads uncompressed data as such (``Job.restore``: a
+``zlib.error`` means "not compressed"; pickled data starts with byte 0x80, never a valid zlib
+header).
 """
 
 from __future__ import annotations

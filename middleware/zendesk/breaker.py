@@ -3,33 +3,10 @@
 Why: RQ's retry schedule (5, 15, 30, 60, 120 s) is about four minutes long. A Zendesk outage
 longer than that used to push every triage job through all its tries into the failed
 registry, where nothing runs it again, and each try spent a worker on calls certain to fail.
-With the breaker, the first few failed calls open it; from then on a Zendesk call raises
-:class:`ZendeskUnavailable` at once, without touching the network. That exception is a
-:class:`~middleware.zendesk.client.RateLimited`, so every job that already reschedules itself on a
-429 or a spent budget reschedules itself on an outage too, at the time the breaker says,
-without spending one of its RQ retries.
-
-States, kept in one Redis hash so all workers agree:
-
-* **closed** (no hash): calls go through; each failed HTTP attempt (connection error, timeout,
-  5xx) counts, any answer below 500 resets the count;
-* **open** (``open_until`` in the future): after ``FAILURES_TO_OPEN`` failed attempts in a
-  row; callers are told to come back later (below);
-* **half open** (``open_until`` passed): one caller at a time (a Redis lock) probes with its
-  real call; a success closes the breaker, a failure opens it again for twice as long (up to
-  ``MAX_COOLDOWN_SECONDS``).
-
-Two clocks, so that recovery takes seconds without a backlog churning while Zendesk is down:
-
-* **probes** go every ``FIRST_COOLDOWN_SECONDS``, doubling to ``MAX_COOLDOWN_SECONDS`` (5 s):
-  the worker's watcher (``jobs.zendesk_watch``) sends one as soon as one is due, so the
-  breaker closes within a few seconds of Zendesk answering again;
-* **waiting jobs** are told to come back after as long as the outage has lasted so far
-  (``since``), between the next probe and ``MAX_WAIT_SECONDS``, plus a little jitter: a
-  thousand waiting jobs wake about once a minute, not every five seconds. They need not wait
-  that long: when the breaker closes, the watcher makes them due at once.
-
-Every step is one Redis round trip (a script), and only failures write.
+Once the breaker is open a Zendesk call raises
+:class:`~middleware.zendesk.errors.ZendeskUnavailable` at once, without touching the network: a
+:class:`~middleware.zendesk.errors.RateLimited`, so every job that reschedules itself on a 429
+waits out an outage the same way, without spending one of its RQ retries.
 """
 
 from __future__ import annotations
@@ -94,7 +71,30 @@ def job_wait(until_probe: float, down_for: float) -> float:
 
 
 class CircuitBreaker:
-    """Zendesk's health as all workers see it (see the module docstring)."""
+    """Zendesk's health as all workers see it.
+
+    States, kept in one Redis hash so all workers agree:
+
+    * **closed** (no hash): calls go through; each failed HTTP attempt (connection error, timeout,
+      5xx) counts, any answer below 500 resets the count;
+    * **open** (``open_until`` in the future): after ``FAILURES_TO_OPEN`` failed attempts in a
+      row; callers are told to come back later (below);
+    * **half open** (``open_until`` passed): one caller at a time (a Redis lock) probes with its
+      real call; a success closes the breaker, a failure opens it again for twice as long (up to
+      ``MAX_COOLDOWN_SECONDS``).
+
+    Two clocks, so that recovery takes seconds without a backlog churning while Zendesk is down:
+
+    * **probes** go every ``FIRST_COOLDOWN_SECONDS``, doubling to ``MAX_COOLDOWN_SECONDS`` (5 s):
+      the worker's watcher (``jobs.zendesk_watch``) sends one as soon as one is due, so the
+      breaker closes within a few seconds of Zendesk answering again;
+    * **waiting jobs** are told to come back after as long as the outage has lasted so far
+      (``since``), between the next probe and ``MAX_WAIT_SECONDS``, plus a little jitter: a
+      thousand waiting jobs wake about once a minute, not every five seconds. They need not wait
+      that long: when the breaker closes, the watcher makes them due at once.
+
+    Every step is one Redis round trip (a script), and only failures write.
+    """
 
     def __init__(self, redis: Redis, keys: Keys, clock: Callable[[], float] = time.time) -> None:
         self.redis = redis

@@ -11,15 +11,8 @@ which accepts two things the rest of the product cannot handle:
   rules' text matching, Redis). Each lone surrogate becomes U+FFFD, so the event is still
   handled (a ticket is never lost for one bad character).
 
-Both checks cost almost nothing on ordinary bodies: the depth is only measured when the body
-holds more than ``MAX_DEPTH`` brackets in all, and strings are only walked when the raw body
-contains a ``\\uD8xx``–``\\uDFxx`` escape (raw UTF-8 cannot carry a surrogate).
-
-What Zendesk's API returns can carry lone surrogates too (a subject, a comment, an audit
-value written through the API by another integration). :func:`clean_bytes` replaces them in
-the raw JSON of every API answer (``middleware.zendesk.client``), before zenpy or our own code parses
-it, so every reader — the catch-up's export, audits, comments, users, organisations — gets
-encodable text, the same U+FFFD the receivers give.
+What Zendesk's API returns can carry lone surrogates too (:func:`clean_bytes`), so both
+checks live beside the Zendesk client and cost almost nothing on ordinary bodies (:func:`clean`).
 """
 
 from __future__ import annotations
@@ -44,7 +37,12 @@ class TooDeep(ValueError):
 
 
 def clean(raw: bytes, body: Any) -> Any:
-    """``body`` (parsed from ``raw``) fit for the product; ``TooDeep`` if nested too deeply."""
+    """``body`` (parsed from ``raw``) fit for the product; ``TooDeep`` if nested too deeply.
+
+    Both checks cost almost nothing on ordinary bodies: the depth is only measured when the body
+    holds more than ``MAX_DEPTH`` brackets in all, and strings are only walked when the raw body
+    contains a ``\\uD8xx``–``\\uDFxx`` escape (raw UTF-8 cannot carry a surrogate).
+    """
     if raw.count(b"[") + raw.count(b"{") > MAX_DEPTH and depth(body) > MAX_DEPTH:
         raise TooDeep(f"the body nests objects or arrays more than {MAX_DEPTH} levels deep")
     if _SURROGATE_ESCAPE.search(raw):
@@ -55,7 +53,14 @@ def clean(raw: bytes, body: Any) -> Any:
 def clean_bytes(raw: bytes) -> bytes:
     """Raw JSON with every lone surrogate escape (``\\ud800`` alone) replaced by ``\\ufffd``;
     surrogate pairs and escaped backslashes are left as they are. ``raw`` itself (no copy) when
-    it has no surrogate escape at all, the usual case."""
+    it has no surrogate escape at all, the usual case.
+
+    What Zendesk's API returns can carry lone surrogates too (a subject, a comment, an audit
+    value written through the API by another integration). The transport
+    (``middleware.zendesk.transport``) runs every API answer through this before zenpy or our
+    own code parses it, so every reader (the catch-up's export, audits, comments, users,
+    organisations) gets encodable text, the same U+FFFD the receivers give.
+    """
     if not _SURROGATE_ESCAPE.search(raw):
         return raw
     return _ESCAPES.sub(lambda m: m.group(0) if m.group(1) or m.group(2) else b"\\ufffd", raw)

@@ -1,37 +1,12 @@
 """Zendesk's rate limits as Zendesk enforces them, and which of them a given API call spends.
 
-Zendesk does not only limit requests per minute per account. Its API reference ("Rate
-limits", developer.zendesk.com/api-reference/introduction/rate-limits) also lists endpoint
-limits that a critical-incident storm reaches long before the account-wide one:
-
-* **Update Ticket** (``PUT /api/v2/tickets/{id}``): 100 requests per minute per account
-  (300 with the High Volume API add-on), and 30 updates per 10 minutes *per user per ticket*.
-  Updates made by agents in Zendesk's own interface count against the per-account figure too.
-* **Incremental exports** (``/api/v2/incremental/...``): 10 requests per minute (30 with High
-  Volume).
-* the account-wide figure depends on the plan: Team 200, Growth and Professional 400,
-  Enterprise 700, Enterprise Plus 2,500; Support Essential (legacy) 10; the High Volume add-on
-  (Growth/Professional and above) raises it to 2,500.
-
-A bulk update (``PUT /api/v2/tickets/update_many``) changes many tickets in one request; we
-count each ticket it names as one update, against both the per-account update window and the
-ticket's own window, so a busy multi-customer incident (a hundred linked tickets) cannot draw
-a 429 however Zendesk chooses to count it.
-
-Every limit here is one sliding window in the shared Redis budget (``CallBudget``); this module
-only says which windows a call spends and how much. The windows are half a second longer than
-Zendesk's (see ``CallBudget``: the time between taking a slot and the request arriving).
-
-**Lanes.** A budget served first come, first served lets background writes delay a new
-critical flag: the soak saw minute-by-minute SLA reminders fill the ticket-updates window and a
-new critical ticket wait up to 14 minutes for its flag. So a share of each account-wide window
-(requests and ticket updates per minute: ``urgent_share``, 25 % by default) is kept for urgent
-work, flagging a new critical incident and its first alerts; work in the background lane (SLA
-write-backs and reminders, customer messages, reviews, reports, reconcile sweeps, bulk links)
-may use only the rest. Which lane a call is in is the caller's context (:func:`lane`): the
-worker sets it per job (``jobs.priority``); code outside a worker (a command a person typed)
-is in the urgent lane, as before lanes existed. The per-ticket and export windows have no
-reserve: a new flag is on a ticket of its own, and only the reconcile sweep exports.
+Zendesk limits more than requests per minute per account: its endpoint limits (ticket updates
+per account and per ticket, incremental exports) are reached by a critical-incident storm long
+before the account-wide one. Each is a sliding window of its own in the shared budget
+(``middleware.zendesk.budget``); this module only says which windows a call spends and how
+much (:func:`windows_for`), with Zendesk's figures in :class:`Limits`. A share of each
+account-wide window is kept for urgent work (:func:`lane`), so background writes never delay a
+new critical flag.
 """
 
 from __future__ import annotations
@@ -82,7 +57,19 @@ def current_lane() -> str:
 
 @contextmanager
 def lane(name: str) -> Iterator[None]:
-    """Run the block's Zendesk calls in lane ``name`` (:data:`URGENT` or :data:`BACKGROUND`)."""
+    """Run the block's Zendesk calls in lane ``name`` (:data:`URGENT` or :data:`BACKGROUND`).
+
+    A budget served first come, first served lets background writes delay a new critical flag
+    (in the soak, minute-by-minute SLA reminders filled the ticket-updates window and held new
+    flags back for minutes: docs/benchmarks.md). So a share of each account-wide window
+    (requests and ticket updates per minute: ``urgent_share``, 25 % by default) is kept for urgent
+    work, flagging a new critical incident and its first alerts; work in the background lane (SLA
+    write-backs and reminders, customer messages, reviews, reports, reconcile sweeps, bulk links)
+    may use only the rest. Which lane a call is in is the caller's context (this function): the
+    worker sets it per job (``jobs.priority``); code outside a worker (a command a person typed)
+    is in the urgent lane, as before lanes existed. The per-ticket and export windows have no
+    reserve: a new flag is on a ticket of its own, and only the reconcile sweep exports.
+    """
     if name not in LANES:
         raise ValueError(f"unknown lane {name!r} (known: {', '.join(LANES)})")
     token = _lane.set(name)
@@ -100,7 +87,24 @@ def reserved(limit: int, share: float) -> int:
 
 @dataclass(frozen=True)
 class Limits:
-    """The figures the budget enforces (all per account unless said)."""
+    """The figures the budget enforces (all per account unless said), as Zendesk's API
+    reference lists them ("Rate limits", developer.zendesk.com/api-reference/introduction/rate-limits):
+
+    * **Update Ticket** (``PUT /api/v2/tickets/{id}``): 100 requests per minute per account
+      (300 with the High Volume API add-on), and 30 updates per 10 minutes *per user per ticket*.
+      Updates made by agents in Zendesk's own interface count against the per-account figure too.
+    * **Incremental exports** (``/api/v2/incremental/...``): 10 requests per minute (30 with High
+      Volume).
+    * the account-wide figure depends on the plan: Team 200, Growth and Professional 400,
+      Enterprise 700, Enterprise Plus 2,500; Support Essential (legacy) 10; the High Volume add-on
+      (Growth/Professional and above) raises it to 2,500.
+
+    A bulk update (``PUT /api/v2/tickets/update_many``) changes many tickets in one request; each
+    ticket it names counts as one update, against both the per-account update window and the
+    ticket's own window, so a busy multi-customer incident (a hundred linked tickets) cannot draw
+    a 429 however Zendesk chooses to count it. Every window is half a second longer than
+    Zendesk's (``SLACK_SECONDS``: the time between taking a slot and the request arriving).
+    """
 
     requests_per_minute: int = DEFAULT_REQUESTS_PER_MINUTE
     ticket_updates_per_minute: int = TICKET_UPDATES_PER_MINUTE
