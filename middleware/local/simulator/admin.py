@@ -31,7 +31,7 @@ from typing import Any
 
 from flask import Blueprint, Response, request
 
-from middleware.local.simulator.api import body_json, group_out, json_response, org_out, sim, ticket_out, user_out
+from middleware.local.simulator.api.http import body_json, group_out, json_response, org_out, sim, ticket_out, user_out
 from middleware.local.simulator.store.errors import bad_request, invalid
 from middleware.local.simulator.store.formats import STAFF_ROLES, truthy
 from middleware.local.simulator.webhooks import SETTINGS
