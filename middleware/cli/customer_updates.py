@@ -238,10 +238,7 @@ def add_parsers(sub: Any) -> None:
 
     u = commands.add_parser("update", help="one public reply on every ticket linked to the incident")
     u.add_argument("incident", type=int, help="the incident id (its ticket number)")
-    text = u.add_mutually_exclusive_group(required=True)
-    text.add_argument("--message-file", help="file with the message ('-' for stdin); placeholders: "
-                                             "{ticket_id} {subject} {requester_name}")
-    text.add_argument("--message", help="the message itself")
+    _message(u, "{ticket_id} {subject} {requester_name}")
     _common(u)
     u.add_argument("--dry-run", action="store_true", help="show which tickets would get it and what it costs")
     u.add_argument("--update-id", default=None,
@@ -259,10 +256,7 @@ def add_parsers(sub: Any) -> None:
     who.add_argument("--orgs", help="organisation ids, comma-separated")
     who.add_argument("--org-tag", help="every organisation with this tag")
     who.add_argument("--all-customers", action="store_true", help="every organisation")
-    text = n.add_mutually_exclusive_group(required=True)
-    text.add_argument("--message-file", help="file with the message ('-' for stdin); placeholders: "
-                                             "{requester_name} {organization_name}")
-    text.add_argument("--message", help="the message itself")
+    _message(n, "{requester_name} {organization_name}")
     n.add_argument("--subject", default=None,
                    help="the notice tickets' subject (default: customer_updates.notice_subject)")
     n.add_argument("--dry-run", action="store_true", help="show who would be told and what it costs; send nothing")
@@ -277,6 +271,12 @@ def add_parsers(sub: Any) -> None:
     s.add_argument("incident", type=int)
     s.add_argument("--json", action="store_true", help="machine-readable output")
     s.set_defaults(func=_cmd_notices)
+
+
+def _message(p: argparse.ArgumentParser, placeholders: str) -> None:
+    text = p.add_mutually_exclusive_group(required=True)
+    text.add_argument("--message-file", help=f"file with the message ('-' for stdin); placeholders: {placeholders}")
+    text.add_argument("--message", help="the message itself")
 
 
 def _common(p: argparse.ArgumentParser) -> None:

@@ -12,7 +12,7 @@ budget, 429 as :class:`RateLimited`), the shared budget (``budget``), the error 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
@@ -65,6 +65,15 @@ BULK_LIMIT = 100  # tickets per update_many call (Zendesk's limit)
 def _status_of(exc: APIException | requests.HTTPError) -> int | None:
     response = getattr(exc, "response", None)
     return getattr(response, "status_code", None)
+
+
+def _read_one(what: str, fetch: Callable[[], Any]) -> dict[str, Any]:
+    """One record read through zenpy as a dict, retried on transient failures; :class:`NotFound`
+    naming ``what`` when Zendesk has no such record (or we may not see it)."""
+    try:
+        return dict(retrying(lambda: fetch().to_dict()))
+    except RecordNotFoundException as exc:
+        raise NotFound(f"{what} not found") from exc
 
 
 def _write_error(exc: APIException | requests.HTTPError, what: str, ticket_id: int) -> ZendeskError:
@@ -161,11 +170,7 @@ class ZendeskClient:
 
     # -- tickets -------------------------------------------------------------------------
     def get_ticket(self, ticket_id: int) -> Ticket:
-        try:
-            data = retrying(lambda: self.zenpy.tickets(id=ticket_id).to_dict())
-        except RecordNotFoundException as exc:
-            raise NotFound(f"ticket {ticket_id} not found") from exc
-        return ticket_from_api(data)
+        return ticket_from_api(_read_one(f"ticket {ticket_id}", lambda: self.zenpy.tickets(id=ticket_id)))
 
     def safe_update(
         self,
@@ -272,10 +277,7 @@ class ZendeskClient:
     def job_status(self, job_id: str) -> dict[str, Any]:
         """A background job's status: ``status`` (queued, working, completed, failed, killed) and,
         once done, ``results`` per ticket (``id``, ``success``/``status``, ``error``)."""
-        try:
-            return dict(retrying(lambda: self.zenpy.job_status(id=job_id).to_dict()))
-        except RecordNotFoundException as exc:
-            raise NotFound(f"job status {job_id} not found") from exc
+        return _read_one(f"job status {job_id}", lambda: self.zenpy.job_status(id=job_id))
 
     def comments(self, ticket_id: int) -> list[Comment]:
         """All comments of a ticket, oldest first (authors' staff status is looked up by role)."""
@@ -284,11 +286,7 @@ class ZendeskClient:
 
     # -- people ---------------------------------------------------------------------------
     def get_user(self, user_id: int) -> Person:
-        try:
-            data = retrying(lambda: self.zenpy.users(id=user_id).to_dict())
-        except RecordNotFoundException as exc:
-            raise NotFound(f"user {user_id} not found") from exc
-        return person_from_api(data)
+        return person_from_api(_read_one(f"user {user_id}", lambda: self.zenpy.users(id=user_id)))
 
     def staff(self) -> list[Person]:
         """Every agent and admin (``GET /users?role[]=agent&role[]=admin``, pages of 100)."""
@@ -296,11 +294,7 @@ class ZendeskClient:
         return [person_from_api(d) for d in users]
 
     def get_organization(self, org_id: int) -> Organization:
-        try:
-            data = retrying(lambda: self.zenpy.organizations(id=org_id).to_dict())
-        except RecordNotFoundException as exc:
-            raise NotFound(f"organization {org_id} not found") from exc
-        return organization_from_api(data)
+        return organization_from_api(_read_one(f"organization {org_id}", lambda: self.zenpy.organizations(id=org_id)))
 
     # -- export ---------------------------------------------------------------------------
     def incremental_tickets(self, start_time: int | None = None, cursor: str | None = None,
