@@ -6,14 +6,15 @@ combine them) would bury the few settings an admin changes. So ``config.yaml`` s
 stays pure: this module does the reading, ``rules.compile_rules`` gets one merged mapping.
 
 Merging (the including document wins): ``concepts`` add words to a concept of the same name;
-``signals`` replace a signal of the same name, others are added; ``thresholds`` override key by
-key; ``product`` replaces the included one; ``staff_domains`` add up; ``rules`` of the including
-document come first (the category comes from the first matching rule). A plain list (the
-original format) is a document with only ``rules``.
+``signals`` replace a signal of the same name, others are added; ``thresholds`` and
+``text_model`` override key by key; ``product`` replaces the included one; ``staff_domains``
+add up; ``rules`` of the including document come first (the category comes from the first
+matching rule). A plain list (the original format) is a document with only ``rules``.
 """
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -46,7 +47,11 @@ def load_rules_document(raw: Any, base_dir: Path, *, _depth: int = 0, _where: st
         if not path.exists() and (PRODUCT_ROOT / name).exists():
             path = (PRODUCT_ROOT / name).resolve()
         try:
-            loaded = yaml.safe_load(path.read_text(encoding="utf-8"))
+            text = path.read_text(encoding="utf-8")
+            # JSON is YAML too, but the text model's data (megabytes) parses 50x faster as JSON.
+            loaded = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
+        except json.JSONDecodeError as exc:
+            raise RuleError(None, None, "include", f"{name} is not valid JSON: {exc}") from None
         except OSError as exc:
             raise RuleError(None, None, "include", f"cannot read {name} ({_where}): {exc.strerror or exc}") from None
         except yaml.YAMLError as exc:
@@ -88,7 +93,7 @@ def merge_documents(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any
             names = {s.get("name") for s in value if isinstance(s, dict)}
             kept = [s for s in base[key] if not (isinstance(s, dict) and s.get("name") in names)]
             out[key] = [*kept, *value]
-        elif key == "thresholds" and isinstance(value, dict) and isinstance(base.get(key), dict):
+        elif key in ("thresholds", "text_model") and isinstance(value, dict) and isinstance(base.get(key), dict):
             out[key] = {**base[key], **value}
         elif key == "staff_domains" and isinstance(value, list) and isinstance(base.get(key), list):
             out[key] = [*base[key], *(d for d in value if d not in base[key])]

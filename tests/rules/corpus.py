@@ -182,11 +182,11 @@ def load_sets(names: Sequence[str] = SET_NAMES) -> dict[str, list[LabelledTicket
     return sets
 
 
-def load_default_ruleset(path: Path | str = CONFIG_PATH) -> RuleSet:
+def load_default_ruleset(path: Path | str = CONFIG_PATH, **overrides: Any) -> RuleSet:
     """Compile the ``rules:`` section of the real config.yaml, its includes resolved (without
-    the rest of middleware.config)."""
+    the rest of middleware.config); ``overrides`` are set in that section as an admin would."""
     data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-    return compile_rules(load_rules_document(data["rules"], Path(path).resolve().parent))
+    return compile_rules(load_rules_document({**data["rules"], **overrides}, Path(path).resolve().parent))
 
 
 def load_phrase_rules() -> list[dict[str, Any]]:

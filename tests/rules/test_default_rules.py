@@ -114,6 +114,9 @@ def test_a_security_report_from_staff_stays_security(rules: RuleSet) -> None:
 
 
 def test_the_possible_tier_puts_the_middle_to_a_person(rules: RuleSet) -> None:
+    # The signals alone (the text model off: it would move this ticket's score, which is the
+    # point of it, but not how the tier works).
+    rules = load_default_ruleset(text_model={"weight": 0})
     decision = customer(rules, "orders", "Orders are not coming through to the warehouse and the order screen keeps "
                         "timing out.")
     assert not decision.critical and decision.possible and decision.tier == "possible", decision.explain()

@@ -1,0 +1,191 @@
+"""Train the text model (rules/text_model.json) on labelled sets, reproducibly.
+
+``python -m bench.train_text_model [--write] [--loso] [SET...]`` (default: the training sets below).
+Needs scikit-learn, which the product does not: ``pip install -r bench/requirements-train.txt``.
+
+Why a trained model beside the concept signals, and how it is kept honest: rules/text_model.py.
+What it is: binary TF-IDF (a term is there or not, weighted by its rarity) over words and word
+pairs and over four-character pieces of words (for inflections and the languages the lexicons
+know few words of), each block L2-normalised, and an L2-regularised logistic regression. (L1
+norms would make the product's arithmetic cheaper; they cost precision on every left-out set.) The
+non-critical tickets of ordinary days (``ROUTINE``) are up-weighted, so the model sees the base
+rate a desk sees (~3 % critical), not the blind sets' 40 %.
+
+Never trained on: the sets kept untouched (``UNTOUCHED``) and the validation set. ``--loso`` fits
+once per set with that set left out and prints its figures: what the model does on a writer it
+has not read. ``--write`` writes rules/text_model.json with a few ticket texts and the value the
+model gives them, which the product checks at start-up (rules.text_model.compile_text_model).
+Your own labelled tickets (``python -m middleware rules feedback --export`` writes agents'
+verdicts as a labelled set, or any set in the format of rules/README.md) are added with
+``--also FILE``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+CORPUS = ROOT / "tests" / "corpus"
+OUT = ROOT / "rules" / "text_model.json"
+TRAINING = ("tickets", "holdout_a", "holdout_b", "blind_c", "blind_d", "blind_e", "blind_f", "blind_h", "blind_j",
+            "day_k", "day_l", "day_p", "blind_r")
+UNTOUCHED = ("blind_g", "day_n", "day_q", "blind_s", "day_t", "blind_u")  # measured, never trained on
+VALIDATION = ("blind_i",)
+ROUTINE = ("day_k", "day_l", "day_p")  # ordinary days: their non-critical tickets weigh ROUTINE_WEIGHT
+ROUTINE_WEIGHT = 8.0
+C = float(os.environ.get("TEXT_MODEL_C", "4"))  # inverse regularisation; chosen by --loso
+WORD_FEATURES = 30_000
+CHAR_FEATURES = 30_000
+MIN_SETS = 3  # a term must occur in this many sets (writers) to be a feature
+DIGITS = 6  # significant digits kept in the file
+
+
+def load(names: Sequence[str]) -> list[tuple[str, str, bool]]:
+    """(set, model text, critical) for every ticket of the named sets (names or paths)."""
+    sys.path.insert(0, str(ROOT))
+    from middleware.cli.rules_eval import load_labelled
+    from rules.engine import ticket_texts
+    from rules.scoring import model_text
+    from rules.text_model import MAX_CHARS
+
+    out = []
+    for name in names:
+        path = Path(name) if name.endswith((".yaml", ".yml", ".jsonl")) else CORPUS / f"{name}.yaml"
+        for item in load_labelled(path):
+            out.append((path.stem, model_text(ticket_texts(item.ticket))[:MAX_CHARS], item.critical))
+    return out
+
+
+def _shared_vocabulary(samples: Sequence[tuple[str, str, bool]], **options: Any) -> list[str]:
+    """The terms used in at least MIN_SETS sets, most frequent first, at most ``max_features``.
+
+    Why: each set's writer invented a company and a product name, and a set's share of critical
+    tickets (3 % to 50 %) would make its names look critical or routine. A term several writers
+    used independently is language, not one writer's props."""
+    from sklearn.feature_extraction.text import CountVectorizer
+
+    limit = options.pop("max_features")
+    counter = CountVectorizer(**options)
+    x = counter.fit_transform([t for _, t, _ in samples]).tocsc()
+    sets = [s for s, _, _ in samples]
+    terms = counter.get_feature_names_out()
+    kept = []
+    for j, term in enumerate(terms):
+        rows = x.indices[x.indptr[j]:x.indptr[j + 1]]
+        if len({sets[r] for r in rows}) >= MIN_SETS:
+            kept.append((-len(rows), term))
+    return [t for _, t in sorted(kept)[:limit]]
+
+
+def fit(samples: Sequence[tuple[str, str, bool]]) -> tuple[Any, Any]:
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_union
+
+    sys.path.insert(0, str(ROOT))
+    from rules.text_model import PIECE, word_pieces, word_terms
+
+    words = {"analyzer": word_terms, "min_df": 2}
+    chars = {"analyzer": partial(word_pieces, n=PIECE), "min_df": 3}
+    vectoriser = make_union(
+        TfidfVectorizer(**words, binary=True,
+                        vocabulary=_shared_vocabulary(samples, **words, max_features=WORD_FEATURES)),
+        TfidfVectorizer(**chars, binary=True,
+                        vocabulary=_shared_vocabulary(samples, **chars, max_features=CHAR_FEATURES)),
+    )
+    x = vectoriser.fit_transform([t for _, t, _ in samples])
+    weights = [ROUTINE_WEIGHT if s in ROUTINE and not c else 1.0 for s, _, c in samples]
+    model = LogisticRegression(C=C, max_iter=5000)
+    model.fit(x, [c for _, _, c in samples], sample_weight=weights)
+    return vectoriser, model
+
+
+def _round(value: float) -> float:
+    return float(f"{value:.{DIGITS}g}")
+
+
+def export(vectoriser: Any, model: Any, names: Sequence[str], samples: Sequence[tuple[str, str, bool]]) -> dict:
+    from rules.text_model import PIECE
+
+    coef = model.coef_[0]
+    blocks = []
+    offset = 0
+    for (_, vec), kind in zip(vectoriser.transformer_list, ("words", "chars"), strict=True):
+        vocab = vec.vocabulary_
+        terms = sorted(([t, _round(vec.idf_[i]), _round(coef[offset + i])] for t, i in vocab.items()),
+                       key=lambda t: t[0])
+        blocks.append({"kind": kind, "ngrams": [1, 2] if kind == "words" else [PIECE, PIECE], "terms": terms})
+        offset += len(vocab)
+    data: dict[str, Any] = {
+        "trained_on": ", ".join(names),
+        "intercept": _round(model.intercept_[0]),
+        "blocks": blocks,
+    }
+    sys.path.insert(0, str(ROOT))
+    from rules.text_model import compile_text_model
+
+    runtime = compile_text_model(data)
+    picks = [samples[i] for i in range(0, len(samples), max(1, len(samples) // 12))][:12]
+    expected = model.decision_function(vectoriser.transform([t for _, t, _ in picks]))
+    checks = []
+    for (_, text, _), want in zip(picks, expected, strict=True):
+        got = runtime.logit(text)[0]
+        if abs(got - want) > 1e-3:  # rounding to DIGITS moves the value a little, never this much
+            raise SystemExit(f"the runtime does not reproduce scikit-learn: {got} against {want}")
+        checks.append([text, got])
+    data["checks"] = checks
+    return data
+
+
+def _figures(samples: Sequence[tuple[str, str, bool]], logits: Sequence[float]) -> str:
+    tp = sum(1 for (_, _, c), v in zip(samples, logits, strict=True) if c and v >= 0)
+    fp = sum(1 for (_, _, c), v in zip(samples, logits, strict=True) if not c and v >= 0)
+    pos = sum(1 for _, _, c in samples if c)
+    return f"precision {tp / max(1, tp + fp):.2f} recall {tp / max(1, pos):.2f} false alarms {fp}/{len(samples) - pos}"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.train_text_model", description=__doc__.split("\n")[0])
+    parser.add_argument("sets", nargs="*", default=list(TRAINING))
+    parser.add_argument("--also", nargs="+", default=[], metavar="FILE",
+                        help="labelled sets to train on besides the shipped ones (e.g. an export of rules feedback)")
+    parser.add_argument("--write", action="store_true", help=f"write {OUT.relative_to(ROOT)}")
+    parser.add_argument("--loso", action="store_true", help="leave each set out once and score it")
+    args = parser.parse_args(argv)
+    try:
+        import sklearn  # noqa: F401
+    except ImportError:
+        print("needs scikit-learn: pip install -r bench/requirements-train.txt", file=sys.stderr)
+        return 2
+    args.sets = [*args.sets, *args.also]
+    bad = [s for s in args.sets if Path(s).stem in UNTOUCHED + VALIDATION]
+    if bad:
+        print(f"refusing to train on untouched or validation sets: {', '.join(bad)}", file=sys.stderr)
+        return 2
+    samples = load(args.sets)
+    if args.loso:
+        for name in sorted({s for s, _, _ in samples}):
+            train = [x for x in samples if x[0] != name]
+            held = [x for x in samples if x[0] == name]
+            vectoriser, model = fit(train)
+            logits = model.decision_function(vectoriser.transform([t for _, t, _ in held]))
+            print(f"{name:12} left out: {_figures(held, logits)}")
+    vectoriser, model = fit(samples)
+    print(f"trained on {len(samples)} tickets from {len(args.sets)} sets")
+    if args.write:
+        data = export(vectoriser, model, [Path(s).stem for s in args.sets], samples)
+        OUT.write_text(json.dumps({"text_model": {"data": data}}, ensure_ascii=False, separators=(",", ":")) + "\n",
+                       encoding="utf-8")
+        print(f"wrote {OUT.relative_to(ROOT)} ({OUT.stat().st_size // 1024} KB)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,143 @@
+"""The text model (rules/text_model.py) as an agent and an admin meet it: a signal that weighs a
+ticket's whole wording, explains itself by the words that weighed most, leaves one-liners to the
+concept signals, can be turned off, and refuses data it does not reproduce."""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+
+import pytest
+
+from middleware.cli.rules_eval import load_labelled
+from rules import RuleError, RuleSet
+from rules.errors import ConditionError
+from rules.text_model import compile_text_model, word_pieces, word_terms
+from tests.rules.corpus import load_default_ruleset
+from tests.rules.helpers import make_ticket
+
+MODEL_FILE = Path(__file__).resolve().parents[2] / "rules" / "text_model.json"
+
+CORPUS = Path(__file__).resolve().parents[1] / "corpus"
+
+
+def _ticket(set_name: str, ref: str):
+    return next(i.ticket for i in load_labelled(CORPUS / f"{set_name}.yaml") if i.ref == ref)
+
+
+# From the tuning sets (so a regression check of what the model is for, not a measurement): a
+# routine ticket of an ordinary day that the concept signals alone flag critical, and a critical
+# one they leave alone.
+ROUTINE = ("day_p", "P-057")
+UNDERSTATED = ("blind_j", "j-076")
+
+
+@pytest.fixture(scope="module")
+def rules() -> RuleSet:
+    return load_default_ruleset()
+
+
+def _wording(rules: RuleSet, set_name: str, ref: str):
+    decision = rules.evaluate(_ticket(set_name, ref))
+    return decision, next((h for h in decision.signals if h.name == "wording"), None)
+
+
+def test_the_concept_signals_alone_get_these_two_wrong() -> None:
+    off = load_default_ruleset(text_model={"weight": 0})
+    assert off.evaluate(_ticket(*ROUTINE)).critical
+    assert not off.evaluate(_ticket(*UNDERSTATED)).critical
+
+
+def test_routine_wording_counts_against_a_flag_and_says_so(rules: RuleSet) -> None:
+    decision, hit = _wording(rules, *ROUTINE)
+    assert hit is not None and hit.weight < 0, decision.explain()
+    assert "routine tickets" in hit.says
+    assert not decision.critical, decision.explain()
+
+
+def test_understated_critical_wording_counts_for_it_and_cites_the_ticket_s_words(rules: RuleSet) -> None:
+    decision, hit = _wording(rules, *UNDERSTATED)
+    assert hit is not None and hit.weight > 0, decision.explain()
+    assert "critical tickets" in hit.says
+    ticket = _ticket(*UNDERSTATED)
+    text = f"{ticket.subject} {ticket.description}".lower()
+    assert decision.critical, decision.explain()
+    assert hit.words and all(w in text for w in hit.words)
+    # function words weigh, but an agent cannot check them: only rarer words are cited
+    assert not {"the", "of", "since", "at", "have"} & set(hit.words)
+    assert "wording is like that of critical tickets" in decision.explain()
+
+
+def test_a_one_liner_is_judged_by_the_concept_signals_alone(rules: RuleSet) -> None:
+    decision = rules.evaluate(make_ticket("PLATFORM DOWN", "Your platform is down for us since 8am.",
+                                          role="end-user", email="a@customer.example"))
+    assert all(h.name != "wording" for h in decision.signals)
+    assert decision.critical, decision.explain()
+
+
+def test_the_model_is_not_read_where_it_cannot_change_the_tier(rules: RuleSet) -> None:
+    ticket = make_ticket("How do I add a user?", "Hi, how do I add a new user to our account? We hired a new "
+                         "dispatcher and she starts on Monday. Thanks a lot, Maria from the office team",
+                         role="end-user", email="a@customer.example")
+    decision = rules.evaluate(ticket)
+    assert decision.score < rules.scorer.possible - rules.scorer.model.max_up
+    assert all(h.name != "wording" for h in decision.signals)
+
+
+def test_weight_zero_turns_the_model_off() -> None:
+    decision, hit = _wording(load_default_ruleset(text_model={"weight": 0}), *ROUTINE)
+    assert hit is None
+    assert all(h.name != "wording" for h in decision.signals)
+
+
+def test_the_weight_scales_the_vote() -> None:
+    uncapped = {"max_up": 99, "max_down": 99}
+    _, base = _wording(load_default_ruleset(text_model={"weight": 2, **uncapped}), *ROUTINE)
+    _, half = _wording(load_default_ruleset(text_model={"weight": 1, **uncapped}), *ROUTINE)
+    assert base is not None and half is not None
+    assert half.weight == pytest.approx(base.weight / 2, abs=0.1)
+
+
+@pytest.mark.parametrize(
+    ("override", "key"),
+    [
+        ({"weight": -1}, "text_model.weight"),
+        ({"max_down": "six"}, "text_model.max_down"),
+        ({"wieght": 2}, "text_model"),
+    ],
+)
+def test_a_config_mistake_names_the_key(override: dict, key: str) -> None:
+    with pytest.raises(RuleError) as raised:
+        load_default_ruleset(text_model=override)
+    assert key in str(raised.value)
+
+
+def _shipped_data() -> dict:
+    return json.loads(MODEL_FILE.read_text(encoding="utf-8"))["text_model"]["data"]
+
+
+def test_the_shipped_model_reproduces_its_trainer() -> None:
+    data = _shipped_data()
+    assert len(data["checks"]) >= 10
+    model = compile_text_model(data)
+    for text, expected in data["checks"]:
+        assert model.logit(text)[0] == pytest.approx(expected, abs=1e-6)
+
+
+def test_data_it_does_not_reproduce_is_refused() -> None:
+    data = copy.deepcopy(_shipped_data())
+    data["intercept"] += 0.5
+    with pytest.raises(ConditionError, match="does not reproduce"):
+        compile_text_model(data)
+
+
+def test_the_model_file_is_read_as_json_and_trained_without_the_untouched_sets() -> None:
+    trained_on = _shipped_data()["trained_on"].split(", ")
+    assert "day_p" in trained_on and "blind_r" in trained_on
+    assert not {"blind_g", "day_n", "day_q", "blind_s", "blind_i"} & set(trained_on)
+
+
+def test_words_are_folded_and_pieces_taken_inside_words_as_the_trainer_takes_them() -> None:
+    assert word_terms("Keine Aufträge, nichts!") == ["keine", "auftrage", "nichts", "keine auftrage", "auftrage nichts"]
+    assert sorted(word_pieces("ab  abcd ab", 4)) == [" ab ", " abc", "abcd", "bcd "]
