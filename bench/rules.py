@@ -15,6 +15,7 @@ would show here).
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import statistics
 import subprocess
@@ -41,23 +42,36 @@ def measure(seconds: float, repeats: int) -> dict[str, Any]:
     from middleware.cli.rules_eval import evaluate as evaluate_set
     from middleware.cli.rules_eval import load_labelled
     from middleware.config import load_config
+    from rules import RuleSet
 
     ruleset = load_config(ROOT / "config.yaml").rules
     corpus = [item for path in sorted((ROOT / "tests" / "corpus").glob("blind_*.yaml")) for item in load_labelled(path)]
     tickets = [item.ticket for item in corpus]
+    # The same rules without the text model (rules/text_model.py), in the same run: what it costs.
+    plain = None
+    if ruleset.scorer is not None and ruleset.scorer.model is not None:
+        scorer = copy.copy(ruleset.scorer)
+        scorer.model = None
+        plain = RuleSet(ruleset.all_rules, scorer)
+
+    def rate_of(evaluate: Any) -> list[float]:
+        for ticket in tickets * 3:  # warm up
+            evaluate(ticket)
+        rates: list[float] = []
+        for _ in range(repeats):
+            done = 0
+            began = time.perf_counter()
+            deadline = began + seconds
+            while time.perf_counter() < deadline:
+                for ticket in tickets:
+                    evaluate(ticket)
+                done += len(tickets)
+            rates.append(done / (time.perf_counter() - began))
+        return rates
+
     evaluate = ruleset.evaluate
-    for ticket in tickets * 3:  # warm up
-        evaluate(ticket)
-    rates: list[float] = []
-    for _ in range(repeats):
-        done = 0
-        began = time.perf_counter()
-        deadline = began + seconds
-        while time.perf_counter() < deadline:
-            for ticket in tickets:
-                evaluate(ticket)
-            done += len(tickets)
-        rates.append(done / (time.perf_counter() - began))
+    rates = rate_of(evaluate)
+    plain_rates = rate_of(plain.evaluate) if plain is not None else []
     per_ticket: list[float] = []
     for _ in range(20):
         for ticket in tickets:
@@ -79,6 +93,7 @@ def measure(seconds: float, repeats: int) -> dict[str, Any]:
     return {
         "decisions_per_s_best": round(max(rates), 0),
         "decisions_per_s_median": round(statistics.median(rates), 0),
+        "without_text_model_per_s_median": round(statistics.median(plain_rates), 0) if plain_rates else None,
         "rates": [round(r, 0) for r in rates],
         "per_decision_us": {
             "p50": round(per_ticket[len(per_ticket) // 2] * 1e6, 1),
@@ -117,6 +132,9 @@ def run(args: argparse.Namespace) -> Report:
                   median >= 20_000)
     report.target("rules p99 for a 5 KB email body", "<= 1 ms", f"{result['p99_5kb_body_us']} us", "",
                   result["p99_5kb_body_us"] <= 1000)
+    if result.get("without_text_model_per_s_median"):
+        report.target("the same rules without the text model", "-",
+                      f"{fmt(result['without_text_model_per_s_median'], 0)}/s median", "same run, same tickets", None)
     report.duration_s = round(time.monotonic() - started, 1)
     return report
 
