@@ -11,7 +11,7 @@ freeze they were first scored at; ``day_n`` (an ordinary day written after that 
 like ``blind_g``, never tuned on; ``blind_i`` is the validation set: tuned on nothing, only its
 summary figures looked at, so its floor guards the estimate a change is judged by. For the text
 model (rules/text_model.py), ``day_p`` and ``blind_r`` were tuned on (and trained on), and
-``day_q``, ``blind_s``, ``day_t`` and ``blind_u`` never were. The floors
+``day_q``, ``blind_s``, ``day_t``, ``blind_u``, ``day_v`` and ``blind_w`` never were. The floors
 below only stop a figure from getting worse unnoticed: each sits a little under the figure
 measured when it was set, so a change that costs a few tickets fails.
 """
@@ -59,6 +59,9 @@ FLOORS: dict[str, tuple[float, float, float, float]] = {
     "blind_s": (0.93, 0.80, 0.82, 0.02),
     "day_t": (0.45, 0.85, 0.85, 0.025),
     "blind_u": (0.88, 0.70, 0.72, 0.02),
+    # written after the text model's round was finished, scored once (never tuned on):
+    "day_v": (0.35, 0.70, 0.70, 0.02),
+    "blind_w": (0.87, 0.72, 0.76, 0.03),
 }
 
 
