@@ -245,10 +245,7 @@ def add_parsers(sub: Any) -> None:
                    help="name this update (default: derived from the message, so the same words are sent once)")
     u.set_defaults(func=_cmd_update)
 
-    s = commands.add_parser("updates", help="the incident's status updates and what happened to them")
-    s.add_argument("incident", type=int)
-    s.add_argument("--json", action="store_true", help="machine-readable output")
-    s.set_defaults(func=_cmd_updates)
+    _listing(commands, "updates", "the incident's status updates and what happened to them", _cmd_updates)
 
     n = commands.add_parser("notify", help="a proactive ticket to the incident contacts of some or all customers")
     n.add_argument("incident", type=int, help="the incident id (its ticket number)")
@@ -267,10 +264,15 @@ def add_parsers(sub: Any) -> None:
                    help="name this notice (default: derived from the incident, the selection and the message)")
     n.set_defaults(func=_cmd_notify)
 
-    s = commands.add_parser("notices", help="the incident's proactive notices and who they reached")
+    _listing(commands, "notices", "the incident's proactive notices and who they reached", _cmd_notices)
+
+
+def _listing(commands: Any, name: str, help_text: str, func: Any) -> None:
+    """``incident updates|notices ID [--json]``: what was sent for an incident, and how it went."""
+    s = commands.add_parser(name, help=help_text)
     s.add_argument("incident", type=int)
     s.add_argument("--json", action="store_true", help="machine-readable output")
-    s.set_defaults(func=_cmd_notices)
+    s.set_defaults(func=func)
 
 
 def _message(p: argparse.ArgumentParser, placeholders: str) -> None:

@@ -398,27 +398,22 @@ class ZendeskClient:
     # -- customer updates and notices: bulk reads and writes (jobs.customer_updates) --------
     def show_tickets(self, ticket_ids: list[int]) -> list[Ticket]:
         """Up to 100 tickets in one read (``GET /tickets/show_many``); missing ones are left out."""
-        if not ticket_ids:
-            return []
-        url = f"{self.creds.base_url}/api/v2/tickets/show_many.json"
-        found = self._list(url, {"ids": ",".join(str(t) for t in ticket_ids[:BULK_LIMIT])}, "tickets")
-        return [ticket_from_api(t) for t in found]
+        return [ticket_from_api(t) for t in self._show_many("tickets", ticket_ids)]
 
     def show_users(self, user_ids: list[int]) -> list[UserRecord]:
         """Up to 100 users in one read (``GET /users/show_many``)."""
-        if not user_ids:
-            return []
-        url = f"{self.creds.base_url}/api/v2/users/show_many.json"
-        return [user_from_api(u) for u in self._list(url, {"ids": ",".join(str(u) for u in user_ids[:BULK_LIMIT])},
-                                                     "users")]
+        return [user_from_api(u) for u in self._show_many("users", user_ids)]
 
     def show_organizations(self, org_ids: list[int]) -> list[Organization]:
         """Up to 100 organisations in one read (``GET /organizations/show_many``)."""
-        if not org_ids:
+        return [organization_from_api(o) for o in self._show_many("organizations", org_ids)]
+
+    def _show_many(self, resource: str, ids: list[int]) -> list[dict[str, Any]]:
+        """The first 100 of ``ids`` in one read of ``GET /{resource}/show_many`` (no read for none)."""
+        if not ids:
             return []
-        url = f"{self.creds.base_url}/api/v2/organizations/show_many.json"
-        found = self._list(url, {"ids": ",".join(str(o) for o in org_ids[:BULK_LIMIT])}, "organizations")
-        return [organization_from_api(o) for o in found]
+        url = f"{self.creds.base_url}/api/v2/{resource}/show_many.json"
+        return self._list(url, {"ids": ",".join(str(i) for i in ids[:BULK_LIMIT])}, resource)
 
     def organizations(self, limit: int = 100000) -> list[Organization]:
         """Every organisation (``GET /organizations``, 100 per read)."""
