@@ -9,37 +9,9 @@ Why one Lua script instead of ``SET NX`` followed by ``queue.enqueue``:
 * **Speed.** One ``EVALSHA`` per accepted event instead of the three to five commands of
   ``SET`` + RQ's own enqueue (which also asks for ``INFO`` once); its cost is in docs/benchmarks.md.
 
-The script writes the job exactly as RQ 3.0's ``Queue.enqueue_job`` would (see
-``rq/queue.py`` ``_prepare_for_queue``/``_enqueue_async_job`` and ``rq/scripts.py``
-``UNIQUE_ENQUEUE_SCRIPT``): the hash fields come from RQ's own ``_build_hset_args(job)`` (i.e.
-``job.to_dict()``, ``None`` values dropped), then ``RPUSH rq:queue:<name> <job id>`` and
-``SADD rq:queues rq:queue:<name>``. Like RQ's unique enqueue it refuses to overwrite an existing
-job hash, so a failed job kept for 30 days is not clobbered by a late redelivery.
-``Queue.redis_server_version`` is not looked up: it is not stored in the job hash, and
-looking it up would cost an extra ``INFO`` round trip.
-
-The same script also answers "was this caused by our own API user?" when the web process does
-not yet know that user's id (the worker stores it at ``<prefix>:zendesk:api_user_id``), so
-even that check costs no extra round trip; the id it returns is cached by the caller.
-
 The job function is passed as a dotted string (``jobs.pipeline.handle_event``), so the web
-process never imports the jobs package.
-
-Work done once, not per request: all but four fields of the job hash (callbacks, timeouts,
-TTLs, retries, origin, status) are the same for every event an enqueuer queues. They are
-learnt at start-up from two jobs RQ itself builds and written into the script as constants;
-per event only ``created_at``, ``data`` (RQ's own serializer), ``description`` and
-``enqueued_at`` are computed and sent. That skips RQ's ``Job`` construction and ``to_dict`` and
-most of the arguments redis-py encodes per call (docs/benchmarks.md: what that saves per
-webhook). If RQ ever builds a field that differs between events, the enqueuer falls back
-to building every job with RQ.
-
-One difference from RQ's own hash, on purpose: ``data`` is not zlib-compressed. ``zlib.compress``
-sets up a fresh ~256 KB deflate state on every call, which in the receiver's request (not in a
-tight loop) cost most of the time spent building the job (docs/benchmarks.md), for ~250 bytes
-saved on a job deleted seconds later. RQ reads uncompressed data as such (``Job.restore``: a
-``zlib.error`` means "not compressed"; pickled data starts with byte 0x80, never a valid zlib
-header).
+process never imports the jobs package. How the script writes the job (as RQ would, with
+what is the same for every event learnt once) is on :class:`EventEnqueuer`.
 """
 
 from __future__ import annotations
@@ -186,6 +158,35 @@ class EventEnqueuer:
     ``register_script`` only computes the SHA locally; the first call loads the script into
     Redis (``EVALSHA`` -> ``NOSCRIPT`` -> ``SCRIPT LOAD`` -> ``EVALSHA``), every later call is
     a single ``EVALSHA``.
+
+    The script writes the job exactly as RQ 3.0's ``Queue.enqueue_job`` would (see
+    ``rq/queue.py`` ``_prepare_for_queue``/``_enqueue_async_job`` and ``rq/scripts.py``
+    ``UNIQUE_ENQUEUE_SCRIPT``): the hash fields come from RQ's own ``_build_hset_args(job)`` (i.e.
+    ``job.to_dict()``, ``None`` values dropped), then ``RPUSH rq:queue:<name> <job id>`` and
+    ``SADD rq:queues rq:queue:<name>``. Like RQ's unique enqueue it refuses to overwrite an existing
+    job hash, so a failed job kept for 30 days is not clobbered by a late redelivery.
+    ``Queue.redis_server_version`` is not looked up: it is not stored in the job hash, and
+    looking it up would cost an extra ``INFO`` round trip.
+
+    The same script also answers "was this caused by our own API user?" when the web process does
+    not yet know that user's id (the worker stores it at ``<prefix>:zendesk:api_user_id``), so
+    even that check costs no extra round trip; the id it returns is cached by the caller.
+
+    Work done once, not per request: all but four fields of the job hash (callbacks, timeouts,
+    TTLs, retries, origin, status) are the same for every event an enqueuer queues. They are
+    learnt at start-up from two jobs RQ itself builds and written into the script as constants;
+    per event only ``created_at``, ``data`` (RQ's own serializer), ``description`` and
+    ``enqueued_at`` are computed and sent. That skips RQ's ``Job`` construction and ``to_dict`` and
+    most of the arguments redis-py encodes per call (docs/benchmarks.md: what that saves per
+    webhook). If RQ ever builds a field that differs between events, the enqueuer falls back
+    to building every job with RQ.
+
+    One difference from RQ's own hash, on purpose: ``data`` is not zlib-compressed. ``zlib.compress``
+    sets up a fresh ~256 KB deflate state on every call, which in the receiver's request (not in a
+    tight loop) cost most of the time spent building the job (docs/benchmarks.md), for ~250 bytes
+    saved on a job deleted seconds later. RQ reads uncompressed data as such (``Job.restore``: a
+    ``zlib.error`` means "not compressed"; pickled data starts with byte 0x80, never a valid zlib
+    header).
     """
 
     def __init__(
@@ -236,7 +237,7 @@ class EventEnqueuer:
 
     def job_fields(self, event: TicketEvent) -> list[str | bytes]:
         """The per-event fields of the job hash, as RQ would write them but for ``data`` being
-        left uncompressed (module docstring): ``Job.data``, the queue's serializer over (func,
+        left uncompressed (class docstring): ``Job.data``, the queue's serializer over (func,
         instance, args, kwargs); created and enqueued at the same moment (RQ's ``build_job``
         takes the clock twice, a few microseconds apart)."""
         stamp = _rq_time()
