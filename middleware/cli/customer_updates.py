@@ -82,6 +82,18 @@ def _outcome(args: argparse.Namespace, what: str, request: Any, listing: str,
     return 0
 
 
+def _print_sends(args: argparse.Namespace, listed: list[dict[str, Any]], id_key: str, none: str) -> int:
+    """An incident's status updates or notices, one line each (or as JSON with ``--json``)."""
+    if args.json:
+        print(json.dumps(listed, indent=2, sort_keys=True))
+        return 0
+    if not listed:
+        print(f"incident #{args.incident}: {none}")
+    for item in listed:
+        print(f"{item['requested_at']}  {item[id_key]}  by {item['by']}  {item['state']}: {item.get('summary') or ''}")
+    return 0
+
+
 def _cmd_update(args: argparse.Namespace) -> int:
     from jobs import customer_updates as updates
     from jobs.customer_comms import PolicyError, default_requester
@@ -151,15 +163,7 @@ def _cmd_updates(args: argparse.Namespace) -> int:
     except (ConfigError, ValueError) as exc:
         print(f"incident updates: {exc}", file=sys.stderr)
         return 2
-    listed = updates.updates_of(redis, keys, args.incident)
-    if args.json:
-        print(json.dumps(listed, indent=2, sort_keys=True))
-        return 0
-    if not listed:
-        print(f"incident #{args.incident}: no status updates")
-    for u in listed:
-        print(f"{u['requested_at']}  {u['update_id']}  by {u['by']}  {u['state']}: {u.get('summary') or ''}")
-    return 0
+    return _print_sends(args, updates.updates_of(redis, keys, args.incident), "update_id", "no status updates")
 
 
 def _org_ids(raw: str) -> list[int]:
@@ -220,15 +224,7 @@ def _cmd_notices(args: argparse.Namespace) -> int:
     except (ConfigError, ValueError, ZendeskError) as exc:
         print(f"incident notices: {exc}", file=sys.stderr)
         return 2
-    listed = notices.notices_of(rt, args.incident)
-    if args.json:
-        print(json.dumps(listed, indent=2, sort_keys=True))
-        return 0
-    if not listed:
-        print(f"incident #{args.incident}: no proactive notices")
-    for n in listed:
-        print(f"{n['requested_at']}  {n['notice_id']}  by {n['by']}  {n['state']}: {n.get('summary') or ''}")
-    return 0
+    return _print_sends(args, notices.notices_of(rt, args.incident), "notice_id", "no proactive notices")
 
 
 def add_parsers(sub: Any) -> None:
