@@ -88,7 +88,7 @@ class _Term:
 
 # Words too common to look a phrase up by: a phrase is indexed by one of its other words, so a
 # ticket's "the", "our", "is" or "de" costs nothing ("is down" is found at "down").
-_COMMON = frozenset({
+COMMON_WORDS = frozenset({
     "a", "an", "the", "our", "we", "us", "you", "your", "i", "me", "my", "it", "its", "is", "are", "was", "were",
     "be", "been", "am", "to", "of", "in", "on", "at", "for", "by", "with", "from", "and", "or", "as", "so", "this",
     "that", "these", "those", "there", "here", "have", "has", "had", "do", "does", "did", "can", "cant", "could",
@@ -107,7 +107,7 @@ def _anchor(words: list[str]) -> int:
     plain = [i for i, w in enumerate(words) if not w.endswith("*")]
     if not plain:
         return 0
-    return min(plain, key=lambda i: (words[i] in _COMMON, -len(words[i])))
+    return min(plain, key=lambda i: (words[i] in COMMON_WORDS, -len(words[i])))
 
 
 _CLOCK = re.compile(r"^\d{1,2}h\d{2}$")  # a time of day as French and Portuguese write it: "15h30", "23h47"

@@ -27,15 +27,16 @@ from dataclasses import dataclass
 from itertools import pairwise
 from typing import Any
 
-from rules.concepts import tokens
+from rules.concepts import COMMON_WORDS, tokens
 from rules.errors import ConditionError
 
 __all__ = ["TextModel", "compile_text_model"]
 
 MAX_CHARS = 20_000  # a pasted log beyond this adds cost, not meaning
 CHECK_TOLERANCE = 1e-6
-# Only words at least this rare (idf) are cited: "since" and "all" weigh, but name nothing an
-# agent can check; "manifests", "blank" and "trucks" do.
+# Only words at least this rare (idf), and not made only of the matcher's common words, are
+# cited: "since", "all" and "and the" weigh, but name nothing an agent can check; "manifests",
+# "blank" and "trucks" do.
 CITE_MIN_IDF = 3.5
 
 
@@ -95,7 +96,8 @@ class TextModel:
         values = list(words[0].terms.values())
         self._words = ({k: idf * coef for k, (idf, coef) in zip(keys, values, strict=True)},
                        {k: idf * idf for k, (idf, _) in zip(keys, values, strict=True)})
-        self._cite = frozenset(k for k, (idf, _) in zip(keys, values, strict=True) if idf >= CITE_MIN_IDF)
+        self._cite = frozenset(k for k, (idf, _) in zip(keys, values, strict=True)
+                               if idf >= CITE_MIN_IDF and not COMMON_WORDS.issuperset(k.split(" ")))
         self._chars = ({t: idf * coef for t, (idf, coef) in chars[0].terms.items()},
                        {t: idf * idf for t, (idf, _) in chars[0].terms.items()})
         self._n = chars[0].ngrams[0]
