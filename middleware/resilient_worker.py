@@ -24,6 +24,7 @@ from rq.queue import Queue
 from rq.scheduler import RQScheduler
 from rq.utils import import_attribute
 
+from jobs import priority
 from middleware.store.queues import RENAMED
 
 log = logging.getLogger(__name__)
@@ -172,8 +173,6 @@ class ResilientWorker(SimpleWorker):
     def execute_job(self, job: Job, queue: Queue) -> None:
         """Run the job with a heartbeat thread beside it, for as long as it runs, its Zendesk
         calls in the job's lane of the budget (``jobs.priority``: flags before reminders)."""
-        from jobs import priority
-
         done = threading.Event()
         beat = threading.Thread(target=self._beat, args=(job, done), name="rq-heartbeat", daemon=True)
         beat.start()

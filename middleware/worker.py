@@ -33,6 +33,8 @@ from rq import Queue
 from rq.exceptions import DuplicateJobError
 from rq.worker_pool import WorkerPool
 
+from jobs import runtime, zendesk_watch
+from jobs.staff_roster import EVERY_SECONDS as ROSTER_EVERY
 from middleware.resilient_worker import ResilientWorker
 from middleware.store import queues
 from middleware.store.connection import Keys, connect, redis_url
@@ -52,8 +54,6 @@ class Periodic:
 
 def periodic_jobs() -> list[Periodic]:
     """The product's periodic jobs (each stage adds its own line here)."""
-    from jobs.staff_roster import EVERY_SECONDS as ROSTER_EVERY
-
     return [
         Periodic("jobs.sla.audit.run", 60, queues.SLA_STAGE),  # overdue SLA steps and unwritten SLA updates
         Periodic("jobs.report.reminders.remind", 900, queues.LIFECYCLE_STAGE),  # overdue reviews/actions, daily each
@@ -114,8 +114,6 @@ class PrefixedWorkerPool(WorkerPool):
 
 def run(url: str | None = None, *, burst: bool = False, processes: int = 1, log_level: str = "INFO") -> None:
     """Run worker(s) until stopped (SIGINT/SIGTERM) or, with ``burst``, until queues are empty."""
-    from jobs import runtime
-
     url = url or redis_url()
     keys = runtime.get().keys  # load and check the config now: a broken config stops start-up, not a job
     names = keys.queues()
@@ -124,8 +122,6 @@ def run(url: str | None = None, *, burst: bool = False, processes: int = 1, log_
     if jobs and not burst:
         threading.Thread(target=_ticker, args=(url, keys, stop, jobs), name="periodic", daemon=True).start()
     if not burst:
-        from jobs import zendesk_watch  # probes Zendesk during an outage; wakes the waiting work after
-
         threading.Thread(target=zendesk_watch.run, args=(stop,), name="zendesk-watch", daemon=True).start()
     redis = connect(url)
     started = datetime.now(UTC)

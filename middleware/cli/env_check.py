@@ -5,6 +5,9 @@ workers need in this environment, and does Redis answer?
 ``ZENDESK_WEBHOOK_SECRET`` (every webhook refused) or a missing API token (every job fails),
 and those only show up once traffic arrives. This check says so before. It never prints a
 secret: only whether it is set (and, for tokens, whether it is long enough to resist guessing).
+
+The commands import what they need inside their functions, so the command line starts fast
+(none of these imports breaks a cycle).
 """
 
 from __future__ import annotations

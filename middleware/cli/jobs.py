@@ -8,6 +8,9 @@ on the same Redis is never touched.
 
 Printed per job: id, queue, when it failed, the ticket or incident it was about, and the last
 line of its error (the exception, not the traceback; any URL in it is cut to its scheme).
+
+The commands import what they need inside their functions, so the command line starts fast
+(none of these imports breaks a cycle).
 """
 
 from __future__ import annotations

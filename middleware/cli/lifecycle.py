@@ -6,6 +6,9 @@ do the same work the jobs do, on demand:
   report [--since 7d] [--json] [--send]      the lead-team report for the last period
   action add --incident ID --owner EMAIL [--due 2026-12-10] "what will be done"
   action list [--incident ID]                open actions, overdue ones marked
+
+The commands import what they need inside their functions, so the command line starts fast
+(none of these imports breaks a cycle).
 """
 
 from __future__ import annotations

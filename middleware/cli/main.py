@@ -12,6 +12,9 @@
   incident       tell customers: ``update ID --message-file F``, ``updates ID``, ``notify ID --orgs …``
   rules          ``rules eval FILE...`` measures the rules on labelled sets; ``rules feedback`` lists
                  agents' corrections (``--export FILE`` writes them as a labelled set)
+
+Each command imports what it needs inside its own function: `explain` or `check-config` should
+not load RQ, Flask, zenpy and the jobs to answer in a moment (none of these imports breaks a cycle).
 """
 
 from __future__ import annotations

@@ -14,9 +14,16 @@ from typing import Any
 from flask import Flask, jsonify
 from werkzeug.exceptions import HTTPException
 
+from middleware import logs
 from middleware.config import Config, load_config
 from middleware.store.connection import Keys, connect, redis_url
+from middleware.web.customer_updates_api import bp as customer_updates_bp
+from middleware.web.customer_updates_page import bp as customer_updates_page_bp
+from middleware.web.dashboard import bp as dashboard_bp
+from middleware.web.health import bp as health_bp
+from middleware.web.intake import bp as intake_bp
 from middleware.web.signature import parse_secrets
+from middleware.web.webhooks import bp as webhooks_bp
 
 log = logging.getLogger(__name__)
 
@@ -29,8 +36,6 @@ def create_app(
 ) -> Flask:
     """Build the web app. Tests pass ``config``/``redis``/``env``; production reads the environment."""
     env = dict(os.environ) if env is None else env
-    from middleware import logs
-
     # Under gunicorn nothing configures the app's logging (gunicorn.conf.py does only with LOG_FORMAT=json).
     logs.configure(logging.INFO, env)
     config = config or load_config(env=env)
@@ -43,13 +48,6 @@ def create_app(
     app.extensions["cim.env"] = env
     if not app.extensions["cim.webhook_secrets"]:
         log.warning("ZENDESK_WEBHOOK_SECRET is not set: every webhook will be refused with 401")
-
-    from middleware.web.customer_updates_api import bp as customer_updates_bp
-    from middleware.web.customer_updates_page import bp as customer_updates_page_bp
-    from middleware.web.dashboard import bp as dashboard_bp
-    from middleware.web.health import bp as health_bp
-    from middleware.web.intake import bp as intake_bp
-    from middleware.web.webhooks import bp as webhooks_bp
 
     app.register_blueprint(health_bp)
     app.register_blueprint(dashboard_bp)
