@@ -49,7 +49,7 @@ class _Block:
     ngrams: tuple[int, int]
 
 
-_PIECES_CACHE = 100_000  # whitespace-separated words whose known pieces are kept
+_PIECES_CACHE = 20_000  # distinct words whose known pieces are kept: a desk's vocabulary, at most ~5 MiB
 PIECE = 4  # characters in a piece of a word
 
 
