@@ -13,7 +13,8 @@ from __future__ import annotations
 from typing import Any
 
 from jobs.runtime import Runtime
-from middleware.zendesk.client import Audit, NotFound
+from middleware.zendesk.errors import NotFound
+from middleware.zendesk.mapping import Audit
 
 __all__ = ["added_by_us"]
 

@@ -21,7 +21,8 @@ from jobs.lookup import cached_person
 from jobs.runtime import Runtime
 from middleware.config import Config
 from middleware.store.incidents import OVERRIDDEN, Incident
-from middleware.zendesk.client import NotFound, TransientError, ZendeskClient, ZendeskError
+from middleware.zendesk.client import ZendeskClient
+from middleware.zendesk.errors import NotFound, TransientError, ZendeskError
 from rules.model import Ticket
 
 __all__ = [

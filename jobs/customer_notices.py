@@ -62,7 +62,8 @@ from jobs.scheduling import put_off_when_told
 from middleware.config.customer_updates import NOTICE_PLACEHOLDERS, check_message, render
 from middleware.store import queues
 from middleware.store.incidents import RESOLVED
-from middleware.zendesk.client import BULK_LIMIT, NotFound, TransientError, ZendeskError
+from middleware.zendesk.client import BULK_LIMIT
+from middleware.zendesk.errors import NotFound, TransientError, ZendeskError
 from rules.model import Organization, format_time
 
 log = logging.getLogger(__name__)

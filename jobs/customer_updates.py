@@ -66,7 +66,7 @@ from middleware.config.customer_updates import UPDATE_PLACEHOLDERS, check_messag
 from middleware.store import queues
 from middleware.store.connection import Keys
 from middleware.store.incidents import IncidentStore
-from middleware.zendesk.client import NotFound, TransientError, ZendeskError
+from middleware.zendesk.errors import NotFound, TransientError, ZendeskError
 from rules.model import Person, format_time
 
 log = logging.getLogger(__name__)
@@ -295,7 +295,7 @@ class Addressee:
 
     ticket_id: int
     ticket: Any  # rules.model.Ticket, or None when Zendesk no longer has it
-    user: Any  # middleware.zendesk.client.UserRecord of the requester, if Zendesk gave one
+    user: Any  # middleware.zendesk.mapping.UserRecord of the requester, if Zendesk gave one
     reason: str | None  # why nothing is sent there; None: a reply goes to the requester
 
 

@@ -41,7 +41,7 @@ from jobs.flagging import note_of, open_incident, writeback_of
 from jobs.runtime import Runtime
 from jobs.scheduling import put_off_when_told
 from jobs.seen import mark_seen
-from middleware.zendesk.client import Conflict, NotFound
+from middleware.zendesk.errors import Conflict, NotFound
 from rules import Decision, Match
 from rules.model import RESOLVED, Alert, Person, StaffReport, Ticket, TicketEvent, format_time
 

@@ -12,7 +12,7 @@ import logging
 
 from jobs.runtime import Runtime
 from middleware.store.incidents import Incident
-from middleware.zendesk.client import RateLimited, TransientError, ZendeskError
+from middleware.zendesk.errors import RateLimited, TransientError, ZendeskError
 
 __all__ = ["extra_links", "known_links", "linked_ticket_ids", "links_key"]
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 
 from jobs.runtime import Runtime
-from middleware.zendesk.client import NotFound
+from middleware.zendesk.errors import NotFound
 from rules.model import Organization, Person
 
 __all__ = [

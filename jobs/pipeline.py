@@ -43,7 +43,7 @@ from jobs.seen import mark_seen
 from jobs.sla import clock as sla
 from jobs.ticket_state import TicketState
 from middleware.store.incidents import RESOLVED, Incident
-from middleware.zendesk.client import NotFound, Refused
+from middleware.zendesk.errors import NotFound, Refused
 from rules.model import Alert, StaffReport, TicketEvent
 
 __all__ = [

@@ -38,7 +38,7 @@ from middleware.config.possible import POSSIBLE_EVENT, REMINDER_EVENT
 from middleware.store import queues
 from middleware.store.feedback import CONFIRMED, DISMISSED, FeedbackStore, record_of
 from middleware.store.incidents import POSSIBLE, Incident
-from middleware.zendesk.client import Conflict, NotFound
+from middleware.zendesk.errors import Conflict, NotFound
 from rules import Decision
 from rules.model import Ticket, TicketEvent, format_time
 

@@ -36,7 +36,7 @@ from jobs import runtime
 from jobs.runtime import Runtime
 from jobs.seen import SOURCE, last_seen
 from middleware.store.enqueue import EnqueueOutcome, EventEnqueuer
-from middleware.zendesk.client import RateLimited, TransientError
+from middleware.zendesk.errors import RateLimited, TransientError
 from rules.model import Ticket, TicketEvent, format_time, parse_time
 
 __all__ = ["Counts", "reconcile", "run"]

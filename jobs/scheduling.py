@@ -31,7 +31,7 @@ from rq.registry import ScheduledJobRegistry
 
 from jobs import runtime
 from middleware.store.connection import Keys
-from middleware.zendesk.client import RateLimited, TransientError
+from middleware.zendesk.errors import RateLimited, TransientError
 
 log = logging.getLogger(__name__)
 

@@ -22,7 +22,7 @@ import logging
 from jobs import runtime
 from jobs.lookup import mark_roster_complete, remember_people
 from jobs.runtime import Runtime
-from middleware.zendesk.client import RateLimited, TransientError
+from middleware.zendesk.errors import RateLimited, TransientError
 
 __all__ = ["EVERY_SECONDS", "refresh", "warm"]
 

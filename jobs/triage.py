@@ -37,7 +37,7 @@ from jobs.ticket_state import TicketState
 from middleware.config.alerting import NOT_FLAGGED as NOT_FLAGGED_EVENT
 from middleware.store.feedback import FALSE_ALARM, MISSED, FeedbackStore, record_of
 from middleware.store.incidents import NOT_FLAGGED, OPEN, OVERRIDDEN, Incident
-from middleware.zendesk.client import Conflict, NotFound, Refused
+from middleware.zendesk.errors import Conflict, NotFound, Refused
 from rules import Decision
 from rules.model import Ticket, TicketEvent
 

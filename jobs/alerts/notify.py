@@ -64,7 +64,7 @@ from middleware.config.alerting import (
 from middleware.store import queues
 from middleware.store.clocks import ClockStore
 from middleware.store.incidents import OPEN, SNAPSHOTS, Incident
-from middleware.zendesk.client import RateLimited, ZendeskError, ZendeskUnavailable
+from middleware.zendesk.errors import RateLimited, ZendeskError, ZendeskUnavailable
 from rules.model import Organization, format_time, parse_time
 
 log = logging.getLogger(__name__)

@@ -43,7 +43,8 @@ from jobs.scheduling import put_off_when_told
 from middleware.config.lifecycle import DECLARED, MESSAGE_KINDS
 from middleware.store import queues
 from middleware.store.incidents import OPEN, RESOLVED
-from middleware.zendesk.client import Audit, NotFound, RateLimited, TransientError, ZendeskError
+from middleware.zendesk.errors import NotFound, RateLimited, TransientError, ZendeskError
+from middleware.zendesk.mapping import Audit
 from rules.model import Ticket, format_time
 
 log = logging.getLogger(__name__)

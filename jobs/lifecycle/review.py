@@ -37,7 +37,7 @@ from jobs.scheduling import put_off_when_told
 from middleware.config.lifecycle import ReviewSettings
 from middleware.store import queues
 from middleware.store.incidents import Incident
-from middleware.zendesk.client import TaskTicket
+from middleware.zendesk.mapping import TaskTicket
 from rules.model import format_time, parse_time
 
 log = logging.getLogger(__name__)

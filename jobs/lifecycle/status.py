@@ -50,7 +50,7 @@ from middleware.config.lifecycle import DECLARED
 from middleware.config.lifecycle import RESOLVED as RESOLVED_MESSAGE
 from middleware.store import queues
 from middleware.store.incidents import OPEN, OVERRIDDEN, RESOLVED, Incident
-from middleware.zendesk.client import NotFound
+from middleware.zendesk.errors import NotFound
 from rules.model import TicketEvent, format_time, parse_time
 
 log = logging.getLogger(__name__)

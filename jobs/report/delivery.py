@@ -32,7 +32,7 @@ from jobs.runtime import Runtime
 from middleware.config.alerting import fingerprint, redact
 from middleware.store import queues
 from middleware.store.feedback import FeedbackStore, flagged_by_rules, production_figures
-from middleware.zendesk.client import ZendeskError
+from middleware.zendesk.errors import ZendeskError
 from rules.model import format_time, parse_time
 
 log = logging.getLogger(__name__)

@@ -23,7 +23,7 @@ from jobs.alerts import notify as alerts
 from jobs.report.build import TrackedTask
 from jobs.runtime import Runtime
 from middleware.store.connection import Keys
-from middleware.zendesk.client import RateLimited
+from middleware.zendesk.errors import RateLimited
 from rules.model import format_time
 
 log = logging.getLogger(__name__)

@@ -19,7 +19,7 @@ from jobs.sla.clock import advance, start_clock
 from jobs.sla.writeback import flush
 from middleware.store.clocks import ClockStore
 from middleware.store.incidents import OPEN, Incident
-from middleware.zendesk.client import RateLimited
+from middleware.zendesk.errors import RateLimited
 
 log = logging.getLogger(__name__)
 

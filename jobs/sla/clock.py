@@ -49,7 +49,7 @@ from middleware.store.clocks import (
     ClockStore,
 )
 from middleware.store.incidents import OPEN, OVERRIDDEN, Incident
-from middleware.zendesk.client import NotFound, RateLimited, TransientError
+from middleware.zendesk.errors import NotFound, RateLimited, TransientError
 from rules.model import TicketEvent, format_time
 
 log = logging.getLogger(__name__)

@@ -19,7 +19,7 @@ from jobs.runtime import Runtime
 from jobs.sla.timers import run_job
 from jobs.sla.transitions import ticket_changes
 from middleware.store.clocks import Clock, ClockStore, Transition
-from middleware.zendesk.client import Conflict, NotFound, RateLimited, TransientError, ZendeskError
+from middleware.zendesk.errors import Conflict, NotFound, RateLimited, TransientError, ZendeskError
 
 log = logging.getLogger(__name__)
 

@@ -33,11 +33,8 @@ from middleware.zendesk.errors import (
     REFUSED_STATUSES,
     Conflict,
     NotFound,
-    RateLimited,
     Refused,
-    TransientError,
     ZendeskError,
-    ZendeskUnavailable,
     refusal_reason,
 )
 from middleware.zendesk.limits import current_lane
@@ -478,23 +475,4 @@ def client_from_env(settings: ZendeskSettings, redis: Redis | None, keys: Keys,
     return ZendeskClient(Credentials.from_env(env), settings, redis, keys)
 
 
-# The jobs import the errors, the budget and the mapped records from here, with the client.
-__all__ = [
-    "Audit",
-    "CallBudget",
-    "Conflict",
-    "Credentials",
-    "NotFound",
-    "RateLimited",
-    "Refused",
-    "TaskTicket",
-    "TransientError",
-    "UserRecord",
-    "ZendeskClient",
-    "ZendeskError",
-    "ZendeskUnavailable",
-    "client_from_env",
-    "task_from_api",
-    "ticket_from_api",
-    "user_from_api",
-]
+__all__ = ["BULK_LIMIT", "ZendeskClient", "client_from_env"]

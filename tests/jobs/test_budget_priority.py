@@ -21,7 +21,8 @@ from middleware.resilient_worker import ResilientWorker
 from middleware.store.connection import Keys
 from middleware.store.enqueue import EventEnqueuer
 from middleware.store.queues import EVENTS_STAGE
-from middleware.zendesk.client import CallBudget, RateLimited
+from middleware.zendesk.budget import CallBudget
+from middleware.zendesk.errors import RateLimited
 from middleware.zendesk.limits import BACKGROUND, URGENT, Limits, current_lane, lane, reserved, windows_for
 from rules.model import Ticket, TicketEvent
 from tests.intake_support import simulated

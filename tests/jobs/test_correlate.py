@@ -22,7 +22,8 @@ from jobs import correlate, pipeline
 from jobs.runtime import Runtime
 from middleware.store.clocks import ClockStore
 from middleware.store.incidents import RESOLVED
-from middleware.zendesk.client import RateLimited, ticket_from_api
+from middleware.zendesk.errors import RateLimited
+from middleware.zendesk.mapping import ticket_from_api
 from rules.model import Ticket, TicketEvent
 from tests.intake_support import make_runtime, simulated, tickets, write_config
 

@@ -17,7 +17,7 @@ from jobs import customer_notices as notices
 from jobs import links, pipeline
 from jobs.customer_comms import PolicyError
 from middleware.local.simulator import SimulatorServer
-from middleware.zendesk.client import RateLimited, TransientError
+from middleware.zendesk.errors import RateLimited, TransientError
 from tests.lifecycle_support import OUTAGE, Env, make_env
 
 MESSAGE = "Hello {requester_name},\n\nCheckout is down for some customers, including {organization_name}."

@@ -20,7 +20,7 @@ from jobs.sla import clock as sla
 from middleware.config.customer_updates import MessageError
 from middleware.local.simulator import SimulatorServer
 from middleware.store.clocks import PENDING, ClockStore
-from middleware.zendesk.client import RateLimited, TransientError
+from middleware.zendesk.errors import RateLimited, TransientError
 from tests.lifecycle_support import OUTAGE, Env, make_env
 
 MESSAGE = "Hello {requester_name},\n\nUpdate on your request #{ticket_id} ({subject}): a fix is being deployed."

@@ -17,7 +17,7 @@ import pytest
 from jobs import intake, pipeline
 from middleware.config.security import SecuritySettings
 from middleware.store.clocks import ClockStore
-from middleware.zendesk.client import ticket_from_api
+from middleware.zendesk.mapping import ticket_from_api
 from rules.model import Alert, StaffReport, TicketEvent
 from tests.intake_support import comments, simulated, tickets
 

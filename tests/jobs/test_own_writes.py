@@ -13,7 +13,7 @@ import responses
 from jobs import pipeline
 from jobs.runtime import Runtime
 from jobs.sla.transitions import STARTED_IN_DECLARING_WRITE
-from middleware.zendesk.client import ticket_from_api
+from middleware.zendesk.mapping import ticket_from_api
 from rules.model import TicketEvent
 from tests.intake_support import simulated
 from tests.jobs.test_triage import API_USER, BASE, api_ticket, make_event, make_ticket, rt  # noqa: F401

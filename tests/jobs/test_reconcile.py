@@ -20,7 +20,7 @@ from jobs import reconcile
 from jobs.seen import found_at_creation, last_seen, mark_seen
 from middleware.cli import main as cli
 from middleware.store.queues import EVENTS_STAGE
-from middleware.zendesk.client import ticket_from_api
+from middleware.zendesk.mapping import ticket_from_api
 from rules.model import TicketEvent
 from tests.intake_support import queued_events, simulated
 

@@ -26,7 +26,8 @@ from middleware.config import load_config
 from middleware.resilient_worker import ResilientWorker
 from middleware.store.incidents import OVERRIDDEN
 from middleware.store.queues import EVENTS_STAGE, SLA_STAGE
-from middleware.zendesk.client import Credentials, ZendeskClient
+from middleware.zendesk.client import ZendeskClient
+from middleware.zendesk.transport import Credentials
 from rules.model import Comment, Ticket, TicketEvent
 
 BASE = "http://127.0.0.1:9"

@@ -14,7 +14,8 @@ from middleware.config import load_config
 from middleware.store.connection import Keys
 from middleware.store.incidents import Incident, IncidentStore
 from middleware.web.app import create_app
-from middleware.zendesk.client import Credentials, ZendeskClient
+from middleware.zendesk.client import ZendeskClient
+from middleware.zendesk.transport import Credentials
 
 NOW = datetime(2026, 11, 29, 10, 0, tzinfo=timezone.utc)
 TOKEN = "admin-secret"

@@ -15,7 +15,8 @@ from middleware.config import load_config
 from middleware.store.connection import Keys
 from middleware.web.app import create_app
 from middleware.web.incident_room import Room
-from middleware.zendesk.client import Credentials, ZendeskClient
+from middleware.zendesk.client import ZendeskClient
+from middleware.zendesk.transport import Credentials
 from tests.room_support import seed
 
 NOW = datetime(2026, 12, 5, 9, 0, tzinfo=UTC)

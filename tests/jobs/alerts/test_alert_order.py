@@ -22,7 +22,7 @@ from jobs.alert_order import DIRECTOR, STATIC, Kick
 from jobs.alerts import notify as alerts
 from jobs.runtime import Runtime
 from middleware.store.incidents import RESOLVED
-from middleware.zendesk.client import ZendeskUnavailable
+from middleware.zendesk.errors import ZendeskUnavailable
 from rules.model import Organization
 from tests.jobs.alerts.test_alerts import (  # noqa: F401  (fixtures)
     BASE,

@@ -28,7 +28,9 @@ from middleware.config.alerting import fingerprint
 from middleware.store import queues
 from middleware.store.connection import Keys
 from middleware.store.incidents import OVERRIDDEN, Incident
-from middleware.zendesk.client import Credentials, RateLimited, TransientError, ZendeskClient
+from middleware.zendesk.client import ZendeskClient
+from middleware.zendesk.errors import RateLimited, TransientError
+from middleware.zendesk.transport import Credentials
 from rules.model import Organization
 
 BASE = "http://127.0.0.1:9"

@@ -24,7 +24,7 @@ from middleware.local.simulator import SimulatorServer
 from middleware.store import queues
 from middleware.store.clocks import CANCELLED, PENDING, ClockStore
 from middleware.store.incidents import OPEN, OVERRIDDEN, RESOLVED
-from middleware.zendesk.client import RateLimited
+from middleware.zendesk.errors import RateLimited
 from rules.model import Comment, Ticket
 from tests.lifecycle_support import OUTAGE, Env, make_env
 

@@ -29,7 +29,8 @@ from middleware.store import queues
 from middleware.store.clocks import BREACHED, Change, ClockStore, Transition
 from middleware.store.connection import Keys
 from middleware.store.incidents import OPEN, OVERRIDDEN, RESOLVED, Incident
-from middleware.zendesk.client import Credentials, ZendeskClient
+from middleware.zendesk.client import ZendeskClient
+from middleware.zendesk.transport import Credentials
 from rules.model import Comment, Ticket, TicketEvent, format_time, parse_time
 
 BASE = "http://127.0.0.1:9"
@@ -71,7 +72,7 @@ class FakeZendesk:
         return self.ticket(tid)
 
     def ticket(self, tid: int = TID) -> Ticket:
-        from middleware.zendesk.client import ticket_from_api
+        from middleware.zendesk.mapping import ticket_from_api
 
         return ticket_from_api(self.tickets[tid])
 
