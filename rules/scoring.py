@@ -203,7 +203,7 @@ class Scorer:
     def __init__(self, lexicons: Lexicons, signals: Sequence[Signal], critical: float, possible: float,
                  staff_domains: Sequence[str] = (), model: ModelSignal | None = None) -> None:
         self.lexicons = lexicons
-        self.model = model if model is not None and model.weight else None
+        self.model = model  # None when off (no text_model, or weight 0: see _model_signal)
         self.signals = tuple(s.gate() for s in signals)
         self.critical = critical
         self.possible = possible
@@ -646,7 +646,8 @@ def _model_signal(raw: Any) -> ModelSignal | None:
     if raw is None:
         return None
     if not isinstance(raw, Mapping):
-        raise ConditionError("text_model", "a mapping with weight, cap and data (rules/README.md)")
+        raise ConditionError("text_model", "a mapping with weight, max_up, max_down, short, min_words and data "
+                                           "(rules/README.md)")
     unknown = sorted(set(raw) - {"weight", "max_up", "max_down", "short", "min_words", "says", "says_routine", "data"})
     if unknown:
         raise ConditionError("text_model", f"unknown key(s): {', '.join(map(str, unknown))}")

@@ -80,10 +80,11 @@ class TextModel:
     its last bit, far below the 0.1 the signal is rounded to); the known pieces of each distinct
     word are looked up once per process (bounded)."""
 
-    __slots__ = ("_chars", "_cite", "_n", "_pieces", "_words", "blocks", "intercept", "trained_on")
+    __slots__ = ("_chars", "_cite", "_n", "_pieces", "_words", "intercept", "trained_on")
 
     def __init__(self, blocks: tuple[_Block, ...], intercept: float, trained_on: str) -> None:
-        self.blocks = blocks
+        # Only the derived tables are kept: the blocks' (idf, coefficient) pairs would double
+        # the model's memory in every process for nothing read after this.
         self.intercept = intercept
         self.trained_on = trained_on
         words = [b for b in blocks if b.kind == "words"]
@@ -106,13 +107,13 @@ class TextModel:
     def logit(self, text: str) -> tuple[float, tuple[str, ...], int]:
         """The log-odds, the (at most four) cited words, and how many words the text has."""
         words = model_words(text)
+        distinct = set(words)
         table = self._words
         known = table[0].keys()
-        present = known & set(words)
+        present = known & distinct
         present |= known & set(map(" ".join, pairwise(words)))
         value = self.intercept + _part(table, present)
         pieces = self._pieces
-        distinct = set(words)
         found = list(map(pieces.get, distinct))
         if None in found:  # words not seen before in this process: their known pieces, once
             if len(pieces) >= _PIECES_CACHE:
