@@ -18,15 +18,16 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
-from dataclasses import asdict, dataclass, field, fields, is_dataclass, replace
+from dataclasses import dataclass, field, fields, is_dataclass, replace
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, ClassVar, Self
 
 __all__ = [
     "FIRING",
     "RESOLVED",
     "Alert",
     "Comment",
+    "JsonRecord",
     "Organization",
     "Person",
     "StaffReport",
@@ -101,6 +102,40 @@ def format_time(value: datetime | None) -> str | None:
     return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
+class JsonRecord:
+    """``to_dict``/``from_dict`` for a flat dataclass that travels through Redis as JSON.
+
+    The record classes differ only in which fields JSON cannot carry as they are: datetimes
+    (written in Zendesk's ISO form), tuples (JSON lists) and dicts (copied, so a record never
+    shares a dict with the JSON it was read from). Each class names those fields; the rest of
+    the round trip is this one piece of code.
+    """
+
+    __slots__ = ()
+    json_times: ClassVar[tuple[str, ...]] = ()
+    json_tuples: ClassVar[tuple[str, ...]] = ()
+    json_dicts: ClassVar[tuple[str, ...]] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = _plain(self)
+        for name in self.json_times:
+            data[name] = format_time(getattr(self, name))
+        for name in self.json_tuples:
+            data[name] = list(getattr(self, name))
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Self:
+        values = dict(data)
+        for name in cls.json_times:
+            values[name] = parse_time(values.get(name))
+        for name in cls.json_tuples:
+            values[name] = tuple(values.get(name) or ())
+        for name in cls.json_dicts:
+            values[name] = dict(values.get(name) or {})
+        return cls(**values)
+
+
 @dataclass(frozen=True, slots=True)
 class Person:
     """What the rules may know about a requester: role and email (for the domain)."""
@@ -128,8 +163,10 @@ class Organization:
 
 
 @dataclass(frozen=True, slots=True)
-class Comment:
+class Comment(JsonRecord):
     """A comment as the event carries it; ``public`` False means an internal note."""
+
+    json_times = ("created_at",)
 
     id: int | None = None
     body: str = ""
@@ -138,17 +175,6 @@ class Comment:
     author_is_staff: bool = False
     author_name: str | None = None
     created_at: datetime | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        data = _plain(self)
-        data["created_at"] = format_time(self.created_at)
-        return data
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Comment:
-        values = dict(data)
-        values["created_at"] = parse_time(values.get("created_at"))
-        return cls(**values)
 
 
 @dataclass(frozen=True, slots=True)
@@ -267,9 +293,12 @@ FIRING, RESOLVED = "firing", "resolved"  # an Alert's status
 
 
 @dataclass(frozen=True, slots=True)
-class Alert:
+class Alert(JsonRecord):
     """One alert, whichever tool sent it. ``fingerprint`` identifies the alert across notifications
     (the tool's own, or derived from its labels); ``status`` is ``firing`` or ``resolved``."""
+
+    json_times = ("starts_at", "ends_at")
+    json_dicts = ("labels",)
 
     source: str  # alertmanager | grafana | generic
     fingerprint: str
@@ -294,24 +323,12 @@ class Alert:
         parts = (self.fingerprint, self.status, format_time(self.starts_at) or "", format_time(self.ends_at) or "")
         return "alert-" + self.key + "-" + hashlib.sha256("|".join(parts).encode()).hexdigest()[:16]
 
-    def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["starts_at"] = format_time(self.starts_at)
-        data["ends_at"] = format_time(self.ends_at)
-        return data
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Alert:
-        values = dict(data)
-        values["labels"] = dict(values.get("labels") or {})
-        values["starts_at"] = parse_time(values.get("starts_at"))
-        values["ends_at"] = parse_time(values.get("ends_at"))
-        return cls(**values)
-
 
 @dataclass(frozen=True, slots=True)
-class StaffReport:
+class StaffReport(JsonRecord):
     """A suspected critical incident reported by a member of staff."""
+
+    json_tuples = ("organizations",)
 
     reporter_email: str
     summary: str
@@ -335,14 +352,3 @@ class StaffReport:
             basis = json.dumps([self.reporter_email.lower(), self.summary, self.description,
                                 [str(o) for o in self.organizations], self.category])
         return "report-" + hashlib.sha256(basis.encode()).hexdigest()[:24]
-
-    def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["organizations"] = list(self.organizations)
-        return data
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> StaffReport:
-        values = dict(data)
-        values["organizations"] = tuple(values.get("organizations") or ())
-        return cls(**values)

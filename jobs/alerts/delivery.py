@@ -26,7 +26,7 @@ job ends in RQ's failed registry where it can be inspected and requeued.
 from __future__ import annotations
 
 import logging
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 
 from redis.exceptions import LockError
@@ -35,7 +35,7 @@ from rq import get_current_job
 from jobs import alert_order, runtime
 from jobs.runtime import Runtime
 from middleware.config.alerting import fingerprint
-from rules.model import format_time
+from rules.model import JsonRecord, format_time
 
 log = logging.getLogger(__name__)
 
@@ -63,8 +63,10 @@ class DeliveryBusy(DeliveryFailed):
 
 
 @dataclass(frozen=True)
-class Delivery:
+class Delivery(JsonRecord):
     """One alert to one destination, as queued. ``url`` never appears in logs; ``label`` does."""
+
+    json_tuples = ("roles",)
 
     key: str
     incident_id: int
@@ -78,15 +80,6 @@ class Delivery:
     body: str
     notify_type: str
     order: float | None = None  # its place in the destination's line (None: queued before alerts were ordered)
-
-    def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["roles"] = list(self.roles)
-        return data
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Delivery:
-        return cls(**{**data, "roles": tuple(data.get("roles") or ())})
 
     def describe(self) -> str:
         """What logs and RQ's job description show: no URL, no ticket text."""
