@@ -41,7 +41,8 @@ TRAINING = ("tickets", "holdout_a", "holdout_b", "blind_c", "blind_d", "blind_e"
 # measured, never trained on (the second model's held-out sets)
 UNTOUCHED = ("blind_z", "blind_aa", "day_ab")
 VALIDATION = ("blind_i",)
-ROUTINE = ("day_k", "day_l", "day_p", "day_n", "day_q", "day_t", "day_v")  # ordinary days: their non-critical tickets weigh ROUTINE_WEIGHT
+# ordinary days: their non-critical tickets weigh ROUTINE_WEIGHT
+ROUTINE = ("day_k", "day_l", "day_p", "day_n", "day_q", "day_t", "day_v")
 ROUTINE_WEIGHT = 8.0
 C = float(os.environ.get("TEXT_MODEL_C", "4"))  # inverse regularisation; chosen by --loso
 WORD_FEATURES = 30_000

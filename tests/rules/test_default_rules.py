@@ -115,8 +115,9 @@ def test_a_security_report_from_staff_stays_security(rules: RuleSet) -> None:
 
 def test_the_possible_tier_puts_the_middle_to_a_person(rules: RuleSet) -> None:
     # The signals alone (the text model off: it would move this ticket's score, which is the
-    # point of it, but not how the tier works).
-    rules = load_default_ruleset(text_model={"weight": 0})
+    # point of it, but not how the tier works), with the bar for critical just above this
+    # ticket's 4 (an admin's `thresholds`), so the middle is a band of its own.
+    rules = load_default_ruleset(text_model={"weight": 0}, thresholds={"critical": 4.5, "possible": 2.5})
     decision = customer(rules, "orders", "Orders are not coming through to the warehouse and the order screen keeps "
                         "timing out.")
     assert not decision.critical and decision.possible and decision.tier == "possible", decision.explain()
@@ -161,3 +162,46 @@ def test_a_false_alarm_explains_itself(rules: RuleSet) -> None:
     explained = decision.explain()
     assert "the service itself is down" in explained
     assert 'resolved, a false alarm, or only for information (−5.5): "false alarm"' in explained
+
+
+# --- understatement and question-shaped reports (issue 12, second round) -----------------------
+
+
+@pytest.mark.parametrize(
+    ("subject", "description"),
+    [
+        ("Small question about the pick screens",
+         "Since 6am none of the handhelds load the pick list. The night shift went home early and "
+         "the morning trucks leave at 10, so nothing is picked. Is there a setting we missed?"),
+        ("Pregunta sobre las etiquetas",
+         "Desde las 8 no se imprime ninguna etiqueta en el almacén de Zaragoza, los camiones esperando "
+         "en el muelle y los pedidos se acumulan."),
+    ],
+)
+def test_a_stopped_operation_called_a_question_is_still_flagged(rules: RuleSet, subject: str,
+                                                                 description: str) -> None:
+    decision = customer(rules, subject, description)
+    assert decision.critical and decision.category == "outage", decision.explain()
+
+
+def test_the_word_question_weighs_less_than_a_how_to(rules: RuleSet) -> None:
+    called = customer(rules, "Quick question", "Our manifests are rejected for every DPD parcel since this morning.")
+    how_to = customer(rules, "How do I fix this?", "Our manifests are rejected for every DPD parcel since this "
+                      "morning.")
+    assert called.score > how_to.score, (called.explain(), how_to.explain())
+
+
+def test_is_that_normal_does_not_excuse_another_companys_data(rules: RuleSet) -> None:
+    decision = customer(rules, "odd thing", "When I open the invoices page I see invoices of another company "
+                        "with their customers' names and addresses. Is that normal?")
+    assert decision.critical and decision.category == "security", decision.explain()
+
+
+def test_bank_details_changed_without_the_customer_counts_towards_fraud(rules: RuleSet) -> None:
+    fraud = customer(rules, "payments", "The IBANs of 12 of our carriers were changed overnight by a user "
+                     "nobody here knows, and this morning's payment run went to those accounts.")
+    chore = customer(rules, "new bank details", "Please update our bank account on your invoices, we changed "
+                     "banks last month. New IBAN attached.")
+    assert fraud.critical and fraud.category == "security", fraud.explain()
+    assert not chore.critical and not chore.possible, chore.explain()
+    assert "where money is paid to was changed" in fraud.explain()
