@@ -60,7 +60,9 @@ def test_the_admins_words_and_thresholds_change_the_shipped_ones(tmp_path: Path)
     changed = load_config(write(tmp_path, own), env={}).rules
     decision = changed.evaluate(ticket)
     assert base.tier == "none" and decision.tier == "possible", decision.explain()
-    assert changed.scorer.possible == 2 and changed.scorer.critical == 4.5  # the shipped critical threshold stays
+    shipped = load_config(write(tmp_path, SHIPPED), env={}).rules.scorer
+    assert changed.scorer.possible == 2 and changed.scorer.critical == shipped.critical  # the shipped critical stays
+    assert shipped.possible != 2
 
 
 def test_merging_rules_documents() -> None:
