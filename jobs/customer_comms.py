@@ -1,5 +1,6 @@
 """What the jobs that write to customers share: the policy, the requester, who has nobody to tell,
-bulk job results.
+and the path of one send (a status update, a proactive notice): its record, its job, its lock,
+its pending-marked bulk writes and their results.
 
 Policy, not habit: beyond the two automatic messages (``customer_messages``), nothing reaches a
 customer unless a person asks for it, by name, and a security incident's details go out only when
@@ -9,37 +10,67 @@ decides, for the command line and the incident API alike.
 
 from __future__ import annotations
 
+import contextlib
 import getpass
 import hashlib
+import json
+import logging
 import os
 import re
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from datetime import datetime, timedelta
 from typing import Any
 
+from redis import Redis
+from rq import Retry
+from rq.exceptions import DuplicateJobError
+from rq.job import Job
+
+from jobs import runtime
 from jobs.lookup import cached_person
 from jobs.runtime import Runtime
+from jobs.scheduling import put_off_when_told
 from middleware.config import Config
+from middleware.store import queues
+from middleware.store.connection import Keys
 from middleware.store.incidents import OVERRIDDEN, Incident
 from middleware.zendesk.client import ZendeskClient
 from middleware.zendesk.errors import NotFound, TransientError, ZendeskError
-from rules.model import Ticket
+from rules.model import Ticket, format_time
 
 __all__ = [
+    "JOB_RETRY",
     "JOB_WAIT_SECONDS",
+    "KEEP",
+    "KEEP_JOB_SECONDS",
+    "NOT_SENT",
+    "SENT",
+    "BulkPending",
     "PolicyError",
     "RequesterError",
+    "SendBusy",
+    "bulk_results",
     "check_policy",
     "chunks",
     "default_requester",
     "digest",
+    "enqueue_send",
     "finished_job",
+    "mark_done",
     "no_customer",
     "note_once",
     "our_comment",
+    "read_record",
+    "run_send",
     "safe_id",
+    "sending",
+    "store_request",
     "succeeded",
+    "write_marked",
 ]
+
+log = logging.getLogger(__name__)
 
 JOB_WAIT_SECONDS = 10.0
 _UNSAFE = re.compile(r"[^A-Za-z0-9_-]")
@@ -152,6 +183,121 @@ def note_once(rt: Runtime, record_key: str, ticket_id: int, text: str) -> str:
         raise
     rt.redis.hset(record_key, "note", f"sent on #{ticket_id}")
     return f"sent on #{ticket_id}"
+
+
+# -- one send: its record, its job, its lock, its bulk writes ----------------------------------
+# A notice and a status update are each one send that a person asks for: a Redis record under
+# its id (the words, who asked, what happened to each recipient), one RQ job that may run again
+# after a crash, a lock so that two runs never write at once, and bulk writes whose recipients
+# are marked *pending* first so that a retry looks before it writes again. This is that path.
+KEEP = timedelta(days=400)  # how long a send's record and its outcomes stay readable
+JOB_RETRY = Retry(max=5, interval=[10, 30, 60, 120, 300])
+KEEP_JOB_SECONDS = 7 * 86400
+SENT, NOT_SENT = "sent", "not_sent"
+
+
+class SendBusy(Exception):
+    """Another run is writing this send right now; RQ's retry looks again shortly."""
+
+
+class BulkPending(Exception):
+    """Zendesk has not finished a bulk job yet; RQ's retry asks it again (nothing is re-sent)."""
+
+
+def read_record(redis: Redis, key: str) -> dict[str, str]:
+    """A send's record as text (empty: no such send)."""
+    return {k.decode(): v.decode() for k, v in redis.hgetall(key).items()}
+
+
+def store_request(redis: Redis, key: str, index_key: str, send_id: str, body: str, fields: dict[str, str],
+                  now: datetime, what: str) -> bool:
+    """Record a send under its id once, and list it in the incident's index; True if it is new.
+
+    The same id with the same words is the same send (asking twice sends once); the same id with
+    other words is refused (``ValueError``, naming the ``--{what}-id`` option)."""
+    created = bool(redis.hsetnx(key, "message", body))
+    if created:
+        pipe = redis.pipeline()
+        pipe.hset(key, mapping=fields)
+        pipe.expire(key, KEEP)
+        pipe.zadd(index_key, {send_id: now.timestamp()})
+        pipe.expire(index_key, KEEP)
+        pipe.execute()
+    elif (redis.hget(key, "message") or b"").decode() != body:
+        raise ValueError(f"{what} id {send_id!r} was used for a different message; choose another --{what}-id")
+    return created
+
+
+def enqueue_send(redis: Redis, keys: Keys, func: str, incident_id: int, send_id: str, *, job_id: str,
+                 job_timeout: int, description: str) -> str:
+    """Queue a send's job once; a job that failed for good is queued again (a person asked again)."""
+    try:
+        queues.queue(queues.LIFECYCLE_STAGE, redis, keys).enqueue(
+            func, incident_id, send_id, job_id=job_id, unique=True, retry=JOB_RETRY,
+            job_timeout=job_timeout, result_ttl=KEEP_JOB_SECONDS, failure_ttl=365 * 86400, description=description,
+        )
+    except DuplicateJobError:
+        with contextlib.suppress(Exception):
+            if Job.fetch(job_id, connection=redis).is_failed:
+                queues.queue(queues.LIFECYCLE_STAGE, redis, keys).failed_job_registry.requeue(job_id)
+    return job_id
+
+
+def run_send(deliver: Callable[[Runtime, int, str], str], incident_id: int, send_id: str, what: str) -> str:
+    """A send's RQ job: ``deliver`` in this process's runtime; a 429 or a spent budget
+    reschedules the job (nothing was written), and the outcome is logged."""
+    rt = runtime.get()
+    outcome = put_off_when_told(lambda: deliver(rt, incident_id, send_id))
+    log.info("incident %s: %s %s: %s", incident_id, what, send_id, outcome)
+    return outcome
+
+
+@contextlib.contextmanager
+def sending(redis: Redis, lock_key: str, seconds: int, busy: SendBusy) -> Iterator[None]:
+    """Hold the send's lock for one run, or raise ``busy`` at once: two runs never write at once."""
+    lock = redis.lock(lock_key, timeout=seconds)
+    if not lock.acquire(blocking=False):
+        raise busy
+    try:
+        yield
+    finally:
+        with contextlib.suppress(Exception):  # expired while we worked: nothing to give back
+            lock.release()
+
+
+def bulk_results(zendesk: ZendeskClient, job: str, pending: type[BulkPending]) -> list[Any]:
+    """A finished bulk job's ``results``; ``pending`` is raised while it runs. A job Zendesk has
+    forgotten has no results: the caller looks on the tickets instead."""
+    try:
+        status = finished_job(zendesk, job)
+    except NotFound:
+        status = {"results": []}
+    if status is None:
+        raise pending(f"Zendesk bulk job {job} has not finished")
+    return list(status.get("results") or [])
+
+
+def write_marked(redis: Redis, pending_key: str, marks: dict[str, dict[str, Any]], write: Callable[[], str]) -> None:
+    """One bulk write, its recipients marked pending first and given its job id after.
+
+    A write that may have gone through (a transient error) keeps the marks, so the retry looks
+    before writing again; one refused before anything was written (the budget, a 429, a 4xx)
+    drops them, so the retry writes again."""
+    redis.hset(pending_key, mapping={k: json.dumps(m) for k, m in marks.items()})
+    redis.expire(pending_key, KEEP)
+    try:
+        job = write()
+    except TransientError:
+        raise
+    except ZendeskError:
+        redis.hdel(pending_key, *marks)
+        raise
+    redis.hset(pending_key, mapping={k: json.dumps({**m, "job": job}) for k, m in marks.items()})
+
+
+def mark_done(redis: Redis, key: str, summary: str, now: datetime) -> None:
+    """The send is finished: a later run of its job only reports the summary."""
+    redis.hset(key, mapping={"state": "done", "summary": summary, "done_at": format_time(now) or ""})
 
 
 # -- who needs no message ----------------------------------------------------------------------

@@ -32,41 +32,21 @@ added to the incident's links (so status updates and the "resolved" message reac
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
-import logging
 import math
 import re
 from dataclasses import asdict, dataclass, field
-from datetime import timedelta
 from typing import Any
 
-from rq import Retry
-from rq.exceptions import DuplicateJobError
-from rq.job import Job
-
-from jobs import runtime
-from jobs.customer_comms import (
-    PolicyError,
-    check_policy,
-    chunks,
-    finished_job,
-    note_once,
-    safe_id,
-    succeeded,
-)
+from jobs import customer_comms as comms
 from jobs.links import links_key
 from jobs.runtime import Runtime
-from jobs.scheduling import put_off_when_told
 from middleware.config.customer_updates import NOTICE_PLACEHOLDERS, check_message, render
-from middleware.store import queues
 from middleware.store.incidents import RESOLVED
 from middleware.zendesk.client import BULK_LIMIT
-from middleware.zendesk.errors import NotFound, TransientError, ZendeskError
+from middleware.zendesk.errors import NotFound
 from rules.model import Organization, format_time
-
-log = logging.getLogger(__name__)
 
 __all__ = [
     "NoticeBusy",
@@ -82,24 +62,20 @@ __all__ = [
     "send",
 ]
 
-KEEP = timedelta(days=400)
 LOCK_SECONDS = 600
-JOB_RETRY = Retry(max=5, interval=[10, 30, 60, 120, 300])
-KEEP_JOB_SECONDS = 7 * 86400
 SEARCH_CAP = 1000  # Zendesk search returns at most this many results per query
 _EMAILS = re.compile(r"[^\s,;<>]+@[^\s,;<>]+")
-SENT, NOT_SENT = "sent", "not_sent"
 
 
 class PlanError(ValueError):
     """The recipients cannot be chosen as asked (unknown organisations, no selector, …)."""
 
 
-class NoticeBusy(Exception):
+class NoticeBusy(comms.SendBusy):
     """Another run is sending this notice right now; RQ's retry looks again shortly."""
 
 
-class NoticePending(Exception):
+class NoticePending(comms.BulkPending):
     """Zendesk has not finished a bulk create yet; RQ's retry asks it again (nothing is re-sent)."""
 
 
@@ -194,7 +170,7 @@ def select_organizations(rt: Runtime, org_ids: list[int] | None = None, org_tag:
     if org_ids:
         wanted = list(dict.fromkeys(org_ids))
         found: dict[int, Organization] = {}
-        for chunk in chunks(wanted, BULK_LIMIT):
+        for chunk in comms.chunks(wanted, BULK_LIMIT):
             found.update({int(o.id): o for o in rt.zendesk.show_organizations(chunk) if o.id is not None})
         missing = [o for o in wanted if o not in found]
         if missing:
@@ -294,7 +270,7 @@ def _index(rt: Runtime, incident_id: int) -> str:
 
 
 def job_id_of(rt: Runtime, incident_id: int, notice_id: str) -> str:
-    return safe_id(f"cnotice-{rt.keys.prefix}-{incident_id}-{notice_id}")
+    return comms.safe_id(f"cnotice-{rt.keys.prefix}-{incident_id}-{notice_id}")
 
 
 @dataclass(frozen=True)
@@ -313,97 +289,65 @@ def request_notice(rt: Runtime, plan: Plan, message: str, by: str, *, subject: s
     incident = rt.incidents.get(plan.incident_id)
     if incident is None:
         raise PlanError(f"no incident {plan.incident_id}")
-    name = check_policy(rt.config, incident, by, allow_security)
+    name = comms.check_policy(rt.config, incident, by, allow_security)
     body = check_message(message, NOTICE_PLACEHOLDERS)
     settings = rt.config.customer_updates
     title = check_message(subject or settings.notice_subject, NOTICE_PLACEHOLDERS)
     if not plan.recipients:
         raise PlanError("nobody to tell: none of these organisations has an incident contact")
     if len(plan.organizations) > settings.confirm_above and not yes:
-        raise PolicyError(f"this notice goes to {len(plan.organizations)} organisations, more than "
-                          f"customer_updates.confirm_above ({settings.confirm_above}): add --yes to send it")
+        raise comms.PolicyError(f"this notice goes to {len(plan.organizations)} organisations, more than "
+                                f"customer_updates.confirm_above ({settings.confirm_above}): add --yes to send it")
     digest = hashlib.sha256(f"{plan.incident_id}\n{plan.selector}\n{title}\n{body}".encode()).hexdigest()[:10]
-    nid = safe_id(notice_id.strip()) if notice_id and notice_id.strip() else "n" + digest
+    nid = comms.safe_id(notice_id.strip()) if notice_id and notice_id.strip() else "n" + digest
     if len(nid) > 64:
         raise ValueError("the notice id is longer than 64 characters")
     key = _key(rt, plan.incident_id, nid)
     now = rt.clock()
-    created = bool(rt.redis.hsetnx(key, "message", body))
+    fields = {"subject": title, "by": name, "requested_at": format_time(now) or "", "state": "queued",
+              "plan": plan.to_json()}
+    created = comms.store_request(rt.redis, key, _index(rt, plan.incident_id), nid, body, fields, now, "notice")
     if created:
-        pipe = rt.redis.pipeline()
-        pipe.hset(key, mapping={"subject": title, "by": name, "requested_at": format_time(now) or "",
-                                "state": "queued", "plan": plan.to_json()})
-        pipe.expire(key, KEEP)
-        pipe.zadd(_index(rt, plan.incident_id), {nid: now.timestamp()})
-        pipe.expire(_index(rt, plan.incident_id), KEEP)
-        pipe.execute()
         rt.incidents.add_event(plan.incident_id, "customer_notice.requested", now,
                                {"notice_id": nid, "by": name, "selector": plan.selector,
                                 "organization_ids": [o["id"] for o in plan.organizations],
                                 "contacts": len(plan.recipients)}, dedupe_key=f"customer_notice.requested:{nid}")
-    elif (rt.redis.hget(key, "message") or b"").decode() != body:
-        raise ValueError(f"notice id {nid!r} was used for a different message; choose another --notice-id")
-    job_id = _enqueue(rt, plan.incident_id, nid)
-    record = _record(rt, key)
+    job_id = comms.enqueue_send(rt.redis, rt.keys, "jobs.customer_notices.send", plan.incident_id, nid,
+                                job_id=job_id_of(rt, plan.incident_id, nid), job_timeout=1800,
+                                description=f"proactive notice {nid} of incident {plan.incident_id}")
+    record = comms.read_record(rt.redis, key)
     return NoticeRequest(plan.incident_id, nid, record.get("by", name), created, job_id, record.get("state", "queued"))
-
-
-def _enqueue(rt: Runtime, incident_id: int, notice_id: str) -> str:
-    job_id = job_id_of(rt, incident_id, notice_id)
-    try:
-        queues.queue(queues.LIFECYCLE_STAGE, rt.redis, rt.keys).enqueue(
-            "jobs.customer_notices.send", incident_id, notice_id, job_id=job_id, unique=True, retry=JOB_RETRY,
-            job_timeout=1800, result_ttl=KEEP_JOB_SECONDS, failure_ttl=365 * 86400,
-            description=f"proactive notice {notice_id} of incident {incident_id}",
-        )
-    except DuplicateJobError:
-        with contextlib.suppress(Exception):
-            if Job.fetch(job_id, connection=rt.redis).is_failed:
-                queues.queue(queues.LIFECYCLE_STAGE, rt.redis, rt.keys).failed_job_registry.requeue(job_id)
-    return job_id
-
-
-def _record(rt: Runtime, key: str) -> dict[str, str]:
-    return {k.decode(): v.decode() for k, v in rt.redis.hgetall(key).items()}
 
 
 # -- 3. the job ------------------------------------------------------------------------------------------
 def send(incident_id: int, notice_id: str) -> str:
     """RQ entry point for :func:`deliver_notice`; a 429 or a spent budget reschedules the job."""
-    rt = runtime.get()
-    outcome = put_off_when_told(lambda: deliver_notice(rt, incident_id, notice_id))
-    log.info("incident %s: proactive notice %s: %s", incident_id, notice_id, outcome)
-    return outcome
+    return comms.run_send(deliver_notice, incident_id, notice_id, "proactive notice")
 
 
 def deliver_notice(rt: Runtime, incident_id: int, notice_id: str) -> str:
     """Create the notice tickets that do not exist yet; then the note and the timeline, once."""
     key = _key(rt, incident_id, notice_id)
-    record = _record(rt, key)
+    record = comms.read_record(rt.redis, key)
     if not record:
         return "no such notice"
     if record.get("state") == "done":
         return f"already done: {record.get('summary', '')}"
     plan = json.loads(record["plan"])
     recipients = [Recipient(**r) for r in plan["recipients"]]
-    lock = rt.redis.lock(_key(rt, incident_id, notice_id, "lock"), timeout=LOCK_SECONDS)
-    if not lock.acquire(blocking=False):
-        raise NoticeBusy(f"proactive notice {notice_id} of incident {incident_id} is being sent by another run")
-    try:
+    busy = NoticeBusy(f"proactive notice {notice_id} of incident {incident_id} is being sent by another run")
+    with comms.sending(rt.redis, _key(rt, incident_id, notice_id, "lock"), LOCK_SECONDS, busy):
         problem = int(plan["problem_ticket_id"])
         if plan["convert_problem"]:
             _make_problem(rt, problem)
         _settle_pending(rt, incident_id, notice_id, recipients)
         outcomes = _outcomes(rt, incident_id, notice_id)
         todo = [r for r in recipients if r.key not in outcomes]
-        for chunk in chunks(todo, BULK_LIMIT):
+        for chunk in comms.chunks(todo, BULK_LIMIT):
             _create_chunk(rt, incident_id, notice_id, record, plan, chunk)
         outcomes = _outcomes(rt, incident_id, notice_id)
-        note = note_once(rt, key, problem, note_text(notice_id, record, recipients, outcomes))
+        note = comms.note_once(rt, key, problem, note_text(notice_id, record, recipients, outcomes))
         return _finish(rt, incident_id, notice_id, record, plan, outcomes, note)
-    finally:
-        with contextlib.suppress(Exception):
-            lock.release()
 
 
 def _make_problem(rt: Runtime, ticket_id: int) -> None:
@@ -433,7 +377,7 @@ def _decide(rt: Runtime, incident_id: int, notice_id: str, recipient: Recipient,
     pipe.hset(contacts, recipient.key, json.dumps({"outcome": outcome, "ticket_id": ticket_id, "reason": reason,
                                                    "organization_id": recipient.organization_id,
                                                    "to": recipient.label(), "at": format_time(rt.clock())}))
-    pipe.expire(contacts, KEEP)
+    pipe.expire(contacts, comms.KEEP)
     pipe.hdel(_key(rt, incident_id, notice_id, "pending"), recipient.key)
     if ticket_id is not None:  # the incident's ticket from now on: updates and "resolved" reach it
         pipe.sadd(links_key(rt, incident_id), str(ticket_id))
@@ -456,23 +400,18 @@ def _settle_pending(rt: Runtime, incident_id: int, notice_id: str, recipients: l
         result = None
         if job:
             if job not in statuses:
-                try:
-                    status = finished_job(rt.zendesk, job)
-                except NotFound:
-                    status = {"results": []}
-                if status is None:
-                    raise NoticePending(f"Zendesk bulk job {job} has not finished")
-                statuses[job] = {int(r.get("index", i)): r for i, r in enumerate(status.get("results") or [])
+                statuses[job] = {int(r.get("index", i)): r
+                                 for i, r in enumerate(comms.bulk_results(rt.zendesk, job, NoticePending))
                                  if isinstance(r, dict)}
             result = statuses[job].get(int(index)) if index is not None else None
-        if result is not None and succeeded(result) and result.get("id"):
-            _decide(rt, incident_id, notice_id, recipient, SENT, int(result["id"]), None)
+        if result is not None and comms.succeeded(result) and result.get("id"):
+            _decide(rt, incident_id, notice_id, recipient, comms.SENT, int(result["id"]), None)
             continue
         found = rt.zendesk.tickets_by_external_id(external_id(rt, incident_id, notice_id, recipient))
         if found:
-            _decide(rt, incident_id, notice_id, recipient, SENT, min(t.id for t in found), None)
+            _decide(rt, incident_id, notice_id, recipient, comms.SENT, min(t.id for t in found), None)
         elif result is not None:
-            _decide(rt, incident_id, notice_id, recipient, NOT_SENT, None,
+            _decide(rt, incident_id, notice_id, recipient, comms.NOT_SENT, None,
                     f"Zendesk refused the ticket ({result.get('error') or result.get('details') or 'failed'})")
         else:
             rt.redis.hdel(pending_key, rkey)
@@ -505,25 +444,19 @@ def payload(rt: Runtime, incident_id: int, notice_id: str, record: dict[str, str
 def _create_chunk(rt: Runtime, incident_id: int, notice_id: str, record: dict[str, str], plan: dict[str, Any],
                   chunk: list[Recipient]) -> None:
     """Up to 100 tickets in one bulk create, and its job status."""
-    pending_key = _key(rt, incident_id, notice_id, "pending")
-    rt.redis.hset(pending_key, mapping={r.key: json.dumps({"job": None, "index": i}) for i, r in enumerate(chunk)})
-    rt.redis.expire(pending_key, KEEP)
-    try:
-        job = rt.zendesk.create_many([payload(rt, incident_id, notice_id, record, plan, r) for r in chunk])
-    except TransientError:
-        raise  # it may have gone through: the marks stay, and the retry looks tickets up by external id
-    except ZendeskError:  # RateLimited included: refused before anything was created
-        rt.redis.hdel(pending_key, *[r.key for r in chunk])
-        raise
-    rt.redis.hset(pending_key, mapping={r.key: json.dumps({"job": job, "index": i}) for i, r in enumerate(chunk)})
+    marks: dict[str, dict[str, Any]] = {r.key: {"job": None, "index": i} for i, r in enumerate(chunk)}
+    # a create that may have gone through keeps the marks: the retry looks the tickets up by external id
+    comms.write_marked(rt.redis, _key(rt, incident_id, notice_id, "pending"), marks,
+                       lambda: rt.zendesk.create_many([payload(rt, incident_id, notice_id, record, plan, r)
+                                                       for r in chunk]))
     _settle_pending(rt, incident_id, notice_id, chunk)
 
 
 def note_text(notice_id: str, record: dict[str, str], recipients: list[Recipient],
               outcomes: dict[str, dict[str, Any]]) -> str:
     """The internal note on the problem ticket: who was told, by which ticket (pure)."""
-    sent = [(r, outcomes[r.key]) for r in recipients if outcomes.get(r.key, {}).get("outcome") == SENT]
-    failed = [(r, outcomes[r.key]) for r in recipients if outcomes.get(r.key, {}).get("outcome") == NOT_SENT]
+    sent = [(r, outcomes[r.key]) for r in recipients if outcomes.get(r.key, {}).get("outcome") == comms.SENT]
+    failed = [(r, outcomes[r.key]) for r in recipients if outcomes.get(r.key, {}).get("outcome") == comms.NOT_SENT]
     orgs = len({r.organization_id for r, _ in sent})
     lines = [f"Proactive notice {notice_id}, asked for by {record.get('by')} at {record.get('requested_at')}: "
              f"{len(sent)} contact(s) in {orgs} organisation(s) told, each by a ticket of their own:"]
@@ -538,16 +471,15 @@ def note_text(notice_id: str, record: dict[str, str], recipients: list[Recipient
 
 def _finish(rt: Runtime, incident_id: int, notice_id: str, record: dict[str, str], plan: dict[str, Any],
             outcomes: dict[str, dict[str, Any]], note: str) -> str:
-    sent = [o for o in outcomes.values() if o["outcome"] == SENT]
-    failed = [o for o in outcomes.values() if o["outcome"] != SENT]
+    sent = [o for o in outcomes.values() if o["outcome"] == comms.SENT]
+    failed = [o for o in outcomes.values() if o["outcome"] != comms.SENT]
     tickets = sorted(int(o["ticket_id"]) for o in sent)
     orgs = sorted({int(o["organization_id"]) for o in sent})
     summary = (f"{len(sent)} contact(s) in {len(orgs)} organisation(s) told"
                + (f" (tickets {', '.join(f'#{t}' for t in tickets)})" if tickets else "")
                + (f"; not told: {len(failed)}" if failed else "") + f"; internal note {note}")
     now = rt.clock()
-    rt.redis.hset(_key(rt, incident_id, notice_id), mapping={"state": "done", "summary": summary,
-                                                             "done_at": format_time(now) or ""})
+    comms.mark_done(rt.redis, _key(rt, incident_id, notice_id), summary, now)
     rt.incidents.add_event(incident_id, "customer_notice", now,
                            {"notice_id": notice_id, "by": record.get("by"), "requested_at": record.get("requested_at"),
                             "selector": plan.get("selector"), "sent": len(sent), "ticket_ids": tickets,
@@ -558,7 +490,7 @@ def _finish(rt: Runtime, incident_id: int, notice_id: str, record: dict[str, str
 
 # -- what the CLI shows --------------------------------------------------------------------------------
 def notice_status(rt: Runtime, incident_id: int, notice_id: str) -> dict[str, Any] | None:
-    record = _record(rt, _key(rt, incident_id, notice_id))
+    record = comms.read_record(rt.redis, _key(rt, incident_id, notice_id))
     if not record:
         return None
     return {"notice_id": notice_id, "incident_id": incident_id, "by": record.get("by"),

@@ -32,44 +32,24 @@ the SLA clock never counts (:func:`jobs.sla.clock.is_first_response`, :func:`job
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
-import logging
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from redis import Redis
-from rq import Retry
-from rq.exceptions import DuplicateJobError
-from rq.job import Job
 
-from jobs import runtime
-from jobs.customer_comms import (
-    check_policy,
-    chunks,
-    digest,
-    finished_job,
-    no_customer,
-    note_once,
-    our_comment,
-    safe_id,
-    succeeded,
-)
+from jobs import customer_comms as comms
 from jobs.links import linked_ticket_ids
 from jobs.lookup import remember_people
 from jobs.runtime import Runtime
-from jobs.scheduling import put_off_when_told
 from middleware.config import Config
 from middleware.config.customer_updates import UPDATE_PLACEHOLDERS, check_message, render
-from middleware.store import queues
 from middleware.store.connection import Keys
 from middleware.store.incidents import IncidentStore
-from middleware.zendesk.errors import NotFound, TransientError, ZendeskError
+from middleware.zendesk.errors import NotFound
 from rules.model import Person, format_time
-
-log = logging.getLogger(__name__)
 
 __all__ = [
     "NoSuchIncident",
@@ -85,22 +65,18 @@ __all__ = [
     "updates_of",
 ]
 
-KEEP = timedelta(days=400)
 LOCK_SECONDS = 300
-JOB_RETRY = Retry(max=5, interval=[10, 30, 60, 120, 300])
-KEEP_JOB_SECONDS = 7 * 86400
-SENT, NOT_SENT = "sent", "not_sent"
 
 
 class NoSuchIncident(LookupError):
     """No incident is recorded under this id."""
 
 
-class UpdateBusy(Exception):
+class UpdateBusy(comms.SendBusy):
     """Another run is sending this update right now; RQ's retry looks again shortly."""
 
 
-class UpdatePending(Exception):
+class UpdatePending(comms.BulkPending):
     """Zendesk has not finished a bulk job yet; RQ's retry asks it again (nothing is re-sent)."""
 
 
@@ -130,7 +106,7 @@ def default_update_id(incident_id: int, message: str) -> str:
 
 
 def job_id_of(keys: Keys, incident_id: int, update_id: str) -> str:
-    return safe_id(f"cupdate-{keys.prefix}-{incident_id}-{update_id}")
+    return comms.safe_id(f"cupdate-{keys.prefix}-{incident_id}-{update_id}")
 
 
 # -- 1. the request ------------------------------------------------------------------------------
@@ -141,63 +117,38 @@ def request_update(redis: Redis, keys: Keys, config: Config, incident_id: int, m
     incident = IncidentStore(redis, keys).get(incident_id)
     if incident is None:
         raise NoSuchIncident(f"no incident {incident_id}")
-    name = check_policy(config, incident, by, allow_security)
+    name = comms.check_policy(config, incident, by, allow_security)
     body = check_message(message, UPDATE_PLACEHOLDERS)
-    uid = safe_id(update_id.strip()) if update_id and update_id.strip() else default_update_id(incident_id, body)
+    uid = comms.safe_id(update_id.strip()) if update_id and update_id.strip() else default_update_id(incident_id, body)
     if len(uid) > 64:
         raise ValueError("the update id is longer than 64 characters")
     key = _key(keys, incident_id, uid)
-    created = bool(redis.hsetnx(key, "message", body))
+    fields = {"by": name, "requested_at": format_time(now) or "", "state": "queued",
+              "allow_security": "1" if allow_security else ""}
+    created = comms.store_request(redis, key, _index(keys, incident_id), uid, body, fields, now, "update")
     if created:
-        pipe = redis.pipeline()
-        pipe.hset(key, mapping={"by": name, "requested_at": format_time(now) or "", "state": "queued",
-                                "allow_security": "1" if allow_security else ""})
-        pipe.expire(key, KEEP)
-        pipe.zadd(_index(keys, incident_id), {uid: now.timestamp()})
-        pipe.expire(_index(keys, incident_id), KEEP)
-        pipe.execute()
         IncidentStore(redis, keys).add_event(incident_id, "customer_update.requested", now,
                                              {"update_id": uid, "by": name},
                                              dedupe_key=f"customer_update.requested:{uid}")
-    elif (redis.hget(key, "message") or b"").decode() != body:
-        raise ValueError(f"update id {uid!r} was used for a different message; choose another --update-id")
-    job_id = _enqueue(redis, keys, incident_id, uid)
+    job_id = comms.enqueue_send(redis, keys, "jobs.customer_updates.send", incident_id, uid,
+                                job_id=job_id_of(keys, incident_id, uid), job_timeout=600,
+                                description=f"status update {uid} of incident {incident_id}")
     state = (redis.hget(key, "state") or b"queued").decode()
     by_recorded = (redis.hget(key, "by") or name.encode()).decode()
     return UpdateRequest(incident_id, uid, by_recorded, created, job_id, state)
 
 
-def _enqueue(redis: Redis, keys: Keys, incident_id: int, update_id: str) -> str:
-    """Queue the job once; a job that failed for good is queued again (a person asked again)."""
-    job_id = job_id_of(keys, incident_id, update_id)
-    try:
-        queues.queue(queues.LIFECYCLE_STAGE, redis, keys).enqueue(
-            "jobs.customer_updates.send", incident_id, update_id, job_id=job_id, unique=True, retry=JOB_RETRY,
-            job_timeout=600, result_ttl=KEEP_JOB_SECONDS, failure_ttl=365 * 86400,
-            description=f"status update {update_id} of incident {incident_id}",
-        )
-    except DuplicateJobError:
-        with contextlib.suppress(Exception):
-            job = Job.fetch(job_id, connection=redis)
-            if job.is_failed:
-                queues.queue(queues.LIFECYCLE_STAGE, redis, keys).failed_job_registry.requeue(job_id)
-    return job_id
-
-
 # -- 2. the job ------------------------------------------------------------------------------------
 def send(incident_id: int, update_id: str) -> str:
     """RQ entry point for :func:`deliver_update`; a 429 or a spent budget reschedules the job."""
-    rt = runtime.get()
-    outcome = put_off_when_told(lambda: deliver_update(rt, incident_id, update_id))
-    log.info("incident %s: status update %s: %s", incident_id, update_id, outcome)
-    return outcome
+    return comms.run_send(deliver_update, incident_id, update_id, "status update")
 
 
 def deliver_update(rt: Runtime, incident_id: int, update_id: str) -> str:
     """Send the update to every linked ticket that has not had it; note and timeline once."""
 
     key = _key(rt.keys, incident_id, update_id)
-    record = _record(rt.redis, key)
+    record = comms.read_record(rt.redis, key)
     if not record:
         return "no such update"
     if record.get("state") == "done":
@@ -205,25 +156,16 @@ def deliver_update(rt: Runtime, incident_id: int, update_id: str) -> str:
     incident = rt.incidents.get(incident_id)
     if incident is None:
         return "no such incident"
-    lock = rt.redis.lock(_key(rt.keys, incident_id, update_id, "lock"), timeout=LOCK_SECONDS)
-    if not lock.acquire(blocking=False):
-        raise UpdateBusy(f"status update {update_id} of incident {incident_id} is being sent by another run")
-    try:
+    busy = UpdateBusy(f"status update {update_id} of incident {incident_id} is being sent by another run")
+    with comms.sending(rt.redis, _key(rt.keys, incident_id, update_id, "lock"), LOCK_SECONDS, busy):
         _settle_pending(rt, incident_id, update_id)
         outcomes = _outcomes(rt, incident_id, update_id)
         todo = [t for t in linked_ticket_ids(rt, incident) if t not in outcomes]
-        for chunk in chunks(todo, rt.zendesk.bulk_limit):  # each ticket spends one update of the minute
+        for chunk in comms.chunks(todo, rt.zendesk.bulk_limit):  # each ticket spends one update of the minute
             _send_chunk(rt, incident_id, update_id, record, chunk)
         outcomes = _outcomes(rt, incident_id, update_id)
-        note = note_once(rt, key, incident.ticket_id, note_text(update_id, record, outcomes))
+        note = comms.note_once(rt, key, incident.ticket_id, note_text(update_id, record, outcomes))
         return _finish(rt, incident_id, update_id, record, outcomes, note)
-    finally:
-        with contextlib.suppress(Exception):  # expired while we worked: nothing to give back
-            lock.release()
-
-
-def _record(redis: Redis, key: str) -> dict[str, str]:
-    return {k.decode(): v.decode() for k, v in redis.hgetall(key).items()}
 
 
 def _outcomes(rt: Runtime, incident_id: int, update_id: str) -> dict[int, dict[str, Any]]:
@@ -238,7 +180,7 @@ def _decide(rt: Runtime, incident_id: int, update_id: str, ticket_id: int, outco
     pipe = rt.redis.pipeline()
     pipe.hset(tickets, str(ticket_id), json.dumps({"outcome": outcome, "reason": reason, "to": to,
                                                    "at": format_time(rt.clock())}))
-    pipe.expire(tickets, KEEP)
+    pipe.expire(tickets, comms.KEEP)
     pipe.hdel(_key(rt.keys, incident_id, update_id, "pending"), str(ticket_id))
     pipe.execute()
 
@@ -254,29 +196,23 @@ def _settle_pending(rt: Runtime, incident_id: int, update_id: str) -> None:
         result = None
         if job:
             if job not in jobs:
-                try:
-                    status = finished_job(rt.zendesk, job)
-                except NotFound:
-                    status = {"results": []}  # Zendesk forgot the job: look on the ticket instead
-                if status is None:
-                    raise UpdatePending(f"Zendesk bulk job {job} has not finished")
-                jobs[job] = {int(r["id"]): r for r in status.get("results") or []
+                jobs[job] = {int(r["id"]): r for r in comms.bulk_results(rt.zendesk, job, UpdatePending)
                              if isinstance(r, dict) and r.get("id")}
             result = (jobs[job] or {}).get(ticket_id)
         if result is not None:
-            if succeeded(result):
-                _decide(rt, incident_id, update_id, ticket_id, SENT, None, mark.get("to"))
+            if comms.succeeded(result):
+                _decide(rt, incident_id, update_id, ticket_id, comms.SENT, None, mark.get("to"))
             else:
-                _decide(rt, incident_id, update_id, ticket_id, NOT_SENT,
+                _decide(rt, incident_id, update_id, ticket_id, comms.NOT_SENT,
                         f"Zendesk refused the reply ({result.get('error') or result.get('details') or 'failed'})")
             continue
         try:
-            found = our_comment(rt, ticket_id, mark.get("digest", ""), public=True)
+            found = comms.our_comment(rt, ticket_id, mark.get("digest", ""), public=True)
         except NotFound:
-            _decide(rt, incident_id, update_id, ticket_id, NOT_SENT, "the ticket no longer exists")
+            _decide(rt, incident_id, update_id, ticket_id, comms.NOT_SENT, "the ticket no longer exists")
             continue
         if found is not None:
-            _decide(rt, incident_id, update_id, ticket_id, SENT, None, mark.get("to"))
+            _decide(rt, incident_id, update_id, ticket_id, comms.SENT, None, mark.get("to"))
         else:
             rt.redis.hdel(pending_key, str(ticket_id))
 
@@ -313,7 +249,7 @@ def addressees(rt: Runtime, ticket_ids: list[int]) -> list[Addressee]:
         if ticket is None:
             out.append(Addressee(ticket_id, None, None, "the ticket no longer exists"))
             continue
-        reason = no_customer(rt, ticket)
+        reason = comms.no_customer(rt, ticket)
         if reason is None and ticket.status == "closed":
             reason = "the ticket is closed (Zendesk refuses comments)"
         user = users.get(ticket.requester_id) if ticket.requester_id is not None else None
@@ -329,7 +265,7 @@ def plan_update(rt: Runtime, incident_id: int) -> tuple[list[Addressee], dict[st
     if incident is None:
         raise NoSuchIncident(f"no incident {incident_id}")
     tickets = linked_ticket_ids(rt, incident)
-    per_chunk = [addressees(rt, chunk) for chunk in chunks(tickets, rt.zendesk.bulk_limit)]
+    per_chunk = [addressees(rt, chunk) for chunk in comms.chunks(tickets, rt.zendesk.bulk_limit)]
     batches = sum(1 for seen in per_chunk if any(a.reason is None for a in seen))  # bulk updates (+ job status)
     cost = {"writes": batches + 1, "reads": 1 + 2 * len(per_chunk) + batches}  # + the note; + incidents, reads
     return [a for seen in per_chunk for a in seen], cost
@@ -341,34 +277,28 @@ def _send_chunk(rt: Runtime, incident_id: int, update_id: str, record: dict[str,
     sending: list[tuple[int, str, str | None]] = []
     for a in addressees(rt, chunk):
         if a.reason is not None:
-            _decide(rt, incident_id, update_id, a.ticket_id, NOT_SENT, a.reason)
+            _decide(rt, incident_id, update_id, a.ticket_id, comms.NOT_SENT, a.reason)
             continue
         body = render(record["message"], {"ticket_id": a.ticket.id, "subject": a.ticket.subject or f"#{a.ticket.id}",
                                           "requester_name": (a.user.name if a.user else None) or ""})
         sending.append((a.ticket_id, body, addressee(a.user)))
     if not sending:
         return
-    pending_key = _key(rt.keys, incident_id, update_id, "pending")
-    marks = {tid: {"job": None, "digest": digest(body), "to": to} for tid, body, to in sending}
-    rt.redis.hset(pending_key, mapping={str(t): json.dumps(m) for t, m in marks.items()})
-    rt.redis.expire(pending_key, KEEP)
-    try:
-        job = rt.zendesk.update_many([{"id": tid, "comment": {"body": body, "public": True},
-                                       "additional_tags": [tag]} for tid, body, _ in sending], retry=False)
-    except TransientError:
-        raise  # it may have gone through: the marks stay, and the retry looks on the tickets
-    except ZendeskError:  # RateLimited included: refused before anything was posted
-        rt.redis.hdel(pending_key, *[str(t) for t, _, _ in sending])
-        raise
-    rt.redis.hset(pending_key, mapping={str(t): json.dumps({**m, "job": job}) for t, m in marks.items()})
+    marks: dict[str, dict[str, Any]] = {str(tid): {"job": None, "digest": comms.digest(body), "to": to}
+                                        for tid, body, to in sending}
+    # a write that may have gone through keeps the marks: the retry looks for the reply on the tickets
+    comms.write_marked(rt.redis, _key(rt.keys, incident_id, update_id, "pending"), marks,
+                       lambda: rt.zendesk.update_many([{"id": tid, "comment": {"body": body, "public": True},
+                                                        "additional_tags": [tag]} for tid, body, _ in sending],
+                                                      retry=False))
     _settle_pending(rt, incident_id, update_id)
 
 
 # -- 3. the note and the timeline --------------------------------------------------------------------
 def note_text(update_id: str, record: dict[str, str], outcomes: dict[int, dict[str, Any]]) -> str:
     """What the internal note on the incident's ticket says: what was sent to whom (pure)."""
-    sent = sorted(t for t, o in outcomes.items() if o["outcome"] == SENT)
-    not_sent = sorted(t for t, o in outcomes.items() if o["outcome"] != SENT)
+    sent = sorted(t for t, o in outcomes.items() if o["outcome"] == comms.SENT)
+    not_sent = sorted(t for t, o in outcomes.items() if o["outcome"] != comms.SENT)
     lines = [f"Status update {update_id} to the customers of this incident, asked for by {record.get('by')} "
              f"at {record.get('requested_at')}.",
              f"Sent as a public reply to {len(sent)} ticket(s):"]
@@ -382,14 +312,13 @@ def note_text(update_id: str, record: dict[str, str], outcomes: dict[int, dict[s
 
 def _finish(rt: Runtime, incident_id: int, update_id: str, record: dict[str, str],
             outcomes: dict[int, dict[str, Any]], note: str) -> str:
-    sent = sorted(t for t, o in outcomes.items() if o["outcome"] == SENT)
-    not_sent = {t: o.get("reason") for t, o in sorted(outcomes.items()) if o["outcome"] != SENT}
+    sent = sorted(t for t, o in outcomes.items() if o["outcome"] == comms.SENT)
+    not_sent = {t: o.get("reason") for t, o in sorted(outcomes.items()) if o["outcome"] != comms.SENT}
     summary = (f"sent to {len(sent)} ticket(s)" + (f" ({', '.join(f'#{t}' for t in sent)})" if sent else "")
                + (f"; not sent to {len(not_sent)}: " + "; ".join(f"#{t} {r}" for t, r in not_sent.items())
                   if not_sent else "") + f"; internal note {note}")
     now = rt.clock()
-    rt.redis.hset(_key(rt.keys, incident_id, update_id), mapping={"state": "done", "summary": summary,
-                                                                  "done_at": format_time(now) or ""})
+    comms.mark_done(rt.redis, _key(rt.keys, incident_id, update_id), summary, now)
     rt.incidents.add_event(incident_id, "customer_update", now,
                            {"update_id": update_id, "by": record.get("by"),
                             "requested_at": record.get("requested_at"), "sent": len(sent), "ticket_ids": sent,
@@ -401,7 +330,7 @@ def _finish(rt: Runtime, incident_id: int, update_id: str, record: dict[str, str
 # -- what the CLI and the API show ---------------------------------------------------------------------
 def update_status(redis: Redis, keys: Keys, incident_id: int, update_id: str) -> dict[str, Any] | None:
     """One update as the CLI and the API show it (None: no such update)."""
-    record = _record(redis, _key(keys, incident_id, update_id))
+    record = comms.read_record(redis, _key(keys, incident_id, update_id))
     if not record:
         return None
     raw = redis.hgetall(_key(keys, incident_id, update_id, "tickets"))
