@@ -231,18 +231,11 @@ def alert_ticket(rt: Runtime, alert: Alert) -> Ticket:
 def alert_details(alert: Alert) -> str:
     """The alert in words, for the ticket: description, labels, link, times."""
     lines = [alert.description.strip()] if alert.description.strip() else []
-    facts = [f"Source: {alert.source}", f"Status: {alert.status}"]
-    if alert.severity:
-        facts.append(f"Severity: {alert.severity}")
-    if alert.starts_at:
-        facts.append(f"Started: {format_time(alert.starts_at)}")
-    if alert.ends_at:
-        facts.append(f"Ended: {format_time(alert.ends_at)}")
-    if alert.link:
-        facts.append(f"Link: {alert.link}")
-    if alert.labels:
-        facts.append("Labels: " + ", ".join(f"{k}={v}" for k, v in sorted(alert.labels.items())))
-    facts.append(f"Fingerprint: {alert.fingerprint}")
+    labels = ", ".join(f"{k}={v}" for k, v in sorted(alert.labels.items()))
+    optional = (("Severity", alert.severity), ("Started", format_time(alert.starts_at)),
+                ("Ended", format_time(alert.ends_at)), ("Link", alert.link), ("Labels", labels))
+    facts = [f"Source: {alert.source}", f"Status: {alert.status}",
+             *(f"{name}: {value}" for name, value in optional if value), f"Fingerprint: {alert.fingerprint}"]
     return "\n\n".join([*lines, "\n".join(facts)])
 
 

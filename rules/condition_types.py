@@ -565,25 +565,20 @@ class TagCheck(Condition):
 
     def reasons(self, facts: Facts) -> tuple[str, ...]:
         tags = self._tags(facts)
-        out = []
-        if self.any_list:
-            present = [t for t in self.any_list if t in tags]
-            out.append(f"{self._what} {_quote_list(present, 'and')} present")
-        if self.all_list:
-            out.append(f"{self._what}s {_quote_list(self.all_list, 'and', 10)} present")
-        if self.none_list:
-            out.append(f"no {self._what} {_quote_list(self.none_list, 'or', 10)}")
-        return tuple(out)
+        return tuple(self._parts([t for t in self.any_list if t in tags], "and"))
 
     def describe(self) -> str:
-        parts = []
-        if self.any_list:
-            parts.append(f"{self._what} {_quote_list(self.any_list)} present")
+        return " and ".join(self._parts(self.any_list, "or"))
+
+    def _parts(self, any_shown: Sequence[str], any_joiner: str) -> list[str]:
+        """The check in words, one part per list. Only the ``any`` part differs: a reason names
+        the tags the ticket has, a description every tag that would do."""
+        parts = [f"{self._what} {_quote_list(any_shown, any_joiner)} present"] if self.any_list else []
         if self.all_list:
             parts.append(f"{self._what}s {_quote_list(self.all_list, 'and', 10)} present")
         if self.none_list:
             parts.append(f"no {self._what} {_quote_list(self.none_list, 'or', 10)}")
-        return " and ".join(parts)
+        return parts
 
 
 class ValueIn(Condition):

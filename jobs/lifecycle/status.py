@@ -33,6 +33,7 @@ import logging
 import re
 from collections.abc import Iterable
 from datetime import datetime
+from typing import Any
 
 from rq import Retry
 from rq.exceptions import DuplicateJobError
@@ -178,15 +179,19 @@ def follow_status(rt: Runtime, incident: Incident, event: TicketEvent) -> str:
     return "no change"
 
 
+def _changed_by(rt: Runtime, event: TicketEvent | None) -> dict[str, Any]:
+    """Who moved the ticket and to which status, for the timeline (unknown without an event)."""
+    if event is None:
+        return {"by": None, "by_name": None, "status": None}
+    return {"by": event.actor_id, "by_name": person_name(rt, event.actor_id), "status": event.ticket.status}
+
+
 def resolve(rt: Runtime, incident: Incident, at: datetime, event: TicketEvent | None = None) -> str:
     """Close the incident with its resolution time, tell the routes, queue the follow-up job."""
     round_ = int(rt.redis.incr(rt.keys("lifecycle", incident.id, "resolutions")))
     rt.incidents.set_status(incident.id, RESOLVED, at)
     rt.incidents.add_event(incident.id, "resolved", at,
-                           {"ticket_id": incident.ticket_id, "round": round_,
-                            "by": event.actor_id if event else None,
-                            "by_name": person_name(rt, event.actor_id) if event else None,
-                            "status": event.ticket.status if event else None},
+                           {"ticket_id": incident.ticket_id, "round": round_, **_changed_by(rt, event)},
                            dedupe_key=f"resolved:{round_}")
     resolved = rt.incidents.get(incident.id) or incident
     alerts.notify(rt, resolved, "incident.resolved", at, occurrence="" if round_ == 1 else str(round_))
@@ -201,10 +206,7 @@ def reopen(rt: Runtime, incident: Incident, at: datetime, event: TicketEvent | N
     rt.incidents.set_status(incident.id, OPEN, at)
     rt.incidents.update(incident.id, resolved_at=None)
     rt.incidents.add_event(incident.id, "reopened", at,
-                           {"ticket_id": incident.ticket_id, "after_round": round_,
-                            "by": event.actor_id if event else None,
-                            "by_name": person_name(rt, event.actor_id) if event else None,
-                            "status": event.ticket.status if event else None},
+                           {"ticket_id": incident.ticket_id, "after_round": round_, **_changed_by(rt, event)},
                            dedupe_key=f"reopened:{round_}")
     reopened = rt.incidents.get(incident.id) or incident
     alerts.notify(rt, reopened, "incident.reopened", at, occurrence=str(round_))
