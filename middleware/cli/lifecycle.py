@@ -18,7 +18,7 @@ import json
 import sys
 from typing import Any
 
-from middleware.cli.arguments import since_or_none
+from middleware.cli.arguments import add_period_command, since_or_none
 
 __all__ = ["add_parsers"]
 
@@ -95,11 +95,8 @@ def _cmd_action_list(args: argparse.Namespace) -> int:
 
 def add_parsers(sub: Any) -> None:
     """Add ``report`` and ``action`` to the CLI's subcommands."""
-    p = sub.add_parser("report", help="the lead-team report of critical incidents")
-    p.add_argument("--since", default="7d", help="the period, counted back from now (default 7d)")
-    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p = add_period_command(sub, "report", "the lead-team report of critical incidents", _cmd_report, since="7d")
     p.add_argument("--send", action="store_true", help="also send it on the report route now")
-    p.set_defaults(func=_cmd_report)
 
     p = sub.add_parser("action", help="track actions from post-incident reviews")
     actions = p.add_subparsers(dest="action_command", required=True)

@@ -17,7 +17,7 @@ from typing import Any
 
 import yaml
 
-from middleware.cli.arguments import since_or_none
+from middleware.cli.arguments import add_period_command, since_or_none
 from middleware.store.feedback import FeedbackRecord, FeedbackStore, flagged_by_rules, production_figures
 
 __all__ = ["add_feedback_parser"]
@@ -71,8 +71,6 @@ def _cmd_feedback(args: argparse.Namespace) -> int:
 
 
 def add_feedback_parser(rsub: Any) -> None:
-    p = rsub.add_parser("feedback", help="agents' corrections of the rules; --export as a labelled set")
-    p.add_argument("--since", default="30d", help="how far back (e.g. 7d, 30d, 12h; default 30d)")
-    p.add_argument("--json", action="store_true", help="machine-readable figures and records")
+    p = add_period_command(rsub, "feedback", "agents' corrections of the rules; --export as a labelled set",
+                           _cmd_feedback, since="30d")
     p.add_argument("--export", metavar="FILE", help="write the corrections as a labelled YAML set (rules eval)")
-    p.set_defaults(func=_cmd_feedback)
