@@ -22,7 +22,7 @@ from redis.exceptions import RedisError
 from jobs import customer_updates as updates
 from jobs.customer_comms import PolicyError, RequesterError
 from middleware.config.customer_updates import MessageError
-from middleware.web.dashboard import _authorised, _refuse
+from middleware.web.admin_auth import admin_only
 
 bp = Blueprint("customer_updates", __name__)
 
@@ -44,10 +44,8 @@ def _body() -> dict[str, Any] | None:
 
 
 @bp.post("/api/incidents/<int:incident_id>/updates")
+@admin_only
 def post_update(incident_id: int):  # type: ignore[no-untyped-def]
-    ok, why = _authorised()
-    if not ok:
-        return _refuse(why)
     data = _body()
     if data is None:
         return jsonify(error="invalid_body", message="expected a JSON object (Content-Type: application/json)"), 400
@@ -79,10 +77,8 @@ def post_update(incident_id: int):  # type: ignore[no-untyped-def]
 
 
 @bp.get("/api/incidents/<int:incident_id>/updates")
+@admin_only
 def list_updates(incident_id: int):  # type: ignore[no-untyped-def]
-    ok, why = _authorised()
-    if not ok:
-        return _refuse(why)
     ext = current_app.extensions
     try:
         listed = updates.updates_of(ext["cim.redis"], ext["cim.keys"], incident_id)

@@ -25,7 +25,7 @@ from jobs import customer_updates as updates
 from jobs.customer_comms import PolicyError
 from middleware.config.customer_updates import UPDATE_PLACEHOLDERS, MessageError
 from middleware.store.incidents import IncidentStore
-from middleware.web.dashboard import _authorised, _refuse
+from middleware.web.admin_auth import admin_only
 from middleware.web.dashboard_html import CSS, esc
 
 bp = Blueprint("customer_updates_page", __name__)
@@ -91,10 +91,8 @@ def _header(incident_id: int) -> tuple[str, bool] | None:
 
 
 @bp.get("/dashboard/incidents/<int:incident_id>/update")
+@admin_only
 def update_form(incident_id: int):  # type: ignore[no-untyped-def]
-    ok, why = _authorised()
-    if not ok:
-        return _refuse(why)
     try:
         found = _header(incident_id)
         if found is None:
@@ -107,10 +105,8 @@ def update_form(incident_id: int):  # type: ignore[no-untyped-def]
 
 
 @bp.post("/dashboard/incidents/<int:incident_id>/update")
+@admin_only
 def update_post(incident_id: int):  # type: ignore[no-untyped-def]
-    ok, why = _authorised()
-    if not ok:
-        return _refuse(why)
     form = request.form
     if not hmac.compare_digest(form.get("token", ""), form_token(incident_id)):
         return _page("Refused", "<p>This form did not come from this incident's page; nothing was sent. "

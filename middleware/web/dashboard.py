@@ -10,8 +10,6 @@ Security incidents never show their subject here either.
 
 from __future__ import annotations
 
-import base64
-import hmac
 from datetime import datetime, timezone
 from typing import Any
 
@@ -24,35 +22,11 @@ from middleware.store.clocks import ClockStore
 from middleware.store.connection import Keys
 from middleware.store.incidents import IncidentStore
 from middleware.web import dashboard_html as html
+from middleware.web.admin_auth import admin_only
 from middleware.web.incident_room import RECENT_RESOLVED, Room
 from rules.model import format_time
 
 bp = Blueprint("dashboard", __name__)
-
-
-def _authorised() -> tuple[bool, str]:
-    token = current_app.extensions["cim.env"].get("ADMIN_TOKEN") or ""
-    if not token:
-        return False, "ADMIN_TOKEN is not set on the server"
-    header = request.headers.get("Authorization", "")
-    given = ""
-    if header.startswith("Bearer "):
-        given = header[7:].strip()
-    elif header.startswith("Basic "):
-        try:
-            given = base64.b64decode(header[6:]).decode("utf-8").partition(":")[2]
-        except (ValueError, UnicodeDecodeError):
-            given = ""
-    if given and hmac.compare_digest(given.encode(), token.encode()):
-        return True, ""
-    return False, "a valid ADMIN_TOKEN is required (Authorization: Bearer <token>)"
-
-
-def _refuse(message: str) -> Response:
-    response = jsonify(error="unauthorized", message=message)
-    response.status_code = 401
-    response.headers["WWW-Authenticate"] = 'Basic realm="critical-incident middleware"'
-    return response
 
 
 def _now() -> datetime:
@@ -88,10 +62,8 @@ def _listed(room: Room, status: str) -> list[dict[str, Any]]:
 
 
 @bp.get("/api/incidents")
+@admin_only
 def api_incidents():  # type: ignore[no-untyped-def]
-    ok, why = _authorised()
-    if not ok:
-        return _refuse(why)
     status = request.args.get("status", "open")
     if status not in ("open", "all"):
         return jsonify(error="invalid_parameter", message="status must be 'open' or 'all'"), 400
@@ -117,11 +89,8 @@ def _detail(raw_id: str) -> tuple[dict[str, Any] | None, tuple[Response, int] | 
     return view, None
 
 
-def _authorised_detail(raw_id: str) -> tuple[dict[str, Any] | None, Any]:
-    """One incident's view for an authorised caller, else the response that refuses it."""
-    ok, why = _authorised()
-    if not ok:
-        return None, _refuse(why)
+def _detail_or_error(raw_id: str) -> tuple[dict[str, Any] | None, Any]:
+    """One incident's view, else the response to answer instead (a bad id, unknown, no Redis)."""
     try:
         return _detail(raw_id)
     except RedisError:
@@ -129,14 +98,16 @@ def _authorised_detail(raw_id: str) -> tuple[dict[str, Any] | None, Any]:
 
 
 @bp.get("/api/incidents/<raw_id>")
+@admin_only
 def api_incident(raw_id: str):  # type: ignore[no-untyped-def]
-    view, error = _authorised_detail(raw_id)
+    view, error = _detail_or_error(raw_id)
     return error if error else jsonify(view)
 
 
 @bp.get("/dashboard/incidents/<raw_id>")
+@admin_only
 def incident_page(raw_id: str):  # type: ignore[no-untyped-def]
-    view, error = _authorised_detail(raw_id)
+    view, error = _detail_or_error(raw_id)
     if error:
         return error
     assert view is not None
@@ -182,10 +153,8 @@ def _urgency(view: dict[str, Any]) -> tuple[int, float]:
 
 
 @bp.get("/dashboard")
+@admin_only
 def dashboard():  # type: ignore[no-untyped-def]
-    ok, why = _authorised()
-    if not ok:
-        return _refuse(why)
     status = request.args.get("status") or "all"
     if status not in STATUSES:
         return jsonify(error="invalid_parameter", message="status must be 'all', 'open' or 'resolved'"), 400
