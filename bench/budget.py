@@ -290,13 +290,12 @@ def export_phase(args: argparse.Namespace, report: Report) -> None:
 
 
 def run(args: argparse.Namespace) -> Report:
-    report = Report(NAME, params={k: v for k, v in vars(args).items() if k != "command"})
-    started = time.monotonic()
+    report = Report.of_run(NAME, args)
     phases = [p.strip() for p in args.phases.split(",") if p.strip()]
     unknown = set(phases) - set(PHASES)
     if unknown:
         raise SystemExit(f"unknown phase(s): {', '.join(sorted(unknown))} (known: {', '.join(PHASES)})")
-    try:
+    with report.timed():
         if "requests" in phases:
             burst_phase(args, report, "requests", args.burst, args.budget, {}, None, args.budget)
         if "updates" in phases:
@@ -307,6 +306,4 @@ def run(args: argparse.Namespace) -> Report:
             ticket_phase(args, report)
         if "export" in phases:
             export_phase(args, report)
-    finally:
-        report.duration_s = round(time.monotonic() - started, 1)
     return report

@@ -584,7 +584,7 @@ SCENARIOS: dict[str, Callable[[argparse.Namespace], Tally]] = {
 
 def run(args: argparse.Namespace) -> Report:
     """Every chosen scenario in turn; the report's targets are the scenarios."""
-    report = Report(NAME, params={k: v for k, v in vars(args).items() if k != "command"})
+    report = Report.of_run(NAME, args)
     WORKER_PROCESSES["n"] = max(1, args.processes)
     started = time.monotonic()
     for name in args.scenario or list(SCENARIOS):

@@ -8,6 +8,7 @@ traffic must not disturb our figures.
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import json
 import math
@@ -20,6 +21,7 @@ import subprocess
 import sys
 import tempfile
 import textwrap
+import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
@@ -74,6 +76,26 @@ class Report:
     # Share of all CPUs busy during the run (ours and the neighbours'), from /proc/stat.
     machine_busy_percent: float | None = None
     _cpu_start: tuple[int, int] = field(default_factory=lambda: _cpu_totals(), repr=False)
+
+    @classmethod
+    def of_run(cls, name: str, args: argparse.Namespace) -> Report:
+        """A report whose parameters are the run's options (not the subcommand's name)."""
+        return cls(name, params={k: v for k, v in vars(args).items() if k not in ("command", "func")})
+
+    def keep_logs(self) -> Path:
+        """The run's log folder, named in the results so a failed run can be read afterwards."""
+        logs = log_dir(self.name)
+        self.results["logs"] = str(logs)
+        return logs
+
+    @contextmanager
+    def timed(self) -> Iterator[None]:
+        """The run's wall time in ``duration_s``, whether it ends or fails."""
+        started = time.monotonic()
+        try:
+            yield
+        finally:
+            self.duration_s = round(time.monotonic() - started, 1)
 
     def target(self, measure: str, target: str, result: str, ceiling: str = "", met: bool | None = None) -> None:
         self.targets.append(Target(measure, target, result, ceiling, met))

@@ -45,7 +45,6 @@ from bench.common import (
     Report,
     cpu_seconds,
     fmt,
-    log_dir,
     private_redis_server,
     process_tree,
     profile_summary,
@@ -130,11 +129,9 @@ def classify_writes(sim: SimulatorControl, ticket_ids: list[int], api_user: int 
 # The run
 # ---------------------------------------------------------------------------------------------
 def run(args: argparse.Namespace) -> Report:
-    report = Report(NAME, params={k: v for k, v in vars(args).items() if k != "command"})
-    started = time.monotonic()
-    logs = log_dir(NAME)
-    report.results["logs"] = str(logs)
-    try:
+    report = Report.of_run(NAME, args)
+    logs = report.keep_logs()
+    with report.timed():
         config = budget_config(logs, args.budget, ticket_updates_per_minute=args.budget)
         with private_redis_server() as server, running_stack(redis_url=server.url, worker=False, log_dir=logs,
                                                               config_path=str(config),
@@ -160,8 +157,6 @@ def run(args: argparse.Namespace) -> Report:
             ratio = drain["jobs_per_s"] / noop["jobs_per_s"] if drain["jobs_per_s"] and noop["jobs_per_s"] else 0
             report.results["ratio_vs_noop"] = round(ratio, 3)
             report.targets.insert(0, _target_ratio(args, drain, noop, ratio))
-    finally:
-        report.duration_s = round(time.monotonic() - started, 1)
     return report
 
 

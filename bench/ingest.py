@@ -30,7 +30,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
@@ -40,7 +39,6 @@ from bench.common import (
     cpu_seconds,
     fmt,
     free_port,
-    log_dir,
     private_redis_server,
     process,
     process_tree,
@@ -163,44 +161,42 @@ def verify_storm(redis_url: str, event_ids: list[str], results: list[Any]) -> di
 
 
 def run(args: argparse.Namespace) -> Report:
-    report = Report(NAME, params={k: v for k, v in vars(args).items() if k not in ("func", "command")})
-    started = time.monotonic()
+    report = Report.of_run(NAME, args)
     wrk = ensure_wrk() if args.tool in ("auto", "wrk") else None
     tool = "wrk" if wrk else "python"
     if args.tool == "wrk" and not wrk:
         raise RuntimeError("wrk is not installed and could not be installed")
     report.results["throughput_tool"] = tool
-    logs = log_dir(NAME)
-    report.results["logs"] = str(logs)
+    logs = report.keep_logs()
     work = Path(tempfile.mkdtemp(prefix="cim-bench-ingest-req-"))
-    try:
-        with private_redis_server() as redis_server, running_stack(redis_url=redis_server.url, worker=False,
-                                                                    log_dir=logs,
-                                                                    gunicorn_workers=args.gunicorn_workers) as stack:
-            redis_url = redis_server.url
-            secret = stack.env["ZENDESK_WEBHOOK_SECRET"]
-            app_port, bare_port, floor_port = _port(stack.web_url), free_port(), free_port()
-            argv = bare_argv(stack, bare_port)
-            floor_argv = bare_argv(stack, floor_port, "bench.bare_app:redis_app")
-            report.results["gunicorn_command"] = {
-                "receiver": " ".join(str(a) for a in stack.processes["web"].args[1:]),  # type: ignore[union-attr]
-                "bare": " ".join(argv[1:]),
-                "bare_plus_redis": " ".join(floor_argv[1:]),
-            }
-            with process(argv, env=stack.env, log=logs / "bare.log") as bare, \
-                    process(floor_argv, env=stack.env, log=logs / "floor.log") as floor:
-                wait_http(f"http://127.0.0.1:{bare_port}/healthz", proc=bare)
-                wait_http(f"http://127.0.0.1:{floor_port}/healthz", proc=floor)
-                ports = {"bare": bare_port, "bare_plus_redis": floor_port, "receiver": app_port}
-                pids = {"receiver": [*process_tree(stack.processes["web"].pid), redis_server.process.pid],
-                        "bare": [*process_tree(bare.pid), redis_server.process.pid],
-                        "bare_plus_redis": [*process_tree(floor.pid), redis_server.process.pid]}
-                _throughput(report, args, tool, wrk, secret, ports, work, pids)
-                _latency(report, args, secret, app_port, bare_port, work)
-                _storm(report, args, secret, app_port, redis_url, work)
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
-        report.duration_s = round(time.monotonic() - started, 1)
+    with report.timed():
+        try:
+            with private_redis_server() as redis_server, \
+                    running_stack(redis_url=redis_server.url, worker=False, log_dir=logs,
+                                  gunicorn_workers=args.gunicorn_workers) as stack:
+                redis_url = redis_server.url
+                secret = stack.env["ZENDESK_WEBHOOK_SECRET"]
+                app_port, bare_port, floor_port = _port(stack.web_url), free_port(), free_port()
+                argv = bare_argv(stack, bare_port)
+                floor_argv = bare_argv(stack, floor_port, "bench.bare_app:redis_app")
+                report.results["gunicorn_command"] = {
+                    "receiver": " ".join(str(a) for a in stack.processes["web"].args[1:]),  # type: ignore[union-attr]
+                    "bare": " ".join(argv[1:]),
+                    "bare_plus_redis": " ".join(floor_argv[1:]),
+                }
+                with process(argv, env=stack.env, log=logs / "bare.log") as bare, \
+                        process(floor_argv, env=stack.env, log=logs / "floor.log") as floor:
+                    wait_http(f"http://127.0.0.1:{bare_port}/healthz", proc=bare)
+                    wait_http(f"http://127.0.0.1:{floor_port}/healthz", proc=floor)
+                    ports = {"bare": bare_port, "bare_plus_redis": floor_port, "receiver": app_port}
+                    pids = {"receiver": [*process_tree(stack.processes["web"].pid), redis_server.process.pid],
+                            "bare": [*process_tree(bare.pid), redis_server.process.pid],
+                            "bare_plus_redis": [*process_tree(floor.pid), redis_server.process.pid]}
+                    _throughput(report, args, tool, wrk, secret, ports, work, pids)
+                    _latency(report, args, secret, app_port, bare_port, work)
+                    _storm(report, args, secret, app_port, redis_url, work)
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
     return report
 
 

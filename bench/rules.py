@@ -72,23 +72,11 @@ def measure(seconds: float, repeats: int) -> dict[str, Any]:
     evaluate = ruleset.evaluate
     rates = rate_of(evaluate)
     plain_rates = rate_of(plain.evaluate) if plain is not None else []
-    per_ticket: list[float] = []
-    for _ in range(20):
-        for ticket in tickets:
-            t0 = time.perf_counter()
-            evaluate(ticket)
-            per_ticket.append(time.perf_counter() - t0)
-    per_ticket.sort()
+    per_ticket = _seconds_each(evaluate, tickets, rounds=20)
     longest = sorted(tickets, key=lambda t: len(t.description))[-20:]
     big = [replace(t, description=(t.description + "\n\n") * (5120 // max(len(t.description), 1) + 1))
            for t in longest]
-    per_big: list[float] = []
-    for _ in range(25):
-        for ticket in big:
-            t0 = time.perf_counter()
-            evaluate(ticket)
-            per_big.append(time.perf_counter() - t0)
-    per_big.sort()
+    per_big = _seconds_each(evaluate, big, rounds=25)
     accuracy = evaluate_set(ruleset, corpus)
     return {
         "decisions_per_s_best": round(max(rates), 0),
@@ -108,6 +96,17 @@ def measure(seconds: float, repeats: int) -> dict[str, Any]:
         "recall": round(accuracy["recall"], 3),
         "category_accuracy": round(accuracy["category_accuracy"], 3),
     }
+
+
+def _seconds_each(evaluate: Any, tickets: list[Any], rounds: int) -> list[float]:
+    """How long each decision took, every ticket ``rounds`` times over, sorted for percentiles."""
+    took: list[float] = []
+    for _ in range(rounds):
+        for ticket in tickets:
+            t0 = time.perf_counter()
+            evaluate(ticket)
+            took.append(time.perf_counter() - t0)
+    return sorted(took)
 
 
 def run(args: argparse.Namespace) -> Report:

@@ -48,7 +48,7 @@ from typing import Any
 import requests
 from redis import Redis
 
-from bench.common import Report, fmt, log_dir, percentile, private_redis, process_tree, redis_client, wait_for
+from bench.common import Report, fmt, percentile, private_redis, process_tree, redis_client, wait_for
 from bench.workload import KEYS, TICKET_WRITE, budget_config, corpus_plan, create_ticket, seed_requesters, worker_args
 from middleware.local.simulator import SimulatorControl
 from middleware.local.stack import Stack, running_stack
@@ -332,13 +332,11 @@ def run(args: argparse.Namespace) -> Report:
     slice_s = args.slice or (60.0 if args.quick else 300.0)
     args.burst_every = args.burst_every or (50.0 if args.quick else 150.0)
     name = f"{NAME}-quick" if args.quick else NAME  # a smoke run keeps its own results file
-    report = Report(name, params={k: v for k, v in vars(args).items() if k != "command"})
-    started = time.monotonic()
-    logs = log_dir(name)
-    report.results["logs"] = str(logs)
+    report = Report.of_run(name, args)
+    logs = report.keep_logs()
     sla = _sla(args.quick)
     first_response = {"90s": 90.0, "4m": 240.0}[sla["first_response"]]
-    try:
+    with report.timed():
         rpm, updates = (2500, 300) if args.high_volume else (400, 100)
         config = budget_config(logs, rpm, name="config-soak.yaml", sections={"sla": sla},
                                ticket_updates_per_minute=updates, high_volume=args.high_volume,
@@ -348,8 +346,6 @@ def run(args: argparse.Namespace) -> Report:
                                                          gunicorn_workers=args.gunicorn_workers,
                                                          extra_env={"INTAKE_TOKEN": INTAKE_TOKEN}) as stack:
             _soak(args, report, stack, redis_client(redis_url), slice_s, first_response, sla, rpm, updates)
-    finally:
-        report.duration_s = round(time.monotonic() - started, 1)
     return report
 
 

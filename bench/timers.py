@@ -26,7 +26,7 @@ from redis import Redis
 from rq import Queue, Retry
 from rq.exceptions import DuplicateJobError
 
-from bench.common import Report, fmt, log_dir, private_redis, redis_client, summary, wait_for
+from bench.common import Report, fmt, private_redis, redis_client, summary, wait_for
 from bench.probes import LATENESS_KEY
 from bench.workload import KEYS
 from middleware.local.stack import Stack, running_stack
@@ -88,24 +88,20 @@ def one_round(stack: Stack, r: Redis, args: argparse.Namespace, tag: str, backlo
 
 
 def run(args: argparse.Namespace) -> Report:
-    report = Report(NAME, params={k: v for k, v in vars(args).items() if k != "command"})
-    started = time.monotonic()
-    logs = log_dir(NAME)
-    report.results["logs"] = str(logs)
-    try:
-        with private_redis() as redis_url, running_stack(redis_url=redis_url, worker=False, log_dir=logs) as stack:
-            r = redis_client(redis_url)
-            stack.start_worker("worker", ("--processes", str(args.workers)) if args.workers > 1 else ())
-            # Up when the worker has registered and its scheduler holds the queue locks.
-            sla_lock = f"rq:scheduler-lock:{KEYS.queue(queues.SLA_STAGE)}"
-            wait_for(lambda: r.scard("rq:workers") >= args.workers and r.exists(sla_lock),
-                     30, interval=0.1, what="the worker and its scheduler")
-            rounds = {"idle": one_round(stack, r, args, "idle", 0)}
-            if args.backlog:
-                rounds["busy"] = one_round(stack, r, args, "busy", args.backlog)
-            report.results["rounds"] = rounds
-    finally:
-        report.duration_s = round(time.monotonic() - started, 1)
+    report = Report.of_run(NAME, args)
+    logs = report.keep_logs()
+    with report.timed(), private_redis() as redis_url, \
+            running_stack(redis_url=redis_url, worker=False, log_dir=logs) as stack:
+        r = redis_client(redis_url)
+        stack.start_worker("worker", ("--processes", str(args.workers)) if args.workers > 1 else ())
+        # Up when the worker has registered and its scheduler holds the queue locks.
+        sla_lock = f"rq:scheduler-lock:{KEYS.queue(queues.SLA_STAGE)}"
+        wait_for(lambda: r.scard("rq:workers") >= args.workers and r.exists(sla_lock),
+                 30, interval=0.1, what="the worker and its scheduler")
+        rounds = {"idle": one_round(stack, r, args, "idle", 0)}
+        if args.backlog:
+            rounds["busy"] = one_round(stack, r, args, "busy", args.backlog)
+        report.results["rounds"] = rounds
     for name, res in report.results.get("rounds", {}).items():
         lat = res["lateness_s"]
         report.target(f"SLA timer lateness p99 ({name} worker)", "<= 2 s",
