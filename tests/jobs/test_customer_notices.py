@@ -9,29 +9,15 @@ there saying who was told, the timeline saying who asked.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
 from jobs import customer_notices as notices
 from jobs import links, pipeline
 from jobs.customer_comms import PolicyError
-from middleware.local.simulator import SimulatorServer
 from middleware.zendesk.errors import RateLimited, TransientError
 from tests.lifecycle_support import OUTAGE, Env, make_env
 
 MESSAGE = "Hello {requester_name},\n\nCheckout is down for some customers, including {organization_name}."
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[SimulatorServer]:
-    with SimulatorServer() as s:
-        yield s
-
-
-@pytest.fixture
-def env(server, redis, tmp_path, key_prefix) -> Iterator[Env]:
-    yield from make_env(server, redis, tmp_path, key_prefix)
 
 
 class Customers:

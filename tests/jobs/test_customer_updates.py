@@ -9,8 +9,6 @@ SLA clock still running, and security incidents refused unless explicitly allowe
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
 from jobs import customer_updates as updates
@@ -18,23 +16,11 @@ from jobs import pipeline
 from jobs.customer_comms import PolicyError, RequesterError
 from jobs.sla import clock as sla
 from middleware.config.customer_updates import MessageError
-from middleware.local.simulator import SimulatorServer
 from middleware.store.clocks import PENDING, ClockStore
 from middleware.zendesk.errors import RateLimited, TransientError
-from tests.lifecycle_support import OUTAGE, Env, make_env
+from tests.lifecycle_support import OUTAGE, Env
 
 MESSAGE = "Hello {requester_name},\n\nUpdate on your request #{ticket_id} ({subject}): a fix is being deployed."
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[SimulatorServer]:
-    with SimulatorServer() as s:
-        yield s
-
-
-@pytest.fixture
-def env(server, redis, tmp_path, key_prefix) -> Iterator[Env]:
-    yield from make_env(server, redis, tmp_path, key_prefix)
 
 
 def staff(env: Env) -> int:

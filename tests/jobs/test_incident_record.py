@@ -5,8 +5,8 @@ simulator in this process, the jobs run as a worker would (``env.drain``)."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import timedelta
+from typing import Any
 
 import pytest
 
@@ -16,25 +16,18 @@ from jobs.lifecycle import review
 from jobs.lookup import remember_people
 from jobs.report import reminders as review_reminders
 from jobs.report.reminders import tasks_key
-from middleware.local.simulator import SimulatorServer
 from middleware.store import queues
 from middleware.web.incident_room import Room
 from rules.model import Comment, Person
 from tests.jobs.lifecycle.test_lifecycle import agent, declare, solve
-from tests.lifecycle_support import Env, make_env
+from tests.lifecycle_support import Env
 
 HEAD = "head@acme-support.test"
 
 
-@pytest.fixture(scope="module")
-def server() -> Iterator[SimulatorServer]:
-    with SimulatorServer() as s:
-        yield s
-
-
 @pytest.fixture
-def env(server, redis, tmp_path, key_prefix) -> Iterator[Env]:
-    yield from make_env(server, redis, tmp_path, key_prefix, review={"assignee_email": HEAD})
+def config_sections() -> dict[str, Any]:
+    return {"review": {"assignee_email": HEAD}}
 
 
 def room(env: Env) -> Room:

@@ -11,7 +11,6 @@ settled, our messages never stop the SLA clock, and a reopened ticket reopens th
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
@@ -20,24 +19,12 @@ from jobs import links, pipeline
 from jobs.lifecycle import messages
 from jobs.lifecycle import status as lifecycle
 from jobs.sla import clock as sla
-from middleware.local.simulator import SimulatorServer
 from middleware.store import queues
 from middleware.store.clocks import CANCELLED, PENDING, ClockStore
 from middleware.store.incidents import OPEN, OVERRIDDEN, RESOLVED
 from middleware.zendesk.errors import RateLimited
 from rules.model import Comment, Ticket
 from tests.lifecycle_support import OUTAGE, Env, make_env
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[SimulatorServer]:
-    with SimulatorServer() as s:
-        yield s
-
-
-@pytest.fixture
-def env(server, redis, tmp_path, key_prefix) -> Iterator[Env]:
-    yield from make_env(server, redis, tmp_path, key_prefix)
 
 
 def declare(env: Env, email: str = "ops@acme.test", subject: str = OUTAGE[0], body: str = OUTAGE[1]) -> int:

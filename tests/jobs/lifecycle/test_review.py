@@ -10,8 +10,8 @@ an overdue review or action reminds them once a day.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -20,7 +20,6 @@ from jobs.lifecycle import review
 from jobs.report import reminders as review_reminders
 from jobs.report.build import IncidentFacts
 from middleware import worker
-from middleware.local.simulator import SimulatorServer
 from middleware.store import queues
 from rules.model import Comment
 from tests.jobs.lifecycle.test_lifecycle import agent, declare, solve
@@ -29,15 +28,9 @@ from tests.lifecycle_support import Env, make_env
 HEAD = "head@acme-support.test"
 
 
-@pytest.fixture(scope="module")
-def server() -> Iterator[SimulatorServer]:
-    with SimulatorServer() as s:
-        yield s
-
-
 @pytest.fixture
-def env(server, redis, tmp_path, key_prefix) -> Iterator[Env]:
-    yield from make_env(server, redis, tmp_path, key_prefix, review={"assignee_email": HEAD})
+def config_sections() -> dict[str, Any]:
+    return {"review": {"assignee_email": HEAD}}
 
 
 def answered_and_resolved(env: Env) -> tuple[int, int, int]:

@@ -8,23 +8,17 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
 from jobs.report import delivery as report_delivery
 from middleware.cli.main import main
-from middleware.local.simulator import SimulatorServer
 from middleware.store import queues
 from tests.jobs.lifecycle.test_lifecycle import agent, declare, solve
-from tests.lifecycle_support import API_EMAIL, Env, Sink, make_env, write_config
+from tests.lifecycle_support import API_EMAIL, Env, Sink, write_config
 
 MONDAY = datetime(2026, 3, 9, tzinfo=UTC)
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[SimulatorServer]:
-    with SimulatorServer() as s:
-        yield s
 
 
 @pytest.fixture
@@ -35,9 +29,8 @@ def sink() -> Iterator[Sink]:
 
 
 @pytest.fixture
-def env(server, sink, redis, tmp_path, key_prefix) -> Iterator[Env]:
-    roles = {"head_of_support": [sink.url("head_of_support")], "cto": [sink.url("cto")]}
-    yield from make_env(server, redis, tmp_path, key_prefix, roles=roles)
+def config_sections(sink) -> dict[str, Any]:
+    return {"roles": {"head_of_support": [sink.url("head_of_support")], "cto": [sink.url("cto")]}}
 
 
 def reports(sink: Sink) -> list[str]:
