@@ -25,22 +25,8 @@ from middleware.zendesk.budget import CallBudget
 from middleware.zendesk.errors import RateLimited
 from middleware.zendesk.limits import BACKGROUND, URGENT, Limits, current_lane, lane, reserved, windows_for
 from rules.model import Ticket, TicketEvent
+from tests.budget_support import Clock, refused
 from tests.intake_support import simulated
-
-
-class Clock:
-    def __init__(self, now: float) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
-
-
-def refused(call) -> float:  # type: ignore[no-untyped-def]
-    with pytest.raises(RateLimited) as info:
-        call()
-    return info.value.retry_after
-
 
 UPDATE = ("PUT", "/api/v2/tickets/{}.json")
 

@@ -15,16 +15,9 @@ from middleware.zendesk.breaker import (
     OPEN,
     CircuitBreaker,
 )
+from tests.budget_support import Clock
 
 JITTER = 1.5  # at most this much is added to a job's wait, so a backlog does not wake in one second
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1_000_000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 def test_a_few_failures_do_not_pause_zendesk_work_but_an_outage_does(redis: Redis, key_prefix: str) -> None:

@@ -11,26 +11,11 @@ import pytest
 
 from middleware.store.connection import Keys
 from middleware.zendesk.budget import CallBudget
-from middleware.zendesk.errors import RateLimited
-
-
-class Clock:
-    def __init__(self, now: float) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
+from tests.budget_support import Clock, refused
 
 
 def budget(redis, key_prefix: str, limit: int, clock: Clock) -> CallBudget:  # type: ignore[no-untyped-def]
     return CallBudget(redis, Keys(key_prefix), limit, clock=clock)
-
-
-def refused_wait(b: CallBudget) -> float:
-    with pytest.raises(RateLimited) as info:
-        b.take()
-    assert info.value.source == "budget"
-    return info.value.retry_after
 
 
 def test_no_two_bursts_across_a_minute_boundary(redis, key_prefix):
@@ -39,7 +24,7 @@ def test_no_two_bursts_across_a_minute_boundary(redis, key_prefix):
     for _ in range(3):
         b.take()
     clock.now += 2  # the next wall-clock minute: a per-minute counter would start again here
-    assert 58 <= refused_wait(b) <= 59.5
+    assert 58 <= refused(b.take) <= 59.5
 
 
 def test_a_slot_frees_a_window_after_the_call_that_took_it(redis, key_prefix):
@@ -50,10 +35,10 @@ def test_a_slot_frees_a_window_after_the_call_that_took_it(redis, key_prefix):
     clock.now += 10
     b.take()
     clock.now += 20
-    assert refused_wait(b) == pytest.approx(window - 30 + 0.5, abs=0.01)
+    assert refused(b.take) == pytest.approx(window - 30 + 0.5, abs=0.01)
     clock.now += window - 30 + 0.01  # the first call has now left the window
     b.take()
-    assert refused_wait(b) == pytest.approx(10 - 0.01 + 0.5, abs=0.02)  # the second frees next
+    assert refused(b.take) == pytest.approx(10 - 0.01 + 0.5, abs=0.02)  # the second frees next
 
 
 def test_callers_refused_in_turn_are_given_successive_slots(redis, key_prefix):
@@ -63,7 +48,7 @@ def test_callers_refused_in_turn_are_given_successive_slots(redis, key_prefix):
     clock.now += 5
     b.take()
     clock.now += 5
-    waits = [refused_wait(b) for _ in range(3)]
+    waits = [refused(b.take) for _ in range(3)]
     # slot of the first call (frees a window after 0), of the second (after 5), then the first's
     # slot in the window after (each wait has the half second for RQ's whole-second scheduler)
     w = CallBudget.WINDOW_SECONDS
@@ -75,5 +60,5 @@ def test_the_limit_is_shared_by_every_client_of_the_same_redis(redis, key_prefix
     first, second = budget(redis, key_prefix, 2, clock), budget(redis, key_prefix, 2, clock)
     first.take()
     second.take()
-    refused_wait(first)
-    refused_wait(second)
+    refused(first.take)
+    refused(second.take)

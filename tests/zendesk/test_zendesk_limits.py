@@ -21,24 +21,10 @@ from middleware.zendesk.client import ZendeskClient
 from middleware.zendesk.errors import RateLimited
 from middleware.zendesk.limits import Limits, windows_for
 from middleware.zendesk.transport import Credentials
+from tests.budget_support import Clock, refused
 
 BASE = "http://127.0.0.1:9"
 REPO = Path(__file__).resolve().parents[2]
-
-
-class Clock:
-    def __init__(self, now: float) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
-
-
-def refused(call) -> float:  # type: ignore[no-untyped-def]
-    with pytest.raises(RateLimited) as info:
-        call()
-    assert info.value.source == "budget"
-    return info.value.retry_after
 
 
 def config_with(tmp_path: Path, zendesk: dict) -> ZendeskSettings:

@@ -27,15 +27,15 @@ from middleware.config import load_config
 from middleware.config.alerting import fingerprint
 from middleware.store import queues
 from middleware.store.connection import Keys
-from middleware.store.incidents import OVERRIDDEN, Incident
+from middleware.store.incidents import OVERRIDDEN
 from middleware.zendesk.client import ZendeskClient
 from middleware.zendesk.errors import RateLimited, TransientError
 from middleware.zendesk.transport import Credentials
 from rules.model import Organization
+from tests.jobs.alerts.sample import NOW, incident
 
 BASE = "http://127.0.0.1:9"
 SINK = "http://127.0.0.1:8089"
-NOW = datetime(2025, 1, 8, 10, 30, tzinfo=UTC)
 ORG_URL = f"{BASE}/api/v2/organizations/22.json"
 
 CONFIG = """
@@ -56,15 +56,6 @@ alerts:
     data: {"*": [customer_operations, product]}
   retry: {max: 2, intervals: [0s]}
 """
-
-
-def incident(**over: object) -> Incident:
-    data: dict = dict(id=5, ticket_id=5, category="outage", rules=["outage-keywords"],
-                      reasons=['subject mentions "down"'], subject="Checkout is down",
-                      organization_id=22, requester_id=11, ticket_created_at=NOW - timedelta(minutes=20),
-                      declared_at=NOW - timedelta(minutes=18), critical_from_start=True)
-    data.update(over)
-    return Incident(**data)
 
 
 def org_json(field: object = None, org_id: int = 22, name: str = "Acme Corp") -> dict:
