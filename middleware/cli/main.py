@@ -67,8 +67,8 @@ def ticket_from_file_payload(data: Any) -> Any:
 
     Raises ``ValueError`` with a sentence a user can act on (what was found, what is expected).
     """
-    from middleware.web.normalize import normalize_payload
     from middleware.zendesk.mapping import ticket_from_api
+    from middleware.zendesk.webhook.normalize import normalize_payload
 
     if not isinstance(data, dict):
         kind = {list: "an array", str: "a string", bool: "a boolean", type(None): "null"}.get(type(data), "a number")

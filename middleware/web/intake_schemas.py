@@ -27,7 +27,7 @@ from typing import Any
 
 from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, validate, validates_schema
 
-from middleware.web.schemas import flatten_errors
+from middleware.zendesk.webhook.schemas import flatten_errors
 from rules.model import FIRING, RESOLVED, Alert, StaffReport, parse_time
 
 __all__ = [
@@ -41,7 +41,7 @@ __all__ = [
 MAX_TEXT = 60_000
 _CATEGORY = r"^[a-z][a-z0-9_]*$"
 _LATEST_VALID = datetime(1971, 1, 1, tzinfo=UTC)  # Alertmanager's "no end" is 0001-01-01
-LAST_PLAUSIBLE_YEAR = 2999  # later times overflow the durations added to them (as in middleware.web.schemas)
+LAST_PLAUSIBLE_YEAR = 2999  # later times overflow the durations added to them (as in zendesk.webhook.schemas)
 
 
 class InvalidIntake(ValueError):

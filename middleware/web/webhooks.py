@@ -48,10 +48,10 @@ from middleware.config import Config
 from middleware.logs import HotLine
 from middleware.store.connection import Keys
 from middleware.store.enqueue import EnqueueOutcome, EventEnqueuer
-from middleware.web.normalize import INVOCATION_HEADER, Ignored, InvalidPayload, normalize
 from middleware.web.redis_gate import RedisGate
 from middleware.web.signature import SIGNATURE_HEADER, TIMESTAMP_HEADER, timestamp_is_fresh, verify
 from middleware.zendesk import json_guard
+from middleware.zendesk.webhook.normalize import INVOCATION_HEADER, Ignored, InvalidPayload, normalize
 from rules.model import TicketEvent
 
 __all__ = ["INVOCATION_HEADER", "Receiver", "bp"]

@@ -15,7 +15,7 @@ from rq.registry import ScheduledJobRegistry
 from middleware.store.connection import Keys
 from middleware.store.enqueue import HANDLE_EVENT, EnqueueOutcome, EventEnqueuer, job_id_for
 from middleware.store.queues import EVENTS_STAGE
-from middleware.web.normalize import normalize
+from middleware.zendesk.webhook.normalize import normalize
 from rules.model import TicketEvent
 from tests.conftest import sample_path
 

@@ -12,9 +12,9 @@ import pytest
 from marshmallow import ValidationError
 
 from bench.payloads import corpus_texts, created_event
-from middleware.web.fast_load import load_ticket_event
-from middleware.web.normalize import InvalidPayload, normalize
-from middleware.web.schemas import TICKET_EVENT
+from middleware.zendesk.webhook.fast_load import load_ticket_event
+from middleware.zendesk.webhook.normalize import InvalidPayload, normalize
+from middleware.zendesk.webhook.schemas import TICKET_EVENT
 from tests.conftest import sample_path
 
 VALUES: list[Any] = [None, "", "-", "0", 0, "17", 17, -3, 2**64, 1.5, True, "abc", "LOW", "On-hold", "OPEN",

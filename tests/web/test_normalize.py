@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from middleware.web.normalize import (
+from middleware.zendesk.webhook.normalize import (
     Ignored,
     InvalidPayload,
     normalize,

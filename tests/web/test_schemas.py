@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 from marshmallow import Schema, ValidationError
 
-from middleware.web import schemas
-from middleware.web.normalize import normalize
-from middleware.web.schemas import (
+from middleware.zendesk.webhook import schemas
+from middleware.zendesk.webhook.normalize import normalize
+from middleware.zendesk.webhook.schemas import (
     EVENT_ENVELOPE,
     TICKET_EVENT,
     TRIGGER,

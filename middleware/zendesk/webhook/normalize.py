@@ -2,7 +2,7 @@
 
 The receiver hands over whatever JSON Zendesk sent; this module decides which dialect it is
 *by shape* (an event webhook has ``"type": "zen:event-type:…"``, our trigger body has
-``"ticket_id"``), validates it with the schemas built once in ``middleware.web.schemas``, and
+``"ticket_id"``), validates it with the schemas built once in ``middleware.zendesk.webhook.schemas``, and
 assembles the dataclasses every job reads. Nothing here does I/O, so it is tested without
 Flask or Redis.
 
@@ -31,8 +31,8 @@ from typing import Any, Literal
 
 from marshmallow import ValidationError
 
-from middleware.web.fast_load import load_ticket_event
-from middleware.web.schemas import (
+from middleware.zendesk.webhook.fast_load import load_ticket_event
+from middleware.zendesk.webhook.schemas import (
     EVENT_ENVELOPE,
     PRIORITIES,
     STATUSES,

@@ -6,7 +6,7 @@ bookkeeping, nested schema loads) at the top of our own code on the webhook's pa
 that is nearly always well-formed.
 
 How it stays exactly as strict: every value goes through the *same field objects* of
-``middleware.web.schemas`` (their ``_deserialize``: ids, enums, times, tags, flags), and the plain
+``middleware.zendesk.webhook.schemas`` (their ``_deserialize``: ids, enums, times, tags, flags), and the plain
 checks (strings, lengths, the two regular expressions, integers) are the ones marshmallow
 applies. Anything this module is not sure of (a wrong type, a missing required key, a value a
 field refuses) returns ``None``, and the caller loads the body with marshmallow as before, which
@@ -25,7 +25,7 @@ from typing import Any
 from marshmallow import ValidationError
 from marshmallow.utils import missing as missing_
 
-from middleware.web.schemas import (
+from middleware.zendesk.webhook.schemas import (
     CommentAuthorSchema,
     EventCommentSchema,
     EventEnvelopeSchema,
