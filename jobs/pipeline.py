@@ -44,6 +44,7 @@ from jobs.sla import clock as sla
 from jobs.ticket_state import TicketState
 from middleware.store.incidents import RESOLVED, Incident
 from middleware.zendesk.errors import NotFound, Refused
+from middleware.zendesk.webhook.normalize import Ignored, InvalidPayload, event_from_raw
 from rules.model import Alert, StaffReport, TicketEvent
 
 __all__ = [
@@ -52,6 +53,7 @@ __all__ = [
     "handle_alert",
     "handle_event",
     "handle_report",
+    "handle_webhook",
     "process",
     "resolution",
     "routed",
@@ -130,10 +132,34 @@ def process(rt: Runtime, event: TicketEvent) -> str:
     return outcome
 
 
+def handle_webhook(raw: bytes, invocation_id: str | None = None) -> str:
+    """RQ entry point for one webhook the receiver verified, validated and queued as its exact
+    bytes: the event is built here, by the code the receiver validated it with
+    (``event_from_raw``), so it is the event the receiver would have queued before.
+
+    A body that no longer makes an event (the schemas changed between the webhook and its job)
+    fails the job, which is kept with the failed ones (``jobs failed``) to be retried once the
+    code takes it again (``jobs retry``): the event was answered 202, so it must not vanish.
+    """
+    try:
+        event = event_from_raw(raw, invocation_id)
+    except InvalidPayload as exc:
+        log.error("webhook %s: the queued body is no longer a valid event: %s", invocation_id or "-", exc.message)
+        raise
+    if isinstance(event, Ignored):
+        log.info("webhook %s: event %s ignored (%s)", invocation_id or "-", event.event_id, event.reason)
+        return f"ignored: {event.reason}"
+    return _handle(runtime.get(), event)
+
+
 def handle_event(event_data: dict[str, Any]) -> str:
-    """RQ entry point for one queued ticket event; returns what happened, for the job result."""
-    rt = runtime.get()
-    event = TicketEvent.from_dict(event_data)
+    """RQ entry point for one ticket event queued as a dict (the catch-up's, and webhooks queued
+    before the receiver queued raw bodies); returns what happened, for the job result."""
+    return _handle(runtime.get(), TicketEvent.from_dict(event_data))
+
+
+def _handle(rt: Runtime, event: TicketEvent) -> str:
+    """One ticket event's job, whichever way it was queued."""
     try:
         # Waiting for the budget or for Zendesk to come back is not a failure: the job comes
         # back when they allow, with its RQ retries intact (a long outage loses nothing).

@@ -25,10 +25,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from middleware.store.queues import HANDLE_ALERT, HANDLE_EVENT, HANDLE_REPORT, current_name
+from middleware.store.queues import HANDLE_ALERT, HANDLE_EVENT, HANDLE_REPORT, HANDLE_WEBHOOK, current_name
 from middleware.zendesk.limits import BACKGROUND, URGENT, lane
 
-URGENT_JOBS = frozenset({HANDLE_EVENT, HANDLE_ALERT, HANDLE_REPORT})
+URGENT_JOBS = frozenset({HANDLE_WEBHOOK, HANDLE_EVENT, HANDLE_ALERT, HANDLE_REPORT})
 FAN_OUT = "jobs.alerts.notify.fan_out"
 URGENT_ALERTS = frozenset({"incident.declared"})  # the first alert of an incident
 

@@ -9,9 +9,13 @@ Why one Lua script instead of ``SET NX`` followed by ``queue.enqueue``:
 * **Speed.** One ``EVALSHA`` per accepted event instead of the three to five commands of
   ``SET`` + RQ's own enqueue (which also asks for ``INFO`` once); its cost is in docs/benchmarks.md.
 
-The job function is passed as a dotted string (``jobs.pipeline.handle_event``), so the web
-process never imports the jobs package. How the script writes the job (as RQ would, with
-what is the same for every event learnt once) is on :class:`EventEnqueuer`.
+The job function is passed as a dotted string, so the web process never imports the jobs
+package: a webhook queues its verified raw body for ``jobs.pipeline.handle_webhook``
+(:meth:`EventEnqueuer.enqueue_raw`; the worker builds the event from the same bytes), the
+catch-up queues the event it built for ``jobs.pipeline.handle_event`` (:meth:`EventEnqueuer.enqueue`).
+Both are deduped on the same marks and share the job id, so either one stops the other.
+How the script writes the job (as RQ would, with what is the same for every event learnt once)
+is on :class:`EventEnqueuer`.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
+from typing import Protocol
 
 from redis import Redis
 from redis.exceptions import NoScriptError
@@ -36,14 +41,17 @@ from rules.model import Ticket, TicketEvent
 
 __all__ = [
     "HANDLE_EVENT",
+    "HANDLE_WEBHOOK",
     "EnqueueOutcome",
     "EnqueueResult",
     "EventEnqueuer",
+    "EventIds",
     "JobSettings",
     "job_id_for",
 ]
 
 HANDLE_EVENT = queues.HANDLE_EVENT
+HANDLE_WEBHOOK = queues.HANDLE_WEBHOOK
 
 # KEYS[1] job hash, KEYS[2] queue list, KEYS[3] rq:queues, KEYS[4] api user id,
 # KEYS[5..] dedupe keys (seen event id, then seen invocation id if the delivery had one). A mark
@@ -101,6 +109,21 @@ class EnqueueResult:
     outcome: EnqueueOutcome
     job_id: str
     api_user_id: int | None = None  # as found in Redis, for the caller to cache
+
+
+class EventIds(Protocol):
+    """What names a ticket event whose body is queued raw (the receiver's
+    ``middleware.zendesk.webhook.normalize.Accepted``): enough to dedupe it, name its job and
+    check its actor, without building the event."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def type(self) -> str: ...
+    @property
+    def ticket_id(self) -> int | None: ...
+    @property
+    def actor_id(self) -> int | None: ...
 
 
 @dataclass(frozen=True)
@@ -248,8 +271,20 @@ class EventEnqueuer:
             "enqueued_at", stamp,
         ]  # fmt: skip
 
+    def raw_job_fields(self, raw: bytes, ids: EventIds, invocation_id: str | None) -> list[str | bytes]:
+        """:meth:`job_fields` for a webhook queued raw: ``handle_webhook(raw, invocation_id)``.
+        Pickling the bytes costs next to nothing, where the event's ``to_dict`` and its pickle
+        were a quarter of the receiver's work above the floor (docs/benchmarks.md)."""
+        stamp = _rq_time()
+        return [
+            "created_at", stamp,
+            "data", self._dumps((HANDLE_WEBHOOK, None, (raw, invocation_id), {})),
+            "description", _describe(HANDLE_WEBHOOK, ids.id, ids.type, ids.ticket_id),
+            "enqueued_at", stamp,
+        ]  # fmt: skip
+
     def description(self, event: TicketEvent) -> str:
-        return f"{self.func}(event={event.id} type={event.type} ticket={event.ticket.id})"
+        return _describe(self.func, event.id, event.type, event.ticket.id)
 
     def build_job(self, event: TicketEvent) -> Job:
         """The RQ job for ``event``, prepared as ``Queue._prepare_for_queue`` would, unsaved.
@@ -259,13 +294,13 @@ class EventEnqueuer:
         """
         return self.create_job((event.to_dict(),), event_id=event.id, description=self.description(event))
 
-    def create_job(self, args: tuple[object, ...], *, event_id: str, description: str) -> Job:
-        """An RQ job calling ``func(*args)`` with this enqueuer's settings, id from ``event_id``,
-        prepared as ``Queue._prepare_for_queue`` would and unsaved (subclasses that queue
-        something else than a ticket event build theirs with it)."""
+    def create_job(self, args: tuple[object, ...], *, event_id: str, description: str, func: str | None = None) -> Job:
+        """An RQ job calling ``func(*args)`` (this enqueuer's function unless named) with this
+        enqueuer's settings, id from ``event_id``, prepared as ``Queue._prepare_for_queue`` would
+        and unsaved (subclasses that queue something else than a ticket event build theirs with it)."""
         s = self.settings
         job = self.queue.create_job(
-            self.func,
+            func or self.func,
             args=args,
             job_id=job_id_for(event_id, self.keys),
             timeout=s.timeout,
@@ -307,8 +342,40 @@ class EventEnqueuer:
         else:
             job = self.build_job(event)
             job_id, fields = job.id, _build_hset_args(job)
+        return self._queue(job_id, event.id, event.actor_id, fields, invocation_id, check_api_user)
+
+    def enqueue_raw(
+        self,
+        raw: bytes,
+        ids: EventIds,
+        *,
+        invocation_id: str | None = None,
+        check_api_user: bool = False,
+    ) -> EnqueueResult:
+        """:meth:`enqueue` for a verified and validated webhook queued as its exact bytes: the
+        job runs ``jobs.pipeline.handle_webhook(raw, invocation_id)``, which builds the event
+        the receiver would have built. Same job id, marks, checks and answers as :meth:`enqueue`."""
+        if self._constants is not None:
+            job_id = job_id_for(ids.id, self.keys)
+            fields = self.raw_job_fields(raw, ids, invocation_id)
+        else:
+            description = _describe(HANDLE_WEBHOOK, ids.id, ids.type, ids.ticket_id)
+            job = self.create_job((raw, invocation_id), event_id=ids.id, description=description, func=HANDLE_WEBHOOK)
+            job_id, fields = job.id, _build_hset_args(job)
+        return self._queue(job_id, ids.id, ids.actor_id, fields, invocation_id, check_api_user)
+
+    def _queue(
+        self,
+        job_id: str,
+        event_id: str,
+        actor_id: int | None,
+        fields: list[str | bytes],
+        invocation_id: str | None,
+        check_api_user: bool,
+    ) -> EnqueueResult:
+        """The script's one round trip: dedupe, the API user's check, the job hash and the queue."""
         ttl = self.settings.ttl
-        dedupe_keys = [self.keys("seen", "event", event.id)]
+        dedupe_keys = [self.keys("seen", "event", event_id)]
         if invocation_id:
             dedupe_keys.append(self.keys("seen", "invocation", invocation_id))
         keys = [Job.key_for(job_id), self.queue.key, self._queues_key, self._api_user_key, *dedupe_keys]
@@ -317,7 +384,7 @@ class EventEnqueuer:
             self.queue.key,
             self.dedupe_ttl_seconds,
             ttl if ttl else -1,
-            "" if event.actor_id is None else str(event.actor_id),
+            "" if actor_id is None else str(actor_id),
             "1" if check_api_user else "0",
             *fields,
         ]
@@ -325,3 +392,9 @@ class EventEnqueuer:
         text = api_user.decode("ascii", "replace") if isinstance(api_user, bytes) else str(api_user or "")
         api_user_id = int(text) if text.isascii() and text.isdigit() else None
         return EnqueueResult(_OUTCOMES[int(status)], job_id, api_user_id)
+
+
+def _describe(func: str, event_id: str, event_type: str, ticket_id: int | None) -> str:
+    """The job's description: ids only. RQ's default (the call with its arguments) would put
+    ticket text into the job hash and into every worker log line (DESIGN.md §7.7)."""
+    return f"{func}(event={event_id} type={event_type} ticket={ticket_id})"

@@ -34,6 +34,7 @@ __all__ = [
     "HANDLE_ALERT",
     "HANDLE_EVENT",
     "HANDLE_REPORT",
+    "HANDLE_WEBHOOK",
     "LIFECYCLE_STAGE",
     "MAINTENANCE_STAGE",
     "ORDER",
@@ -48,7 +49,8 @@ __all__ = [
 # Redis across an upgrade (an event in a backlog, an SLA timer due in an hour). The entry points
 # of the event path are named here; RENAMED maps the names earlier releases queued to today's,
 # and the worker runs a job under an old name as today's function (middleware.resilient_worker).
-HANDLE_EVENT = "jobs.pipeline.handle_event"
+HANDLE_EVENT = "jobs.pipeline.handle_event"  # a ticket event as a dict (the catch-up; webhooks queued before)
+HANDLE_WEBHOOK = "jobs.pipeline.handle_webhook"  # a verified webhook's raw body: the worker builds the event
 HANDLE_ALERT = "jobs.pipeline.handle_alert"
 HANDLE_REPORT = "jobs.pipeline.handle_report"
 FINISH_RESOLUTION = "jobs.pipeline.finish_resolution"  # a resolved incident's follow-up

@@ -1,4 +1,4 @@
-"""``POST /webhooks/zendesk``: verify, validate, normalise, dedupe + enqueue, answer in ms.
+"""``POST /webhooks/zendesk``: verify, validate, dedupe + enqueue the raw body, answer in ms.
 
 Zendesk waits about 10 s, retries only 409/429/503 (with ``Retry-After`` < 60 s) and
 timeouts, drops every other error for good, and trips a circuit breaker after too many
@@ -17,6 +17,12 @@ errors (DESIGN.md §5). So this handler:
 Order of checks: declared size (413) -> content type (415) -> signature headers present (401)
 -> timestamp fresh (401) -> read body within the limit (413) -> HMAC (401) -> invocation id
 header (400) -> JSON (400) -> schema (400) -> ignore? (200) -> dedupe + enqueue (202/200/503).
+
+What is queued is the verified raw body, not the event: the body is parsed and validated here
+(every 400 is answered here, as before) and the ids the answer needs are taken from the
+validated dict; the worker builds the ``TicketEvent`` from the same bytes with the same code
+(``jobs.pipeline.handle_webhook``). Building and pickling the event was a third of what this
+handler cost above the floor of one Redis write (docs/benchmarks.md, sixth round).
 
 Tests make "now" injectable with ``app.extensions["cim.clock"]`` (a callable returning an
 aware datetime); the default is the wall clock.
@@ -51,8 +57,7 @@ from middleware.store.enqueue import EnqueueOutcome, EventEnqueuer
 from middleware.web.redis_gate import RedisGate
 from middleware.web.signature import SIGNATURE_HEADER, TIMESTAMP_HEADER, timestamp_is_fresh, verify
 from middleware.zendesk import json_guard
-from middleware.zendesk.webhook.normalize import INVOCATION_HEADER, Ignored, InvalidPayload, normalize
-from rules.model import TicketEvent
+from middleware.zendesk.webhook.normalize import INVOCATION_HEADER, Accepted, Ignored, InvalidPayload, validate
 
 __all__ = ["INVOCATION_HEADER", "Receiver", "bp"]
 
@@ -179,7 +184,7 @@ class Receiver:
         except json_guard.TooDeep as exc:
             return _error(400, "too_deep", str(exc)), _Outcome("rejected:too_deep")
         try:
-            result = normalize(body, invocation_id=invocation_id, raw=raw)
+            result = validate(body, invocation_id=invocation_id, raw=raw)
         except InvalidPayload as exc:
             return (
                 _error(400, "invalid_payload", exc.message, fields=exc.fields),
@@ -190,7 +195,7 @@ class Receiver:
                 _json(200, {"status": "ignored", "reason": result.reason, "event_id": result.event_id}),
                 _Outcome(f"ignored:{result.reason}", result.event_id, result.type),
             )
-        return self._enqueue(result, invocation_id)
+        return self._enqueue(result, raw, invocation_id)
 
     def _unavailable(self) -> Response:
         response = _error(503, "unavailable", "cannot queue the event right now; retry later")
@@ -222,15 +227,17 @@ class Receiver:
                 raise RequestEntityTooLarge()
         return raw
 
-    def _enqueue(self, event: TicketEvent, invocation_id: str | None) -> tuple[Response, _Outcome]:
-        seen = _Outcome("", event.id, event.type, event.ticket.id)
+    def _enqueue(self, event: Accepted, raw: bytes, invocation_id: str | None) -> tuple[Response, _Outcome]:
+        seen = _Outcome("", event.id, event.type, event.ticket_id)
         known_api_user = self.api_user_id
         if known_api_user is not None and event.actor_id == known_api_user:
             return _ignored_own_write(event), _with(seen, "ignored:own_api_user")
         if not self.gate.allows():  # Redis failed moments ago: do not wait on it again
             return self._unavailable(), _with(seen, "unavailable:recent_failure")
         try:
-            result = self.enqueuer.enqueue(event, invocation_id=invocation_id, check_api_user=known_api_user is None)
+            result = self.enqueuer.enqueue_raw(
+                raw, event, invocation_id=invocation_id, check_api_user=known_api_user is None
+            )
         except RedisError as exc:
             self.gate.failed()
             return self._unavailable(), _with(seen, f"unavailable:{type(exc).__name__}")
@@ -306,5 +313,5 @@ def _too_large(limit: int) -> Response:
     return _error(413, "payload_too_large", f"the body is larger than {limit} bytes")
 
 
-def _ignored_own_write(event: TicketEvent) -> Response:
+def _ignored_own_write(event: Accepted) -> Response:
     return _json(200, {"status": "ignored", "reason": "own_api_user", "event_id": event.id})

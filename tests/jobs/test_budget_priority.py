@@ -95,6 +95,7 @@ def test_the_lane_is_the_callers_context_and_urgent_outside_one():
 
 # -- which jobs are urgent --------------------------------------------------------------------------
 @pytest.mark.parametrize(("func", "args", "expected"), [
+    ("jobs.pipeline.handle_webhook", (b"{}", "inv-1"), URGENT),
     ("jobs.pipeline.handle_event", ({"id": "e1"},), URGENT),
     ("jobs.pipeline.handle_alert", ({},), URGENT),
     ("jobs.pipeline.handle_report", ({},), URGENT),

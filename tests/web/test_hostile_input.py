@@ -26,10 +26,9 @@ from middleware.store.connection import Keys
 from middleware.store.queues import EVENTS_STAGE
 from middleware.zendesk import json_guard
 from middleware.zendesk.json_guard import MAX_DEPTH
-from rules.model import TicketEvent
 from tests.jobs.test_triage import BASE, make_event, make_ticket, rt  # noqa: F401
 from tests.web import test_intake_api as intake_api
-from tests.web.test_webhooks import body_of, make_app, post, write_config
+from tests.web.test_webhooks import body_of, job_event, make_app, post, write_config
 
 
 @pytest.fixture
@@ -73,7 +72,7 @@ def test_a_lone_surrogate_in_a_subject_is_replaced_and_the_event_queued(client: 
     assert b"\\ud800" in raw
     assert post(client, raw).status_code == 202
     (job,) = queued(redis, key_prefix)
-    event = TicketEvent.from_dict(job.args[0])
+    event = job_event(job)
     assert event.ticket.subject == "Platform down \ufffd everywhere"
     event.ticket.subject.encode("utf-8")  # encodable everywhere downstream
 

@@ -26,10 +26,11 @@ from werkzeug.test import TestResponse
 from middleware.config import Config, load_config
 from middleware.local.localredis import free_port
 from middleware.store.connection import Keys, connect
-from middleware.store.queues import EVENTS_STAGE
+from middleware.store.queues import EVENTS_STAGE, HANDLE_EVENT, HANDLE_WEBHOOK
 from middleware.web.app import create_app
 from middleware.web.signature import sign
 from middleware.web.webhooks import Receiver
+from middleware.zendesk.webhook.normalize import event_from_raw
 from rules.model import TicketEvent
 from tests.conftest import HungRedis, sample_path
 
@@ -148,8 +149,19 @@ def queued(redis: Redis, key_prefix: str) -> list[Job]:
     return [Job.fetch(job_id, connection=redis) for job_id in queue.job_ids]
 
 
+def job_event(job: Job) -> TicketEvent:
+    """The event a queued job runs on, as its entry point builds it: from the raw body a webhook
+    queued (``handle_webhook``), or from the dict the catch-up and older releases queued."""
+    if job.func_name == HANDLE_WEBHOOK:
+        event = event_from_raw(*job.args)
+        assert isinstance(event, TicketEvent)
+        return event
+    assert job.func_name == HANDLE_EVENT
+    return TicketEvent.from_dict(job.args[0])
+
+
 def queued_events(redis: Redis, key_prefix: str) -> list[TicketEvent]:
-    return [TicketEvent.from_dict(job.args[0]) for job in queued(redis, key_prefix)]
+    return [job_event(job) for job in queued(redis, key_prefix)]
 
 
 def assert_error(response: TestResponse, status: int, error: str) -> dict[str, Any]:
@@ -394,11 +406,14 @@ def test_ticket_event_is_queued_with_202(client: FlaskClient, redis: Redis, key_
         "job_id": f"evt-{key_prefix}-cbe4028c-7239-495d-b020-f22348516046",
     }
     jobs = queued(redis, key_prefix)
-    assert [job.func_name for job in jobs] == ["jobs.pipeline.handle_event"]
-    event = TicketEvent.from_dict(jobs[0].args[0])
+    assert [job.func_name for job in jobs] == ["jobs.pipeline.handle_webhook"]
+    assert jobs[0].args[0] == raw_sample("ticket.created.json")  # the verified bytes, as sent
+    assert jobs[0].description == ("jobs.pipeline.handle_webhook(event=cbe4028c-7239-495d-b020-f22348516046 "
+                                   "type=created ticket=5158)")
+    event = job_event(jobs[0])
     assert (event.type, event.source, event.ticket.id, event.ticket.priority) == ("created", "event", 5158, "low")
     # nanoseconds in `time` survive as microseconds
-    assert jobs[0].args[0]["time"] == "2025-01-08T10:12:07.672717Z"
+    assert event.to_dict()["time"] == "2025-01-08T10:12:07.672717Z"
 
 
 def test_null_priority_and_type_are_queued(client: FlaskClient, redis: Redis, key_prefix: str) -> None:
@@ -595,13 +610,13 @@ def test_a_stalled_redis_is_waited_on_once_then_answered_503_at_once(config: Con
     app = make_app(config, hung)
     receiver: Receiver = app.extensions["cim.webhooks"]
     calls: list[str] = []
-    real = receiver.enqueuer.enqueue
+    real = receiver.enqueuer.enqueue_raw
 
     def counting(*args: Any, **kwargs: Any) -> Any:
         calls.append("enqueue")
         return real(*args, **kwargs)
 
-    receiver.enqueuer.enqueue = counting  # type: ignore[method-assign]
+    receiver.enqueuer.enqueue_raw = counting  # type: ignore[method-assign]
     client = app.test_client()
     answers = [post(client, body_of("ticket.created.json", id=f"evt-{n}"), invocation_id=f"inv-{n}")
                for n in range(5)]

@@ -6,6 +6,11 @@ The receiver hands over whatever JSON Zendesk sent; this module decides which di
 assembles the dataclasses every job reads. Nothing here does I/O, so it is tested without
 Flask or Redis.
 
+Two callers, one validation: the receiver calls :func:`validate` (the same checks and 400s,
+but a valid event comes back as its ids, :class:`Accepted`) and queues the verified raw bytes;
+the worker calls :func:`event_from_raw` on those bytes and gets the ``TicketEvent`` the
+receiver would have built (docs/benchmarks.md, issue 16's sixth round).
+
 Conventions the jobs rely on:
 
 * ``TicketEvent.type`` is the short event name (``created``, ``comment_added``,
@@ -25,12 +30,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
 from marshmallow import ValidationError
 
+from middleware.zendesk import json_guard
 from middleware.zendesk.webhook.fast_load import load_ticket_event
 from middleware.zendesk.webhook.schemas import (
     EVENT_ENVELOPE,
@@ -46,12 +52,15 @@ from middleware.zendesk.webhook.schemas import (
 from rules.model import Comment, Person, Ticket, TicketEvent
 
 __all__ = [
+    "Accepted",
     "Ignored",
     "InvalidPayload",
+    "event_from_raw",
     "normalize",
     "normalize_payload",
     "payload_kind",
     "trigger_event_id",
+    "validate",
     "via_channel",
 ]
 
@@ -122,6 +131,18 @@ def payload_kind(body: dict[str, Any]) -> PayloadKind | None:
     return None
 
 
+@dataclass(frozen=True, slots=True)
+class Accepted:
+    """A valid ticket event, named by the ids the receiver needs (dedupe, the job's id and
+    description, the own-API-user check, the log line) and nothing else: the event itself is
+    built by the worker from the same bytes (:func:`event_from_raw`)."""
+
+    id: str
+    type: str
+    ticket_id: int | None
+    actor_id: int | None
+
+
 def normalize(body: Any, *, invocation_id: str | None = None, raw: bytes = b"") -> TicketEvent | Ignored:
     """Validate ``body`` and return the event to queue, or why it is ignored.
 
@@ -129,21 +150,62 @@ def normalize(body: Any, *, invocation_id: str | None = None, raw: bytes = b"") 
     a trigger body its event id, since the body itself carries none.
     Raises ``InvalidPayload`` naming the offending field.
     """
+    return _validated(body, invocation_id, raw, _from_event_webhook, _from_trigger)
+
+
+def validate(body: Any, *, invocation_id: str | None = None, raw: bytes = b"") -> Accepted | Ignored:
+    """What :func:`normalize` decides (the same checks, the same ``InvalidPayload`` and
+    ``Ignored``), but a valid event comes back as its ids only: the receiver's answer needs no
+    more, and building the event cost a third of its work above the floor (docs/benchmarks.md).
+    ``validate(...)`` and ``normalize(...)`` name the same event (``tests/web/test_normalize.py``)."""
+    return _validated(body, invocation_id, raw, _event_ids, _trigger_ids)
+
+
+def event_from_raw(raw: bytes, invocation_id: str | None = None) -> TicketEvent | Ignored:
+    """The event a verified webhook's exact bytes carry, as the receiver parsed and validated
+    them (``json.loads``, the JSON guard, :func:`normalize`): what the worker runs on.
+
+    Raises ``InvalidPayload`` (a ``ValueError``) if the bytes are not an event: never for a
+    body the receiver accepted with the same code.
+    """
+    try:
+        body = json_guard.clean(raw, json.loads(raw))
+    except (ValueError, RecursionError) as exc:  # JSONDecodeError, UnicodeDecodeError, TooDeep
+        raise InvalidPayload(f"the body is not a valid webhook: {type(exc).__name__}") from exc
+    return normalize(body, invocation_id=invocation_id, raw=raw)
+
+
+def _validated(body: Any, invocation_id: str | None, raw: bytes,
+               from_event: Callable[[dict[str, Any]], Any],
+               from_trigger: Callable[[dict[str, Any], str], Any]) -> Any:
+    """The one validation both :func:`normalize` and :func:`validate` run; a valid ticket event
+    is handed to ``from_event`` (event webhooks) or ``from_trigger`` (trigger bodies)."""
     if not isinstance(body, dict):
         raise InvalidPayload("the body must be a JSON object", {"_schema": ["Not a JSON object."]})
     kind = payload_kind(body)
     if kind == "ticket_event":
         # The common body without marshmallow's schema walk; anything unusual, marshmallow.
-        return _from_event_webhook(load_ticket_event(body) or _load(TICKET_EVENT, body))
+        return from_event(load_ticket_event(body) or _load(TICKET_EVENT, body))
     if kind == "other_event":
         envelope = _load(EVENT_ENVELOPE, body)
         return Ignored("not_a_ticket_event", envelope["id"], envelope["type"])
     if kind == "trigger":
-        return _from_trigger(_load(TRIGGER, body), trigger_event_id(invocation_id, raw))
+        return from_trigger(_load(TRIGGER, body), trigger_event_id(invocation_id, raw))
     raise InvalidPayload(
         "not a Zendesk event webhook (type zen:event-type:…) nor the documented trigger body (ticket_id)",
         {"_schema": ["Unknown payload shape."]},
     )
+
+
+def _event_ids(data: dict[str, Any]) -> Accepted:
+    """:func:`_from_event_webhook`'s ids, without the event."""
+    detail = data["detail"]
+    return Accepted(data["id"], data["type"][len(TICKET_EVENT_PREFIX) :], detail["id"], detail["actor_id"])
+
+
+def _trigger_ids(data: dict[str, Any], event_id: str) -> Accepted:
+    """:func:`_from_trigger`'s ids, without the event."""
+    return Accepted(event_id, data.get("event") or "updated", data["ticket_id"], data["actor_id"])
 
 
 def normalize_payload(
