@@ -17,6 +17,13 @@ instead of once, so (count with it - count without) / (K - 1) is that part's cos
     grep ^summary /tmp/cg.out        # instructions for 300 requests
     ... receiver 300 --times 5 --part middleware.web.webhooks:verify   # the HMAC, 5 times
     ... floor 300 / bare 300          # bench/bare_app.py's two apps, the same way
+    ... job-raw 300 / job-dict 300    # the worker's side: the event from a queued job's data
+
+``job-raw`` and ``job-dict`` count what a worker does with the same webhooks before triage:
+unpickle the job's data and build the ``TicketEvent``, from the verified raw body
+(``jobs.pipeline.handle_webhook``: parse, JSON guard, validation, the model) or from the event's
+dict the receiver used to queue (``handle_event``: ``from_dict``). Their difference is what
+queueing the raw body moved from the receiver to the worker.
 
 Not run by ``bench all``: it needs valgrind and takes about two minutes per count.
 """
@@ -29,6 +36,7 @@ import importlib
 import io
 import itertools
 import os
+import pickle
 import sys
 import tempfile
 from collections.abc import Callable
@@ -82,14 +90,49 @@ def repeat(module_and_name: str, times: int) -> None:
     setattr(owner, name, several)
 
 
+def job_data(app: str, environs_: list[dict[str, Any]]) -> list[bytes]:
+    """The pickled ``data`` of each webhook's job, as the receiver writes it today (``job-raw``:
+    the body and the invocation id) or wrote it before (``job-dict``: the event's dict)."""
+    from middleware.store.queues import HANDLE_EVENT, HANDLE_WEBHOOK
+    from middleware.zendesk.webhook.normalize import event_from_raw
+
+    out = []
+    for environ in environs_:
+        raw = environ["wsgi.input"].getvalue()
+        if app == "job-raw":
+            call: tuple[Any, ...] = (HANDLE_WEBHOOK, None, (raw, None), {})
+        else:
+            event = event_from_raw(raw)
+            call = (HANDLE_EVENT, None, (event.to_dict(),), {})  # type: ignore[union-attr]
+        out.append(pickle.dumps(call, pickle.HIGHEST_PROTOCOL))  # RQ's default serializer
+    return out
+
+
+def count_job_data(app: str, n: int) -> None:
+    """What each job's entry point does before triage, counted like a request."""
+    from middleware.zendesk.webhook.normalize import event_from_raw
+    from rules.model import TicketEvent
+
+    def build(data: bytes) -> Any:
+        _, _, args, _ = pickle.loads(data)
+        return event_from_raw(*args) if app == "job-raw" else TicketEvent.from_dict(args[0])
+
+    jobs = job_data(app, environs(WARM_UP + n))
+    collections.deque(map(build, jobs[:WARM_UP]), maxlen=0)  # not counted
+    collections.deque(itertools.starmap(build, ((j,) for j in jobs[WARM_UP:])), maxlen=0)  # counted
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("app", choices=("receiver", "floor", "bare"))
+    parser.add_argument("app", choices=("receiver", "floor", "bare", "job-raw", "job-dict"))
     parser.add_argument("n", type=int, help="requests counted")
     parser.add_argument("--part", help="module:name run --times times per request (receiver only)")
     parser.add_argument("--times", type=int, default=5)
     args = parser.parse_args()
     os.environ["ZENDESK_WEBHOOK_SECRET"] = SECRET
+    if args.app.startswith("job-"):
+        count_job_data(args.app, args.n)
+        return
     wsgi: Callable[..., Any]
     if args.app == "receiver":
         from middleware.web.app import create_app
