@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 import threading
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -16,12 +18,16 @@ from typing import Any
 
 import yaml
 from redis import Redis
+from rq import Queue
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
 from middleware.local import processes
 from middleware.local.localredis import answers, with_db
-from middleware.local.stack import ROOT
+from middleware.local.simulator import SimulatorControl
+from middleware.local.stack import ROOT, Stack
+from middleware.store.connection import Keys
+from middleware.store.incidents import IncidentStore
 
 
 def wait_until(predicate: Callable[[], Any], timeout: float = 30.0, what: str = "condition") -> Any:
@@ -50,6 +56,38 @@ def write_config(tmp_path: Path, merge: Mapping[str, Mapping[str, Any]] | None =
     path = tmp_path / "config.yaml"
     path.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
     return path
+
+
+class World:
+    """A running stack as the people in a story use it (the simulator, the command line) and what
+    the middleware recorded (its Redis, on the story's key prefix). A story adds its people."""
+
+    def __init__(self, stack: Stack, prefix: str) -> None:
+        self.stack = stack
+        self.sim = SimulatorControl(stack.simulator_url)
+        self.redis = Redis.from_url(stack.redis_url)
+        self.keys = Keys(prefix)
+        self.incidents = IncidentStore(self.redis, self.keys)
+
+    def ticket(self, tid: int) -> dict[str, Any]:
+        return self.sim.get_ticket(tid)
+
+    def cli(self, *args: str) -> subprocess.CompletedProcess[str]:
+        """``python -m middleware …`` against this stack, as an operator runs it."""
+        return subprocess.run([sys.executable, "-m", "middleware", *args], cwd=ROOT, env=self.stack.env,
+                              capture_output=True, text=True, timeout=120)
+
+    def idle(self, timeout: float = 60) -> None:
+        """Webhooks delivered and every queue empty with no job running: nothing more will happen
+        on its own (scheduled SLA timers aside). Asked twice, so a job queued by the last one counts."""
+
+        def quiet() -> bool:
+            if not self.sim.wait_deliveries(timeout=5):
+                return False
+            return all(not Queue(n, connection=self.redis).count
+                       and not Queue(n, connection=self.redis).started_job_registry.count for n in self.keys.queues())
+
+        wait_until(lambda: quiet() and quiet(), timeout, "the stack to go idle")
 
 
 class Sink:

@@ -15,20 +15,13 @@ Everything is polled with deadlines; nothing sleeps a fixed time.
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 import requests
-from redis import Redis
-from rq import Queue
 
-from middleware.local.simulator import SimulatorControl
-from middleware.local.stack import ROOT, Stack, running_stack
-from middleware.store.connection import Keys
-from middleware.store.incidents import IncidentStore
+from middleware.local.stack import Stack, running_stack
+from tests.e2e import support
 from tests.e2e.support import flush_db, wait_until, write_config
 from tests.lifecycle_support import OUTAGE
 
@@ -42,33 +35,13 @@ UPDATE = "Hello {requester_name},\n\nUpdate on your request #{ticket_id}: the fi
 NOTICE = "Hello {requester_name},\n\nOrders are not syncing for some customers, {organization_name} included."
 
 
-class World:
+class World(support.World):
     def __init__(self, stack: Stack) -> None:
-        self.stack = stack
-        self.sim = SimulatorControl(stack.simulator_url)
-        self.redis = Redis.from_url(stack.redis_url)
-        self.keys = Keys(PREFIX)
-        self.incidents = IncidentStore(self.redis, self.keys)
+        super().__init__(stack, PREFIX)
         self.agent = int(self.sim.create_user("Lead Agent", AGENT, role="agent")["id"])
-
-    def ticket(self, tid: int) -> dict[str, Any]:
-        return self.sim.get_ticket(tid)
 
     def public(self, tid: int, text: str) -> list[str]:
         return [c["body"] for c in self.ticket(tid)["comments"] if c["public"] and text in c["body"]]
-
-    def cli(self, *args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, "-m", "middleware", *args], cwd=ROOT, env=self.stack.env,
-                              capture_output=True, text=True, timeout=120)
-
-    def idle(self) -> None:
-        def quiet() -> bool:
-            if not self.sim.wait_deliveries(timeout=5):
-                return False
-            return all(not Queue(n, connection=self.redis).count
-                       and not Queue(n, connection=self.redis).started_job_registry.count for n in self.keys.queues())
-
-        wait_until(lambda: quiet() and quiet(), 60, "the stack to go idle")
 
 
 @pytest.fixture(scope="module")

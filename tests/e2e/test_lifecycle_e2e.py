@@ -18,23 +18,17 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
-import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-from redis import Redis
-from rq import Queue
 
-from middleware.local.simulator import SimulatorControl
-from middleware.local.stack import ROOT, Stack, running_stack
+from middleware.local.stack import Stack, running_stack
 from middleware.store import queues
-from middleware.store.connection import Keys
-from middleware.store.incidents import IncidentStore
 from rules.model import parse_time
+from tests.e2e import support
 from tests.e2e.support import Sink, flush_db, wait_until, write_config
 from tests.lifecycle_support import OUTAGE
 
@@ -71,37 +65,13 @@ class Window:
         return self.start - slack <= moment <= self.end + slack
 
 
-def idle(stack: Stack, sim: SimulatorControl, timeout: float = 30) -> None:
-    """Webhooks delivered and every queue empty with no job running: nothing more will happen
-    on its own (scheduled SLA timers aside)."""
-    redis = Redis.from_url(stack.redis_url)
-
-    def quiet() -> bool:
-        if not sim.wait_deliveries(timeout=5):
-            return False
-        for name in Keys(PREFIX).queues():
-            q = Queue(name, connection=redis)
-            if q.count or q.started_job_registry.count:
-                return False
-        return True
-
-    wait_until(lambda: quiet() and quiet(), timeout, "the stack to go idle")
-
-
-class World:
-    """The simulator as the people in the story use it, plus what the middleware recorded."""
+class World(support.World):
+    """The people of the lifecycle story: the Head of Support and an agent."""
 
     def __init__(self, stack: Stack) -> None:
-        self.stack = stack
-        self.sim = SimulatorControl(stack.simulator_url)
-        self.redis = Redis.from_url(stack.redis_url)
-        self.keys = Keys(PREFIX)
-        self.incidents = IncidentStore(self.redis, self.keys)
+        super().__init__(stack, PREFIX)
         self.head = int(self.sim.create_user("Helen Head", HEAD, role="agent")["id"])
         self.agent = int(self.sim.create_user("Agent Smith", AGENT, role="agent")["id"])
-
-    def ticket(self, tid: int) -> dict[str, Any]:
-        return self.sim.get_ticket(tid)
 
     def ours(self, tid: int, text: str) -> list[dict[str, Any]]:
         """Public comments carrying one of the product's customer messages."""
@@ -115,10 +85,6 @@ class World:
     def outcome(self, kind: str, tid: int) -> dict[str, Any] | None:
         raw = self.redis.get(self.keys("lifecycle", "done", kind, tid))
         return json.loads(raw) if raw else None
-
-    def cli(self, *args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, "-m", "middleware", *args], cwd=ROOT, env=self.stack.env,
-                              capture_output=True, text=True, timeout=60)
 
     def run_job(self, func: str) -> None:
         """Queue a periodic job now (the worker's ticker would, within its period)."""
@@ -152,7 +118,7 @@ class TestAfterTheDeclaration:
     def test_the_declared_tickets_requester_gets_the_message_once(self, world: World) -> None:
         tid = world.declared(*OUTAGE, "ops@acme.test")
         wait_until(lambda: world.ours(tid, DECLARED), 30, "the customer message")
-        idle(world.stack, world.sim)
+        world.idle()
         assert len(world.ours(tid, DECLARED)) == 1
         tags = world.ticket(tid)["ticket"]["tags"]
         assert "critical_sla_pending" in tags and "critical_sla_met" not in tags  # not a first response
@@ -167,7 +133,7 @@ class TestAfterTheDeclaration:
 
         world.sim.update(problem, author_id=world.agent, status="solved")  # no comment: Zendesk copies nothing
         wait_until(lambda: all(world.ours(t, RESOLVED) for t in linked), 30, "linked requesters told it is resolved")
-        idle(world.stack, world.sim)
+        world.idle()
         for t in linked:
             assert len(world.ours(t, DECLARED)) == 1 and len(world.ours(t, RESOLVED)) == 1
             assert world.ticket(t)["ticket"]["status"] == "solved"  # Zendesk solved the incidents
@@ -183,7 +149,7 @@ class TestAfterTheDeclaration:
         world.sim.update(problem, author_id=world.agent, status="solved",
                          comment={"body": "The order sync is fixed. Sorry for the trouble!", "public": True})
         wait_until(lambda: all(world.outcome("resolved", t) for t in linked), 30, "the resolution messages decided")
-        idle(world.stack, world.sim)
+        world.idle()
         for t in linked:
             copies = world.ours(t, "The order sync is fixed")
             assert len(copies) == 1  # Zendesk's copy of the problem's reply …
@@ -209,7 +175,7 @@ class TestAfterTheDeclaration:
                          "Time to first response:", "Time to resolve:", "ROOT CAUSE", "LEARNINGS", "ACTIONS"):
             assert expected in text, expected
         assert re.search(r"SLA outcome: +met", text)
-        idle(world.stack, world.sim)
+        world.idle()
         assert len([t for t in world.sim.tickets() if wanted <= set(t["tags"])]) == 1
 
     def test_an_overdue_action_reminds_the_head_of_support_once(self, world: World, sink: Sink) -> None:
@@ -230,7 +196,7 @@ class TestAfterTheDeclaration:
         world.run_job("jobs.report.reminders.remind")
         wait_until(reminders, 30, "the overdue action reminder")
         world.run_job("jobs.report.reminders.remind")  # the next run the same day
-        idle(world.stack, world.sim)
+        world.idle()
         assert reminders() == ["/head_of_support"]
 
 
@@ -260,7 +226,7 @@ def test_the_report_shows_the_right_numbers_for_a_known_set_of_incidents(tmp_pat
                    "both resolutions")
         wait_until(lambda: len([t for t in world.sim.tickets() if "post_incident_review" in t["tags"]]) == 2, 30,
                    "both review tasks")
-        idle(stack, world.sim)
+        world.idle()
 
         result = world.cli("report", "--since", "1d", "--json")
         assert result.returncode == 0, result.stderr
