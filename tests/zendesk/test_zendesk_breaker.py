@@ -35,12 +35,18 @@ def test_a_few_failures_do_not_pause_zendesk_work_but_an_outage_does(redis: Redi
     assert breaker.wait_seconds() >= FIRST_COOLDOWN_SECONDS  # every worker is told to wait
 
 
-def test_after_the_cooldown_one_probe_goes_and_its_answer_decides(redis: Redis, key_prefix: str) -> None:
+def due_for_a_probe(redis: Redis, key_prefix: str) -> tuple[Clock, CircuitBreaker, CircuitBreaker]:
+    """Two workers' breakers on one Zendesk: opened by the first's failures, the cooldown just over."""
     clock = Clock()
     one, other = CircuitBreaker(redis, Keys(key_prefix), clock), CircuitBreaker(redis, Keys(key_prefix), clock)
     for _ in range(FAILURES_TO_OPEN):
         one.failed()
     clock.now += FIRST_COOLDOWN_SECONDS
+    return clock, one, other
+
+
+def test_after_the_cooldown_one_probe_goes_and_its_answer_decides(redis: Redis, key_prefix: str) -> None:
+    clock, one, other = due_for_a_probe(redis, key_prefix)
     assert one.wait_seconds() == 0  # the probe
     assert other.wait_seconds() > 0  # only one at a time
     assert one.failed() > 2 * FIRST_COOLDOWN_SECONDS  # still down: open again
@@ -89,11 +95,7 @@ def test_waiting_jobs_sleep_as_long_as_the_outage_has_lasted_up_to_a_minute(redi
 
 
 def test_a_probe_that_never_goes_frees_the_slot_for_the_next_caller(redis: Redis, key_prefix: str) -> None:
-    clock = Clock()
-    one, other = CircuitBreaker(redis, Keys(key_prefix), clock), CircuitBreaker(redis, Keys(key_prefix), clock)
-    for _ in range(FAILURES_TO_OPEN):
-        one.failed()
-    clock.now += FIRST_COOLDOWN_SECONDS
+    _, one, other = due_for_a_probe(redis, key_prefix)
     assert one.wait_seconds() == 0  # one takes the probe slot, then its budget says "later"
     assert other.wait_seconds() > 0
     one.release_probe()
