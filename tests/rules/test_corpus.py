@@ -56,14 +56,14 @@ FLOORS: dict[str, tuple[float, float, float, float]] = {
     "day_p": (0.75, 0.95, 0.95, 0.02),
     "blind_r": (0.93, 0.84, 0.84, 0.04),
     "day_q": (0.40, 0.60, 0.60, 0.02),
-    "blind_s": (0.93, 0.83, 0.85, 0.02),
+    "blind_s": (0.93, 0.90, 0.90, 0.02),
     "day_t": (0.45, 0.85, 0.85, 0.025),
-    "blind_u": (0.88, 0.79, 0.80, 0.02),
+    "blind_u": (0.88, 0.90, 0.90, 0.02),
     # written after the text model's round was finished, scored once (never tuned on). S, U and W's recall floors
     # were raised after the languages round (rules/README.md): Swedish, Danish, Norwegian, Finnish, Polish and Czech
-    # terms reached 2, 5 and 7 more of their critical tickets; each floor keeps about two tickets' margin.
+    # terms flagged 2, 3 and 5 more of their critical tickets; each floor keeps about two tickets' margin.
     "day_v": (0.35, 0.70, 0.70, 0.02),
-    "blind_w": (0.87, 0.84, 0.87, 0.03),
+    "blind_w": (0.87, 0.92, 0.93, 0.03),
 }
 
 
