@@ -161,7 +161,7 @@ def test_a_false_alarm_explains_itself(rules: RuleSet) -> None:
     assert not decision.critical
     explained = decision.explain()
     assert "the service itself is down" in explained
-    assert 'resolved, a false alarm, or only for information (−5.5): "false alarm"' in explained
+    assert 'it is resolved or a false alarm (−5.5): "false alarm"' in explained
 
 
 # --- understatement and question-shaped reports (issue 12, second round) -----------------------
@@ -205,3 +205,18 @@ def test_bank_details_changed_without_the_customer_counts_towards_fraud(rules: R
     assert fraud.critical and fraud.category == "security", fraud.explain()
     assert not chore.critical and not chore.possible, chore.explain()
     assert "where money is paid to was changed" in fraud.explain()
+
+
+def test_for_your_information_does_not_excuse_work_held_up(rules: RuleSet) -> None:
+    held_up = customer(rules, "FYI", "Just FYI: since 9 none of our three warehouses can confirm shipments, the "
+                       "confirm button gives an error 500, pallets are piling up and two carriers left empty.")
+    told = customer(rules, "FYI", "Just FYI: the label printer in Leeds had a paper jam this morning, sorted now.")
+    assert held_up.critical, held_up.explain()
+    assert not told.critical and not told.possible, told.explain()
+
+
+def test_no_orders_arriving_with_people_waiting_is_held_up(rules: RuleSet) -> None:
+    decision = customer(rules, "webshop", "We have had no orders from the webshop since 5 this morning, normally a "
+                        "few hundred by now. The pickers are standing around waiting and the carrier comes at 2.")
+    assert decision.critical, decision.explain()
+    assert "held up" in decision.explain()
