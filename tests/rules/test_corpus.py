@@ -11,7 +11,10 @@ freeze they were first scored at; ``day_n`` (an ordinary day written after that 
 like ``blind_g``, never tuned on; ``blind_i`` is the validation set: tuned on nothing, only its
 summary figures looked at, so its floor guards the estimate a change is judged by. For the text
 model (rules/text_model.py), ``day_p`` and ``blind_r`` were tuned on (and trained on), and
-``day_q``, ``blind_s``, ``day_t``, ``blind_u``, ``day_v`` and ``blind_w`` never were. The floors
+``day_q``, ``blind_s``, ``day_t``, ``blind_u``, ``day_v`` and ``blind_w`` never were (the second
+model was trained on them, after they were reported). For the second round, ``blind_x`` and
+``day_y`` were tuned on, and ``blind_z``, ``blind_aa`` and ``day_ab`` were scored once, at the
+end, and never tuned on. The floors
 below only stop a figure from getting worse unnoticed: each sits a little under the figure
 measured when it was set, so a change that costs a few tickets fails.
 """
@@ -64,6 +67,14 @@ FLOORS: dict[str, tuple[float, float, float, float]] = {
     # terms flagged 2, 3 and 5 more of their critical tickets; each floor keeps about two tickets' margin.
     "day_v": (0.35, 0.70, 0.70, 0.02),
     "blind_w": (0.87, 0.92, 0.93, 0.03),
+    # The second round (rules/README.md): five sets written for it, all scored before any change. X (a hard blend)
+    # and Y (an ordinary day) were then tuned on; Z, AA (hard blends) and AB (an ordinary day) were scored once, at
+    # the end, on the final rules: keep them untouched.
+    "blind_x": (0.90, 0.84, 0.86, 0.03),
+    "day_y": (0.55, 0.70, 0.70, 0.015),
+    "blind_z": (0.95, 0.85, 0.88, 0.05),
+    "blind_aa": (0.86, 0.90, 0.92, 0.06),
+    "day_ab": (0.50, 0.85, 0.85, 0.03),
 }
 
 
