@@ -28,6 +28,7 @@ ID_STARTS = {
     "comment": 41_200_000_001,
     "audit": 41_100_000_001,
     "event": 41_300_000_001,
+    "change": 1,
 }
 
 
@@ -51,7 +52,14 @@ class Account:
         self.comments: dict[int, list[dict[str, Any]]] = {}
         self.audits: dict[int, list[dict[str, Any]]] = {}
         self.jobs: dict[str, dict[str, Any]] = {}
+        # ticket id -> the number of its last change, counted over the account: the export's
+        # order (whole-second timestamps cannot order two changes within one second)
+        self.changes: dict[int, int] = {}
         self._next = dict(ID_STARTS)
+
+    def changed(self, ticket_id: int) -> None:
+        """Note a ticket's change, for the incremental export (with the lock held)."""
+        self.changes[ticket_id] = self.next_id("change")
 
     def now(self) -> int:
         return int(self.clock())

@@ -173,6 +173,7 @@ class Tickets:
             comment = self.audits.comment(audit_id, author_id, body, html_body, public, via_channel, ts)
             ticket["description"] = comment["body"]
             acc.tickets[tid] = ticket
+            acc.changed(tid)
             audit_events: list[dict[str, Any]] = [comment_event(comment)]
             for name in CREATE_EVENT_FIELDS:
                 value = ticket[name]
@@ -268,6 +269,7 @@ class Tickets:
             audit_events.append(self.audits.field_event("Change", name, value, old))
         audit = self.audits.audit(audit_id, new["id"], actor_id, via_channel, ts, audit_events)
         acc.tickets[new["id"]] = new
+        acc.changed(new["id"])
         self.audits.record(new["id"], audit, comment)
         self._touch_problem(new, current)
         events = self.audits.webhooks(new, actor_id, changes, comment)
