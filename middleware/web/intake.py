@@ -119,7 +119,7 @@ class Intake:
         """The parsed JSON body; ``InvalidIntake`` when it is not JSON or nests absurdly deep."""
         raw = request.get_data(cache=False)
         try:
-            body = json.loads(raw)
+            body = json_guard.loads(raw)
         except (ValueError, RecursionError) as exc:
             raise InvalidIntake("the body is not valid JSON") from exc
         try:

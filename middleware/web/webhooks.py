@@ -176,7 +176,7 @@ class Receiver:
                 _Outcome("rejected:invocation_id"),
             )
         try:
-            body = json.loads(raw)
+            body = json_guard.loads(raw)
         except (ValueError, RecursionError):  # JSONDecodeError, UnicodeDecodeError, absurd nesting
             return _error(400, "malformed_json", "the body is not valid JSON"), _Outcome("rejected:malformed_json")
         try:

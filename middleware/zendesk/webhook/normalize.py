@@ -169,7 +169,7 @@ def event_from_raw(raw: bytes, invocation_id: str | None = None) -> TicketEvent 
     body the receiver accepted with the same code.
     """
     try:
-        body = json_guard.clean(raw, json.loads(raw))
+        body = json_guard.clean(raw, json_guard.loads(raw))
     except (ValueError, RecursionError) as exc:  # JSONDecodeError, UnicodeDecodeError, TooDeep
         raise InvalidPayload(f"the body is not a valid webhook: {type(exc).__name__}") from exc
     return normalize(body, invocation_id=invocation_id, raw=raw)
