@@ -263,23 +263,16 @@ class EventEnqueuer:
         left uncompressed (class docstring): ``Job.data``, the queue's serializer over (func,
         instance, args, kwargs); created and enqueued at the same moment (RQ's ``build_job``
         takes the clock twice, a few microseconds apart)."""
-        stamp = _rq_time()
-        return [
-            "created_at", stamp,
-            "data", self._dumps((self.func, None, (event.to_dict(),), {})),
-            "description", self.description(event),
-            "enqueued_at", stamp,
-        ]  # fmt: skip
+        return self._fields(self.func, (event.to_dict(),), self.description(event))
 
-    def raw_job_fields(self, raw: bytes, ids: EventIds, invocation_id: str | None) -> list[str | bytes]:
-        """:meth:`job_fields` for a webhook queued raw: ``handle_webhook(raw, invocation_id)``.
-        Pickling the bytes costs next to nothing, where the event's ``to_dict`` and its pickle
-        were a quarter of the receiver's work above the floor (docs/benchmarks.md)."""
+    def _fields(self, func: str, args: tuple[object, ...], description: str) -> list[str | bytes]:
+        """The per-job fields of a job calling ``func(*args)``, whatever it queues (a ticket
+        event's dict, or a webhook's raw bytes)."""
         stamp = _rq_time()
         return [
             "created_at", stamp,
-            "data", self._dumps((HANDLE_WEBHOOK, None, (raw, invocation_id), {})),
-            "description", _describe(HANDLE_WEBHOOK, ids.id, ids.type, ids.ticket_id),
+            "data", self._dumps((func, None, args, {})),
+            "description", description,
             "enqueued_at", stamp,
         ]  # fmt: skip
 
@@ -354,13 +347,15 @@ class EventEnqueuer:
     ) -> EnqueueResult:
         """:meth:`enqueue` for a verified and validated webhook queued as its exact bytes: the
         job runs ``jobs.pipeline.handle_webhook(raw, invocation_id)``, which builds the event
-        the receiver would have built. Same job id, marks, checks and answers as :meth:`enqueue`."""
+        the receiver would have built. Same job id, marks, checks and answers as :meth:`enqueue`.
+        Pickling the bytes costs next to nothing, where the event's ``to_dict`` and its pickle
+        were a quarter of the receiver's work above the floor (docs/benchmarks.md)."""
+        args = (raw, invocation_id)
+        description = _describe(HANDLE_WEBHOOK, ids.id, ids.type, ids.ticket_id)
         if self._constants is not None:
-            job_id = job_id_for(ids.id, self.keys)
-            fields = self.raw_job_fields(raw, ids, invocation_id)
+            job_id, fields = job_id_for(ids.id, self.keys), self._fields(HANDLE_WEBHOOK, args, description)
         else:
-            description = _describe(HANDLE_WEBHOOK, ids.id, ids.type, ids.ticket_id)
-            job = self.create_job((raw, invocation_id), event_id=ids.id, description=description, func=HANDLE_WEBHOOK)
+            job = self.create_job(args, event_id=ids.id, description=description, func=HANDLE_WEBHOOK)
             job_id, fields = job.id, _build_hset_args(job)
         return self._queue(job_id, ids.id, ids.actor_id, fields, invocation_id, check_api_user)
 

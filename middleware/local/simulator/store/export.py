@@ -45,8 +45,8 @@ class IncrementalExport:
         with acc.lock:
             changes = acc.changes
             rest = sorted(  # change numbers are unique: the tickets themselves are never compared
-                (changes.get(t["id"], 0), t) for t in acc.tickets.values()
-                if changes.get(t["id"], 0) > after and (since is None or t["generated_timestamp"] >= since)
+                (changed, t) for t in acc.tickets.values()
+                if (changed := changes[t["id"]]) > after and (since is None or t["generated_timestamp"] >= since)
             )
         page = [t for _, t in rest[:per_page]]
         last = rest[len(page) - 1][0] if page else after
