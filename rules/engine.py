@@ -63,7 +63,8 @@ __all__ = ["Actions", "Rule", "RuleSet", "compile_rules", "ticket_texts"]
 
 RULE_KEYS: tuple[str, ...] = ("name", "description", "enabled", "category", "when", "unless", "actions", "weight")
 DOCUMENT_KEYS: tuple[str, ...] = (
-    "rules", "concepts", "product", "signals", "thresholds", "staff_domains", "include", "possible", "text_model",
+    "rules", "concepts", "product", "signals", "thresholds", "staff_domains", "tool_senders", "include", "possible",
+    "text_model",
 )  # fmt: skip
 ACTION_KEYS: tuple[str, ...] = ("add_tags", "priority", "group_id", "note")
 _CATEGORY = re.compile(r"^[a-z][a-z0-9_]*$")

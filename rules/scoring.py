@@ -34,6 +34,7 @@ Signal shape (all keys but ``name`` and ``weight`` optional)::
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
 from functools import partial
@@ -58,6 +59,7 @@ _HIT_CACHE = 50_000  # signal hits kept for reuse (see Scorer._hits)
 NEGATION_CONCEPT = "negation"
 STAFF = "staff"
 CUSTOMER = "customer"
+_SENDER_SPLIT = re.compile(r"[@.+_-]")  # an address's labels: its local part's words and its domain's
 
 
 @dataclass(frozen=True, slots=True)
@@ -201,7 +203,8 @@ class Scorer:
     """Compiled lexicons, signals and thresholds; ``score`` is pure."""
 
     def __init__(self, lexicons: Lexicons, signals: Sequence[Signal], critical: float, possible: float,
-                 staff_domains: Sequence[str] = (), model: ModelSignal | None = None) -> None:
+                 staff_domains: Sequence[str] = (), model: ModelSignal | None = None,
+                 tool_senders: Sequence[str] = ()) -> None:
         self.lexicons = lexicons
         self.model = model  # None when off (no text_model, or weight 0: see _model_signal)
         self.signals = tuple(s.gate() for s in signals)
@@ -210,6 +213,7 @@ class Scorer:
         self.staff_domains = tuple(d.lower().lstrip("@") for d in staff_domains)
         self._staff_exact = frozenset(self.staff_domains)
         self._staff_sub = tuple("." + d for d in self.staff_domains)
+        self.tool_senders = frozenset(t.lower() for t in tool_senders)
         self._negation = lexicons.index.get(NEGATION_CONCEPT)
         self.reads_requester = any(s.requester for s in self.signals)
         # Which signals a concept can wake: one concept every signal needs (its rarest, by the
@@ -239,12 +243,23 @@ class Scorer:
         self._hits: dict[tuple[int, tuple[str, ...]], SignalHit] = {}
 
     def is_staff(self, role: str | None, email: str | None) -> bool:
+        """An agent or admin, an address in ``staff_domains``, or a monitoring tool's address.
+
+        Why tools count as staff: a monitoring tool that mails the helpdesk (Datadog, Sentry,
+        CloudWatch via SNS, a Grafana contact point) becomes an *end-user* requester in Zendesk,
+        yet it speaks for the company's own systems, like a member of staff. It is recognised by
+        a name in its address (``alerts@datadog.example``, ``no-reply@sns.alerts.example``,
+        ``grafana@ops.example``), one of ``tool_senders``."""
         if role in ("agent", "admin"):
             return True
-        if email and self.staff_domains:
-            domain = email.rsplit("@", 1)[-1].lower()
-            return domain in self._staff_exact or domain.endswith(self._staff_sub)
-        return False
+        if not email:
+            return False
+        email = email.lower()
+        if self.staff_domains:
+            domain = email.rsplit("@", 1)[-1]
+            if domain in self._staff_exact or domain.endswith(self._staff_sub):
+                return True
+        return bool(self.tool_senders) and not self.tool_senders.isdisjoint(_SENDER_SPLIT.split(email))
 
     def view(self, texts: Mapping[str, str], ticket_fields: Mapping[str, Any] | None = None) -> TicketView:
         """What the signals read of one ticket: its text (``subject``, ``description``,
@@ -587,7 +602,8 @@ def _signal(raw: Any, lexicons: Lexicons, where: str) -> Signal:
 
 
 def compile_scorer(raw: Mapping[str, Any]) -> Scorer:
-    """Build a scorer from ``concepts``, ``product``, ``signals``, ``thresholds``, ``staff_domains``.
+    """Build a scorer from ``concepts``, ``product``, ``signals``, ``thresholds``, ``staff_domains``,
+    ``tool_senders``.
 
     ``product`` maps the admin's own business objects to words; together they form the
     ``objects`` concept (and one concept per object, ``object:<name>``, for a signal about one
@@ -634,7 +650,14 @@ def compile_scorer(raw: Mapping[str, Any]) -> Scorer:
     domains = raw.get("staff_domains") or []
     if not isinstance(domains, list) or any(not isinstance(d, str) for d in domains):
         raise ConditionError("staff_domains", "a list of email domains")
-    return Scorer(lexicons, signals, float(critical), float(possible), domains, _model_signal(raw.get("text_model")))
+    senders = raw.get("tool_senders") or []
+    if not isinstance(senders, list) or any(not isinstance(t, str) or not t.strip() for t in senders):
+        raise ConditionError("tool_senders", "a list of names found in monitoring tools' email addresses")
+    bad = [t for t in senders if _SENDER_SPLIT.search(t.strip())]
+    if bad:
+        raise ConditionError("tool_senders", f"a name, not an address or a domain: {bad[0]!r} (one word, no @ . + _ -)")
+    return Scorer(lexicons, signals, float(critical), float(possible), domains, _model_signal(raw.get("text_model")),
+                  [t.strip() for t in senders])
 
 
 MODEL_SAYS = "the wording is like that of critical tickets (text model)"

@@ -95,7 +95,7 @@ def merge_documents(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any
             out[key] = [*kept, *value]
         elif key in ("thresholds", "text_model") and isinstance(value, dict) and isinstance(base.get(key), dict):
             out[key] = {**base[key], **value}
-        elif key == "staff_domains" and isinstance(value, list) and isinstance(base.get(key), list):
+        elif key in ("staff_domains", "tool_senders") and isinstance(value, list) and isinstance(base.get(key), list):
             out[key] = [*base[key], *(d for d in value if d not in base[key])]
         elif key == "rules" and isinstance(value, list) and isinstance(base.get(key), list):
             out[key] = [*value, *base[key]]

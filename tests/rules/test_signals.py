@@ -129,9 +129,29 @@ def test_staff_changes_the_category_and_an_unknown_requester_is_asked_for() -> N
     assert not rules.critical_whatever_undecided(unknown)
 
 
+def test_a_monitoring_tool_mailing_the_helpdesk_speaks_for_staff() -> None:
+    """Datadog or CloudWatch mailing the helpdesk arrive as end-user requesters; their alerts
+    must still count as the company's own, while a customer with a lookalike address does not."""
+    doc = {**DOC, "signals": [*DOC["signals"], {"name": "staff", "says": "staff says so", "weight": 1,
+                                                "any": ["impact"], "requester": "staff"}],
+           "tool_senders": ["datadog", "alerts"]}
+    rules = compile_rules(doc)
+
+    def category(email: str) -> str | None:
+        return rules.evaluate(make_ticket("labels", "All labels blank", role="end-user", email=email)).category
+
+    assert category("alerts@datadog.ops.example") == "staff_report"
+    assert category("no-reply@sns.alerts.example") == "staff_report"
+    assert category("datadog@example.com") == "staff_report"
+    assert category("dog@datadogfans.example") == "outage"  # a name inside a word is not the tool's
+    assert category("ops@customer.example") == "outage"
+
+
 @pytest.mark.parametrize(
     ("change", "key", "problem"),
     [
+        ({"tool_senders": ["alerts@datadog.example"]}, "tool_senders", "a name, not an address"),
+        ({"tool_senders": "datadog"}, "tool_senders", "a list of names"),
         ({"signals": [{"name": "x", "weight": 1, "any": ["nosuch"]}]}, "signals[0].any", "unknown concept 'nosuch'"),
         ({"signals": [{"name": "x", "weight": "high", "any": ["impact"]}]}, "signals[0].weight", "a number"),
         ({"signals": [{"name": "x", "weight": 1}]}, "signals[0]", "needs at least one of"),
