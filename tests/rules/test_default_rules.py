@@ -220,3 +220,39 @@ def test_no_orders_arriving_with_people_waiting_is_held_up(rules: RuleSet) -> No
                         "few hundred by now. The pickers are standing around waiting and the carrier comes at 2.")
     assert decision.critical, decision.explain()
     assert "held up" in decision.explain()
+
+
+def test_an_alert_mailed_by_the_monitoring_tool_itself_is_our_alert(rules: RuleSet) -> None:
+    """Datadog or CloudWatch mailing Zendesk arrive as end-user requesters: their address names the tool."""
+    firing = make_ticket("[Triggered] [P1] Carrier booking failures GLS (prod)",
+                         "Monitor: carrier.booking.errors{env:prod} above 40% for 10m\nSeverity: critical\n"
+                         "Datadog monitor 4411", role="end-user", email="alerts@datadog.ops.example")
+    decision = rules.evaluate(firing)
+    assert decision.critical and decision.category == "monitoring", decision.explain()
+    recovered = make_ticket('OK: "prod-api-5xx" in EU (Ireland)',
+                            'Your Amazon CloudWatch Alarm "prod-api-5xx" has entered the OK state. Threshold '
+                            "Crossed: 1 datapoint [3.0] was not greater than the threshold (50.0). Alarm severity "
+                            "critical, production.", role="end-user", email="no-reply@sns.alerts.example")
+    assert not rules.evaluate(recovered).critical, rules.evaluate(recovered).explain()
+    watchdog = make_ticket("[FIRING:1] Watchdog (monitoring/k8s none)",
+                           "alertname = Watchdog\nseverity = none\nThis alert is always firing.\n"
+                           "View in Alertmanager: https://alertmanager.prod.example/#/alerts?receiver=helpdesk-critical",
+                           role="end-user", email="alertmanager@alerts.ops.example")
+    assert not rules.evaluate(watchdog).critical, rules.evaluate(watchdog).explain()
+
+
+def test_a_security_question_asking_us_to_confirm_is_not_a_how_to(rules: RuleSet) -> None:
+    decision = customer(rules, "Admin user on our account?",
+                        "Can you confirm whether someone from your support created the admin user "
+                        "'it-support2' on our account? Nobody here created it, and last night it created a new "
+                        "API key and exported our customer list.")
+    assert decision.critical and decision.category == "security", decision.explain()
+
+
+def test_a_staff_heads_up_is_not_a_harmless_security_scare(rules: RuleSet) -> None:
+    decision = rules.evaluate(make_ticket(
+        "Estafeta bookings failing for several customers",
+        "Heads-up from the phone queue: 4 customers in the last 30 min all report Estafeta bookings failing with "
+        "401 Unauthorized - invalid credentials.",
+        role="agent"))
+    assert decision.critical and decision.category == "staff_report", decision.explain()
