@@ -40,13 +40,15 @@ TRAINING = ("tickets", "holdout_a", "holdout_b", "blind_c", "blind_d", "blind_e"
             "blind_g", "day_n", "day_q", "blind_s", "day_t", "blind_u", "day_v", "blind_w",
             # the second round's tuning sets, and its untouched sets once their figures were reported
             "blind_x", "day_y", "blind_z", "blind_aa", "day_ab",
-            # the third round's tuning sets
-            "blind_ac", "day_ad", "blind_ae")
-# measured, never trained on (the third model's held-out sets; not in tests/corpus until scored)
-UNTOUCHED = ("day_af", "blind_ag", "blind_ah")
+            # the third round's tuning sets, and its untouched sets once their figures were reported
+            "blind_ac", "day_ad", "blind_ae", "day_af", "blind_ag", "blind_ah",
+            # the fourth round's tuning sets
+            "blind_ai", "day_aj", "blind_ak")
+# measured, never trained on (the fourth model's held-out sets; not in tests/corpus until scored)
+UNTOUCHED = ("blind_al", "day_am", "blind_an")
 VALIDATION = ("blind_i",)
 # ordinary days: their non-critical tickets weigh ROUTINE_WEIGHT
-ROUTINE = ("day_k", "day_l", "day_p", "day_n", "day_q", "day_t", "day_v", "day_y", "day_ab", "day_ad")
+ROUTINE = ("day_k", "day_l", "day_p", "day_n", "day_q", "day_t", "day_v", "day_y", "day_ab", "day_ad", "day_af", "day_aj")
 ROUTINE_WEIGHT = 8.0
 C = float(os.environ.get("TEXT_MODEL_C", "4"))  # inverse regularisation; chosen by --loso
 WORD_FEATURES = 30_000
