@@ -48,7 +48,8 @@ TRAINING = ("tickets", "holdout_a", "holdout_b", "blind_c", "blind_d", "blind_e"
 UNTOUCHED = ("blind_al", "day_am", "blind_an")
 VALIDATION = ("blind_i",)
 # ordinary days: their non-critical tickets weigh ROUTINE_WEIGHT
-ROUTINE = ("day_k", "day_l", "day_p", "day_n", "day_q", "day_t", "day_v", "day_y", "day_ab", "day_ad", "day_af", "day_aj")
+ROUTINE = ("day_k", "day_l", "day_p", "day_n", "day_q", "day_t", "day_v", "day_y", "day_ab", "day_ad", "day_af",
+           "day_aj")
 ROUTINE_WEIGHT = 8.0
 C = float(os.environ.get("TEXT_MODEL_C", "4"))  # inverse regularisation; chosen by --loso
 WORD_FEATURES = 30_000
