@@ -49,7 +49,7 @@ def test_the_admins_words_and_thresholds_change_the_shipped_ones(tmp_path: Path)
 
     ticket = make_ticket("gizmos", "The gizmo console is greyed out.")
     base = load_config(write(tmp_path, SHIPPED), env={}).rules.evaluate(ticket)
-    own = SHIPPED + "  concepts:\n    impact: [greyed out]\n  thresholds: {possible: 2}\n" \
+    own = SHIPPED + "  concepts:\n    impact: [greyed out]\n  thresholds: {possible: 1.5}\n" \
                     "  signals:\n    - {name: gizmo, says: the gizmo console fails, category: outage, weight: 2,\n" \
                     "       any: [gizmo], requires: [impact]}\n  concepts_extra: x\n"
     with pytest.raises(RuleError) as info:  # a typo names the key
@@ -61,8 +61,8 @@ def test_the_admins_words_and_thresholds_change_the_shipped_ones(tmp_path: Path)
     decision = changed.evaluate(ticket)
     assert base.tier == "none" and decision.tier == "possible", decision.explain()
     shipped = load_config(write(tmp_path, SHIPPED), env={}).rules.scorer
-    assert changed.scorer.possible == 2 and changed.scorer.critical == shipped.critical  # the shipped critical stays
-    assert shipped.possible != 2
+    assert changed.scorer.possible == 1.5 and changed.scorer.critical == shipped.critical  # the shipped critical stays
+    assert shipped.possible != 1.5
 
 
 def test_merging_rules_documents() -> None:
