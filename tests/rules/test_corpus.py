@@ -97,6 +97,10 @@ FLOORS: dict[str, tuple[float, float, float, float]] = {
     "blind_al": (0.87, 0.57, 0.68, 0.075),
     "day_am": (0.55, 0.85, 0.95, 0.025),
     "blind_an": (0.85, 0.71, 0.80, 0.045),
+    # a fifth check: written after the fourth round closed, scored once on its final rules, nothing tuned
+    "blind_ao": (0.88, 0.88, 0.93, 0.04),
+    "day_ap": (0.65, 0.95, 0.95, 0.02),
+    "blind_aq": (0.90, 0.88, 0.90, 0.04),
 }
 
 
