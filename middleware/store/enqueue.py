@@ -36,6 +36,7 @@ from rq.utils import now
 
 from middleware.store import queues
 from middleware.store.connection import Keys
+from middleware.store.own_connection import command_caller
 from middleware.store.queues import EVENTS_STAGE
 from rules.model import Ticket, TicketEvent
 
@@ -237,6 +238,7 @@ class EventEnqueuer:
         else:
             script = _SCRIPT.replace("--HSET--", _HSET_WITH_CONSTANTS % ", ".join(map(_lua_string, self._constants)))
         self._script = connection.register_script(script)
+        self._call = command_caller(connection)  # the script's round trip without the pool's per-command work
         self._dumps = self.queue.serializer.dumps
         self._api_user_key = keys("zendesk", "api_user_id")
         self._queues_key = self.queue.redis_queues_keys
@@ -308,13 +310,14 @@ class EventEnqueuer:
 
     def _run_script(self, keys: list[str], args: list[object]) -> list[object]:
         """One ``EVALSHA`` (``SCRIPT LOAD`` first if Redis lost the script), as redis-py's
-        ``Script`` does, without its per-call wrappers."""
+        ``Script`` does, without its per-call wrappers, on this process's own connection
+        (``middleware.store.own_connection``: the pool's per-command work was most of the call)."""
         script = self._script
         try:
-            return self.connection.execute_command("EVALSHA", script.sha, len(keys), *keys, *args)  # type: ignore[no-any-return]
+            return self._call("EVALSHA", script.sha, len(keys), *keys, *args)  # type: ignore[no-any-return]
         except NoScriptError:
             script.sha = self.connection.script_load(script.script)
-            return self.connection.execute_command("EVALSHA", script.sha, len(keys), *keys, *args)  # type: ignore[no-any-return]
+            return self._call("EVALSHA", script.sha, len(keys), *keys, *args)  # type: ignore[no-any-return]
 
     def enqueue(
         self,
