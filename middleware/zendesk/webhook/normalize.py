@@ -38,6 +38,7 @@ from marshmallow import ValidationError
 
 from middleware.zendesk import json_guard
 from middleware.zendesk.webhook.fast_load import load_ticket_event
+from middleware.zendesk.webhook.quick_check import quick_ids
 from middleware.zendesk.webhook.schemas import (
     EVENT_ENVELOPE,
     PRIORITIES,
@@ -157,7 +158,14 @@ def validate(body: Any, *, invocation_id: str | None = None, raw: bytes = b"") -
     """What :func:`normalize` decides (the same checks, the same ``InvalidPayload`` and
     ``Ignored``), but a valid event comes back as its ids only: the receiver's answer needs no
     more, and building the event cost a third of its work above the floor (docs/benchmarks.md).
-    ``validate(...)`` and ``normalize(...)`` name the same event (``tests/web/test_normalize.py``)."""
+    ``validate(...)`` and ``normalize(...)`` name the same event (``tests/web/test_normalize.py``).
+
+    The common event webhook is first checked without converting its values
+    (:func:`~middleware.zendesk.webhook.quick_check.quick_ids`: the same answer, a seventh of the
+    instructions); anything that check is not sure of is validated here as before."""
+    ids = quick_ids(body)
+    if ids is not None:
+        return Accepted(*ids)
     return _validated(body, invocation_id, raw, _event_ids, _trigger_ids)
 
 
