@@ -64,7 +64,7 @@ def clean(raw: bytes, body: Any) -> Any:
     """
     if raw.count(b"[") + raw.count(b"{") > MAX_DEPTH and depth(body) > MAX_DEPTH:
         raise TooDeep(f"the body nests objects or arrays more than {MAX_DEPTH} levels deep")
-    if _SURROGATE_ESCAPE.search(raw):
+    if b"\\u" in raw and _SURROGATE_ESCAPE.search(raw):  # the substring test first: a tenth of the pattern's cost
         return without_surrogates(body)
     return body
 

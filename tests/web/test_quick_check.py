@@ -17,7 +17,8 @@ from tests.web.test_normalize import sample, trigger_body
 
 # Values at the quick tests' edges: ids with leading zeros, spaces, 18 and 19 digits and past
 # 2**63 - 1; times on the 29th-31st (valid or not), at the end of 2999, in other forms; enum and
-# text spellings; lengths at the limits of the subject (200), the channel (100) and a name (1000).
+# text spellings; lengths at the limits of the subject (200), the channel (100), a name (1000) and
+# an event id (128).
 EDGES: list[Any] = [
     "0005158", " 17 ", "0", "123456789012345678", "1234567890123456789", "9223372036854775807",
     "9223372036854775808", 2**63 - 1, 2**63, False, 0.0, "\u0663",
@@ -26,7 +27,8 @@ EDGES: list[Any] = [
     "2025-01-08T10:12:07+02:00", "2025-01-08T10:12:07", "2025-01-08 10:12:07Z", "2025-01-08T10:12:07.1234567890Z",
     "0999-01-01T00:00:00Z", " 2025-01-08T10:12:07Z", "2025-01-08T10:12Z",
     "on hold", "ON-HOLD", "On_hold", "Urgent ", "PROBLEM", "x", "y" * 100, "y" * 101, "z" * 200, "z" * 201,
-    "n" * 1000, "n" * 1001, ["a", "a", " b "], "a\u00e9", "zen:event-type:ticket.x", "\x7f", "a b",
+    "n" * 1000, "n" * 1001, "e" * 128, "e" * 129,
+    ["a", "a", " b "], "a\u00e9", "zen:event-type:ticket.x", "\x7f", "a b",
 ]
 
 
