@@ -55,41 +55,41 @@ __all__ = [
 HANDLE_EVENT = queues.HANDLE_EVENT
 HANDLE_WEBHOOK = queues.HANDLE_WEBHOOK
 
-# KEYS[1] job hash, KEYS[2] queue list, KEYS[3] rq:queues, KEYS[4] api user id,
-# KEYS[5..] dedupe keys (seen event id, then seen invocation id if the delivery had one). A mark
-# holds only "1": only its existence is read, and it is the one thing an event keeps for days
-# (the job id as its value cost 48 more bytes of Redis memory per mark).
-# ARGV[1] job id, ARGV[2] queue key (member of rq:queues), ARGV[3] dedupe TTL (s),
-# ARGV[4] job TTL (s, -1 none), ARGV[5] actor id ("" none), ARGV[6] "1" to check the API user,
-# ARGV[7..] job hash field, value, field, value, ...
+# KEYS[1] job hash, KEYS[2..] dedupe keys (seen event id, then seen invocation id if the delivery
+# had one). A mark holds only "1": only its existence is read, and it is the one thing an event
+# keeps for days (the job id as its value cost 48 more bytes of Redis memory per mark).
+# ARGV[1] job id, ARGV[2] actor id ("" none), ARGV[3] "1" to check the API user, ARGV[4..] job
+# hash field, value, field, value, ...
+# What is the same for every call of one enqueuer (the queue's list and name, rq:queues, the API
+# user's key, the TTLs) is written into the script as constants (--QUEUE-- ...): every argument
+# costs Redis a Lua string and a table slot per call, and the enqueuer's twenty were a third of
+# the script's cost (docs/benchmarks.md, seventh round). Redis here is one server (RQ's), never
+# a cluster, so keys that are not declared in KEYS are fine.
 # Returns {status, api user id or ""}: status 1 queued, 0 duplicate, 2 caused by our API user.
 _SCRIPT = """
 local api_user = false
-if ARGV[6] == "1" then
-  api_user = redis.call("GET", KEYS[4])
-  if api_user and ARGV[5] ~= "" and api_user == ARGV[5] then
+if ARGV[3] == "1" then
+  api_user = redis.call("GET", --API_USER--)
+  if api_user and ARGV[2] ~= "" and api_user == ARGV[2] then
     return {2, api_user}
   end
 end
-if redis.call("EXISTS", KEYS[1], unpack(KEYS, 5)) > 0 then
+if redis.call("EXISTS", unpack(KEYS)) > 0 then
   return {0, api_user or ""}
 end
 --HSET--
-local ttl = tonumber(ARGV[4])
-if ttl and ttl > 0 then
-  redis.call("EXPIRE", KEYS[1], ttl)
-end
-redis.call("RPUSH", KEYS[2], ARGV[1])
-redis.call("SADD", KEYS[3], ARGV[2])
-for i = 5, #KEYS do
-  redis.call("SET", KEYS[i], "1", "EX", ARGV[3])
+--EXPIRE--
+redis.call("RPUSH", --QUEUE--, ARGV[1])
+redis.call("SADD", --QUEUES--, --QUEUE--)
+for i = 2, #KEYS do
+  redis.call("SET", KEYS[i], "1", "EX", --DEDUPE_TTL--)
 end
 return {1, api_user or ""}
 """
 
-_HSET_ALL_ARGS = 'redis.call("HSET", KEYS[1], unpack(ARGV, 7))'
-# The constant fields come first, then the per-event ones from ARGV[7..].
-_HSET_WITH_CONSTANTS = 'redis.call("HSET", KEYS[1], %s, unpack(ARGV, 7))'
+_HSET_ALL_ARGS = 'redis.call("HSET", KEYS[1], unpack(ARGV, 4))'
+# The constant fields come first, then the per-event ones from ARGV[4..].
+_HSET_WITH_CONSTANTS = 'redis.call("HSET", KEYS[1], %s, unpack(ARGV, 4))'
 _PER_EVENT_FIELDS = ("created_at", "data", "description", "enqueued_at")
 
 _SAFE_ID = re.compile(r"[A-Za-z0-9_-]{1,100}")
@@ -244,18 +244,27 @@ class EventEnqueuer:
         # A subclass that builds its own jobs (middleware.web.intake) keeps RQ building every one.
         own_jobs = type(self).build_job is not EventEnqueuer.build_job
         self._constants = None if own_jobs else self._constant_fields()
-        if self._constants is None:
-            script = _SCRIPT.replace("--HSET--", _HSET_ALL_ARGS)
-        else:
-            script = _SCRIPT.replace("--HSET--", _HSET_WITH_CONSTANTS % ", ".join(map(_lua_string, self._constants)))
-        self._script = connection.register_script(script)
+        self._script = connection.register_script(self._script_text())
         self._call = command_caller(connection)  # the script's round trip without the pool's per-command work
         self._dumps = self.queue.serializer.dumps
-        self._api_user_key = keys("zendesk", "api_user_id")
         # The per-event keys' fixed heads, joined once (Keys.__call__ per key cost 7k instructions).
         self._event_mark = keys("seen", "event", "")
         self._invocation_mark = keys("seen", "invocation", "")
-        self._queues_key = self.queue.redis_queues_keys
+
+    def _script_text(self) -> str:
+        """The script with this enqueuer's constants written in (see ``_SCRIPT``)."""
+        if self._constants is None:
+            hset = _HSET_ALL_ARGS
+        else:
+            hset = _HSET_WITH_CONSTANTS % ", ".join(map(_lua_string, self._constants))
+        ttl = self.settings.ttl
+        queue_key = _lua_string(self.queue.key)
+        return (_SCRIPT.replace("--HSET--", hset)
+                .replace("--EXPIRE--", f'redis.call("EXPIRE", KEYS[1], {int(ttl)})' if ttl and ttl > 0 else "")
+                .replace("--API_USER--", _lua_string(self.keys("zendesk", "api_user_id")))
+                .replace("--QUEUES--", _lua_string(self.queue.redis_queues_keys))
+                .replace("--QUEUE--", queue_key)
+                .replace("--DEDUPE_TTL--", str(self.dedupe_ttl_seconds)))
 
     def _constant_fields(self) -> list[str | bytes] | None:
         """The job hash fields that do not depend on the event, as RQ builds them (field, value,
@@ -386,20 +395,10 @@ class EventEnqueuer:
         check_api_user: bool,
     ) -> EnqueueResult:
         """The script's one round trip: dedupe, the API user's check, the job hash and the queue."""
-        ttl = self.settings.ttl
-        dedupe_keys = [self._event_mark + event_id]  # keys("seen", "event", event_id)
+        keys = [Job.key_for(job_id), self._event_mark + event_id]  # the job, keys("seen", "event", event_id)
         if invocation_id:
-            dedupe_keys.append(self._invocation_mark + invocation_id)
-        keys = [Job.key_for(job_id), self.queue.key, self._queues_key, self._api_user_key, *dedupe_keys]
-        args = [
-            job_id,
-            self.queue.key,
-            self.dedupe_ttl_seconds,
-            ttl if ttl else -1,
-            "" if actor_id is None else str(actor_id),
-            "1" if check_api_user else "0",
-            *fields,
-        ]
+            keys.append(self._invocation_mark + invocation_id)
+        args = [job_id, "" if actor_id is None else str(actor_id), "1" if check_api_user else "0", *fields]
         status, api_user = self._run_script(keys, args)
         text = api_user.decode("ascii", "replace") if isinstance(api_user, bytes) else str(api_user or "")
         api_user_id = int(text) if text.isascii() and text.isdigit() else None
