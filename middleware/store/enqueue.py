@@ -58,8 +58,8 @@ HANDLE_WEBHOOK = queues.HANDLE_WEBHOOK
 # KEYS[1] job hash, KEYS[2..] dedupe keys (seen event id, then seen invocation id if the delivery
 # had one). A mark holds only "1": only its existence is read, and it is the one thing an event
 # keeps for days (the job id as its value cost 48 more bytes of Redis memory per mark).
-# ARGV[1] job id, ARGV[2] actor id ("" none), ARGV[3] "1" to check the API user, ARGV[4..] job
-# hash field, value, field, value, ...
+# ARGV[1] job id, ARGV[2] actor id ("" none), ARGV[3] "1" to check the API user, ARGV[4..] the
+# job's per-event values (_HSET_WITH_CONSTANTS), or every field and value of a job RQ built.
 # What is the same for every call of one enqueuer (the queue's list and name, rq:queues, the API
 # user's key, the TTLs) is written into the script as constants (--QUEUE-- ...): every argument
 # costs Redis a Lua string and a table slot per call, and the enqueuer's twenty were a third of
@@ -88,8 +88,10 @@ return {1, api_user or ""}
 """
 
 _HSET_ALL_ARGS = 'redis.call("HSET", KEYS[1], unpack(ARGV, 4))'
-# The constant fields come first, then the per-event ones from ARGV[4..].
-_HSET_WITH_CONSTANTS = 'redis.call("HSET", KEYS[1], %s, unpack(ARGV, 4))'
+# The constant fields come first, then the per-event ones (_PER_EVENT_FIELDS), named here: ARGV[4]
+# the time it was created and queued, ARGV[5] its data, ARGV[6] its description.
+_HSET_WITH_CONSTANTS = ('redis.call("HSET", KEYS[1], %s, "created_at", ARGV[4], "data", ARGV[5], '
+                        '"description", ARGV[6], "enqueued_at", ARGV[4])')
 _PER_EVENT_FIELDS = ("created_at", "data", "description", "enqueued_at")
 
 _SAFE_ID = re.compile(r"[A-Za-z0-9_-]{1,100}")
@@ -288,18 +290,14 @@ class EventEnqueuer:
         left uncompressed (class docstring): ``Job.data``, the queue's serializer over (func,
         instance, args, kwargs); created and enqueued at the same moment (RQ's ``build_job``
         takes the clock twice, a few microseconds apart)."""
-        return self._fields(self.func, (event.to_dict(),), self.description(event))
+        stamp, data, description = self._values(self.func, (event.to_dict(),), self.description(event))
+        return ["created_at", stamp, "data", data, "description", description, "enqueued_at", stamp]
 
-    def _fields(self, func: str, args: tuple[object, ...], description: str) -> list[str | bytes]:
-        """The per-job fields of a job calling ``func(*args)``, whatever it queues (a ticket
-        event's dict, or a webhook's raw bytes)."""
-        stamp = _rq_time()
-        return [
-            "created_at", stamp,
-            "data", self._dumps((func, None, args, {})),
-            "description", description,
-            "enqueued_at", stamp,
-        ]  # fmt: skip
+    def _values(self, func: str, args: tuple[object, ...], description: str) -> list[str | bytes]:
+        """The per-job values the script names (created and enqueued at, data, description) of a
+        job calling ``func(*args)``, whatever it queues (a ticket event's dict, or a webhook's raw
+        bytes)."""
+        return [_rq_time(), self._dumps((func, None, args, {})), description]
 
     def description(self, event: TicketEvent) -> str:
         return _describe(self.func, event.id, event.type, event.ticket.id)
@@ -357,7 +355,7 @@ class EventEnqueuer:
         """
         if self._constants is not None:
             job_id = job_id_for(event.id, self.keys)
-            fields = self.job_fields(event)
+            fields = self._values(self.func, (event.to_dict(),), self.description(event))
         else:
             job = self.build_job(event)
             job_id, fields = job.id, _build_hset_args(job)
@@ -379,7 +377,7 @@ class EventEnqueuer:
         args = (raw, invocation_id)
         description = _describe(HANDLE_WEBHOOK, ids.id, ids.type, ids.ticket_id)
         if self._constants is not None:
-            job_id, fields = job_id_for(ids.id, self.keys), self._fields(HANDLE_WEBHOOK, args, description)
+            job_id, fields = job_id_for(ids.id, self.keys), self._values(HANDLE_WEBHOOK, args, description)
         else:
             job = self.create_job(args, event_id=ids.id, description=description, func=HANDLE_WEBHOOK)
             job_id, fields = job.id, _build_hset_args(job)

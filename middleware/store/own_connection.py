@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import os
 import threading
+import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -56,12 +57,18 @@ class OwnConnection:
         pool = client.connection_pool
         self._make: Callable[[], Any] = lambda: pool.connection_class(**pool.connection_kwargs)
         self._local = threading.local()
+        me = weakref.ref(self)
+        # A forked child forgets the parent's connections (never uses nor shuts their sockets:
+        # redis-py only closes its copy of the descriptor there); checked once per fork rather
+        # than by ``os.getpid()``, a system call, on every command.
+        os.register_at_fork(after_in_child=lambda: _forget(me()))
 
     def _current(self) -> Any:
         local = self._local
-        if getattr(local, "pid", None) != os.getpid():  # first use here, or a forked child
-            local.connection, local.pid = self._make(), os.getpid()
-        return local.connection
+        connection = getattr(local, "connection", None)
+        if connection is None:  # first use in this thread (of this process)
+            connection = local.connection = self._make()
+        return connection
 
     def call(self, *args: Any) -> Any:
         """Send one command and return its reply (redis-py's parsed reply, without a response
@@ -93,10 +100,15 @@ class OwnConnection:
 
     def close(self) -> None:
         """Close this thread's connection (tests; a process's connection otherwise lives as long as it)."""
-        local = self._local
-        if getattr(local, "pid", None) == os.getpid():
-            local.connection.disconnect()
-        local.pid = None
+        connection = getattr(self._local, "connection", None)
+        if connection is not None:
+            connection.disconnect()
+        self._local.connection = None
+
+
+def _forget(own: OwnConnection | None) -> None:
+    if own is not None:
+        own._local = threading.local()
 
 
 def command_caller(client: Any) -> Callable[..., Any]:

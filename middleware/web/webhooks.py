@@ -55,7 +55,7 @@ from middleware.logs import HotLine
 from middleware.store.connection import Keys
 from middleware.store.enqueue import EnqueueOutcome, EventEnqueuer
 from middleware.web.redis_gate import RedisGate
-from middleware.web.signature import SIGNATURE_HEADER, TIMESTAMP_HEADER, timestamp_is_fresh, verify
+from middleware.web.signature import SIGNATURE_HEADER, TIMESTAMP_HEADER, Verifier, timestamp_is_fresh
 from middleware.zendesk import json_guard
 from middleware.zendesk.webhook.normalize import INVOCATION_HEADER, Accepted, Ignored, InvalidPayload, validate
 
@@ -107,6 +107,7 @@ class Receiver:
         response_class: type[Response] = Response,
     ) -> None:
         self.secrets = tuple(secrets)
+        self.verify = Verifier(self.secrets)  # the secrets' HMAC keys set up once
         self.tolerance = config.webhook.timestamp_tolerance
         self.max_body = config.webhook.max_body_bytes
         self.retry_after = str(config.webhook.retry_after_seconds)
@@ -162,7 +163,7 @@ class Receiver:
             return _error(400, "incomplete_body", "the request body ended early"), _Outcome("rejected:incomplete")
 
         # 4. HMAC over timestamp + raw bytes, against every current secret (rotation).
-        if not self.secrets or not verify(self.secrets, timestamp, raw, signature):
+        if not self.verify or not self.verify(timestamp, raw, signature):
             return (
                 _error(401, "invalid_signature", f"{SIGNATURE_HEADER} does not match the body"),
                 _Outcome("rejected:invalid_signature"),

@@ -217,8 +217,10 @@ def _check(body: dict[str, Any]) -> tuple[str, str, int, int | None] | None:
         channel = via.get("channel")
         if channel is not None and (type(channel) is not str or len(channel) > 100):
             return None
-    _time_ok(get("created_at"))
-    _time_ok(get("updated_at"))
+    created, updated = get("created_at"), get("updated_at")
+    _time_ok(created)
+    if updated != created:  # a new ticket's two times are the same text
+        _time_ok(updated)
 
     change = body.get("event")
     if change is not None and (type(change) is not dict or (change and not _change_ok(change))):
