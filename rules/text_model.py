@@ -20,7 +20,6 @@ computed, and ``compile_text_model`` refuses a file it does not reproduce.
 
 from __future__ import annotations
 
-import heapq
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -125,13 +124,19 @@ class TextModel:
                     pieces[word] = tuple(known_pieces & set(_pieces_of(word, n)))
             found = list(map(pieces.__getitem__, distinct))
         value += _part(self._chars, frozenset().union(*found))
-        weighted = table[0]
-        candidates = present & self._cite
-        if value >= 0:
-            top = [t for t in heapq.nlargest(4, candidates, key=weighted.__getitem__) if weighted[t] > 0]
-        else:
-            top = [t for t in heapq.nsmallest(4, candidates, key=weighted.__getitem__) if weighted[t] < 0]
-        return value, tuple(top), len(words)
+        return value, _cited(table[0], present & self._cite, value), len(words)
+
+
+def _cited(weighted: dict[str, float], candidates: set[str], value: float) -> tuple[str, ...]:
+    """The (at most four) terms that weighed most towards the sign of ``value``; terms of equal
+    weight (words that always came together in training, such as "favor" and "por favor") in
+    alphabetical order, so that every process cites the same words (a set's order is the hash
+    seed's, which differs from one process to the next)."""
+    if value >= 0:
+        ranked = sorted(candidates, key=lambda t: (-weighted[t], t))[:4]
+        return tuple(t for t in ranked if weighted[t] > 0)
+    ranked = sorted(candidates, key=lambda t: (weighted[t], t))[:4]
+    return tuple(t for t in ranked if weighted[t] < 0)
 
 
 def _part(table: tuple[dict[Any, float], dict[Any, float]], present: set[Any] | frozenset[Any]) -> float:

@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import copy
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -18,7 +21,8 @@ from rules.text_model import compile_text_model, word_pieces, word_terms
 from tests.rules.corpus import load_default_ruleset
 from tests.rules.helpers import make_ticket
 
-MODEL_FILE = Path(__file__).resolve().parents[2] / "rules" / "text_model.json"
+ROOT = Path(__file__).resolve().parents[2]
+MODEL_FILE = ROOT / "rules" / "text_model.json"
 
 CORPUS = Path(__file__).resolve().parents[1] / "corpus"
 
@@ -146,3 +150,22 @@ def test_the_model_file_is_read_as_json_and_trained_without_the_untouched_sets()
 def test_words_are_folded_and_pieces_taken_inside_words_as_the_trainer_takes_them() -> None:
     assert word_terms("Keine Aufträge, nichts!") == ["keine", "auftrage", "nichts", "keine auftrage", "auftrage nichts"]
     assert sorted(word_pieces("ab  abcd ab", 4)) == [" ab ", " abc", "abcd", "bcd "]
+
+
+_TIED = """
+from rules.text_model import compile_text_model
+terms = [[w, 4.0, 0.5] for w in ("zulu", "alpha", "mike", "bravo", "yankee", "kilo")]
+model = compile_text_model({"intercept": 0.0, "blocks": [
+    {"kind": "words", "ngrams": [1, 2], "terms": [*terms, ["alpha bravo", 4.0, 0.5]]},
+    {"kind": "chars", "ngrams": [4, 4], "terms": [[" zul", 1.0, 0.0]]}]})
+print("|".join(model.logit("zulu yankee mike alpha bravo kilo")[1]))
+"""
+
+
+def test_words_of_equal_weight_are_cited_alike_by_every_process() -> None:
+    # Terms that always came together in training weigh the same ("favor", "por favor"); which
+    # of them the note cites must not depend on the process's hash seed.
+    cited = {subprocess.run([sys.executable, "-c", _TIED], capture_output=True, text=True, check=True,
+                            env={**os.environ, "PYTHONHASHSEED": str(seed)}, cwd=ROOT).stdout.strip()
+             for seed in range(4)}
+    assert cited == {"alpha|alpha bravo|bravo|kilo"}
