@@ -5,7 +5,8 @@
 ``complete=True``; with the requester missing (only its id: both readings, staff and
 customer, are scored); as written by an agent; with the description repeated to 5 KB (the
 bench's long email); and the text model's signal read on every ticket, not only where the
-engine reads it. Each line is one ticket in one variant: the decision's ``to_dict()`` (tier,
+engine reads it (from the ticket's texts, and from the engine's view of them). Each line is
+one ticket in one variant: the decision's ``to_dict()`` (tier,
 score, signals with their words, note), its ``explain()`` text and the model's signal.
 Tickets are evaluated in file order, then again in reverse order (the engine's caches warm),
 and the two passes must agree.
@@ -52,8 +53,11 @@ def _record(ruleset: Any, ticket: Any, complete: bool) -> dict[str, Any]:
     out: dict[str, Any] = {"decision": decision.to_dict(), "explain": decision.explain()}
     scorer = ruleset.scorer
     if scorer is not None and scorer.model is not None:
-        hit = scorer.model.hit(ticket_texts(ticket))
+        texts = ticket_texts(ticket)
+        hit = scorer.model.hit(texts)
         out["model"] = hit.to_dict() if hit is not None else None
+        hit = scorer.view(texts, ticket.custom_fields).model_hit(scorer.model)  # as the engine reads it
+        out["model_in_view"] = hit.to_dict() if hit is not None else None
     return out
 
 

@@ -38,12 +38,13 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
 from functools import partial
+from itertools import chain
 from typing import Any
 
 from rules.concepts import Lexicons, tokens
 from rules.errors import ConditionError
 from rules.frozen import builder
-from rules.text_model import TextModel, compile_text_model
+from rules.text_model import MAX_CHARS, TextModel, compile_text_model, model_words
 
 __all__ = ["Score", "Scorer", "Signal", "SignalHit", "TicketView", "compile_scorer"]
 
@@ -142,15 +143,28 @@ class ModelSignal:
     says_routine: str
     name: str = "wording"
 
-    def hit(self, texts: Mapping[str, str]) -> SignalHit | None:
-        logit, words, n_words = self.model.logit(model_text(texts))
-        beyond = max(0, n_words - self.min_words)
+    def hit(self, texts: Mapping[str, str], fields: Sequence[list[str]] | None = None) -> SignalHit | None:
+        """The signal for a ticket's ``texts``; ``fields`` are their words as the concept
+        matcher folded and split them (``TicketView.words``), which the model reads too."""
+        words = _model_words(texts, fields)
+        beyond = max(0, len(words) - self.min_words)
         if not beyond:
-            return None
+            return None  # a one-liner: the concept signals judge it alone
+        logit, cited, _ = self.model.logit_words(words)
         value = round(max(-self.max_down, min(self.max_up, self.weight * logit * beyond / (beyond + self.short))), 1)
         if not value:
             return None
-        return SignalHit(self.name, self.says if value > 0 else self.says_routine, value, None, words)
+        return SignalHit(self.name, self.says if value > 0 else self.says_routine, value, None, cited)
+
+
+def _model_words(texts: Mapping[str, str], fields: Sequence[list[str]] | None) -> list[str]:
+    """The words the model reads (``model_words(model_text(texts))``). The fields joined by line
+    breaks fold and split into the fields' words one after the other, so the concept matcher's
+    (``fields``, each ending with its padding "") are those words, unless the joined text is
+    longer than the model reads (``MAX_CHARS``)."""
+    if fields is not None and sum(len(texts.get(name) or "") + 1 for name in FIELDS) - 1 <= MAX_CHARS:
+        return list(filter(None, chain.from_iterable(fields)))
+    return model_words(model_text(texts))
 
 
 def model_text(texts: Mapping[str, str]) -> str:
@@ -181,21 +195,23 @@ class TicketView:
     each at its own offset, FIELD_GAP apart), which concepts occur, each field's span of
     positions, and the ticket's custom field values."""
 
-    __slots__ = ("_model", "_negs", "fields", "found", "present", "spans", "texts")
+    __slots__ = ("_model", "_negs", "fields", "found", "present", "spans", "texts", "words")
 
     def __init__(self, found: dict[int, list[tuple[int, str]]], spans: dict[str, tuple[int, int]],
-                 fields: Mapping[str, Any], texts: Mapping[str, str] | None = None) -> None:
+                 fields: Mapping[str, Any], texts: Mapping[str, str] | None = None,
+                 words: Sequence[list[str]] | None = None) -> None:
         self.found = found
         self.present = set(found)
         self.spans = spans
         self.fields = fields
         self.texts = texts or {}
+        self.words = words  # each field's folded words and a padding "", for the text model
         self._negs: set[int] | None = None  # positions of negation words, on first use
         self._model: SignalHit | bool | None = False  # the text model's signal, on first use
 
     def model_hit(self, model: ModelSignal) -> SignalHit | None:
         if self._model is False:
-            self._model = model.hit(self.texts)
+            self._model = model.hit(self.texts, self.words)
         return self._model  # type: ignore[return-value]
 
 
@@ -267,6 +283,7 @@ class Scorer:
         (custom field values by id)."""
         found: dict[int, list[tuple[int, str]]] = {}
         spans: dict[str, tuple[int, int]] = {}
+        words: list[list[str]] = []
         offset = 0
         scan = self.lexicons.scan
         for name in FIELDS:
@@ -277,9 +294,10 @@ class Scorer:
             n = len(toks)
             toks.append("")
             scan(toks, offset, found)
+            words.append(toks)
             spans[name] = (offset, offset + n)
             offset += n + FIELD_GAP
-        return TicketView(found, spans, ticket_fields or {}, texts)
+        return TicketView(found, spans, ticket_fields or {}, texts, words)
 
     def score(self, texts: Mapping[str, str], *, staff: bool, via: str | None,
               extra: Sequence[SignalHit] = (), ticket_fields: Mapping[str, Any] | None = None) -> Score:

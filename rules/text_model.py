@@ -23,7 +23,8 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
-from itertools import pairwise
+from itertools import islice, pairwise
+from operator import itemgetter
 from typing import Any
 
 from rules.concepts import COMMON_WORDS, tokens
@@ -48,7 +49,7 @@ class _Block:
     ngrams: tuple[int, int]
 
 
-_PIECES_CACHE = 20_000  # distinct words whose known pieces are kept: a desk's vocabulary, at most ~5 MiB
+_PIECES_CACHE = 20_000  # distinct words whose figures are kept (_Lexicon): a desk's vocabulary, ~3 MiB
 PIECE = 4  # characters in a piece of a word
 
 
@@ -76,10 +77,15 @@ class TextModel:
 
     Features are binary (a term is there or not), so each block's share is two sums over the set
     of the ticket's known terms, done with set operations in C (a set's order can move a sum in
-    its last bit, far below the 0.1 the signal is rounded to); the known pieces of each distinct
-    word are looked up once per process (bounded)."""
+    its last bit, far below the 0.1 the signal is rounded to). Each term's two numbers (idf *
+    coefficient, idf squared) are one complex number, so one C-level ``sum`` adds both. What
+    the model makes of each distinct word (its value, its known pieces as small numbers, its
+    ranks for citing) is worked out once per process (bounded) and found with one lookup; word
+    pairs are looked up as tuples straight from ``zip`` (no string made per pair). The words
+    are the concept matcher's when the engine reads the model (``TicketView.words``), so a
+    ticket is folded and split once."""
 
-    __slots__ = ("_chars", "_cite", "_n", "_pieces", "_words", "intercept", "trained_on")
+    __slots__ = ("_cite", "_cite_terms", "_lexicon", "_pairs", "_values", "_words", "intercept", "trained_on")
 
     def __init__(self, blocks: tuple[_Block, ...], intercept: float, trained_on: str) -> None:
         # Only the derived tables are kept: the blocks' (idf, coefficient) pairs would double
@@ -90,62 +96,98 @@ class TextModel:
         chars = [b for b in blocks if b.kind == "chars"]
         if len(words) != 1 or len(chars) != 1 or words[0].ngrams != (1, 2) or chars[0].ngrams[0] != chars[0].ngrams[1]:
             raise ConditionError("text_model.blocks", "one words block of (1, 2)-grams and one chars block of n-grams")
-        # term (a word, or a pair of words) -> idf * coefficient, and -> idf squared. Only strings
-        # and floats, so the garbage collector never walks these tables (a pause in the p99).
-        keys = list(words[0].terms)
-        values = list(words[0].terms.values())
-        self._words = ({k: idf * coef for k, (idf, coef) in zip(keys, values, strict=True)},
-                       {k: idf * idf for k, (idf, _) in zip(keys, values, strict=True)})
-        self._cite = frozenset(k for k, (idf, _) in zip(keys, values, strict=True)
-                               if idf >= CITE_MIN_IDF and not COMMON_WORDS.issuperset(k.split(" ")))
-        self._chars = ({t: idf * coef for t, (idf, coef) in chars[0].terms.items()},
-                       {t: idf * idf for t, (idf, _) in chars[0].terms.items()})
-        self._n = chars[0].ngrams[0]
-        self._pieces: dict[str, tuple[str, ...]] = {}  # word -> its pieces that the model knows
+        # A word -> idf * coefficient + idf squared j; a pair of words ("a b") by its two words.
+        # Strings, tuples of strings and complex numbers only, so the garbage collector stops
+        # walking these tables after its first pass (a pause in the p99). A term of the words
+        # block that is neither (three words, an empty word) is one no ticket's text can give.
+        self._words: dict[str, complex] = {}
+        self._pairs: dict[tuple[str, str], complex] = {}
+        citable: list[tuple[float, str, str | tuple[str, str]]] = []  # idf * coefficient, the term, its key
+        for term, (idf, coef) in words[0].terms.items():
+            parts = term.split(" ")
+            key: str | tuple[str, str]
+            if len(parts) == 1 and term:
+                key = term
+                self._words[term] = complex(idf * coef, idf * idf)
+            elif len(parts) == 2 and all(parts):
+                key = (parts[0], parts[1])
+                self._pairs[key] = complex(idf * coef, idf * idf)
+            else:
+                continue
+            if idf >= CITE_MIN_IDF and not COMMON_WORDS.issuperset(parts):
+                citable.append((idf * coef, term, key))
+        # The terms a note may cite, ranked: for a ticket like the critical ones the heaviest
+        # first, for one like the routine ones the lightest first; terms of equal weight (words
+        # that always came together in training, such as "favor" and "por favor") in
+        # alphabetical order, so every process cites the same words (a set's order is the hash
+        # seed's, which differs from one process to the next).
+        up = sorted((c for c in citable if c[0] > 0), key=lambda c: (-c[0], c[1]))
+        down = sorted((c for c in citable if c[0] < 0), key=lambda c: (c[0], c[1]))
+        # Ranks count from 1 (0 is no rank); a word's ranks are kept with its other figures.
+        self._cite = ({key: rank for rank, (_, _, key) in enumerate(up, 1)},
+                      {key: rank for rank, (_, _, key) in enumerate(down, 1)})
+        self._cite_terms = (["", *(term for _, term, _ in up)], ["", *(term for _, term, _ in down)])
+        ids: dict[str, int] = {}
+        self._values: list[complex] = []  # by a piece's number
+        for piece, (idf, coef) in chars[0].terms.items():
+            ids[piece] = len(self._values)
+            self._values.append(complex(idf * coef, idf * idf))
+        self._lexicon = _Lexicon(self._words, ids, chars[0].ngrams[0], self._cite)
 
     def logit(self, text: str) -> tuple[float, tuple[str, ...], int]:
         """The log-odds, the (at most four) cited words, and how many words the text has."""
-        words = model_words(text)
+        return self.logit_words(model_words(text))
+
+    def logit_words(self, words: list[str]) -> tuple[float, tuple[str, ...], int]:
+        """``logit`` of a text whose words (``model_words``) are already known."""
         distinct = set(words)
-        table = self._words
-        known = table[0].keys()
-        present = known & distinct
-        present |= known & set(map(" ".join, pairwise(words)))
-        value = self.intercept + _part(table, present)
-        pieces = self._pieces
-        found = list(map(pieces.get, distinct))
-        if None in found:  # words not seen before in this process: their known pieces, once
-            if len(pieces) >= _PIECES_CACHE:
-                pieces.clear()
-            known_pieces = self._chars[0].keys()
-            n = self._n
-            for word in distinct:
-                if word not in pieces:
-                    pieces[word] = tuple(known_pieces & set(_pieces_of(word, n)))
-            found = list(map(pieces.__getitem__, distinct))
-        value += _part(self._chars, frozenset().union(*found))
-        return value, _cited(table[0], present & self._cite, value), len(words)
+        known = list(map(self._lexicon.__getitem__, distinct))  # each word's figures (_Lexicon)
+        pairs = self._pairs.keys() & zip(words, islice(words, 1, None), strict=False)
+        both = sum(map(_VALUE, known)) + sum(map(self._pairs.__getitem__, pairs))
+        value = self.intercept
+        if both:
+            value += both.real / math.sqrt(both.imag)
+        pieces = set().union(*map(_PIECES, known))
+        if pieces:
+            both = sum(map(self._values.__getitem__, pieces))
+            value += both.real / math.sqrt(both.imag)
+        # The (at most four) terms that weighed most towards the value's sign.
+        side = 0 if value >= 0 else 1
+        ranks = self._cite[side]
+        best = sorted([*filter(None, map(_RANKS[side], known)), *map(ranks.__getitem__, ranks.keys() & pairs)])
+        return value, tuple(map(self._cite_terms[side].__getitem__, best[:4])), len(words)
 
 
-def _cited(weighted: dict[str, float], candidates: set[str], value: float) -> tuple[str, ...]:
-    """The (at most four) terms that weighed most towards the sign of ``value``; terms of equal
-    weight (words that always came together in training, such as "favor" and "por favor") in
-    alphabetical order, so that every process cites the same words (a set's order is the hash
-    seed's, which differs from one process to the next)."""
-    if value >= 0:
-        ranked = sorted(candidates, key=lambda t: (-weighted[t], t))[:4]
-        return tuple(t for t in ranked if weighted[t] > 0)
-    ranked = sorted(candidates, key=lambda t: (weighted[t], t))[:4]
-    return tuple(t for t in ranked if weighted[t] < 0)
+_Figures = tuple[complex, tuple[int, ...], int | None, int | None]
+_VALUE, _PIECES = itemgetter(0), itemgetter(1)
+_RANKS = (itemgetter(2), itemgetter(3))
 
 
-def _part(table: tuple[dict[Any, float], dict[Any, float]], present: set[Any] | frozenset[Any]) -> float:
-    """One block's share of the log-odds: the sum of idf * coefficient over the present terms,
-    divided by the L2 norm of their idf vector."""
-    if not present:
-        return 0.0
-    weighted, squared = table
-    return sum(map(weighted.__getitem__, present)) / math.sqrt(sum(map(squared.__getitem__, present)))
+class _Lexicon(dict[str, _Figures]):
+    """A word -> its figures: its value in the words block (0 when the model does not know it),
+    the numbers of its pieces that the model knows, and its ranks for citing (``None`` where it
+    is not cited). Worked out on first lookup (``__missing__``), so one C-level ``map`` over a
+    ticket's distinct words both looks them up and learns the new ones. Bounded: a desk's
+    vocabulary: about 3 MiB for the corpus's 17,700 words, theirs included (frozensets of the
+    pieces would make their union a fifth cheaper, and the cache five times as large)."""
+
+    __slots__ = ("cite", "ids", "n", "words")
+
+    def __init__(self, words: dict[str, complex], ids: dict[str, int], n: int,
+                 cite: tuple[dict[Any, int], dict[Any, int]]) -> None:
+        super().__init__()
+        self.words = words
+        self.ids = ids
+        self.n = n
+        self.cite = cite
+
+    def __missing__(self, word: str) -> _Figures:
+        if len(self) >= _PIECES_CACHE:
+            self.clear()
+        ids = self.ids
+        pieces = tuple({ids[p] for p in _pieces_of(word, self.n) if p in ids})
+        found = self[word] = (self.words.get(word, 0j), pieces, self.cite[0].get(word), self.cite[1].get(word))
+        return found
 
 
 def _pieces_of(word: str, n: int) -> list[str]:

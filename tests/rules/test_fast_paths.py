@@ -4,29 +4,41 @@ Speed comes from shortcuts (``rules/README.md``, Speed): one C-level lookup pass
 that matter, signals are only woken by a concept they need, a plain signal is checked by a
 function made for its keys. Each is checked here against the straightforward version: every
 occurrence of every term found by trying each term at each position; every signal that would
-pass its gate woken; each compiled check giving the words the general ``Scorer._shows`` gives.
+pass its gate woken; each compiled check giving the words the general ``Scorer._shows`` gives;
+the text model's sums over its known terms and pieces against the sums over every term of the
+trainer's analysers, and the words it takes from the concept matcher against its own.
 """
 
 from __future__ import annotations
 
+import json
+import math
 import random
 from pathlib import Path
 
 import pytest
 
-from middleware.cli.rules_eval import load_labelled
+from middleware.cli.rules_eval import EvalItem, load_labelled
 from rules import RuleSet
-from rules.concepts import NUMBER, Lexicons, _is_code, _split_term, tokens
+from rules.concepts import COMMON_WORDS, NUMBER, Lexicons, _is_code, _split_term, tokens
 from rules.engine import ticket_texts
-from rules.scoring import CUSTOMER, STAFF, TicketView
+from rules.scoring import CUSTOMER, STAFF, TicketView, _model_words, model_text
+from rules.text_model import CITE_MIN_IDF, model_words, word_pieces, word_terms
 from tests.rules.corpus import load_default_ruleset
 
-CORPUS = Path(__file__).resolve().parents[1] / "corpus"
+ROOT = Path(__file__).resolve().parents[2]
+CORPUS = ROOT / "tests" / "corpus"
 
 
 @pytest.fixture(scope="module")
 def shipped() -> RuleSet:
     return load_default_ruleset()
+
+
+@pytest.fixture(scope="module")
+def labelled() -> list[EvalItem]:
+    """Every labelled ticket of every set, read once for the module."""
+    return [item for path in sorted(CORPUS.glob("*.yaml")) for item in load_labelled(path)]
 
 
 def _naive_hits(concepts: dict[str, list[str]], toks: list[str]) -> dict[int, list[tuple[int, str]]]:
@@ -77,25 +89,22 @@ def test_the_scan_finds_every_term_wherever_it_is() -> None:
         assert {c: sorted(v) for c, v in found.items()} == {c: sorted(v) for c, v in expected.items()}, toks
 
 
-def _corpus_views(ruleset: RuleSet) -> list[tuple[TicketView, str | None]]:
+def _corpus_views(ruleset: RuleSet, labelled: list[EvalItem]) -> list[tuple[TicketView, str | None]]:
     """Every labelled ticket as the signals see it, with the channel it came in by."""
     scorer = ruleset.scorer
     assert scorer is not None
-    views = []
-    for path in sorted(CORPUS.glob("*.yaml")):
-        for item in load_labelled(path):
-            ticket = item.ticket
-            views.append((scorer.view(ticket_texts(ticket), ticket.custom_fields), ticket.via_channel))
-    return views
+    return [(scorer.view(ticket_texts(item.ticket), item.ticket.custom_fields), item.ticket.via_channel)
+            for item in labelled]
 
 
 @pytest.mark.parametrize("staff", [False, True])
-def test_woken_signals_and_compiled_checks_agree_with_the_general_check(shipped: RuleSet, staff: bool) -> None:
+def test_woken_signals_and_compiled_checks_agree_with_the_general_check(shipped: RuleSet, labelled: list[EvalItem],
+                                                                       staff: bool) -> None:
     scorer = shipped.scorer
     assert scorer is not None
     compiled = sum(check.__class__.__name__ == "function" for check in scorer._checks)
     assert compiled > len(scorer.signals) // 2  # most shipped signals take the compiled path
-    for view, via in _corpus_views(shipped):
+    for view, via in _corpus_views(shipped, labelled):
         present = view.present
         woken = scorer._always[staff].union(*(scorer._woken[staff][c] for c in view.found))
         for k, signal in enumerate(scorer.signals):
@@ -106,3 +115,52 @@ def test_woken_signals_and_compiled_checks_agree_with_the_general_check(shipped:
             assert k in woken, signal.name
             assert scorer._checks[k](view, staff, via) == scorer._shows(signal, view, staff, via), signal.name
 
+
+
+def _plain_logit(data: dict, text: str) -> tuple[float, tuple[str, ...], int]:
+    """The text model the straightforward way: the trainer's terms and pieces of the text, each
+    block's sum over them divided by its norm, and the cited words by sorting every known term.
+    ``data``: the model's blocks as {kind: {term: (idf, coefficient)}} and its intercept."""
+    value = data["intercept"]
+    cite: list[tuple[float, str]] = []
+    for kind, terms in (("words", set(word_terms(text))), ("chars", set(word_pieces(text)))):
+        known = [(term, *data[kind][term]) for term in terms if term in data[kind]]
+        if known:
+            value += sum(idf * coef for _, idf, coef in known) / math.sqrt(sum(idf * idf for _, idf, _ in known))
+        if kind == "words":
+            cite = [(idf * coef, term) for term, idf, coef in known
+                    if idf >= CITE_MIN_IDF and not COMMON_WORDS.issuperset(term.split(" "))]
+    if value >= 0:
+        cited = [t for w, t in sorted(cite, key=lambda c: (-c[0], c[1]))[:4] if w > 0]
+    else:
+        cited = [t for w, t in sorted(cite)[:4] if w < 0]
+    return value, tuple(cited), len(model_words(text))
+
+
+def test_the_text_model_reads_every_labelled_ticket_as_the_straightforward_sums_do(
+        shipped: RuleSet, labelled: list[EvalItem]) -> None:
+    scorer = shipped.scorer
+    assert scorer is not None and scorer.model is not None
+    raw = json.loads((ROOT / "rules" / "text_model.json").read_text(encoding="utf-8"))["text_model"]["data"]
+    data = {b["kind"]: {term: (idf, coef) for term, idf, coef in b["terms"]} for b in raw["blocks"]}
+    data["intercept"] = raw["intercept"]
+    for item in labelled:
+        text = model_text(ticket_texts(item.ticket))
+        value, cited, count = scorer.model.model.logit(text)
+        expected = _plain_logit(data, text)
+        assert (value, cited, count) == (pytest.approx(expected[0], abs=1e-9), *expected[1:]), item.ref
+
+
+def test_the_text_model_reads_the_words_the_concept_matcher_made(shipped: RuleSet, labelled: list[EvalItem]) -> None:
+    # The fields joined by line breaks (what the model reads) fold and split into the fields'
+    # words one after the other, so the model takes the concept matcher's words.
+    scorer = shipped.scorer
+    assert scorer is not None
+    for item in labelled:
+        texts = ticket_texts(item.ticket)
+        view = scorer.view(texts, item.ticket.custom_fields)
+        assert _model_words(texts, view.words) == model_words(model_text(texts)), item.ref
+    # Beyond the characters the model reads (MAX_CHARS), it folds and splits what it reads itself.
+    texts = {"subject": "Labels blank", "description": "Every label prints blank since 9:00. " * 700, "comment": ""}
+    words = _model_words(texts, scorer.view(texts).words)
+    assert words == model_words(model_text(texts)) and len(words) < len(tokens(texts["description"]))
