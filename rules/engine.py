@@ -125,6 +125,16 @@ class RuleSet:
     def __len__(self) -> int:
         return len(self.rules)
 
+    def without_text_model(self) -> RuleSet:
+        """The same rules and signals without the text model, for a process that checks the
+        configuration but never decides a ticket (the web app): it need not keep the model's
+        tables, which ``compile_rules`` built and checked against the trainer's values."""
+        if self.scorer is None or self.scorer.model is None:
+            return self
+        scorer = self.scorer
+        return RuleSet(self.all_rules, Scorer(scorer.lexicons, scorer.signals, scorer.critical, scorer.possible,
+                                              scorer.staff_domains))
+
     def __repr__(self) -> str:
         signals = f", {len(self.scorer.signals)} signals" if self.scorer is not None else ""
         return f"RuleSet({len(self.rules)} enabled, {len(self.disabled)} disabled{signals})"

@@ -7,6 +7,7 @@ turning into 500s later.
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 from typing import Any
@@ -38,7 +39,14 @@ def create_app(
     env = dict(os.environ) if env is None else env
     # Under gunicorn nothing configures the app's logging (gunicorn.conf.py does only with LOG_FORMAT=json).
     logs.configure(logging.INFO, env)
-    config = config or load_config(env=env)
+    if config is None:
+        config = load_config(env=env)
+        # The web app decides no ticket (the workers do): the configuration is checked whole,
+        # the text model with it, but the model's tables are not kept in every web process.
+        # Collected at once (the rule set's signal checks hold it in a cycle), before the app's
+        # own objects settle in the memory it leaves.
+        config.rules = config.rules.without_text_model()
+        gc.collect()
     app = Flask("middleware")
     app.config["MAX_CONTENT_LENGTH"] = config.webhook.max_body_bytes
     app.extensions["cim.config"] = config
