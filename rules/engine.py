@@ -131,9 +131,7 @@ class RuleSet:
         tables, which ``compile_rules`` built and checked against the trainer's values."""
         if self.scorer is None or self.scorer.model is None:
             return self
-        scorer = self.scorer
-        return RuleSet(self.all_rules, Scorer(scorer.lexicons, scorer.signals, scorer.critical, scorer.possible,
-                                              scorer.staff_domains))
+        return RuleSet(self.all_rules, self.scorer.without_model())
 
     def __repr__(self) -> str:
         signals = f", {len(self.scorer.signals)} signals" if self.scorer is not None else ""

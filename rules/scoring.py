@@ -34,6 +34,7 @@ Signal shape (all keys but ``name`` and ``weight`` optional)::
 
 from __future__ import annotations
 
+import copy
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
@@ -257,6 +258,15 @@ class Scorer:
         # The hits already made, by signal and words: a hit is an immutable value and a desk's
         # words are few, so most tickets reuse one instead of building it. Bounded.
         self._hits: dict[tuple[int, tuple[str, ...]], SignalHit] = {}
+
+    def without_model(self) -> Scorer:
+        """The same scorer without the text model. Its own signal checks and hits, so nothing of
+        it holds on to this scorer (and through it, the model)."""
+        other = copy.copy(self)
+        other.model = None
+        other._checks = tuple(_compile_check(s) or partial(other._shows, s) for s in other.signals)
+        other._hits = {}
+        return other
 
     def is_staff(self, role: str | None, email: str | None) -> bool:
         """An agent or admin, an address in ``staff_domains``, or a monitoring tool's address.
