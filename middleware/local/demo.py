@@ -236,10 +236,17 @@ def _stop_on_sigterm() -> None:
     """``kill <pid>`` stops the demo like Ctrl-C does: processes stopped, keys removed."""
 
     def interrupt(signum: int, frame: object) -> None:
+        # Once stopping has begun, a repeated signal (a supervisor or a terminal that sends
+        # SIGTERM twice, Ctrl-C pressed again) must not cut the cleanup short and leave the web
+        # app or the worker running: later ones are ignored until the demo has stopped.
+        with contextlib.suppress(ValueError):
+            signal.signal(signal.SIGTERM, signal.SIG_IGN)
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
         raise KeyboardInterrupt
 
     with contextlib.suppress(ValueError):  # not the main thread (a test calling run_demo)
         signal.signal(signal.SIGTERM, interrupt)
+        signal.signal(signal.SIGINT, interrupt)
 
 
 def run_demo(*, once: bool = False, keep_seconds: float | None = None, env_file: Path | None = None,

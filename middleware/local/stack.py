@@ -64,11 +64,23 @@ class Stack:
             stop_process(proc)
 
     def stop(self) -> None:
+        """Stop every process, the last started first. A second Ctrl-C or SIGTERM arriving while
+        one is being stopped does not leave the others running: each is still stopped, then the
+        interruption goes on."""
+        interrupted: BaseException | None = None
         for name in list(reversed(self.processes)):
-            self.stop_process(name)
+            try:
+                self.stop_process(name)
+            except KeyboardInterrupt as exc:
+                interrupted = interrupted or exc
         if self.private_redis is not None:
-            self.private_redis.stop()
+            try:
+                self.private_redis.stop()
+            except KeyboardInterrupt as exc:
+                interrupted = interrupted or exc
             self.private_redis = None
+        if interrupted is not None:
+            raise interrupted
 
     def logs(self, name: str) -> str:
         if self.log_dir is None:

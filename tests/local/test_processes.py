@@ -62,3 +62,24 @@ def test_waiting_gives_the_value_or_names_what_did_not_happen() -> None:
     assert wait_until(lambda: 42, 1) == 42
     with pytest.raises(AssertionError, match="waiting for the moon"):
         wait_until(lambda: None, 0.1, "the moon", interval=0.01, error=AssertionError)
+
+
+def test_a_second_interrupt_while_stopping_leaves_nothing_running(monkeypatch) -> None:
+    """A supervisor that sends SIGTERM twice (or Ctrl-C pressed again) interrupts the stop of one
+    process: the stack still stops every other one, then lets the interruption go on."""
+    from middleware.local import stack as stack_module
+
+    procs = {name: subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"], start_new_session=True)
+             for name in ("simulator", "web", "worker")}
+    stack = stack_module.Stack("redis://x", "http://sim", "http://web", {}, processes=dict(procs))
+    real_stop = stack_module.stop_process
+
+    def interrupted_once(proc: subprocess.Popen[bytes], timeout: float = 10.0) -> None:
+        real_stop(proc, timeout)
+        if proc is procs["worker"]:  # the first one stopped: the second signal arrives now
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(stack_module, "stop_process", interrupted_once)
+    with pytest.raises(KeyboardInterrupt):
+        stack.stop()
+    assert all(proc.poll() is not None for proc in procs.values()), {n: p.poll() for n, p in procs.items()}
