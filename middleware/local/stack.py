@@ -15,6 +15,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 import requests
@@ -64,21 +65,19 @@ class Stack:
             stop_process(proc)
 
     def stop(self) -> None:
-        """Stop every process, the last started first. A second Ctrl-C or SIGTERM arriving while
-        one is being stopped does not leave the others running: each is still stopped, then the
-        interruption goes on."""
-        interrupted: BaseException | None = None
-        for name in list(reversed(self.processes)):
+        """Stop every process, the last started first, then the private Redis. A second Ctrl-C or
+        SIGTERM arriving while one is being stopped does not leave the others running: each is
+        still stopped, then the interruption goes on."""
+        redis, self.private_redis = self.private_redis, None
+        steps = [partial(self.stop_process, name) for name in reversed(list(self.processes))]
+        if redis is not None:
+            steps.append(redis.stop)
+        interrupted: KeyboardInterrupt | None = None
+        for step in steps:
             try:
-                self.stop_process(name)
+                step()
             except KeyboardInterrupt as exc:
                 interrupted = interrupted or exc
-        if self.private_redis is not None:
-            try:
-                self.private_redis.stop()
-            except KeyboardInterrupt as exc:
-                interrupted = interrupted or exc
-            self.private_redis = None
         if interrupted is not None:
             raise interrupted
 
