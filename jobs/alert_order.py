@@ -141,9 +141,15 @@ class Kick:
     def from_json(cls, raw: str | bytes) -> Kick:
         return cls(**json.loads(raw))
 
-    def enqueue(self, rt: Runtime, n: int) -> str | None:
-        """Queue the job again as ``<job_id>-k<n>``; its id, or None if that one exists already."""
-        job_id = f"{self.job_id}-k{n}"
+    def enqueue(self, rt: Runtime, lane: str, n: int) -> str | None:
+        """Queue the job again as ``<job_id>-<lane kind>-k<n>``; its id, or None if that one
+        exists already.
+
+        The lane is in the id because a fan-out waits in two lines with one job: each line
+        starts it again with its own count, and the director line's first start must not be
+        refused as a duplicate of the static line's (it then waited for the sweep).
+        """
+        job_id = f"{self.job_id}-{_lane_kind(lane)}-k{n}"
         retry = Retry(max=self.retry_max, interval=list(self.retry_intervals)) if self.retry_max else None
         try:
             queues.queue(self.stage, rt.redis, rt.keys).enqueue(
@@ -163,6 +169,11 @@ def score_of(at: datetime) -> float:
 def dest_lane(fingerprint: str) -> str:
     """The lane of one destination (an Apprise URL, by its fingerprint: no secret in a key)."""
     return f"dest-{fingerprint}"
+
+
+def _lane_kind(lane: str) -> str:
+    """``static``, ``director`` or ``dest``: a member is in at most one lane of each kind."""
+    return {STATIC: "static", DIRECTOR: "director"}.get(lane, "dest")
 
 
 def _keys(rt: Runtime, lane: str, member: str) -> tuple[str, str, str]:
@@ -214,7 +225,7 @@ def leave(rt: Runtime, lane: str, member: str) -> None:
 def _start(rt: Runtime, lane: str, member: str, raw_kick: Any, n: int) -> None:
     if not raw_kick:
         return
-    job_id = Kick.from_json(raw_kick).enqueue(rt, n)
+    job_id = Kick.from_json(raw_kick).enqueue(rt, lane, n)
     if job_id:
         renew(rt, lane, member, job_id)
 

@@ -169,11 +169,11 @@ def test_a_head_whose_job_vanished_is_started_again_then_dropped_so_the_line_mov
     later = 10**10  # far past every lease
     for n in range(1, alert_order.MAX_KICKS + 1):
         assert alert_order.sweep_with(rt, now=later) == {"restarted": 1}
-        (job,) = [j for j in alert_queue(rt).jobs if j.id.endswith(f"first-k{n}")]
+        (job,) = [j for j in alert_queue(rt).jobs if j.id.endswith(f"first-dest-k{n}")]
         job.delete()  # ... and vanishes again
     assert alert_order.sweep_with(rt, now=later) == {"dropped": 1}
     assert alert_order.turn(rt, lane, "first") == alert_order.GONE
-    assert [j.id for j in alert_queue(rt).jobs] == [rt.keys.job_id("test", "second") + "-k1"]  # its turn
+    assert [j.id for j in alert_queue(rt).jobs] == [rt.keys.job_id("test", "second") + "-dest-k1"]  # its turn
 
 
 def test_a_head_still_queued_is_left_alone(rt):  # noqa: F811
@@ -191,10 +191,29 @@ def test_leaving_starts_the_next_parked_alert_once(rt):  # noqa: F811
         alert_order.join(rt, lane, name, float(n), kick_of(rt, name))
     assert [alert_order.turn(rt, lane, m) for m in ("c", "b", "a")] == ["wait", "wait", "go"]
     alert_order.leave(rt, lane, "a")
-    assert [j.id for j in alert_queue(rt).jobs] == [rt.keys.job_id("test", "b") + "-k1"]
+    assert [j.id for j in alert_queue(rt).jobs] == [rt.keys.job_id("test", "b") + "-static-k1"]
     alert_order.leave(rt, lane, "a")  # twice: nothing more
     assert len(alert_queue(rt).jobs) == 1
     assert alert_order.turn(rt, DIRECTOR, "a") == alert_order.GONE  # another line: not in it
+
+
+def test_an_alert_parked_in_both_lines_is_started_again_by_each(rt):  # noqa: F811
+    """Two incidents declared at once: the second's fan-out waits in both lines. The static
+    line lets it go first; its job runs that half and parks again behind the first director's
+    half. When that one leaves, the second's director half must start too. It used to be
+    queued under the id the static line had already used, refused as a duplicate, and so
+    waited for the five-minute sweep (the end-to-end alerts test saw directors told late)."""
+    for lane in (STATIC, DIRECTOR):
+        for n, name in enumerate(("first", "second")):
+            alert_order.join(rt, lane, name, float(n), kick_of(rt, name))
+        assert [alert_order.turn(rt, lane, m) for m in ("second", "first")] == ["wait", "go"]
+    alert_order.leave(rt, STATIC, "first")
+    work(rt)  # the second's job: its static half goes, its director half parks again
+    assert alert_order.turn(rt, STATIC, "second") == alert_order.GO
+    alert_order.leave(rt, STATIC, "second")
+    assert alert_order.turn(rt, DIRECTOR, "second") == alert_order.WAIT
+    alert_order.leave(rt, DIRECTOR, "first")
+    assert len(alert_queue(rt).jobs) == 1, "the director half was not started again"
 
 
 @pytest.mark.parametrize("event", ["incident.declared", "sla.at_risk"])
