@@ -126,10 +126,10 @@ class RuleSet:
         return len(self.rules)
 
     def without_text_model(self) -> RuleSet:
-        """The same rules and signals without the text model, for a process that checks the
-        configuration but never decides a ticket (the web app): it need not keep the model's
-        tables, which ``compile_rules`` built and checked against the trainer's values."""
-        if self.scorer is None or self.scorer.model is None:
+        """The same rules and signals without the text and category models, for a process that
+        checks the configuration but never decides a ticket (the web app): it need not keep the
+        models' tables, which ``compile_rules`` built and checked against the trainer's values."""
+        if self.scorer is None or (self.scorer.model is None and self.scorer.categories is None):
             return self
         return RuleSet(self.all_rules, self.scorer.without_model())
 

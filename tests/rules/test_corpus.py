@@ -18,7 +18,9 @@ end (the third round trained the text model on all five). For the third round ``
 ``day_ad`` and ``blind_ae`` were tuned on; ``day_af``, ``blind_ag`` and ``blind_ah`` were scored
 once, at the end (and tuned on in the fourth round, whose ``blind_ai``, ``day_aj`` and
 ``blind_ak`` were tuned on and ``blind_al``, ``day_am`` and ``blind_an`` scored once, at the
-end). The floors
+end). The fifth round scored ``blind_ar``, ``day_as`` and ``blind_at`` before and after its
+changes (the category model and a text model trained on every set up to ``blind_aq``), tuning
+nothing on them. The floors
 below only stop a figure from getting worse unnoticed: each sits a little under the figure
 measured when it was set, so a change that costs a few tickets fails.
 """
@@ -44,7 +46,7 @@ FLOORS: dict[str, tuple[float, float, float, float]] = {
     "holdout_b": (0.82, 0.95, 0.95, 0.03),
     "blind_c": (0.92, 0.95, 0.98, 0.03),
     "blind_d": (0.95, 0.98, 0.98, 0.03),
-    "blind_e": (0.92, 0.98, 0.98, 0.03),
+    "blind_e": (0.92, 0.98, 0.98, 0.04),  # possible 0.03 -> 0.04 with the fifth text model (3 of 80)
     "blind_f": (0.87, 0.97, 0.97, 0.05),  # untouched until the first freeze, then tuned on
     "blind_g": (0.92, 0.85, 0.85, 0.11),  # never tuned on: a floor so it cannot silently get worse
     # (reach 0.92 -> 0.87 when the possible tier was narrowed for an ordinary day; recorded in rules/README.md)
@@ -62,7 +64,7 @@ FLOORS: dict[str, tuple[float, float, float, float]] = {
     # then tuned on; Q, S, T and U never tuned on (T and U scored only at the end): keep them untouched.
     "day_p": (0.75, 0.95, 0.95, 0.02),
     "blind_r": (0.93, 0.84, 0.84, 0.04),
-    "day_q": (0.40, 0.60, 0.60, 0.02),
+    "day_q": (0.40, 0.60, 0.60, 0.025),  # possible 0.02 -> 0.025 with the fifth text model (5 of 212)
     "blind_s": (0.93, 0.90, 0.90, 0.02),
     "day_t": (0.45, 0.85, 0.85, 0.025),
     "blind_u": (0.88, 0.90, 0.90, 0.02),
@@ -77,7 +79,7 @@ FLOORS: dict[str, tuple[float, float, float, float]] = {
     "blind_x": (0.90, 0.84, 0.86, 0.03),
     "day_y": (0.55, 0.70, 0.70, 0.015),
     "blind_z": (0.95, 0.85, 0.88, 0.05),
-    "blind_aa": (0.86, 0.90, 0.92, 0.06),
+    "blind_aa": (0.86, 0.90, 0.92, 0.075),  # possible 0.06 -> 0.075 with the fifth text model (8 of 108)
     "day_ab": (0.50, 0.85, 0.85, 0.03),
     # The third round (rules/README.md): six sets written for it, all scored before any change. AC, AE (hard blends)
     # and AD (an ordinary day) were tuned on (and trained on); AF, AG and AH were scored once, at the end.
@@ -96,11 +98,16 @@ FLOORS: dict[str, tuple[float, float, float, float]] = {
     # scored once, at the end of the fourth round, never tuned on: keep them untouched
     "blind_al": (0.87, 0.57, 0.68, 0.075),
     "day_am": (0.55, 0.85, 0.95, 0.025),
-    "blind_an": (0.85, 0.71, 0.80, 0.045),
+    "blind_an": (0.85, 0.71, 0.80, 0.05),  # possible 0.045 -> 0.05 with the fifth text model (trained on it)
     # a fifth check: written after the fourth round closed, scored once on its final rules, nothing tuned
     "blind_ao": (0.88, 0.88, 0.93, 0.04),
     "day_ap": (0.65, 0.95, 0.95, 0.02),
     "blind_aq": (0.90, 0.88, 0.90, 0.04),
+    # the fifth round: written by three new helpers, scored once before anything changed and once on the
+    # round's final rules (the category model, the fifth text model), nothing tuned on them
+    "blind_ar": (0.89, 0.89, 0.94, 0.02),
+    "day_as": (0.40, 0.95, 0.95, 0.035),  # 10 of 232 routine tickets flagged, 3.0 % possible: the honest day figure
+    "blind_at": (0.90, 0.67, 0.77, 0.03),
 }
 
 
@@ -143,6 +150,19 @@ def test_shipped_rules_on_tuning_sets(ruleset: RuleSet, name: str) -> None:
     assert report["recall"] >= recall, details
     assert report["reach"] >= reach, details
     assert report["possible_of_negatives"] <= possible, details
+
+
+def test_flagged_critical_tickets_get_the_category_their_labels_say(ruleset: RuleSet) -> None:
+    """The category picks who is alerted (an outage adds engineering) and whether alerts carry
+    the ticket's text (not for security). The signals' votes alone got 0.90 of these right; with
+    the category model 0.99 (in sample: a regression check; left one set out it is 0.84 against
+    0.96, rules/README.md)."""
+    right = flagged = 0
+    for name in FLOORS:
+        report = evaluate(ruleset, load_labelled(CORPUS / f"{name}.yaml"))
+        flagged += report["tp"]
+        right += round(report["category_accuracy"] * report["tp"])
+    assert right / flagged >= 0.95, f"{right} of {flagged}"
 
 
 def test_default_rules_shape(ruleset: RuleSet) -> None:
