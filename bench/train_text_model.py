@@ -132,18 +132,9 @@ def _category_pieces(doc: tuple[bool, str]) -> list[str]:
 def fit_categories(samples: Sequence[tuple[str, tuple[bool, str], str]]) -> tuple[Any, Any]:
     """The category model: a multinomial logistic regression over the text model's features
     (with the staff word), on critical tickets only."""
-    from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
-    from sklearn.pipeline import make_union
 
-    words = {"analyzer": _category_terms, "min_df": 2}
-    chars = {"analyzer": _category_pieces, "min_df": 3}
-    vectoriser = make_union(
-        TfidfVectorizer(**words, binary=True,
-                        vocabulary=_shared_vocabulary(samples, **words, max_features=CATEGORY_FEATURES)),
-        TfidfVectorizer(**chars, binary=True,
-                        vocabulary=_shared_vocabulary(samples, **chars, max_features=CATEGORY_FEATURES)),
-    )
+    vectoriser = _vectoriser(samples, _category_terms, _category_pieces, CATEGORY_FEATURES, CATEGORY_FEATURES)
     x = vectoriser.fit_transform([d for _, d, _ in samples])
     model = LogisticRegression(C=C, max_iter=5000)
     model.fit(x, [c for _, _, c in samples])
@@ -206,22 +197,30 @@ def _shared_vocabulary(samples: Sequence[tuple[str, str, bool]], **options: Any)
     return [t for _, t in sorted(kept)[:limit]]
 
 
-def fit(samples: Sequence[tuple[str, str, bool]]) -> tuple[Any, Any]:
+def _vectoriser(samples: Sequence[tuple[str, Any, Any]], words_of: Any, pieces_of: Any, most_words: int,
+                most_pieces: int) -> Any:
+    """Binary TF-IDF over words and word pairs and over four-letter pieces, each block
+    L2-normalised, on the terms several writers used (``_shared_vocabulary``): the features of
+    both models, whose runtime (rules/text_model.py) reproduces exactly this."""
     from sklearn.feature_extraction.text import TfidfVectorizer
-    from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import make_union
+
+    words = {"analyzer": words_of, "min_df": 2}
+    pieces = {"analyzer": pieces_of, "min_df": 3}
+    return make_union(
+        TfidfVectorizer(**words, binary=True, vocabulary=_shared_vocabulary(samples, **words, max_features=most_words)),
+        TfidfVectorizer(**pieces, binary=True,
+                        vocabulary=_shared_vocabulary(samples, **pieces, max_features=most_pieces)),
+    )
+
+
+def fit(samples: Sequence[tuple[str, str, bool]]) -> tuple[Any, Any]:
+    from sklearn.linear_model import LogisticRegression
 
     sys.path.insert(0, str(ROOT))
     from rules.text_model import PIECE, word_pieces, word_terms
 
-    words = {"analyzer": word_terms, "min_df": 2}
-    chars = {"analyzer": partial(word_pieces, n=PIECE), "min_df": 3}
-    vectoriser = make_union(
-        TfidfVectorizer(**words, binary=True,
-                        vocabulary=_shared_vocabulary(samples, **words, max_features=WORD_FEATURES)),
-        TfidfVectorizer(**chars, binary=True,
-                        vocabulary=_shared_vocabulary(samples, **chars, max_features=CHAR_FEATURES)),
-    )
+    vectoriser = _vectoriser(samples, word_terms, partial(word_pieces, n=PIECE), WORD_FEATURES, CHAR_FEATURES)
     x = vectoriser.fit_transform([t for _, t, _ in samples])
     weights = [ROUTINE_WEIGHT if s in ROUTINE and not c else 1.0 for s, _, c in samples]
     model = LogisticRegression(C=C, max_iter=5000)
