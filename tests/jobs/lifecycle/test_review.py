@@ -10,7 +10,7 @@ an overdue review or action reminds them once a day.
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 import pytest
@@ -145,7 +145,9 @@ def test_an_overdue_action_reminds_once_a_day_until_it_is_solved(env):
     task, _ = review.add_action(env.rt, tid, "agent@acme-support.test", "Add a status page", due)
     assert review_reminders.run_reminders(env.rt, env.now)["reminded"] == 0
 
-    day1 = due + timedelta(hours=1)
+    # 09:00 UTC the day after it was due: a next run 15 minutes later is the same day whatever
+    # the clock says now (due + 1 h crossed midnight when the suite ran after 22:45 UTC)
+    day1 = datetime.combine(due.date() + timedelta(days=1), time(9), tzinfo=UTC)
     assert review_reminders.run_reminders(env.rt, day1)["reminded"] == 1
     review_reminders.run_reminders(env.rt, day1 + timedelta(minutes=15))  # the next run, same day
     assert reminders(env, tid, "action.overdue") == [f"{task.id}-{day1.date().isoformat()}"]
