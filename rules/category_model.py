@@ -31,21 +31,31 @@ __all__ = ["STAFF_WORD", "CategoryModel", "compile_category_model"]
 # monitoring tool): a plain word, so the trainer's analysers read it like any other, and one no
 # ticket writes.
 STAFF_WORD = "zzstaffzz"
+# Words read: what kind of incident a ticket is shows in its subject and first lines. On the
+# six sets it never saw (AR–AW), the first 200 words chose as well as the whole text (0.912 of
+# the flagged critical tickets; 120 words: 0.898), and a 5 KB mail costs a quarter as much.
+MAX_WORDS = 200
 
 
 class CategoryModel:
     """``guess(words, staff)``: the likeliest category and its probability."""
 
-    __slots__ = ("categories", "models")
+    __slots__ = ("categories", "models", "shared")
 
     def __init__(self, models: Mapping[str, TextModel]) -> None:
         self.categories: tuple[str, ...] = tuple(sorted(models))
         self.models: tuple[TextModel, ...] = tuple(models[c] for c in self.categories)
+        # The trainer gives every category the same terms: a ticket's terms are then found once
+        # and weighed four times, a third of what reading four models costs.
+        self.shared = all(self.models[0].same_terms(m) for m in self.models[1:])
 
     def logits(self, words: Sequence[str], staff: bool) -> list[float]:
         """Each category's log-odds (in ``categories`` order) for a ticket with these words."""
-        read = [STAFF_WORD, *words] if staff else list(words)
-        return [m.logit_words(read)[0] for m in self.models]
+        read = [STAFF_WORD, *words[:MAX_WORDS]] if staff else list(words[:MAX_WORDS])
+        if not self.shared:
+            return [m.logit_words(read)[0] for m in self.models]
+        terms = self.models[0].terms(read)
+        return [m.logit_of(terms) for m in self.models]
 
     def guess(self, words: Sequence[str], staff: bool) -> tuple[str, float]:
         """The category with the highest probability (softmax of the log-odds), and that probability."""

@@ -163,6 +163,35 @@ class TextModel:
         return value, tuple(map(self._cite_terms[side].__getitem__, best[:4])), len(words)
 
 
+    # -- for models trained on the same terms (rules/category_model.py) -----------------------
+    def same_terms(self, other: TextModel) -> bool:
+        """Whether ``other`` knows exactly the terms this model knows, numbered alike: then the
+        terms of a ticket can be found once (``terms``) and weighed by each (``logit_of``)."""
+        return (self._words.keys() == other._words.keys() and self._pairs.keys() == other._pairs.keys()
+                and self._lexicon.ids == other._lexicon.ids)
+
+    def terms(self, words: list[str]) -> tuple[list[str], set[tuple[str, str]], set[int]]:
+        """The terms of these words the model knows: words, pairs of words, piece numbers."""
+        distinct = set(words)
+        known = list(map(self._lexicon.__getitem__, distinct))
+        found = [w for w in distinct if w in self._words]
+        pairs = self._pairs.keys() & zip(words, islice(words, 1, None), strict=False)
+        return found, pairs, set().union(*map(_PIECES, known))
+
+    def logit_of(self, terms: tuple[list[str], set[tuple[str, str]], set[int]]) -> float:
+        """The log-odds of a ticket whose known terms (``terms``, of a model with the same
+        terms) are these: ``logit_words``'s value, without finding them again."""
+        found, pairs, pieces = terms
+        value = self.intercept
+        both = sum(map(self._words.__getitem__, found)) + sum(map(_VALUE, map(self._pairs.__getitem__, pairs)))
+        if both:
+            value += both.real / math.sqrt(both.imag)
+        if pieces:
+            both = sum(map(self._values.__getitem__, pieces))
+            value += both.real / math.sqrt(both.imag)
+        return value
+
+
 _Figures = tuple[complex, tuple[int, ...], int | None, int | None]
 _VALUE, _PIECES = itemgetter(0), itemgetter(1)
 _RANKS = (itemgetter(2), itemgetter(3))

@@ -112,3 +112,22 @@ def test_the_shipped_model_reproduces_its_trainer() -> None:
     shipped = load_default_ruleset().scorer.categories
     assert shipped is not None and set(shipped.model.categories) == {"monitoring", "outage", "security", "staff_report"}
     assert compile_category_model(TINY).guess(["token"], staff=False)[0] == "security"
+
+
+def test_the_four_categories_read_a_ticket_s_terms_once_and_weigh_them_as_four_models_would() -> None:
+    """The shipped categories share their terms, so a ticket's terms are found once: the same
+    log-odds as reading each category's model on its own, for every labelled ticket of two sets."""
+    from rules.category_model import MAX_WORDS
+    from rules.engine import ticket_texts
+    from rules.scoring import model_text
+    from rules.text_model import model_words
+
+    shipped = load_default_ruleset().scorer.categories
+    assert shipped is not None and shipped.model.shared
+    model = shipped.model
+    for name in ("blind_ac", "day_ad"):
+        for item in load_labelled(CORPUS / f"{name}.yaml"):
+            words = model_words(model_text(ticket_texts(item.ticket)))
+            for staff in (False, True):
+                alone = [m.logit_words(([STAFF_WORD] if staff else []) + words[:MAX_WORDS])[0] for m in model.models]
+                assert model.logits(words, staff) == pytest.approx(alone, abs=1e-9)
