@@ -146,19 +146,11 @@ def export_categories(vectoriser: Any, model: Any, names: Sequence[str],
     """One text-model block set per category (rules/category_model.py), and checks."""
     sys.path.insert(0, str(ROOT))
     from rules.category_model import compile_category_model
+    from rules.text_model import model_words
 
-    models = {}
-    for row, category in enumerate(model.classes_):
-        blocks = []
-        offset = 0
-        for (_, vec), kind in zip(vectoriser.transformer_list, ("words", "chars"), strict=True):
-            vocab = vec.vocabulary_
-            terms = sorted(([t, _round(vec.idf_[i]), _round(model.coef_[row][offset + i])] for t, i in vocab.items()),
-                           key=lambda t: t[0])
-            blocks.append({"kind": kind, "ngrams": [1, 2] if kind == "words" else [4, 4], "terms": terms})
-            offset += len(vocab)
-        models[str(category)] = {"trained_on": ", ".join(names), "intercept": _round(model.intercept_[row]),
-                                 "blocks": blocks}
+    models = {str(category): {"trained_on": ", ".join(names), "intercept": _round(model.intercept_[row]),
+                              "blocks": _blocks(vectoriser, model.coef_[row])}
+              for row, category in enumerate(model.classes_)}
     data: dict[str, Any] = {"models": models}
     runtime = compile_category_model(data)
     picks = [samples[i] for i in range(0, len(samples), max(1, len(samples) // 12))][:12]
@@ -166,8 +158,6 @@ def export_categories(vectoriser: Any, model: Any, names: Sequence[str],
     order = [list(model.classes_).index(c) for c in runtime.categories]
     checks = []
     for (_, (staff, text), _), want in zip(picks, expected, strict=True):
-        from rules.text_model import model_words
-
         got = runtime.logits(model_words(text), staff)
         if any(abs(g - want[k]) > 1e-3 for g, k in zip(got, order, strict=True)):
             raise SystemExit(f"the category model's runtime does not reproduce scikit-learn: {got} against {want}")
@@ -232,10 +222,11 @@ def _round(value: float) -> float:
     return float(f"{value:.{DIGITS}g}")
 
 
-def export(vectoriser: Any, model: Any, names: Sequence[str], samples: Sequence[tuple[str, str, bool]]) -> dict:
+def _blocks(vectoriser: Any, coef: Any) -> list[dict[str, Any]]:
+    """The two blocks (words, pieces) of one set of coefficients, as rules/text_model.py reads
+    them: each term with its idf and coefficient, by term."""
     from rules.text_model import PIECE
 
-    coef = model.coef_[0]
     blocks = []
     offset = 0
     for (_, vec), kind in zip(vectoriser.transformer_list, ("words", "chars"), strict=True):
@@ -244,10 +235,14 @@ def export(vectoriser: Any, model: Any, names: Sequence[str], samples: Sequence[
                        key=lambda t: t[0])
         blocks.append({"kind": kind, "ngrams": [1, 2] if kind == "words" else [PIECE, PIECE], "terms": terms})
         offset += len(vocab)
+    return blocks
+
+
+def export(vectoriser: Any, model: Any, names: Sequence[str], samples: Sequence[tuple[str, str, bool]]) -> dict:
     data: dict[str, Any] = {
         "trained_on": ", ".join(names),
         "intercept": _round(model.intercept_[0]),
-        "blocks": blocks,
+        "blocks": _blocks(vectoriser, model.coef_[0]),
     }
     sys.path.insert(0, str(ROOT))
     from rules.text_model import compile_text_model
