@@ -129,6 +129,14 @@ class ResilientWorker(SimpleWorker):
                 return worked
             self._forget_registration()
 
+    def _shutdown(self) -> None:
+        """A stop (SIGTERM, Ctrl-C) is a stop, idle or busy. RQ stops an idle worker by raising
+        ``StopRequested`` out of its loop without noting the request, and :meth:`work` took the
+        ended loop for a lost Redis and started again: an idle worker ignored SIGTERM until its
+        supervisor (systemd, Docker, the local stack) killed it 10 s later, scheduler and all."""
+        self._stop_requested = True
+        super()._shutdown()
+
     def _wait_for_redis(self) -> bool:
         """Poll until Redis answers (True) or a stop is requested (False)."""
         while not self._stop_requested:

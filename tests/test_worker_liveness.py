@@ -9,6 +9,7 @@ within seconds. ``python -m bench chaos`` measures the same against real process
 from __future__ import annotations
 
 import json
+import os
 import time
 
 from redis import Redis
@@ -123,3 +124,43 @@ def test_a_worker_that_lost_redis_works_again_in_the_same_process(redis: Redis, 
     assert worker.work() is True
     assert runs == ["survivor", "survivor"]  # same process, same name (its scheduler's locks are its own)
     assert not redis.exists(worker.key)  # the interrupted run's registration was cleared for the new one
+
+
+_IDLE_WORKER = """
+import sys
+from redis import Redis
+from rq import Queue
+from middleware.resilient_worker import ResilientWorker
+redis = Redis.from_url(sys.argv[1])
+ResilientWorker([Queue("liveness", connection=redis)], connection=redis, name=sys.argv[2]).work(with_scheduler=True)
+"""
+
+
+def test_an_idle_worker_stops_on_sigterm(redis: Redis, redis_url: str) -> None:
+    """A deployment's stop (SIGTERM) ends an idle worker and its scheduler at once, rather than
+    the worker starting its loop again until its supervisor kills it."""
+    import signal
+    import subprocess
+    import sys
+
+    from middleware.local.processes import wait_until
+    from middleware.local.stack import ROOT
+
+    name = f"sigterm-{time.monotonic_ns()}"
+    proc = subprocess.Popen([sys.executable, "-c", _IDLE_WORKER, redis_url, name], cwd=ROOT,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+    try:
+        wait_until(lambda: redis.exists(f"rq:worker:{name}") or proc.poll() is not None, 30, "the worker to start")
+        time.sleep(0.5)  # idle in its blocking dequeue
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=8)  # RQ's pubsub thread takes up to 1 s to join
+        except subprocess.TimeoutExpired:
+            raise AssertionError("the idle worker did not stop on SIGTERM") from None
+        assert proc.returncode == 0, proc.stderr.read().decode()[-2000:] if proc.stderr else ""
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=5)
+        if proc.stderr:
+            proc.stderr.close()
