@@ -36,6 +36,7 @@ from typing import Any
 
 import yaml
 
+from middleware.config.schema import load_yaml
 from rules import RuleSet
 from rules.model import Comment, Organization, Person, Ticket
 
@@ -117,7 +118,7 @@ def load_labelled(path: str | Path) -> list[EvalItem]:
                     raise LabelError(f"{path}:{n}: not JSON: {exc.msg}") from None
     else:
         try:
-            data = yaml.safe_load(text)
+            data = load_yaml(text)
         except yaml.YAMLError as exc:
             raise LabelError(f"{path}: not valid YAML: {exc}") from None
         items = data.get("tickets") if isinstance(data, dict) else data

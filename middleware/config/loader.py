@@ -40,7 +40,7 @@ from middleware.config.possible import PossibleSettings, load_possible_settings
 from middleware.config.reconcile import ReconcileSettings, load_reconcile_settings
 from middleware.config.redis import load_redis
 from middleware.config.rules import load_rules_document
-from middleware.config.schema import ConfigError
+from middleware.config.schema import ConfigError, load_yaml
 from middleware.config.security import SecuritySettings, load_security_settings
 from middleware.config.sla import SlaSettings, load_sla_settings
 from middleware.config.webhook import WebhookSettings, load_webhook
@@ -134,7 +134,7 @@ def _read(cfg_path: str, env: dict[str, str]) -> dict[str, Any]:
     except OSError as exc:
         raise ConfigError(cfg_path, f"cannot read the config file: {exc.strerror}") from exc
     try:
-        raw = yaml.safe_load(text) or {}
+        raw = load_yaml(text) or {}
     except yaml.YAMLError as exc:
         raise ConfigError(cfg_path, f"not valid YAML: {exc}") from exc
     if not isinstance(raw, dict):

@@ -20,6 +20,7 @@ from typing import Any
 
 import yaml
 
+from middleware.config.schema import load_yaml
 from rules import RuleError
 
 __all__ = ["load_rules_document", "merge_documents"]
@@ -49,7 +50,7 @@ def load_rules_document(raw: Any, base_dir: Path, *, _depth: int = 0, _where: st
         try:
             text = path.read_text(encoding="utf-8")
             # JSON is YAML too, but the text model's data (megabytes) parses 50x faster as JSON.
-            loaded = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
+            loaded = json.loads(text) if path.suffix == ".json" else load_yaml(text)
         except json.JSONDecodeError as exc:
             raise RuleError(None, None, "include", f"{name} is not valid JSON: {exc}") from None
         except OSError as exc:

@@ -31,6 +31,7 @@ import requests
 import yaml
 from redis import Redis
 
+from middleware.config.schema import load_yaml
 from middleware.local.localredis import answers
 from middleware.local.simulator.control import SimulatorControl
 from middleware.local.stack import ROOT, Stack, running_stack
@@ -97,7 +98,7 @@ def _port_free(port: int) -> bool:
 
 def _demo_config(prefix: str) -> Path:
     """config.yaml with this run's key prefix."""
-    data = yaml.safe_load((ROOT / "config.yaml").read_text(encoding="utf-8")) or {}
+    data = load_yaml((ROOT / "config.yaml").read_text(encoding="utf-8")) or {}
     data.setdefault("redis", {})["prefix"] = prefix
     fd, path = tempfile.mkstemp(prefix="cim-demo-", suffix=".yaml")
     with os.fdopen(fd, "w", encoding="utf-8") as fh:

@@ -88,6 +88,37 @@ def test_a_bad_include_is_one_clear_error(tmp_path: Path) -> None:
         load_rules_document({"include": "loop.yaml"}, tmp_path)
 
 
+TRICKY_YAML = """
+anchored: &base {weight: 2.5, says: "a quoted: colon", tags: [a, 'b c']}
+merged: {<<: *base, weight: -1}
+folded: >
+  two lines
+  folded into one
+literal: |
+  Übergabe gestört — 集
+    indented
+empty: ~
+flags: [yes, no, on, off, true]
+numbers: [0o17, 0x1f, 1e3, .inf, 010, 1_000]
+when: 2026-12-06T10:00:00Z
+"""
+
+
+def test_yaml_is_read_as_the_python_parser_reads_it(tmp_path: Path) -> None:
+    """The config is parsed by libyaml's C parser (load_yaml): the same documents as PyYAML's
+    own parser, and a mistake still quotes the offending line."""
+    import yaml
+
+    from middleware.config.schema import load_yaml
+
+    for text in (TRICKY_YAML, REPO_CONFIG.read_text(encoding="utf-8"),
+                 (REPO_CONFIG.parent / "rules" / "default.yaml").read_text(encoding="utf-8")):
+        assert load_yaml(text) == yaml.safe_load(text)
+    with pytest.raises(yaml.YAMLError) as info:
+        load_yaml("rules:\n  thresholds: {critical: 4\n  signals: []\n")
+    assert "thresholds: {critical: 4\n" in str(info.value) and "^" in str(info.value)
+
+
 LABELLED = """
 - id: x-001
   subject: labels blank
