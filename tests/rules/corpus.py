@@ -11,26 +11,38 @@ hold-out sets written by someone who never saw the rules, ``holdout_a`` and ``ho
 ``requester_email`` instead of ``requester``). ``load_set(name)`` reads any of them,
 ``load_sets()`` all three; each ticket keeps its id as written (``LabelledTicket.ref``) and gets
 an integer ``Ticket.id`` unique across the sets.
+
+Read and compiled once per test session, because the suite asks for them again and again:
+``labelled_set(name)`` (any ``tests/corpus/<name>.yaml`` as ``rules eval`` reads it; the names
+are the files present, ``LABELLED_SETS``) and ``load_default_ruleset(**overrides)`` (the shipped
+rules compiled, with the text and category models, once per set of overrides). Both are
+immutable: labelled items and tickets are frozen dataclasses in a tuple, and a ``RuleSet``
+decides without changing (``evaluate`` is pure), so sharing them hides nothing a test checks.
 """
 
 from __future__ import annotations
 
+import functools
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from middleware.cli.rules_eval import EvalItem, load_labelled
 from middleware.config.rules import load_rules_document
+from middleware.config.schema import load_yaml
 from rules import RuleSet, compile_rules
 from rules.model import Comment, Organization, Person, Ticket
 
 __all__ = [
     "CONFIG_PATH",
+    "CORPUS_DIR",
     "CORPUS_PATH",
+    "LABELLED_SETS",
     "SET_NAMES",
     "LabelledTicket",
+    "labelled_set",
     "load_corpus",
     "load_default_ruleset",
     "load_holdout",
@@ -45,6 +57,8 @@ CORPUS_PATH = CORPUS_DIR / "tickets.yaml"
 CONFIG_PATH = ROOT / "config.yaml"
 PHRASE_RULES_PATH = Path(__file__).resolve().parent / "phrase_rules.yaml"
 SET_NAMES: tuple[str, ...] = ("tickets", "holdout_a", "holdout_b")
+# Every labelled set, by the files present (other sets are being added while these tests run).
+LABELLED_SETS: tuple[str, ...] = tuple(sorted(path.stem for path in CORPUS_DIR.glob("*.yaml")))
 # Integer ticket ids of the hold-out sets: the set's base plus the number in its string id.
 _HOLDOUT_ID_BASE = {"holdout_a": 100_000, "holdout_b": 200_000}
 _HOLDOUT_KEYS = {
@@ -111,7 +125,7 @@ def _labelled(item: dict[str, Any], ticket: Ticket, ref: str, source: str) -> La
 
 def load_corpus(path: Path | str = CORPUS_PATH) -> list[LabelledTicket]:
     """Read ``tests/corpus/tickets.yaml`` into labelled tickets (checks the labels are consistent)."""
-    data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    data = load_yaml(Path(path).read_text(encoding="utf-8"))
     out: list[LabelledTicket] = []
     seen: set[int] = set()
     for item in data["tickets"]:
@@ -130,7 +144,7 @@ def load_holdout(name: str, path: Path | str | None = None) -> list[LabelledTick
     if name not in _HOLDOUT_ID_BASE:
         raise ValueError(f"unknown hold-out set {name!r}; expected one of {sorted(_HOLDOUT_ID_BASE)}")
     path = CORPUS_DIR / f"{name}.yaml" if path is None else Path(path)
-    data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    data = load_yaml(Path(path).read_text(encoding="utf-8"))
     items = data["tickets"] if isinstance(data, dict) else data
     out: list[LabelledTicket] = []
     seen: set[str] = set()
@@ -184,12 +198,26 @@ def load_sets(names: Sequence[str] = SET_NAMES) -> dict[str, list[LabelledTicket
 
 def load_default_ruleset(path: Path | str = CONFIG_PATH, **overrides: Any) -> RuleSet:
     """Compile the ``rules:`` section of the real config.yaml, its includes resolved (without
-    the rest of middleware.config); ``overrides`` are set in that section as an admin would."""
-    data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-    return compile_rules(load_rules_document({**data["rules"], **overrides}, Path(path).resolve().parent))
+    the rest of middleware.config); ``overrides`` are set in that section as an admin would.
+    Compiled once per test session for each path and overrides (a second of work each, most of
+    it building the text and category models); a document that does not compile raises each time."""
+    return _compiled(str(Path(path).resolve()), json.dumps(overrides, sort_keys=True))
+
+
+@functools.cache
+def _compiled(path: str, overrides: str) -> RuleSet:
+    data = load_yaml(Path(path).read_text(encoding="utf-8"))
+    return compile_rules(load_rules_document({**data["rules"], **json.loads(overrides)}, Path(path).parent))
+
+
+@functools.cache
+def labelled_set(name: str) -> tuple[EvalItem, ...]:
+    """``tests/corpus/<name>.yaml`` as ``rules eval`` reads it (``load_labelled``), read once per
+    test session."""
+    return tuple(load_labelled(CORPUS_DIR / f"{name}.yaml"))
 
 
 def load_phrase_rules() -> list[dict[str, Any]]:
     """The original phrase rules (``tests/rules/phrase_rules.yaml``): ~1,660 phrases in nine
     rules, kept as a large, realistic rule set for the engine's own tests (context, speed)."""
-    return yaml.safe_load(PHRASE_RULES_PATH.read_text(encoding="utf-8"))["rules"]
+    return load_yaml(PHRASE_RULES_PATH.read_text(encoding="utf-8"))["rules"]

@@ -5,22 +5,18 @@ votes alone. A category decides who is alerted and whether alerts carry the tick
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from middleware.cli.rules_eval import load_labelled
 from rules import RuleError, compile_rules
 from rules.category_model import STAFF_WORD, compile_category_model
-from tests.rules.corpus import load_default_ruleset
+from tests.rules.corpus import labelled_set, load_default_ruleset
 from tests.rules.helpers import make_ticket
-
-CORPUS = Path(__file__).resolve().parents[1] / "corpus"
 
 
 def _corpus_ticket(set_name: str, ref: str):
-    return next(i.ticket for i in load_labelled(CORPUS / f"{set_name}.yaml") if i.ref == ref)
+    return next(i.ticket for i in labelled_set(set_name) if i.ref == ref)
 
 
 @pytest.mark.parametrize(("set_name", "ref", "category"), [
@@ -126,7 +122,7 @@ def test_the_four_categories_read_a_ticket_s_terms_once_and_weigh_them_as_four_m
     assert shipped is not None and shipped.model.shared
     model = shipped.model
     for name in ("blind_ac", "day_ad"):
-        for item in load_labelled(CORPUS / f"{name}.yaml"):
+        for item in labelled_set(name):
             words = model_words(model_text(ticket_texts(item.ticket)))
             for staff in (False, True):
                 alone = [m.logit_words(([STAFF_WORD] if staff else []) + words[:MAX_WORDS])[0] for m in model.models]

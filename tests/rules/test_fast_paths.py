@@ -18,16 +18,15 @@ from pathlib import Path
 
 import pytest
 
-from middleware.cli.rules_eval import EvalItem, load_labelled
+from middleware.cli.rules_eval import EvalItem
 from rules import RuleSet
 from rules.concepts import COMMON_WORDS, NUMBER, Lexicons, _is_code, _split_term, tokens
 from rules.engine import ticket_texts
 from rules.scoring import CUSTOMER, STAFF, TicketView, _model_words, model_text
 from rules.text_model import CITE_MIN_IDF, model_words, word_pieces, word_terms
-from tests.rules.corpus import load_default_ruleset
+from tests.rules.corpus import LABELLED_SETS, labelled_set, load_default_ruleset
 
 ROOT = Path(__file__).resolve().parents[2]
-CORPUS = ROOT / "tests" / "corpus"
 
 
 @pytest.fixture(scope="module")
@@ -37,8 +36,8 @@ def shipped() -> RuleSet:
 
 @pytest.fixture(scope="module")
 def labelled() -> list[EvalItem]:
-    """Every labelled ticket of every set, read once for the module."""
-    return [item for path in sorted(CORPUS.glob("*.yaml")) for item in load_labelled(path)]
+    """Every labelled ticket of every set (each read once per session)."""
+    return [item for name in LABELLED_SETS for item in labelled_set(name)]
 
 
 def _naive_hits(concepts: dict[str, list[str]], toks: list[str]) -> dict[int, list[tuple[int, str]]]:

@@ -14,21 +14,18 @@ from pathlib import Path
 import pytest
 
 from bench.train_text_model import UNTOUCHED, VALIDATION
-from middleware.cli.rules_eval import load_labelled
 from rules import RuleError, RuleSet
 from rules.errors import ConditionError
 from rules.text_model import compile_text_model, word_pieces, word_terms
-from tests.rules.corpus import load_default_ruleset
+from tests.rules.corpus import labelled_set, load_default_ruleset
 from tests.rules.helpers import make_ticket
 
 ROOT = Path(__file__).resolve().parents[2]
 MODEL_FILE = ROOT / "rules" / "text_model.json"
 
-CORPUS = Path(__file__).resolve().parents[1] / "corpus"
-
 
 def _ticket(set_name: str, ref: str):
-    return next(i.ticket for i in load_labelled(CORPUS / f"{set_name}.yaml") if i.ref == ref)
+    return next(i.ticket for i in labelled_set(set_name) if i.ref == ref)
 
 
 # From the tuning sets (so a regression check of what the model is for, not a measurement): a
