@@ -7,6 +7,8 @@ whatever sections a test overrides.
 
 from __future__ import annotations
 
+import dataclasses
+import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -19,7 +21,9 @@ from rq import Queue
 
 from jobs import runtime
 from jobs.runtime import Runtime
-from middleware.config import load_config
+from middleware.config import Config, load_config
+from middleware.config.redis import load_redis
+from middleware.config.schema import load_yaml
 from middleware.local.simulator import SimulatorControl, SimulatorServer
 from middleware.store.connection import Keys
 from middleware.store.queues import EVENTS_STAGE
@@ -66,9 +70,25 @@ def write_config(tmp_path: Path, key_prefix: str, **sections: Any) -> Path:
     return path
 
 
+_configs: dict[str, Config] = {}
+
+
+def load_config_once(config_path: Path) -> Config:
+    """``load_config(config_path, env={})``, loaded once per test session for each content but
+    the key prefix (compiling the shipped rules and their models takes most of a second), then
+    a copy on this file's prefix and path. A config that does not load raises every time. The
+    sections are frozen, so a test replacing one on its copy (``rt.config.reconcile = ...``)
+    changes nothing for the others."""
+    raw = load_yaml(config_path.read_text(encoding="utf-8"))
+    key = json.dumps({**raw, "redis": None}, sort_keys=True, default=str)
+    if key not in _configs:
+        _configs[key] = load_config(config_path, env={})
+    return dataclasses.replace(_configs[key], path=str(config_path), redis_prefix=load_redis(raw.get("redis")).prefix)
+
+
 def make_runtime(config_path: Path, redis: Redis, base_url: str,
                  clock: Callable[[], datetime] | None = None) -> Runtime:
-    config = load_config(config_path, env={})
+    config = load_config_once(config_path)
     creds = Credentials("local", "middleware@example.com", "token", None, base_url)
     client = ZendeskClient(creds, config.zendesk, redis, Keys(config.redis_prefix))  # budget, breaker: this prefix
     return Runtime(config=config, redis=redis, zendesk=client, clock=clock or (lambda: datetime.now(UTC)))

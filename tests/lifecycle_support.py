@@ -146,7 +146,8 @@ class Sink:
         self._lock = threading.Lock()
         self.server = make_server("127.0.0.1", 0, self._app, threaded=True)
         self.port = self.server.server_port
-        self._thread = threading.Thread(target=self.server.serve_forever, name="sink", daemon=True)
+        self._thread = threading.Thread(target=self.server.serve_forever, args=(0.05,), name="sink",
+                                        daemon=True)
         self._thread.start()
 
     def url(self, path: str) -> str:

@@ -99,7 +99,8 @@ class Sink:
         self._lock = threading.Lock()
         self.server = make_server("127.0.0.1", 0, self._app, threaded=True)
         self.port: int = self.server.server_port
-        self._thread = threading.Thread(target=self.server.serve_forever, name="alert-sink", daemon=True)
+        self._thread = threading.Thread(target=self.server.serve_forever, args=(0.05,), name="alert-sink",
+                                        daemon=True)
 
     def url(self, path: str = "") -> str:
         """The Apprise URL of ``path`` on this sink (``json://127.0.0.1:PORT/path``)."""

@@ -17,20 +17,19 @@ from flask.testing import FlaskClient
 from redis import Redis
 from rq import Queue
 
-from middleware.config import load_config
 from middleware.store.connection import Keys, connect
 from middleware.store.queues import EVENTS_STAGE
 from middleware.web.app import create_app
 from middleware.web.intake import EXTENSION, Intake
 from tests.conftest import HungRedis
-from tests.intake_support import ALERTMANAGER, REPORT, write_config
+from tests.intake_support import ALERTMANAGER, REPORT, load_config_once, write_config
 
 TOKEN = "s3cret-intake-token"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 
 def build(tmp_path: Path, redis: Redis, key_prefix: str, token: str | None = TOKEN, redis_for_app: Redis | None = None,
           **sections: object) -> FlaskClient:
-    config = load_config(write_config(tmp_path, key_prefix, **sections), env={})
+    config = load_config_once(write_config(tmp_path, key_prefix, **sections))
     env = {"INTAKE_TOKEN": token} if token is not None else {}
     return create_app(config=config, env=env, redis=redis_for_app or redis).test_client()
 

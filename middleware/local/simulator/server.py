@@ -29,6 +29,8 @@ from middleware.web.signature import parse_secrets
 
 log = logging.getLogger(__name__)
 
+STOP_POLL_SECONDS = 0.05  # how often the serving thread looks for a stop request
+
 
 def create_app(
     simulator: Simulator | None = None,
@@ -93,7 +95,10 @@ class SimulatorServer:
 
     def start(self) -> SimulatorServer:
         if self._thread is None:
-            self._thread = threading.Thread(target=self._server.serve_forever, name="zendesk-simulator", daemon=True)
+            # werkzeug polls for shutdown every 0.5 s by default: a test or the demo stopping
+            # the simulator waited that long each time
+            self._thread = threading.Thread(target=self._server.serve_forever, args=(STOP_POLL_SECONDS,),
+                                            name="zendesk-simulator", daemon=True)
             self._thread.start()
         return self
 
