@@ -123,7 +123,8 @@ def _plain_logit(data: dict, text: str) -> tuple[float, tuple[str, ...], int]:
     value = data["intercept"]
     cite: list[tuple[float, str]] = []
     for kind, terms in (("words", set(word_terms(text))), ("chars", set(word_pieces(text)))):
-        known = [(term, *data[kind][term]) for term in terms if term in data[kind]]
+        block = data[kind]
+        known = [(term, *block[term]) for term in terms if term in block]
         if known:
             value += sum(idf * coef for _, idf, coef in known) / math.sqrt(sum(idf * idf for _, idf, _ in known))
         if kind == "words":
