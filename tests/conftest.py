@@ -1,26 +1,58 @@
 """Shared fixtures: a real Redis (the one on REDIS_URL, else a private one), one DB per use.
 
 Tests never share data: unit and integration tests use database ``TEST_REDIS_DB`` (default 9),
-flushed before each test, and every test gets its own key prefix as well.
+flushed before each test, and every test gets its own key prefix as well. They share compiled
+rules: ``load_config`` compiles each rules document once per test session (see
+``rules_compiled_once``).
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
+import pickle
 import socket
 import threading
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from redis import Redis
 
+from middleware.config import loader
 from middleware.local.localredis import answers, start_private_redis, with_db
+from rules import RuleSet, compile_rules
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT.parent / "shared" / "zendesk-samples"
 LOCAL_SAMPLES = Path(__file__).resolve().parent / "samples"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def rules_compiled_once() -> Iterator[None]:
+    """``load_config`` compiles each rules document once per test session. Most tests load the
+    shipped config, and compiling its rules (the text and category models) takes most of a
+    second; hundreds of loads did it again for the same document. A ``RuleSet`` is immutable
+    (``evaluate`` is pure), so the tests share it; the document is still read, merged and handed
+    to ``compile_rules`` by the loader as in production, a document that does not compile
+    raises every time, and ``tests/rules`` call ``rules.compile_rules`` itself. Processes the
+    tests start (the end-to-end stack, CLI subprocesses) compile for themselves."""
+    compiled: dict[bytes, RuleSet] = {}
+
+    def compile_once(document: Any) -> RuleSet:
+        try:  # the same bytes only for the same document: equal values of the same types
+            key = hashlib.sha256(pickle.dumps(document, protocol=5)).digest()
+        except (pickle.PicklingError, TypeError, AttributeError):
+            return compile_rules(document)
+        if key not in compiled:
+            compiled[key] = compile_rules(document)
+        return compiled[key]
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(loader, "compile_rules", compile_once)
+        yield
 
 
 @pytest.fixture(scope="session")
