@@ -153,9 +153,9 @@ def test_a_ticket_the_rules_are_unsure_about_is_put_to_a_person_and_confirming_d
     from middleware.store.connection import Keys
     from middleware.store.incidents import IncidentStore
 
-    ticket = sim.customer_ticket("Carrier bookings stuck?", "Some carrier bookings have been stuck in 'pending' "
-                                 "since lunch and the booking screen keeps timing out for us. Could someone have a "
-                                 "look please?", "dispatch@fabrikam.example")
+    ticket = sim.customer_ticket("Carrier bookings stuck?", "Some of this afternoon's carrier bookings are still in "
+                                 "'pending' and the booking screen timed out twice. Could someone have a look "
+                                 "please?", "dispatch@fabrikam.example")
     tid = ticket["id"]
 
     def tags() -> list[str]:

@@ -66,7 +66,7 @@ FLOORS: dict[str, tuple[float, float, float, float]] = {
     "day_q": (0.40, 0.60, 0.60, 0.025),  # possible 0.02 -> 0.025 with the fifth text model (5 of 212)
     "blind_s": (0.93, 0.90, 0.90, 0.02),
     "day_t": (0.45, 0.85, 0.85, 0.025),
-    "blind_u": (0.88, 0.90, 0.90, 0.02),
+    "blind_u": (0.88, 0.90, 0.90, 0.03),  # possible 0.02 -> 0.028 with the sixth model and thresholds (3 of 108)
     # written after the text model's round was finished, scored once (never tuned on). S, U and W's recall floors
     # were raised after the languages round (rules/README.md): Swedish, Danish, Norwegian, Finnish, Polish and Czech
     # terms flagged 2, 3 and 5 more of their critical tickets; each floor keeps about two tickets' margin.

@@ -48,8 +48,6 @@ def customer(rules: RuleSet, subject: str, description: str, comment: str | None
         # Security concepts worded without "hacked" or "breach"
         ("invoices link", "If you change the number at the end of the invoice link it opens other people's invoices "
          "with their names and addresses, without logging in.", "security"),
-        ("odd call", "A man said he was from your support team and our dispatcher gave him the code from her "
-         "phone.", "security"),
         ("access", "We let our planner go in May and his account was disabled, but he still logged in and "
          "exported the customer list yesterday.", "security"),
         ("quotes", "Since 8am every rate quote comes back at 0.00, for all carriers.", "outage"),
@@ -68,6 +66,18 @@ def test_customer_reports(rules: RuleSet, subject: str, description: str, catego
     assert f"critical_{category}" in decision.tags
     assert "Flagged automatically as a critical incident" in decision.note
     assert decision.score is not None and decision.score >= rules.scorer.critical
+
+
+def test_a_short_social_engineering_report_is_put_to_a_person_at_least(rules: RuleSet) -> None:
+    """Flagged until the sixth text model (rules/README.md): with the model weighing twice as much,
+    which left one set out over 21 sets took false flags from 84 to 42 and flagged 23 more critical
+    tickets, these twenty words (few of them ones the model knows from critical tickets) read as
+    routine and bring the security signal's +6.5 down to the possible tier: a person still decides."""
+    decision = customer(rules, "odd call", "A man said he was from your support team and our dispatcher gave him "
+                                           "the code from her phone.")
+    assert decision.possible or decision.critical, decision.explain()
+    assert decision.category == "security"
+    assert any(h.name != "wording" and h.category == "security" for h in decision.signals), decision.explain()
 
 
 def test_monitoring_alert_by_tag_and_by_source(rules: RuleSet) -> None:
