@@ -20,7 +20,10 @@ once, at the end (and tuned on in the fourth round, whose ``blind_ai``, ``day_aj
 ``blind_ak`` were tuned on and ``blind_al``, ``day_am`` and ``blind_an`` scored once, at the
 end). The fifth round scored ``blind_ar``, ``day_as`` and ``blind_at`` before and after its
 changes (the category model and a text model trained on every set up to ``blind_aq``), tuning
-nothing on them; ``day_au``, ``blind_av`` and ``blind_aw`` likewise, as a sixth check. The floors
+nothing on them; ``day_au``, ``blind_av`` and ``blind_aw`` likewise, as a sixth check. The sixth round scored
+``blind_ax``, ``day_ay``, ``blind_az``, ``day_ba``, ``blind_bb`` and ``blind_bc`` before and after
+its changes (a text model trained on every set up to ``blind_aw``, weighing twice as much, and
+lower bars), tuning nothing on them; the pooled floor, an in-sample check, leaves them out. The floors
 below only stop a figure from getting worse unnoticed: each sits a little under the figure
 measured when it was set, so a change that costs a few tickets fails.
 """
@@ -31,6 +34,7 @@ from typing import Any
 
 import pytest
 
+from bench.train_text_model import UNTOUCHED
 from middleware.cli.rules_eval import evaluate, format_evaluation
 from middleware.config.schema import load_yaml
 from rules import RuleSet
@@ -111,6 +115,14 @@ FLOORS: dict[str, tuple[float, float, float, float]] = {
     "day_au": (0.30, 0.85, 0.85, 0.03),  # 14 of 232 routine tickets flagged (6.0 %): the weakest day yet
     "blind_av": (0.89, 0.89, 0.91, 0.08),  # possible 0.045 -> 0.073 with the sixth text model (trained on it)
     "blind_aw": (0.90, 0.79, 0.81, 0.055),
+    # the sixth round: six new writers, scored before anything changed and once on the round's final rules
+    # (the sixth text model trained on AR-AW, the model weighing twice as much, bars at 3 and 1); nothing tuned
+    "blind_ax": (0.92, 0.93, 0.97, 0.02),
+    "day_ay": (0.60, 0.85, 0.85, 0.025),  # 3 of 232 routine tickets flagged, 1.3 % possible
+    "blind_az": (0.85, 0.96, 0.97, 0.025),
+    "day_ba": (0.45, 0.85, 0.85, 0.03),  # 6 of 232 routine tickets flagged, 1.7 % possible
+    "blind_bb": (0.90, 0.96, 0.97, 0.045),
+    "blind_bc": (0.89, 0.96, 0.97, 0.025),
 }
 
 
@@ -190,7 +202,7 @@ def test_pooled_over_every_set_the_flag_is_right_and_an_ordinary_day_is_quiet(
     9 false flags and 12 possibles among the ordinary days' routine tickets (before the sixth
     model and its weights: 0.946 / 0.938, 42 false flags on the days)."""
     tp = fp = fn = day_fp = day_possible = day_routine = 0
-    for name in FLOORS:
+    for name in (n for n in FLOORS if n not in UNTOUCHED):
         figures = report(reports, ruleset, name)
         tp, fp, fn = tp + figures["tp"], fp + figures["fp"], fn + figures["fn"]
         if name.startswith("day_"):
