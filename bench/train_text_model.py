@@ -97,7 +97,9 @@ def load_critical(names: Sequence[str]) -> list[tuple[str, tuple[bool, str], str
     from rules.text_model import MAX_CHARS
 
     config = yaml.safe_load((ROOT / "config.yaml").read_text(encoding="utf-8"))
-    scorer = compile_rules(load_rules_document(config["rules"], ROOT)).scorer
+    # Without the models: the file being replaced may be one this runtime no longer reads.
+    document = {k: v for k, v in load_rules_document(config["rules"], ROOT).items() if k != "text_model"}
+    scorer = compile_rules(document).scorer
     assert scorer is not None
     out = []
     for name in names:
@@ -128,9 +130,9 @@ def _category_terms(doc: tuple[bool, str]) -> list[str]:
 
 
 def _category_pieces(doc: tuple[bool, str]) -> list[str]:
-    from rules.text_model import PIECE, _pieces_of
+    from rules.text_model import PIECE, pieces_of_words
 
-    return [g for word in set(_category_words(doc)) for g in _pieces_of(word, PIECE)]
+    return pieces_of_words(_category_words(doc), PIECE)
 
 
 def fit_categories(samples: Sequence[tuple[str, tuple[bool, str], str]]) -> tuple[Any, Any]:
@@ -203,9 +205,36 @@ def _vectoriser(samples: Sequence[tuple[str, Any, Any]], words_of: Any, pieces_o
     pieces = {"analyzer": pieces_of, "min_df": 3}
     return make_union(
         TfidfVectorizer(**words, binary=True, vocabulary=_shared_vocabulary(samples, **words, max_features=most_words)),
-        TfidfVectorizer(**pieces, binary=True,
-                        vocabulary=_shared_vocabulary(samples, **pieces, max_features=most_pieces)),
+        _per_word_pieces_class()(**pieces, vocabulary=_shared_vocabulary(samples, **pieces, max_features=most_pieces)),
     )
+
+
+def _per_word_pieces_class() -> Any:
+    """The pieces block (rules/text_model.py): a piece counts once for each distinct word that
+    has it (the analyser gives it that many times), weighted by its idf, and a ticket's row is
+    divided by the square root of the sum of count x idf squared, so that all a word adds to
+    both sums is the word's own (the runtime's one lookup per word)."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    class PerWordPieces(TfidfVectorizer):
+        def __init__(self, *, analyzer: Any = "word", min_df: Any = 1, vocabulary: Any = None) -> None:
+            super().__init__(analyzer=analyzer, min_df=min_df, vocabulary=vocabulary, norm=None, binary=False)
+
+        def fit_transform(self, raw_documents: Any, y: Any = None) -> Any:
+            return self._normed(super().fit_transform(raw_documents, y))
+
+        def transform(self, raw_documents: Any) -> Any:
+            return self._normed(super().transform(raw_documents))
+
+        def _normed(self, x: Any) -> Any:
+            import numpy as np
+            from scipy.sparse import diags
+
+            norms = np.sqrt(np.asarray(x @ self.idf_).ravel())  # x = count x idf: x @ idf = sum(count x idf^2)
+            norms[norms == 0] = 1.0
+            return diags(1.0 / norms) @ x
+
+    return PerWordPieces
 
 
 def fit(samples: Sequence[tuple[str, str, bool]]) -> tuple[Any, Any]:
@@ -229,11 +258,11 @@ def _round(value: float) -> float:
 def _blocks(vectoriser: Any, coef: Any) -> list[dict[str, Any]]:
     """The two blocks (words, pieces) of one set of coefficients, as rules/text_model.py reads
     them: each term with its idf and coefficient, by term."""
-    from rules.text_model import PIECE
+    from rules.text_model import PIECE, PIECES_KIND
 
     blocks = []
     offset = 0
-    for (_, vec), kind in zip(vectoriser.transformer_list, ("words", "chars"), strict=True):
+    for (_, vec), kind in zip(vectoriser.transformer_list, ("words", PIECES_KIND), strict=True):
         vocab = vec.vocabulary_
         terms = sorted(([t, _round(vec.idf_[i]), _round(coef[offset + i])] for t, i in vocab.items()),
                        key=lambda t: t[0])

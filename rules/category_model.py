@@ -9,11 +9,11 @@ the votes chose right for 84 % of the flagged critical tickets, this model for 9
 votes with this model overriding them where it is sure for 94 % (rules/README.md).
 
 The model is data written by the trainer (``python -m bench.train_text_model --write``): a
-multinomial logistic regression over the same features as the text model (binary TF-IDF of
-words, word pairs and four-letter pieces), stored as one ``rules.text_model`` block set per
-category, so each category's log-odds is that module's ``logit`` and nothing new is needed to
-read it. Whether the requester is staff is a word of the text (``STAFF_WORD``), since "our
-engineer reports checkout down" is a staff report and the same words from a customer an outage.
+multinomial logistic regression over the same features as the text model (TF-IDF of words,
+word pairs and four-letter pieces of words), stored as one ``rules.text_model`` block set per
+category and read as one ``LinearTextModel`` with an output per category. Whether the
+requester is staff is a word of the text (``STAFF_WORD``), since "our engineer reports checkout
+down" is a staff report and the same words from a customer an outage.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from rules.errors import ConditionError
-from rules.text_model import CHECK_TOLERANCE, TextModel, compile_text_model, model_words
+from rules.text_model import CHECK_TOLERANCE, LinearTextModel, model_words, read_blocks
 
 __all__ = ["STAFF_WORD", "CategoryModel", "compile_category_model"]
 
@@ -38,24 +38,22 @@ MAX_WORDS = 200
 
 
 class CategoryModel:
-    """``guess(words, staff)``: the likeliest category and its probability."""
+    """``guess(words, staff)``: the likeliest category and its probability.
 
-    __slots__ = ("categories", "models", "shared")
+    The trainer gives every category the same terms (one multinomial regression over one
+    vocabulary), so the categories are one ``LinearTextModel`` with an output each: a ticket's
+    words are looked up once and every category's sums come from the same columns."""
 
-    def __init__(self, models: Mapping[str, TextModel]) -> None:
-        self.categories: tuple[str, ...] = tuple(sorted(models))
-        self.models: tuple[TextModel, ...] = tuple(models[c] for c in self.categories)
-        # The trainer gives every category the same terms: a ticket's terms are then found once
-        # and weighed four times, a third of what reading four models costs.
-        self.shared = all(self.models[0].same_terms(m) for m in self.models[1:])
+    __slots__ = ("categories", "linear")
+
+    def __init__(self, categories: tuple[str, ...], linear: LinearTextModel) -> None:
+        self.categories = categories
+        self.linear = linear
 
     def logits(self, words: Sequence[str], staff: bool) -> list[float]:
         """Each category's log-odds (in ``categories`` order) for a ticket with these words."""
-        read = [STAFF_WORD, *words[:MAX_WORDS]] if staff else list(words[:MAX_WORDS])
-        if not self.shared:
-            return [m.logit_words(read)[0] for m in self.models]
-        terms = self.models[0].terms(read)
-        return [m.logit_of(terms) for m in self.models]
+        read = [STAFF_WORD, *words[:MAX_WORDS]] if staff else words[:MAX_WORDS]
+        return self.linear.values(self.linear.columns(read))
 
     def guess(self, words: Sequence[str], staff: bool) -> tuple[str, float]:
         """The category with the highest probability (softmax of the log-odds), and that probability."""
@@ -72,12 +70,35 @@ def compile_category_model(raw: Any, where: str = "text_model.categories") -> Ca
     if not isinstance(raw, Mapping) or not isinstance(raw.get("models"), Mapping) or len(raw["models"]) < 2:
         raise ConditionError(where, "the category model's data (a mapping with models for two or more categories, "
                                     "written by bench/train_text_model.py)")
-    models = {}
-    for category, data in raw["models"].items():
+    categories = tuple(sorted(raw["models"]))
+    read = {}
+    intercepts = []
+    for category in categories:
         if not isinstance(category, str) or not category.isidentifier():
             raise ConditionError(f"{where}.models", f"a category is a lower-case word, got {category!r}")
-        models[category] = compile_text_model(data, f"{where}.models.{category}")
-    model = CategoryModel(models)
+        data = raw["models"][category]
+        read[category] = read_blocks(data, f"{where}.models.{category}") if isinstance(data, Mapping) else None
+        try:
+            intercepts.append(float(data["intercept"]))
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ConditionError(f"{where}.models.{category}", f"malformed model data ({exc!r})") from None
+    first = read[categories[0]]
+    assert first is not None
+    n = first[2]
+    tables = []
+    for block in (0, 1):
+        terms = first[block]
+        if any(len(read[c][block]) != len(terms) for c in categories):  # type: ignore[index]
+            raise ConditionError(where, "every category's model has the same terms (one trainer's vocabulary)")
+        try:
+            tables.append({t: (idf, tuple(read[c][block][t][1] for c in categories))  # type: ignore[index]
+                           for t, (idf, _) in terms.items()})
+        except KeyError:
+            raise ConditionError(where, "every category's model has the same terms (one trainer's vocabulary)") \
+                from None
+    if any(read[c][2] != n for c in categories):  # type: ignore[index]
+        raise ConditionError(where, "every category's model has pieces of the same length")
+    model = CategoryModel(categories, LinearTextModel(tables[0], tables[1], tuple(intercepts), n, ""))
     try:
         checks = [(str(text), bool(staff), [float(v) for v in expected]) for text, staff, expected in
                   raw.get("checks", ())]

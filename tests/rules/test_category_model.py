@@ -5,14 +5,19 @@ votes alone. A category decides who is alerted and whether alerts carry the tick
 
 from __future__ import annotations
 
+import copy
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from rules import RuleError, compile_rules
 from rules.category_model import STAFF_WORD, compile_category_model
+from rules.errors import ConditionError
 from tests.rules.corpus import labelled_set, load_default_ruleset
 from tests.rules.helpers import make_ticket
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _corpus_ticket(set_name: str, ref: str):
@@ -42,7 +47,7 @@ def _category(terms: dict[str, float]) -> dict[str, Any]:
     """One category's block set: each listed word scores its number (idf 1), no pieces."""
     return {"intercept": 0.0, "blocks": [
         {"kind": "words", "ngrams": [1, 2], "terms": [[word, 1.0, coef] for word, coef in terms.items()]},
-        {"kind": "chars", "ngrams": [4, 4], "terms": [["zzzz", 1.0, 0.0]]},
+        {"kind": "word_pieces", "ngrams": [4, 4], "terms": [["zzzz", 1.0, 0.0]]},
     ]}
 
 
@@ -110,20 +115,32 @@ def test_the_shipped_model_reproduces_its_trainer() -> None:
     assert compile_category_model(TINY).guess(["token"], staff=False)[0] == "security"
 
 
-def test_the_four_categories_read_a_ticket_s_terms_once_and_weigh_them_as_four_models_would() -> None:
-    """The shipped categories share their terms, so a ticket's terms are found once: the same
-    log-odds as reading each category's model on its own, for every labelled ticket of two sets."""
+def test_the_four_categories_read_a_ticket_s_words_once_and_weigh_them_as_four_models_would() -> None:
+    """The shipped categories share their terms, so a ticket's words are looked up once for all
+    four: the same log-odds as reading each category's model on its own (as a text model), for
+    every labelled ticket of two sets."""
+    import json
+
     from rules.category_model import MAX_WORDS
     from rules.engine import ticket_texts
     from rules.scoring import model_text
-    from rules.text_model import model_words
+    from rules.text_model import compile_text_model, model_words
 
     shipped = load_default_ruleset().scorer.categories
-    assert shipped is not None and shipped.model.shared
+    assert shipped is not None
     model = shipped.model
+    raw = json.loads((ROOT / "rules" / "text_model.json").read_text(encoding="utf-8"))["text_model"]["categories"]
+    alone_models = [compile_text_model(raw["models"][c]) for c in model.categories]
     for name in ("blind_ac", "day_ad"):
         for item in labelled_set(name):
             words = model_words(model_text(ticket_texts(item.ticket)))
             for staff in (False, True):
-                alone = [m.logit_words(([STAFF_WORD] if staff else []) + words[:MAX_WORDS])[0] for m in model.models]
+                alone = [m.logit_words(([STAFF_WORD] if staff else []) + words[:MAX_WORDS])[0] for m in alone_models]
                 assert model.logits(words, staff) == pytest.approx(alone, abs=1e-9)
+
+
+def test_categories_trained_on_different_terms_are_refused() -> None:
+    odd = copy.deepcopy(TINY)
+    odd["models"]["outage"]["blocks"][0]["terms"].append(["extra", 1.0, 1.0])
+    with pytest.raises(ConditionError, match="same terms"):
+        compile_category_model(odd)

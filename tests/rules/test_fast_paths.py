@@ -122,7 +122,8 @@ def _plain_logit(data: dict, text: str) -> tuple[float, tuple[str, ...], int]:
     ``data``: the model's blocks as {kind: {term: (idf, coefficient)}} and its intercept."""
     value = data["intercept"]
     cite: list[tuple[float, str]] = []
-    for kind, terms in (("words", set(word_terms(text))), ("chars", set(word_pieces(text)))):
+    # words: each distinct term once; pieces: once for each distinct word that has them
+    for kind, terms in (("words", set(word_terms(text))), ("word_pieces", word_pieces(text))):
         block = data[kind]
         known = [(term, *block[term]) for term in terms if term in block]
         if known:

@@ -134,6 +134,17 @@ def test_data_it_does_not_reproduce_is_refused() -> None:
         compile_text_model(data)
 
 
+def test_a_model_file_from_before_pieces_were_counted_per_word_is_refused_at_start_up() -> None:
+    # An admin's own retrained file from an older release: the start-up error says what to run.
+    data = copy.deepcopy(_shipped_data())
+    data["blocks"][1]["kind"] = "chars"
+    with pytest.raises(ConditionError, match="retrain it") as refused:
+        compile_text_model(data)
+    assert refused.value.key == "text_model.blocks"
+    with pytest.raises(RuleError, match=r"text_model\.data\.blocks"):
+        load_default_ruleset(text_model={"weight": 4, "data": data})
+
+
 def test_the_model_file_is_read_as_json_and_trained_without_the_untouched_sets() -> None:
     trained_on = _shipped_data()["trained_on"].split(", ")
     # the first model's untouched sets, scored and reported, are trained on since the second
@@ -149,6 +160,8 @@ def test_the_model_file_is_read_as_json_and_trained_without_the_untouched_sets()
 def test_words_are_folded_and_pieces_taken_inside_words_as_the_trainer_takes_them() -> None:
     assert word_terms("Keine Aufträge, nichts!") == ["keine", "auftrage", "nichts", "keine auftrage", "auftrage nichts"]
     assert sorted(word_pieces("ab  abcd ab", 4)) == [" ab ", " abc", "abcd", "bcd "]
+    # a piece counts once for each distinct word that has it: what a word adds is its own
+    assert sorted(word_pieces("abcd abce abcd", 4)) == [" abc", " abc", "abcd", "abce", "bcd ", "bce "]
 
 
 _TIED = """
@@ -156,7 +169,7 @@ from rules.text_model import compile_text_model
 terms = [[w, 4.0, 0.5] for w in ("zulu", "alpha", "mike", "bravo", "yankee", "kilo")]
 model = compile_text_model({"intercept": 0.0, "blocks": [
     {"kind": "words", "ngrams": [1, 2], "terms": [*terms, ["alpha bravo", 4.0, 0.5]]},
-    {"kind": "chars", "ngrams": [4, 4], "terms": [[" zul", 1.0, 0.0]]}]})
+    {"kind": "word_pieces", "ngrams": [4, 4], "terms": [[" zul", 1.0, 0.0]]}]})
 print("|".join(model.logit("zulu yankee mike alpha bravo kilo")[1]))
 """
 
