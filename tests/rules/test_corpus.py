@@ -23,7 +23,9 @@ changes (the category model and a text model trained on every set up to ``blind_
 nothing on them; ``day_au``, ``blind_av`` and ``blind_aw`` likewise, as a sixth check. The sixth round scored
 ``blind_ax``, ``day_ay``, ``blind_az``, ``day_ba``, ``blind_bb`` and ``blind_bc`` before and after
 its changes (a text model trained on every set up to ``blind_aw``, weighing twice as much, and
-lower bars), tuning nothing on them; the pooled floor, an in-sample check, leaves them out. The floors
+lower bars), tuning nothing on them (the seventh model is trained on them); the seventh round's untouched
+sets (``blind_bd``, ``day_be``, ``blind_bf``) were scored on arrival and once at its end, tuning
+nothing on them, and are left out of the pooled floor, an in-sample check. The floors
 below only stop a figure from getting worse unnoticed: each sits a little under the figure
 measured when it was set, so a change that costs a few tickets fails.
 """
@@ -62,7 +64,7 @@ FLOORS: dict[str, tuple[float, float, float, float]] = {
     # an ordinary day written after the freeze, scored on the final rules, never tuned on (like blind_g):
     # 12 of 194 routine tickets flagged is the honest ordinary-day figure - keep it untouched
     "day_n": (0.25, 0.80, 0.80, 0.04),
-    "blind_j": (0.90, 0.85, 0.88, 0.025),
+    "blind_j": (0.90, 0.85, 0.88, 0.03),  # 2 -> 3 of 118 possible with the seventh text model
     # The text model's round (rules/README.md): P (an ordinary day) and R (a hard blend) scored before any change,
     # then tuned on; Q, S, T and U never tuned on (T and U scored only at the end): keep them untouched.
     "day_p": (0.75, 0.95, 0.95, 0.02),
@@ -119,10 +121,15 @@ FLOORS: dict[str, tuple[float, float, float, float]] = {
     # (the sixth text model trained on AR-AW, the model weighing twice as much, bars at 3 and 1); nothing tuned
     "blind_ax": (0.92, 0.93, 0.97, 0.02),
     "day_ay": (0.60, 0.85, 0.85, 0.025),  # 3 of 232 routine tickets flagged, 1.3 % possible
-    "blind_az": (0.85, 0.96, 0.97, 0.025),
+    "blind_az": (0.85, 0.96, 0.97, 0.04),  # possible 0.027 -> 0.036 once trained on (precision 0.88 -> 0.97)
     "day_ba": (0.45, 0.85, 0.85, 0.03),  # 6 of 232 routine tickets flagged, 1.7 % possible
     "blind_bb": (0.90, 0.96, 0.97, 0.045),
     "blind_bc": (0.89, 0.96, 0.97, 0.025),
+    # the seventh round: three new writers, scored on arrival (4e67955) and once on the round's final rules
+    # (pieces counted per word, the model trained on AX-BC too); nothing tuned on them
+    "blind_bd": (0.89, 0.93, 0.95, 0.03),
+    "day_be": (0.55, 0.85, 0.85, 0.015),  # 5 of 232 routine tickets flagged, none possible
+    "blind_bf": (0.89, 0.93, 0.93, 0.02),
 }
 
 
