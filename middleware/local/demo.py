@@ -74,8 +74,8 @@ SAMPLES: list[dict[str, Any]] = [
     },
     {   # the rules are unsure: tagged possible_critical_incident and put to the Head of Support
         "subject": "Carrier bookings stuck?",
-        "description": "Some of this afternoon's carrier bookings are still in 'pending' and the booking "
-                       "screen timed out twice. Could someone have a look please?",
+        "description": "A couple of this afternoon's carrier bookings are still showing 'pending' and the "
+                       "booking screen timed out twice. Could someone have a look please?",
         "requester_email": "dispatch@fabrikam.example", "org": "Fabrikam",
     },
     {

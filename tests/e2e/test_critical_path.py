@@ -150,12 +150,12 @@ def test_a_ticket_the_rules_are_unsure_about_is_put_to_a_person_and_confirming_d
     ticket's creation."""
     from redis import Redis
 
+    from middleware.local.demo import SAMPLES
     from middleware.store.connection import Keys
     from middleware.store.incidents import IncidentStore
 
-    ticket = sim.customer_ticket("Carrier bookings stuck?", "Some of this afternoon's carrier bookings are still in "
-                                 "'pending' and the booking screen timed out twice. Could someone have a look "
-                                 "please?", "dispatch@fabrikam.example")
+    unsure = next(s for s in SAMPLES if s["subject"] == "Carrier bookings stuck?")  # the demo's possible one
+    ticket = sim.customer_ticket(unsure["subject"], unsure["description"], unsure["requester_email"])
     tid = ticket["id"]
 
     def tags() -> list[str]:
