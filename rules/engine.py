@@ -312,6 +312,8 @@ class RuleSet:
             return decision.critical
         if SCORE_RULE in decision.undecided:
             return False  # staff or customer changes the category or the tier: fetch
+        if any(m.rule == SCORE_RULE for m in decision.matches):
+            return False  # the score decided: an undecided rule that matches would decide instead: fetch
         order = self._order
         matched = [(order[m.rule], self._by_name[m.rule]) for m in decision.matches]
         category_at = next((i for i, r in matched if r.category is not None), len(order))

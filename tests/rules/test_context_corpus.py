@@ -319,3 +319,21 @@ def test_critical_whatever_undecided_refuses_what_the_context_could_change() -> 
     assert not routed.critical_whatever_undecided(routed.evaluate(ticket))  # could route it
     quiet = replace(ticket, subject="Critical question", description="where is the export button?")
     assert not later.critical_whatever_undecided(later.evaluate(quiet))  # not critical without the staff rule
+
+
+def test_a_ticket_the_score_flags_while_a_rule_waits_for_the_requester_is_not_acted_on_blind() -> None:
+    # The score flags it the same for staff and customers, but a rule that reads the requester is
+    # still undecided: if it matches, its own verdict (category, priority) replaces the score's.
+    # Before, the score's pseudo-rule was looked up among the rules and the triage job raised.
+    ruleset = compile_rules({
+        "concepts": {"impact": ["failing"], "objects": ["orders"]},
+        "signals": [{"name": "orders failing", "weight": 5, "category": "outage", "near": ["objects", "impact"]}],
+        "thresholds": {"critical": 3, "possible": 1},
+        "rules": [{"name": "staff", "category": "staff_report",
+                   "when": {"all": [{"requester_role": ["agent"]}, {"text": {"keywords": ["orders"]}}]}}],
+    })
+    ticket = replace(Ticket(id=1, subject="All orders failing since 9:00", description="", status="new"),
+                     requester_id=REQUESTER_ID)
+    decision = ruleset.evaluate(ticket)
+    assert decision.critical and not decision.decided and decision.undecided == ("staff",)
+    assert not ruleset.critical_whatever_undecided(decision)
