@@ -155,7 +155,8 @@ def test_the_model_file_is_read_as_json_and_trained_without_the_untouched_sets()
     assert {"blind_al", "day_am", "blind_an", "blind_ao", "day_ap", "blind_aq"} <= set(trained_on)  # once reported
     assert {"blind_ar", "day_as", "blind_at", "day_au", "blind_av", "blind_aw"} <= set(trained_on)  # once reported
     assert {"blind_ax", "day_ay", "blind_az", "day_ba", "blind_bb", "blind_bc"} <= set(trained_on)  # once reported
-    assert set(UNTOUCHED) >= {"blind_bd", "day_be", "blind_bf"}
+    assert {"blind_bd", "day_be", "blind_bf", "blind_bg", "day_bh", "blind_bi"} <= set(trained_on)  # once reported
+    assert set(UNTOUCHED) >= {"blind_bj", "day_bk", "blind_bl"}
 
 
 def test_words_are_folded_and_pieces_taken_inside_words_as_the_trainer_takes_them() -> None:
