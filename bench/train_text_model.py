@@ -4,9 +4,10 @@
 Needs scikit-learn, which the product does not: ``pip install -r bench/requirements-train.txt``.
 
 Why a trained model beside the concept signals, and how it is kept honest: rules/text_model.py.
-What it is: binary TF-IDF (a term is there or not, weighted by its rarity) over words and word
-pairs and over four-character pieces of words (for inflections and the languages the lexicons
-know few words of), each block L2-normalised, and an L2-regularised logistic regression. (L1
+What it is: TF-IDF over words and word pairs (a term is there or not, weighted by its rarity)
+and over four-character pieces of words (for inflections and the languages the lexicons know few
+words of; a piece counts once for each distinct word that has it, so the product reads a ticket
+with one lookup per word), each block normed, and an L2-regularised logistic regression. (L1
 norms would make the product's arithmetic cheaper; they cost precision on every left-out set.) The
 non-critical tickets of ordinary days (``ROUTINE``) are up-weighted, so the model sees the base
 rate a desk sees (~3 % critical), not the blind sets' 40 %.
@@ -199,9 +200,10 @@ def _shared_vocabulary(samples: Sequence[tuple[str, str, bool]], **options: Any)
 
 def _vectoriser(samples: Sequence[tuple[str, Any, Any]], words_of: Any, pieces_of: Any, most_words: int,
                 most_pieces: int) -> Any:
-    """Binary TF-IDF over words and word pairs and over four-letter pieces, each block
-    L2-normalised, on the terms several writers used (``_shared_vocabulary``): the features of
-    both models, whose runtime (rules/text_model.py) reproduces exactly this."""
+    """TF-IDF over words and word pairs (binary) and over four-letter pieces (once per distinct
+    word, ``_per_word_pieces_class``), each block normed, on the terms several writers used
+    (``_shared_vocabulary``): the features of both models, whose runtime (rules/text_model.py)
+    reproduces exactly this."""
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.pipeline import make_union
 
