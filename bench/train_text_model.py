@@ -29,7 +29,6 @@ import os
 import sys
 from collections.abc import Sequence
 from functools import partial
-from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -130,8 +129,9 @@ def _category_words(doc: tuple[bool, str]) -> list[str]:
 
 
 def _category_terms(doc: tuple[bool, str]) -> list[str]:
-    words = _category_words(doc)
-    return [*words, *(f"{a} {b}" for a, b in pairwise(words))]
+    from rules.text_model import terms_of_words
+
+    return terms_of_words(_category_words(doc))
 
 
 def _category_pieces(doc: tuple[bool, str]) -> list[str]:

@@ -77,28 +77,27 @@ def compile_category_model(raw: Any, where: str = "text_model.categories") -> Ca
         if not isinstance(category, str) or not category.isidentifier():
             raise ConditionError(f"{where}.models", f"a category is a lower-case word, got {category!r}")
         data = raw["models"][category]
-        read[category] = read_blocks(data, f"{where}.models.{category}") if isinstance(data, Mapping) else None
+        if not isinstance(data, Mapping):
+            raise ConditionError(f"{where}.models.{category}", "a text model's data (blocks and intercept)")
+        read[category] = read_blocks(data, f"{where}.models.{category}")
         try:
             intercepts.append(float(data["intercept"]))
         except (KeyError, TypeError, ValueError) as exc:
             raise ConditionError(f"{where}.models.{category}", f"malformed model data ({exc!r})") from None
-    first = read[categories[0]]
-    assert first is not None
-    n = first[2]
+    n = read[categories[0]][2]
+    if any(read[c][2] != n for c in categories):
+        raise ConditionError(where, "every category's model has pieces of the same length")
     tables = []
     for block in (0, 1):
-        terms = first[block]
-        if any(len(read[c][block]) != len(terms) for c in categories):  # type: ignore[index]
+        terms = read[categories[0]][block]
+        if any(len(read[c][block]) != len(terms) for c in categories):
             raise ConditionError(where, "every category's model has the same terms (one trainer's vocabulary)")
         try:
-            tables.append({t: (idf, tuple(read[c][block][t][1] for c in categories))  # type: ignore[index]
-                           for t, (idf, _) in terms.items()})
+            tables.append({t: (idf, tuple(read[c][block][t][1] for c in categories)) for t, (idf, _) in terms.items()})
         except KeyError:
             raise ConditionError(where, "every category's model has the same terms (one trainer's vocabulary)") \
                 from None
-    if any(read[c][2] != n for c in categories):  # type: ignore[index]
-        raise ConditionError(where, "every category's model has pieces of the same length")
-    model = CategoryModel(categories, LinearTextModel(tables[0], tables[1], tuple(intercepts), n, ""))
+    model = CategoryModel(categories, LinearTextModel(tables[0], tables[1], tuple(intercepts), n))
     try:
         checks = [(str(text), bool(staff), [float(v) for v in expected]) for text, staff, expected in
                   raw.get("checks", ())]

@@ -105,13 +105,12 @@ class LinearTextModel:
     of words is looked up as a tuple straight from ``zip`` (no string made per pair). A set's
     order can move a sum in its last bit, far below the 0.1 a signal is rounded to."""
 
-    __slots__ = ("_getters", "_lexicon", "_pairs", "intercepts", "outputs", "trained_on")
+    __slots__ = ("_getters", "_lexicon", "_pairs", "intercepts", "outputs")
 
-    def __init__(self, words: _Table, pieces: _Table, intercepts: tuple[float, ...], n: int, trained_on: str,
+    def __init__(self, words: _Table, pieces: _Table, intercepts: tuple[float, ...], n: int,
                  cite: tuple[dict[Any, int], dict[Any, int]] = ({}, {})) -> None:
         k = self.outputs = len(intercepts)
         self.intercepts = intercepts
-        self.trained_on = trained_on
         self._getters = tuple(map(itemgetter, range(k + 1)))
         no_pieces = (0.0,) * (k + 1)
         single: dict[str, tuple[float, ...]] = {}
@@ -218,7 +217,7 @@ class TextModel:
         self._cite_terms = (["", *(term for _, term, _ in up)], ["", *(term for _, term, _ in down)])
         self.linear = LinearTextModel({t: (idf, (coef,)) for t, (idf, coef) in words.items()},
                                       {t: (idf, (coef,)) for t, (idf, coef) in pieces.items()},
-                                      (intercept,), n, trained_on, cite)
+                                      (intercept,), n, cite)
 
     def logit(self, text: str) -> tuple[float, tuple[str, ...], int]:
         """The log-odds, the (at most four) cited words, and how many words the text has."""
