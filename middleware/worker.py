@@ -38,6 +38,7 @@ from jobs.staff_roster import EVERY_SECONDS as ROSTER_EVERY
 from middleware.resilient_worker import ResilientWorker
 from middleware.store import queues
 from middleware.store.connection import Keys, connect, redis_url
+from rules import accel
 
 log = logging.getLogger(__name__)
 
@@ -117,6 +118,8 @@ def run(url: str | None = None, *, burst: bool = False, processes: int = 1, log_
     url = url or redis_url()
     keys = runtime.get().keys  # load and check the config now: a broken config stops start-up, not a job
     names = keys.queues()
+    # Which code decides (the C speedups or the Python they stand in for): a warning where unbuilt.
+    log.log(logging.INFO if accel.native is not None else logging.WARNING, "rules: %s", accel.status())
     stop = threading.Event()
     jobs = periodic_jobs()
     if jobs and not burst:

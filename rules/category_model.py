@@ -42,7 +42,7 @@ class CategoryModel:
 
     The trainer gives every category the same terms (one multinomial regression over one
     vocabulary), so the categories are one ``LinearTextModel`` with an output each: a ticket's
-    words are looked up once and every category's sums come from the same columns."""
+    words are looked up once and every category's sums come from the same figures."""
 
     __slots__ = ("categories", "linear")
 
@@ -53,7 +53,7 @@ class CategoryModel:
     def logits(self, words: Sequence[str], staff: bool) -> list[float]:
         """Each category's log-odds (in ``categories`` order) for a ticket with these words."""
         read = [STAFF_WORD, *words[:MAX_WORDS]] if staff else words[:MAX_WORDS]
-        return self.linear.values(self.linear.columns(read))
+        return self.linear.values(self.linear.read(read)[0])
 
     def guess(self, words: Sequence[str], staff: bool) -> tuple[str, float]:
         """The category with the highest probability (softmax of the log-odds), and that probability."""

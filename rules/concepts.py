@@ -25,6 +25,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from itertools import compress, count
 
+from rules import accel
 from rules.errors import ConditionError
 
 __all__ = ["Lexicons", "fold", "tokens"]
@@ -246,7 +247,12 @@ class Lexicons:
         ``map`` looks every word up in the vocabulary cache and ``compress`` picks the ones
         that are a term or anchor a phrase; only those are visited in Python. A phrase is
         looked up by its rarest word and confirmed around it, so common words ("the", "is",
-        "not") cost nothing by themselves."""
+        "not") cost nothing by themselves. The C speedups (rules/_accel.c) run this very loop
+        where they are built."""
+        native = accel.native
+        if native is not None:
+            native.concept_scan(self._cache, toks, offset, found, _confirm)
+            return
         infos = list(map(self._lookup, toks))
         get = found.get
         for i in compress(count(), infos):

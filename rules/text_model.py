@@ -38,6 +38,7 @@ from itertools import islice
 from operator import itemgetter
 from typing import Any
 
+from rules import accel
 from rules.concepts import COMMON_WORDS, tokens
 from rules.errors import ConditionError
 
@@ -94,7 +95,7 @@ def _pieces_of(word: str, n: int) -> list[str]:
 
 
 class LinearTextModel:
-    """``values(columns(words))``: one log-odds per output (a category, or "critical") for a
+    """``values(read(words)[0])``: one log-odds per output (a category, or "critical") for a
     ticket's words, the two blocks' sums over what each distinct word and each known pair of
     words adds.
 
@@ -103,7 +104,8 @@ class LinearTextModel:
     share, the pieces' squared idf) packed two by two into k + 1 complex numbers, so that one
     C-level ``sum`` adds two of them at once, then its two citing ranks (``TextModel``). A pair
     of words is looked up as a tuple straight from ``zip`` (no string made per pair). A set's
-    order can move a sum in its last bit, far below the 0.1 a signal is rounded to."""
+    order can move a sum in its last bit, far below the 0.1 a signal is rounded to. The C
+    speedups (rules/_accel.c) walk the same tables in the same order, adding the same numbers."""
 
     __slots__ = ("_getters", "_lexicon", "_pairs", "intercepts", "outputs")
 
@@ -128,22 +130,30 @@ class LinearTextModel:
                 self._pairs[key] = (*_packed((*figures, *no_pieces)), cite[0].get(key, 0), cite[1].get(key, 0))
         self._lexicon = _Lexicon(single, pieces, n, k, cite)
 
-    def columns(self, words: Sequence[str]) -> list[tuple[Any, ...]]:
-        """The figures of the ticket's distinct words and known pairs."""
+    def read(self, words: Sequence[str]) -> tuple[list[float], tuple[int, ...], tuple[int, ...]]:
+        """A ticket's sums (``values`` turns them into log-odds) and the citing ranks of the
+        (at most four) terms that weighed most each way, ascending: one pass over its distinct
+        words and known pairs, in C where the speedups are built (rules/_accel.c)."""
+        native = accel.native
+        if native is not None:
+            return native.linear_read(words if type(words) is list else list(words), self._lexicon, self._pairs,
+                                      self.outputs + 1)
         known = list(map(self._lexicon.__getitem__, set(words)))
         pairs = self._pairs.keys() & zip(words, islice(words, 1, None), strict=False)
         if pairs:
             known.extend(map(self._pairs.__getitem__, pairs))
-        return known
-
-    def values(self, known: list[tuple[Any, ...]]) -> list[float]:
-        """Each output's log-odds from a ticket's figures (``columns``)."""
-        if not known:
-            return list(self.intercepts)
-        sums = []
+        sums: list[float] = []
         for get in self._getters:
             both = sum(map(get, known))
             sums += (both.real, both.imag)
+        k = self.outputs
+        up = tuple(sorted(filter(None, map(itemgetter(k + 1), known)))[:4])
+        down = tuple(sorted(filter(None, map(itemgetter(k + 2), known)))[:4])
+        return sums, up, down
+
+    def values(self, sums: Sequence[float]) -> list[float]:
+        """Each output's log-odds from a ticket's sums (``read``): per output, its words share
+        over the words block's norm plus its pieces share over theirs (no words: the intercepts)."""
         k = self.outputs
         words_norm, pieces_norm = sums[k], sums[2 * k + 1]
         words_norm = 1 / math.sqrt(words_norm) if words_norm else 0.0
@@ -225,16 +235,12 @@ class TextModel:
 
     def logit_words(self, words: list[str]) -> tuple[float, tuple[str, ...], int]:
         """``logit`` of a text whose words (``model_words``) are already known."""
-        known = self.linear.columns(words)
-        value = self.linear.values(known)[0]
-        # The (at most four) terms that weighed most towards the value's sign (after a word's
-        # two complex figures, its ranks: 0 where it is not cited).
-        side = 0 if value >= 0 else 1
-        best = sorted(filter(None, map(_RANKS[side], known)))[:4]
-        return value, tuple(map(self._cite_terms[side].__getitem__, best)), len(words)
-
-
-_RANKS = (itemgetter(2), itemgetter(3))
+        sums, up, down = self.linear.read(words)
+        value = self.linear.values(sums)[0]
+        # The (at most four) terms that weighed most towards the value's sign.
+        if value >= 0:
+            return value, tuple(map(self._cite_terms[0].__getitem__, up)), len(words)
+        return value, tuple(map(self._cite_terms[1].__getitem__, down)), len(words)
 
 
 def read_blocks(raw: Any, where: str) -> tuple[dict[str, tuple[float, float]], dict[str, tuple[float, float]], int]:

@@ -1,0 +1,365 @@
+/* The rules' two hot loops in C: the concept scan (rules/concepts.py, Lexicons.scan) and the
+ * text and category models' sums (rules/text_model.py, LinearTextModel.read).
+ *
+ * Why: both are a short loop per word of a ticket around dictionary lookups that are already
+ * C-level; in Python the loop itself (a bytecode dispatch, a tuple unpack, an append per word)
+ * cost more than the lookups, about 110 of a decision's 200 microseconds. These functions walk
+ * the very same Python tables (the vocabulary caches, the pairs, the figures tuples) in the same
+ * order as the Python code they stand in for, so a decision is the same either way:
+ * tests/test_rules_accel.py compares the two on every labelled ticket. The Python code stays the
+ * reference and is what runs where this module is not built (no C compiler).
+ *
+ * Built by `make` (setup.py, `python setup.py build_ext --inplace`); pure: no I/O, no state.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+
+#define MAX_WIDTH 32 /* complex figures per word: a model's outputs + 1 */
+#define TOP 4        /* cited terms kept per side */
+
+/* dict[key], calling a subclass's __missing__ on a miss (the caches learn words that way).
+ * A new reference, or NULL with an exception set. */
+static PyObject *
+lookup(PyObject *dict, PyObject *key)
+{
+    PyObject *value = PyDict_GetItemWithError(dict, key);
+    if (value != NULL) {
+        Py_INCREF(value);
+        return value;
+    }
+    if (PyErr_Occurred()) {
+        return NULL;
+    }
+    return PyObject_GetItem(dict, key);
+}
+
+/* Keep the TOP smallest positive ranks, ascending (Python: sorted(filter(None, ranks))[:4]). */
+static void
+keep_smallest(long *best, int *count, long rank)
+{
+    if (rank <= 0) {
+        return;
+    }
+    int n = *count;
+    if (n == TOP && rank >= best[TOP - 1]) {
+        return;
+    }
+    int j = n < TOP ? n : TOP - 1;
+    while (j > 0 && best[j - 1] > rank) {
+        best[j] = best[j - 1];
+        j--;
+    }
+    best[j] = rank;
+    if (n < TOP) {
+        *count = n + 1;
+    }
+}
+
+/* Add one word's or pair's figures: `width` complex numbers, then its two citing ranks. */
+static int
+add_figures(PyObject *figures, Py_ssize_t width, double *sums, long *up, int *n_up, long *down, int *n_down)
+{
+    if (!PyTuple_Check(figures) || PyTuple_GET_SIZE(figures) != width + 2) {
+        PyErr_SetString(PyExc_TypeError, "figures: a tuple of width complex numbers and two ranks");
+        return -1;
+    }
+    for (Py_ssize_t w = 0; w < width; w++) {
+        PyObject *item = PyTuple_GET_ITEM(figures, w);
+        Py_complex value;
+        if (PyComplex_CheckExact(item)) {
+            value = ((PyComplexObject *)item)->cval;
+        }
+        else {
+            value = PyComplex_AsCComplex(item);
+            if (value.real == -1.0 && PyErr_Occurred()) {
+                return -1;
+            }
+        }
+        sums[2 * w] += value.real;
+        sums[2 * w + 1] += value.imag;
+    }
+    long rank = PyLong_AsLong(PyTuple_GET_ITEM(figures, width));
+    if (rank == -1 && PyErr_Occurred()) {
+        return -1;
+    }
+    keep_smallest(up, n_up, rank);
+    rank = PyLong_AsLong(PyTuple_GET_ITEM(figures, width + 1));
+    if (rank == -1 && PyErr_Occurred()) {
+        return -1;
+    }
+    keep_smallest(down, n_down, rank);
+    return 0;
+}
+
+static PyObject *
+ranks_tuple(const long *ranks, int count)
+{
+    PyObject *out = PyTuple_New(count);
+    if (out == NULL) {
+        return NULL;
+    }
+    for (int i = 0; i < count; i++) {
+        PyObject *rank = PyLong_FromLong(ranks[i]);
+        if (rank == NULL) {
+            Py_DECREF(out);
+            return NULL;
+        }
+        PyTuple_SET_ITEM(out, i, rank);
+    }
+    return out;
+}
+
+/* Sum the figures of every item of `items` (a set), looked up in `table`. */
+static int
+sum_set(PyObject *items, PyObject *table, Py_ssize_t width, double *sums, long *up, int *n_up, long *down,
+        int *n_down)
+{
+    PyObject *iterator = PyObject_GetIter(items);
+    if (iterator == NULL) {
+        return -1;
+    }
+    PyObject *key;
+    while ((key = PyIter_Next(iterator)) != NULL) {
+        PyObject *figures = lookup(table, key);
+        Py_DECREF(key);
+        if (figures == NULL) {
+            Py_DECREF(iterator);
+            return -1;
+        }
+        int failed = add_figures(figures, width, sums, up, n_up, down, n_down);
+        Py_DECREF(figures);
+        if (failed) {
+            Py_DECREF(iterator);
+            return -1;
+        }
+    }
+    Py_DECREF(iterator);
+    return PyErr_Occurred() ? -1 : 0;
+}
+
+PyDoc_STRVAR(linear_read_doc,
+"linear_read(words, lexicon, pairs, width) -> (sums, up, down)\n\n"
+"LinearTextModel.read: the sums over the ticket's distinct words (figures from lexicon, which\n"
+"learns a new word through __missing__) then its distinct known pairs of words (from pairs),\n"
+"in the order the Python code adds them; sums is [real, imag] per complex figure; up and down\n"
+"are the four smallest positive citing ranks of each side, ascending.");
+
+static PyObject *
+linear_read(PyObject *module, PyObject *args)
+{
+    PyObject *words, *lexicon, *pairs;
+    Py_ssize_t width;
+    if (!PyArg_ParseTuple(args, "O!O!O!n:linear_read", &PyList_Type, &words, &PyDict_Type, &lexicon, &PyDict_Type,
+                          &pairs, &width)) {
+        return NULL;
+    }
+    if (width < 1 || width > MAX_WIDTH) {
+        PyErr_SetString(PyExc_ValueError, "width: 1 to 32 complex figures");
+        return NULL;
+    }
+    double sums[2 * MAX_WIDTH] = {0.0};
+    long up[TOP], down[TOP];
+    int n_up = 0, n_down = 0;
+
+    PyObject *distinct = PySet_New(words);
+    if (distinct == NULL) {
+        return NULL;
+    }
+    int failed = sum_set(distinct, lexicon, width, sums, up, &n_up, down, &n_down);
+    Py_DECREF(distinct);
+    if (failed) {
+        return NULL;
+    }
+
+    /* The known pairs, as `pairs.keys() & zip(words, words[1:])` builds them. */
+    PyObject *known = PySet_New(NULL);
+    if (known == NULL) {
+        return NULL;
+    }
+    Py_ssize_t n = PyList_GET_SIZE(words);
+    for (Py_ssize_t i = 0; i + 1 < n; i++) {
+        PyObject *pair = PyTuple_Pack(2, PyList_GET_ITEM(words, i), PyList_GET_ITEM(words, i + 1));
+        if (pair == NULL) {
+            Py_DECREF(known);
+            return NULL;
+        }
+        int has = PyDict_Contains(pairs, pair);
+        if (has > 0) {
+            has = PySet_Add(known, pair) == 0 ? 0 : -1;
+        }
+        Py_DECREF(pair);
+        if (has < 0) {
+            Py_DECREF(known);
+            return NULL;
+        }
+    }
+    failed = PySet_GET_SIZE(known) ? sum_set(known, pairs, width, sums, up, &n_up, down, &n_down) : 0;
+    Py_DECREF(known);
+    if (failed) {
+        return NULL;
+    }
+
+    PyObject *out_sums = PyList_New(2 * width);
+    if (out_sums == NULL) {
+        return NULL;
+    }
+    for (Py_ssize_t i = 0; i < 2 * width; i++) {
+        PyObject *value = PyFloat_FromDouble(sums[i]);
+        if (value == NULL) {
+            Py_DECREF(out_sums);
+            return NULL;
+        }
+        PyList_SET_ITEM(out_sums, i, value);
+    }
+    PyObject *out_up = ranks_tuple(up, n_up);
+    PyObject *out_down = out_up ? ranks_tuple(down, n_down) : NULL;
+    if (out_down == NULL) {
+        Py_XDECREF(out_up);
+        Py_DECREF(out_sums);
+        return NULL;
+    }
+    PyObject *out = PyTuple_Pack(3, out_sums, out_up, out_down);
+    Py_DECREF(out_sums);
+    Py_DECREF(out_up);
+    Py_DECREF(out_down);
+    return out;
+}
+
+/* found[concept].append((position, label)), making the list on a concept's first occurrence. */
+static int
+add_hit(PyObject *found, PyObject *concept, PyObject *position, PyObject *label)
+{
+    PyObject *entry = PyTuple_Pack(2, position, label);
+    if (entry == NULL) {
+        return -1;
+    }
+    PyObject *at = PyDict_GetItemWithError(found, concept);
+    int failed;
+    if (at != NULL) {
+        failed = PyList_Append(at, entry);
+    }
+    else if (PyErr_Occurred()) {
+        failed = -1;
+    }
+    else {
+        PyObject *list = PyList_New(1);
+        if (list == NULL) {
+            Py_DECREF(entry);
+            return -1;
+        }
+        Py_INCREF(entry);
+        PyList_SET_ITEM(list, 0, entry);
+        failed = PyDict_SetItem(found, concept, list);
+        Py_DECREF(list);
+    }
+    Py_DECREF(entry);
+    return failed;
+}
+
+static int
+call_confirm(PyObject *confirm, PyObject *terms, PyObject *toks, Py_ssize_t i, Py_ssize_t offset, PyObject *found)
+{
+    PyObject *result = PyObject_CallFunction(confirm, "OOnnO", terms, toks, i, offset, found);
+    if (result == NULL) {
+        return -1;
+    }
+    Py_DECREF(result);
+    return 0;
+}
+
+PyDoc_STRVAR(concept_scan_doc,
+"concept_scan(vocabulary, toks, offset, found, confirm)\n\n"
+"Lexicons.scan: look every token up in the vocabulary cache (learning new words through its\n"
+"__missing__), add each one-word term's (offset + position, label) to found[concept], and\n"
+"hand the phrases a token anchors, where the word beside it fits, to confirm(terms, toks, i,\n"
+"offset, found), the Python _confirm.");
+
+static PyObject *
+concept_scan(PyObject *module, PyObject *args)
+{
+    PyObject *vocabulary, *toks, *found, *confirm;
+    Py_ssize_t offset;
+    if (!PyArg_ParseTuple(args, "O!O!nO!O:concept_scan", &PyDict_Type, &vocabulary, &PyList_Type, &toks, &offset,
+                          &PyDict_Type, &found, &confirm)) {
+        return NULL;
+    }
+    Py_ssize_t n = PyList_GET_SIZE(toks);
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *info = lookup(vocabulary, PyList_GET_ITEM(toks, i));
+        if (info == NULL) {
+            return NULL;
+        }
+        if (info == Py_None) {
+            Py_DECREF(info);
+            continue;
+        }
+        if (!PyTuple_Check(info) || PyTuple_GET_SIZE(info) != 4 || !PyTuple_Check(PyTuple_GET_ITEM(info, 0))) {
+            Py_DECREF(info);
+            PyErr_SetString(PyExc_TypeError, "vocabulary entry: (singles, right, left, loose) or None");
+            return NULL;
+        }
+        int failed = 0;
+        PyObject *singles = PyTuple_GET_ITEM(info, 0);
+        Py_ssize_t count = PyTuple_GET_SIZE(singles);
+        if (count) {
+            PyObject *position = PyLong_FromSsize_t(offset + i);
+            if (position == NULL) {
+                Py_DECREF(info);
+                return NULL;
+            }
+            for (Py_ssize_t s = 0; s < count && !failed; s++) {
+                PyObject *single = PyTuple_GET_ITEM(singles, s);
+                if (!PyTuple_Check(single) || PyTuple_GET_SIZE(single) != 2) {
+                    PyErr_SetString(PyExc_TypeError, "a one-word term: (concept, label)");
+                    failed = -1;
+                    break;
+                }
+                failed = add_hit(found, PyTuple_GET_ITEM(single, 0), position, PyTuple_GET_ITEM(single, 1));
+            }
+            Py_DECREF(position);
+        }
+        /* Phrases: by the word after the anchor, by the word before it (the padding "" at the
+         * end stands before the first word, as toks[-1] does in Python), with a wildcard. */
+        for (int side = 1; side <= 3 && !failed; side++) {
+            PyObject *table = PyTuple_GET_ITEM(info, side);
+            if (table == Py_None) {
+                continue;
+            }
+            PyObject *terms = table;
+            if (side < 3) {
+                Py_ssize_t beside = side == 1 ? i + 1 : (i > 0 ? i - 1 : n - 1);
+                if (beside >= n || !PyDict_Check(table)) {
+                    continue;
+                }
+                terms = PyDict_GetItemWithError(table, PyList_GET_ITEM(toks, beside));
+                if (terms == NULL) {
+                    failed = PyErr_Occurred() ? -1 : 0;
+                    continue;
+                }
+            }
+            failed = call_confirm(confirm, terms, toks, i, offset, found);
+        }
+        Py_DECREF(info);
+        if (failed) {
+            return NULL;
+        }
+    }
+    Py_RETURN_NONE;
+}
+
+static PyMethodDef methods[] = {
+    {"linear_read", linear_read, METH_VARARGS, linear_read_doc},
+    {"concept_scan", concept_scan, METH_VARARGS, concept_scan_doc},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module = {
+    PyModuleDef_HEAD_INIT, "rules._accel",
+    "The rules' hot loops in C (concept scan, model sums); rules/_accel.c says why.", -1, methods,
+};
+
+PyMODINIT_FUNC
+PyInit__accel(void)
+{
+    return PyModule_Create(&module);
+}

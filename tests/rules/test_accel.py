@@ -1,0 +1,111 @@
+"""The C speedups (rules/_accel.c) decide exactly as the Python code they stand in for.
+
+The Python code is the reference, and what runs where the module is not built; these tests
+switch the C code off (``rules.accel.native = None``) and compare, on every labelled ticket:
+whole decisions (score, tier, category, signals and cited words), the models' sums and citing
+ranks, and the concept hits. They also check the module is built where a C compiler is (``make``
+builds it; a silently failed build would halve the speed and nothing else would show it), and
+that a table of the wrong shape raises instead of crashing the worker.
+"""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from middleware.cli.rules_eval import EvalItem
+from rules import RuleSet, accel
+from rules.concepts import _Vocabulary, tokens
+from rules.engine import ticket_texts
+from rules.scoring import model_text
+from rules.text_model import model_words
+from tests.rules.corpus import LABELLED_SETS, labelled_set, load_default_ruleset
+
+native = accel.native
+needs_native = pytest.mark.skipif(native is None, reason="rules/_accel.c is not built (no C compiler)")
+
+
+@pytest.fixture(scope="module")
+def shipped() -> RuleSet:
+    return load_default_ruleset()
+
+
+@pytest.fixture(scope="module")
+def labelled() -> list[EvalItem]:
+    return [item for name in LABELLED_SETS for item in labelled_set(name)]
+
+
+def test_the_speedups_are_built_where_there_is_a_c_compiler() -> None:
+    if shutil.which("cc") is None and shutil.which("gcc") is None:
+        pytest.skip("no C compiler: the rules run on their Python code")
+    assert native is not None, "rules/_accel.c is not built: run `make accel` (python setup.py build_ext --inplace)"
+    assert accel.status().startswith("C speedups on")
+
+
+@needs_native
+def test_c_and_python_decide_alike_on_every_labelled_ticket(shipped: RuleSet, labelled: list[EvalItem],
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    tickets = [item.ticket for item in labelled]
+    fast = [shipped.evaluate(t) for t in tickets]
+    monkeypatch.setattr(accel, "native", None)
+    assert accel.status().startswith("C speedups off")
+    plain = [shipped.evaluate(t) for t in tickets]
+    differ = [t.id for t, a, b in zip(tickets, fast, plain, strict=True) if a != b]
+    assert not differ, f"{len(differ)} of {len(tickets)} decisions differ, e.g. ticket {differ[0]}"
+    assert sum(d.critical for d in fast) > 1000 and sum(d.possible for d in fast) > 10  # a real mix was compared
+
+
+@needs_native
+def test_model_sums_and_cited_ranks_alike(shipped: RuleSet, labelled: list[EvalItem],
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    assert shipped.scorer is not None and shipped.scorer.model is not None and shipped.scorer.categories is not None
+    models = (shipped.scorer.model.model.linear, shipped.scorer.categories.model.linear)
+    texts = [model_words(model_text(ticket_texts(item.ticket))) for item in labelled[::3]]
+    texts += [[], ["zz-never-seen"], ["the", "the", "the"]]  # nothing known, one unknown word, repeats
+    fast = [[m.read(words) for m in models] for words in texts]
+    monkeypatch.setattr(accel, "native", None)
+    plain = [[m.read(words) for m in models] for words in texts]
+    cited = 0
+    for words, a_both, b_both in zip(texts, fast, plain, strict=True):
+        for (sums_a, up_a, down_a), (sums_b, up_b, down_b) in zip(a_both, b_both, strict=True):
+            assert sums_a == pytest.approx(sums_b, rel=1e-12, abs=1e-12), words[:8]
+            assert (up_a, down_a) == (up_b, down_b), words[:8]
+            cited += bool(up_a)
+    assert cited > 100  # the text model cited words on many tickets
+
+
+@needs_native
+def test_concept_hits_alike_even_when_the_cache_is_emptied_mid_scan(shipped: RuleSet, labelled: list[EvalItem],
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    assert shipped.scorer is not None
+    lexicons = shipped.scorer.lexicons
+    monkeypatch.setattr(_Vocabulary, "LIMIT", 7)  # emptied every few new words, mid-ticket
+    lexicons._cache.clear()  # (it refills as ever once the test is over)
+    fields = [f for item in labelled[::5] for f in ticket_texts(item.ticket).values() if f]
+    fast = [lexicons.hits(tokens(f)) for f in fields]
+    assert len(lexicons._cache) <= 7
+    monkeypatch.setattr(accel, "native", None)
+    plain = [lexicons.hits(tokens(f)) for f in fields]
+    assert fast == plain
+    assert sum(map(len, fast)) > 1000
+
+
+@needs_native
+def test_tables_of_the_wrong_shape_raise_instead_of_crashing() -> None:
+    assert native is not None
+    with pytest.raises(TypeError):
+        native.linear_read(["a"], {"a": (1.0,)}, {}, 1)  # no ranks
+    with pytest.raises(TypeError):
+        native.linear_read(["a"], {"a": ("x", 0, 0)}, {}, 1)  # not a number
+    with pytest.raises(ValueError):
+        native.linear_read(["a"], {}, {}, 0)
+    with pytest.raises(KeyError):
+        native.linear_read(["a"], {}, {}, 1)  # a plain dict does not learn words
+    assert native.linear_read(["a", "b"], {"a": (1 + 2j, 3, 0), "b": (0.5j, 1, 2)}, {("a", "b"): (1 + 0j, 0, 9)},
+                              1) == ([2.0, 2.5], (1, 3), (2, 9))
+    with pytest.raises(TypeError):
+        native.concept_scan({"a": (1, 2)}, ["a", ""], 0, {}, print)
+    with pytest.raises(ZeroDivisionError):  # the Python confirm's own error comes through
+        native.concept_scan({"a": ((), None, None, ("term",)), "": None}, ["a", ""], 0, {},
+                            lambda *args: 1 / 0)
