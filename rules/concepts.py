@@ -30,7 +30,9 @@ from rules.errors import ConditionError
 
 __all__ = ["Lexicons", "fold", "tokens"]
 
-_TERM_WORD = re.compile(r"^#?[^\W_]+\*?$")
+# A term's word: letters and digits (of any script; Devanagari's vowel signs and virama are marks,
+# not letters, yet part of its words), optionally ending in "*".
+_TERM_WORD = re.compile(r"^#?(?:[^\W_]|[\u0900-\u097f])+\*?$")
 _MIN_STEM = 3
 NUMBER = "<number>"  # a term standing for any whole number from 10 up ("42 drivers", "3800 orders")
 CODE = "<code>"  # a term standing for a reference: a word of 5+ characters with 4+ digits ("558213", "3s9022114")
@@ -54,13 +56,32 @@ _SPLIT = _split_table()
 _APOSTROPHE = b"'"
 
 
+# Scripts whose words are kept (Greek, Cyrillic, Hebrew, Arabic, Devanagari): they separate words
+# with spaces, so a lexicon can list them (the shipped ones have Ukrainian, Russian, Greek, Arabic
+# and Hindi words). Scripts without spaces between words (Chinese, Japanese, Thai) are dropped,
+# as before: a word list cannot match them.
+_KEPT_SCRIPTS = "\u0370-\u03ff\u0400-\u04ff\u0590-\u05ff\u0600-\u06ff\u0900-\u097f"
+_OTHER_SCRIPT = re.compile(f"[{_KEPT_SCRIPTS}]")
+# Dropped from the kept scripts' words, so either spelling matches: accents (Greek tonos, the
+# Cyrillic breve and diaeresis: "й" = "и", "ї" = "і") and Arabic's optional vowel and hamza marks
+# ("أ" = "ا"), once NFKD has split them off; Arabic's tatweel (a stretching stroke).
+_DROPPED_MARKS = re.compile("[\u0300-\u036f\u064b-\u065f\u0670\u0640]")
+_NOT_KEPT = re.compile(f"[^\x00-\x7f{_KEPT_SCRIPTS}]")
+# The kept scripts' own punctuation separates words: Greek ano teleia and question mark, Arabic
+# comma, semicolon, question mark and full stop, Devanagari danda.
+_SCRIPT_PUNCTUATION = str.maketrans(dict.fromkeys("\u0387\u037e\u060c\u061b\u061f\u06d4\u066a\u066b\u066c\u0964\u0965",
+                                                  " "))
+
+
 def fold(text: str) -> str:
-    """Lower-case and strip accents from Latin letters; ASCII text (most tickets) is just lowered.
+    """Lower-case and strip accents; ASCII text (most tickets) is just lowered.
 
     Other text is decomposed (NFKD) and what is not ASCII then dropped: accents go, typographic
-    apostrophes and quotes go ("it’s" = "its"), and so do other scripts, which the shipped
-    lexicons (Latin script) cannot match anyway. All C-level: a per-character table cost ten
-    times as much on a German or French ticket. The result is always ASCII.
+    apostrophes and quotes go ("it’s" = "its"), and so do the scripts a word list cannot match
+    (Chinese, Japanese, Thai). All C-level: a per-character table cost ten times as much on a
+    German or French ticket. The result is ASCII, unless the text has Greek, Cyrillic, Hebrew,
+    Arabic or Devanagari letters: those are kept, without their accents and optional marks, and
+    the Latin letters beside them fold exactly as in an all-Latin text.
     """
     low = text.lower()
     if low.isascii():
@@ -68,14 +89,21 @@ def fold(text: str) -> str:
     for special, plain in _SPECIAL:
         if special in low:
             low = low.replace(special, plain)
-    return unicodedata.normalize("NFKD", low).encode("ascii", "ignore").decode("ascii")
+    decomposed = unicodedata.normalize("NFKD", low)
+    if _OTHER_SCRIPT.search(decomposed) is None:
+        return decomposed.encode("ascii", "ignore").decode("ascii")
+    return _NOT_KEPT.sub("", _DROPPED_MARKS.sub("", decomposed.translate(_SCRIPT_PUNCTUATION)))
 
 
 def tokens(text: str) -> list[str]:
     """Folded word tokens: punctuation separates words, apostrophes vanish ("can't" -> "cant").
-    ``bytes.translate`` with a 256-byte table and a ``split``, all in C (the folded text is
-    ASCII): a regex tokenizer cost four times as much, ``str.translate`` with a mapping twice."""
-    return fold(text).encode("ascii").translate(_SPLIT, _APOSTROPHE).decode("ascii").split()
+    ``bytes.translate`` with a 256-byte table and a ``split``, all in C: a regex tokenizer cost
+    four times as much, ``str.translate`` with a mapping twice. The table changes only ASCII
+    bytes, so the UTF-8 of a kept script (``fold``) passes through it whole."""
+    folded = fold(text)
+    if folded.isascii():
+        return folded.encode("ascii").translate(_SPLIT, _APOSTROPHE).decode("ascii").split()
+    return folded.encode("utf-8").translate(_SPLIT, _APOSTROPHE).decode("utf-8").split()
 
 
 @dataclass(frozen=True, slots=True)

@@ -52,6 +52,22 @@ def test_folding_and_tokens() -> None:
                                                                        "its", "50"]
 
 
+def test_words_of_greek_cyrillic_arabic_and_devanagari_are_kept_and_folded() -> None:
+    """A Ukrainian, Arabic, Greek or Hindi ticket was nothing but its Latin words (an order
+    number): a lexicon could not list its words. They are kept now, without accents and
+    optional marks, so either spelling matches; Chinese and Japanese are still dropped (no
+    spaces between words), and Latin letters beside them fold as before."""
+    assert tokens("Клієнти бачать ПОРОЖНЮ сторінку! Заказ 4411 не приходит") == [
+        "клієнти", "бачать", "порожню", "сторінку", "заказ", "4411", "не", "приходит"]
+    assert tokens("لا يمكن إصدار البيانات، أرجو المساعدة؟") == ["لا", "يمكن", "اصدار", "البيانات", "ارجو", "المساعدة"]
+    assert tokens("Η πλατφόρμα δεν λειτουργεί; Müller") == ["η", "πλατφορμα", "δεν", "λειτουργει", "muller"]
+    assert tokens("ऑर्डर नहीं आ रहे। 日本語 Straße") == ["ऑर्डर", "नहीं", "आ", "रहे", "strasse"]
+    assert fold("Їжак й ёж") == "іжак и еж"  # the breve and diaeresis go, as accents do in Latin
+    lex = Lexicons({"impact": ["не працює", "لا يعمل", "काम नहीं कर रहा", "δεν λειτουργ*"]})
+    hits = lex.hits(tokens("Портал не працює з ранку. النظام لا يعمل. Το σύστημα δεν λειτουργεί. काम नहीं कर रहा"))
+    assert [w for _, w in hits[lex.index["impact"]]] == ["не працює", "لا يعمل", "δεν λειτουργει", "काम नहीं कर रहा"]
+
+
 def test_terms_match_words_phrases_wildcards_and_numbers() -> None:
     lex = Lexicons({"a": ["reject*", "not arriving", "<number>"], "b": ["label*"]})
     hits = lex.hits(tokens("Labels rejected; 42 orders not arriving, 7 not counted"))
