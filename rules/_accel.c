@@ -109,10 +109,12 @@ ranks_tuple(const long *ranks, int count)
     return out;
 }
 
-/* Sum the figures of every item of `items` (a set), looked up in `table`. */
+/* Sum the figures of every item of `items` (a set), looked up in `table`; where `known` is given,
+ * count the items the words block knows (a positive squared idf, number `width - 1` of the 2 *
+ * width in a figures tuple: Python's LinearTextModel.read). */
 static int
 sum_set(PyObject *items, PyObject *table, Py_ssize_t width, double *sums, long *up, int *n_up, long *down,
-        int *n_down)
+        int *n_down, Py_ssize_t *known)
 {
     PyObject *iterator = PyObject_GetIter(items);
     if (iterator == NULL) {
@@ -127,6 +129,13 @@ sum_set(PyObject *items, PyObject *table, Py_ssize_t width, double *sums, long *
             return -1;
         }
         int failed = add_figures(figures, width, sums, up, n_up, down, n_down);
+        if (!failed && known != NULL) {
+            /* add_figures read it as a number already: this cannot fail */
+            Py_complex norm = PyComplex_AsCComplex(PyTuple_GET_ITEM(figures, (width - 1) / 2));
+            if (((width - 1) % 2 == 0 ? norm.real : norm.imag) > 0.0) {
+                (*known)++;
+            }
+        }
         Py_DECREF(figures);
         if (failed) {
             Py_DECREF(iterator);
@@ -138,11 +147,12 @@ sum_set(PyObject *items, PyObject *table, Py_ssize_t width, double *sums, long *
 }
 
 PyDoc_STRVAR(linear_read_doc,
-"linear_read(words, lexicon, pairs, width) -> (sums, up, down)\n\n"
+"linear_read(words, lexicon, pairs, width) -> (sums, up, down, known, distinct)\n\n"
 "LinearTextModel.read: the sums over the ticket's distinct words (figures from lexicon, which\n"
 "learns a new word through __missing__) then its distinct known pairs of words (from pairs),\n"
 "in the order the Python code adds them; sums is [real, imag] per complex figure; up and down\n"
-"are the four smallest positive citing ranks of each side, ascending.");
+"are the four smallest positive citing ranks of each side, ascending; known is how many of the\n"
+"distinct words the words block knows, distinct how many there are.");
 
 static PyObject *
 linear_read(PyObject *module, PyObject *args)
@@ -165,7 +175,8 @@ linear_read(PyObject *module, PyObject *args)
     if (distinct == NULL) {
         return NULL;
     }
-    int failed = sum_set(distinct, lexicon, width, sums, up, &n_up, down, &n_down);
+    Py_ssize_t known_words = 0, distinct_words = PySet_GET_SIZE(distinct);
+    int failed = sum_set(distinct, lexicon, width, sums, up, &n_up, down, &n_down, &known_words);
     Py_DECREF(distinct);
     if (failed) {
         return NULL;
@@ -193,7 +204,7 @@ linear_read(PyObject *module, PyObject *args)
             return NULL;
         }
     }
-    failed = PySet_GET_SIZE(known) ? sum_set(known, pairs, width, sums, up, &n_up, down, &n_down) : 0;
+    failed = PySet_GET_SIZE(known) ? sum_set(known, pairs, width, sums, up, &n_up, down, &n_down, NULL) : 0;
     Py_DECREF(known);
     if (failed) {
         return NULL;
@@ -218,7 +229,7 @@ linear_read(PyObject *module, PyObject *args)
         Py_DECREF(out_sums);
         return NULL;
     }
-    PyObject *out = PyTuple_Pack(3, out_sums, out_up, out_down);
+    PyObject *out = Py_BuildValue("(OOOnn)", out_sums, out_up, out_down, known_words, distinct_words);
     Py_DECREF(out_sums);
     Py_DECREF(out_up);
     Py_DECREF(out_down);

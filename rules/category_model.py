@@ -23,7 +23,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from rules.errors import ConditionError
-from rules.text_model import CHECK_TOLERANCE, LinearTextModel, model_words, read_blocks
+from rules.text_model import CHECK_TOLERANCE, LinearTextModel, known_words, model_words, read_blocks
 
 __all__ = ["STAFF_WORD", "CategoryModel", "compile_category_model"]
 
@@ -52,16 +52,23 @@ class CategoryModel:
 
     def logits(self, words: Sequence[str], staff: bool) -> list[float]:
         """Each category's log-odds (in ``categories`` order) for a ticket with these words."""
-        read = [STAFF_WORD, *words[:MAX_WORDS]] if staff else words[:MAX_WORDS]
-        return self.linear.values(self.linear.read(read)[0])
+        return self.read(words, staff)[0]
 
-    def guess(self, words: Sequence[str], staff: bool) -> tuple[str, float]:
-        """The category with the highest probability (softmax of the log-odds), and that probability."""
-        logits = self.logits(words, staff)
+    def read(self, words: Sequence[str], staff: bool) -> tuple[list[float], int]:
+        """``logits``, and how many of the words it reads (``known_words``: all of them, unless
+        it knows fewer than a quarter of the distinct ones)."""
+        read = [STAFF_WORD, *words[:MAX_WORDS]] if staff else words[:MAX_WORDS]
+        sums, _, _, known, distinct = self.linear.read(read)
+        return self.linear.values(sums), known_words(len(read), known, distinct)
+
+    def guess(self, words: Sequence[str], staff: bool) -> tuple[str, float, int]:
+        """The category with the highest probability (softmax of the log-odds), that probability,
+        and how many of the words it reads (``read``)."""
+        logits, known = self.read(words, staff)
         top = max(logits)
         weights = [math.exp(v - top) for v in logits]
         best = logits.index(top)
-        return self.categories[best], weights[best] / sum(weights)
+        return self.categories[best], weights[best] / sum(weights), known
 
 
 def compile_category_model(raw: Any, where: str = "text_model.categories") -> CategoryModel:

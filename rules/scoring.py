@@ -129,8 +129,9 @@ class SignalHit:
 @dataclass(frozen=True, slots=True)
 class ModelSignal:
     """The text model as a signal: its log-odds times ``weight``, scaled by w / (w + ``short``)
-    where w is the number of words beyond ``min_words`` (a one-liner's few words tell the model
-    little, so the concept signals judge it alone), at most ``max_up`` for and ``max_down``
+    where w is the number of words it knows beyond ``min_words`` (a one-liner's few words, or a
+    language it hardly knows, tell the model little, so the concept signals judge it alone;
+    ``TextModel.logit_words``), at most ``max_up`` for and ``max_down``
     against, and cited by the words that weighed most. Negative when the wording is like that
     of routine tickets. Why lopsided: on every left-out set most of its value was in taking
     routine tickets down (the shipped caps are +8 and −14, rules/README.md)."""
@@ -149,10 +150,12 @@ class ModelSignal:
         """The signal for a ticket's ``texts``; ``fields`` are their words as the concept
         matcher folded and split them (``TicketView.words``), which the model reads too."""
         words = _model_words(texts, fields)
-        beyond = max(0, len(words) - self.min_words)
-        if not beyond:
+        if len(words) <= self.min_words:
             return None  # a one-liner: the concept signals judge it alone
-        logit, cited, _ = self.model.logit_words(words)
+        logit, cited, known = self.model.logit_words(words)
+        beyond = max(0, known - self.min_words)  # the words it knows (a language it hardly knows: few)
+        if not beyond:
+            return None
         value = round(max(-self.max_down, min(self.max_up, self.weight * logit * beyond / (beyond + self.short))), 1)
         if not value:
             return None
@@ -163,10 +166,12 @@ class ModelSignal:
 class CategoryChoice:
     """The category model's say over a flagged ticket's category: where the signals' votes
     chose one of the model's categories (never an admin's own, which the model does not know),
-    the ticket has more than ``min_words`` words, and the model is at least ``min_probability``
-    sure of another, the model's wins. It shows in the explanation as a signal of weight 0
-    saying so. (Left one set out over the fifteen newest sets, a one-liner rule changed nothing,
-    but a short Danish "our password leaked" read as an outage: the model knows few Danish words.)"""
+    the ticket has more than ``min_words`` words the model knows (an Arabic security incident
+    read as an outage: the model knew none of its words, so it guessed its priors), and the
+    model is at least ``min_probability`` sure of another, the model's wins. It shows in the
+    explanation as a signal of weight 0 saying so. (Left one set out over the fifteen newest
+    sets, a one-liner rule changed nothing, but a short Danish "our password leaked" read as an
+    outage: the model knows few Danish words.)"""
 
     model: CategoryModel
     min_probability: float
@@ -176,9 +181,9 @@ class CategoryChoice:
         """The signal that changes the category, or None when the votes' category stands."""
         if (voted is not None and voted not in self.model.categories) or len(words) <= self.min_words:
             return None
-        guess, probability = self.model.guess(words, staff)
-        if guess == voted or probability < self.min_probability:
-            return None
+        guess, probability, known = self.model.guess(words, staff)
+        if guess == voted or probability < self.min_probability or known <= self.min_words:
+            return None  # (a language it hardly knows: its guess is its priors)
         says = f"the wording is most like that of {guess.replace('_', ' ')} incidents (category model, " \
                f"{probability:.0%})"
         return SignalHit("category", says, 0.0, guess, ())

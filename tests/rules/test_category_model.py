@@ -43,10 +43,18 @@ def test_the_wording_corrects_a_category_the_votes_got_wrong(set_name: str, ref:
 
 
 # -- the mechanics, on a tiny hand-written model ------------------------------------------------
+# The words of LONG (below) the tiny model knows without their weighing anything (an idf of
+# 0.001 adds a millionth to the norm): a model reads a ticket whole only where it knows at least
+# a quarter of its distinct words (rules.text_model.known_words).
+KNOWN = ("orders failing since this morning and the api page shows a none of us has ever "  # noqa: SIM905
+         "created").split()
+
+
 def _category(terms: dict[str, float]) -> dict[str, Any]:
     """One category's block set: each listed word scores its number (idf 1), no pieces."""
     return {"intercept": 0.0, "blocks": [
-        {"kind": "words", "ngrams": [1, 2], "terms": [[word, 1.0, coef] for word, coef in terms.items()]},
+        {"kind": "words", "ngrams": [1, 2], "terms": [[word, 1.0, coef] for word, coef in terms.items()]
+         + [[word, 0.001, 0.0] for word in KNOWN if word not in terms]},
         {"kind": "word_pieces", "ngrams": [4, 4], "terms": [["zzzz", 1.0, 0.0]]},
     ]}
 
@@ -77,6 +85,21 @@ def test_a_sure_model_changes_the_category_and_says_how_sure() -> None:
     decision = _rules().evaluate(make_ticket("Orders", LONG, role="end-user", email="a@customer.example"))
     assert decision.critical and decision.category == "security"
     assert "the wording is most like that of security incidents (category model, 98%) (+0)" in decision.explain()
+
+
+def test_a_model_that_knows_few_of_the_words_leaves_the_category_alone() -> None:
+    """An Arabic security incident was read as an outage: the model knew none of its words, so
+    its guess was its priors. Where it knows fewer than a quarter of them, it reads as many fewer
+    words, and a ticket it reads fewer than min_words of keeps the votes' category."""
+    foreign = "orders failing " + " ".join(f"qzv{chr(97 + i % 26)}x{chr(97 + i // 26)}k" for i in range(40)) \
+        + " token token"
+    long_enough = _rules(min_words=16)  # the foreign ticket's 45 words are well beyond it
+    decision = long_enough.evaluate(make_ticket("Orders", foreign, role="end-user", email="a@customer.example"))
+    assert decision.critical and decision.category == "outage", decision.explain()
+    known = long_enough.evaluate(make_ticket("Orders", LONG, role="end-user", email="a@customer.example"))
+    assert known.category == "security", known.explain()  # the same bar, a ticket whose words it knows
+    assert "category model" not in decision.explain()
+    assert compile_category_model(TINY).guess(foreign.split(), staff=False)[:1] == ("security",)  # what it would say
 
 
 def test_the_requester_being_staff_is_part_of_the_wording() -> None:

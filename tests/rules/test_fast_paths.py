@@ -23,7 +23,7 @@ from rules import RuleSet
 from rules.concepts import COMMON_WORDS, NUMBER, Lexicons, _is_code, _split_term, tokens
 from rules.engine import ticket_texts
 from rules.scoring import CUSTOMER, STAFF, TicketView, _model_words, model_text
-from rules.text_model import CITE_MIN_IDF, model_words, word_pieces, word_terms
+from rules.text_model import CITE_MIN_IDF, KNOWN_ENOUGH, model_words, word_pieces, word_terms
 from tests.rules.corpus import LABELLED_SETS, labelled_set, load_default_ruleset
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -135,7 +135,13 @@ def _plain_logit(data: dict, text: str) -> tuple[float, tuple[str, ...], int]:
         cited = [t for w, t in sorted(cite, key=lambda c: (-c[0], c[1]))[:4] if w > 0]
     else:
         cited = [t for w, t in sorted(cite)[:4] if w < 0]
-    return value, tuple(cited), len(model_words(text))
+    # the words it reads: all of them where the words block knows at least a quarter of the distinct
+    # ones, else in proportion to the share it knows (rules.text_model.known_words)
+    words = model_words(text)
+    distinct = set(words)
+    share = sum(1 for w in distinct if w in data["words"]) / len(distinct) if distinct else 0.0
+    read = len(words) if share >= KNOWN_ENOUGH or not distinct else round(len(words) * share / KNOWN_ENOUGH)
+    return value, tuple(cited), read
 
 
 def test_the_text_model_reads_every_labelled_ticket_as_the_straightforward_sums_do(
