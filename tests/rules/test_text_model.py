@@ -16,7 +16,7 @@ import pytest
 from bench.train_text_model import UNTOUCHED, VALIDATION
 from rules import RuleError, RuleSet
 from rules.errors import ConditionError
-from rules.text_model import compile_text_model, word_pieces, word_terms
+from rules.text_model import compile_text_model, model_words, word_pieces, word_terms
 from tests.rules.corpus import labelled_set, load_default_ruleset
 from tests.rules.helpers import make_ticket
 
@@ -76,6 +76,26 @@ def test_a_one_liner_is_judged_by_the_concept_signals_alone(rules: RuleSet) -> N
                                           role="end-user", email="a@customer.example"))
     assert all(h.name != "wording" for h in decision.signals)
     assert decision.critical, decision.explain()
+
+
+def test_the_model_speaks_only_for_the_words_it_knows() -> None:
+    """A ticket in a language the model hardly knows: its blocks are normed, so the few words it
+    knew once weighed as much as a whole English ticket (a Lithuanian outage was pulled down
+    by −11 for one Dutch word). Where it knows fewer than a quarter of the distinct words, its vote
+    grows with the words it knows, not with the text's length."""
+    model = load_default_ruleset(text_model={"weight": 0.5}).scorer.model  # a weight its caps do not reach
+    english = ("Hello team, could you please tell me how we export the monthly invoice report to a CSV file? "
+               "Our accountant asked for it and I cannot find the button anywhere. Thanks a lot and have a "
+               "nice weekend, kind regards, Maria. ")
+    unknown = " ".join(f"qzv{chr(97 + i % 26)}xk{chr(97 + i // 26)}w" for i in range(110))
+    whole = model.hit({"subject": "invoice report export", "description": english * 4})
+    few = "Thanks: invoice report export?"
+    mostly_unknown = model.hit({"subject": "invoice report export", "description": f"{few} {unknown}"})
+    assert whole is not None and -model.max_down < whole.weight < -2, whole
+    assert mostly_unknown is None or abs(mostly_unknown.weight) < abs(whole.weight) / 2, mostly_unknown
+    _, _, read = model.model.logit(f"{few} {unknown}")
+    assert 4 <= read <= 20  # of its 115 words: four times the words it knows
+    assert model.model.logit(english * 4)[2] == 4 * len(model_words(english))  # a text it knows: every word
 
 
 def test_the_model_is_not_read_where_it_cannot_change_the_tier(rules: RuleSet) -> None:
@@ -156,7 +176,8 @@ def test_the_model_file_is_read_as_json_and_trained_without_the_untouched_sets()
     assert {"blind_ar", "day_as", "blind_at", "day_au", "blind_av", "blind_aw"} <= set(trained_on)  # once reported
     assert {"blind_ax", "day_ay", "blind_az", "day_ba", "blind_bb", "blind_bc"} <= set(trained_on)  # once reported
     assert {"blind_bd", "day_be", "blind_bf", "blind_bg", "day_bh", "blind_bi"} <= set(trained_on)  # once reported
-    assert set(UNTOUCHED) >= {"blind_bj", "day_bk", "blind_bl"}
+    assert {"blind_bj", "day_bk", "blind_bl", "blind_bp", "blind_bq"} <= set(trained_on)  # once reported; tuning
+    assert set(UNTOUCHED) >= {"blind_bm", "day_bn", "blind_bo"}
 
 
 def test_words_are_folded_and_pieces_taken_inside_words_as_the_trainer_takes_them() -> None:
