@@ -146,6 +146,11 @@ FLOORS: dict[str, tuple[float, float, float, float]] = {
     # on arrival (191cde7) 0.98 / 0.80, reach 0.88 and 0.96 / 0.75, reach 0.82
     "blind_bp": (0.95, 0.91, 0.95, 0.02),
     "blind_bq": (0.92, 0.95, 0.96, 0.02),
+    # a ninth check: three more writers, scored on arrival (191cde7) and once on the round's final rules (3b2d16d:
+    # fifteen more languages, the ninth model), nothing tuned on them; on arrival 1.00 / 0.75, 8 of 8 and 1.00 / 0.85
+    "blind_bm": (0.95, 0.85, 0.85, 0.045),
+    "day_bn": (0.55, 0.85, 0.85, 0.015),  # 2 of 232 routine tickets flagged, 1 possible
+    "blind_bo": (0.95, 0.85, 0.95, 0.02),
 }
 
 
