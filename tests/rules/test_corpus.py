@@ -38,7 +38,7 @@ from typing import Any
 
 import pytest
 
-from bench.train_text_model import UNTOUCHED
+from bench.train_text_model import TRAINING
 from middleware.cli.rules_eval import evaluate, format_evaluation
 from middleware.config.schema import load_yaml
 from rules import RuleSet
@@ -151,6 +151,11 @@ FLOORS: dict[str, tuple[float, float, float, float]] = {
     "blind_bm": (0.95, 0.85, 0.85, 0.045),
     "day_bn": (0.55, 0.85, 0.85, 0.015),  # 2 of 232 routine tickets flagged, 1 possible
     "blind_bo": (0.95, 0.85, 0.95, 0.02),
+    # a tenth check: three more writers, their sets written once the eighth round's rules were final (97f2f75) and
+    # scored on them once; the rules before the round (f916411) gave 0.97 / 0.84, reach 0.87 pooled
+    "blind_br": (0.95, 0.87, 0.88, 0.03),
+    "day_bs": (0.45, 0.85, 0.85, 0.04),  # 3 of 232 routine flagged, 2.6 % possible (Bulgarian, Hungarian, Ukrainian)
+    "blind_bt": (0.92, 0.83, 0.85, 0.03),
 }
 
 
@@ -232,7 +237,7 @@ def test_pooled_over_every_set_the_flag_is_right_and_an_ordinary_day_is_quiet(
     trained on BK too (an ordinary day with its own false flag): 16 false flags and 17 possibles
     among 4,818 routine tickets of the days."""
     tp = fp = fn = day_fp = day_possible = day_routine = 0
-    for name in (n for n in FLOORS if n not in UNTOUCHED):
+    for name in (n for n in FLOORS if n in TRAINING):  # in sample: the sets the model is trained on
         figures = report(reports, ruleset, name)
         tp, fp, fn = tp + figures["tp"], fp + figures["fp"], fn + figures["fn"]
         if name.startswith("day_"):
