@@ -145,6 +145,11 @@ class ModelSignal:
     says: str
     says_routine: str
     name: str = "wording"
+    # Against a ticket longer than min_words of which the model knows min_words words or fewer (a
+    # language it hardly knows): the concept signals were weighed with the model there to take
+    # routine wording down, and alone they flagged routine Arabic, Russian and Greek tickets.
+    unread: float = 0.0
+    says_unread: str = "the wording is in a language the text model hardly knows"  # MODEL_SAYS_UNREAD
 
     def hit(self, texts: Mapping[str, str], fields: Sequence[list[str]] | None = None) -> SignalHit | None:
         """The signal for a ticket's ``texts``; ``fields`` are their words as the concept
@@ -155,7 +160,7 @@ class ModelSignal:
         logit, cited, known = self.model.logit_words(words)
         beyond = max(0, known - self.min_words)  # the words it knows (a language it hardly knows: few)
         if not beyond:
-            return None
+            return SignalHit(self.name, self.says_unread, -self.unread, None, ()) if self.unread else None
         value = round(max(-self.max_down, min(self.max_up, self.weight * logit * beyond / (beyond + self.short))), 1)
         if not value:
             return None
@@ -728,23 +733,24 @@ def compile_scorer(raw: Mapping[str, Any]) -> Scorer:
 
 MODEL_SAYS = "the wording is like that of critical tickets (text model)"
 MODEL_SAYS_ROUTINE = "the wording is like that of routine tickets (text model)"
+MODEL_SAYS_UNREAD = "the wording is in a language the text model hardly knows"
 
 
 def _model_signal(raw: Any) -> ModelSignal | None:
-    """``text_model: {weight, max_up, max_down, short, min_words, data}``; none, or weight 0, turns it off."""
+    """``text_model: {weight, max_up, max_down, short, min_words, unread, data}``; none, or weight 0, turns it off."""
     if raw is None:
         return None
     if not isinstance(raw, Mapping):
         raise ConditionError("text_model", "a mapping with weight, max_up, max_down, short, min_words and data "
                                            "(rules/README.md)")
     unknown = sorted(set(raw) - {"weight", "max_up", "max_down", "short", "min_words", "says", "says_routine", "data",
-                                 "categories", "category_min"})
+                                 "categories", "category_min", "unread", "says_unread"})
     if unknown:
         raise ConditionError("text_model", f"unknown key(s): {', '.join(map(str, unknown))}")
     weight, max_up, max_down = raw.get("weight", 0), raw.get("max_up", 2), raw.get("max_down", 6)
-    short, min_words = raw.get("short", 20), raw.get("min_words", 12)
+    short, min_words, unread = raw.get("short", 20), raw.get("min_words", 12), raw.get("unread", 0)
     for key, value in (("weight", weight), ("max_up", max_up), ("max_down", max_down), ("short", short),
-                       ("min_words", min_words)):
+                       ("min_words", min_words), ("unread", unread)):
         if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
             raise ConditionError(f"text_model.{key}", "a number, 0 or more")
     if not weight:
@@ -753,7 +759,8 @@ def _model_signal(raw: Any) -> ModelSignal | None:
         raise ConditionError("text_model.data", "missing: include rules/text_model.json (written by the trainer)")
     return ModelSignal(compile_text_model(raw["data"], "text_model.data"), float(weight), float(max_up),
                        float(max_down), float(short), int(min_words), str(raw.get("says") or MODEL_SAYS),
-                       str(raw.get("says_routine") or MODEL_SAYS_ROUTINE))
+                       str(raw.get("says_routine") or MODEL_SAYS_ROUTINE), unread=float(unread),
+                       says_unread=str(raw.get("says_unread") or MODEL_SAYS_UNREAD))
 
 
 def _category_choice(raw: Any) -> CategoryChoice | None:

@@ -98,6 +98,28 @@ def test_the_model_speaks_only_for_the_words_it_knows() -> None:
     assert model.model.logit(english * 4)[2] == 4 * len(model_words(english))  # a text it knows: every word
 
 
+def test_a_ticket_in_a_language_it_cannot_read_needs_more_than_one_workflow_signal() -> None:
+    """Without the model to take routine wording down, the concept signals alone flagged routine
+    tickets of an ordinary day in Arabic, Russian and Greek (a wrong product name on one label, one
+    shipment held at customs). Such a ticket gets `unread` (2.5) against, and says why; one with
+    more evidence (many affected, people waiting) is still flagged."""
+    rules = load_default_ruleset()
+    one_label = make_ticket("الليبل فيه اسم منتج غلط", "الليبل فيه اسم المنتج غلط. المفروض يكون قميص قطن أزرق مقاس "
+                            "كبير بدل قميص أبيض. رقم الشحنة ٤٥٢٣ والعميل محمد من عمان. ياريت تعدلوا البيانات في "
+                            "النظام عندكم وتبعتوا لنا ملف جديد بالتفاصيل الصحيحة. شكرا", role="end-user",
+                            email="a@customer.example")
+    assert load_default_ruleset(text_model={"unread": 0}).evaluate(one_label).critical  # the signals alone
+    decision = rules.evaluate(one_label)
+    unread = [h for h in decision.signals if h.name == "wording"]
+    assert unread and unread[0].weight == -2.5 and "language the text model hardly knows" in unread[0].says
+    assert not decision.critical and decision.possible, decision.explain()  # put to a person, not flagged
+    all_labels = make_ticket("كل الليبلات فاضية", "من الصبح كل الليبلات بتطلع فاضية لكل الشحنات، والسواقين "
+                             "مستنيين في المخزن ومفيش ولا شحنة طلعت. النظام كله واقف عندنا ومحدش قادر يشتغل، "
+                             "أرجو الرد بسرعة لأن عندنا أكتر من مية طلبية لازم تخرج النهارده", role="end-user",
+                             email="a@customer.example")
+    assert rules.evaluate(all_labels).critical, rules.evaluate(all_labels).explain()
+
+
 def test_the_model_is_not_read_where_it_cannot_change_the_tier(rules: RuleSet) -> None:
     ticket = make_ticket("How do I add a user?", "Hi, how do I add a new user to our account? We hired a new "
                          "dispatcher and she starts on Monday. Thanks a lot, Maria from the office team",
@@ -127,6 +149,7 @@ def test_the_weight_scales_the_vote() -> None:
         ({"weight": -1}, "text_model.weight"),
         ({"max_down": "six"}, "text_model.max_down"),
         ({"wieght": 2}, "text_model"),
+        ({"unread": -2.5}, "text_model.unread"),
     ],
 )
 def test_a_config_mistake_names_the_key(override: dict, key: str) -> None:
