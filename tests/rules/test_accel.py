@@ -20,20 +20,11 @@ from rules.concepts import _Vocabulary, tokens
 from rules.engine import ticket_texts
 from rules.scoring import model_text
 from rules.text_model import model_words
-from tests.rules.corpus import LABELLED_SETS, labelled_set, load_default_ruleset
 
 native = accel.native
 needs_native = pytest.mark.skipif(native is None, reason="rules/_accel.c is not built (no C compiler)")
 
 
-@pytest.fixture(scope="module")
-def shipped() -> RuleSet:
-    return load_default_ruleset()
-
-
-@pytest.fixture(scope="module")
-def labelled() -> list[EvalItem]:
-    return [item for name in LABELLED_SETS for item in labelled_set(name)]
 
 
 def test_the_speedups_are_built_where_there_is_a_c_compiler() -> None:

@@ -19,7 +19,7 @@ import pytest
 
 from rules import Decision, RuleSet, compile_rules
 from rules.model import Organization, Person, Ticket
-from tests.rules.corpus import LabelledTicket, load_corpus, load_default_ruleset, load_phrase_rules, load_sets
+from tests.rules.corpus import LabelledTicket, load_corpus, load_phrase_rules, load_sets
 
 REQUESTER_ID, ORGANIZATION_ID = 424242, 8
 
@@ -127,10 +127,6 @@ def extended_ruleset() -> RuleSet:
     raw = load_phrase_rules()
     return compile_rules([{**rule, "enabled": True} for rule in raw] + CONTEXT_RULES)
 
-
-@pytest.fixture(scope="module")
-def shipped() -> RuleSet:
-    return load_default_ruleset()
 
 
 @pytest.fixture(scope="module")

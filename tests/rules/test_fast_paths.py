@@ -24,20 +24,10 @@ from rules.concepts import COMMON_WORDS, NUMBER, Lexicons, _is_code, _split_term
 from rules.engine import ticket_texts
 from rules.scoring import CUSTOMER, STAFF, TicketView, _model_words, model_text
 from rules.text_model import CITE_MIN_IDF, KNOWN_ENOUGH, model_words, word_pieces, word_terms
-from tests.rules.corpus import LABELLED_SETS, labelled_set, load_default_ruleset
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.fixture(scope="module")
-def shipped() -> RuleSet:
-    return load_default_ruleset()
-
-
-@pytest.fixture(scope="module")
-def labelled() -> list[EvalItem]:
-    """Every labelled ticket of every set (each read once per session)."""
-    return [item for name in LABELLED_SETS for item in labelled_set(name)]
 
 
 def _naive_hits(concepts: dict[str, list[str]], toks: list[str]) -> dict[int, list[tuple[int, str]]]:
