@@ -53,6 +53,9 @@ class EvalItem:
     critical: bool
     category: str | None
     source: str
+    # The ticket's language as the set labels it (``language: de``), for the report's lines per
+    # language: which languages the rules miss in, or raise routine tickets in. None if unlabelled.
+    language: str | None = None
 
 
 def _ticket_id(ref: str, source: str, index: int) -> int:
@@ -97,7 +100,10 @@ def _item(raw: Any, source: str, index: int) -> EvalItem:
         organization=organization,
         latest_comment=comment,
     )
-    return EvalItem(ref, ticket, critical, category if critical else None, source)
+    language = raw.get("language")
+    # YAML reads an unquoted `language: no` (Norwegian) as false
+    language = "no" if language is False else (str(language or "").strip().lower() or None)
+    return EvalItem(ref, ticket, critical, category if critical else None, source, language)
 
 
 def load_labelled(path: str | Path) -> list[EvalItem]:
@@ -144,12 +150,20 @@ def evaluate(ruleset: RuleSet, items: Iterable[EvalItem]) -> dict[str, Any]:
     tp = fp = fn = tn = cat_ok = 0
     possible_pos = possible_neg = 0
     per_cat: dict[str, list[int]] = {}
+    # language -> [critical, flagged, flagged or possible, routine, routine flagged, routine possible]
+    per_lang: dict[str, list[int]] = {}
     misses: list[dict[str, Any]] = []
     false_alarms: list[dict[str, Any]] = []
     wrong_category: list[dict[str, Any]] = []
     possibles: list[dict[str, Any]] = []
     for item in items:
         decision = ruleset.evaluate(item.ticket, complete=True)
+        if item.language is not None:
+            lang = per_lang.setdefault(item.language, [0, 0, 0, 0, 0, 0])
+            base = 0 if item.critical else 3
+            lang[base] += 1
+            lang[base + 1] += decision.critical
+            lang[base + 2] += decision.critical or decision.possible if item.critical else decision.possible
         if item.critical:
             seen = per_cat.setdefault(item.category or "?", [0, 0, 0])
             seen[0] += 1
@@ -187,6 +201,9 @@ def evaluate(ruleset: RuleSet, items: Iterable[EvalItem]) -> dict[str, Any]:
         "possible_positives": possible_pos, "possible_negatives": possible_neg,
         "per_category": {c: {"critical": v[0], "flagged": v[1], "flagged_or_possible": v[2],
                              "recall": _ratio(v[1], v[0])} for c, v in sorted(per_cat.items())},
+        "per_language": {lang: {"critical": v[0], "flagged": v[1], "flagged_or_possible": v[2], "routine": v[3],
+                                "routine_flagged": v[4], "routine_possible": v[5]}
+                         for lang, v in sorted(per_lang.items())},
         "misses": misses, "false_alarms": false_alarms, "wrong_category": wrong_category, "possibles": possibles,
     }  # fmt: skip
 
@@ -209,6 +226,13 @@ def format_evaluation(report: dict[str, Any], title: str, *, details: bool = Tru
     for cat, v in r["per_category"].items():
         lines.append(f"  {cat:<13} {v['flagged']:>3}/{v['critical']:<3} {v['recall']:.2f}; "
                      f"{v['flagged_or_possible']}/{v['critical']}")
+    languages = r.get("per_language") or {}
+    if len(languages) > 1:
+        lines.append("per language (critical flagged; flagged or possible | routine flagged; possible):")
+        for lang, v in languages.items():
+            lines.append(f"  {lang:<6} {v['flagged']:>3}/{v['critical']:<3} {v['flagged_or_possible']:>3}/"
+                         f"{v['critical']:<3} | {v['routine_flagged']:>3}/{v['routine']:<3} "
+                         f"{v['routine_possible']:>3}/{v['routine']}")
     if details:
         for kind, word in (("misses", "miss"), ("false_alarms", "false alarm"), ("wrong_category", "wrong category"),
                            ("possibles", "possible")):

@@ -161,6 +161,34 @@ def test_a_bad_labelled_file_names_the_ticket(tmp_path: Path, text: str, problem
         load_labelled(write(tmp_path, text, "bad.yaml"))
 
 
+def test_the_eval_report_counts_each_language_so_an_admin_sees_where_the_rules_fail(
+        tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    """A set labelled with `language` gets lines per language: critical tickets flagged (or put
+    to a person) and routine tickets flagged (or put to a person) in each, which is how a
+    language the rules do not speak shows (its critical tickets missed, its routine ones raised)."""
+    text = """
+- {id: d1, subject: "Etiketten", description: "Alle Etiketten sind leer, seit heute früh druckt kein Lager.",
+   critical: true, category: outage, language: de}
+- {id: d2, subject: "Rechnung", description: "Können Sie mir bitte eine Kopie der Rechnung schicken? Danke.",
+   critical: false, language: DE}
+- {id: e1, subject: "invoice copy", description: "Could you send me a copy of the March invoice? Thanks.",
+   critical: false, language: en}
+- {id: n1, subject: "faktura", description: "Kan dere sende meg en kopi av fakturaen? Takk.",
+   critical: false, language: no}
+- {id: x1, subject: "hello", description: "just a note", critical: false}
+"""
+    items = load_labelled(write(tmp_path, text, "langs.yaml"))
+    assert [i.language for i in items] == ["de", "de", "en", "no", None]  # YAML's `no` is Norwegian here
+    report = evaluate(load_config(REPO_CONFIG, env={}).rules, items)
+    assert report["per_language"]["de"] == {"critical": 1, "flagged": 1, "flagged_or_possible": 1, "routine": 1,
+                                            "routine_flagged": 0, "routine_possible": 0}
+    assert set(report["per_language"]) == {"de", "en", "no"}
+    assert main(["--config", str(REPO_CONFIG), "rules", "eval", str(tmp_path / "langs.yaml"), "--summary"]) == 0
+    out = capsys.readouterr().out
+    assert "per language (critical flagged; flagged or possible | routine flagged; possible):" in out
+    assert "  de       1/1     1/1   |   0/1     0/1" in out
+
+
 def test_the_eval_command_prints_figures_and_explains_misses(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     config = REPO_CONFIG
     labelled = write(tmp_path, LABELLED.replace("critical: false", "critical: true\n  category: outage"), "set.yaml")
