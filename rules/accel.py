@@ -2,7 +2,7 @@
 
 The concept scan and the models' sums read ``native`` on every call, so the Python code they
 stand in for runs wherever the module is not built (a machine without a C compiler) and a test
-can switch it off to compare the two (tests/test_rules_accel.py). The Python code is the
+can switch it off to compare the two (tests/rules/test_accel.py). The Python code is the
 reference: both decide the same, the C one about twice as fast (docs/benchmarks.md).
 """
 

@@ -126,6 +126,11 @@ class SignalHit:
                    data.get("category"), tuple(data.get("words") or ()))
 
 
+MODEL_SAYS = "the wording is like that of critical tickets (text model)"
+MODEL_SAYS_ROUTINE = "the wording is like that of routine tickets (text model)"
+MODEL_SAYS_UNREAD = "the wording is in a language the text model hardly knows"
+
+
 @dataclass(frozen=True, slots=True)
 class ModelSignal:
     """The text model as a signal: its log-odds times ``weight``, scaled by w / (w + ``short``)
@@ -149,7 +154,7 @@ class ModelSignal:
     # language it hardly knows): the concept signals were weighed with the model there to take
     # routine wording down, and alone they flagged routine Arabic, Russian and Greek tickets.
     unread: float = 0.0
-    says_unread: str = "the wording is in a language the text model hardly knows"  # MODEL_SAYS_UNREAD
+    says_unread: str = MODEL_SAYS_UNREAD
 
     def hit(self, texts: Mapping[str, str], fields: Sequence[list[str]] | None = None) -> SignalHit | None:
         """The signal for a ticket's ``texts``; ``fields`` are their words as the concept
@@ -731,9 +736,6 @@ def compile_scorer(raw: Mapping[str, Any]) -> Scorer:
                   [t.strip() for t in senders], _category_choice(raw.get("text_model")))
 
 
-MODEL_SAYS = "the wording is like that of critical tickets (text model)"
-MODEL_SAYS_ROUTINE = "the wording is like that of routine tickets (text model)"
-MODEL_SAYS_UNREAD = "the wording is in a language the text model hardly knows"
 
 
 def _model_signal(raw: Any) -> ModelSignal | None:

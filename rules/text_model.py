@@ -172,8 +172,10 @@ def known_words(words: int, known: int, distinct: int) -> int:
     """How many of a text's ``words`` a model reads, its words block knowing ``known`` of its
     ``distinct`` words: all of them where it knows at least ``KNOWN_ENOUGH`` of the distinct
     ones, else in proportion (``TextModel.logit_words``)."""
-    if not distinct or known >= KNOWN_ENOUGH * distinct:
-        return words if distinct else 0
+    if not distinct:
+        return 0
+    if known >= KNOWN_ENOUGH * distinct:
+        return words
     return round(words * known / (KNOWN_ENOUGH * distinct))
 
 

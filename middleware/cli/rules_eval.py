@@ -163,7 +163,7 @@ def evaluate(ruleset: RuleSet, items: Iterable[EvalItem]) -> dict[str, Any]:
             base = 0 if item.critical else 3
             lang[base] += 1
             lang[base + 1] += decision.critical
-            lang[base + 2] += decision.critical or decision.possible if item.critical else decision.possible
+            lang[base + 2] += decision.possible or (item.critical and decision.critical)  # (critical: or flagged)
         if item.critical:
             seen = per_cat.setdefault(item.category or "?", [0, 0, 0])
             seen[0] += 1
