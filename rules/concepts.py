@@ -57,8 +57,8 @@ _APOSTROPHE = b"'"
 
 
 # Scripts whose words are kept (Greek, Cyrillic, Hebrew, Arabic, Devanagari): they separate words
-# with spaces, so a lexicon can list them (the shipped ones have Ukrainian, Russian, Greek, Arabic
-# and Hindi words). Scripts without spaces between words (Chinese, Japanese, Thai) are dropped,
+# with spaces, so a lexicon can list them (the shipped ones have Ukrainian, Russian, Greek, Hebrew,
+# Arabic and Hindi words). Scripts without spaces between words (Chinese, Japanese, Thai) are dropped,
 # as before: a word list cannot match them.
 _KEPT_SCRIPTS = "\u0370-\u03ff\u0400-\u04ff\u0590-\u05ff\u0600-\u06ff\u0900-\u097f"
 _OTHER_SCRIPT = re.compile(f"[{_KEPT_SCRIPTS}]")
