@@ -94,7 +94,7 @@ def test_tables_of_the_wrong_shape_raise_instead_of_crashing() -> None:
         native.linear_read(["a"], {}, {}, 0)
     with pytest.raises(KeyError):
         native.linear_read(["a"], {}, {}, 1)  # a plain dict does not learn words
-    assert native.linear_read(["a", "b"], {"a": (1 + 2j, 3, 0), "b": (0.5j, 1, 2)}, {("a", "b"): (1 + 0j, 0, 9)},
+    assert native.linear_read(["a", "b"], {"a": (1 + 2j, 3, 0), "b": (0.5j, 1, 2)}, {"a": {"b": (1 + 0j, 0, 9)}},
                               1) == ([2.0, 2.5], (1, 3), (2, 9), 1, 2)  # "a" is a known word, "b" only pieces
     with pytest.raises(TypeError):
         native.concept_scan({"a": (1, 2)}, ["a", ""], 0, {}, print)
