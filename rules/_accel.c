@@ -300,31 +300,149 @@ add_hit(PyObject *found, PyObject *concept, PyObject *position, PyObject *label)
     return failed;
 }
 
+/* Whether `token` starts with `stem`'s first `length` characters (any kinds of string). */
 static int
-call_confirm(PyObject *confirm, PyObject *terms, PyObject *toks, Py_ssize_t i, Py_ssize_t offset, PyObject *found)
+starts_with(PyObject *token, PyObject *stem, Py_ssize_t length)
 {
-    PyObject *result = PyObject_CallFunction(confirm, "OOnnO", terms, toks, i, offset, found);
-    if (result == NULL) {
+    if (PyUnicode_GET_LENGTH(token) < length) {
+        return 0;
+    }
+    int kt = PyUnicode_KIND(token), ks = PyUnicode_KIND(stem);
+    const void *dt = PyUnicode_DATA(token), *ds = PyUnicode_DATA(stem);
+    if (kt == ks) {
+        return memcmp(dt, ds, (size_t)length * (size_t)kt) == 0;
+    }
+    for (Py_ssize_t c = 0; c < length; c++) {
+        if (PyUnicode_READ(kt, dt, c) != PyUnicode_READ(ks, ds, c)) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* Python's _all_match: whether a phrase with a wildcard matches toks from start (the padding
+ * "" at the end ends it). 1, 0, or -1 with an exception set. */
+static int
+all_match(PyObject *words, PyObject *toks, Py_ssize_t start)
+{
+    Py_ssize_t end = PyList_GET_SIZE(toks) - 1;
+    for (Py_ssize_t k = 0; k < PyTuple_GET_SIZE(words); k++) {
+        PyObject *pattern = PyTuple_GET_ITEM(words, k);
+        if (start + k >= end) {
+            return 0;
+        }
+        PyObject *token = PyList_GET_ITEM(toks, start + k);
+        if (!PyUnicode_Check(pattern) || !PyUnicode_Check(token)) {
+            PyErr_SetString(PyExc_TypeError, "words and tokens: strings");
+            return -1;
+        }
+        Py_ssize_t length = PyUnicode_GET_LENGTH(pattern);
+        if (length && PyUnicode_READ_CHAR(pattern, length - 1) == '*') {
+            if (!starts_with(token, pattern, length - 1)) {
+                return 0;
+            }
+        }
+        else {
+            int same = PyUnicode_Compare(token, pattern);
+            if (same == -1 && PyErr_Occurred()) {
+                return -1;
+            }
+            if (same != 0) {
+                return 0;
+            }
+        }
+    }
+    return 1;
+}
+
+/* Python's _confirm: add the phrases among `terms` (each a _Term: concept, label, words, anchor,
+ * exact), anchored at toks[i], that toks holds there. */
+static int
+confirm(PyObject *terms, PyObject *toks, Py_ssize_t i, Py_ssize_t offset, PyObject *found)
+{
+    if (!PyTuple_Check(terms)) {
+        PyErr_SetString(PyExc_TypeError, "phrases: a tuple of terms");
         return -1;
     }
-    Py_DECREF(result);
+    Py_ssize_t n = PyList_GET_SIZE(toks);
+    for (Py_ssize_t t = 0; t < PyTuple_GET_SIZE(terms); t++) {
+        PyObject *term = PyTuple_GET_ITEM(terms, t);
+        if (!PyTuple_Check(term) || PyTuple_GET_SIZE(term) != 5 || !PyTuple_Check(PyTuple_GET_ITEM(term, 2))) {
+            PyErr_SetString(PyExc_TypeError, "a term: (concept, label, words, anchor, exact)");
+            return -1;
+        }
+        PyObject *words = PyTuple_GET_ITEM(term, 2);
+        Py_ssize_t anchor = PyLong_AsSsize_t(PyTuple_GET_ITEM(term, 3));
+        if (anchor == -1 && PyErr_Occurred()) {
+            return -1;
+        }
+        Py_ssize_t start = i - anchor, length = PyTuple_GET_SIZE(words);
+        if (start < 0) {
+            continue;
+        }
+        PyObject *label;
+        if (PyTuple_GET_ITEM(term, 4) == Py_True) {
+            if (length > 2) {  /* two-word phrases were confirmed by the word beside the anchor */
+                if (start + length > n) {
+                    continue;
+                }
+                int same = 1;
+                for (Py_ssize_t k = 0; k < length && same == 1; k++) {
+                    same = PyObject_RichCompareBool(PyList_GET_ITEM(toks, start + k), PyTuple_GET_ITEM(words, k),
+                                                    Py_EQ);
+                }
+                if (same < 0) {
+                    return -1;
+                }
+                if (!same) {
+                    continue;
+                }
+            }
+            label = PyTuple_GET_ITEM(term, 1);
+            Py_INCREF(label);
+        }
+        else {
+            int match = all_match(words, toks, start);
+            if (match <= 0) {
+                if (match < 0) {
+                    return -1;
+                }
+                continue;
+            }
+            /* the ticket's words, not the pattern (all_match checked they are there) */
+            PyObject *slice = PyList_GetSlice(toks, start, start + length);
+            PyObject *space = slice ? PyUnicode_FromOrdinal(' ') : NULL;
+            label = space ? PyUnicode_Join(space, slice) : NULL;
+            Py_XDECREF(space);
+            Py_XDECREF(slice);
+            if (label == NULL) {
+                return -1;
+            }
+        }
+        PyObject *position = PyLong_FromSsize_t(offset + start);
+        int failed = position ? add_hit(found, PyTuple_GET_ITEM(term, 0), position, label) : -1;
+        Py_XDECREF(position);
+        Py_DECREF(label);
+        if (failed) {
+            return -1;
+        }
+    }
     return 0;
 }
 
 PyDoc_STRVAR(concept_scan_doc,
-"concept_scan(vocabulary, toks, offset, found, confirm)\n\n"
+"concept_scan(vocabulary, toks, offset, found)\n\n"
 "Lexicons.scan: look every token up in the vocabulary cache (learning new words through its\n"
 "__missing__), add each one-word term's (offset + position, label) to found[concept], and\n"
-"hand the phrases a token anchors, where the word beside it fits, to confirm(terms, toks, i,\n"
-"offset, found), the Python _confirm.");
+"confirm the phrases a token anchors, where the word beside it fits, as the Python _confirm.");
 
 static PyObject *
 concept_scan(PyObject *module, PyObject *args)
 {
-    PyObject *vocabulary, *toks, *found, *confirm;
+    PyObject *vocabulary, *toks, *found;
     Py_ssize_t offset;
-    if (!PyArg_ParseTuple(args, "O!O!nO!O:concept_scan", &PyDict_Type, &vocabulary, &PyList_Type, &toks, &offset,
-                          &PyDict_Type, &found, &confirm)) {
+    if (!PyArg_ParseTuple(args, "O!O!nO!:concept_scan", &PyDict_Type, &vocabulary, &PyList_Type, &toks, &offset,
+                          &PyDict_Type, &found)) {
         return NULL;
     }
     Py_ssize_t n = PyList_GET_SIZE(toks);
@@ -381,7 +499,7 @@ concept_scan(PyObject *module, PyObject *args)
                     continue;
                 }
             }
-            failed = call_confirm(confirm, terms, toks, i, offset, found);
+            failed = confirm(terms, toks, i, offset, found);
         }
         Py_DECREF(info);
         if (failed) {

@@ -22,8 +22,8 @@ import re
 import string
 import unicodedata
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from itertools import compress, count
+from typing import NamedTuple
 
 from rules import accel
 from rules.errors import ConditionError
@@ -106,8 +106,10 @@ def tokens(text: str) -> list[str]:
     return folded.encode("utf-8").translate(_SPLIT, _APOSTROPHE).decode("utf-8").split()
 
 
-@dataclass(frozen=True, slots=True)
-class _Term:
+class _Term(NamedTuple):
+    """One term of a concept. A named tuple, so the C speedups (rules/_accel.c) read its fields
+    by position, as they read the vocabulary's other tuples."""
+
     concept: int
     label: str  # as written, for explanations
     words: tuple[str, ...]  # every word; "x*" entries are prefixes
@@ -279,7 +281,7 @@ class Lexicons:
         where they are built."""
         native = accel.native
         if native is not None:
-            native.concept_scan(self._cache, toks, offset, found, _confirm)
+            native.concept_scan(self._cache, toks, offset, found)
             return
         infos = list(map(self._lookup, toks))
         get = found.get

@@ -16,7 +16,7 @@ import pytest
 
 from middleware.cli.rules_eval import EvalItem
 from rules import RuleSet, accel
-from rules.concepts import _Vocabulary, tokens
+from rules.concepts import Lexicons, _Vocabulary, tokens
 from rules.engine import ticket_texts
 from rules.scoring import model_text
 from rules.text_model import model_words
@@ -84,6 +84,23 @@ def test_concept_hits_alike_even_when_the_cache_is_emptied_mid_scan(shipped: Rul
 
 
 @needs_native
+def test_phrases_confirmed_alike_in_any_script(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The C confirm of phrases (three words, wildcards, a wildcard stem of one string kind
+    against a word of another, a phrase cut short by the end of a field) finds what _confirm does."""
+    lexicons = Lexicons({"c": ["sehr lange phrase hier", "abc* def", "abe* wort*", "xxa* yyb* zzc*", "fail* ho",
+                               "kyiv* nom*"],
+                         "d": ["bad thing happened", "ελλην* κειμ*", "straße* gesperrt"]})
+    fields = ["sehr lange phrase hier und sehr lange phrase", "abcй def abcd def abc", "abé worter abex wort",
+              "xxa1 yyb2 zzc3 xxa yyb", "failing ho fail", "kyivstar nomer kyiv", "ελληνικά κειμενο ελλην",
+              "strassen gesperrt strasse", "bad thing happened bad thing", "lange phrase hier"]
+    fast = [lexicons.hits(tokens(f)) for f in fields]
+    monkeypatch.setattr(accel, "native", None)
+    plain = [lexicons.hits(tokens(f)) for f in fields]
+    assert fast == plain
+    assert sum(map(len, fast)) >= 9
+
+
+@needs_native
 def test_tables_of_the_wrong_shape_raise_instead_of_crashing() -> None:
     assert native is not None
     with pytest.raises(TypeError):
@@ -97,7 +114,8 @@ def test_tables_of_the_wrong_shape_raise_instead_of_crashing() -> None:
     assert native.linear_read(["a", "b"], {"a": (1 + 2j, 3, 0), "b": (0.5j, 1, 2)}, {"a": {"b": (1 + 0j, 0, 9)}},
                               1) == ([2.0, 2.5], (1, 3), (2, 9), 1, 2)  # "a" is a known word, "b" only pieces
     with pytest.raises(TypeError):
-        native.concept_scan({"a": (1, 2)}, ["a", ""], 0, {}, print)
-    with pytest.raises(ZeroDivisionError):  # the Python confirm's own error comes through
-        native.concept_scan({"a": ((), None, None, ("term",)), "": None}, ["a", ""], 0, {},
-                            lambda *args: 1 / 0)
+        native.concept_scan({"a": (1, 2)}, ["a", ""], 0, {})
+    with pytest.raises(TypeError):  # a phrase that is no term
+        native.concept_scan({"a": ((), None, None, ("term",)), "": None}, ["a", ""], 0, {})
+    with pytest.raises(TypeError):
+        native.linear_read(["a", "b"], {"a": (1j, 0, 0), "b": (1j, 0, 0)}, {"a": ("b",)}, 1)  # follow: dicts
