@@ -55,14 +55,11 @@ keep_smallest(long *best, int *count, long rank)
     }
 }
 
-/* Add one word's or pair's figures: `width` complex numbers, then its two citing ranks. */
+/* Add one word's or pair's figures (a tuple its caller checked the size of): `width` complex
+ * numbers, then its two citing ranks. */
 static int
 add_figures(PyObject *figures, Py_ssize_t width, double *sums, long *up, int *n_up, long *down, int *n_down)
 {
-    if (!PyTuple_Check(figures) || PyTuple_GET_SIZE(figures) != width + 2) {
-        PyErr_SetString(PyExc_TypeError, "figures: a tuple of width complex numbers and two ranks");
-        return -1;
-    }
     for (Py_ssize_t w = 0; w < width; w++) {
         PyObject *item = PyTuple_GET_ITEM(figures, w);
         Py_complex value;
@@ -109,114 +106,167 @@ ranks_tuple(const long *ranks, int count)
     return out;
 }
 
-/* Sum the figures of every item of `items` (a set), looked up in `table`; where `known` is given,
- * count the items the words block knows (a positive squared idf, number `width - 1` of the 2 *
- * width in a figures tuple: Python's LinearTextModel.read). */
+/* Whether two str objects hold the same text (the canonical PEP 393 form: same kind if equal). */
 static int
-sum_set(PyObject *items, PyObject *table, Py_ssize_t width, double *sums, long *up, int *n_up, long *down,
-        int *n_down, Py_ssize_t *known)
+same_text(PyObject *a, PyObject *b)
 {
-    PyObject *iterator = PyObject_GetIter(items);
-    if (iterator == NULL) {
-        return -1;
+    if (a == b) {
+        return 1;
     }
-    PyObject *key;
-    while ((key = PyIter_Next(iterator)) != NULL) {
-        PyObject *figures = lookup(table, key);
-        Py_DECREF(key);
-        if (figures == NULL) {
-            Py_DECREF(iterator);
-            return -1;
-        }
-        int failed = add_figures(figures, width, sums, up, n_up, down, n_down);
-        if (!failed && known != NULL) {
-            /* add_figures read it as a number already: this cannot fail */
-            Py_complex norm = PyComplex_AsCComplex(PyTuple_GET_ITEM(figures, (width - 1) / 2));
-            if (((width - 1) % 2 == 0 ? norm.real : norm.imag) > 0.0) {
-                (*known)++;
-            }
-        }
-        Py_DECREF(figures);
-        if (failed) {
-            Py_DECREF(iterator);
-            return -1;
-        }
-    }
-    Py_DECREF(iterator);
-    return PyErr_Occurred() ? -1 : 0;
+    Py_ssize_t length = PyUnicode_GET_LENGTH(a);
+    return length == PyUnicode_GET_LENGTH(b) && PyUnicode_KIND(a) == PyUnicode_KIND(b)
+           && memcmp(PyUnicode_DATA(a), PyUnicode_DATA(b), (size_t)length * PyUnicode_KIND(a)) == 0;
 }
 
-/* Add the figures of each known pair of adjacent words once, in the order the pairs first occur
- * (Python: dict.fromkeys of the known pairs of zip(words, words[1:])). follow[first][second] is a
- * pair's figures, one tuple per pair built when the model loads, so a pair met again is the same
- * object: a small open-addressed set of those pointers says which were added. No tuple is made
- * per pair of words (the lookup by a (first, second) tuple was a fifth of a model's reading). */
+#define SPREAD(h) (((size_t)(h) >> 4) * 0x9E3779B97F4A7C15ull)
+
+/* The sums of LinearTextModel.read over `words`, in the Python code's order: each distinct word
+ * once, in the order it first occurs (Python: dict.fromkeys(words)), its figures from `lexicon`
+ * (learning a new word through __missing__; a word is looked up once, so the lexicon emptying
+ * itself mid-ticket changes nothing); then each known pair of adjacent words once, in the order
+ * it first occurs. A word's figures end with the dict of the pairs it starts ({second word ->
+ * the pair's figures}) or None, so a pair costs no lookup of its first word and no tuple: a
+ * pair met again is the same figures object (made once when the model loads), and a set of
+ * those pointers says which were added. Own hash tables, not a Python set: one pass, no
+ * iterator, no entry objects (the set and the tuple per pair were half a model's reading). */
 static int
-sum_pairs(PyObject *words, PyObject *follow, Py_ssize_t width, double *sums, long *up, int *n_up, long *down,
-          int *n_down)
+sum_words(PyObject *words, PyObject *lexicon, Py_ssize_t width, double *sums, long *up, int *n_up, long *down,
+          int *n_down, Py_ssize_t *known, Py_ssize_t *distinct)
 {
     Py_ssize_t n = PyList_GET_SIZE(words);
-    PyObject **seen = NULL;
-    size_t mask = 0;
+    size_t size = 16;
+    while (size < 2 * (size_t)n) {
+        size <<= 1;
+    }
+    size_t mask = size - 1;
+    /* by distinct word: the word and its figures (references); by position: its distinct word's
+     * number; the table of distinct words by hash and the set of pairs added */
+    PyObject **keys = PyMem_Calloc((size_t)n + 1, sizeof(PyObject *));
+    PyObject **figs = PyMem_Calloc((size_t)n + 1, sizeof(PyObject *));
+    Py_ssize_t *which = PyMem_Malloc(((size_t)n + 1) * sizeof(Py_ssize_t));
+    Py_ssize_t *slots = PyMem_Malloc(size * sizeof(Py_ssize_t));
+    PyObject **seen = PyMem_Calloc(size, sizeof(PyObject *));
     int failed = 0;
-    for (Py_ssize_t i = 0; i + 1 < n && !failed; i++) {
-        PyObject *after = PyDict_GetItemWithError(follow, PyList_GET_ITEM(words, i));
-        if (after == NULL) {
-            failed = PyErr_Occurred() ? -1 : 0;
+    Py_ssize_t d = 0;
+    if (keys == NULL || figs == NULL || which == NULL || slots == NULL || seen == NULL) {
+        PyErr_NoMemory();
+        failed = -1;
+        goto done;
+    }
+    memset(slots, 0xff, size * sizeof(Py_ssize_t)); /* -1: empty */
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *word = PyList_GET_ITEM(words, i);
+        Py_hash_t hash = PyObject_Hash(word);
+        if (hash == -1 || !PyUnicode_Check(word)) {
+            if (!PyErr_Occurred()) {
+                PyErr_SetString(PyExc_TypeError, "words: a list of str");
+            }
+            failed = -1;
+            goto done;
+        }
+        size_t slot = SPREAD(hash) & mask;
+        Py_ssize_t j;
+        while ((j = slots[slot]) != -1 && !same_text(keys[j], word)) {
+            slot = (slot + 1) & mask;
+        }
+        which[i] = j != -1 ? j : d;
+        if (j != -1) {
+            continue;
+        }
+        /* a new distinct word: number d */
+        slots[slot] = d;
+        Py_INCREF(word);
+        keys[d] = word;
+        PyObject *figures = lookup(lexicon, word);
+        if (figures == NULL) {
+            Py_DECREF(word);
+            failed = -1;
+            goto done;
+        }
+        figs[d++] = figures;
+        if (!PyTuple_Check(figures) || PyTuple_GET_SIZE(figures) != width + 3) {
+            PyErr_SetString(PyExc_TypeError, "a word's figures: width complex numbers, two ranks, its pairs");
+            failed = -1;
+            goto done;
+        }
+        if (add_figures(figures, width, sums, up, n_up, down, n_down)) {
+            failed = -1;
+            goto done;
+        }
+        /* add_figures read it as a number already: this cannot fail */
+        Py_complex norm = PyComplex_AsCComplex(PyTuple_GET_ITEM(figures, (width - 1) / 2));
+        if (((width - 1) % 2 == 0 ? norm.real : norm.imag) > 0.0) {
+            (*known)++;
+        }
+    }
+    *distinct = d;
+    for (Py_ssize_t i = 0; i + 1 < n; i++) {
+        PyObject *after = PyTuple_GET_ITEM(figs[which[i]], width + 2);
+        if (after == Py_None) {
             continue;
         }
         if (!PyDict_Check(after)) {
-            PyErr_SetString(PyExc_TypeError, "follow: first word -> {second word -> figures}");
+            PyErr_SetString(PyExc_TypeError, "a word's pairs: a dict of second word -> figures, or None");
             failed = -1;
-            break;
+            goto done;
         }
         PyObject *figures = PyDict_GetItemWithError(after, PyList_GET_ITEM(words, i + 1));
         if (figures == NULL) {
-            failed = PyErr_Occurred() ? -1 : 0;
+            if (PyErr_Occurred()) {
+                failed = -1;
+                goto done;
+            }
             continue;
         }
-        if (seen == NULL) {
-            size_t size = 8;
-            while (size < 2 * (size_t)n) {
-                size <<= 1;
-            }
-            seen = PyMem_Calloc(size, sizeof(PyObject *));
-            if (seen == NULL) {
-                PyErr_NoMemory();
-                failed = -1;
-                break;
-            }
-            mask = size - 1;
-        }
-        size_t slot = ((size_t)figures >> 4) * 0x9E3779B97F4A7C15ull & mask;
+        size_t slot = SPREAD(figures) & mask;
         while (seen[slot] != NULL && seen[slot] != figures) {
             slot = (slot + 1) & mask;
         }
         if (seen[slot] == figures) {
             continue;
         }
-        seen[slot] = figures;
-        failed = add_figures(figures, width, sums, up, n_up, down, n_down);
+        seen[slot] = figures; /* borrowed: no Python code runs in this loop, the pairs stay */
+        if (!PyTuple_Check(figures) || PyTuple_GET_SIZE(figures) != width + 2) {
+            PyErr_SetString(PyExc_TypeError, "a pair's figures: width complex numbers and two ranks");
+            failed = -1;
+            goto done;
+        }
+        if (add_figures(figures, width, sums, up, n_up, down, n_down)) {
+            failed = -1;
+            goto done;
+        }
     }
+done:
+    if (keys != NULL && figs != NULL) {
+        for (Py_ssize_t j = 0; j < d; j++) {
+            Py_DECREF(keys[j]);
+            Py_DECREF(figs[j]);
+        }
+    }
+    PyMem_Free(keys);
+    PyMem_Free(figs);
+    PyMem_Free(which);
+    PyMem_Free(slots);
     PyMem_Free(seen);
     return failed;
 }
 
 PyDoc_STRVAR(linear_read_doc,
-"linear_read(words, lexicon, follow, width) -> (sums, up, down, known, distinct)\n\n"
+"linear_read(words, lexicon, width) -> (sums, up, down, known, distinct)\n\n"
 "LinearTextModel.read: the sums over the ticket's distinct words (figures from lexicon, which\n"
-"learns a new word through __missing__) then its distinct known pairs of words (follow[first]\n"
-"[second]), each once in the order it first occurs, as the Python code adds them; sums is [real, imag] per complex figure; up and down\n"
-"are the four smallest positive citing ranks of each side, ascending; known is how many of the\n"
-"distinct words the words block knows, distinct how many there are.");
+"learns a new word through __missing__: width complex numbers, two citing ranks, then the dict\n"
+"of the pairs the word starts, second word -> figures, or None), each once in the order it\n"
+"first occurs, then over its distinct known pairs of words, likewise; sums is [real, imag] per\n"
+"complex figure; up and down are the four smallest positive citing ranks of each side,\n"
+"ascending; known is how many of the distinct words the words block knows, distinct how many\n"
+"there are.");
 
 static PyObject *
 linear_read(PyObject *module, PyObject *args)
 {
-    PyObject *words, *lexicon, *follow;
+    PyObject *words, *lexicon;
     Py_ssize_t width;
-    if (!PyArg_ParseTuple(args, "O!O!O!n:linear_read", &PyList_Type, &words, &PyDict_Type, &lexicon, &PyDict_Type,
-                          &follow, &width)) {
+    if (!PyArg_ParseTuple(args, "O!O!n:linear_read", &PyList_Type, &words, &PyDict_Type, &lexicon, &width)) {
         return NULL;
     }
     if (width < 1 || width > MAX_WIDTH) {
@@ -226,20 +276,8 @@ linear_read(PyObject *module, PyObject *args)
     double sums[2 * MAX_WIDTH] = {0.0};
     long up[TOP], down[TOP];
     int n_up = 0, n_down = 0;
-
-    PyObject *distinct = PySet_New(words);
-    if (distinct == NULL) {
-        return NULL;
-    }
-    Py_ssize_t known_words = 0, distinct_words = PySet_GET_SIZE(distinct);
-    int failed = sum_set(distinct, lexicon, width, sums, up, &n_up, down, &n_down, &known_words);
-    Py_DECREF(distinct);
-    if (failed) {
-        return NULL;
-    }
-
-    failed = sum_pairs(words, follow, width, sums, up, &n_up, down, &n_down);
-    if (failed) {
+    Py_ssize_t known_words = 0, distinct_words = 0;
+    if (sum_words(words, lexicon, width, sums, up, &n_up, down, &n_down, &known_words, &distinct_words)) {
         return NULL;
     }
 

@@ -105,12 +105,14 @@ class LinearTextModel:
     A word's figures (``_Lexicon``) are one tuple: the 2k + 2 numbers it adds to the sums (per
     output its share of the words block, the words block's squared idf, per output its pieces'
     share, the pieces' squared idf) packed two by two into k + 1 complex numbers, so that one
-    C-level ``sum`` adds two of them at once, then its two citing ranks (``TextModel``). A pair
-    of words is looked up as a tuple straight from ``zip`` (no string made per pair). A set's
-    order can move a sum in its last bit, far below the 0.1 a signal is rounded to. The C
-    speedups (rules/_accel.c) walk the same tables in the same order, adding the same numbers."""
+    C-level ``sum`` adds two of them at once, then its two citing ranks (``TextModel``), then the
+    pairs of words it starts (``_Lexicon``). A pair of words is looked up as a tuple straight
+    from ``zip`` (no string made per pair). Words and pairs are added in the order they first
+    occur, so a ticket's sums are the same in every process (a set's order, the hash seed's,
+    moved them in their last bit). The C speedups (rules/_accel.c) walk the same tables in the
+    same order, adding the same numbers."""
 
-    __slots__ = ("_follow", "_getters", "_lexicon", "_pairs", "intercepts", "outputs")
+    __slots__ = ("_getters", "_lexicon", "_pairs", "intercepts", "outputs")
 
     def __init__(self, words: _Table, pieces: _Table, intercepts: tuple[float, ...], n: int,
                  cite: tuple[dict[Any, int], dict[Any, int]] = ({}, {})) -> None:
@@ -131,12 +133,13 @@ class LinearTextModel:
             elif len(parts) == 2 and all(parts):
                 key = (parts[0], parts[1])
                 self._pairs[key] = (*_packed((*figures, *no_pieces)), cite[0].get(key, 0), cite[1].get(key, 0))
-        # The same pairs by first word then second (the very same figures tuples), for the C
-        # speedups: two lookups of words a ticket already has, instead of a tuple made per pair.
-        self._follow: dict[str, dict[str, tuple[Any, ...]]] = {}
+        # The same pairs by first word then second (the very same figures tuples): a word's
+        # figures end with the pairs it starts, so the C speedups find a ticket's pairs without
+        # looking its words up again or making a tuple per pair.
+        follow: dict[str, dict[str, tuple[Any, ...]]] = {}
         for (first, second), figures in self._pairs.items():
-            self._follow.setdefault(first, {})[second] = figures
-        self._lexicon = _Lexicon(single, pieces, n, k, cite)
+            follow.setdefault(first, {})[second] = figures
+        self._lexicon = _Lexicon(single, pieces, n, k, cite, follow)
 
     def read(self, words: Sequence[str]) -> tuple[list[float], tuple[int, ...], tuple[int, ...], int, int]:
         """A ticket's sums (``values`` turns them into log-odds), the citing ranks of the (at
@@ -145,9 +148,8 @@ class LinearTextModel:
         pairs, in C where the speedups are built (rules/_accel.c)."""
         native = accel.native
         if native is not None:
-            return native.linear_read(words if type(words) is list else list(words), self._lexicon, self._follow,
-                                      self.outputs + 1)
-        known = list(map(self._lexicon.__getitem__, set(words)))
+            return native.linear_read(words if type(words) is list else list(words), self._lexicon, self.outputs + 1)
+        known = list(map(self._lexicon.__getitem__, dict.fromkeys(words)))
         k = self.outputs
         norm = itemgetter(k // 2)
         words_known = sum(1 for f in known if (norm(f).real if k % 2 == 0 else norm(f).imag) > 0)
@@ -191,15 +193,17 @@ def _packed(numbers: Sequence[float]) -> tuple[complex, ...]:
 
 
 class _Lexicon(dict[str, tuple[Any, ...]]):
-    """A word -> its figures (``LinearTextModel``), worked out on first lookup (``__missing__``),
-    so one C-level ``map`` over a ticket's distinct words both looks them up and learns the new
-    ones. Bounded (``_LEXICON_BOUND``): emptied when full, a desk's common words come back at once."""
+    """A word -> its figures (``LinearTextModel``) and the pairs of words it starts (second word
+    -> the pair's figures, or None), worked out on first lookup (``__missing__``), so one C-level
+    ``map`` over a ticket's distinct words both looks them up and learns the new ones. Bounded
+    (``_LEXICON_BOUND``): emptied when full, a desk's common words come back at once."""
 
-    __slots__ = ("cite", "k", "n", "pieces", "single")
+    __slots__ = ("cite", "follow", "k", "n", "pieces", "single")
 
     def __init__(self, single: dict[str, tuple[float, ...]], pieces: _Table, n: int, k: int,
-                 cite: tuple[dict[Any, int], dict[Any, int]]) -> None:
+                 cite: tuple[dict[Any, int], dict[Any, int]], follow: dict[str, dict[str, tuple[Any, ...]]]) -> None:
         super().__init__()
+        self.follow = follow
         self.single = single
         self.pieces = pieces
         self.n = n
@@ -220,7 +224,8 @@ class _Lexicon(dict[str, tuple[Any, ...]]):
                     shares[c] += idf * coefs[c]
                 shares[k] += idf * idf
         own = self.single.get(word) or (0.0,) * (k + 1)
-        figures = self[word] = (*_packed((*own, *shares)), self.cite[0].get(word, 0), self.cite[1].get(word, 0))
+        figures = self[word] = (*_packed((*own, *shares)), self.cite[0].get(word, 0), self.cite[1].get(word, 0),
+                                self.follow.get(word))
         return figures
 
 

@@ -15,7 +15,7 @@ import shutil
 import pytest
 
 from middleware.cli.rules_eval import EvalItem
-from rules import RuleSet, accel
+from rules import RuleSet, accel, text_model
 from rules.concepts import Lexicons, _Vocabulary, tokens
 from rules.engine import ticket_texts
 from rules.scoring import model_text
@@ -68,6 +68,25 @@ def test_model_sums_and_cited_ranks_alike(shipped: RuleSet, labelled: list[EvalI
 
 
 @needs_native
+def test_model_sums_alike_even_when_the_lexicon_is_emptied_mid_ticket(shipped: RuleSet, labelled: list[EvalItem],
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each distinct word is looked up once, so a lexicon that empties itself while the C code
+    reads a ticket (and learns a word again) changes nothing."""
+    assert shipped.scorer is not None and shipped.scorer.model is not None
+    linear = shipped.scorer.model.model.linear
+    monkeypatch.setattr(text_model, "_LEXICON_BOUND", 7)  # emptied every few new words, mid-ticket
+    linear._lexicon.clear()  # (it refills as ever once the test is over)
+    texts = [model_words(model_text(ticket_texts(item.ticket))) for item in labelled[1::40]]
+    fast = [linear.read(words) for words in texts]
+    assert len(linear._lexicon) <= 7
+    monkeypatch.setattr(accel, "native", None)
+    plain = [linear.read(words) for words in texts]
+    for (sums_a, *rest_a), (sums_b, *rest_b) in zip(fast, plain, strict=True):
+        assert sums_a == pytest.approx(sums_b, rel=1e-12, abs=1e-12)
+        assert rest_a == rest_b
+
+
+@needs_native
 def test_concept_hits_alike_even_when_the_cache_is_emptied_mid_scan(shipped: RuleSet, labelled: list[EvalItem],
                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     assert shipped.scorer is not None
@@ -104,18 +123,22 @@ def test_phrases_confirmed_alike_in_any_script(monkeypatch: pytest.MonkeyPatch) 
 def test_tables_of_the_wrong_shape_raise_instead_of_crashing() -> None:
     assert native is not None
     with pytest.raises(TypeError):
-        native.linear_read(["a"], {"a": (1.0,)}, {}, 1)  # no ranks
+        native.linear_read(["a"], {"a": (1.0, 0)}, 1)  # no ranks, no pairs
     with pytest.raises(TypeError):
-        native.linear_read(["a"], {"a": ("x", 0, 0)}, {}, 1)  # not a number
+        native.linear_read(["a"], {"a": ("x", 0, 0, None)}, 1)  # not a number
     with pytest.raises(ValueError):
-        native.linear_read(["a"], {}, {}, 0)
+        native.linear_read(["a"], {}, 0)
     with pytest.raises(KeyError):
-        native.linear_read(["a"], {}, {}, 1)  # a plain dict does not learn words
-    assert native.linear_read(["a", "b"], {"a": (1 + 2j, 3, 0), "b": (0.5j, 1, 2)}, {"a": {"b": (1 + 0j, 0, 9)}},
-                              1) == ([2.0, 2.5], (1, 3), (2, 9), 1, 2)  # "a" is a known word, "b" only pieces
+        native.linear_read(["a"], {}, 1)  # a plain dict does not learn words
+    with pytest.raises(TypeError):
+        native.linear_read(["a", "b"], {"a": (1j, 0, 0, ("b",)), "b": (1j, 0, 0, None)}, 1)  # pairs: a dict
+    with pytest.raises(TypeError):
+        native.linear_read(["a", 1], {"a": (1j, 0, 0, None)}, 1)  # words: str
+    pair = (1 + 0j, 0, 9)
+    lexicon = {"a": (1 + 2j, 3, 0, {"b": pair}), "b": (0.5j, 1, 2, {"a": (0j, 0, 0)})}
+    # "a" is a known word, "b" only pieces; each distinct word and known pair added once
+    assert native.linear_read(["a", "b", "a", "b"], lexicon, 1) == ([2.0, 2.5], (1, 3), (2, 9), 1, 2)
     with pytest.raises(TypeError):
         native.concept_scan({"a": (1, 2)}, ["a", ""], 0, {})
     with pytest.raises(TypeError):  # a phrase that is no term
         native.concept_scan({"a": ((), None, None, ("term",)), "": None}, ["a", ""], 0, {})
-    with pytest.raises(TypeError):
-        native.linear_read(["a", "b"], {"a": (1j, 0, 0), "b": (1j, 0, 0)}, {"a": ("b",)}, 1)  # follow: dicts
