@@ -40,6 +40,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
 from functools import partial
 from itertools import chain
+from operator import attrgetter
 from typing import Any
 
 from rules.category_model import CategoryModel, compile_category_model
@@ -94,6 +95,7 @@ class Signal:
         return replace(self, needed=frozenset((*self.all_of, *near, *self.requires, *self.subject_has)))
 
 
+_WEIGHT = attrgetter("weight")  # a C-level sum of the hits' weights, in their order
 _HEADS: dict[tuple[str, float], str] = {}  # "says (+weight)" by (says, weight), formatted once
 
 
@@ -159,7 +161,10 @@ class ModelSignal:
     def hit(self, texts: Mapping[str, str], fields: Sequence[list[str]] | None = None) -> SignalHit | None:
         """The signal for a ticket's ``texts``; ``fields`` are their words as the concept
         matcher folded and split them (``TicketView.words``), which the model reads too."""
-        words = _model_words(texts, fields)
+        return self.hit_words(_model_words(texts, fields))
+
+    def hit_words(self, words: list[str]) -> SignalHit | None:
+        """``hit`` of a ticket whose words the model reads (``_model_words``) are known."""
         if len(words) <= self.min_words:
             return None  # a one-liner: the concept signals judge it alone
         logit, cited, known = self.model.logit_words(words)
@@ -237,7 +242,7 @@ class TicketView:
     each at its own offset, FIELD_GAP apart), which concepts occur, each field's span of
     positions, and the ticket's custom field values."""
 
-    __slots__ = ("_model", "_negs", "fields", "found", "present", "spans", "texts", "words")
+    __slots__ = ("_model", "_model_words", "_negs", "fields", "found", "present", "spans", "texts", "words")
 
     def __init__(self, found: dict[int, list[tuple[int, str]]], spans: dict[str, tuple[int, int]],
                  fields: Mapping[str, Any], texts: Mapping[str, str] | None = None,
@@ -250,10 +255,18 @@ class TicketView:
         self.words = words  # each field's folded words and a padding "", for the text model
         self._negs: set[int] | None = None  # positions of negation words, on first use
         self._model: SignalHit | bool | None = False  # the text model's signal, on first use
+        self._model_words: list[str] | None = None
+
+    def model_words(self) -> list[str]:
+        """The words the text and category models read (``_model_words``), made once for both."""
+        words = self._model_words
+        if words is None:
+            words = self._model_words = _model_words(self.texts, self.words)
+        return words
 
     def model_hit(self, model: ModelSignal) -> SignalHit | None:
         if self._model is False:
-            self._model = model.hit(self.texts, self.words)
+            self._model = model.hit_words(self.model_words())
         return self._model  # type: ignore[return-value]
 
 
@@ -384,7 +397,7 @@ class Scorer:
         if model is not None:
             # The model is read only where it can change the tier: it moves a score by at most
             # max_up and max_down, and most tickets score far from both thresholds.
-            value = sum(h.weight for h in hits)
+            value = sum(map(_WEIGHT, hits))
             if self.possible - model.max_up <= value < self.critical + model.max_down:
                 hit = view.model_hit(model)
                 if hit is not None:
@@ -392,7 +405,7 @@ class Scorer:
         return self._tier(hits, staff, view)
 
     def _tier(self, hits: list[SignalHit], staff: bool, view: TicketView | None = None) -> Score:
-        value = round(sum(h.weight for h in hits), 3)
+        value = round(sum(map(_WEIGHT, hits)), 3)
         tier = "critical" if value >= self.critical else "possible" if value >= self.possible else "none"
         category = None
         if tier != "none":
@@ -410,7 +423,7 @@ class Scorer:
             if staff and category == "outage":
                 category = "staff_report"
             if self.categories is not None and view is not None:
-                chosen = self.categories.choose(category, _model_words(view.texts, view.words), staff)
+                chosen = self.categories.choose(category, view.model_words(), staff)
                 if chosen is not None:
                     category = chosen.category
                     hits = [*hits, chosen]
