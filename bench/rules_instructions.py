@@ -11,7 +11,8 @@ inside ``itertools.starmap`` alone, which the engine never calls::
         --callgrind-out-file=/tmp/cg.out .venv/bin/python -m bench.rules_instructions
     grep ^summary /tmp/cg.out        # instructions for all the tickets; divide by the count printed
 
-``--plain`` counts the same rules without the text model (``bench rules``'s second figure).
+``--plain`` counts the same rules without the text model (``bench rules``'s second figure);
+``--python`` on their Python code alone, the C speedups (rules/_accel.c) off.
 Not run by ``bench all``: it needs valgrind and takes about a minute per count.
 """
 
@@ -30,10 +31,14 @@ WARM_UP = 3  # passes over the tickets before the counted one
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--plain", action="store_true", help="without the text model")
+    parser.add_argument("--python", action="store_true", help="on the Python code alone (the C speedups off)")
     args = parser.parse_args()
     from middleware.cli.rules_eval import load_labelled
     from middleware.config import load_config
-    from rules import RuleSet
+    from rules import RuleSet, accel
+
+    if args.python:
+        accel.native = None
 
     ruleset = load_config(ROOT / "config.yaml").rules
     if args.plain and ruleset.scorer is not None:
