@@ -547,19 +547,117 @@ concept_scan(PyObject *module, PyObject *args)
     Py_RETURN_NONE;
 }
 
+/* What an ASCII character is to tokens() (rules/concepts.py): part of a word (lower-cased),
+ * a separator (str.split's ASCII whitespace, and the punctuation _SPLIT turns into a space: all
+ * of string.punctuation but "#" and the apostrophe), or dropped (the apostrophe). */
+enum { WORD = 0, SEPARATOR = 1, DROPPED = 2 };
+static unsigned char ascii_class[128];
+
+static void
+init_ascii_class(void)
+{
+    const char *punctuation = "!\"$%&()*+,-./:;<=>?@[\\]^_`{|}~"; /* string.punctuation but # and ' */
+    for (const char *p = punctuation; *p; p++) {
+        ascii_class[(unsigned char)*p] = SEPARATOR;
+    }
+    for (int c = 0x09; c <= 0x0d; c++) {
+        ascii_class[c] = SEPARATOR;
+    }
+    for (int c = 0x1c; c <= 0x20; c++) {
+        ascii_class[c] = SEPARATOR;
+    }
+    ascii_class['\''] = DROPPED;
+}
+
+PyDoc_STRVAR(ascii_words_doc,
+"ascii_words(text) -> list of str\n\n"
+"tokens(text) for an ASCII text, in one pass: lower-cased, the apostrophe dropped, punctuation\n"
+"but '#' and whitespace separating words (Python: text.lower().encode().translate(_SPLIT,\n"
+"b\"'\").decode().split()). Raises ValueError for a text that is not ASCII.");
+
+static PyObject *
+ascii_words(PyObject *module, PyObject *text)
+{
+    if (!PyUnicode_Check(text) || !PyUnicode_IS_ASCII(text)) {
+        PyErr_SetString(PyExc_ValueError, "ascii_words: an ASCII str");
+        return NULL;
+    }
+    Py_ssize_t n = PyUnicode_GET_LENGTH(text);
+    const Py_UCS1 *data = PyUnicode_1BYTE_DATA(text);
+    PyObject *out = PyList_New(0);
+    char *word = out ? PyMem_Malloc((size_t)n + 1) : NULL;
+    if (word == NULL) {
+        Py_XDECREF(out);
+        return out ? PyErr_NoMemory() : NULL;
+    }
+    Py_ssize_t length = 0;
+    for (Py_ssize_t i = 0; i <= n; i++) {
+        int c = i < n ? data[i] : ' ';
+        int kind = ascii_class[c];
+        if (kind == WORD) {
+            word[length++] = (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
+        }
+        else if (kind == SEPARATOR && length) {
+            PyObject *token = PyUnicode_New(length, 127);
+            if (token == NULL || PyList_Append(out, token) < 0) {
+                Py_XDECREF(token);
+                Py_DECREF(out);
+                PyMem_Free(word);
+                return NULL;
+            }
+            memcpy(PyUnicode_1BYTE_DATA(token), word, (size_t)length);
+            Py_DECREF(token);
+            length = 0;
+        }
+    }
+    PyMem_Free(word);
+    return out;
+}
+
+PyDoc_STRVAR(other_script_doc,
+"other_script(text) -> bool\n\n"
+"Whether text holds a letter of the scripts fold() keeps (Greek, Cyrillic, Hebrew, Arabic,\n"
+"Devanagari: rules/concepts.py's _KEPT_SCRIPTS, U+0370-U+04FF, U+0590-U+06FF, U+0900-U+097F),\n"
+"as\n"
+"_OTHER_SCRIPT.search(text) is not None; a Latin-1 text is answered without reading it.");
+
+static PyObject *
+other_script(PyObject *module, PyObject *text)
+{
+    if (!PyUnicode_Check(text)) {
+        PyErr_SetString(PyExc_TypeError, "other_script: a str");
+        return NULL;
+    }
+    int kind = PyUnicode_KIND(text);
+    if (kind == PyUnicode_1BYTE_KIND) {
+        Py_RETURN_FALSE; /* nothing above U+00FF */
+    }
+    const void *data = PyUnicode_DATA(text);
+    for (Py_ssize_t i = 0, n = PyUnicode_GET_LENGTH(text); i < n; i++) {
+        Py_UCS4 c = PyUnicode_READ(kind, data, i);
+        if ((c >= 0x0370 && c <= 0x04ff) || (c >= 0x0590 && c <= 0x06ff) || (c >= 0x0900 && c <= 0x097f)) {
+            Py_RETURN_TRUE;
+        }
+    }
+    Py_RETURN_FALSE;
+}
+
 static PyMethodDef methods[] = {
     {"linear_read", linear_read, METH_VARARGS, linear_read_doc},
     {"concept_scan", concept_scan, METH_VARARGS, concept_scan_doc},
+    {"ascii_words", ascii_words, METH_O, ascii_words_doc},
+    {"other_script", other_script, METH_O, other_script_doc},
     {NULL, NULL, 0, NULL},
 };
 
 static struct PyModuleDef module = {
     PyModuleDef_HEAD_INIT, "rules._accel",
-    "The rules' hot loops in C (concept scan, model sums); rules/_accel.c says why.", -1, methods,
+    "The rules' hot loops in C (words, concept scan, model sums); rules/_accel.c says why.", -1, methods,
 };
 
 PyMODINIT_FUNC
 PyInit__accel(void)
 {
+    init_ascii_class();
     return PyModule_Create(&module);
 }

@@ -59,7 +59,7 @@ _APOSTROPHE = b"'"
 # Scripts whose words are kept (Greek, Cyrillic, Hebrew, Arabic, Devanagari): they separate words
 # with spaces, so a lexicon can list them (the shipped ones have Ukrainian, Russian, Greek, Hebrew,
 # Arabic and Hindi words). Scripts without spaces between words (Chinese, Japanese, Thai) are dropped,
-# as before: a word list cannot match them.
+# as before: a word list cannot match them. (rules/_accel.c's other_script has the same ranges.)
 _KEPT_SCRIPTS = "\u0370-\u03ff\u0400-\u04ff\u0590-\u05ff\u0600-\u06ff\u0900-\u097f"
 _OTHER_SCRIPT = re.compile(f"[{_KEPT_SCRIPTS}]")
 # Dropped from the kept scripts' words, so either spelling matches: accents (Greek tonos, the
@@ -90,7 +90,8 @@ def fold(text: str) -> str:
         if special in low:
             low = low.replace(special, plain)
     decomposed = unicodedata.normalize("NFKD", low)
-    if _OTHER_SCRIPT.search(decomposed) is None:
+    native = accel.native
+    if not (native.other_script(decomposed) if native is not None else _OTHER_SCRIPT.search(decomposed)):
         return decomposed.encode("ascii", "ignore").decode("ascii")
     return _NOT_KEPT.sub("", _DROPPED_MARKS.sub("", decomposed.translate(_SCRIPT_PUNCTUATION)))
 
@@ -99,7 +100,17 @@ def tokens(text: str) -> list[str]:
     """Folded word tokens: punctuation separates words, apostrophes vanish ("can't" -> "cant").
     ``bytes.translate`` with a 256-byte table and a ``split``, all in C: a regex tokenizer cost
     four times as much, ``str.translate`` with a mapping twice. The table changes only ASCII
-    bytes, so the UTF-8 of a kept script (``fold``) passes through it whole."""
+    bytes, so the UTF-8 of a kept script (``fold``) passes through it whole. The C speedups
+    (rules/_accel.c) split an ASCII text (most tickets, and most folded ones) in one pass:
+    lowering, translating, encoding and decoding it cost more than splitting it."""
+    native = accel.native
+    if native is not None:
+        if text.isascii():
+            return native.ascii_words(text)
+        folded = fold(text)
+        if folded.isascii():
+            return native.ascii_words(folded)
+        return folded.encode("utf-8").translate(_SPLIT, _APOSTROPHE).decode("utf-8").split()
     folded = fold(text)
     if folded.isascii():
         return folded.encode("ascii").translate(_SPLIT, _APOSTROPHE).decode("ascii").split()

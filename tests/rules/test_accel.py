@@ -16,7 +16,7 @@ import pytest
 
 from middleware.cli.rules_eval import EvalItem
 from rules import RuleSet, accel, text_model
-from rules.concepts import Lexicons, _Vocabulary, tokens
+from rules.concepts import _OTHER_SCRIPT, Lexicons, _Vocabulary, tokens
 from rules.engine import ticket_texts
 from rules.scoring import model_text
 from rules.text_model import model_words
@@ -100,6 +100,27 @@ def test_concept_hits_alike_even_when_the_cache_is_emptied_mid_scan(shipped: Rul
     plain = [lexicons.hits(tokens(f)) for f in fields]
     assert fast == plain
     assert sum(map(len, fast)) > 1000
+
+
+@needs_native
+def test_words_split_alike(labelled: list[EvalItem], monkeypatch: pytest.MonkeyPatch) -> None:
+    """The C split of an ASCII text (every ASCII character, every labelled ticket's fields, and
+    what fold makes of them) gives the very tokens the Python code gives, and the C test for a
+    kept script answers as the regex does, for every character."""
+    assert native is not None
+    every = "".join(map(chr, range(128)))
+    texts = [every, every[::-1], "Can't-log in!!  #incident O'Brien's", ""]
+    texts += [f for item in labelled for f in ticket_texts(item.ticket).values() if f]
+    fast = [tokens(t) for t in texts]
+    monkeypatch.setattr(accel, "native", None)
+    plain = [tokens(t) for t in texts]
+    assert fast == plain
+    assert sum(t.isascii() for t in texts) > 1000 and sum(not t.isascii() for t in texts) > 1000
+    with pytest.raises(ValueError):
+        native.ascii_words("é")
+    chars = [chr(c) for c in range(0x110000) if not 0xD800 <= c < 0xE000]
+    assert [native.other_script("a" + c) for c in chars] == [_OTHER_SCRIPT.search("a" + c) is not None for c in chars]
+    assert native.other_script("\u00e9t\u00e9") is False
 
 
 @needs_native
