@@ -13,6 +13,7 @@
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
+#include <stddef.h>
 
 #define MAX_WIDTH 32 /* complex figures per word: a model's outputs + 1 */
 #define TOP 4        /* cited terms kept per side */
@@ -55,36 +56,120 @@ keep_smallest(long *best, int *count, long rank)
     }
 }
 
-/* Add one word's or pair's figures (a tuple its caller checked the size of): `width` complex
- * numbers, then its two citing ranks. */
+/* A word's or a pair's figures, packed in one block: the 2 * width numbers it adds to a model's
+ * sums (real, imag of each of LinearTextModel's complex figures), its two citing ranks, and for
+ * a word the pairs of words it starts (a dict, second word -> the pair's Figures, or None).
+ * Why: a tuple of complex numbers and ranks was a pointer, and a likely cache miss, per number;
+ * a ticket's reading walks a few hundred of them among tens of thousands. Holds no object that
+ * could lead back to it, so it is not tracked by the garbage collector (nor are the dicts of
+ * pairs, whose values are all Figures). */
+typedef struct {
+    PyObject_VAR_HEAD
+    PyObject *after;
+    long up, down;
+    double numbers[1]; /* ob_size of them */
+} Figures;
+
+static void
+figures_dealloc(PyObject *self)
+{
+    Py_XDECREF(((Figures *)self)->after);
+    PyObject_Free(self);
+}
+
+static PyTypeObject FiguresType = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "rules._accel.Figures",
+    .tp_basicsize = offsetof(Figures, numbers),
+    .tp_itemsize = sizeof(double),
+    .tp_dealloc = figures_dealloc,
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_doc = "A word's or a pair's figures for linear_read, packed (rules/_accel.c says why).",
+};
+
+PyDoc_STRVAR(pack_doc,
+"pack(numbers, up, down, after) -> Figures\n\n"
+"A word's or a pair's figures packed for linear_read: numbers a tuple of complex numbers (a\n"
+"figures tuple's first width items), up and down its citing ranks, after the dict of the pairs\n"
+"the word starts (second word -> Figures) or None.");
+
+static PyObject *
+pack(PyObject *module, PyObject *args)
+{
+    PyObject *numbers, *after;
+    long up, down;
+    if (!PyArg_ParseTuple(args, "O!llO:pack", &PyTuple_Type, &numbers, &up, &down, &after)) {
+        return NULL;
+    }
+    if (after != Py_None && !PyDict_CheckExact(after)) {
+        PyErr_SetString(PyExc_TypeError, "after: a dict of second word -> Figures, or None");
+        return NULL;
+    }
+    Py_ssize_t width = PyTuple_GET_SIZE(numbers);
+    Figures *out = PyObject_NewVar(Figures, &FiguresType, 2 * width);
+    if (out == NULL) {
+        return NULL;
+    }
+    out->after = NULL;
+    for (Py_ssize_t w = 0; w < width; w++) {
+        Py_complex value = PyComplex_AsCComplex(PyTuple_GET_ITEM(numbers, w));
+        if (value.real == -1.0 && PyErr_Occurred()) {
+            Py_DECREF(out);
+            return NULL;
+        }
+        out->numbers[2 * w] = value.real;
+        out->numbers[2 * w + 1] = value.imag;
+    }
+    out->up = up;
+    out->down = down;
+    Py_INCREF(after);
+    out->after = after;
+    return (PyObject *)out;
+}
+
+PyDoc_STRVAR(unpack_doc,
+"unpack(figures) -> (numbers, up, down, after)\n\n"
+"What pack was given (numbers as complex numbers), for tests.");
+
+static PyObject *
+unpack(PyObject *module, PyObject *figures)
+{
+    if (!Py_IS_TYPE(figures, &FiguresType)) {
+        PyErr_SetString(PyExc_TypeError, "unpack: a Figures");
+        return NULL;
+    }
+    Figures *f = (Figures *)figures;
+    Py_ssize_t width = Py_SIZE(f) / 2;
+    PyObject *numbers = PyTuple_New(width);
+    if (numbers == NULL) {
+        return NULL;
+    }
+    for (Py_ssize_t w = 0; w < width; w++) {
+        PyObject *value = PyComplex_FromDoubles(f->numbers[2 * w], f->numbers[2 * w + 1]);
+        if (value == NULL) {
+            Py_DECREF(numbers);
+            return NULL;
+        }
+        PyTuple_SET_ITEM(numbers, w, value);
+    }
+    return Py_BuildValue("(NllO)", numbers, f->up, f->down, f->after);
+}
+
+/* Add one word's or pair's figures to the sums and the citing ranks: a Figures of `width`
+ * complex figures, else a TypeError. */
 static int
 add_figures(PyObject *figures, Py_ssize_t width, double *sums, long *up, int *n_up, long *down, int *n_down)
 {
-    for (Py_ssize_t w = 0; w < width; w++) {
-        PyObject *item = PyTuple_GET_ITEM(figures, w);
-        Py_complex value;
-        if (PyComplex_CheckExact(item)) {
-            value = ((PyComplexObject *)item)->cval;
-        }
-        else {
-            value = PyComplex_AsCComplex(item);
-            if (value.real == -1.0 && PyErr_Occurred()) {
-                return -1;
-            }
-        }
-        sums[2 * w] += value.real;
-        sums[2 * w + 1] += value.imag;
-    }
-    long rank = PyLong_AsLong(PyTuple_GET_ITEM(figures, width));
-    if (rank == -1 && PyErr_Occurred()) {
+    if (!Py_IS_TYPE(figures, &FiguresType) || Py_SIZE(figures) != 2 * width) {
+        PyErr_SetString(PyExc_TypeError, "figures: a Figures (pack) of width complex numbers");
         return -1;
     }
-    keep_smallest(up, n_up, rank);
-    rank = PyLong_AsLong(PyTuple_GET_ITEM(figures, width + 1));
-    if (rank == -1 && PyErr_Occurred()) {
-        return -1;
+    const Figures *f = (const Figures *)figures;
+    for (Py_ssize_t i = 0; i < 2 * width; i++) {
+        sums[i] += f->numbers[i];
     }
-    keep_smallest(down, n_down, rank);
+    keep_smallest(up, n_up, f->up);
+    keep_smallest(down, n_down, f->down);
     return 0;
 }
 
@@ -184,31 +269,19 @@ sum_words(PyObject *words, PyObject *lexicon, Py_ssize_t width, double *sums, lo
             goto done;
         }
         figs[d++] = figures;
-        if (!PyTuple_Check(figures) || PyTuple_GET_SIZE(figures) != width + 3) {
-            PyErr_SetString(PyExc_TypeError, "a word's figures: width complex numbers, two ranks, its pairs");
-            failed = -1;
-            goto done;
-        }
         if (add_figures(figures, width, sums, up, n_up, down, n_down)) {
             failed = -1;
             goto done;
         }
-        /* add_figures read it as a number already: this cannot fail */
-        Py_complex norm = PyComplex_AsCComplex(PyTuple_GET_ITEM(figures, (width - 1) / 2));
-        if (((width - 1) % 2 == 0 ? norm.real : norm.imag) > 0.0) {
+        if (((Figures *)figures)->numbers[width - 1] > 0.0) { /* the words block's squared idf */
             (*known)++;
         }
     }
     *distinct = d;
     for (Py_ssize_t i = 0; i + 1 < n; i++) {
-        PyObject *after = PyTuple_GET_ITEM(figs[which[i]], width + 2);
+        PyObject *after = ((Figures *)figs[which[i]])->after; /* a dict or None: pack checked */
         if (after == Py_None) {
             continue;
-        }
-        if (!PyDict_Check(after)) {
-            PyErr_SetString(PyExc_TypeError, "a word's pairs: a dict of second word -> figures, or None");
-            failed = -1;
-            goto done;
         }
         PyObject *figures = PyDict_GetItemWithError(after, PyList_GET_ITEM(words, i + 1));
         if (figures == NULL) {
@@ -226,11 +299,6 @@ sum_words(PyObject *words, PyObject *lexicon, Py_ssize_t width, double *sums, lo
             continue;
         }
         seen[slot] = figures; /* borrowed: no Python code runs in this loop, the pairs stay */
-        if (!PyTuple_Check(figures) || PyTuple_GET_SIZE(figures) != width + 2) {
-            PyErr_SetString(PyExc_TypeError, "a pair's figures: width complex numbers and two ranks");
-            failed = -1;
-            goto done;
-        }
         if (add_figures(figures, width, sums, up, n_up, down, n_down)) {
             failed = -1;
             goto done;
@@ -254,8 +322,7 @@ done:
 PyDoc_STRVAR(linear_read_doc,
 "linear_read(words, lexicon, width) -> (sums, up, down, known, distinct)\n\n"
 "LinearTextModel.read: the sums over the ticket's distinct words (figures from lexicon, which\n"
-"learns a new word through __missing__: width complex numbers, two citing ranks, then the dict\n"
-"of the pairs the word starts, second word -> figures, or None), each once in the order it\n"
+"learns a new word through __missing__: a Figures, see pack), each once in the order it\n"
 "first occurs, then over its distinct known pairs of words, likewise; sums is [real, imag] per\n"
 "complex figure; up and down are the four smallest positive citing ranks of each side,\n"
 "ascending; known is how many of the distinct words the words block knows, distinct how many\n"
@@ -646,6 +713,8 @@ static PyMethodDef methods[] = {
     {"linear_read", linear_read, METH_VARARGS, linear_read_doc},
     {"concept_scan", concept_scan, METH_VARARGS, concept_scan_doc},
     {"ascii_words", ascii_words, METH_O, ascii_words_doc},
+    {"pack", pack, METH_VARARGS, pack_doc},
+    {"unpack", unpack, METH_O, unpack_doc},
     {"other_script", other_script, METH_O, other_script_doc},
     {NULL, NULL, 0, NULL},
 };
@@ -659,5 +728,8 @@ PyMODINIT_FUNC
 PyInit__accel(void)
 {
     init_ascii_class();
+    if (PyType_Ready(&FiguresType) < 0) {
+        return NULL;
+    }
     return PyModule_Create(&module);
 }

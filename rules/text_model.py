@@ -33,7 +33,7 @@ with one output per category, is the category model's (rules/category_model.py).
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from itertools import islice
 from operator import itemgetter
 from typing import Any
@@ -105,14 +105,13 @@ class LinearTextModel:
     A word's figures (``_Lexicon``) are one tuple: the 2k + 2 numbers it adds to the sums (per
     output its share of the words block, the words block's squared idf, per output its pieces'
     share, the pieces' squared idf) packed two by two into k + 1 complex numbers, so that one
-    C-level ``sum`` adds two of them at once, then its two citing ranks (``TextModel``), then the
-    pairs of words it starts (``_Lexicon``). A pair of words is looked up as a tuple straight
-    from ``zip`` (no string made per pair). Words and pairs are added in the order they first
-    occur, so a ticket's sums are the same in every process (a set's order, the hash seed's,
-    moved them in their last bit). The C speedups (rules/_accel.c) walk the same tables in the
-    same order, adding the same numbers."""
+    C-level ``sum`` adds two of them at once, then its two citing ranks (``TextModel``). A pair
+    of words is looked up as a tuple straight from ``zip`` (no string made per pair). Words and
+    pairs are added in the order they first occur, so a ticket's sums are the same in every
+    process (a set's order, the hash seed's, moved them in their last bit). The C speedups
+    (rules/_accel.c) read the same numbers packed (``_Packed``) and add them in the same order."""
 
-    __slots__ = ("_getters", "_lexicon", "_pairs", "intercepts", "outputs")
+    __slots__ = ("_getters", "_lexicon", "_packed", "_pairs", "intercepts", "outputs")
 
     def __init__(self, words: _Table, pieces: _Table, intercepts: tuple[float, ...], n: int,
                  cite: tuple[dict[Any, int], dict[Any, int]] = ({}, {})) -> None:
@@ -133,13 +132,8 @@ class LinearTextModel:
             elif len(parts) == 2 and all(parts):
                 key = (parts[0], parts[1])
                 self._pairs[key] = (*_packed((*figures, *no_pieces)), cite[0].get(key, 0), cite[1].get(key, 0))
-        # The same pairs by first word then second (the very same figures tuples): a word's
-        # figures end with the pairs it starts, so the C speedups find a ticket's pairs without
-        # looking its words up again or making a tuple per pair.
-        follow: dict[str, dict[str, tuple[Any, ...]]] = {}
-        for (first, second), figures in self._pairs.items():
-            follow.setdefault(first, {})[second] = figures
-        self._lexicon = _Lexicon(single, pieces, n, k, cite, follow)
+        self._lexicon = _Lexicon(single, pieces, n, k, cite)
+        self._packed: _Packed | None = None  # the C speedups' tables, made on their first reading
 
     def read(self, words: Sequence[str]) -> tuple[list[float], tuple[int, ...], tuple[int, ...], int, int]:
         """A ticket's sums (``values`` turns them into log-odds), the citing ranks of the (at
@@ -148,7 +142,10 @@ class LinearTextModel:
         pairs, in C where the speedups are built (rules/_accel.c)."""
         native = accel.native
         if native is not None:
-            return native.linear_read(words if type(words) is list else list(words), self._lexicon, self.outputs + 1)
+            packed = self._packed
+            if packed is None:
+                packed = self._packed = _Packed(self._lexicon, self._pairs, native.pack)
+            return native.linear_read(words if type(words) is list else list(words), packed, self.outputs + 1)
         known = list(map(self._lexicon.__getitem__, dict.fromkeys(words)))
         k = self.outputs
         norm = itemgetter(k // 2)
@@ -193,17 +190,15 @@ def _packed(numbers: Sequence[float]) -> tuple[complex, ...]:
 
 
 class _Lexicon(dict[str, tuple[Any, ...]]):
-    """A word -> its figures (``LinearTextModel``) and the pairs of words it starts (second word
-    -> the pair's figures, or None), worked out on first lookup (``__missing__``), so one C-level
-    ``map`` over a ticket's distinct words both looks them up and learns the new ones. Bounded
-    (``_LEXICON_BOUND``): emptied when full, a desk's common words come back at once."""
+    """A word -> its figures (``LinearTextModel``), worked out on first lookup (``__missing__``),
+    so one C-level ``map`` over a ticket's distinct words both looks them up and learns the new
+    ones. Bounded (``_LEXICON_BOUND``): emptied when full, a desk's common words come back at once."""
 
-    __slots__ = ("cite", "follow", "k", "n", "pieces", "single")
+    __slots__ = ("cite", "k", "n", "pieces", "single")
 
     def __init__(self, single: dict[str, tuple[float, ...]], pieces: _Table, n: int, k: int,
-                 cite: tuple[dict[Any, int], dict[Any, int]], follow: dict[str, dict[str, tuple[Any, ...]]]) -> None:
+                 cite: tuple[dict[Any, int], dict[Any, int]]) -> None:
         super().__init__()
-        self.follow = follow
         self.single = single
         self.pieces = pieces
         self.n = n
@@ -213,6 +208,11 @@ class _Lexicon(dict[str, tuple[Any, ...]]):
     def __missing__(self, word: str) -> tuple[Any, ...]:
         if len(self) >= _LEXICON_BOUND:
             self.clear()
+        figures = self[word] = self.figures(word)
+        return figures
+
+    def figures(self, word: str) -> tuple[Any, ...]:
+        """A word's figures, worked out (not kept)."""
         k = self.k
         shares = [0.0] * (k + 1)
         table = self.pieces
@@ -224,9 +224,36 @@ class _Lexicon(dict[str, tuple[Any, ...]]):
                     shares[c] += idf * coefs[c]
                 shares[k] += idf * idf
         own = self.single.get(word) or (0.0,) * (k + 1)
-        figures = self[word] = (*_packed((*own, *shares)), self.cite[0].get(word, 0), self.cite[1].get(word, 0),
-                                self.follow.get(word))
-        return figures
+        return (*_packed((*own, *shares)), self.cite[0].get(word, 0), self.cite[1].get(word, 0))
+
+
+class _Packed(dict[str, Any]):
+    """The C speedups' word -> figures: a ``_Lexicon`` figures tuple packed into one block
+    (rules/_accel.c's ``pack``: the numbers, the two citing ranks, and the pairs of words the word
+    starts, second word -> the pair's packed figures, or None), so a ticket's reading chases no
+    pointer per number and finds its pairs without a lookup of their first word or a tuple per
+    pair. Learns words (``__missing__``) and is bounded as ``_Lexicon``, which it keeps apart:
+    the Python code's tables stay as they were, and empty while the C code decides."""
+
+    __slots__ = ("follow", "lexicon", "pack")
+
+    def __init__(self, lexicon: _Lexicon, pairs: dict[tuple[str, str], tuple[Any, ...]],
+                 pack: Callable[[tuple[complex, ...], int, int, dict[str, Any] | None], Any]) -> None:
+        super().__init__()
+        self.lexicon = lexicon
+        self.pack = pack
+        k = lexicon.k
+        self.follow: dict[str, dict[str, Any]] = {}
+        for (first, second), figures in pairs.items():
+            self.follow.setdefault(first, {})[second] = pack(figures[:k + 1], figures[k + 1], figures[k + 2], None)
+
+    def __missing__(self, word: str) -> Any:
+        if len(self) >= _LEXICON_BOUND:
+            self.clear()
+        k = self.lexicon.k
+        figures = self.lexicon.figures(word)
+        packed = self[word] = self.pack(figures[:k + 1], figures[k + 1], figures[k + 2], self.follow.get(word))
+        return packed
 
 
 class TextModel:

@@ -75,10 +75,13 @@ def test_model_sums_alike_even_when_the_lexicon_is_emptied_mid_ticket(shipped: R
     assert shipped.scorer is not None and shipped.scorer.model is not None
     linear = shipped.scorer.model.model.linear
     monkeypatch.setattr(text_model, "_LEXICON_BOUND", 7)  # emptied every few new words, mid-ticket
-    linear._lexicon.clear()  # (it refills as ever once the test is over)
+    linear._lexicon.clear()  # (they refill as ever once the test is over)
+    linear.read([])
+    assert linear._packed is not None
+    linear._packed.clear()
     texts = [model_words(model_text(ticket_texts(item.ticket))) for item in labelled[1::40]]
     fast = [linear.read(words) for words in texts]
-    assert len(linear._lexicon) <= 7
+    assert len(linear._packed) <= 7
     monkeypatch.setattr(accel, "native", None)
     plain = [linear.read(words) for words in texts]
     for (sums_a, *rest_a), (sums_b, *rest_b) in zip(fast, plain, strict=True):
@@ -143,20 +146,24 @@ def test_phrases_confirmed_alike_in_any_script(monkeypatch: pytest.MonkeyPatch) 
 @needs_native
 def test_tables_of_the_wrong_shape_raise_instead_of_crashing() -> None:
     assert native is not None
+    pack = native.pack
     with pytest.raises(TypeError):
-        native.linear_read(["a"], {"a": (1.0, 0)}, 1)  # no ranks, no pairs
+        native.linear_read(["a"], {"a": (1j, 0, 0)}, 1)  # not packed
     with pytest.raises(TypeError):
-        native.linear_read(["a"], {"a": ("x", 0, 0, None)}, 1)  # not a number
+        native.linear_read(["a"], {"a": pack((1j, 2j), 0, 0, None)}, 1)  # packed for another width
+    with pytest.raises(TypeError):
+        pack(("x",), 0, 0, None)  # not a number
+    with pytest.raises(TypeError):
+        pack((1j,), 0, 0, ("b",))  # pairs: a dict or None
     with pytest.raises(ValueError):
         native.linear_read(["a"], {}, 0)
     with pytest.raises(KeyError):
         native.linear_read(["a"], {}, 1)  # a plain dict does not learn words
     with pytest.raises(TypeError):
-        native.linear_read(["a", "b"], {"a": (1j, 0, 0, ("b",)), "b": (1j, 0, 0, None)}, 1)  # pairs: a dict
-    with pytest.raises(TypeError):
-        native.linear_read(["a", 1], {"a": (1j, 0, 0, None)}, 1)  # words: str
-    pair = (1 + 0j, 0, 9)
-    lexicon = {"a": (1 + 2j, 3, 0, {"b": pair}), "b": (0.5j, 1, 2, {"a": (0j, 0, 0)})}
+        native.linear_read(["a", 1], {"a": pack((1j,), 0, 0, None)}, 1)  # words: str
+    assert native.unpack(pack((1 + 2j, 3j), 4, 5, None)) == ((1 + 2j, 3j), 4, 5, None)
+    lexicon = {"a": pack((1 + 2j,), 3, 0, {"b": pack((1 + 0j,), 0, 9, None)}),
+               "b": pack((0.5j,), 1, 2, {"a": pack((0j,), 0, 0, None)})}
     # "a" is a known word, "b" only pieces; each distinct word and known pair added once
     assert native.linear_read(["a", "b", "a", "b"], lexicon, 1) == ([2.0, 2.5], (1, 3), (2, 9), 1, 2)
     with pytest.raises(TypeError):
