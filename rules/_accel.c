@@ -636,6 +636,73 @@ init_ascii_class(void)
     ascii_class['\''] = DROPPED;
 }
 
+/* The words of a text being split: the list made so far and the word being read. */
+typedef struct {
+    PyObject *out;
+    char *word;
+    size_t length, capacity;
+} Splitter;
+
+static int
+splitter_init(Splitter *split, size_t capacity)
+{
+    split->out = PyList_New(0);
+    split->word = split->out ? PyMem_Malloc(capacity + 1) : NULL;
+    split->length = 0;
+    split->capacity = capacity;
+    if (split->word == NULL) {
+        Py_XDECREF(split->out);
+        if (split->out != NULL) {
+            PyErr_NoMemory();
+        }
+        return -1;
+    }
+    return 0;
+}
+
+/* The list, or NULL with an exception set when `failed`. */
+static PyObject *
+splitter_done(Splitter *split, int failed)
+{
+    PyMem_Free(split->word);
+    if (failed) {
+        Py_DECREF(split->out);
+        return NULL;
+    }
+    return split->out;
+}
+
+/* One character of the folded text (ASCII, already lower-cased). */
+static int
+splitter_feed(Splitter *split, int c)
+{
+    int kind = ascii_class[c];
+    if (kind == WORD) {
+        if (split->length == split->capacity) {
+            char *more = PyMem_Realloc(split->word, 2 * split->capacity + 1);
+            if (more == NULL) {
+                PyErr_NoMemory();
+                return -1;
+            }
+            split->word = more;
+            split->capacity = 2 * split->capacity;
+        }
+        split->word[split->length++] = (char)c;
+    }
+    else if (kind == SEPARATOR && split->length) {
+        PyObject *token = PyUnicode_New((Py_ssize_t)split->length, 127);
+        if (token == NULL) {
+            return -1;
+        }
+        memcpy(PyUnicode_1BYTE_DATA(token), split->word, split->length);
+        int failed = PyList_Append(split->out, token);
+        Py_DECREF(token);
+        split->length = 0;
+        return failed;
+    }
+    return 0;
+}
+
 PyDoc_STRVAR(ascii_words_doc,
 "ascii_words(text) -> list of str\n\n"
 "tokens(text) for an ASCII text, in one pass: lower-cased, the apostrophe dropped, punctuation\n"
@@ -651,34 +718,67 @@ ascii_words(PyObject *module, PyObject *text)
     }
     Py_ssize_t n = PyUnicode_GET_LENGTH(text);
     const Py_UCS1 *data = PyUnicode_1BYTE_DATA(text);
-    PyObject *out = PyList_New(0);
-    char *word = out ? PyMem_Malloc((size_t)n + 1) : NULL;
-    if (word == NULL) {
-        Py_XDECREF(out);
-        return out ? PyErr_NoMemory() : NULL;
+    Splitter split;
+    if (splitter_init(&split, (size_t)n) < 0) {
+        return NULL;
     }
-    Py_ssize_t length = 0;
-    for (Py_ssize_t i = 0; i <= n; i++) {
+    int failed = 0;
+    for (Py_ssize_t i = 0; i <= n && !failed; i++) {
         int c = i < n ? data[i] : ' ';
-        int kind = ascii_class[c];
-        if (kind == WORD) {
-            word[length++] = (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
+        failed = splitter_feed(&split, c >= 'A' && c <= 'Z' ? c + 32 : c);
+    }
+    return splitter_done(&split, failed);
+}
+
+PyDoc_STRVAR(folded_words_doc,
+"folded_words(text, table) -> list of str, or None\n\n"
+"tokens(text) without fold's decomposition: ASCII characters lower-cased, each other one\n"
+"replaced by table[ord(c) - 128] (what fold() makes of it alone: an ASCII str), then split as\n"
+"ascii_words; None when the text has a character past the table or whose entry is None (a\n"
+"letter fold keeps, an accent on its own), which the Python code folds.");
+
+static PyObject *
+folded_words(PyObject *module, PyObject *args)
+{
+    PyObject *text, *table;
+    if (!PyArg_ParseTuple(args, "UO!:folded_words", &text, &PyTuple_Type, &table)) {
+        return NULL;
+    }
+    Py_ssize_t known = PyTuple_GET_SIZE(table);
+    int kind = PyUnicode_KIND(text);
+    if (kind == PyUnicode_4BYTE_KIND) {
+        Py_RETURN_NONE; /* past any table: emoji, historic scripts */
+    }
+    Py_ssize_t n = PyUnicode_GET_LENGTH(text);
+    const void *data = PyUnicode_DATA(text);
+    Splitter split;
+    if (splitter_init(&split, (size_t)n) < 0) {
+        return NULL;
+    }
+    int failed = 0;
+    for (Py_ssize_t i = 0; i <= n && !failed; i++) {
+        Py_UCS4 c = i < n ? PyUnicode_READ(kind, data, i) : ' ';
+        if (c < 128) {
+            failed = splitter_feed(&split, c >= 'A' && c <= 'Z' ? (int)c + 32 : (int)c);
+            continue;
         }
-        else if (kind == SEPARATOR && length) {
-            PyObject *token = PyUnicode_New(length, 127);
-            if (token == NULL || PyList_Append(out, token) < 0) {
-                Py_XDECREF(token);
-                Py_DECREF(out);
-                PyMem_Free(word);
-                return NULL;
-            }
-            memcpy(PyUnicode_1BYTE_DATA(token), word, (size_t)length);
-            Py_DECREF(token);
-            length = 0;
+        PyObject *piece = (Py_ssize_t)c - 128 < known ? PyTuple_GET_ITEM(table, c - 128) : Py_None;
+        if (piece == Py_None) {
+            PyMem_Free(split.word);
+            Py_DECREF(split.out);
+            Py_RETURN_NONE;
+        }
+        if (!PyUnicode_Check(piece) || !PyUnicode_IS_ASCII(piece)) {
+            PyErr_SetString(PyExc_TypeError, "table: ASCII str or None");
+            failed = -1;
+            break;
+        }
+        const Py_UCS1 *chars = PyUnicode_1BYTE_DATA(piece);
+        for (Py_ssize_t k = 0; k < PyUnicode_GET_LENGTH(piece) && !failed; k++) {
+            failed = splitter_feed(&split, chars[k]);
         }
     }
-    PyMem_Free(word);
-    return out;
+    return splitter_done(&split, failed);
 }
 
 PyDoc_STRVAR(other_script_doc,
@@ -713,6 +813,7 @@ static PyMethodDef methods[] = {
     {"linear_read", linear_read, METH_VARARGS, linear_read_doc},
     {"concept_scan", concept_scan, METH_VARARGS, concept_scan_doc},
     {"ascii_words", ascii_words, METH_O, ascii_words_doc},
+    {"folded_words", folded_words, METH_VARARGS, folded_words_doc},
     {"pack", pack, METH_VARARGS, pack_doc},
     {"unpack", unpack, METH_O, unpack_doc},
     {"other_script", other_script, METH_O, other_script_doc},

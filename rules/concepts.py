@@ -96,17 +96,47 @@ def fold(text: str) -> str:
     return _NOT_KEPT.sub("", _DROPPED_MARKS.sub("", decomposed.translate(_SCRIPT_PUNCTUATION)))
 
 
+# The characters the C speedups fold one by one (``_folded_table``): Latin-1, the Latin
+# extensions (Polish, Czech, Romanian, Turkish...) and general punctuation (typographic quotes,
+# dashes, the ellipsis), which mails in every language use.
+_FOLDED_BLOCKS = (range(0x80, 0x250), range(0x2000, 0x2070))
+
+
+def _folded_table() -> tuple[str | None, ...]:
+    """By code point from U+0080: what ``fold`` makes of the character alone (lower case, NFKD,
+    ``_SPECIAL``, what is left of it in ASCII), or None where that is not ASCII (µ: a Greek
+    letter, which ``fold`` keeps), where it decomposes into an accent first, or outside
+    ``_FOLDED_BLOCKS``. ``fold`` of a text of such characters is their pieces one after the
+    other: lowering and decomposing are done character by character, and NFKD reorders only
+    accents that meet, which none of these pieces' can (none starts with one)."""
+    table: list[str | None] = [None] * (_FOLDED_BLOCKS[-1].stop - 0x80)
+    for block in _FOLDED_BLOCKS:
+        for code in block:
+            char = chr(code)
+            first = unicodedata.normalize("NFKD", char.lower())[:1]
+            piece = fold(char)
+            if piece.isascii() and not unicodedata.combining(first) and not unicodedata.combining(char):
+                table[code - 0x80] = piece
+    return tuple(table)
+
+
 def tokens(text: str) -> list[str]:
     """Folded word tokens: punctuation separates words, apostrophes vanish ("can't" -> "cant").
     ``bytes.translate`` with a 256-byte table and a ``split``, all in C: a regex tokenizer cost
     four times as much, ``str.translate`` with a mapping twice. The table changes only ASCII
     bytes, so the UTF-8 of a kept script (``fold``) passes through it whole. The C speedups
     (rules/_accel.c) split an ASCII text (most tickets, and most folded ones) in one pass:
-    lowering, translating, encoding and decoding it cost more than splitting it."""
+    lowering, translating, encoding and decoding it cost more than splitting it; and a text of
+    Latin letters with accents (French, German, Polish...) and typographic quotes the same way,
+    each such character replaced by what ``fold`` makes of it alone (``_FOLDED``), without
+    decomposing the text."""
     native = accel.native
     if native is not None:
         if text.isascii():
             return native.ascii_words(text)
+        words = native.folded_words(text, _FOLDED)  # accented Latin, typographic quotes: no NFKD
+        if words is not None:
+            return words
         folded = fold(text)
         if folded.isascii():
             return native.ascii_words(folded)
@@ -115,6 +145,9 @@ def tokens(text: str) -> list[str]:
     if folded.isascii():
         return folded.encode("ascii").translate(_SPLIT, _APOSTROPHE).decode("ascii").split()
     return folded.encode("utf-8").translate(_SPLIT, _APOSTROPHE).decode("utf-8").split()
+
+
+_FOLDED = _folded_table()
 
 
 class _Term(NamedTuple):

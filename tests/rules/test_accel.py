@@ -10,13 +10,14 @@ that a table of the wrong shape raises instead of crashing the worker.
 
 from __future__ import annotations
 
+import random
 import shutil
 
 import pytest
 
 from middleware.cli.rules_eval import EvalItem
 from rules import RuleSet, accel, text_model
-from rules.concepts import _OTHER_SCRIPT, Lexicons, _Vocabulary, tokens
+from rules.concepts import _FOLDED, _OTHER_SCRIPT, Lexicons, _Vocabulary, tokens
 from rules.engine import ticket_texts
 from rules.scoring import model_text
 from rules.text_model import model_words
@@ -107,18 +108,24 @@ def test_concept_hits_alike_even_when_the_cache_is_emptied_mid_scan(shipped: Rul
 
 @needs_native
 def test_words_split_alike(labelled: list[EvalItem], monkeypatch: pytest.MonkeyPatch) -> None:
-    """The C split of an ASCII text (every ASCII character, every labelled ticket's fields, and
-    what fold makes of them) gives the very tokens the Python code gives, and the C test for a
-    kept script answers as the regex does, for every character."""
+    """The C split of a text (every character it folds one by one, alone and among others and
+    accents, scripts and emoji it leaves to fold; every labelled ticket's fields) gives the very
+    tokens the Python code gives, and the C test for a kept script answers as the regex does,
+    for every character."""
     assert native is not None
-    every = "".join(map(chr, range(128)))
-    texts = [every, every[::-1], "Can't-log in!!  #incident O'Brien's", ""]
+    every = "".join(map(chr, [*range(0x250), *range(0x2000, 0x2070)])) + "\u0301\u0308αβγжй\u05d0\u0627😀\u3002"
+    texts = [every, every[::-1], every[:128], "Can't-log in!!  #incident O'Brien's", "", "Straße µ-Wert ½ Æble",
+             *every, *(every[i:i + 7] for i in range(0, 256, 3)), *(c + "a\u0301b" + c for c in every)]
+    rand = random.Random(12)
+    texts += ["".join(rand.choice(every + "  ") for _ in range(rand.randint(1, 40))) for _ in range(3000)]
+    texts += ["".join(rand.choice(every[:0x250] + "  ") for _ in range(rand.randint(1, 40))) for _ in range(3000)]
     texts += [f for item in labelled for f in ticket_texts(item.ticket).values() if f]
     fast = [tokens(t) for t in texts]
     monkeypatch.setattr(accel, "native", None)
     plain = [tokens(t) for t in texts]
     assert fast == plain
-    assert sum(t.isascii() for t in texts) > 1000 and sum(not t.isascii() for t in texts) > 1000
+    one_by_one = [t for t in texts if not t.isascii() and native.folded_words(t, _FOLDED) is not None]
+    assert sum(t.isascii() for t in texts) > 1000 and len(one_by_one) > 3000 and len(texts) - len(one_by_one) > 4000
     with pytest.raises(ValueError):
         native.ascii_words("é")
     chars = [chr(c) for c in range(0x110000) if not 0xD800 <= c < 0xE000]
@@ -166,6 +173,8 @@ def test_tables_of_the_wrong_shape_raise_instead_of_crashing() -> None:
                "b": pack((0.5j,), 1, 2, {"a": pack((0j,), 0, 0, None)})}
     # "a" is a known word, "b" only pieces; each distinct word and known pair added once
     assert native.linear_read(["a", "b", "a", "b"], lexicon, 1) == ([2.0, 2.5], (1, 3), (2, 9), 1, 2)
+    with pytest.raises(TypeError):
+        native.folded_words("\x80", (1,))  # a piece: ASCII str or None
     with pytest.raises(TypeError):
         native.concept_scan({"a": (1, 2)}, ["a", ""], 0, {})
     with pytest.raises(TypeError):  # a phrase that is no term
