@@ -1,13 +1,16 @@
-/* The rules' two hot loops in C: the concept scan (rules/concepts.py, Lexicons.scan) and the
- * text and category models' sums (rules/text_model.py, LinearTextModel.read).
+/* The rules' hot loops in C: the concept scan with its phrases (rules/concepts.py,
+ * Lexicons.scan, _confirm), the text and category models' sums (rules/text_model.py,
+ * LinearTextModel.read, over figures packed by `pack`), and splitting a field into its folded
+ * words (concepts.tokens, for a text fold would make ASCII character by character).
  *
- * Why: both are a short loop per word of a ticket around dictionary lookups that are already
+ * Why: each is a short loop per word (or character) of a ticket around work that is already
  * C-level; in Python the loop itself (a bytecode dispatch, a tuple unpack, an append per word)
- * cost more than the lookups, about 110 of a decision's 200 microseconds. These functions walk
- * the very same Python tables (the vocabulary caches, the pairs, the figures tuples) in the same
- * order as the Python code they stand in for, so a decision is the same either way:
- * tests/test_rules_accel.py compares the two on every labelled ticket. The Python code stays the
- * reference and is what runs where this module is not built (no C compiler).
+ * cost more than the lookups, about 110 of a decision's 200 microseconds (docs/benchmarks.md,
+ * eighth and ninth rounds). These functions read the same tables (the vocabulary cache, the
+ * models' figures) and give the same result in the same order as the Python code they stand in
+ * for, so a decision is the same either way: tests/rules/test_accel.py compares the two on
+ * every labelled ticket. The Python code stays the reference and is what runs where this module
+ * is not built (no C compiler).
  *
  * Built by `make` (setup.py, `python setup.py build_ext --inplace`); pure: no I/O, no state.
  */
