@@ -266,3 +266,27 @@ def test_a_staff_heads_up_is_not_a_harmless_security_scare(rules: RuleSet) -> No
         "401 Unauthorized - invalid credentials.",
         role="agent"))
     assert decision.critical and decision.category == "staff_report", decision.explain()
+
+
+@pytest.mark.parametrize(
+    ("subject", "description"),
+    [
+        ("leaver", "Tom left the company in May and we deactivated his user. The audit log shows his user still "
+                   "logging in and exporting our customer list last night. Is it possible that someone has his "
+                   "password? How can this be?"),
+        ("exportaciones", "Jorge dejó la empresa y desactivamos su usuario. Hoy vemos que ese usuario sigue generando "
+                          "exportaciones de clientes. ¿Cómo es posible?"),
+    ],
+)
+def test_how_is_this_possible_is_disbelief_not_a_how_to(rules: RuleSet, subject: str, description: str) -> None:
+    decision = customer(rules, subject, description)
+    explained = decision.explain()
+    assert "asks how" not in explained, explained
+    assert decision.critical or decision.possible, explained
+
+
+def test_is_it_possible_to_is_still_a_how_to(rules: RuleSet) -> None:
+    decision = customer(rules, "users", "Hello, is it possible to give a second warehouse user the right to "
+                        "release pick lists? Thanks.")
+    assert "asks how or where to do something" in decision.explain(), decision.explain()
+    assert not decision.critical and not decision.possible, decision.explain()
