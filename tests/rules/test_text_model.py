@@ -15,6 +15,7 @@ import pytest
 
 from bench.train_text_model import UNTOUCHED, VALIDATION
 from rules import RuleError, RuleSet
+from rules.concepts import tokens
 from rules.errors import ConditionError
 from rules.text_model import compile_text_model, model_words, word_pieces, word_terms
 from tests.rules.corpus import labelled_set, load_default_ruleset
@@ -63,7 +64,7 @@ def test_understated_critical_wording_counts_for_it_and_cites_the_ticket_s_words
     assert hit is not None and hit.weight > 0, decision.explain()
     assert "critical tickets" in hit.says
     ticket = _ticket(*UNDERSTATED)
-    text = f"{ticket.subject} {ticket.description}".lower()
+    text = " ".join(tokens(f"{ticket.subject} {ticket.description}"))  # cited as folded: "haven't" is "havent"
     assert decision.critical, decision.explain()
     assert hit.words and all(w in text for w in hit.words)
     # function words weigh, but an agent cannot check them: only rarer words are cited
@@ -102,21 +103,21 @@ def test_a_ticket_in_a_language_it_cannot_read_needs_more_than_one_workflow_sign
     """Without the model to take routine wording down, the concept signals alone flagged routine
     tickets of an ordinary day in Arabic, Russian and Greek (a wrong product name on one label, one
     shipment held at customs). Such a ticket gets `unread` (2.5) against, and says why; one with
-    more evidence (many affected, people waiting) is still flagged."""
+    more evidence (many affected, people waiting) is still flagged. The tenth model has read Arabic,
+    Russian and Greek tickets; Hebrew it has not (its lexicon came after it)."""
     rules = load_default_ruleset()
-    one_label = make_ticket("الليبل فيه اسم منتج غلط", "الليبل فيه اسم المنتج غلط. المفروض يكون قميص قطن أزرق مقاس "
-                            "كبير بدل قميص أبيض. رقم الشحنة ٤٥٢٣ والعميل محمد من عمان. ياريت تعدلوا البيانات في "
-                            "النظام عندكم وتبعتوا لنا ملف جديد بالتفاصيل الصحيحة. شكرا", role="end-user",
+    one_label = make_ticket("התווית עם שם מוצר שגוי", "בתווית של המשלוח מופיע שם מוצר שגוי. במקום חולצת כותנה "
+                            "כחולה במידה גדולה כתוב חולצה לבנה. מספר המשלוח 4523 והלקוח מחיפה. נא לתקן את הנתונים "
+                            "במערכת ולשלוח לנו קובץ חדש עם הפרטים הנכונים. תודה רבה", role="end-user",
                             email="a@customer.example")
     assert load_default_ruleset(text_model={"unread": 0}).evaluate(one_label).critical  # the signals alone
     decision = rules.evaluate(one_label)
     unread = [h for h in decision.signals if h.name == "wording"]
     assert unread and unread[0].weight == -2.5 and "language the text model hardly knows" in unread[0].says
     assert not decision.critical and decision.possible, decision.explain()  # put to a person, not flagged
-    all_labels = make_ticket("كل الليبلات فاضية", "من الصبح كل الليبلات بتطلع فاضية لكل الشحنات، والسواقين "
-                             "مستنيين في المخزن ومفيش ولا شحنة طلعت. النظام كله واقف عندنا ومحدش قادر يشتغل، "
-                             "أرجو الرد بسرعة لأن عندنا أكتر من مية طلبية لازم تخرج النهارده", role="end-user",
-                             email="a@customer.example")
+    all_labels = make_ticket("תוויות ריקות", "מהבוקר כל התוויות יוצאות ריקות לכל המשלוחים, והנהגים מחכים במחסן "
+                             "ואף משלוח לא יצא. המערכת כולה תקועה אצלנו ואף אחד לא יכול לעבוד, נא לענות מהר כי יש "
+                             "לנו יותר ממאה הזמנות שחייבות לצאת היום", role="end-user", email="a@customer.example")
     assert rules.evaluate(all_labels).critical, rules.evaluate(all_labels).explain()
 
 
@@ -200,7 +201,9 @@ def test_the_model_file_is_read_as_json_and_trained_without_the_untouched_sets()
     assert {"blind_ax", "day_ay", "blind_az", "day_ba", "blind_bb", "blind_bc"} <= set(trained_on)  # once reported
     assert {"blind_bd", "day_be", "blind_bf", "blind_bg", "day_bh", "blind_bi"} <= set(trained_on)  # once reported
     assert {"blind_bj", "day_bk", "blind_bl", "blind_bp", "blind_bq"} <= set(trained_on)  # once reported; tuning
-    assert set(UNTOUCHED) >= {"blind_bm", "day_bn", "blind_bo"}
+    assert {"blind_bm", "day_bn", "blind_bo", "blind_br", "day_bs", "blind_bt", "day_bu", "day_bv", "day_bw",
+            "blind_bx", "blind_by", "day_bz"} <= set(trained_on)  # once reported; the ninth round's tuning sets
+    assert set(UNTOUCHED) >= {"blind_ca", "blind_cb", "day_cc"}
 
 
 def test_words_are_folded_and_pieces_taken_inside_words_as_the_trainer_takes_them() -> None:
