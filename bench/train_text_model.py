@@ -61,7 +61,7 @@ TRAINING = ("tickets", "holdout_a", "holdout_b", "blind_c", "blind_d", "blind_e"
             # (security told calmly; outages told by consequence; a day in South-East Asia)
             "blind_bm", "day_bn", "blind_bo", "blind_br", "day_bs", "blind_bt", "day_bu", "day_bv", "day_bw",
             "blind_bx", "blind_by", "day_bz")
-# measured, never trained on (the tenth model's held-out sets; not in tests/corpus until scored)
+# measured, never trained on (the tenth model's held-out sets, in tests/corpus once scored and reported)
 UNTOUCHED = ("blind_ca", "blind_cb", "day_cc")
 VALIDATION = ("blind_i",)
 # ordinary days: their non-critical tickets weigh ROUTINE_WEIGHT

@@ -167,6 +167,11 @@ FLOORS: dict[str, tuple[float, float, float, float]] = {
     "blind_bx": (0.95, 0.90, 0.93, 0.02),
     "blind_by": (0.95, 0.93, 0.93, 0.03),
     "day_bz": (0.75, 0.85, 0.85, 0.01),
+    # an eleventh check: written before the ninth round changed anything, scored on arrival (313d1aa: 1.00 / 0.93,
+    # reach 0.95; 0.97 / 0.95, reach 0.97; 7 of 8) and once on the round's final rules; nothing tuned, not trained on
+    "blind_ca": (0.95, 0.88, 0.90, 0.02),
+    "blind_cb": (0.93, 0.90, 0.95, 0.02),
+    "day_cc": (0.75, 0.85, 0.85, 0.01),  # 0 of 232 routine flagged, 1 possible; a Hebrew security incident missed
 }
 
 
