@@ -129,8 +129,10 @@ def _plain_logit(data: dict, text: str) -> tuple[float, tuple[str, ...], int]:
     # ones, else in proportion to the share it knows (rules.text_model.known_words)
     words = model_words(text)
     distinct = set(words)
-    share = sum(1 for w in distinct if w in data["words"]) / len(distinct) if distinct else 0.0
-    read = len(words) if share >= KNOWN_ENOUGH or not distinct else round(len(words) * share / KNOWN_ENOUGH)
+    known = sum(1 for w in distinct if w in data["words"])
+    # in the product's order of operations: at an exact half (CB-064: 31.5 words) another order rounds apart
+    read = (len(words) if not distinct or known >= KNOWN_ENOUGH * len(distinct)
+            else round(len(words) * known / (KNOWN_ENOUGH * len(distinct))))
     return value, tuple(cited), read
 
 
