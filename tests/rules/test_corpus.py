@@ -172,6 +172,10 @@ FLOORS: dict[str, tuple[float, float, float, float]] = {
     "blind_ca": (0.95, 0.88, 0.90, 0.02),
     "blind_cb": (0.93, 0.90, 0.95, 0.02),
     "day_cc": (0.75, 0.85, 0.85, 0.01),  # 0 of 232 routine flagged, 1 possible; a Hebrew security incident missed
+    # a twelfth check: written once the ninth round's rules were final (6802012) and scored on them once
+    "blind_da": (0.93, 0.90, 0.93, 0.04),
+    "blind_db": (0.95, 0.83, 0.87, 0.02),
+    "day_dc": (0.75, 0.95, 0.95, 0.01),  # 8 of 8 flagged; 1 of 232 routine flagged, 1 possible
 }
 
 
