@@ -16,6 +16,7 @@ import pytest
 import yaml
 
 from rules import RuleSet
+from tests.rules import sea_he_sentences as sea_he
 from tests.rules.corpus import ROOT, load_default_ruleset
 from tests.rules.helpers import make_ticket
 
@@ -236,24 +237,34 @@ def _ids(cases: list[tuple[str, ...]]) -> list[str]:
     return [f"{case[0]}-{i}" for i, case in enumerate(cases)]
 
 
+# The fifteen languages' sentences above, and the five added after them (tests/rules/sea_he_sentences.py).
+GROUPS = [(NEW_LANGUAGES, OUTAGE, SECURITY, HARMLESS),
+          (sea_he.SEA_HE_LANGUAGES, sea_he.OUTAGE, sea_he.SECURITY, sea_he.HARMLESS)]
+ALL_OUTAGE = [case for group in GROUPS for case in group[1]]
+ALL_SECURITY = [case for group in GROUPS for case in group[2]]
+ALL_HARMLESS = [case for group in GROUPS for case in group[3]]
+
+
 @pytest.mark.parametrize("concept", GERMAN_CONCEPTS)
-def test_every_concept_with_german_words_has_the_fifteen_languages(concept) -> None:
+def test_every_concept_with_german_words_has_every_added_language(concept) -> None:
     """A concept that speaks German (the ideas a ticket is judged by, and their counters) also has
-    a list of words in each of the fifteen languages."""
+    a list of words in each of the fifteen languages and in the five added after them."""
     terms = _CONCEPTS[concept]
-    missing = [lang for lang in NEW_LANGUAGES if not isinstance(terms.get(lang), list) or not terms[lang]]
+    languages = NEW_LANGUAGES + sea_he.SEA_HE_LANGUAGES
+    missing = [lang for lang in languages if not isinstance(terms.get(lang), list) or not terms[lang]]
     assert missing == []
 
 
-def test_every_new_language_has_its_sentences() -> None:
-    """Each language has an outage, a security incident and at least two routine requests below."""
-    for lang in NEW_LANGUAGES:
-        assert any(case[0] == lang for case in OUTAGE), lang
-        assert any(case[0] == lang for case in SECURITY), lang
-        assert sum(case[0] == lang for case in HARMLESS) >= 2, lang
+@pytest.mark.parametrize(("languages", "outage", "security", "harmless"), GROUPS, ids=["fifteen", "sea-he"])
+def test_every_new_language_has_its_sentences(languages, outage, security, harmless) -> None:
+    """Each language has an outage, a security incident and at least two routine requests."""
+    for lang in languages:
+        assert any(case[0] == lang for case in outage), lang
+        assert any(case[0] == lang for case in security), lang
+        assert sum(case[0] == lang for case in harmless) >= 2, lang
 
 
-@pytest.mark.parametrize(("language", "text"), OUTAGE, ids=_ids(OUTAGE))
+@pytest.mark.parametrize(("language", "text"), ALL_OUTAGE, ids=_ids(ALL_OUTAGE))
 def test_nothing_coming_with_trucks_or_couriers_waiting_is_an_outage(ruleset, language, text) -> None:
     decision = _decide(ruleset, text)
     names = [hit.name for hit in decision.signals]
@@ -261,14 +272,14 @@ def test_nothing_coming_with_trucks_or_couriers_waiting_is_an_outage(ruleset, la
     assert decision.critical and decision.category == "outage", decision.explain()
 
 
-@pytest.mark.parametrize(("language", "text", "signal"), SECURITY, ids=_ids(SECURITY))
+@pytest.mark.parametrize(("language", "text", "signal"), ALL_SECURITY, ids=_ids(ALL_SECURITY))
 def test_a_leak_another_firms_data_or_an_ex_employee_is_a_security_incident(ruleset, language, text, signal) -> None:
     decision = _decide(ruleset, text)
     assert signal in [hit.name for hit in decision.signals], decision.explain()
     assert decision.critical and decision.category == "security", decision.explain()
 
 
-@pytest.mark.parametrize(("language", "text"), HARMLESS, ids=_ids(HARMLESS))
+@pytest.mark.parametrize(("language", "text"), ALL_HARMLESS, ids=_ids(ALL_HARMLESS))
 def test_routine_requests_are_left_alone(ruleset, language, text) -> None:
     decision = _decide(ruleset, text)
     assert decision.tier == "none", decision.explain()
