@@ -833,6 +833,127 @@ other_script(PyObject *module, PyObject *text)
     Py_RETURN_FALSE;
 }
 
+/* A tuple of at most `limit` ints, each in [0, limit) (distinct ids: no more than there are),
+ * into out: 0, or -1 with an exception set. */
+static int
+read_ids(PyObject *ids, Py_ssize_t limit, Py_ssize_t *out, Py_ssize_t *count)
+{
+    if (!PyTuple_Check(ids) || PyTuple_GET_SIZE(ids) > limit) {
+        PyErr_SetString(PyExc_TypeError, "gate: tuples of distinct ids");
+        return -1;
+    }
+    Py_ssize_t n = PyTuple_GET_SIZE(ids);
+    for (Py_ssize_t i = 0; i < n; i++) {
+        Py_ssize_t id = PyLong_AsSsize_t(PyTuple_GET_ITEM(ids, i));
+        if (id < 0 || id >= limit) {
+            if (!PyErr_Occurred()) {
+                PyErr_SetString(PyExc_ValueError, "gate: an id out of range");
+            }
+            return -1;
+        }
+        out[i] = id;
+    }
+    *count = n;
+    return 0;
+}
+
+PyDoc_STRVAR(gate_doc,
+"gate(found, woken, always, needed, any_of) -> list of int\n\n"
+"Scorer.gate: the signals to check for a ticket whose concepts are found's keys, ascending:\n"
+"those woken by a concept it shows (woken[concept], a tuple of signal numbers) or always\n"
+"looked at (always), whose needed concepts (needed[k]) all occur and, where any_of[k] is not\n"
+"empty, one of whose any_of concepts occurs. Each tuple holds distinct ids.");
+
+static PyObject *
+gate(PyObject *module, PyObject *args)
+{
+    PyObject *found, *woken, *always, *needed, *any_of;
+    if (!PyArg_ParseTuple(args, "O!O!O!O!O!:gate", &PyDict_Type, &found, &PyTuple_Type, &woken, &PyTuple_Type,
+                          &always, &PyTuple_Type, &needed, &PyTuple_Type, &any_of)) {
+        return NULL;
+    }
+    Py_ssize_t concepts = PyTuple_GET_SIZE(woken), signals = PyTuple_GET_SIZE(needed);
+    if (PyTuple_GET_SIZE(any_of) != signals) {
+        PyErr_SetString(PyExc_ValueError, "gate: needed and any_of, one per signal");
+        return NULL;
+    }
+    /* which concepts occur, which signals are woken, and room for one signal's ids */
+    char *present = PyMem_Calloc((size_t)(concepts + signals), 1);
+    Py_ssize_t *ids = PyMem_Malloc((size_t)(concepts + signals + 1) * sizeof(Py_ssize_t));
+    PyObject *out = NULL;
+    if (present == NULL || ids == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    char *wake = present + concepts;
+    Py_ssize_t pos = 0, count, k;
+    PyObject *key, *value;
+    while (PyDict_Next(found, &pos, &key, &value)) {
+        Py_ssize_t concept = PyLong_AsSsize_t(key);
+        if (concept < 0 || concept >= concepts) {
+            if (!PyErr_Occurred()) {
+                PyErr_SetString(PyExc_ValueError, "gate: a concept out of range");
+            }
+            goto done;
+        }
+        present[concept] = 1;
+        if (read_ids(PyTuple_GET_ITEM(woken, concept), signals, ids, &count) < 0) {
+            goto done;
+        }
+        for (Py_ssize_t i = 0; i < count; i++) {
+            wake[ids[i]] = 1;
+        }
+    }
+    if (read_ids(always, signals, ids, &count) < 0) {
+        goto done;
+    }
+    for (Py_ssize_t i = 0; i < count; i++) {
+        wake[ids[i]] = 1;
+    }
+    out = PyList_New(0);
+    if (out == NULL) {
+        goto done;
+    }
+    for (k = 0; k < signals; k++) {
+        if (!wake[k]) {
+            continue;
+        }
+        if (read_ids(PyTuple_GET_ITEM(needed, k), concepts, ids, &count) < 0) {
+            goto failed;
+        }
+        int open = 1;
+        for (Py_ssize_t i = 0; i < count && open; i++) {
+            open = present[ids[i]];
+        }
+        if (!open) {
+            continue;
+        }
+        if (read_ids(PyTuple_GET_ITEM(any_of, k), concepts, ids, &count) < 0) {
+            goto failed;
+        }
+        open = count == 0;
+        for (Py_ssize_t i = 0; i < count && !open; i++) {
+            open = present[ids[i]];
+        }
+        if (!open) {
+            continue;
+        }
+        PyObject *number = PyLong_FromSsize_t(k);
+        int failed = number ? PyList_Append(out, number) : -1;
+        Py_XDECREF(number);
+        if (failed) {
+            goto failed;
+        }
+    }
+    goto done;
+failed:
+    Py_CLEAR(out);
+done:
+    PyMem_Free(present);
+    PyMem_Free(ids);
+    return out;
+}
+
 static PyMethodDef methods[] = {
     {"linear_read", linear_read, METH_VARARGS, linear_read_doc},
     {"concept_scan", concept_scan, METH_VARARGS, concept_scan_doc},
@@ -841,6 +962,7 @@ static PyMethodDef methods[] = {
     {"pack", pack, METH_VARARGS, pack_doc},
     {"unpack", unpack, METH_O, unpack_doc},
     {"other_script", other_script, METH_O, other_script_doc},
+    {"gate", gate, METH_VARARGS, gate_doc},
     {NULL, NULL, 0, NULL},
 };
 

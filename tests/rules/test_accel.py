@@ -151,6 +151,20 @@ def test_phrases_confirmed_alike_in_any_script(monkeypatch: pytest.MonkeyPatch) 
 
 
 @needs_native
+def test_signals_gated_alike(shipped: RuleSet, labelled: list[EvalItem], monkeypatch: pytest.MonkeyPatch) -> None:
+    """The C gate (rules/_accel.c, gate) picks the very signals the Python one does, for both
+    readings of the requester, on every labelled ticket."""
+    scorer = shipped.scorer
+    assert scorer is not None
+    views = [scorer.view(ticket_texts(item.ticket), item.ticket.custom_fields) for item in labelled]
+    fast = [scorer.gate(view, staff) for view in views for staff in (False, True)]
+    monkeypatch.setattr(accel, "native", None)
+    plain = [scorer.gate(view, staff) for view in views for staff in (False, True)]
+    assert fast == plain
+    assert sum(map(len, fast)) > 2 * len(fast) and fast.count([]) > 10  # signals gated in and out
+
+
+@needs_native
 def test_tables_of_the_wrong_shape_raise_instead_of_crashing() -> None:
     assert native is not None
     pack = native.pack
@@ -179,3 +193,14 @@ def test_tables_of_the_wrong_shape_raise_instead_of_crashing() -> None:
         native.concept_scan({"a": (1, 2)}, ["a", ""], 0, {})
     with pytest.raises(TypeError):  # a phrase that is no term
         native.concept_scan({"a": ((), None, None, ("term",)), "": None}, ["a", ""], 0, {})
+    gate = native.gate
+    # signal 1 lacks concept 1, signal 2 its any_of's
+    assert gate({0: [], 2: []}, ((1,), (), (0,)), (2,), ((0,), (0, 1), (2,)), ((), (), (1,))) == [0]
+    with pytest.raises(ValueError):
+        gate({5: []}, ((0,),), (), ((),), ((),))  # a concept out of range
+    with pytest.raises(ValueError):
+        gate({0: []}, ((3,),), (), ((),), ((),))  # a signal out of range
+    with pytest.raises(TypeError):
+        gate({0: []}, ([0],), (), ((),), ((),))  # ids: tuples
+    with pytest.raises(TypeError):
+        gate({0: []}, ((0, 0),), (), ((),), ((),))  # more ids than signals
