@@ -1,7 +1,8 @@
 /* The rules' hot loops in C: the concept scan with its phrases (rules/concepts.py,
  * Lexicons.scan, _confirm), the text and category models' sums (rules/text_model.py,
- * LinearTextModel.read, over figures packed by `pack`), and splitting a field into its folded
- * words (concepts.tokens, for a text fold would make ASCII character by character).
+ * LinearTextModel.read, over figures packed by `pack`), splitting a field into its folded
+ * words (concepts.tokens, for a text fold would make ASCII character by character), and the
+ * signals' gate (rules/scoring.py, Scorer.gate).
  *
  * Why: each is a short loop per word (or character) of a ticket around work that is already
  * C-level; in Python the loop itself (a bytecode dispatch, a tuple unpack, an append per word)
