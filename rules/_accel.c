@@ -228,10 +228,11 @@ sum_words(PyObject *words, PyObject *lexicon, Py_ssize_t width, double *sums, lo
         size <<= 1;
     }
     size_t mask = size - 1;
-    /* by distinct word: the word and its figures (references); by position: its distinct word's
+    /* by distinct word: the word and its figures (references; only the first d are read, so
+     * not zeroed: that was a calloc per table per reading); by position: its distinct word's
      * number; the table of distinct words by hash and the set of pairs added */
-    PyObject **keys = PyMem_Calloc((size_t)n + 1, sizeof(PyObject *));
-    PyObject **figs = PyMem_Calloc((size_t)n + 1, sizeof(PyObject *));
+    PyObject **keys = PyMem_Malloc(((size_t)n + 1) * sizeof(PyObject *));
+    PyObject **figs = PyMem_Malloc(((size_t)n + 1) * sizeof(PyObject *));
     Py_ssize_t *which = PyMem_Malloc(((size_t)n + 1) * sizeof(Py_ssize_t));
     Py_ssize_t *slots = PyMem_Malloc(size * sizeof(Py_ssize_t));
     PyObject **seen = PyMem_Calloc(size, sizeof(PyObject *));
