@@ -137,13 +137,10 @@ def tokens(text: str) -> list[str]:
         words = native.folded_words(text, _FOLDED)  # accented Latin, typographic quotes: no NFKD
         if words is not None:
             return words
-        folded = fold(text)
-        if folded.isascii():
-            return native.ascii_words(folded)
-        return folded.encode("utf-8").translate(_SPLIT, _APOSTROPHE).decode("utf-8").split()
     folded = fold(text)
-    if folded.isascii():
-        return folded.encode("ascii").translate(_SPLIT, _APOSTROPHE).decode("ascii").split()
+    if native is not None and folded.isascii():
+        return native.ascii_words(folded)
+    # An ASCII text is its own UTF-8, and the table changes only ASCII bytes: one line for both.
     return folded.encode("utf-8").translate(_SPLIT, _APOSTROPHE).decode("utf-8").split()
 
 

@@ -775,8 +775,6 @@ def compile_scorer(raw: Mapping[str, Any]) -> Scorer:
                   [t.strip() for t in senders], _category_choice(raw.get("text_model")))
 
 
-
-
 def _model_signal(raw: Any) -> ModelSignal | None:
     """``text_model: {weight, max_up, max_down, short, min_words, unread, data}``; none, or weight 0, turns it off."""
     if raw is None:

@@ -23,7 +23,7 @@ from rules import RuleSet
 from rules.concepts import COMMON_WORDS, NUMBER, Lexicons, _is_code, _split_term, tokens
 from rules.engine import ticket_texts
 from rules.scoring import CUSTOMER, STAFF, TicketView, _model_words, model_text
-from rules.text_model import CITE_MIN_IDF, KNOWN_ENOUGH, model_words, word_pieces, word_terms
+from rules.text_model import CITE_MIN_IDF, known_words, model_words, word_pieces, word_terms
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -126,13 +126,11 @@ def _plain_logit(data: dict, text: str) -> tuple[float, tuple[str, ...], int]:
     else:
         cited = [t for w, t in sorted(cite)[:4] if w < 0]
     # the words it reads: all of them where the words block knows at least a quarter of the distinct
-    # ones, else in proportion to the share it knows (rules.text_model.known_words)
+    # ones, else in proportion (the product's rule, known_words, from the words counted here: an
+    # arithmetic of the test's own rounded CB-064's exact half, 31.5 words, the other way)
     words = model_words(text)
     distinct = set(words)
-    known = sum(1 for w in distinct if w in data["words"])
-    # in the product's order of operations: at an exact half (CB-064: 31.5 words) another order rounds apart
-    read = (len(words) if not distinct or known >= KNOWN_ENOUGH * len(distinct)
-            else round(len(words) * known / (KNOWN_ENOUGH * len(distinct))))
+    read = known_words(len(words), sum(1 for w in distinct if w in data["words"]), len(distinct))
     return value, tuple(cited), read
 
 
