@@ -1,8 +1,9 @@
 /* The rules' hot loops in C: the concept scan with its phrases (rules/concepts.py,
  * Lexicons.scan, _confirm), the text and category models' sums (rules/text_model.py,
  * LinearTextModel.read, over figures packed by `pack`), splitting a field into its folded
- * words (concepts.tokens, for a text fold would make ASCII character by character), and the
- * signals' gate (rules/scoring.py, Scorer.gate).
+ * words (concepts.tokens, for a text fold would make ASCII character by character), the
+ * signals' gate (rules/scoring.py, Scorer.gate), and the one vocabulary the scan and both models
+ * read a ticket's words through (Vocabulary, Scorer._share_words).
  *
  * Why: each is a short loop per word (or character) of a ticket around work that is already
  * C-level; in Python the loop itself (a bytecode dispatch, a tuple unpack, an append per word)
@@ -209,6 +210,356 @@ same_text(PyObject *a, PyObject *b)
 
 #define SPREAD(h) (((size_t)(h) >> 4) * 0x9E3779B97F4A7C15ull)
 
+/* One table of the words a desk's tickets use, shared by the concept scan and both models: per
+ * word, what each of them makes of it (a column each: the concept entry, each model's Figures),
+ * worked out by that column's maker (a Python callable) on the word's first use.
+ * Why: each of the three kept its own dict of 30,000-50,000 words keyed by the ticket's fresh
+ * strings, so a ticket's word cost three probes, each an index line, an entry line and the key
+ * object's line (its text, compared with the token's), most of them cache misses: half a
+ * decision's time went there (perf, docs/benchmarks.md). Here a word is one 64-byte slot holding
+ * its hash, its text (up to INLINE ASCII characters; a longer or non-ASCII key is compared
+ * through its object) and the three columns' values: the scan's probe brings the slot in, and
+ * the models' probes of the same ticket's words find it cached. A key is interned
+ * (PyUnicode_InternInPlace), so the pairs' tables, keyed by interned words (text_model.py), are
+ * probed with the very object they hold. Bounded: emptied when `limit` words are held.
+ * Tracked by the garbage collector for its makers only (bound methods of the objects that hold
+ * this table: a cycle); the values are figures and concept entries, which lead back to nothing. */
+#define COLUMNS 3
+#define INLINE 23
+#define NO_INLINE 0xff
+
+typedef struct {
+    PyObject *key; /* NULL: an empty slot */
+    Py_hash_t hash;
+    PyObject *values[COLUMNS]; /* NULL: not worked out yet */
+    unsigned char length;      /* of text, or NO_INLINE */
+    char text[INLINE];
+} Slot;
+
+typedef struct {
+    PyObject_HEAD
+    Slot *slots;
+    size_t mask;
+    Py_ssize_t used, limit;
+    int columns;
+    PyObject *makers[COLUMNS];
+} Vocabulary;
+
+static PyTypeObject VocabularyType;
+
+static void
+vocabulary_empty(Vocabulary *self)
+{
+    Slot *slots = self->slots;
+    size_t size = slots ? self->mask + 1 : 0;
+    self->slots = NULL;
+    self->used = 0;
+    for (size_t i = 0; i < size; i++) {
+        if (slots[i].key != NULL) {
+            for (int c = 0; c < COLUMNS; c++) {
+                Py_XDECREF(slots[i].values[c]);
+            }
+            Py_DECREF(slots[i].key);
+        }
+    }
+    PyMem_Free(slots);
+}
+
+/* A table of `size` empty slots (a power of two), or -1 with an exception set. */
+static int
+vocabulary_alloc(Vocabulary *self, size_t size)
+{
+    Slot *slots = PyMem_Calloc(size, sizeof(Slot));
+    if (slots == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    self->slots = slots;
+    self->mask = size - 1;
+    return 0;
+}
+
+/* The slot holding `word` (a str whose hash is `hash`), or the empty slot where it would go. */
+static inline Slot *
+vocabulary_probe(const Vocabulary *self, PyObject *word, Py_hash_t hash)
+{
+    size_t i = SPREAD(hash) & self->mask;
+    for (;;) {
+        Slot *slot = &self->slots[i];
+        if (slot->key == NULL || slot->key == word) {
+            return slot;
+        }
+        if (slot->hash == hash) {
+            if (slot->length != NO_INLINE) {
+                if (PyUnicode_IS_COMPACT_ASCII(word) && PyUnicode_GET_LENGTH(word) == slot->length
+                    && memcmp(slot->text, PyUnicode_1BYTE_DATA(word), slot->length) == 0) {
+                    return slot;
+                }
+            }
+            else if (same_text(slot->key, word)) {
+                return slot;
+            }
+        }
+        i = (i + 1) & self->mask;
+    }
+}
+
+/* Twice the room: the slots moved to a new table. 0, or -1 with an exception set. */
+static int
+vocabulary_grow(Vocabulary *self)
+{
+    Slot *old = self->slots;
+    size_t size = self->mask + 1;
+    if (vocabulary_alloc(self, 2 * size) < 0) {
+        return -1;
+    }
+    for (size_t i = 0; i < size; i++) {
+        if (old[i].key != NULL) {
+            size_t j = SPREAD(old[i].hash) & self->mask;
+            while (self->slots[j].key != NULL) {
+                j = (j + 1) & self->mask;
+            }
+            self->slots[j] = old[i];
+        }
+    }
+    PyMem_Free(old);
+    return 0;
+}
+
+/* What column `column` makes of `word` (a str), its maker called on the word's first use; a new
+ * reference, or NULL with an exception set. *key (when not NULL) is set to the table's key for
+ * the word, a new reference (the word interned). */
+static PyObject *
+vocabulary_value(Vocabulary *self, PyObject *word, int column, PyObject **key)
+{
+    if (!PyUnicode_Check(word)) {
+        PyErr_SetString(PyExc_TypeError, "words: str");
+        return NULL;
+    }
+    Py_hash_t hash = PyObject_Hash(word);
+    if (hash == -1) {
+        return NULL;
+    }
+    Slot *slot = vocabulary_probe(self, word, hash);
+    if (slot->key != NULL && slot->values[column] != NULL) {
+        if (key != NULL) {
+            Py_INCREF(slot->key);
+            *key = slot->key;
+        }
+        Py_INCREF(slot->values[column]);
+        return slot->values[column];
+    }
+    /* Python code: it may change this table (another thread's reading), so the slot is looked
+     * for again after it. */
+    PyObject *value = PyObject_CallOneArg(self->makers[column], word);
+    if (value == NULL) {
+        return NULL;
+    }
+    slot = vocabulary_probe(self, word, hash);
+    if (slot->key == NULL) {
+        if (self->used >= self->limit) {
+            vocabulary_empty(self);
+            if (vocabulary_alloc(self, 16) < 0) {
+                Py_DECREF(value);
+                return NULL;
+            }
+        }
+        else if (2 * (size_t)(self->used + 1) > self->mask + 1) {
+            if (vocabulary_grow(self) < 0) {
+                Py_DECREF(value);
+                return NULL;
+            }
+        }
+        slot = vocabulary_probe(self, word, hash);
+        PyObject *interned = word;
+        Py_INCREF(interned);
+        if (PyUnicode_CheckExact(interned)) {
+            PyUnicode_InternInPlace(&interned);
+        }
+        slot->key = interned;
+        slot->hash = hash;
+        Py_ssize_t length = PyUnicode_GET_LENGTH(interned);
+        if (PyUnicode_IS_COMPACT_ASCII(interned) && length <= INLINE) {
+            slot->length = (unsigned char)length;
+            memcpy(slot->text, PyUnicode_1BYTE_DATA(interned), (size_t)length);
+        }
+        else {
+            slot->length = NO_INLINE;
+        }
+        self->used++;
+    }
+    Py_XSETREF(slot->values[column], value);
+    Py_INCREF(value);
+    if (key != NULL) {
+        Py_INCREF(slot->key);
+        *key = slot->key;
+    }
+    return value;
+}
+
+static PyObject *
+vocabulary_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
+{
+    static char *names[] = {"makers", "limit", NULL};
+    PyObject *makers;
+    Py_ssize_t limit;
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O!n:Vocabulary", names, &PyTuple_Type, &makers, &limit)) {
+        return NULL;
+    }
+    Py_ssize_t columns = PyTuple_GET_SIZE(makers);
+    if (columns < 1 || columns > COLUMNS || limit < 1) {
+        PyErr_SetString(PyExc_ValueError, "Vocabulary: 1 to 3 makers, a limit of 1 or more");
+        return NULL;
+    }
+    for (Py_ssize_t c = 0; c < columns; c++) {
+        if (!PyCallable_Check(PyTuple_GET_ITEM(makers, c))) {
+            PyErr_SetString(PyExc_TypeError, "Vocabulary: makers are callables (word -> value)");
+            return NULL;
+        }
+    }
+    Vocabulary *self = (Vocabulary *)type->tp_alloc(type, 0);
+    if (self == NULL) {
+        return NULL;
+    }
+    self->limit = limit;
+    self->columns = (int)columns;
+    for (Py_ssize_t c = 0; c < columns; c++) {
+        self->makers[c] = Py_NewRef(PyTuple_GET_ITEM(makers, c));
+    }
+    if (vocabulary_alloc(self, 16) < 0) {
+        Py_DECREF(self);
+        return NULL;
+    }
+    return (PyObject *)self;
+}
+
+static int
+vocabulary_traverse(Vocabulary *self, visitproc visit, void *arg)
+{
+    for (int c = 0; c < COLUMNS; c++) {
+        Py_VISIT(self->makers[c]);
+    }
+    return 0;
+}
+
+static int
+vocabulary_clear(Vocabulary *self)
+{
+    for (int c = 0; c < COLUMNS; c++) {
+        Py_CLEAR(self->makers[c]);
+    }
+    vocabulary_empty(self);
+    return 0;
+}
+
+static void
+vocabulary_dealloc(Vocabulary *self)
+{
+    PyObject_GC_UnTrack(self);
+    vocabulary_clear(self);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+/* The column a function was given, or -1 with an exception set. */
+static int
+vocabulary_column(PyObject *vocabulary, int column)
+{
+    if (column < 0 || column >= ((Vocabulary *)vocabulary)->columns) {
+        PyErr_SetString(PyExc_ValueError, "a column of the vocabulary");
+        return -1;
+    }
+    if (((Vocabulary *)vocabulary)->slots == NULL) {
+        PyErr_SetString(PyExc_ValueError, "a cleared vocabulary");
+        return -1;
+    }
+    return column;
+}
+
+static PyObject *
+vocabulary_get(PyObject *self, PyObject *args)
+{
+    PyObject *word;
+    int column;
+    if (!PyArg_ParseTuple(args, "Ui:get", &word, &column) || vocabulary_column(self, column) < 0) {
+        return NULL;
+    }
+    return vocabulary_value((Vocabulary *)self, word, column, NULL);
+}
+
+static PyObject *
+vocabulary_clear_method(PyObject *self, PyObject *unused)
+{
+    Vocabulary *v = (Vocabulary *)self;
+    vocabulary_empty(v);
+    if (vocabulary_alloc(v, 16) < 0) {
+        return NULL;
+    }
+    Py_RETURN_NONE;
+}
+
+static Py_ssize_t
+vocabulary_length(PyObject *self)
+{
+    return ((Vocabulary *)self)->used;
+}
+
+static PyMethodDef vocabulary_methods[] = {
+    {"get", vocabulary_get, METH_VARARGS,
+     "get(word, column) -> what column's maker makes of word (worked out on its first use)"},
+    {"clear", vocabulary_clear_method, METH_NOARGS, "clear(): every word forgotten"},
+    {NULL, NULL, 0, NULL},
+};
+
+static PySequenceMethods vocabulary_as_sequence = {
+    .sq_length = vocabulary_length,
+};
+
+static PyTypeObject VocabularyType = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "rules._accel.Vocabulary",
+    .tp_basicsize = sizeof(Vocabulary),
+    .tp_dealloc = (destructor)vocabulary_dealloc,
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
+    .tp_doc = "Vocabulary(makers, limit): the words of a desk's tickets, what each of up to 3 readers "
+              "(makers: word -> value) makes of them, worked out once (rules/_accel.c says why).",
+    .tp_traverse = (traverseproc)vocabulary_traverse,
+    .tp_clear = (inquiry)vocabulary_clear,
+    .tp_new = vocabulary_new,
+    .tp_methods = vocabulary_methods,
+    .tp_as_sequence = &vocabulary_as_sequence,
+};
+
+/* table[word]: a Vocabulary's column (*key its key for the word, a new reference) or a dict's
+ * entry (*key the word); a new reference, or NULL with an exception set. */
+static PyObject *
+word_value(PyObject *table, int column, PyObject *word, PyObject **key)
+{
+    if (Py_IS_TYPE(table, &VocabularyType)) {
+        return vocabulary_value((Vocabulary *)table, word, column, key);
+    }
+    PyObject *value = lookup(table, word);
+    if (value != NULL && key != NULL) {
+        Py_INCREF(word);
+        *key = word;
+    }
+    return value;
+}
+
+/* A table argument: a Vocabulary and one of its columns, or a dict (column 0). 0, or -1 with an
+ * exception set. */
+static int
+check_table(PyObject *table, int column)
+{
+    if (Py_IS_TYPE(table, &VocabularyType)) {
+        return vocabulary_column(table, column) < 0 ? -1 : 0;
+    }
+    if (!PyDict_Check(table) || column != 0) {
+        PyErr_SetString(PyExc_TypeError, "a Vocabulary and one of its columns, or a dict");
+        return -1;
+    }
+    return 0;
+}
+
 /* The sums of LinearTextModel.read over `words`, in the Python code's order: each distinct word
  * once, in the order it first occurs (Python: dict.fromkeys(words)), its figures from `lexicon`
  * (learning a new word through __missing__; a word is looked up once, so the lexicon emptying
@@ -219,8 +570,8 @@ same_text(PyObject *a, PyObject *b)
  * those pointers says which were added. Own hash tables, not a Python set: one pass, no
  * iterator, no entry objects (the set and the tuple per pair were half a model's reading). */
 static int
-sum_words(PyObject *words, PyObject *lexicon, Py_ssize_t width, double *sums, long *up, int *n_up, long *down,
-          int *n_down, Py_ssize_t *known, Py_ssize_t *distinct)
+sum_words(PyObject *words, PyObject *lexicon, int column, Py_ssize_t width, double *sums, long *up, int *n_up,
+          long *down, int *n_down, Py_ssize_t *known, Py_ssize_t *distinct)
 {
     Py_ssize_t n = PyList_GET_SIZE(words);
     size_t size = 16;
@@ -263,16 +614,16 @@ sum_words(PyObject *words, PyObject *lexicon, Py_ssize_t width, double *sums, lo
         if (j != -1) {
             continue;
         }
-        /* a new distinct word: number d */
-        slots[slot] = d;
-        Py_INCREF(word);
-        keys[d] = word;
-        PyObject *figures = lookup(lexicon, word);
+        /* a new distinct word: number d, its key the table's (the same text: an interned word,
+         * which the pairs' tables hold) */
+        PyObject *key;
+        PyObject *figures = word_value(lexicon, column, word, &key);
         if (figures == NULL) {
-            Py_DECREF(word);
             failed = -1;
             goto done;
         }
+        slots[slot] = d;
+        keys[d] = key;
         figs[d++] = figures;
         if (add_figures(figures, width, sums, up, n_up, down, n_down)) {
             failed = -1;
@@ -288,7 +639,7 @@ sum_words(PyObject *words, PyObject *lexicon, Py_ssize_t width, double *sums, lo
         if (after == Py_None) {
             continue;
         }
-        PyObject *figures = PyDict_GetItemWithError(after, PyList_GET_ITEM(words, i + 1));
+        PyObject *figures = PyDict_GetItemWithError(after, keys[which[i + 1]]);
         if (figures == NULL) {
             if (PyErr_Occurred()) {
                 failed = -1;
@@ -325,9 +676,10 @@ done:
 }
 
 PyDoc_STRVAR(linear_read_doc,
-"linear_read(words, lexicon, width) -> (sums, up, down, known, distinct)\n\n"
-"LinearTextModel.read: the sums over the ticket's distinct words (figures from lexicon, which\n"
-"learns a new word through __missing__: a Figures, see pack), each once in the order it\n"
+"linear_read(words, lexicon, width, column=0) -> (sums, up, down, known, distinct)\n\n"
+"LinearTextModel.read: the sums over the ticket's distinct words (figures from lexicon: a\n"
+"Vocabulary's column, or a dict, which learns a new word through __missing__; a Figures, see\n"
+"pack), each once in the order it\n"
 "first occurs, then over its distinct known pairs of words, likewise; sums is [real, imag] per\n"
 "complex figure; up and down are the four smallest positive citing ranks of each side,\n"
 "ascending; known is how many of the distinct words the words block knows, distinct how many\n"
@@ -338,7 +690,9 @@ linear_read(PyObject *module, PyObject *args)
 {
     PyObject *words, *lexicon;
     Py_ssize_t width;
-    if (!PyArg_ParseTuple(args, "O!O!n:linear_read", &PyList_Type, &words, &PyDict_Type, &lexicon, &width)) {
+    int column = 0;
+    if (!PyArg_ParseTuple(args, "O!On|i:linear_read", &PyList_Type, &words, &lexicon, &width, &column)
+        || check_table(lexicon, column) < 0) {
         return NULL;
     }
     if (width < 1 || width > MAX_WIDTH) {
@@ -349,7 +703,7 @@ linear_read(PyObject *module, PyObject *args)
     long up[TOP], down[TOP];
     int n_up = 0, n_down = 0;
     Py_ssize_t known_words = 0, distinct_words = 0;
-    if (sum_words(words, lexicon, width, sums, up, &n_up, down, &n_down, &known_words, &distinct_words)) {
+    if (sum_words(words, lexicon, column, width, sums, up, &n_up, down, &n_down, &known_words, &distinct_words)) {
         return NULL;
     }
 
@@ -541,9 +895,9 @@ confirm(PyObject *terms, PyObject *toks, Py_ssize_t i, Py_ssize_t offset, PyObje
 }
 
 PyDoc_STRVAR(concept_scan_doc,
-"concept_scan(vocabulary, toks, offset, found)\n\n"
-"Lexicons.scan: look every token up in the vocabulary cache (learning new words through its\n"
-"__missing__), add each one-word term's (offset + position, label) to found[concept], and\n"
+"concept_scan(vocabulary, toks, offset, found, column=0)\n\n"
+"Lexicons.scan: look every token up in the vocabulary (a Vocabulary's column, or a dict that\n"
+"learns new words through its __missing__), add each one-word term's (offset + position, label) to found[concept], and\n"
 "confirm the phrases a token anchors, where the word beside it fits, as the Python _confirm.");
 
 static PyObject *
@@ -551,13 +905,15 @@ concept_scan(PyObject *module, PyObject *args)
 {
     PyObject *vocabulary, *toks, *found;
     Py_ssize_t offset;
-    if (!PyArg_ParseTuple(args, "O!O!nO!:concept_scan", &PyDict_Type, &vocabulary, &PyList_Type, &toks, &offset,
-                          &PyDict_Type, &found)) {
+    int column = 0;
+    if (!PyArg_ParseTuple(args, "OO!nO!|i:concept_scan", &vocabulary, &PyList_Type, &toks, &offset, &PyDict_Type,
+                          &found, &column)
+        || check_table(vocabulary, column) < 0) {
         return NULL;
     }
     Py_ssize_t n = PyList_GET_SIZE(toks);
     for (Py_ssize_t i = 0; i < n; i++) {
-        PyObject *info = lookup(vocabulary, PyList_GET_ITEM(toks, i));
+        PyObject *info = word_value(vocabulary, column, PyList_GET_ITEM(toks, i), NULL);
         if (info == NULL) {
             return NULL;
         }
@@ -977,8 +1333,13 @@ PyMODINIT_FUNC
 PyInit__accel(void)
 {
     init_ascii_class();
-    if (PyType_Ready(&FiguresType) < 0) {
+    if (PyType_Ready(&FiguresType) < 0 || PyType_Ready(&VocabularyType) < 0) {
         return NULL;
     }
-    return PyModule_Create(&module);
+    PyObject *out = PyModule_Create(&module);
+    if (out != NULL && PyModule_AddObjectRef(out, "Vocabulary", (PyObject *)&VocabularyType) < 0) {
+        Py_DECREF(out);
+        return NULL;
+    }
+    return out;
 }

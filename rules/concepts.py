@@ -18,12 +18,13 @@ finite).
 
 from __future__ import annotations
 
+import copy
 import re
 import string
 import unicodedata
 from collections.abc import Iterable, Mapping
 from itertools import compress, count
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from rules import accel
 from rules.errors import ConditionError
@@ -272,6 +273,23 @@ class Lexicons:
         self._stem_lengths = sorted({len(stem) for stem in self._prefix})
         self._cache = _Vocabulary(self)
         self._lookup = self._cache.__getitem__
+        # The C speedups' vocabulary and this one's column in it: shared with the text and
+        # category models by the Scorer (``share``), else made on the first C scan.
+        self._words: tuple[Any, int] | None = None
+
+    def share(self, words: Any, column: int) -> None:
+        """Read words through ``words`` (a ``rules._accel.Vocabulary`` holding ``_terms_for``
+        at ``column``). Why: the scan and the models then find a ticket's word in one table slot,
+        which the scan brings into the cache for the models' readings of the same ticket, where
+        three tables cost three probes of cold memory per word (rules/_accel.c)."""
+        self._words = (words, column)
+
+    def unshared(self) -> Lexicons:
+        """The same lexicons with a vocabulary of their own (made on the first C scan): a
+        scorer without the models keeps no table that holds on to them."""
+        other = copy.copy(self)
+        other._words = None
+        return other
 
     def _terms_for(self, token: str) -> _Found | None:
         """What ``token`` can be: one-word terms (concept, label) and the phrases it anchors;
@@ -322,7 +340,10 @@ class Lexicons:
         where they are built."""
         native = accel.native
         if native is not None:
-            native.concept_scan(self._cache, toks, offset, found)
+            words = self._words
+            if words is None:
+                words = self._words = (native.Vocabulary((self._terms_for,), _Vocabulary.LIMIT), 0)
+            native.concept_scan(words[0], toks, offset, found, words[1])
             return
         infos = list(map(self._lookup, toks))
         get = found.get

@@ -33,6 +33,7 @@ with one output per category, is the category model's (rules/category_model.py).
 from __future__ import annotations
 
 import math
+import sys
 from collections.abc import Callable, Mapping, Sequence
 from itertools import islice
 from operator import itemgetter
@@ -111,7 +112,7 @@ class LinearTextModel:
     process (a set's order, the hash seed's, moved them in their last bit). The C speedups
     (rules/_accel.c) read the same numbers packed (``_Packed``) and add them in the same order."""
 
-    __slots__ = ("_getters", "_lexicon", "_packed", "_pairs", "intercepts", "outputs")
+    __slots__ = ("_getters", "_lexicon", "_pairs", "_words", "intercepts", "outputs")
 
     def __init__(self, words: _Table, pieces: _Table, intercepts: tuple[float, ...], n: int,
                  cite: tuple[dict[Any, int], dict[Any, int]] = ({}, {})) -> None:
@@ -133,7 +134,19 @@ class LinearTextModel:
                 key = (parts[0], parts[1])
                 self._pairs[key] = (*_packed((*figures, *no_pieces)), cite[0].get(key, 0), cite[1].get(key, 0))
         self._lexicon = _Lexicon(single, pieces, n, k, cite)
-        self._packed: _Packed | None = None  # the C speedups' tables, made on their first reading
+        # The C speedups' vocabulary (rules/_accel.c's Vocabulary, of ``_Packed`` figures) and this
+        # model's column in it: shared with the concept scan by the Scorer (``share``), else made
+        # on the first C reading.
+        self._words: tuple[Any, int] | None = None
+
+    def packer(self, native: Any) -> _Packed:
+        """What makes a word's packed figures for the C speedups' vocabulary (``share``)."""
+        return _Packed(self._lexicon, self._pairs, native.pack)
+
+    def share(self, words: Any, column: int) -> None:
+        """Read words through ``words`` (a ``rules._accel.Vocabulary`` holding this model's
+        ``packer`` at ``column``), the table the concept scan reads too (``Lexicons.share``)."""
+        self._words = (words, column)
 
     def read(self, words: Sequence[str]) -> tuple[list[float], tuple[int, ...], tuple[int, ...], int, int]:
         """A ticket's sums (``values`` turns them into log-odds), the citing ranks of the (at
@@ -142,10 +155,11 @@ class LinearTextModel:
         pairs, in C where the speedups are built (rules/_accel.c)."""
         native = accel.native
         if native is not None:
-            packed = self._packed
-            if packed is None:
-                packed = self._packed = _Packed(self._lexicon, self._pairs, native.pack)
-            return native.linear_read(words if type(words) is list else list(words), packed, self.outputs + 1)
+            table = self._words
+            if table is None:
+                table = self._words = (native.Vocabulary((self.packer(native),), _LEXICON_BOUND), 0)
+            return native.linear_read(words if type(words) is list else list(words), table[0], self.outputs + 1,
+                                      table[1])
         known = list(map(self._lexicon.__getitem__, dict.fromkeys(words)))
         k = self.outputs
         norm = itemgetter(k // 2)
@@ -227,33 +241,33 @@ class _Lexicon(dict[str, tuple[Any, ...]]):
         return (*_packed((*own, *shares)), self.cite[0].get(word, 0), self.cite[1].get(word, 0))
 
 
-class _Packed(dict[str, Any]):
-    """The C speedups' word -> figures: a ``_Lexicon`` figures tuple packed into one block
-    (rules/_accel.c's ``pack``: the numbers, the two citing ranks, and the pairs of words the word
-    starts, second word -> the pair's packed figures, or None), so a ticket's reading chases no
-    pointer per number and finds its pairs without a lookup of their first word or a tuple per
-    pair. Learns words (``__missing__``) and is bounded as ``_Lexicon``, which it keeps apart:
-    the Python code's tables stay as they were, and empty while the C code decides."""
+class _Packed:
+    """The C speedups' word -> figures, for their vocabulary (rules/_accel.c's Vocabulary, which
+    calls it on a word's first reading and keeps what it makes): a ``_Lexicon`` figures tuple
+    packed into one block (rules/_accel.c's ``pack``: the numbers, the two citing ranks, and the
+    pairs of words the word starts, second word -> the pair's packed figures, or None), so a
+    ticket's reading chases no pointer per number and finds its pairs without a lookup of their
+    first word or a tuple per pair. The pairs' second words are interned, as the vocabulary's
+    words are: the C code probes a pair's table with the very object it holds (no text compared,
+    no key's memory read). The Python code's tables stay as they were, and empty while the C
+    code decides."""
 
     __slots__ = ("follow", "lexicon", "pack")
 
     def __init__(self, lexicon: _Lexicon, pairs: dict[tuple[str, str], tuple[Any, ...]],
                  pack: Callable[[tuple[complex, ...], int, int, dict[str, Any] | None], Any]) -> None:
-        super().__init__()
         self.lexicon = lexicon
         self.pack = pack
         k = lexicon.k
         self.follow: dict[str, dict[str, Any]] = {}
         for (first, second), figures in pairs.items():
-            self.follow.setdefault(first, {})[second] = pack(figures[:k + 1], figures[k + 1], figures[k + 2], None)
+            self.follow.setdefault(first, {})[sys.intern(second)] = pack(figures[:k + 1], figures[k + 1],
+                                                                         figures[k + 2], None)
 
-    def __missing__(self, word: str) -> Any:
-        if len(self) >= _LEXICON_BOUND:
-            self.clear()
+    def __call__(self, word: str) -> Any:
         k = self.lexicon.k
         figures = self.lexicon.figures(word)
-        packed = self[word] = self.pack(figures[:k + 1], figures[k + 1], figures[k + 2], self.follow.get(word))
-        return packed
+        return self.pack(figures[:k + 1], figures[k + 1], figures[k + 2], self.follow.get(word))
 
 
 class TextModel:

@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import random
 import shutil
+from collections.abc import Callable
 
 import pytest
 
 from middleware.cli.rules_eval import EvalItem
-from rules import RuleSet, accel, text_model
+from rules import RuleSet, accel, scoring, text_model
 from rules.concepts import _FOLDED, _OTHER_SCRIPT, Lexicons, _Vocabulary, tokens
 from rules.engine import ticket_texts
 from rules.scoring import model_text
@@ -71,18 +72,17 @@ def test_model_sums_and_cited_ranks_alike(shipped: RuleSet, labelled: list[EvalI
 @needs_native
 def test_model_sums_alike_even_when_the_lexicon_is_emptied_mid_ticket(shipped: RuleSet, labelled: list[EvalItem],
                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
-    """Each distinct word is looked up once, so a lexicon that empties itself while the C code
+    """Each distinct word is looked up once, so a vocabulary that empties itself while the C code
     reads a ticket (and learns a word again) changes nothing."""
-    assert shipped.scorer is not None and shipped.scorer.model is not None
+    assert native is not None and shipped.scorer is not None and shipped.scorer.model is not None
     linear = shipped.scorer.model.model.linear
     monkeypatch.setattr(text_model, "_LEXICON_BOUND", 7)  # emptied every few new words, mid-ticket
     linear._lexicon.clear()  # (they refill as ever once the test is over)
-    linear.read([])
-    assert linear._packed is not None
-    linear._packed.clear()
+    words = native.Vocabulary((linear.packer(native),), 7)
+    monkeypatch.setattr(linear, "_words", (words, 0))  # (the shared one comes back after the test)
     texts = [model_words(model_text(ticket_texts(item.ticket))) for item in labelled[1::40]]
     fast = [linear.read(words) for words in texts]
-    assert len(linear._packed) <= 7
+    assert 0 < len(words) <= 7
     monkeypatch.setattr(accel, "native", None)
     plain = [linear.read(words) for words in texts]
     for (sums_a, *rest_a), (sums_b, *rest_b) in zip(fast, plain, strict=True):
@@ -93,17 +93,83 @@ def test_model_sums_alike_even_when_the_lexicon_is_emptied_mid_ticket(shipped: R
 @needs_native
 def test_concept_hits_alike_even_when_the_cache_is_emptied_mid_scan(shipped: RuleSet, labelled: list[EvalItem],
                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
-    assert shipped.scorer is not None
+    assert native is not None and shipped.scorer is not None
     lexicons = shipped.scorer.lexicons
     monkeypatch.setattr(_Vocabulary, "LIMIT", 7)  # emptied every few new words, mid-ticket
     lexicons._cache.clear()  # (it refills as ever once the test is over)
+    words = native.Vocabulary((lexicons._terms_for,), 7)
+    monkeypatch.setattr(lexicons, "_words", (words, 0))  # (the shared one comes back after the test)
     fields = [f for item in labelled[::5] for f in ticket_texts(item.ticket).values() if f]
     fast = [lexicons.hits(tokens(f)) for f in fields]
-    assert len(lexicons._cache) <= 7
+    assert 0 < len(words) <= 7
     monkeypatch.setattr(accel, "native", None)
     plain = [lexicons.hits(tokens(f)) for f in fields]
     assert fast == plain
     assert sum(map(len, fast)) > 1000
+
+
+@needs_native
+def test_decisions_alike_with_a_shared_vocabulary_emptied_mid_ticket(shipped: RuleSet, labelled: list[EvalItem],
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """The concept scan and both models read one vocabulary (Scorer._share_words); emptied
+    every few new words, while one reader's word is worked out and another's is kept, it
+    decides as the Python code with its own three tables."""
+    scorer = shipped.scorer
+    assert scorer is not None and scorer.model is not None and scorer.categories is not None
+    shared = scorer.lexicons._words
+    assert shared is not None and shared[0] is scorer.model.model.linear._words[0]  # one table for the three
+    assert [shared[1], scorer.model.model.linear._words[1], scorer.categories.model.linear._words[1]] == [0, 1, 2]
+    tickets = [item.ticket for item in labelled[::7]]
+    monkeypatch.setattr(scoring, "_SHARED_WORDS", 7)
+    try:
+        scorer._share_words()
+        small = scorer.lexicons._words
+        assert small is not None and small[0] is not shared[0]
+        fast = [shipped.evaluate(t) for t in tickets]
+        assert 0 < len(small[0]) <= 7
+    finally:
+        monkeypatch.undo()
+        scorer._share_words()
+    monkeypatch.setattr(accel, "native", None)
+    plain = [shipped.evaluate(t) for t in tickets]
+    assert fast == plain
+    assert sum(d.critical for d in fast) > 100
+
+
+@needs_native
+def test_the_vocabulary_works_out_a_word_once_per_column() -> None:
+    assert native is not None
+    made: list[tuple[str, str]] = []
+
+    def maker(column: str) -> Callable[[str], str]:
+        def make(word: str) -> str:
+            made.append((column, word))
+            return column + word
+        return make
+
+    words = native.Vocabulary((maker("a"), maker("b")), 3)
+    assert [words.get("x", 0), words.get("x", 0), words.get("x", 1), words.get("x" * 40, 1)] == ["ax", "ax", "bx",
+                                                                                                  "b" + "x" * 40]
+    assert words.get("é", 0) == "aé" and words.get("é", 0) == "aé"  # keys compared through their objects
+    assert made == [("a", "x"), ("b", "x"), ("b", "x" * 40), ("a", "é")] and len(words) == 3
+    words.get("y", 0)  # the fourth word: emptied first
+    assert len(words) == 1
+    words.clear()
+    assert len(words) == 0
+    with pytest.raises(ValueError):
+        words.get("x", 2)  # no such column
+    with pytest.raises(TypeError):
+        words.get(1, 0)  # words: str
+    with pytest.raises(TypeError):
+        native.Vocabulary((1,), 3)  # makers: callables
+    with pytest.raises(ValueError):
+        native.Vocabulary((), 3)
+    with pytest.raises(TypeError):
+        native.concept_scan({}, ["a", ""], 0, {}, 1)  # a dict has no columns
+    with pytest.raises(ValueError):
+        native.linear_read(["a"], words, 1, 2)
+    with pytest.raises(ValueError):
+        native.concept_scan(words, ["a", 1], 0, {}, 2)
 
 
 @needs_native
