@@ -68,9 +68,21 @@ keep_smallest(long *best, int *count, long rank)
  * a ticket's reading walks a few hundred of them among tens of thousands. Holds no object that
  * could lead back to it, so it is not tracked by the garbage collector (nor are the dicts of
  * pairs, whose values are all Figures). */
+/* A word's pairs, as an open-addressing table of its `after` dict's entries: probing it is one
+ * slot (its key compared by identity first, else by hash and text), where the dict was its
+ * object, its index and its entry, each a likely cache miss, for nearly every word of a
+ * ticket (perf, docs/benchmarks.md). Borrowed references: the dict holds them. */
+typedef struct {
+    PyObject *key; /* NULL: an empty slot */
+    Py_hash_t hash;
+    PyObject *figures;
+} Pair;
+
 typedef struct {
     PyObject_VAR_HEAD
     PyObject *after;
+    Pair *pairs; /* NULL: none */
+    size_t pairs_mask;
     long up, down;
     double numbers[1]; /* ob_size of them */
 } Figures;
@@ -78,8 +90,51 @@ typedef struct {
 static void
 figures_dealloc(PyObject *self)
 {
+    PyMem_Free(((Figures *)self)->pairs);
     Py_XDECREF(((Figures *)self)->after);
     PyObject_Free(self);
+}
+
+#define SPREAD(h) (((size_t)(h) >> 4) * 0x9E3779B97F4A7C15ull)
+
+/* The pairs table of `after` (a dict of str -> Figures) into out: 0, or -1 with an exception set. */
+static int
+pairs_table(Figures *out, PyObject *after)
+{
+    Py_ssize_t n = PyDict_GET_SIZE(after);
+    if (n == 0) {
+        return 0;
+    }
+    size_t size = 4;
+    while (size < 2 * (size_t)n) {
+        size <<= 1;
+    }
+    Pair *pairs = PyMem_Calloc(size, sizeof(Pair));
+    if (pairs == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    out->pairs = pairs;
+    out->pairs_mask = size - 1;
+    Py_ssize_t pos = 0;
+    PyObject *key, *value;
+    while (PyDict_Next(after, &pos, &key, &value)) {
+        Py_hash_t hash = PyObject_Hash(key);
+        if (hash == -1 || !PyUnicode_Check(key)) {
+            if (!PyErr_Occurred()) {
+                PyErr_SetString(PyExc_TypeError, "after: a dict of second word (str) -> Figures, or None");
+            }
+            return -1;
+        }
+        size_t i = SPREAD(hash) & out->pairs_mask;
+        while (pairs[i].key != NULL) {
+            i = (i + 1) & out->pairs_mask;
+        }
+        pairs[i].key = key;
+        pairs[i].hash = hash;
+        pairs[i].figures = value;
+    }
+    return 0;
 }
 
 static PyTypeObject FiguresType = {
@@ -116,6 +171,8 @@ pack(PyObject *module, PyObject *args)
         return NULL;
     }
     out->after = NULL;
+    out->pairs = NULL;
+    out->pairs_mask = 0;
     for (Py_ssize_t w = 0; w < width; w++) {
         Py_complex value = PyComplex_AsCComplex(PyTuple_GET_ITEM(numbers, w));
         if (value.real == -1.0 && PyErr_Occurred()) {
@@ -129,6 +186,10 @@ pack(PyObject *module, PyObject *args)
     out->down = down;
     Py_INCREF(after);
     out->after = after;
+    if (after != Py_None && pairs_table(out, after) < 0) {
+        Py_DECREF(out);
+        return NULL;
+    }
     return (PyObject *)out;
 }
 
@@ -207,8 +268,6 @@ same_text(PyObject *a, PyObject *b)
     return length == PyUnicode_GET_LENGTH(b) && PyUnicode_KIND(a) == PyUnicode_KIND(b)
            && memcmp(PyUnicode_DATA(a), PyUnicode_DATA(b), (size_t)length * PyUnicode_KIND(a)) == 0;
 }
-
-#define SPREAD(h) (((size_t)(h) >> 4) * 0x9E3779B97F4A7C15ull)
 
 /* One table of the words a desk's tickets use, shared by the concept scan and both models: per
  * word, what each of them makes of it (a column each: the concept entry, each model's Figures),
@@ -328,7 +387,9 @@ vocabulary_grow(Vocabulary *self)
 
 /* What column `column` makes of `word` (a str), its maker called on the word's first use; a new
  * reference, or NULL with an exception set. *key (when not NULL) is set to the table's key for
- * the word, a new reference (the word interned). */
+ * the word (the word interned), borrowed and to be compared only, never read: taking a
+ * reference would write to the key object, a cache miss per word the slot's inline text
+ * spared, and a later word's maker may empty the table. */
 static PyObject *
 vocabulary_value(Vocabulary *self, PyObject *word, int column, PyObject **key)
 {
@@ -343,7 +404,6 @@ vocabulary_value(Vocabulary *self, PyObject *word, int column, PyObject **key)
     Slot *slot = vocabulary_probe(self, word, hash);
     if (slot->key != NULL && slot->values[column] != NULL) {
         if (key != NULL) {
-            Py_INCREF(slot->key);
             *key = slot->key;
         }
         Py_INCREF(slot->values[column]);
@@ -391,7 +451,6 @@ vocabulary_value(Vocabulary *self, PyObject *word, int column, PyObject **key)
     Py_XSETREF(slot->values[column], value);
     Py_INCREF(value);
     if (key != NULL) {
-        Py_INCREF(slot->key);
         *key = slot->key;
     }
     return value;
@@ -529,20 +588,19 @@ static PyTypeObject VocabularyType = {
     .tp_as_sequence = &vocabulary_as_sequence,
 };
 
-/* table[word]: a Vocabulary's column (*key its key for the word, a new reference) or a dict's
- * entry (*key the word); a new reference, or NULL with an exception set. */
+/* table[word]: a Vocabulary's column (*key its key for the word, borrowed: see
+ * vocabulary_value) or a dict's entry (*key the word); a new reference, or NULL with an
+ * exception set. */
 static PyObject *
 word_value(PyObject *table, int column, PyObject *word, PyObject **key)
 {
     if (Py_IS_TYPE(table, &VocabularyType)) {
         return vocabulary_value((Vocabulary *)table, word, column, key);
     }
-    PyObject *value = lookup(table, word);
-    if (value != NULL && key != NULL) {
-        Py_INCREF(word);
+    if (key != NULL) {
         *key = word;
     }
-    return value;
+    return lookup(table, word);
 }
 
 /* A table argument: a Vocabulary and one of its columns, or a dict (column 0). 0, or -1 with an
@@ -583,13 +641,14 @@ sum_words(PyObject *words, PyObject *lexicon, int column, Py_ssize_t width, doub
      * not zeroed: that was a calloc per table per reading); by position: its distinct word's
      * number; the table of distinct words by hash and the set of pairs added */
     PyObject **keys = PyMem_Malloc(((size_t)n + 1) * sizeof(PyObject *));
+    PyObject **canon = PyMem_Malloc(((size_t)n + 1) * sizeof(PyObject *)); /* borrowed: compared only */
     PyObject **figs = PyMem_Malloc(((size_t)n + 1) * sizeof(PyObject *));
     Py_ssize_t *which = PyMem_Malloc(((size_t)n + 1) * sizeof(Py_ssize_t));
     Py_ssize_t *slots = PyMem_Malloc(size * sizeof(Py_ssize_t));
     PyObject **seen = PyMem_Calloc(size, sizeof(PyObject *));
     int failed = 0;
     Py_ssize_t d = 0;
-    if (keys == NULL || figs == NULL || which == NULL || slots == NULL || seen == NULL) {
+    if (keys == NULL || canon == NULL || figs == NULL || which == NULL || slots == NULL || seen == NULL) {
         PyErr_NoMemory();
         failed = -1;
         goto done;
@@ -614,16 +673,16 @@ sum_words(PyObject *words, PyObject *lexicon, int column, Py_ssize_t width, doub
         if (j != -1) {
             continue;
         }
-        /* a new distinct word: number d, its key the table's (the same text: an interned word,
-         * which the pairs' tables hold) */
-        PyObject *key;
-        PyObject *figures = word_value(lexicon, column, word, &key);
+        /* a new distinct word: number d, and the table's key for it (an interned word, which
+         * the pairs' tables hold: a pair is then found by identity) */
+        PyObject *figures = word_value(lexicon, column, word, &canon[d]);
         if (figures == NULL) {
             failed = -1;
             goto done;
         }
         slots[slot] = d;
-        keys[d] = key;
+        Py_INCREF(word);
+        keys[d] = word;
         figs[d++] = figures;
         if (add_figures(figures, width, sums, up, n_up, down, n_down)) {
             failed = -1;
@@ -635,16 +694,22 @@ sum_words(PyObject *words, PyObject *lexicon, int column, Py_ssize_t width, doub
     }
     *distinct = d;
     for (Py_ssize_t i = 0; i + 1 < n; i++) {
-        PyObject *after = ((Figures *)figs[which[i]])->after; /* a dict or None: pack checked */
-        if (after == Py_None) {
+        const Figures *first = (const Figures *)figs[which[i]]; /* add_figures checked */
+        if (first->pairs == NULL) {
             continue;
         }
-        PyObject *figures = PyDict_GetItemWithError(after, keys[which[i + 1]]);
-        if (figures == NULL) {
-            if (PyErr_Occurred()) {
-                failed = -1;
-                goto done;
-            }
+        /* the pair's table probed with the table's key for the second word, or its text (the
+         * word's hash is cached: the first loop hashed it) */
+        PyObject *second = PyList_GET_ITEM(words, i + 1), *key = canon[which[i + 1]];
+        Py_hash_t hash = PyObject_Hash(second);
+        size_t at = SPREAD(hash) & first->pairs_mask;
+        const Pair *pair;
+        while ((pair = &first->pairs[at])->key != NULL && pair->key != key
+               && !(pair->hash == hash && same_text(pair->key, second))) {
+            at = (at + 1) & first->pairs_mask;
+        }
+        PyObject *figures = pair->figures;
+        if (pair->key == NULL) {
             continue;
         }
         size_t slot = SPREAD(figures) & mask;
@@ -668,6 +733,7 @@ done:
         }
     }
     PyMem_Free(keys);
+    PyMem_Free(canon);
     PyMem_Free(figs);
     PyMem_Free(which);
     PyMem_Free(slots);

@@ -253,6 +253,12 @@ def test_tables_of_the_wrong_shape_raise_instead_of_crashing() -> None:
                "b": pack((0.5j,), 1, 2, {"a": pack((0j,), 0, 0, None)})}
     # "a" is a known word, "b" only pieces; each distinct word and known pair added once
     assert native.linear_read(["a", "b", "a", "b"], lexicon, 1) == ([2.0, 2.5], (1, 3), (2, 9), 1, 2)
+    # a pair's second word found by its text too, not only as the very object its table holds
+    second = "".join(["bee", "ch"])
+    lexicon = {"aa": pack((1 + 2j,), 3, 0, {"beech": pack((1 + 0j,), 0, 9, None)}), second: pack((0.5j,), 1, 2, None)}
+    assert native.linear_read(["aa", "".join(["be", "ech"])], lexicon, 1) == ([2.0, 2.5], (1, 3), (2, 9), 1, 2)
+    with pytest.raises(TypeError):
+        pack((1j,), 0, 0, {1: pack((1j,), 0, 0, None)})  # pairs: by second word, a str
     with pytest.raises(TypeError):
         native.folded_words("\x80", (1,))  # a piece: ASCII str or None
     with pytest.raises(TypeError):
