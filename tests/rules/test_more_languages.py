@@ -16,6 +16,7 @@ import pytest
 import yaml
 
 from rules import RuleSet
+from tests.rules import ca_is_af_sw_sentences as ca_is_af_sw
 from tests.rules import sea_he_sentences as sea_he
 from tests.rules.corpus import ROOT, load_default_ruleset
 from tests.rules.helpers import make_ticket
@@ -237,9 +238,11 @@ def _ids(cases: list[tuple[str, ...]]) -> list[str]:
     return [f"{case[0]}-{i}" for i, case in enumerate(cases)]
 
 
-# The fifteen languages' sentences above, and the five added after them (tests/rules/sea_he_sentences.py).
+# The fifteen languages' sentences above, the five added after them (tests/rules/sea_he_sentences.py)
+# and the four added after those (tests/rules/ca_is_af_sw_sentences.py).
 GROUPS = [(NEW_LANGUAGES, OUTAGE, SECURITY, HARMLESS),
-          (sea_he.SEA_HE_LANGUAGES, sea_he.OUTAGE, sea_he.SECURITY, sea_he.HARMLESS)]
+          (sea_he.SEA_HE_LANGUAGES, sea_he.OUTAGE, sea_he.SECURITY, sea_he.HARMLESS),
+          (ca_is_af_sw.CA_IS_AF_SW_LANGUAGES, ca_is_af_sw.OUTAGE, ca_is_af_sw.SECURITY, ca_is_af_sw.HARMLESS)]
 ALL_OUTAGE = [case for group in GROUPS for case in group[1]]
 ALL_SECURITY = [case for group in GROUPS for case in group[2]]
 ALL_HARMLESS = [case for group in GROUPS for case in group[3]]
@@ -248,14 +251,15 @@ ALL_HARMLESS = [case for group in GROUPS for case in group[3]]
 @pytest.mark.parametrize("concept", GERMAN_CONCEPTS)
 def test_every_concept_with_german_words_has_every_added_language(concept) -> None:
     """A concept that speaks German (the ideas a ticket is judged by, and their counters) also has
-    a list of words in each of the fifteen languages and in the five added after them."""
+    a list of words in each of the fifteen languages and in the nine added after them."""
     terms = _CONCEPTS[concept]
-    languages = NEW_LANGUAGES + sea_he.SEA_HE_LANGUAGES
+    languages = NEW_LANGUAGES + sea_he.SEA_HE_LANGUAGES + ca_is_af_sw.CA_IS_AF_SW_LANGUAGES
     missing = [lang for lang in languages if not isinstance(terms.get(lang), list) or not terms[lang]]
     assert missing == []
 
 
-@pytest.mark.parametrize(("languages", "outage", "security", "harmless"), GROUPS, ids=["fifteen", "sea-he"])
+@pytest.mark.parametrize(("languages", "outage", "security", "harmless"), GROUPS,
+                         ids=["fifteen", "sea-he", "ca-is-af-sw"])
 def test_every_new_language_has_its_sentences(languages, outage, security, harmless) -> None:
     """Each language has an outage, a security incident and at least two routine requests."""
     for lang in languages:
