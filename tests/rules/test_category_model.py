@@ -25,7 +25,8 @@ def _corpus_ticket(set_name: str, ref: str):
 
 
 @pytest.mark.parametrize(("set_name", "ref", "category"), [
-    ("blind_ac", "AC-110", "security"),  # a staff escalation of unknown API tokens
+    # (blind_ac AC-110, a staff escalation of unknown API tokens, was here: since the security
+    # vocabulary was deepened its votes say security, unknown-actor, without the model's help)
     ("blind_ag", "AG-127", "security"),  # a SIEM finding: impossible travel and a new token
     ("blind_ak", "AK-069", "outage"),  # a customer's own admin: "can't log in - whole site"
 ])
