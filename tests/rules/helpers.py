@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from rules import RuleSet, compile_rules
+from rules import Decision, RuleSet, compile_rules
 from rules.model import Comment, Organization, Person, Ticket
 
 
@@ -53,3 +53,21 @@ def reasons(when: dict[str, Any], ticket: Ticket) -> tuple[str, ...]:
     decision = one_rule(when).evaluate(ticket)
     assert decision.critical, decision.explain()
     return decision.matches[0].reasons
+
+
+# -- sentences written for the language tests ------------------------------------------------------
+def decide_customer_text(ruleset: RuleSet, text: str) -> Decision:
+    """A customer's ticket that is only ``text`` (no subject), as the language tests write them."""
+    return ruleset.evaluate(make_ticket("", text, role="end-user", email="ops@customer.example"))
+
+
+def assert_security_incident(decision: Decision, signal: str) -> None:
+    """Critical, in the security category, and ``signal`` is among the reasons."""
+    assert signal in [hit.name for hit in decision.signals], decision.explain()
+    assert decision.critical and decision.category == "security", decision.explain()
+
+
+def assert_left_alone(decision: Decision) -> None:
+    """Neither flagged nor put to a person."""
+    assert decision.tier == "none", decision.explain()
+    assert not decision.critical and not decision.possible, decision.explain()

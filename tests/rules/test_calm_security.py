@@ -1,0 +1,60 @@
+"""Calm security reports in the twelve languages besides English are critical security incidents,
+and routine tickets with the same alarming words are left alone (the sentences, and why:
+tests/rules/calm_security_sentences.py).
+
+A customer who is not technical reports what they saw, in their own words and language: "a new
+admin appeared, nobody here created it", "a login from Brazil while I slept, I have never been
+there", "his contract ended but he still logs in", "a colleague posted the password in a public
+group", "the account for our payouts now points to another bank". The lexicons' security concepts
+(rules/lexicons.yaml: unknown_actor, abroad, departed, still_active, leaked, credentials,
+payment_details, changed...) speak these languages as deeply as English for that; a leaver to
+remove, our own new IBAN, a security questionnaire and one's own password reset stay routine.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+import pytest
+
+from rules import RuleSet
+from tests.rules.calm_security_sentences import CALM_LANGUAGES, ROUTINE, SECURITY
+from tests.rules.corpus import load_default_ruleset
+from tests.rules.helpers import assert_left_alone, assert_security_incident, decide_customer_text
+
+SECURITY_SIGNALS = {"unknown-actor", "sign-in-from-abroad", "departed-still-active", "credentials-exposed",
+                    "payment-details-changed", "cross-tenant-data", "cross-tenant-objects", "not-ours", "open-access"}
+
+
+@pytest.fixture(scope="module")
+def ruleset() -> RuleSet:
+    return load_default_ruleset()
+
+
+def _ids(cases: list[tuple[str, ...]]) -> list[str]:
+    return [f"{case[0]}-{i}" for i, case in enumerate(cases)]
+
+
+def test_every_language_has_four_situations_and_three_routine_tickets() -> None:
+    """Each language reports at least four different situations (by the signal each must show)
+    and has at least three routine tickets."""
+    situations: dict[str, set[str]] = defaultdict(set)
+    for lang, _, signal in SECURITY:
+        assert signal in SECURITY_SIGNALS, signal
+        situations[lang].add(signal)
+    routine = defaultdict(int)
+    for lang, _ in ROUTINE:
+        routine[lang] += 1
+    assert set(situations) == set(routine) == set(CALM_LANGUAGES)
+    assert all(len(situations[lang]) >= 4 for lang in CALM_LANGUAGES), dict(situations)
+    assert all(routine[lang] >= 3 for lang in CALM_LANGUAGES), dict(routine)
+
+
+@pytest.mark.parametrize(("language", "text", "signal"), SECURITY, ids=_ids(SECURITY))
+def test_a_calm_report_of_what_they_saw_is_a_security_incident(ruleset, language, text, signal) -> None:
+    assert_security_incident(decide_customer_text(ruleset, text), signal)
+
+
+@pytest.mark.parametrize(("language", "text"), ROUTINE, ids=_ids(ROUTINE))
+def test_a_leaver_an_iban_a_questionnaire_or_a_password_reset_is_left_alone(ruleset, language, text) -> None:
+    assert_left_alone(decide_customer_text(ruleset, text))
