@@ -276,6 +276,15 @@ def test_a_staff_heads_up_is_not_a_harmless_security_scare(rules: RuleSet) -> No
                    "password? How can this be?"),
         ("exportaciones", "Jorge dejó la empresa y desactivamos su usuario. Hoy vemos que ese usuario sigue generando "
                           "exportaciones de clientes. ¿Cómo es posible?"),
+        # "att"/"at" is both "to" and "that": "is it possible that someone..." is not a how-to
+        ("Vem laddade ner?", "Aktivitetsloggen visar att användaren \"jonna.temp\", som vi inte känner igen, "
+                             "har laddat ner kundlistan med alla 3 800 kunders telefonnummer 41 gånger i söndags. Är "
+                             "det möjligt att någon har hennes lösenord?"),
+        ("Administrator?", "Loggen viser at brugeren \"m.jensen\", som vi ikke kender, har oprettet en ny API-nøgle "
+                           "i nat og er blevet administrator. Er det muligt at en almindelig bruger kan give sig "
+                           "selv admin?"),
+        ("Export", "Im Audit-Log steht ein Export unserer Kundenliste durch einen ehemaligen Mitarbeiter, dessen "
+                   "Zugang noch aktiv ist. Ist es möglich, dass jemand sein Passwort noch hat?"),
     ],
 )
 def test_how_is_this_possible_is_disbelief_not_a_how_to(rules: RuleSet, subject: str, description: str) -> None:
