@@ -299,3 +299,26 @@ def test_is_it_possible_to_is_still_a_how_to(rules: RuleSet) -> None:
                         "release pick lists? Thanks.")
     assert "asks how or where to do something" in decision.explain(), decision.explain()
     assert not decision.critical and not decision.possible, decision.explain()
+
+
+@pytest.mark.parametrize(
+    ("subject", "description"),
+    [
+        ("Clave API", "Un usuario que no conocemos creó anoche una clave API nueva y descargó todos los informes de "
+                      "facturación de los últimos 12 meses."),
+        ("Okänd användare", "En användare som vi inte känner igen har skapat en ny API-nyckel i natt och laddat ner "
+                            "kundregistret med alla kunders telefonnummer och mejladresser."),
+        ("API-Schlüssel", "Ein Benutzer, den wir nicht kennen, hat heute Nacht einen neuen API-Schlüssel angelegt und "
+                          "alle Rechnungen der letzten 12 Monate exportiert."),
+    ],
+)
+def test_a_user_is_not_one_user(rules: RuleSet, subject: str, description: str) -> None:
+    """Where "a" and "one" are the same word (un, en, ein), "a user we do not know" is not one person's problem."""
+    decision = customer(rules, subject, description)
+    assert "one person's problem" not in decision.explain(), decision.explain()
+    assert decision.tier != "none" and decision.category == "security", decision.explain()
+
+
+def test_only_one_user_is_still_one_user(rules: RuleSet) -> None:
+    decision = customer(rules, "login", "Solo un usuario no puede iniciar sesión desde ayer, los demás entran bien.")
+    assert "one person's problem" in decision.explain(), decision.explain()
