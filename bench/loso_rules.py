@@ -22,9 +22,14 @@ from typing import Any
 
 from bench.common import ROOT
 
-NEWEST = ("blind_ac", "day_ad", "blind_ae", "day_af", "blind_ag", "blind_ah", "blind_ai", "day_aj", "blind_ak",
-          "blind_al", "day_am", "blind_an", "blind_ao", "day_ap", "blind_aq", "blind_ar", "day_as", "blind_at",
-          "day_au", "blind_av", "blind_aw")
+
+def _newest(n: int = 21) -> tuple[str, ...]:
+    """The ``n`` newest labelled sets the models train on (a fixed list went stale as rounds added sets)."""
+    from bench.train_text_model import TRAINING
+
+    return tuple(s for s in TRAINING if s.startswith(("blind_", "day_")))[-n:]
+
+
 COUNTS = ("tp", "fp", "fn", "tn", "possible_positives", "possible_negatives")
 
 
@@ -60,7 +65,7 @@ def pooled(results: dict[str, dict[str, Any]], prefix: str) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.loso_rules", description=__doc__.split("\n")[0])
-    parser.add_argument("sets", nargs="*", default=list(NEWEST))
+    parser.add_argument("sets", nargs="*", default=list(_newest()))
     parser.add_argument("--out", type=Path, help="write each set's figures here (JSON)")
     args = parser.parse_args(argv)
     try:
