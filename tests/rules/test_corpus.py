@@ -176,6 +176,12 @@ FLOORS: dict[str, tuple[float, float, float, float]] = {
     "blind_da": (0.93, 0.90, 0.93, 0.04),
     "blind_db": (0.95, 0.83, 0.87, 0.02),
     "day_dc": (0.75, 0.95, 0.95, 0.01),  # 8 of 8 flagged; 1 of 232 routine flagged, 1 possible
+    # the tenth round's tuning sets (security told calmly in the Nordics and the Baltics; outages told by their
+    # consequences in Southern Europe and Latin America; an ordinary day in the Americas), trained on: on arrival
+    # (768bcd4) 0.98 / 0.75, reach 0.82; 1.00 / 0.85, reach 0.88; 6 of 8 flagged, 8 reached
+    "blind_ea": (0.95, 0.93, 0.95, 0.02),
+    "blind_eb": (0.95, 0.93, 0.93, 0.03),
+    "day_ec": (0.75, 0.85, 0.85, 0.01),
 }
 
 
