@@ -182,6 +182,12 @@ FLOORS: dict[str, tuple[float, float, float, float]] = {
     "blind_ea": (0.95, 0.93, 0.95, 0.02),
     "blind_eb": (0.95, 0.93, 0.93, 0.03),
     "day_ec": (0.75, 0.85, 0.85, 0.01),
+    # a thirteenth check: written before the tenth round changed anything, scored on arrival (768bcd4: 0.98 / 0.88,
+    # reach 0.93; 0.95 / 0.93, reach 0.93; 8 of 8, 2 of 232 routine flagged, 1.3 % possible) and once on the round's
+    # final rules and the eleventh models; nothing tuned, not trained on
+    "blind_fa": (0.93, 0.90, 0.93, 0.02),  # 0.97 / 0.93, reach 0.97
+    "blind_fb": (0.93, 0.90, 0.90, 0.02),  # 0.95 / 0.93, reach 0.93
+    "day_fc": (0.75, 0.95, 0.95, 0.01),  # 8 of 8 flagged; 2 of 232 routine flagged, 1 possible
 }
 
 
