@@ -363,6 +363,46 @@ vocabulary_probe(const Vocabulary *self, PyObject *word, Py_hash_t hash)
     }
 }
 
+/* Looking ahead: a ticket's words are known before the loop over them, so the slot of a word
+ * AHEAD words on, then the value a word AHEAD / 2 on holds, are asked of memory while this one
+ * is worked on. Why: the slots and values of a desk's 50,000 words are mostly cold, and each
+ * probe waited for its line in turn (perf: half of vocabulary_value's samples on the slot's key,
+ * half on the value's reference count); the core's own look-ahead stops at the first call.
+ * Hints only: nothing read here decides anything, a wrong guess costs a line. */
+#define AHEAD 8
+
+/* Asks for the slot `word` (a str) would start its probe at; its hash is worked out (and kept
+ * in the str, as the probe would). */
+static inline void
+vocabulary_prefetch_slot(const Vocabulary *self, PyObject *word)
+{
+    if (PyUnicode_CheckExact(word)) {
+        Py_hash_t hash = PyObject_Hash(word); /* a str's hash: never fails */
+        __builtin_prefetch(&self->slots[SPREAD(hash) & self->mask]);
+    }
+}
+
+/* Asks for the first `lines` lines of the value `word`'s first slot holds at `column`, where
+ * that slot is the word's (by hash; the hint needs no more). */
+static inline void
+vocabulary_prefetch_value(const Vocabulary *self, PyObject *word, int column, int lines)
+{
+    if (!PyUnicode_CheckExact(word)) {
+        return;
+    }
+    Py_hash_t hash = ((PyASCIIObject *)word)->hash;
+    if (hash == -1) {
+        return;
+    }
+    const Slot *slot = &self->slots[SPREAD(hash) & self->mask];
+    const char *value = (const char *)slot->values[column];
+    if (slot->hash == hash && value != NULL) {
+        for (int line = 0; line < lines; line++) {
+            __builtin_prefetch(value + 64 * line);
+        }
+    }
+}
+
 /* Twice the room: the slots moved to a new table. 0, or -1 with an exception set. */
 static int
 vocabulary_grow(Vocabulary *self)
@@ -588,6 +628,31 @@ static PyTypeObject VocabularyType = {
     .tp_as_sequence = &vocabulary_as_sequence,
 };
 
+/* Figures are read whole by add_figures: a text model's (2 complex figures) spans two lines,
+ * a category model's (5) three. */
+#define FIGURES_LINES 3
+
+/* Looking ahead in the pairs' loop (as vocabulary_prefetch_slot, _value): the slot of
+ * `first`'s pairs table where `second` (a str, hashed by the first loop) starts its probe, or
+ * (`figures`) the lines of the pair's figures that slot holds, where it holds one. */
+static inline void
+pair_prefetch(PyObject *first, PyObject *second, int figures)
+{
+    const Figures *f = (const Figures *)first;
+    Py_hash_t hash = ((PyASCIIObject *)second)->hash;
+    if (f->pairs == NULL || hash == -1) {
+        return;
+    }
+    const Pair *pair = &f->pairs[SPREAD(hash) & f->pairs_mask];
+    if (!figures) {
+        __builtin_prefetch(pair);
+    }
+    else if (pair->key != NULL && pair->hash == hash) {
+        __builtin_prefetch((const char *)pair->figures);
+        __builtin_prefetch((const char *)pair->figures + 64);
+    }
+}
+
 /* table[word]: a Vocabulary's column (*key its key for the word, borrowed: see
  * vocabulary_value) or a dict's entry (*key the word); a new reference, or NULL with an
  * exception set. */
@@ -654,7 +719,19 @@ sum_words(PyObject *words, PyObject *lexicon, int column, Py_ssize_t width, doub
         goto done;
     }
     memset(slots, 0xff, size * sizeof(Py_ssize_t)); /* -1: empty */
+    const Vocabulary *ahead = Py_IS_TYPE(lexicon, &VocabularyType) ? (const Vocabulary *)lexicon : NULL;
+    for (Py_ssize_t i = 0; ahead != NULL && i < AHEAD && i < n; i++) {
+        vocabulary_prefetch_slot(ahead, PyList_GET_ITEM(words, i));
+    }
     for (Py_ssize_t i = 0; i < n; i++) {
+        if (ahead != NULL) { /* (a maker may have moved the slots: read afresh each time) */
+            if (i + AHEAD < n) {
+                vocabulary_prefetch_slot(ahead, PyList_GET_ITEM(words, i + AHEAD));
+            }
+            if (i + AHEAD / 2 < n) {
+                vocabulary_prefetch_value(ahead, PyList_GET_ITEM(words, i + AHEAD / 2), column, FIGURES_LINES);
+            }
+        }
         PyObject *word = PyList_GET_ITEM(words, i);
         Py_hash_t hash = PyObject_Hash(word);
         if (hash == -1 || !PyUnicode_Check(word)) {
@@ -694,6 +771,12 @@ sum_words(PyObject *words, PyObject *lexicon, int column, Py_ssize_t width, doub
     }
     *distinct = d;
     for (Py_ssize_t i = 0; i + 1 < n; i++) {
+        if (i + AHEAD + 1 < n) {
+            pair_prefetch(figs[which[i + AHEAD]], PyList_GET_ITEM(words, i + AHEAD + 1), 0);
+        }
+        if (i + AHEAD / 2 + 1 < n) {
+            pair_prefetch(figs[which[i + AHEAD / 2]], PyList_GET_ITEM(words, i + AHEAD / 2 + 1), 1);
+        }
         const Figures *first = (const Figures *)figs[which[i]]; /* add_figures checked */
         if (first->pairs == NULL) {
             continue;
@@ -978,7 +1061,19 @@ concept_scan(PyObject *module, PyObject *args)
         return NULL;
     }
     Py_ssize_t n = PyList_GET_SIZE(toks);
+    const Vocabulary *ahead = Py_IS_TYPE(vocabulary, &VocabularyType) ? (const Vocabulary *)vocabulary : NULL;
+    for (Py_ssize_t i = 0; ahead != NULL && i < AHEAD && i < n; i++) {
+        vocabulary_prefetch_slot(ahead, PyList_GET_ITEM(toks, i));
+    }
     for (Py_ssize_t i = 0; i < n; i++) {
+        if (ahead != NULL) { /* (a maker may have moved the slots: read afresh each time) */
+            if (i + AHEAD < n) {
+                vocabulary_prefetch_slot(ahead, PyList_GET_ITEM(toks, i + AHEAD));
+            }
+            if (i + AHEAD / 2 < n) {
+                vocabulary_prefetch_value(ahead, PyList_GET_ITEM(toks, i + AHEAD / 2), column, 1);
+            }
+        }
         PyObject *info = word_value(vocabulary, column, PyList_GET_ITEM(toks, i), NULL);
         if (info == NULL) {
             return NULL;
