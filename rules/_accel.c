@@ -363,13 +363,14 @@ vocabulary_probe(const Vocabulary *self, PyObject *word, Py_hash_t hash)
     }
 }
 
-/* Looking ahead: a ticket's words are known before the loop over them, so the slot of a word
- * AHEAD words on, then the value a word AHEAD / 2 on holds, are asked of memory while this one
- * is worked on. Why: the slots and values of a desk's 50,000 words are mostly cold, and each
- * probe waited for its line in turn (perf: half of vocabulary_value's samples on the slot's key,
- * half on the value's reference count); the core's own look-ahead stops at the first call.
- * Hints only: nothing read here decides anything, a wrong guess costs a line. */
-#define AHEAD 8
+/* Looking ahead: a ticket's words are known before the loop over them, so at the start of each
+ * CHUNK of them the slots of the next chunk, and the values this chunk's slots hold (asked for a
+ * chunk ago), are asked of memory at once, while the words are worked on. Why: the slots and
+ * values of a desk's 50,000 words are mostly cold, and each probe waited for its line in turn
+ * (perf: half of vocabulary_value's samples on the slot's key, half on the value's reference
+ * count); the core's own look-ahead stops at the first call. Hints only: nothing read here
+ * decides anything, a wrong guess costs a line. */
+#define CHUNK 16
 
 /* Asks for the slot `word` (a str) would start its probe at; its hash is worked out (and kept
  * in the str, as the probe would). */
@@ -382,10 +383,10 @@ vocabulary_prefetch_slot(const Vocabulary *self, PyObject *word)
     }
 }
 
-/* Asks for the first `lines` lines of the value `word`'s first slot holds at `column`, where
- * that slot is the word's (by hash; the hint needs no more). */
+/* Asks for the first `lines` lines of the values `word`'s first slot holds in columns `first`
+ * to `last`, where that slot is the word's (by hash; the hint needs no more). */
 static inline void
-vocabulary_prefetch_value(const Vocabulary *self, PyObject *word, int column, int lines)
+vocabulary_prefetch_values(const Vocabulary *self, PyObject *word, int first, int last, int lines)
 {
     if (!PyUnicode_CheckExact(word)) {
         return;
@@ -395,11 +396,28 @@ vocabulary_prefetch_value(const Vocabulary *self, PyObject *word, int column, in
         return;
     }
     const Slot *slot = &self->slots[SPREAD(hash) & self->mask];
-    const char *value = (const char *)slot->values[column];
-    if (slot->hash == hash && value != NULL) {
-        for (int line = 0; line < lines; line++) {
+    if (slot->hash != hash) {
+        return;
+    }
+    for (int c = first; c <= last; c++) {
+        const char *value = (const char *)slot->values[c];
+        for (int line = 0; value != NULL && line < lines; line++) {
             __builtin_prefetch(value + 64 * line);
         }
+    }
+}
+
+/* At word i of `words` (a list of n; i a multiple of CHUNK): the first chunk's slots (i = 0),
+ * the next chunk's, and the values in columns `first` to `last` of this one's. */
+static void
+vocabulary_prefetch_chunk(const Vocabulary *self, PyObject *words, Py_ssize_t i, Py_ssize_t n, int first, int last,
+                          int lines)
+{
+    for (Py_ssize_t j = i == 0 ? 0 : i + CHUNK; j < i + 2 * CHUNK && j < n; j++) {
+        vocabulary_prefetch_slot(self, PyList_GET_ITEM(words, j));
+    }
+    for (Py_ssize_t j = i; j < i + CHUNK && j < n; j++) {
+        vocabulary_prefetch_values(self, PyList_GET_ITEM(words, j), first, last, lines);
     }
 }
 
@@ -632,24 +650,31 @@ static PyTypeObject VocabularyType = {
  * a category model's (5) three. */
 #define FIGURES_LINES 3
 
-/* Looking ahead in the pairs' loop (as vocabulary_prefetch_slot, _value): the slot of
- * `first`'s pairs table where `second` (a str, hashed by the first loop) starts its probe, or
- * (`figures`) the lines of the pair's figures that slot holds, where it holds one. */
-static inline void
-pair_prefetch(PyObject *first, PyObject *second, int figures)
+/* Looking ahead in the pairs' loop (as vocabulary_prefetch_chunk), at pair i (a multiple of
+ * CHUNK) of n words: the slots of the next chunk's first words' pairs tables where their second
+ * words (hashed by the first loop) start their probes, and the lines of the pairs' figures this
+ * chunk's slots hold. figs[which[j]] is word j's Figures (checked by add_figures). */
+static void
+pairs_prefetch_chunk(PyObject *const *figs, const Py_ssize_t *which, PyObject *words, Py_ssize_t i, Py_ssize_t n)
 {
-    const Figures *f = (const Figures *)first;
-    Py_hash_t hash = ((PyASCIIObject *)second)->hash;
-    if (f->pairs == NULL || hash == -1) {
-        return;
-    }
-    const Pair *pair = &f->pairs[SPREAD(hash) & f->pairs_mask];
-    if (!figures) {
-        __builtin_prefetch(pair);
-    }
-    else if (pair->key != NULL && pair->hash == hash) {
-        __builtin_prefetch((const char *)pair->figures);
-        __builtin_prefetch((const char *)pair->figures + 64);
+    for (int figures = 0; figures <= 1; figures++) {
+        Py_ssize_t from = figures ? i : i == 0 ? 0 : i + CHUNK, to = figures ? i + CHUNK : i + 2 * CHUNK;
+        for (Py_ssize_t j = from; j < to && j + 1 < n; j++) {
+            const Figures *f = (const Figures *)figs[which[j]];
+            Py_hash_t hash = ((PyASCIIObject *)PyList_GET_ITEM(words, j + 1))->hash;
+            if (f->pairs == NULL || hash == -1) {
+                continue;
+            }
+            const Pair *pair = &f->pairs[SPREAD(hash) & f->pairs_mask];
+            if (!figures) {
+                __builtin_prefetch(pair);
+            }
+            else if (pair->key != NULL && pair->hash == hash) {
+                for (int line = 0; line < FIGURES_LINES; line++) {
+                    __builtin_prefetch((const char *)pair->figures + 64 * line);
+                }
+            }
+        }
     }
 }
 
@@ -720,17 +745,9 @@ sum_words(PyObject *words, PyObject *lexicon, int column, Py_ssize_t width, doub
     }
     memset(slots, 0xff, size * sizeof(Py_ssize_t)); /* -1: empty */
     const Vocabulary *ahead = Py_IS_TYPE(lexicon, &VocabularyType) ? (const Vocabulary *)lexicon : NULL;
-    for (Py_ssize_t i = 0; ahead != NULL && i < AHEAD && i < n; i++) {
-        vocabulary_prefetch_slot(ahead, PyList_GET_ITEM(words, i));
-    }
     for (Py_ssize_t i = 0; i < n; i++) {
-        if (ahead != NULL) { /* (a maker may have moved the slots: read afresh each time) */
-            if (i + AHEAD < n) {
-                vocabulary_prefetch_slot(ahead, PyList_GET_ITEM(words, i + AHEAD));
-            }
-            if (i + AHEAD / 2 < n) {
-                vocabulary_prefetch_value(ahead, PyList_GET_ITEM(words, i + AHEAD / 2), column, FIGURES_LINES);
-            }
+        if (ahead != NULL && i % CHUNK == 0) { /* (a maker may have moved the slots: read afresh) */
+            vocabulary_prefetch_chunk(ahead, words, i, n, column, column, FIGURES_LINES);
         }
         PyObject *word = PyList_GET_ITEM(words, i);
         Py_hash_t hash = PyObject_Hash(word);
@@ -771,11 +788,8 @@ sum_words(PyObject *words, PyObject *lexicon, int column, Py_ssize_t width, doub
     }
     *distinct = d;
     for (Py_ssize_t i = 0; i + 1 < n; i++) {
-        if (i + AHEAD + 1 < n) {
-            pair_prefetch(figs[which[i + AHEAD]], PyList_GET_ITEM(words, i + AHEAD + 1), 0);
-        }
-        if (i + AHEAD / 2 + 1 < n) {
-            pair_prefetch(figs[which[i + AHEAD / 2]], PyList_GET_ITEM(words, i + AHEAD / 2 + 1), 1);
+        if (i % CHUNK == 0) {
+            pairs_prefetch_chunk(figs, which, words, i, n);
         }
         const Figures *first = (const Figures *)figs[which[i]]; /* add_figures checked */
         if (first->pairs == NULL) {
@@ -1062,17 +1076,11 @@ concept_scan(PyObject *module, PyObject *args)
     }
     Py_ssize_t n = PyList_GET_SIZE(toks);
     const Vocabulary *ahead = Py_IS_TYPE(vocabulary, &VocabularyType) ? (const Vocabulary *)vocabulary : NULL;
-    for (Py_ssize_t i = 0; ahead != NULL && i < AHEAD && i < n; i++) {
-        vocabulary_prefetch_slot(ahead, PyList_GET_ITEM(toks, i));
-    }
     for (Py_ssize_t i = 0; i < n; i++) {
-        if (ahead != NULL) { /* (a maker may have moved the slots: read afresh each time) */
-            if (i + AHEAD < n) {
-                vocabulary_prefetch_slot(ahead, PyList_GET_ITEM(toks, i + AHEAD));
-            }
-            if (i + AHEAD / 2 < n) {
-                vocabulary_prefetch_value(ahead, PyList_GET_ITEM(toks, i + AHEAD / 2), column, 1);
-            }
+        /* (the models' values too: they read the same words soon after, each a Figures of two or
+         * three lines; a maker may have moved the slots: read afresh each time) */
+        if (ahead != NULL && i % CHUNK == 0) {
+            vocabulary_prefetch_chunk(ahead, toks, i, n, 0, ahead->columns - 1, FIGURES_LINES);
         }
         PyObject *info = word_value(vocabulary, column, PyList_GET_ITEM(toks, i), NULL);
         if (info == NULL) {
