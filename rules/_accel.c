@@ -1057,10 +1057,196 @@ confirm(PyObject *terms, PyObject *toks, Py_ssize_t i, Py_ssize_t offset, PyObje
     return 0;
 }
 
+/* A word's concept entry, packed in one block: its one-word terms' (concept, label) inline and
+ * the exact phrases it anchors as open-addressing tables by the word after it and the word
+ * before it (as a Figures' pairs), beside its phrases with a wildcard. Why: the scan went from
+ * the entry tuple to its singles tuple to each (concept, label) tuple and into a dict per side,
+ * each a likely cache miss, for about 36 of a ticket's 85 words (perf: most of concept_scan's
+ * own samples); the block is two or three lines, asked for ahead with the slot's other values.
+ * Holds the Python entry (`source`) it was made from, so every object it points to stays; like
+ * Figures it leads back to nothing and is not tracked by the garbage collector. */
+typedef struct {
+    PyObject_VAR_HEAD   /* ob_size: the one-word terms */
+    PyObject *source;   /* (singles, right, left, loose): holds every reference below */
+    PyObject *loose;    /* the phrases with a wildcard (a tuple of terms), or NULL */
+    Pair *sides[2];     /* by the word after the anchor, by the word before it; NULL: none */
+    size_t masks[2];
+    PyObject *singles[1]; /* concept, label, concept, label... (2 * ob_size) */
+} Entry;
+
+static void
+entry_dealloc(PyObject *self)
+{
+    Entry *e = (Entry *)self;
+    PyMem_Free(e->sides[0]);
+    PyMem_Free(e->sides[1]);
+    Py_XDECREF(e->source);
+    PyObject_Free(self);
+}
+
+static PyTypeObject EntryType = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "rules._accel.Entry",
+    .tp_basicsize = offsetof(Entry, singles),
+    .tp_itemsize = 2 * sizeof(PyObject *),
+    .tp_dealloc = entry_dealloc,
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_doc = "A word's concept entry packed for concept_scan (rules/_accel.c says why).",
+};
+
+/* The table of `dict` (str -> a tuple of terms) into *out and *mask (NULL for an empty or absent
+ * one): 0, or -1 with an exception set. Borrowed references: the entry's source holds them. */
+static int
+entry_side(PyObject *dict, Pair **out, size_t *mask)
+{
+    if (dict == Py_None) {
+        return 0;
+    }
+    if (!PyDict_CheckExact(dict)) {
+        PyErr_SetString(PyExc_TypeError, "an entry's phrases: a dict of the word beside -> terms, or None");
+        return -1;
+    }
+    Py_ssize_t n = PyDict_GET_SIZE(dict);
+    if (n == 0) {
+        return 0;
+    }
+    size_t size = 4;
+    while (size < 2 * (size_t)n) {
+        size <<= 1;
+    }
+    Pair *pairs = PyMem_Calloc(size, sizeof(Pair));
+    if (pairs == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    *out = pairs;
+    *mask = size - 1;
+    Py_ssize_t pos = 0;
+    PyObject *key, *value;
+    while (PyDict_Next(dict, &pos, &key, &value)) {
+        if (!PyUnicode_Check(key) || !PyTuple_Check(value)) {
+            PyErr_SetString(PyExc_TypeError, "an entry's phrases: a dict of the word beside (str) -> terms");
+            return -1;
+        }
+        Py_hash_t hash = PyObject_Hash(key);
+        if (hash == -1) {
+            return -1;
+        }
+        size_t i = SPREAD(hash) & *mask;
+        while (pairs[i].key != NULL) {
+            i = (i + 1) & *mask;
+        }
+        pairs[i].key = key;
+        pairs[i].hash = hash;
+        pairs[i].figures = value;
+    }
+    return 0;
+}
+
+/* The terms of a side's table for `word` (a str), borrowed, or NULL. */
+static inline PyObject *
+entry_find(const Pair *pairs, size_t mask, PyObject *word)
+{
+    Py_hash_t hash = PyObject_Hash(word);
+    if (hash == -1) {
+        PyErr_Clear(); /* (a token is a str: never) */
+        return NULL;
+    }
+    for (size_t i = SPREAD(hash) & mask; pairs[i].key != NULL; i = (i + 1) & mask) {
+        if (pairs[i].key == word || (pairs[i].hash == hash && same_text(pairs[i].key, word))) {
+            return pairs[i].figures;
+        }
+    }
+    return NULL;
+}
+
+PyDoc_STRVAR(entry_doc,
+"entry(found) -> Entry\n\n"
+"A word's concept entry (Lexicons._terms_for: singles, right, left, loose) packed for\n"
+"concept_scan; None stays None.");
+
+static PyObject *
+entry(PyObject *module, PyObject *found)
+{
+    if (found == Py_None) {
+        Py_RETURN_NONE;
+    }
+    if (!PyTuple_Check(found) || PyTuple_GET_SIZE(found) != 4 || !PyTuple_Check(PyTuple_GET_ITEM(found, 0))) {
+        PyErr_SetString(PyExc_TypeError, "entry: (singles, right, left, loose) or None");
+        return NULL;
+    }
+    PyObject *singles = PyTuple_GET_ITEM(found, 0), *loose = PyTuple_GET_ITEM(found, 3);
+    Py_ssize_t count = PyTuple_GET_SIZE(singles);
+    if (loose != Py_None && !PyTuple_Check(loose)) {
+        PyErr_SetString(PyExc_TypeError, "entry: loose phrases, a tuple of terms or None");
+        return NULL;
+    }
+    Entry *out = PyObject_NewVar(Entry, &EntryType, count);
+    if (out == NULL) {
+        return NULL;
+    }
+    out->source = Py_NewRef(found);
+    out->loose = loose == Py_None ? NULL : loose;
+    out->sides[0] = out->sides[1] = NULL;
+    out->masks[0] = out->masks[1] = 0;
+    for (Py_ssize_t s = 0; s < count; s++) {
+        PyObject *single = PyTuple_GET_ITEM(singles, s);
+        if (!PyTuple_Check(single) || PyTuple_GET_SIZE(single) != 2) {
+            Py_DECREF(out);
+            PyErr_SetString(PyExc_TypeError, "a one-word term: (concept, label)");
+            return NULL;
+        }
+        out->singles[2 * s] = PyTuple_GET_ITEM(single, 0);
+        out->singles[2 * s + 1] = PyTuple_GET_ITEM(single, 1);
+    }
+    for (int side = 0; side < 2; side++) {
+        if (entry_side(PyTuple_GET_ITEM(found, 1 + side), &out->sides[side], &out->masks[side]) < 0) {
+            Py_DECREF(out);
+            return NULL;
+        }
+    }
+    return (PyObject *)out;
+}
+
+/* concept_scan's work for toks[i] where its entry is an Entry: as the tuple's, in the same
+ * order (singles, then phrases by the word after, by the word before, with a wildcard). */
+static int
+scan_entry(const Entry *e, PyObject *toks, Py_ssize_t i, Py_ssize_t n, Py_ssize_t offset, PyObject *found)
+{
+    Py_ssize_t count = Py_SIZE(e);
+    if (count) {
+        PyObject *position = PyLong_FromSsize_t(offset + i);
+        if (position == NULL) {
+            return -1;
+        }
+        int failed = 0;
+        for (Py_ssize_t s = 0; s < count && !failed; s++) {
+            failed = add_hit(found, e->singles[2 * s], position, e->singles[2 * s + 1]);
+        }
+        Py_DECREF(position);
+        if (failed) {
+            return -1;
+        }
+    }
+    for (int side = 0; side < 2; side++) {
+        /* (the padding "" at the end stands before the first word, as toks[-1] does in Python) */
+        Py_ssize_t beside = side == 0 ? i + 1 : (i > 0 ? i - 1 : n - 1);
+        if (e->sides[side] == NULL || beside >= n) {
+            continue;
+        }
+        PyObject *terms = entry_find(e->sides[side], e->masks[side], PyList_GET_ITEM(toks, beside));
+        if (terms != NULL && confirm(terms, toks, i, offset, found) < 0) {
+            return -1;
+        }
+    }
+    return e->loose != NULL ? confirm(e->loose, toks, i, offset, found) : 0;
+}
+
 PyDoc_STRVAR(concept_scan_doc,
 "concept_scan(vocabulary, toks, offset, found, column=0)\n\n"
 "Lexicons.scan: look every token up in the vocabulary (a Vocabulary's column, or a dict that\n"
-"learns new words through its __missing__), add each one-word term's (offset + position, label) to found[concept], and\n"
+"learns new words through its __missing__; an entry is Lexicons._terms_for's tuple, or that packed\n"
+"by entry), add each one-word term's (offset + position, label) to found[concept], and\n"
 "confirm the phrases a token anchors, where the word beside it fits, as the Python _confirm.");
 
 static PyObject *
@@ -1088,6 +1274,14 @@ concept_scan(PyObject *module, PyObject *args)
         }
         if (info == Py_None) {
             Py_DECREF(info);
+            continue;
+        }
+        if (Py_IS_TYPE(info, &EntryType)) {
+            int failed = scan_entry((const Entry *)info, toks, i, n, offset, found);
+            Py_DECREF(info);
+            if (failed) {
+                return NULL;
+            }
             continue;
         }
         if (!PyTuple_Check(info) || PyTuple_GET_SIZE(info) != 4 || !PyTuple_Check(PyTuple_GET_ITEM(info, 0))) {
@@ -1487,6 +1681,7 @@ static PyMethodDef methods[] = {
     {"ascii_words", ascii_words, METH_O, ascii_words_doc},
     {"folded_words", folded_words, METH_VARARGS, folded_words_doc},
     {"pack", pack, METH_VARARGS, pack_doc},
+    {"entry", entry, METH_O, entry_doc},
     {"unpack", unpack, METH_O, unpack_doc},
     {"other_script", other_script, METH_O, other_script_doc},
     {"gate", gate, METH_VARARGS, gate_doc},
@@ -1502,7 +1697,7 @@ PyMODINIT_FUNC
 PyInit__accel(void)
 {
     init_ascii_class();
-    if (PyType_Ready(&FiguresType) < 0 || PyType_Ready(&VocabularyType) < 0) {
+    if (PyType_Ready(&FiguresType) < 0 || PyType_Ready(&VocabularyType) < 0 || PyType_Ready(&EntryType) < 0) {
         return NULL;
     }
     PyObject *out = PyModule_Create(&module);

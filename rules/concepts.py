@@ -22,7 +22,7 @@ import copy
 import re
 import string
 import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from itertools import compress, count
 from typing import Any, NamedTuple
 
@@ -278,8 +278,8 @@ class Lexicons:
         self._words: tuple[Any, int] | None = None
 
     def share(self, words: Any, column: int) -> None:
-        """Read words through ``words`` (a ``rules._accel.Vocabulary`` holding ``_terms_for``
-        at ``column``). Why: the scan and the models then find a ticket's word in one table slot,
+        """Read words through ``words`` (a ``rules._accel.Vocabulary`` holding ``packer``'s
+        maker at ``column``). Why: the scan and the models then find a ticket's word in one table slot,
         which the scan brings into the cache for the models' readings of the same ticket, where
         three tables cost three probes of cold memory per word (rules/_accel.c)."""
         self._words = (words, column)
@@ -290,6 +290,17 @@ class Lexicons:
         other = copy.copy(self)
         other._words = None
         return other
+
+    def packer(self, native: Any) -> Callable[[str], Any]:
+        """What makes a word's entry for the C speedups' vocabulary: ``_terms_for``'s, packed
+        in one block (``rules._accel.entry``). Why: the scan followed the tuple to its singles
+        to each (concept, label) and into a dict per side, a likely cache miss each, for about
+        four in ten of a ticket's words (rules/_accel.c, Entry)."""
+        terms_for, pack = self._terms_for, native.entry
+
+        def packed(token: str) -> Any:
+            return pack(terms_for(token))
+        return packed
 
     def _terms_for(self, token: str) -> _Found | None:
         """What ``token`` can be: one-word terms (concept, label) and the phrases it anchors;
@@ -342,7 +353,7 @@ class Lexicons:
         if native is not None:
             words = self._words
             if words is None:
-                words = self._words = (native.Vocabulary((self._terms_for,), _Vocabulary.LIMIT), 0)
+                words = self._words = (native.Vocabulary((self.packer(native),), _Vocabulary.LIMIT), 0)
             native.concept_scan(words[0], toks, offset, found, words[1])
             return
         infos = list(map(self._lookup, toks))

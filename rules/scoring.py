@@ -341,7 +341,7 @@ class Scorer:
         if native is None:
             return
         readers: list[Any] = [self.lexicons]
-        makers: list[Any] = [self.lexicons._terms_for]
+        makers: list[Any] = [self.lexicons.packer(native)]
         for linear in (self.model.model.linear if self.model is not None else None,
                        self.categories.model.linear if self.categories is not None else None):
             if linear is not None:

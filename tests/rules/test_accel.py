@@ -91,13 +91,17 @@ def test_model_sums_alike_even_when_the_lexicon_is_emptied_mid_ticket(shipped: R
 
 
 @needs_native
+@pytest.mark.parametrize("packed", [True, False], ids=["packed entries", "entry tuples"])
 def test_concept_hits_alike_even_when_the_cache_is_emptied_mid_scan(shipped: RuleSet, labelled: list[EvalItem],
-                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+                                                                    monkeypatch: pytest.MonkeyPatch,
+                                                                    packed: bool) -> None:
+    """The scan reads a word's entry packed (``Lexicons.packer``, rules/_accel.c's Entry) or as
+    ``_terms_for``'s tuple, and finds the same either way."""
     assert native is not None and shipped.scorer is not None
     lexicons = shipped.scorer.lexicons
     monkeypatch.setattr(_Vocabulary, "LIMIT", 7)  # emptied every few new words, mid-ticket
     lexicons._cache.clear()  # (it refills as ever once the test is over)
-    words = native.Vocabulary((lexicons._terms_for,), 7)
+    words = native.Vocabulary((lexicons.packer(native) if packed else lexicons._terms_for,), 7)
     monkeypatch.setattr(lexicons, "_words", (words, 0))  # (the shared one comes back after the test)
     fields = [f for item in labelled[::5] for f in ticket_texts(item.ticket).values() if f]
     fast = [lexicons.hits(tokens(f)) for f in fields]
@@ -265,6 +269,20 @@ def test_tables_of_the_wrong_shape_raise_instead_of_crashing() -> None:
         native.concept_scan({"a": (1, 2)}, ["a", ""], 0, {})
     with pytest.raises(TypeError):  # a phrase that is no term
         native.concept_scan({"a": ((), None, None, ("term",)), "": None}, ["a", ""], 0, {})
+    with pytest.raises(TypeError):  # a phrase that is no term, packed
+        native.concept_scan({"a": native.entry(((), None, None, ("term",))), "": None}, ["a", ""], 0, {})
+    assert native.entry(None) is None
+    for bad in ((1, 2), ((1,), None, None, None), ((), {"b": 1}, None, None), ((), None, {1: ()}, None),
+                ((), None, None, [])):
+        with pytest.raises(TypeError):
+            native.entry(bad)  # not an entry of _terms_for's shape
+    # an entry's phrases found by the word beside it, the same object or not
+    term = ("x", "y")
+    phrase = (3, "x y", term, 0, True)
+    found: dict[int, list[tuple[int, str]]] = {}
+    native.concept_scan({"x": native.entry(((), {"y": (phrase,)}, None, None)), "y": None, "": None},
+                        ["x", "".join(["", "y"]), "x", ""], 10, found)
+    assert found == {3: [(10, "x y")]}
     gate = native.gate
     # signal 1 lacks concept 1, signal 2 its any_of's
     assert gate({0: [], 2: []}, ((1,), (), (0,)), (2,), ((0,), (0, 1), (2,)), ((), (), (1,))) == [0]
