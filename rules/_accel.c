@@ -1585,17 +1585,234 @@ PyDoc_STRVAR(gate_doc,
 "looked at (always), whose needed concepts (needed[k]) all occur and, where any_of[k] is not\n"
 "empty, one of whose any_of concepts occurs. Each tuple holds distinct ids.");
 
-static PyObject *
-gate(PyObject *module, PyObject *args)
+
+/* -- the plain signals' checks (rules/scoring.py, _compile_check's `check`) --------------------
+ * Per decision about 4.5 plain signals pass the gate and were checked by a Python closure each
+ * (a call, a few dict lookups, a tuple): 20 % of a decision was the bytecode loop (docs/
+ * benchmarks.md, ninth round, fourth pass). `gate_check` gates and checks them in one call. */
+
+#define PLAIN_WORDS 32 /* words a plain check collects at most: all_of + any_of's + near's two */
+
+/* The word of found[cid]'s first (position, word), borrowed, in *word; NULL where the concept
+ * does not occur (or its list is empty). -1 with an exception set on a malformed entry. */
+static int
+first_word(PyObject *found, PyObject *cid, PyObject **word)
 {
-    PyObject *found, *woken, *always, *needed, *any_of;
-    if (!PyArg_ParseTuple(args, "O!O!O!O!O!:gate", &PyDict_Type, &found, &PyTuple_Type, &woken, &PyTuple_Type,
-                          &always, &PyTuple_Type, &needed, &PyTuple_Type, &any_of)) {
-        return NULL;
+    *word = NULL;
+    PyObject *at = PyDict_GetItemWithError(found, cid);
+    if (at == NULL) {
+        return PyErr_Occurred() ? -1 : 0;
     }
+    if (!PyList_Check(at)) {
+        PyErr_SetString(PyExc_TypeError, "gate_check: found's values are lists of (position, word)");
+        return -1;
+    }
+    if (PyList_GET_SIZE(at) == 0) {
+        return 0;
+    }
+    PyObject *first = PyList_GET_ITEM(at, 0);
+    if (!PyTuple_Check(first) || PyTuple_GET_SIZE(first) != 2) {
+        PyErr_SetString(PyExc_TypeError, "gate_check: found's values are lists of (position, word)");
+        return -1;
+    }
+    *word = PyTuple_GET_ITEM(first, 1);
+    return 0;
+}
+
+/* One (position, word) of a found list: its position in *p and its word, borrowed, in *w. */
+static int
+position_word(PyObject *pair, Py_ssize_t *p, PyObject **w)
+{
+    if (!PyTuple_Check(pair) || PyTuple_GET_SIZE(pair) != 2) {
+        PyErr_SetString(PyExc_TypeError, "gate_check: found's values are lists of (position, word)");
+        return -1;
+    }
+    *p = PyLong_AsSsize_t(PyTuple_GET_ITEM(pair, 0));
+    if (*p == -1 && PyErr_Occurred()) {
+        return -1;
+    }
+    *w = PyTuple_GET_ITEM(pair, 1);
+    return 0;
+}
+
+/* scoring._near: the first pair (in first's order, then second's) of words at most `within`
+ * positions apart and not at the same one, in text order, borrowed in out[0], out[1]. 1 found,
+ * 0 none, -1 error. */
+static int
+near_pair(PyObject *found, PyObject *a, PyObject *b, Py_ssize_t within, PyObject **out)
+{
+    PyObject *first = PyDict_GetItemWithError(found, a);
+    if (first == NULL) {
+        return PyErr_Occurred() ? -1 : 0;
+    }
+    PyObject *second = PyDict_GetItemWithError(found, b);
+    if (second == NULL) {
+        return PyErr_Occurred() ? -1 : 0;
+    }
+    if (!PyList_Check(first) || !PyList_Check(second)) {
+        PyErr_SetString(PyExc_TypeError, "gate_check: found's values are lists of (position, word)");
+        return -1;
+    }
+    Py_ssize_t n = PyList_GET_SIZE(first), m = PyList_GET_SIZE(second);
+    for (Py_ssize_t i = 0; i < n; i++) {
+        Py_ssize_t p, q;
+        PyObject *w, *v;
+        if (position_word(PyList_GET_ITEM(first, i), &p, &w) < 0) {
+            return -1;
+        }
+        for (Py_ssize_t j = 0; j < m; j++) {
+            if (position_word(PyList_GET_ITEM(second, j), &q, &v) < 0) {
+                return -1;
+            }
+            Py_ssize_t d = p - q;
+            if (-within <= d && d <= within && p != q) {
+                out[0] = p < q ? w : v;
+                out[1] = p < q ? v : w;
+                return 1;
+            }
+        }
+    }
+    return 0;
+}
+
+/* Whether any concept of `ids` (a tuple) occurs in found: 1, 0, or -1 on an error. */
+static int
+any_occurs(PyObject *found, PyObject *ids)
+{
+    Py_ssize_t n = PyTuple_GET_SIZE(ids);
+    for (Py_ssize_t i = 0; i < n; i++) {
+        int in = PyDict_Contains(found, PyTuple_GET_ITEM(ids, i));
+        if (in != 0) {
+            return in;
+        }
+    }
+    return 0;
+}
+
+/* _compile_check's `check` for one plain signal: its words (a new tuple, repeats dropped,
+ * first kept) in *words, or NULL where the ticket does not show it. 0, or -1 on an error.
+ * plan: (any_of, all_of, near, within, absent, requires_any, via, requester), see
+ * scoring._plain_plan. */
+static int
+plain_check(PyObject *found, PyObject *plan, int staff, PyObject *via, PyObject **words)
+{
+    *words = NULL;
+    if (!PyTuple_Check(plan) || PyTuple_GET_SIZE(plan) != 8) {
+        PyErr_SetString(PyExc_TypeError, "gate_check: a plan is an 8-tuple");
+        return -1;
+    }
+    PyObject *any_of = PyTuple_GET_ITEM(plan, 0), *all_of = PyTuple_GET_ITEM(plan, 1);
+    PyObject *near = PyTuple_GET_ITEM(plan, 2), *absent = PyTuple_GET_ITEM(plan, 4);
+    PyObject *requires_any = PyTuple_GET_ITEM(plan, 5), *via_in = PyTuple_GET_ITEM(plan, 6);
+    if (!PyTuple_Check(any_of) || !PyTuple_Check(all_of) || !PyTuple_Check(near) || !PyTuple_Check(absent) ||
+        !PyTuple_Check(requires_any) || !PyTuple_Check(via_in) || PyTuple_GET_SIZE(all_of) > PLAIN_WORDS - 3 ||
+        (PyTuple_GET_SIZE(near) != 0 && PyTuple_GET_SIZE(near) != 2)) {
+        PyErr_SetString(PyExc_TypeError, "gate_check: a malformed plan");
+        return -1;
+    }
+    Py_ssize_t within = PyLong_AsSsize_t(PyTuple_GET_ITEM(plan, 3));
+    long requester = PyLong_AsLong(PyTuple_GET_ITEM(plan, 7));
+    if (PyErr_Occurred()) {
+        return -1;
+    }
+    if (requester >= 0 && requester != staff) {
+        return 0;
+    }
+    if (PyTuple_GET_SIZE(via_in) > 0) {
+        int truth = PyObject_IsTrue(via);
+        if (truth < 0) {
+            return -1;
+        }
+        PyObject *target = truth ? Py_NewRef(via) : PyUnicode_FromStringAndSize("", 0);
+        if (target == NULL) {
+            return -1;
+        }
+        int in = PySequence_Contains(via_in, target);
+        Py_DECREF(target);
+        if (in <= 0) {
+            return in;
+        }
+    }
+    int hit = any_occurs(found, absent);
+    if (hit != 0) {
+        return hit < 0 ? -1 : 0;
+    }
+    if (PyTuple_GET_SIZE(requires_any) > 0) {
+        hit = any_occurs(found, requires_any);
+        if (hit <= 0) {
+            return hit;
+        }
+    }
+    PyObject *got[PLAIN_WORDS];
+    Py_ssize_t count = 0, n = PyTuple_GET_SIZE(all_of);
+    for (Py_ssize_t i = 0; i < n; i++) {
+        if (first_word(found, PyTuple_GET_ITEM(all_of, i), &got[count]) < 0) {
+            return -1;
+        }
+        if (got[count] == NULL) {
+            return 0;
+        }
+        count++;
+    }
+    n = PyTuple_GET_SIZE(any_of);
+    if (n > 0) {
+        Py_ssize_t i = 0;
+        for (; i < n; i++) {
+            if (first_word(found, PyTuple_GET_ITEM(any_of, i), &got[count]) < 0) {
+                return -1;
+            }
+            if (got[count] != NULL) {
+                count++;
+                break;
+            }
+        }
+        if (i == n) {
+            return 0;
+        }
+    }
+    if (PyTuple_GET_SIZE(near) == 2) {
+        hit = near_pair(found, PyTuple_GET_ITEM(near, 0), PyTuple_GET_ITEM(near, 1), within, &got[count]);
+        if (hit <= 0) {
+            return hit;
+        }
+        count += 2;
+    }
+    /* tuple(dict.fromkeys(words)): the first of equal words kept, in order */
+    PyObject *kept[PLAIN_WORDS];
+    Py_ssize_t k = 0;
+    for (Py_ssize_t i = 0; i < count; i++) {
+        int seen = 0;
+        for (Py_ssize_t j = 0; j < k && !seen; j++) {
+            seen = PyObject_RichCompareBool(kept[j], got[i], Py_EQ);
+            if (seen < 0) {
+                return -1;
+            }
+        }
+        if (!seen) {
+            kept[k++] = got[i];
+        }
+    }
+    PyObject *out = PyTuple_New(k);
+    if (out == NULL) {
+        return -1;
+    }
+    for (Py_ssize_t i = 0; i < k; i++) {
+        PyTuple_SET_ITEM(out, i, Py_NewRef(kept[i]));
+    }
+    *words = out;
+    return 0;
+}
+
+/* gate, and with plans (one per signal: None, or a plain signal's plan) gate_check: each gated
+ * signal's number where its plan is None, (number, words) where its plain check passes, nothing
+ * where it fails. */
+static PyObject *
+gate_core(PyObject *found, PyObject *woken, PyObject *always, PyObject *needed, PyObject *any_of, PyObject *plans,
+          int staff, PyObject *via)
+{
     Py_ssize_t concepts = PyTuple_GET_SIZE(woken), signals = PyTuple_GET_SIZE(needed);
-    if (PyTuple_GET_SIZE(any_of) != signals) {
-        PyErr_SetString(PyExc_ValueError, "gate: needed and any_of, one per signal");
+    if (PyTuple_GET_SIZE(any_of) != signals || (plans != NULL && PyTuple_GET_SIZE(plans) != signals)) {
+        PyErr_SetString(PyExc_ValueError, "gate: needed and any_of (and plans), one per signal");
         return NULL;
     }
     /* which concepts occur, which signals are woken, and room for one signal's ids */
@@ -1659,9 +1876,31 @@ gate(PyObject *module, PyObject *args)
         if (!open) {
             continue;
         }
-        PyObject *number = PyLong_FromSsize_t(k);
-        int failed = number ? PyList_Append(out, number) : -1;
-        Py_XDECREF(number);
+        PyObject *plan = plans != NULL ? PyTuple_GET_ITEM(plans, k) : Py_None, *words = NULL;
+        if (plan != Py_None) {
+            if (plain_check(found, plan, staff, via, &words) < 0) {
+                goto failed;
+            }
+            if (words == NULL) {
+                continue;
+            }
+        }
+        PyObject *item = PyLong_FromSsize_t(k);
+        if (item != NULL && words != NULL) {
+            PyObject *number = item;
+            item = PyTuple_New(2);
+            if (item == NULL) {
+                Py_DECREF(number);
+                Py_DECREF(words);
+            } else {
+                PyTuple_SET_ITEM(item, 0, number);
+                PyTuple_SET_ITEM(item, 1, words);
+            }
+        } else if (item == NULL) {
+            Py_XDECREF(words);
+        }
+        int failed = item ? PyList_Append(out, item) : -1;
+        Py_XDECREF(item);
         if (failed) {
             goto failed;
         }
@@ -1675,6 +1914,36 @@ done:
     return out;
 }
 
+static PyObject *
+gate(PyObject *module, PyObject *args)
+{
+    PyObject *found, *woken, *always, *needed, *any_of;
+    if (!PyArg_ParseTuple(args, "O!O!O!O!O!:gate", &PyDict_Type, &found, &PyTuple_Type, &woken, &PyTuple_Type,
+                          &always, &PyTuple_Type, &needed, &PyTuple_Type, &any_of)) {
+        return NULL;
+    }
+    return gate_core(found, woken, always, needed, any_of, NULL, 0, Py_None);
+}
+
+PyDoc_STRVAR(gate_check_doc,
+"gate_check(found, woken, always, needed, any_of, plans, staff, via) -> list\n\n"
+"gate's signals, ascending, each checked where it can be: plans[k] is None (the signal takes\n"
+"its Python check: k listed) or a plain signal's plan (scoring._plain_plan: (k, words) listed\n"
+"where _compile_check's check gives words, nothing where it gives None).");
+
+static PyObject *
+gate_check(PyObject *module, PyObject *args)
+{
+    PyObject *found, *woken, *always, *needed, *any_of, *plans, *via;
+    int staff;
+    if (!PyArg_ParseTuple(args, "O!O!O!O!O!O!pO:gate_check", &PyDict_Type, &found, &PyTuple_Type, &woken,
+                          &PyTuple_Type, &always, &PyTuple_Type, &needed, &PyTuple_Type, &any_of, &PyTuple_Type,
+                          &plans, &staff, &via)) {
+        return NULL;
+    }
+    return gate_core(found, woken, always, needed, any_of, plans, staff, via);
+}
+
 static PyMethodDef methods[] = {
     {"linear_read", linear_read, METH_VARARGS, linear_read_doc},
     {"concept_scan", concept_scan, METH_VARARGS, concept_scan_doc},
@@ -1685,6 +1954,7 @@ static PyMethodDef methods[] = {
     {"unpack", unpack, METH_O, unpack_doc},
     {"other_script", other_script, METH_O, other_script_doc},
     {"gate", gate, METH_VARARGS, gate_doc},
+    {"gate_check", gate_check, METH_VARARGS, gate_check_doc},
     {NULL, NULL, 0, NULL},
 };
 

@@ -328,6 +328,10 @@ class Scorer:
                                      tuple(tuple(sorted(set(s.any_of))) for s in self.signals))
                              for staff in (False, True)}
         self._checks = tuple(_compile_check(s) or partial(self._shows, s) for s in self.signals)
+        # The gate and the plain signals' checks in one C call (rules/_accel.c, gate_check): the
+        # gate's tables, each signal's plan (None: its Python check) and the requester.
+        plans = tuple(_plain_plan(s) for s in self.signals)
+        self._check_tables = {staff: (*self._gate_tables[staff], plans, staff) for staff in (False, True)}
         # The hits already made, by signal and words: a hit is an immutable value and a desk's
         # words are few, so most tickets reuse one instead of building it. Bounded.
         self._hits: dict[tuple[int, tuple[str, ...]], SignalHit] = {}
@@ -416,6 +420,27 @@ class Scorer:
         signals = self.signals
         checks = self._checks
         made = self._hits
+        native = accel.native
+        if native is not None:
+            # The C gate checks the plain signals itself (4.5 a decision, each a Python call
+            # here before): an int is a signal for its Python check, a (k, words) pair a plain
+            # one shown, and the pair is the hits' cache key as it is.
+            for item in native.gate_check(view.found, *self._check_tables[staff], via):
+                if item.__class__ is int:
+                    words = checks[item](view, staff, via)
+                    if words is None:
+                        continue
+                    key = (item, words)
+                else:
+                    key = item
+                hit = made.get(key)
+                if hit is None:
+                    if len(made) >= _HIT_CACHE:
+                        made.clear()
+                    signal = signals[key[0]]
+                    hit = made[key] = SignalHit(signal.name, signal.says, signal.weight, signal.category, key[1])
+                hits.append(hit)
+            return self._scored(hits, view, staff)
         for k in self.gate(view, staff):
             signal = signals[k]
             words = checks[k](view, staff, via)
@@ -427,6 +452,10 @@ class Scorer:
                     hit = made[(k, words)] = SignalHit(signal.name, signal.says, signal.weight, signal.category,
                                                        words)
                 hits.append(hit)
+        return self._scored(hits, view, staff)
+
+    def _scored(self, hits: list[SignalHit], view: TicketView, staff: bool) -> Score:
+        """The score of the signals' ``hits``, with the text model's where it can change the tier."""
         model = self.model
         if model is not None:
             # The model is read only where it can change the tier: it moves a score by at most
@@ -627,6 +656,21 @@ def _compile_check(signal: Signal) -> Callable[[TicketView, bool, str | None], t
             return (words[0],)
         return tuple(dict.fromkeys(words))
     return check
+
+
+def _plain_plan(signal: Signal) -> tuple[Any, ...] | None:
+    """What the C gate (rules/_accel.c, gate_check) needs to check a plain signal as
+    ``_compile_check``'s ``check`` does: (any_of, all_of, near or (), within, absent,
+    requires_any, via, requester: -1 either, 0 customer, 1 staff); ``None`` where the signal
+    is not plain (``_shows`` checks it), or collects more words than the C check holds."""
+    if _compile_check(signal) is None or len(signal.all_of) > _PLAN_ALL_OF:
+        return None
+    requester = -1 if signal.requester is None else int(signal.requester == STAFF)
+    return (signal.any_of, signal.all_of, signal.near or (), signal.within, signal.absent, signal.requires_any,
+            signal.via, requester)
+
+
+_PLAN_ALL_OF = 29  # rules/_accel.c: PLAIN_WORDS (32) less any_of's word and near's two
 
 
 def _near(first: list[tuple[int, str]] | None, second: list[tuple[int, str]] | None,

@@ -234,6 +234,101 @@ def test_signals_gated_alike(shipped: RuleSet, labelled: list[EvalItem], monkeyp
     assert sum(map(len, fast)) > 2 * len(fast) and fast.count([]) > 10  # signals gated in and out
 
 
+def _checked_in_python(scorer: scoring.Scorer, view: scoring.TicketView, staff: bool,
+                       via: str | None) -> list[object]:
+    """What gate_check lists, worked out by the Python gate and compiled checks: each gated
+    signal's number where it has no plan, (number, words) where its check shows it."""
+    out: list[object] = []
+    for k in scorer.gate(view, staff):
+        if scorer._check_tables[staff][4][k] is None:
+            out.append(k)
+        else:
+            words = scorer._checks[k](view, staff, via)
+            if words is not None:
+                out.append((k, words))
+    return out
+
+
+@needs_native
+def test_plain_checks_alike_on_every_labelled_ticket(shipped: RuleSet, labelled: list[EvalItem],
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """The C gate's plain checks (rules/_accel.c, gate_check) give the words the Python
+    closures do (scoring._compile_check), for both requesters and several channels."""
+    assert native is not None
+    scorer = shipped.scorer
+    assert scorer is not None
+    assert sum(plan is not None for plan in scorer._check_tables[False][4]) > len(scorer.signals) // 2
+    views = [scorer.view(ticket_texts(item.ticket), item.ticket.custom_fields) for item in labelled]
+    cases = [(view, staff, via) for view in views for staff in (False, True) for via in (None, "", "email", "web")]
+    fast = [native.gate_check(view.found, *scorer._check_tables[staff], via) for view, staff, via in cases]
+    monkeypatch.setattr(accel, "native", None)
+    plain = [_checked_in_python(scorer, view, staff, via) for view, staff, via in cases]
+    assert fast == plain
+    assert sum(isinstance(item, tuple) for items in fast for item in items) > len(cases)  # plain signals shown
+
+
+@needs_native
+def test_plain_checks_alike_on_made_up_signals_and_tickets() -> None:
+    """Every part of a plain check (any, all, near with within, absent, requires_any, via,
+    requester, repeated words dropped) against the Python closure, on random signals and
+    concept hits where a hand-written rule set would leave corners untried."""
+    assert native is not None
+    rng = random.Random(5)
+    words = ["a", "b", "c", "d", "e"]
+
+    def ids(most: int) -> tuple[int, ...]:
+        return tuple(rng.sample(range(6), rng.randint(0, most)))
+
+    signals = []
+    for n in range(400):
+        near = tuple(rng.sample(range(6), 2)) if rng.random() < 0.5 else None
+        any_of, all_of = ids(3), ids(2)
+        if not (any_of or all_of or near):
+            any_of = (0,)
+        signals.append(scoring.Signal(
+            name=f"s{n}", says="x", weight=1.0, category=None, any_of=any_of, all_of=all_of, near=near,  # type: ignore[arg-type]
+            within=rng.randint(1, 8), absent=ids(2) if rng.random() < 0.3 else (),
+            requires_any=ids(3) if rng.random() < 0.3 else (), via=("email", "web") if rng.random() < 0.2 else (),
+            requester=rng.choice([None, None, scoring.STAFF, scoring.CUSTOMER])))
+    plans = tuple(scoring._plain_plan(s) for s in signals)
+    checks = [scoring._compile_check(s) for s in signals]
+    assert all(plan is not None for plan in plans)
+    every = tuple(range(len(signals)))
+    for _ in range(300):
+        found = {c: [(rng.randint(0, 30), rng.choice(words)) for _ in range(rng.randint(1, 4))]
+                 for c in rng.sample(range(6), rng.randint(0, 6))}
+        found = {c: sorted(at) for c, at in found.items()}
+        if rng.random() < 0.1 and found:
+            found[next(iter(found))] = []  # a concept present with no positions: absent sees it, words do not
+        view = scoring.TicketView(found, {}, {})
+        for staff in (False, True):
+            for via in (None, "", "email", "api"):
+                fast = native.gate_check(found, ((),) * 6, every, ((),) * len(signals), ((),) * len(signals),
+                                         plans, staff, via)
+                expected = []
+                for k, check in enumerate(checks):
+                    assert check is not None
+                    shown = check(view, staff, via)
+                    if shown is not None:
+                        expected.append((k, shown))
+                assert fast == expected
+
+
+@needs_native
+def test_a_malformed_plan_raises() -> None:
+    assert native is not None
+    found = {0: [(1, "a")]}
+    tables = (((0,),), (), ((),), ((),))
+    with pytest.raises(TypeError):
+        native.gate_check(found, *tables, (("not", "a", "plan"),), False, None)
+    with pytest.raises(ValueError):
+        native.gate_check(found, *tables, (None, None), False, None)
+    with pytest.raises(TypeError):
+        native.gate_check({0: "not a list"}, *tables, (((0,), (), (), 6, (), (), (), -1),), False, None)
+    assert native.gate_check(found, *tables, (None,), False, None) == [0]
+    assert native.gate_check(found, *tables, (((0,), (), (), 6, (), (), (), -1),), False, None) == [(0, ("a",))]
+
+
 @needs_native
 def test_tables_of_the_wrong_shape_raise_instead_of_crashing() -> None:
     assert native is not None
