@@ -1593,10 +1593,35 @@ PyDoc_STRVAR(gate_doc,
 
 #define PLAIN_WORDS 32 /* words a plain check collects at most: all_of + any_of's + near's two */
 
-/* The word of found[cid]'s first (position, word), borrowed, in *word; NULL where the concept
- * does not occur (or its list is empty). -1 with an exception set on a malformed entry. */
+static int position_word(PyObject *pair, Py_ssize_t *p, PyObject **w);
+
+/* Whether position p comes right after a negation (scoring.NEGATION_REACH = 3 positions):
+ * negs is the negation concept's (position, word) list, or NULL. 1, 0, or -1 on an error. */
 static int
-first_word(PyObject *found, PyObject *cid, PyObject **word)
+negated(Py_ssize_t p, PyObject *negs)
+{
+    if (negs == NULL) {
+        return 0;
+    }
+    Py_ssize_t n = PyList_GET_SIZE(negs);
+    for (Py_ssize_t i = 0; i < n; i++) {
+        Py_ssize_t q;
+        PyObject *w;
+        if (position_word(PyList_GET_ITEM(negs, i), &q, &w) < 0) {
+            return -1;
+        }
+        if (p - 3 <= q && q < p) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* The word of found[cid]'s first (position, word) not right after a negation (negs, see
+ * negated), borrowed, in *word; NULL where there is none. -1 with an exception set on a
+ * malformed entry. */
+static int
+first_word(PyObject *found, PyObject *cid, PyObject *negs, PyObject **word)
 {
     *word = NULL;
     PyObject *at = PyDict_GetItemWithError(found, cid);
@@ -1607,15 +1632,33 @@ first_word(PyObject *found, PyObject *cid, PyObject **word)
         PyErr_SetString(PyExc_TypeError, "gate_check: found's values are lists of (position, word)");
         return -1;
     }
-    if (PyList_GET_SIZE(at) == 0) {
+    if (negs == NULL) {
+        if (PyList_GET_SIZE(at) == 0) {
+            return 0;
+        }
+        PyObject *first = PyList_GET_ITEM(at, 0);
+        if (!PyTuple_Check(first) || PyTuple_GET_SIZE(first) != 2) {
+            PyErr_SetString(PyExc_TypeError, "gate_check: found's values are lists of (position, word)");
+            return -1;
+        }
+        *word = PyTuple_GET_ITEM(first, 1);
         return 0;
     }
-    PyObject *first = PyList_GET_ITEM(at, 0);
-    if (!PyTuple_Check(first) || PyTuple_GET_SIZE(first) != 2) {
-        PyErr_SetString(PyExc_TypeError, "gate_check: found's values are lists of (position, word)");
-        return -1;
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(at); i++) {
+        Py_ssize_t p;
+        PyObject *w;
+        if (position_word(PyList_GET_ITEM(at, i), &p, &w) < 0) {
+            return -1;
+        }
+        int no = negated(p, negs);
+        if (no < 0) {
+            return -1;
+        }
+        if (!no) {
+            *word = w;
+            return 0;
+        }
     }
-    *word = PyTuple_GET_ITEM(first, 1);
     return 0;
 }
 
@@ -1639,7 +1682,7 @@ position_word(PyObject *pair, Py_ssize_t *p, PyObject **w)
  * positions apart and not at the same one, in text order, borrowed in out[0], out[1]. 1 found,
  * 0 none, -1 error. */
 static int
-near_pair(PyObject *found, PyObject *a, PyObject *b, Py_ssize_t within, PyObject **out)
+near_pair(PyObject *found, PyObject *a, PyObject *b, Py_ssize_t within, PyObject *negs, PyObject **out)
 {
     PyObject *first = PyDict_GetItemWithError(found, a);
     if (first == NULL) {
@@ -1660,9 +1703,23 @@ near_pair(PyObject *found, PyObject *a, PyObject *b, Py_ssize_t within, PyObject
         if (position_word(PyList_GET_ITEM(first, i), &p, &w) < 0) {
             return -1;
         }
+        int no = negated(p, negs);
+        if (no != 0) {
+            if (no < 0) {
+                return -1;
+            }
+            continue;
+        }
         for (Py_ssize_t j = 0; j < m; j++) {
             if (position_word(PyList_GET_ITEM(second, j), &q, &v) < 0) {
                 return -1;
+            }
+            no = negated(q, negs);
+            if (no != 0) {
+                if (no < 0) {
+                    return -1;
+                }
+                continue;
             }
             Py_ssize_t d = p - q;
             if (-within <= d && d <= within && p != q) {
@@ -1691,14 +1748,15 @@ any_occurs(PyObject *found, PyObject *ids)
 
 /* _compile_check's `check` for one plain signal: its words (a new tuple, repeats dropped,
  * first kept) in *words, or NULL where the ticket does not show it. 0, or -1 on an error.
- * plan: (any_of, all_of, near, within, absent, requires_any, via, requester), see
- * scoring._plain_plan. */
+ * plan: (any_of, all_of, near, within, absent, requires_any, via, requester, negation), see
+ * scoring._plain_plan; negation is the negation concept's id where the signal skips negated
+ * words (Scorer._positions), else None. */
 static int
 plain_check(PyObject *found, PyObject *plan, int staff, PyObject *via, PyObject **words)
 {
     *words = NULL;
-    if (!PyTuple_Check(plan) || PyTuple_GET_SIZE(plan) != 8) {
-        PyErr_SetString(PyExc_TypeError, "gate_check: a plan is an 8-tuple");
+    if (!PyTuple_Check(plan) || PyTuple_GET_SIZE(plan) != 9) {
+        PyErr_SetString(PyExc_TypeError, "gate_check: a plan is a 9-tuple");
         return -1;
     }
     PyObject *any_of = PyTuple_GET_ITEM(plan, 0), *all_of = PyTuple_GET_ITEM(plan, 1);
@@ -1717,6 +1775,21 @@ plain_check(PyObject *found, PyObject *plan, int staff, PyObject *via, PyObject 
     }
     if (requester >= 0 && requester != staff) {
         return 0;
+    }
+    /* the negation's positions where the signal skips negated words and the ticket has any */
+    PyObject *negs = NULL, *negation = PyTuple_GET_ITEM(plan, 8);
+    if (negation != Py_None) {
+        negs = PyDict_GetItemWithError(found, negation);
+        if (negs == NULL && PyErr_Occurred()) {
+            return -1;
+        }
+        if (negs != NULL && !PyList_Check(negs)) {
+            PyErr_SetString(PyExc_TypeError, "gate_check: found's values are lists of (position, word)");
+            return -1;
+        }
+        if (negs != NULL && PyList_GET_SIZE(negs) == 0) {
+            negs = NULL;
+        }
     }
     if (PyTuple_GET_SIZE(via_in) > 0) {
         int truth = PyObject_IsTrue(via);
@@ -1746,7 +1819,7 @@ plain_check(PyObject *found, PyObject *plan, int staff, PyObject *via, PyObject 
     PyObject *got[PLAIN_WORDS];
     Py_ssize_t count = 0, n = PyTuple_GET_SIZE(all_of);
     for (Py_ssize_t i = 0; i < n; i++) {
-        if (first_word(found, PyTuple_GET_ITEM(all_of, i), &got[count]) < 0) {
+        if (first_word(found, PyTuple_GET_ITEM(all_of, i), negs, &got[count]) < 0) {
             return -1;
         }
         if (got[count] == NULL) {
@@ -1758,7 +1831,7 @@ plain_check(PyObject *found, PyObject *plan, int staff, PyObject *via, PyObject 
     if (n > 0) {
         Py_ssize_t i = 0;
         for (; i < n; i++) {
-            if (first_word(found, PyTuple_GET_ITEM(any_of, i), &got[count]) < 0) {
+            if (first_word(found, PyTuple_GET_ITEM(any_of, i), negs, &got[count]) < 0) {
                 return -1;
             }
             if (got[count] != NULL) {
@@ -1771,7 +1844,7 @@ plain_check(PyObject *found, PyObject *plan, int staff, PyObject *via, PyObject 
         }
     }
     if (PyTuple_GET_SIZE(near) == 2) {
-        hit = near_pair(found, PyTuple_GET_ITEM(near, 0), PyTuple_GET_ITEM(near, 1), within, &got[count]);
+        hit = near_pair(found, PyTuple_GET_ITEM(near, 0), PyTuple_GET_ITEM(near, 1), within, negs, &got[count]);
         if (hit <= 0) {
             return hit;
         }

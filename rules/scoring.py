@@ -330,7 +330,7 @@ class Scorer:
         self._checks = tuple(_compile_check(s) or partial(self._shows, s) for s in self.signals)
         # The gate and the plain signals' checks in one C call (rules/_accel.c, gate_check): the
         # gate's tables, each signal's plan (None: its Python check) and the requester.
-        plans = tuple(_plain_plan(s) for s in self.signals)
+        plans = tuple(_plain_plan(s, self._negation) for s in self.signals)
         self._check_tables = {staff: (*self._gate_tables[staff], plans, staff) for staff in (False, True)}
         # The hits already made, by signal and words: a hit is an immutable value and a desk's
         # words are few, so most tickets reuse one instead of building it. Bounded.
@@ -658,19 +658,28 @@ def _compile_check(signal: Signal) -> Callable[[TicketView, bool, str | None], t
     return check
 
 
-def _plain_plan(signal: Signal) -> tuple[Any, ...] | None:
+def _plain_plan(signal: Signal, negation: int | None = None) -> tuple[Any, ...] | None:
     """What the C gate (rules/_accel.c, gate_check) needs to check a plain signal as
-    ``_compile_check``'s ``check`` does: (any_of, all_of, near or (), within, absent,
-    requires_any, via, requester: -1 either, 0 customer, 1 staff); ``None`` where the signal
-    is not plain (``_shows`` checks it), or collects more words than the C check holds."""
-    if _compile_check(signal) is None or len(signal.all_of) > _PLAN_ALL_OF:
+    ``_compile_check``'s ``check`` does, or one that also skips negated words as ``_shows``
+    does (the commonest other kind, about 12 of 70 signals): (any_of, all_of, near or (),
+    within, absent, requires_any, via, requester: -1 either, 0 customer, 1 staff, negation:
+    the negation concept's id where negated words are skipped, else None); ``None`` for any
+    other signal (``_shows`` checks it), or one collecting more words than the C check holds."""
+    if len(signal.all_of) > _PLAN_ALL_OF:
         return None
+    skips = None
+    if _compile_check(signal) is None:
+        if not signal.skip_negated or NEGATION_REACH != _PLAN_REACH or _compile_check(
+                replace(signal, skip_negated=False)) is None:
+            return None
+        skips = negation  # None: no negation concept, so _positions skips nothing
     requester = -1 if signal.requester is None else int(signal.requester == STAFF)
     return (signal.any_of, signal.all_of, signal.near or (), signal.within, signal.absent, signal.requires_any,
-            signal.via, requester)
+            signal.via, requester, skips)
 
 
 _PLAN_ALL_OF = 29  # rules/_accel.c: PLAIN_WORDS (32) less any_of's word and near's two
+_PLAN_REACH = 3  # rules/_accel.c, negated: the positions after a negation it skips
 
 
 def _near(first: list[tuple[int, str]] | None, second: list[tuple[int, str]] | None,

@@ -10,6 +10,7 @@ that a table of the wrong shape raises instead of crashing the worker.
 
 from __future__ import annotations
 
+import functools
 import random
 import shutil
 from collections.abc import Callable
@@ -270,8 +271,9 @@ def test_plain_checks_alike_on_every_labelled_ticket(shipped: RuleSet, labelled:
 @needs_native
 def test_plain_checks_alike_on_made_up_signals_and_tickets() -> None:
     """Every part of a plain check (any, all, near with within, absent, requires_any, via,
-    requester, repeated words dropped) against the Python closure, on random signals and
-    concept hits where a hand-written rule set would leave corners untried."""
+    requester, negated words skipped, repeated words dropped) against the Python closure (or
+    ``Scorer._shows`` for a signal that skips negated words, concept 5 the negation), on random
+    signals and concept hits where a hand-written rule set would leave corners untried."""
     assert native is not None
     rng = random.Random(5)
     words = ["a", "b", "c", "d", "e"]
@@ -289,9 +291,12 @@ def test_plain_checks_alike_on_made_up_signals_and_tickets() -> None:
             name=f"s{n}", says="x", weight=1.0, category=None, any_of=any_of, all_of=all_of, near=near,  # type: ignore[arg-type]
             within=rng.randint(1, 8), absent=ids(2) if rng.random() < 0.3 else (),
             requires_any=ids(3) if rng.random() < 0.3 else (), via=("email", "web") if rng.random() < 0.2 else (),
-            requester=rng.choice([None, None, scoring.STAFF, scoring.CUSTOMER])))
-    plans = tuple(scoring._plain_plan(s) for s in signals)
-    checks = [scoring._compile_check(s) for s in signals]
+            requester=rng.choice([None, None, scoring.STAFF, scoring.CUSTOMER]), skip_negated=rng.random() < 0.4))
+    plans = tuple(scoring._plain_plan(s, 5) for s in signals)
+    shows = scoring.Scorer.__new__(scoring.Scorer)  # only what _shows reads: the negation concept
+    shows._negation = 5
+    checks = [scoring._compile_check(s) or functools.partial(shows._shows, s) for s in signals]
+    assert sum(s.skip_negated for s in signals) > 100
     assert all(plan is not None for plan in plans)
     every = tuple(range(len(signals)))
     for _ in range(300):
@@ -300,7 +305,7 @@ def test_plain_checks_alike_on_made_up_signals_and_tickets() -> None:
         found = {c: sorted(at) for c, at in found.items()}
         if rng.random() < 0.1 and found:
             found[next(iter(found))] = []  # a concept present with no positions: absent sees it, words do not
-        view = scoring.TicketView(found, {}, {})
+        view = scoring.TicketView(found, {}, {})  # a fresh one each: _shows keeps the negations on it
         for staff in (False, True):
             for via in (None, "", "email", "api"):
                 fast = native.gate_check(found, ((),) * 6, every, ((),) * len(signals), ((),) * len(signals),
@@ -324,9 +329,9 @@ def test_a_malformed_plan_raises() -> None:
     with pytest.raises(ValueError):
         native.gate_check(found, *tables, (None, None), False, None)
     with pytest.raises(TypeError):
-        native.gate_check({0: "not a list"}, *tables, (((0,), (), (), 6, (), (), (), -1),), False, None)
+        native.gate_check({0: "not a list"}, *tables, (((0,), (), (), 6, (), (), (), -1, None),), False, None)
     assert native.gate_check(found, *tables, (None,), False, None) == [0]
-    assert native.gate_check(found, *tables, (((0,), (), (), 6, (), (), (), -1),), False, None) == [(0, ("a",))]
+    assert native.gate_check(found, *tables, (((0,), (), (), 6, (), (), (), -1, None),), False, None) == [(0, ("a",))]
 
 
 @needs_native
