@@ -97,11 +97,15 @@ figures_dealloc(PyObject *self)
 
 #define SPREAD(h) (((size_t)(h) >> 4) * 0x9E3779B97F4A7C15ull)
 
-/* The pairs table of `after` (a dict of str -> Figures) into out: 0, or -1 with an exception set. */
+/* An open-addressing table of `dict`'s entries (str -> a value, of `value_type` unless that is
+ * NULL) into *out and *mask, *out staying NULL for an empty dict: 0, or -1 with a TypeError of
+ * `error` (or the hash's exception) set; *out is set before any entry is read, so the caller's
+ * dealloc frees it either way. Borrowed references: the dict holds them. Both the models' pairs
+ * (Figures) and a concept entry's phrases (Entry) are probed through such tables. */
 static int
-pairs_table(Figures *out, PyObject *after)
+open_table(PyObject *dict, PyTypeObject *value_type, const char *error, Pair **out, size_t *mask)
 {
-    Py_ssize_t n = PyDict_GET_SIZE(after);
+    Py_ssize_t n = PyDict_GET_SIZE(dict);
     if (n == 0) {
         return 0;
     }
@@ -114,21 +118,22 @@ pairs_table(Figures *out, PyObject *after)
         PyErr_NoMemory();
         return -1;
     }
-    out->pairs = pairs;
-    out->pairs_mask = size - 1;
+    *out = pairs;
+    *mask = size - 1;
     Py_ssize_t pos = 0;
     PyObject *key, *value;
-    while (PyDict_Next(after, &pos, &key, &value)) {
-        Py_hash_t hash = PyObject_Hash(key);
-        if (hash == -1 || !PyUnicode_Check(key)) {
-            if (!PyErr_Occurred()) {
-                PyErr_SetString(PyExc_TypeError, "after: a dict of second word (str) -> Figures, or None");
-            }
+    while (PyDict_Next(dict, &pos, &key, &value)) {
+        if (!PyUnicode_Check(key) || (value_type != NULL && !PyObject_TypeCheck(value, value_type))) {
+            PyErr_SetString(PyExc_TypeError, error);
             return -1;
         }
-        size_t i = SPREAD(hash) & out->pairs_mask;
+        Py_hash_t hash = PyObject_Hash(key);
+        if (hash == -1) {
+            return -1;
+        }
+        size_t i = SPREAD(hash) & *mask;
         while (pairs[i].key != NULL) {
-            i = (i + 1) & out->pairs_mask;
+            i = (i + 1) & *mask;
         }
         pairs[i].key = key;
         pairs[i].hash = hash;
@@ -186,7 +191,9 @@ pack(PyObject *module, PyObject *args)
     out->down = down;
     Py_INCREF(after);
     out->after = after;
-    if (after != Py_None && pairs_table(out, after) < 0) {
+    if (after != Py_None
+        && open_table(after, NULL, "after: a dict of second word (str) -> Figures, or None", &out->pairs,
+                      &out->pairs_mask) < 0) {
         Py_DECREF(out);
         return NULL;
     }
@@ -1106,41 +1113,8 @@ entry_side(PyObject *dict, Pair **out, size_t *mask)
         PyErr_SetString(PyExc_TypeError, "an entry's phrases: a dict of the word beside -> terms, or None");
         return -1;
     }
-    Py_ssize_t n = PyDict_GET_SIZE(dict);
-    if (n == 0) {
-        return 0;
-    }
-    size_t size = 4;
-    while (size < 2 * (size_t)n) {
-        size <<= 1;
-    }
-    Pair *pairs = PyMem_Calloc(size, sizeof(Pair));
-    if (pairs == NULL) {
-        PyErr_NoMemory();
-        return -1;
-    }
-    *out = pairs;
-    *mask = size - 1;
-    Py_ssize_t pos = 0;
-    PyObject *key, *value;
-    while (PyDict_Next(dict, &pos, &key, &value)) {
-        if (!PyUnicode_Check(key) || !PyTuple_Check(value)) {
-            PyErr_SetString(PyExc_TypeError, "an entry's phrases: a dict of the word beside (str) -> terms");
-            return -1;
-        }
-        Py_hash_t hash = PyObject_Hash(key);
-        if (hash == -1) {
-            return -1;
-        }
-        size_t i = SPREAD(hash) & *mask;
-        while (pairs[i].key != NULL) {
-            i = (i + 1) & *mask;
-        }
-        pairs[i].key = key;
-        pairs[i].hash = hash;
-        pairs[i].figures = value;
-    }
-    return 0;
+    return open_table(dict, &PyTuple_Type, "an entry's phrases: a dict of the word beside (str) -> terms", out,
+                      mask);
 }
 
 /* The terms of a side's table for `word` (a str), borrowed, or NULL. */
