@@ -58,3 +58,18 @@ def test_a_calm_report_of_what_they_saw_is_a_security_incident(ruleset, language
 @pytest.mark.parametrize(("language", "text"), ROUTINE, ids=_ids(ROUTINE))
 def test_a_leaver_an_iban_a_questionnaire_or_a_password_reset_is_left_alone(ruleset, language, text) -> None:
     assert_left_alone(decide_customer_text(ruleset, text))
+
+
+@pytest.mark.parametrize(("text", "signal"), [
+    # Bulgarian "ни" is "our" after a noun ("в профила ни", in our profile); Russian "ни" ("not a")
+    # counts as a negation only in "ни один", "ни одна", "ни одно", "ни разу"
+    ("Банковата сметка в профила ни е сменена с друга.", "payment-details-changed"),
+    # Slovene, Croatian and Serbian "bila" is "was"; Swahili "bila" ("without") negates only in
+    # "bila ya", "bila tatizo", "bila shida"...
+    ("Ponoči je bila prijava v moj račun iz tujine.", "sign-in-from-abroad"),
+    ("Jučer je bila prijava na naš račun iz inozemstva.", "sign-in-from-abroad"),
+])
+def test_our_and_was_are_not_negations(ruleset, text, signal) -> None:
+    """A word that is a negation in one language and "our" or "was" in another no longer takes the
+    next three words out of a security signal."""
+    assert signal in [hit.name for hit in decide_customer_text(ruleset, text).signals]
