@@ -1,6 +1,6 @@
-"""Calm security reports in the twelve languages besides English are critical security incidents,
-and routine tickets with the same alarming words are left alone (the sentences, and why:
-tests/rules/calm_security_sentences.py).
+"""Calm security reports in the twelve languages besides English, and in fourteen more, are critical
+security incidents, and routine tickets with the same alarming words are left alone (the sentences,
+and why: tests/rules/calm_security_sentences.py and tests/rules/calm_security_more_sentences.py).
 
 A customer who is not technical reports what they saw, in their own words and language: "a new
 admin appeared, nobody here created it", "a login from Brazil while I slept, I have never been
@@ -18,10 +18,14 @@ from collections import defaultdict
 import pytest
 
 from rules import RuleSet
-from tests.rules.calm_security_sentences import CALM_LANGUAGES, ROUTINE, SECURITY
+from tests.rules import calm_security_more_sentences as more
+from tests.rules import calm_security_sentences as first
 from tests.rules.corpus import load_default_ruleset
 from tests.rules.helpers import assert_left_alone, assert_security_incident, decide_customer_text
 
+CALM_LANGUAGES = first.CALM_LANGUAGES + more.MORE_LANGUAGES
+SECURITY = first.SECURITY + more.SECURITY
+ROUTINE = first.ROUTINE + more.ROUTINE
 SECURITY_SIGNALS = {"unknown-actor", "sign-in-from-abroad", "departed-still-active", "credentials-exposed",
                     "payment-details-changed", "cross-tenant-data", "cross-tenant-objects", "not-ours", "open-access"}
 
