@@ -188,6 +188,13 @@ FLOORS: dict[str, tuple[float, float, float, float]] = {
     "blind_fa": (0.93, 0.90, 0.93, 0.02),  # 0.97 / 0.93, reach 0.97
     "blind_fb": (0.93, 0.90, 0.90, 0.02),  # 0.95 / 0.93, reach 0.93
     "day_fc": (0.75, 0.95, 0.95, 0.01),  # 8 of 8 flagged; 2 of 232 routine flagged, 1 possible
+    # the eleventh round's tuning sets (security told calmly in Central and Eastern Europe; outages told by their
+    # consequences in cold-chain distribution in the Gulf, India, Turkey, Greece and Israel; an ordinary day in
+    # North-Western Europe's grocery trade), not trained on (the twelfth models trained on them were no better on
+    # the earlier checks' sets): on arrival (7ace28a) 0.98 / 0.72, reach 0.73; 0.98 / 0.93, reach 0.93; 8 of 8
+    "blind_ga": (0.95, 0.70, 0.75, 0.02),  # 0.98 / 0.73, reach 0.77: Central European security, told calmly
+    "blind_gb": (0.95, 0.90, 0.90, 0.03),
+    "day_gc": (0.75, 0.95, 0.95, 0.015),  # 8 of 8 flagged; 0 of 232 routine flagged, 2 possible
 }
 
 
