@@ -195,6 +195,12 @@ FLOORS: dict[str, tuple[float, float, float, float]] = {
     "blind_ga": (0.95, 0.70, 0.75, 0.02),  # 0.98 / 0.73, reach 0.77: Central European security, told calmly
     "blind_gb": (0.95, 0.90, 0.90, 0.03),
     "day_gc": (0.75, 0.95, 0.95, 0.015),  # 8 of 8 flagged; 0 of 232 routine flagged, 2 possible
+    # a fourteenth check: written before the eleventh round changed anything, scored on arrival (7ace28a: 0.98 / 0.88,
+    # reach 0.92; 0.95 / 0.87, reach 0.92; 8 of 8, 0 of 232 routine flagged, 1 possible) and once on the round's
+    # final rules; nothing tuned, not trained on
+    "blind_ha": (0.95, 0.85, 0.90, 0.02),  # 0.98 / 0.88, reach 0.92
+    "blind_hb": (0.93, 0.85, 0.90, 0.02),  # 0.95 / 0.88, reach 0.93
+    "day_hc": (0.75, 0.95, 0.95, 0.01),  # 8 of 8 flagged; 0 of 232 routine flagged, 1 possible
 }
 
 
