@@ -1566,8 +1566,18 @@ PyDoc_STRVAR(gate_doc,
  * benchmarks.md, ninth round, fourth pass). `gate_check` gates and checks them in one call. */
 
 #define PLAIN_WORDS 32 /* words a plain check collects at most: all_of + any_of's + near's two */
+#define FIELD_SPANS 3  /* scoring.FIELDS: subject, description, comment */
 
 static int position_word(PyObject *pair, Py_ssize_t *p, PyObject **w);
+
+/* Where a signal's words may be (Scorer._positions): not right after a negation (negs, the
+ * negation concept's (position, word) list, or NULL where the signal counts negated words or
+ * the ticket has none) and, where n_spans >= 0, inside one of the spans of the fields it reads. */
+typedef struct {
+    PyObject *negs;
+    Py_ssize_t spans[FIELD_SPANS][2];
+    int n_spans; /* -1: every field */
+} Reach;
 
 /* Whether position p comes right after a negation (scoring.NEGATION_REACH = 3 positions):
  * negs is the negation concept's (position, word) list, or NULL. 1, 0, or -1 on an error. */
@@ -1591,11 +1601,27 @@ negated(Py_ssize_t p, PyObject *negs)
     return 0;
 }
 
-/* The word of found[cid]'s first (position, word) not right after a negation (negs, see
- * negated), borrowed, in *word; NULL where there is none. -1 with an exception set on a
- * malformed entry. */
+/* Whether a word at position p counts for a signal of this reach: 1, 0, or -1 on an error. */
 static int
-first_word(PyObject *found, PyObject *cid, PyObject *negs, PyObject **word)
+allowed(const Reach *reach, Py_ssize_t p)
+{
+    if (reach->n_spans >= 0) {
+        int inside = 0;
+        for (int s = 0; s < reach->n_spans && !inside; s++) {
+            inside = reach->spans[s][0] <= p && p < reach->spans[s][1];
+        }
+        if (!inside) {
+            return 0;
+        }
+    }
+    int no = negated(p, reach->negs);
+    return no < 0 ? -1 : !no;
+}
+
+/* The word of found[cid]'s first (position, word) the reach allows (see Reach), borrowed, in
+ * *word; NULL where there is none. -1 with an exception set on a malformed entry. */
+static int
+first_word(PyObject *found, PyObject *cid, const Reach *reach, PyObject **word)
 {
     *word = NULL;
     PyObject *at = PyDict_GetItemWithError(found, cid);
@@ -1606,7 +1632,7 @@ first_word(PyObject *found, PyObject *cid, PyObject *negs, PyObject **word)
         PyErr_SetString(PyExc_TypeError, "gate_check: found's values are lists of (position, word)");
         return -1;
     }
-    if (negs == NULL) {
+    if (reach->negs == NULL && reach->n_spans < 0) {
         if (PyList_GET_SIZE(at) == 0) {
             return 0;
         }
@@ -1624,11 +1650,11 @@ first_word(PyObject *found, PyObject *cid, PyObject *negs, PyObject **word)
         if (position_word(PyList_GET_ITEM(at, i), &p, &w) < 0) {
             return -1;
         }
-        int no = negated(p, negs);
-        if (no < 0) {
+        int ok = allowed(reach, p);
+        if (ok < 0) {
             return -1;
         }
-        if (!no) {
+        if (ok) {
             *word = w;
             return 0;
         }
@@ -1653,10 +1679,10 @@ position_word(PyObject *pair, Py_ssize_t *p, PyObject **w)
 }
 
 /* scoring._near: the first pair (in first's order, then second's) of words at most `within`
- * positions apart and not at the same one, in text order, borrowed in out[0], out[1]. 1 found,
- * 0 none, -1 error. */
+ * positions apart and not at the same one, in text order, both where the reach allows (see
+ * Reach), borrowed in out[0], out[1]. 1 found, 0 none, -1 error. */
 static int
-near_pair(PyObject *found, PyObject *a, PyObject *b, Py_ssize_t within, PyObject *negs, PyObject **out)
+near_pair(PyObject *found, PyObject *a, PyObject *b, Py_ssize_t within, const Reach *reach, PyObject **out)
 {
     PyObject *first = PyDict_GetItemWithError(found, a);
     if (first == NULL) {
@@ -1677,9 +1703,9 @@ near_pair(PyObject *found, PyObject *a, PyObject *b, Py_ssize_t within, PyObject
         if (position_word(PyList_GET_ITEM(first, i), &p, &w) < 0) {
             return -1;
         }
-        int no = negated(p, negs);
-        if (no != 0) {
-            if (no < 0) {
+        int ok = allowed(reach, p);
+        if (ok <= 0) {
+            if (ok < 0) {
                 return -1;
             }
             continue;
@@ -1688,9 +1714,9 @@ near_pair(PyObject *found, PyObject *a, PyObject *b, Py_ssize_t within, PyObject
             if (position_word(PyList_GET_ITEM(second, j), &q, &v) < 0) {
                 return -1;
             }
-            no = negated(q, negs);
-            if (no != 0) {
-                if (no < 0) {
+            ok = allowed(reach, q);
+            if (ok <= 0) {
+                if (ok < 0) {
                     return -1;
                 }
                 continue;
@@ -1720,40 +1746,29 @@ any_occurs(PyObject *found, PyObject *ids)
     return 0;
 }
 
-/* _compile_check's `check` for one plain signal: its words (a new tuple, repeats dropped,
- * first kept) in *words, or NULL where the ticket does not show it. 0, or -1 on an error.
- * plan: (any_of, all_of, near, within, absent, requires_any, via, requester, negation), see
- * scoring._plain_plan; negation is the negation concept's id where the signal skips negated
- * words (Scorer._positions), else None. */
+/* A span of found positions, (start, end): 0, or -1 with an exception set. */
 static int
-plain_check(PyObject *found, PyObject *plan, int staff, PyObject *via, PyObject **words)
+read_span(PyObject *span, Py_ssize_t *out)
 {
-    *words = NULL;
-    if (!PyTuple_Check(plan) || PyTuple_GET_SIZE(plan) != 9) {
-        PyErr_SetString(PyExc_TypeError, "gate_check: a plan is a 9-tuple");
+    if (!PyTuple_Check(span) || PyTuple_GET_SIZE(span) != 2) {
+        PyErr_SetString(PyExc_TypeError, "gate_check: spans are (start, end) pairs");
         return -1;
     }
-    PyObject *any_of = PyTuple_GET_ITEM(plan, 0), *all_of = PyTuple_GET_ITEM(plan, 1);
-    PyObject *near = PyTuple_GET_ITEM(plan, 2), *absent = PyTuple_GET_ITEM(plan, 4);
-    PyObject *requires_any = PyTuple_GET_ITEM(plan, 5), *via_in = PyTuple_GET_ITEM(plan, 6);
-    if (!PyTuple_Check(any_of) || !PyTuple_Check(all_of) || !PyTuple_Check(near) || !PyTuple_Check(absent) ||
-        !PyTuple_Check(requires_any) || !PyTuple_Check(via_in) || PyTuple_GET_SIZE(all_of) > PLAIN_WORDS - 3 ||
-        (PyTuple_GET_SIZE(near) != 0 && PyTuple_GET_SIZE(near) != 2)) {
-        PyErr_SetString(PyExc_TypeError, "gate_check: a malformed plan");
-        return -1;
-    }
-    Py_ssize_t within = PyLong_AsSsize_t(PyTuple_GET_ITEM(plan, 3));
-    long requester = PyLong_AsLong(PyTuple_GET_ITEM(plan, 7));
-    if (PyErr_Occurred()) {
-        return -1;
-    }
-    if (requester >= 0 && requester != staff) {
-        return 0;
-    }
-    /* the negation's positions where the signal skips negated words and the ticket has any */
-    PyObject *negs = NULL, *negation = PyTuple_GET_ITEM(plan, 8);
+    out[0] = PyLong_AsSsize_t(PyTuple_GET_ITEM(span, 0));
+    out[1] = PyLong_AsSsize_t(PyTuple_GET_ITEM(span, 1));
+    return PyErr_Occurred() ? -1 : 0;
+}
+
+/* A plan's Reach (see Reach): its negation (the negation concept's id where the signal skips
+ * negated words, else None) and its fields (() for every field, else their names, each looked
+ * up in spans: a field the ticket lacks has no span). 0, or -1 with an exception set. */
+static int
+plan_reach(PyObject *found, PyObject *negation, PyObject *fields, PyObject *spans, Reach *reach)
+{
+    reach->negs = NULL;
+    reach->n_spans = -1;
     if (negation != Py_None) {
-        negs = PyDict_GetItemWithError(found, negation);
+        PyObject *negs = PyDict_GetItemWithError(found, negation);
         if (negs == NULL && PyErr_Occurred()) {
             return -1;
         }
@@ -1761,70 +1776,110 @@ plain_check(PyObject *found, PyObject *plan, int staff, PyObject *via, PyObject 
             PyErr_SetString(PyExc_TypeError, "gate_check: found's values are lists of (position, word)");
             return -1;
         }
-        if (negs != NULL && PyList_GET_SIZE(negs) == 0) {
-            negs = NULL;
+        reach->negs = negs != NULL && PyList_GET_SIZE(negs) > 0 ? negs : NULL;
+    }
+    Py_ssize_t n = PyTuple_GET_SIZE(fields);
+    if (n == 0) {
+        return 0;
+    }
+    reach->n_spans = 0;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *span = PyDict_GetItemWithError(spans, PyTuple_GET_ITEM(fields, i));
+        if (span == NULL) {
+            if (PyErr_Occurred()) {
+                return -1;
+            }
+            continue;
+        }
+        if (read_span(span, reach->spans[reach->n_spans++]) < 0) {
+            return -1;
         }
     }
-    if (PyTuple_GET_SIZE(via_in) > 0) {
-        int truth = PyObject_IsTrue(via);
-        if (truth < 0) {
+    return 0;
+}
+
+/* scoring._occurs_in: whether any of found[cid]'s positions lies in span. 1, 0, or -1. */
+static int
+occurs_in(PyObject *found, PyObject *cid, const Py_ssize_t *span)
+{
+    PyObject *at = PyDict_GetItemWithError(found, cid);
+    if (at == NULL) {
+        return PyErr_Occurred() ? -1 : 0;
+    }
+    if (!PyList_Check(at)) {
+        PyErr_SetString(PyExc_TypeError, "gate_check: found's values are lists of (position, word)");
+        return -1;
+    }
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(at); i++) {
+        Py_ssize_t p;
+        PyObject *w;
+        if (position_word(PyList_GET_ITEM(at, i), &p, &w) < 0) {
             return -1;
         }
-        PyObject *target = truth ? Py_NewRef(via) : PyUnicode_FromStringAndSize("", 0);
-        if (target == NULL) {
-            return -1;
+        if (span[0] <= p && p < span[1]) {
+            return 1;
         }
-        int in = PySequence_Contains(via_in, target);
-        Py_DECREF(target);
+    }
+    return 0;
+}
+
+/* Scorer._shows' subject test: each concept of has occurs in the subject (none: no subject
+ * passes), none of lacks does (no subject: none does). 1 passes, 0 not, -1 on an error. */
+static int
+subject_fits(PyObject *found, PyObject *has, PyObject *lacks, PyObject *spans)
+{
+    if (PyTuple_GET_SIZE(has) == 0 && PyTuple_GET_SIZE(lacks) == 0) {
+        return 1;
+    }
+    PyObject *subject = PyDict_GetItemString(spans, "subject"); /* borrowed; str keys: no error */
+    Py_ssize_t span[2];
+    if (subject == NULL) {
+        return PyTuple_GET_SIZE(has) == 0;
+    }
+    if (read_span(subject, span) < 0) {
+        return -1;
+    }
+    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(has); i++) {
+        int in = occurs_in(found, PyTuple_GET_ITEM(has, i), span);
         if (in <= 0) {
             return in;
         }
     }
-    int hit = any_occurs(found, absent);
-    if (hit != 0) {
-        return hit < 0 ? -1 : 0;
-    }
-    if (PyTuple_GET_SIZE(requires_any) > 0) {
-        hit = any_occurs(found, requires_any);
-        if (hit <= 0) {
-            return hit;
+    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(lacks); i++) {
+        int in = occurs_in(found, PyTuple_GET_ITEM(lacks, i), span);
+        if (in != 0) {
+            return in < 0 ? -1 : 0;
         }
     }
-    PyObject *got[PLAIN_WORDS];
-    Py_ssize_t count = 0, n = PyTuple_GET_SIZE(all_of);
-    for (Py_ssize_t i = 0; i < n; i++) {
-        if (first_word(found, PyTuple_GET_ITEM(all_of, i), negs, &got[count]) < 0) {
-            return -1;
-        }
-        if (got[count] == NULL) {
-            return 0;
-        }
-        count++;
+    return 1;
+}
+
+/* Whether the ticket came in one of via_in's ways (`via or ""`; an empty via_in: any way).
+ * 1, 0, or -1 on an error. */
+static int
+via_fits(PyObject *via_in, PyObject *via)
+{
+    if (PyTuple_GET_SIZE(via_in) == 0) {
+        return 1;
     }
-    n = PyTuple_GET_SIZE(any_of);
-    if (n > 0) {
-        Py_ssize_t i = 0;
-        for (; i < n; i++) {
-            if (first_word(found, PyTuple_GET_ITEM(any_of, i), negs, &got[count]) < 0) {
-                return -1;
-            }
-            if (got[count] != NULL) {
-                count++;
-                break;
-            }
-        }
-        if (i == n) {
-            return 0;
-        }
+    int truth = PyObject_IsTrue(via);
+    if (truth < 0) {
+        return -1;
     }
-    if (PyTuple_GET_SIZE(near) == 2) {
-        hit = near_pair(found, PyTuple_GET_ITEM(near, 0), PyTuple_GET_ITEM(near, 1), within, negs, &got[count]);
-        if (hit <= 0) {
-            return hit;
-        }
-        count += 2;
+    PyObject *target = truth ? Py_NewRef(via) : PyUnicode_FromStringAndSize("", 0);
+    if (target == NULL) {
+        return -1;
     }
-    /* tuple(dict.fromkeys(words)): the first of equal words kept, in order */
+    int in = PySequence_Contains(via_in, target);
+    Py_DECREF(target);
+    return in;
+}
+
+/* tuple(dict.fromkeys(got[:count])): the first of equal words kept, in order; a new tuple in
+ * *words. 0, or -1 with an exception set. */
+static int
+distinct_words(PyObject *const *got, Py_ssize_t count, PyObject **words)
+{
     PyObject *kept[PLAIN_WORDS];
     Py_ssize_t k = 0;
     for (Py_ssize_t i = 0; i < count; i++) {
@@ -1850,12 +1905,103 @@ plain_check(PyObject *found, PyObject *plan, int staff, PyObject *via, PyObject 
     return 0;
 }
 
+/* Scorer._shows for a signal with a plan: its words (a new tuple, repeats dropped, first kept)
+ * in *words, or NULL where the ticket does not show it. 0, or -1 on an error. plan: (any_of,
+ * all_of, near, within, absent, requires_any, via, requester, negation, fields, subject_has,
+ * subject_lacks), see scoring._plain_plan; spans: TicketView.spans, each field's positions. */
+static int
+plain_check(PyObject *found, PyObject *plan, int staff, PyObject *via, PyObject *spans, PyObject **words)
+{
+    *words = NULL;
+    if (!PyTuple_Check(plan) || PyTuple_GET_SIZE(plan) != 12) {
+        PyErr_SetString(PyExc_TypeError, "gate_check: a plan is a 12-tuple");
+        return -1;
+    }
+    PyObject *any_of = PyTuple_GET_ITEM(plan, 0), *all_of = PyTuple_GET_ITEM(plan, 1);
+    PyObject *near = PyTuple_GET_ITEM(plan, 2), *absent = PyTuple_GET_ITEM(plan, 4);
+    PyObject *requires_any = PyTuple_GET_ITEM(plan, 5), *via_in = PyTuple_GET_ITEM(plan, 6);
+    PyObject *fields = PyTuple_GET_ITEM(plan, 9), *has = PyTuple_GET_ITEM(plan, 10);
+    PyObject *lacks = PyTuple_GET_ITEM(plan, 11);
+    if (!PyTuple_Check(any_of) || !PyTuple_Check(all_of) || !PyTuple_Check(near) || !PyTuple_Check(absent) ||
+        !PyTuple_Check(requires_any) || !PyTuple_Check(via_in) || PyTuple_GET_SIZE(all_of) > PLAIN_WORDS - 3 ||
+        (PyTuple_GET_SIZE(near) != 0 && PyTuple_GET_SIZE(near) != 2) || !PyTuple_Check(fields) ||
+        PyTuple_GET_SIZE(fields) > FIELD_SPANS || !PyTuple_Check(has) || !PyTuple_Check(lacks)) {
+        PyErr_SetString(PyExc_TypeError, "gate_check: a malformed plan");
+        return -1;
+    }
+    Py_ssize_t within = PyLong_AsSsize_t(PyTuple_GET_ITEM(plan, 3));
+    long requester = PyLong_AsLong(PyTuple_GET_ITEM(plan, 7));
+    if (PyErr_Occurred()) {
+        return -1;
+    }
+    if (requester >= 0 && requester != staff) {
+        return 0;
+    }
+    int hit = via_fits(via_in, via);
+    if (hit <= 0) {
+        return hit;
+    }
+    hit = any_occurs(found, absent);
+    if (hit != 0) {
+        return hit < 0 ? -1 : 0;
+    }
+    if (PyTuple_GET_SIZE(requires_any) > 0) {
+        hit = any_occurs(found, requires_any);
+        if (hit <= 0) {
+            return hit;
+        }
+    }
+    hit = subject_fits(found, has, lacks, spans);
+    if (hit <= 0) {
+        return hit;
+    }
+    Reach reach;
+    if (plan_reach(found, PyTuple_GET_ITEM(plan, 8), fields, spans, &reach) < 0) {
+        return -1;
+    }
+    PyObject *got[PLAIN_WORDS];
+    Py_ssize_t count = 0, n = PyTuple_GET_SIZE(all_of);
+    for (Py_ssize_t i = 0; i < n; i++) {
+        if (first_word(found, PyTuple_GET_ITEM(all_of, i), &reach, &got[count]) < 0) {
+            return -1;
+        }
+        if (got[count] == NULL) {
+            return 0;
+        }
+        count++;
+    }
+    n = PyTuple_GET_SIZE(any_of);
+    if (n > 0) {
+        Py_ssize_t i = 0;
+        for (; i < n; i++) {
+            if (first_word(found, PyTuple_GET_ITEM(any_of, i), &reach, &got[count]) < 0) {
+                return -1;
+            }
+            if (got[count] != NULL) {
+                count++;
+                break;
+            }
+        }
+        if (i == n) {
+            return 0;
+        }
+    }
+    if (PyTuple_GET_SIZE(near) == 2) {
+        hit = near_pair(found, PyTuple_GET_ITEM(near, 0), PyTuple_GET_ITEM(near, 1), within, &reach, &got[count]);
+        if (hit <= 0) {
+            return hit;
+        }
+        count += 2;
+    }
+    return distinct_words(got, count, words);
+}
+
 /* gate, and with plans (one per signal: None, or a plain signal's plan) gate_check: each gated
  * signal's number where its plan is None, (number, words) where its plain check passes, nothing
  * where it fails. */
 static PyObject *
 gate_core(PyObject *found, PyObject *woken, PyObject *always, PyObject *needed, PyObject *any_of, PyObject *plans,
-          int staff, PyObject *via)
+          int staff, PyObject *via, PyObject *spans)
 {
     Py_ssize_t concepts = PyTuple_GET_SIZE(woken), signals = PyTuple_GET_SIZE(needed);
     if (PyTuple_GET_SIZE(any_of) != signals || (plans != NULL && PyTuple_GET_SIZE(plans) != signals)) {
@@ -1925,7 +2071,7 @@ gate_core(PyObject *found, PyObject *woken, PyObject *always, PyObject *needed, 
         }
         PyObject *plan = plans != NULL ? PyTuple_GET_ITEM(plans, k) : Py_None, *words = NULL;
         if (plan != Py_None) {
-            if (plain_check(found, plan, staff, via, &words) < 0) {
+            if (plain_check(found, plan, staff, via, spans, &words) < 0) {
                 goto failed;
             }
             if (words == NULL) {
@@ -1969,26 +2115,34 @@ gate(PyObject *module, PyObject *args)
                           &always, &PyTuple_Type, &needed, &PyTuple_Type, &any_of)) {
         return NULL;
     }
-    return gate_core(found, woken, always, needed, any_of, NULL, 0, Py_None);
+    return gate_core(found, woken, always, needed, any_of, NULL, 0, Py_None, NULL);
 }
 
 PyDoc_STRVAR(gate_check_doc,
-"gate_check(found, woken, always, needed, any_of, plans, staff, via) -> list\n\n"
+"gate_check(found, woken, always, needed, any_of, plans, staff, via, spans=None) -> list\n\n"
 "gate's signals, ascending, each checked where it can be: plans[k] is None (the signal takes\n"
-"its Python check: k listed) or a plain signal's plan (scoring._plain_plan: (k, words) listed\n"
-"where _compile_check's check gives words, nothing where it gives None).");
+"its Python check: k listed) or its plan (scoring._plain_plan: (k, words) listed where\n"
+"Scorer._shows gives words, nothing where it gives None); spans is TicketView.spans (a field's\n"
+"name -> its (start, end) positions; None: no field has any), read by signals on chosen fields\n"
+"or the subject.");
 
 static PyObject *
 gate_check(PyObject *module, PyObject *args)
 {
-    PyObject *found, *woken, *always, *needed, *any_of, *plans, *via;
+    PyObject *found, *woken, *always, *needed, *any_of, *plans, *via, *spans = NULL;
     int staff;
-    if (!PyArg_ParseTuple(args, "O!O!O!O!O!O!pO:gate_check", &PyDict_Type, &found, &PyTuple_Type, &woken,
+    if (!PyArg_ParseTuple(args, "O!O!O!O!O!O!pO|O!:gate_check", &PyDict_Type, &found, &PyTuple_Type, &woken,
                           &PyTuple_Type, &always, &PyTuple_Type, &needed, &PyTuple_Type, &any_of, &PyTuple_Type,
-                          &plans, &staff, &via)) {
+                          &plans, &staff, &via, &PyDict_Type, &spans)) {
         return NULL;
     }
-    return gate_core(found, woken, always, needed, any_of, plans, staff, via);
+    PyObject *none = spans == NULL ? PyDict_New() : NULL;
+    if (spans == NULL && none == NULL) {
+        return NULL;
+    }
+    PyObject *out = gate_core(found, woken, always, needed, any_of, plans, staff, via, spans ? spans : none);
+    Py_XDECREF(none);
+    return out;
 }
 
 static PyMethodDef methods[] = {

@@ -328,8 +328,9 @@ class Scorer:
                                      tuple(tuple(sorted(set(s.any_of))) for s in self.signals))
                              for staff in (False, True)}
         self._checks = tuple(_compile_check(s) or partial(self._shows, s) for s in self.signals)
-        # The gate and the plain signals' checks in one C call (rules/_accel.c, gate_check): the
-        # gate's tables, each signal's plan (None: its Python check) and the requester.
+        # The gate and the signals' checks in one C call (rules/_accel.c, gate_check): the gate's
+        # tables, each signal's plan (None: its Python check, a signal on ticket fields) and the
+        # requester.
         plans = tuple(_plain_plan(s, self._negation) for s in self.signals)
         self._check_tables = {staff: (*self._gate_tables[staff], plans, staff) for staff in (False, True)}
         # The hits already made, by signal and words: a hit is an immutable value and a desk's
@@ -424,7 +425,7 @@ class Scorer:
         # The signals to check: with the C speedups the gate checks the plain ones itself (4.5 a
         # decision, each a Python call before) and gives a (k, words) pair for each shown, which
         # is the hits' cache key as it is; an int is a signal for its Python check.
-        items = (native.gate_check(view.found, *self._check_tables[staff], via) if native is not None
+        items = (native.gate_check(view.found, *self._check_tables[staff], via, view.spans) if native is not None
                  else self.gate(view, staff))
         for item in items:
             if item.__class__ is int:
@@ -644,27 +645,31 @@ def _compile_check(signal: Signal) -> Callable[[TicketView, bool, str | None], t
 
 
 def _plain_plan(signal: Signal, negation: int | None = None) -> tuple[Any, ...] | None:
-    """What the C gate (rules/_accel.c, gate_check) needs to check a plain signal as
-    ``_compile_check``'s ``check`` does, or one that also skips negated words as ``_shows``
-    does (the commonest other kind, about 12 of 70 signals): (any_of, all_of, near or (),
-    within, absent, requires_any, via, requester: -1 either, 0 customer, 1 staff, negation:
-    the negation concept's id where negated words are skipped, else None); ``None`` for any
-    other signal (``_shows`` checks it), or one collecting more words than the C check holds."""
-    if len(signal.all_of) > _PLAN_ALL_OF:
+    """What the C gate (rules/_accel.c, gate_check) needs to check a signal as ``_shows`` does
+    (``_compile_check``'s ``check`` for a plain one): (any_of, all_of, near or (), within,
+    absent, requires_any, via, requester: -1 either, 0 customer, 1 staff, negation: the
+    negation concept's id where negated words are skipped, else None, fields: () for every
+    field, else the names of those it reads, subject_has, subject_lacks); ``None`` for a signal
+    on ticket fields, of a key the C check does not know, or collecting more words than it holds
+    (``_shows`` checks those). Why the fields and the subject too: a dozen signals read only the
+    subject or the description (the how-to questions, the alert formats), 0.76 Python calls a
+    decision after the plain ones moved to C."""
+    if len(signal.all_of) > _PLAN_ALL_OF or any(
+            getattr(signal, k) != default for k, default in _DEFAULTS.items() if k not in _PLAN_KEYS):
         return None
-    skips = None
-    if _compile_check(signal) is None:
-        if not signal.skip_negated or NEGATION_REACH != _PLAN_REACH or _compile_check(
-                replace(signal, skip_negated=False)) is None:
-            return None
-        skips = negation  # None: no negation concept, so _positions skips nothing
+    if signal.skip_negated and NEGATION_REACH != _PLAN_REACH:
+        return None
+    skips = negation if signal.skip_negated else None  # None: no negation concept, so _positions skips nothing
     requester = -1 if signal.requester is None else int(signal.requester == STAFF)
     return (signal.any_of, signal.all_of, signal.near or (), signal.within, signal.absent, signal.requires_any,
-            signal.via, requester, skips)
+            signal.via, requester, skips, () if signal.fields is FIELDS else signal.fields, signal.subject_has,
+            signal.subject_lacks)
 
 
 _PLAN_ALL_OF = 29  # rules/_accel.c: PLAIN_WORDS (32) less any_of's word and near's two
 _PLAN_REACH = 3  # rules/_accel.c, negated: the positions after a negation it skips
+# The keys a signal may use and be checked in C (``_plain_plan``): all but ticket_fields.
+_PLAN_KEYS = _PLAIN_KEYS | {"fields", "skip_negated", "subject_has", "subject_lacks"}
 
 
 def _near(first: list[tuple[int, str]] | None, second: list[tuple[int, str]] | None,

@@ -261,7 +261,7 @@ def test_plain_checks_alike_on_every_labelled_ticket(shipped: RuleSet, labelled:
     assert sum(plan is not None for plan in scorer._check_tables[False][4]) > len(scorer.signals) // 2
     views = [scorer.view(ticket_texts(item.ticket), item.ticket.custom_fields) for item in labelled]
     cases = [(view, staff, via) for view in views for staff in (False, True) for via in (None, "", "email", "web")]
-    fast = [native.gate_check(view.found, *scorer._check_tables[staff], via) for view, staff, via in cases]
+    fast = [native.gate_check(view.found, *scorer._check_tables[staff], via, view.spans) for view, staff, via in cases]
     monkeypatch.setattr(accel, "native", None)
     plain = [_checked_in_python(scorer, view, staff, via) for view, staff, via in cases]
     assert fast == plain
@@ -270,10 +270,11 @@ def test_plain_checks_alike_on_every_labelled_ticket(shipped: RuleSet, labelled:
 
 @needs_native
 def test_plain_checks_alike_on_made_up_signals_and_tickets() -> None:
-    """Every part of a plain check (any, all, near with within, absent, requires_any, via,
-    requester, negated words skipped, repeated words dropped) against the Python closure (or
-    ``Scorer._shows`` for a signal that skips negated words, concept 5 the negation), on random
-    signals and concept hits where a hand-written rule set would leave corners untried."""
+    """Every part of a C check (any, all, near with within, absent, requires_any, via,
+    requester, negated words skipped, chosen fields, concepts the subject has or lacks,
+    repeated words dropped) against the Python closure (or ``Scorer._shows`` for the others,
+    concept 5 the negation), on random signals, concept hits and fields' spans (a field
+    missing, or empty) where a hand-written rule set would leave corners untried."""
     assert native is not None
     rng = random.Random(5)
     words = ["a", "b", "c", "d", "e"]
@@ -291,12 +292,16 @@ def test_plain_checks_alike_on_made_up_signals_and_tickets() -> None:
             name=f"s{n}", says="x", weight=1.0, category=None, any_of=any_of, all_of=all_of, near=near,  # type: ignore[arg-type]
             within=rng.randint(1, 8), absent=ids(2) if rng.random() < 0.3 else (),
             requires_any=ids(3) if rng.random() < 0.3 else (), via=("email", "web") if rng.random() < 0.2 else (),
-            requester=rng.choice([None, None, scoring.STAFF, scoring.CUSTOMER]), skip_negated=rng.random() < 0.4))
+            requester=rng.choice([None, None, scoring.STAFF, scoring.CUSTOMER]), skip_negated=rng.random() < 0.4,
+            fields=_some_fields(rng), subject_has=ids(2) if rng.random() < 0.2 else (),
+            subject_lacks=ids(2) if rng.random() < 0.2 else ()))
     plans = tuple(scoring._plain_plan(s, 5) for s in signals)
     shows = scoring.Scorer.__new__(scoring.Scorer)  # only what _shows reads: the negation concept
     shows._negation = 5
     checks = [scoring._compile_check(s) or functools.partial(shows._shows, s) for s in signals]
     assert sum(s.skip_negated for s in signals) > 100
+    assert sum(s.fields is not scoring.FIELDS for s in signals) > 100
+    assert sum(bool(s.subject_has) for s in signals) > 40 and sum(bool(s.subject_lacks) for s in signals) > 40
     assert all(plan is not None for plan in plans)
     every = tuple(range(len(signals)))
     for _ in range(300):
@@ -305,11 +310,12 @@ def test_plain_checks_alike_on_made_up_signals_and_tickets() -> None:
         found = {c: sorted(at) for c, at in found.items()}
         if rng.random() < 0.1 and found:
             found[next(iter(found))] = []  # a concept present with no positions: absent sees it, words do not
-        view = scoring.TicketView(found, {}, {})  # a fresh one each: _shows keeps the negations on it
+        spans = _some_spans(rng)
+        view = scoring.TicketView(found, spans, {})  # a fresh one each: _shows keeps the negations on it
         for staff in (False, True):
             for via in (None, "", "email", "api"):
                 fast = native.gate_check(found, ((),) * 6, every, ((),) * len(signals), ((),) * len(signals),
-                                         plans, staff, via)
+                                         plans, staff, via, spans)
                 expected = []
                 for k, check in enumerate(checks):
                     assert check is not None
@@ -317,6 +323,21 @@ def test_plain_checks_alike_on_made_up_signals_and_tickets() -> None:
                     if shown is not None:
                         expected.append((k, shown))
                 assert fast == expected
+
+
+def _some_fields(rng: random.Random) -> tuple[str, ...]:
+    """A signal's fields: every one (``FIELDS`` itself, as compiled) half the time, else one or two."""
+    if rng.random() < 0.5:
+        return scoring.FIELDS
+    chosen = set(rng.sample(scoring.FIELDS, rng.randint(1, 2)))
+    return tuple(f for f in scoring.FIELDS if f in chosen)
+
+
+def _some_spans(rng: random.Random) -> dict[str, tuple[int, int]]:
+    """A ticket's fields over positions 0 to 30, each there or not (an absent field has no span)."""
+    cuts = sorted(rng.sample(range(1, 31), 2))
+    spans = dict(zip(scoring.FIELDS, ((0, cuts[0]), (cuts[0], cuts[1]), (cuts[1], 31)), strict=True))
+    return {name: span for name, span in spans.items() if rng.random() < 0.8}
 
 
 @needs_native
@@ -328,10 +349,18 @@ def test_a_malformed_plan_raises() -> None:
         native.gate_check(found, *tables, (("not", "a", "plan"),), False, None)
     with pytest.raises(ValueError):
         native.gate_check(found, *tables, (None, None), False, None)
+    plan = ((0,), (), (), 6, (), (), (), -1, None, (), (), ())
     with pytest.raises(TypeError):
-        native.gate_check({0: "not a list"}, *tables, (((0,), (), (), 6, (), (), (), -1, None),), False, None)
+        native.gate_check({0: "not a list"}, *tables, (plan,), False, None)
+    with pytest.raises(TypeError):
+        native.gate_check(found, *tables, (plan[:9],), False, None)  # the plans before fields and the subject
+    on_subject = (*plan[:9], ("subject",), (), ())
+    with pytest.raises(TypeError):
+        native.gate_check(found, *tables, (on_subject,), False, None, {"subject": (0,)})  # a span: (start, end)
     assert native.gate_check(found, *tables, (None,), False, None) == [0]
-    assert native.gate_check(found, *tables, (((0,), (), (), 6, (), (), (), -1, None),), False, None) == [(0, ("a",))]
+    assert native.gate_check(found, *tables, (plan,), False, None) == [(0, ("a",))]
+    assert native.gate_check(found, *tables, (on_subject,), False, None) == []  # no spans: no subject
+    assert native.gate_check(found, *tables, (on_subject,), False, None, {"subject": (0, 2)}) == [(0, ("a",))]
 
 
 @needs_native
