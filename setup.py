@@ -11,6 +11,9 @@ setup(
     name="critical-incident-middleware",
     packages=[],
     py_modules=[],
+    # -ffp-contract=off: no fused multiply-adds, so the models' log-odds (linear_logits) are the
+    # Python code's to the last bit on any machine.
     ext_modules=[Extension("rules._accel", ["rules/_accel.c"], optional=True,
-                           extra_compile_args=["-O2", "-Wall", "-Werror=implicit-function-declaration"])],
+                           extra_compile_args=["-O2", "-Wall", "-Werror=implicit-function-declaration",
+                                               "-ffp-contract=off"])],
 )

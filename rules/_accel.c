@@ -18,6 +18,7 @@
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
+#include <math.h>
 #include <stddef.h>
 
 #define MAX_WIDTH 32 /* complex figures per word: a model's outputs + 1 */
@@ -855,52 +856,109 @@ PyDoc_STRVAR(linear_read_doc,
 "ascending; known is how many of the distinct words the words block knows, distinct how many\n"
 "there are.");
 
+/* The arguments linear_read and linear_logits share, and the sums, ranks and counts of
+ * sum_words over them. 0, or -1 with an exception set. */
+typedef struct {
+    double sums[2 * MAX_WIDTH];
+    long up[TOP], down[TOP];
+    int n_up, n_down;
+    Py_ssize_t known, distinct;
+} Reading;
+
+static int
+read_words(PyObject *words, PyObject *lexicon, Py_ssize_t width, int column, Reading *out)
+{
+    if (check_table(lexicon, column) < 0) {
+        return -1;
+    }
+    if (width < 1 || width > MAX_WIDTH) {
+        PyErr_SetString(PyExc_ValueError, "width: 1 to 32 complex figures");
+        return -1;
+    }
+    memset(out, 0, sizeof(*out));
+    return sum_words(words, lexicon, column, width, out->sums, out->up, &out->n_up, out->down, &out->n_down,
+                     &out->known, &out->distinct);
+}
+
+/* (numbers, up, down, known, distinct): the first `count` of `numbers` as a list of floats,
+ * then a reading's ranks and counts. A new reference, or NULL with an exception set. */
+static PyObject *
+reading_tuple(const double *numbers, Py_ssize_t count, const Reading *reading)
+{
+    PyObject *list = PyList_New(count);
+    if (list == NULL) {
+        return NULL;
+    }
+    for (Py_ssize_t i = 0; i < count; i++) {
+        PyObject *value = PyFloat_FromDouble(numbers[i]);
+        if (value == NULL) {
+            Py_DECREF(list);
+            return NULL;
+        }
+        PyList_SET_ITEM(list, i, value);
+    }
+    PyObject *up = ranks_tuple(reading->up, reading->n_up);
+    PyObject *down = up ? ranks_tuple(reading->down, reading->n_down) : NULL;
+    PyObject *out = down ? Py_BuildValue("(OOOnn)", list, up, down, reading->known, reading->distinct) : NULL;
+    Py_DECREF(list);
+    Py_XDECREF(up);
+    Py_XDECREF(down);
+    return out;
+}
+
 static PyObject *
 linear_read(PyObject *module, PyObject *args)
 {
     PyObject *words, *lexicon;
     Py_ssize_t width;
     int column = 0;
+    Reading reading;
     if (!PyArg_ParseTuple(args, "O!On|i:linear_read", &PyList_Type, &words, &lexicon, &width, &column)
-        || check_table(lexicon, column) < 0) {
+        || read_words(words, lexicon, width, column, &reading) < 0) {
         return NULL;
     }
-    if (width < 1 || width > MAX_WIDTH) {
-        PyErr_SetString(PyExc_ValueError, "width: 1 to 32 complex figures");
-        return NULL;
-    }
-    double sums[2 * MAX_WIDTH] = {0.0};
-    long up[TOP], down[TOP];
-    int n_up = 0, n_down = 0;
-    Py_ssize_t known_words = 0, distinct_words = 0;
-    if (sum_words(words, lexicon, column, width, sums, up, &n_up, down, &n_down, &known_words, &distinct_words)) {
-        return NULL;
-    }
+    return reading_tuple(reading.sums, 2 * width, &reading);
+}
 
-    PyObject *out_sums = PyList_New(2 * width);
-    if (out_sums == NULL) {
+PyDoc_STRVAR(linear_logits_doc,
+"linear_logits(words, lexicon, width, intercepts, column=0) -> (logits, up, down, known, distinct)\n\n"
+"LinearTextModel.logits: linear_read's reading with its sums made into each output's log-odds\n"
+"as LinearTextModel.values does (intercepts: one float per output, width - 1 of them), in the\n"
+"same operations and order, so the values are the Python code's to the last bit.");
+
+static PyObject *
+linear_logits(PyObject *module, PyObject *args)
+{
+    PyObject *words, *lexicon, *intercepts;
+    Py_ssize_t width;
+    int column = 0;
+    Reading reading;
+    if (!PyArg_ParseTuple(args, "O!OnO!|i:linear_logits", &PyList_Type, &words, &lexicon, &width, &PyTuple_Type,
+                          &intercepts, &column)) {
         return NULL;
     }
-    for (Py_ssize_t i = 0; i < 2 * width; i++) {
-        PyObject *value = PyFloat_FromDouble(sums[i]);
-        if (value == NULL) {
-            Py_DECREF(out_sums);
+    Py_ssize_t k = width - 1;
+    if (PyTuple_GET_SIZE(intercepts) != k) {
+        PyErr_SetString(PyExc_ValueError, "intercepts: one per output, width - 1 of them");
+        return NULL;
+    }
+    if (read_words(words, lexicon, width, column, &reading) < 0) {
+        return NULL;
+    }
+    /* values(): b + words share * words norm + pieces share * pieces norm, left to right (the
+     * build forbids fused multiply-adds: -ffp-contract=off, setup.py) */
+    const double *sums = reading.sums;
+    double words_norm = sums[k] != 0.0 ? 1.0 / sqrt(sums[k]) : 0.0;
+    double pieces_norm = sums[2 * k + 1] != 0.0 ? 1.0 / sqrt(sums[2 * k + 1]) : 0.0;
+    double logits[MAX_WIDTH];
+    for (Py_ssize_t c = 0; c < k; c++) {
+        double b = PyFloat_AsDouble(PyTuple_GET_ITEM(intercepts, c));
+        if (b == -1.0 && PyErr_Occurred()) {
             return NULL;
         }
-        PyList_SET_ITEM(out_sums, i, value);
+        logits[c] = b + sums[c] * words_norm + sums[k + 1 + c] * pieces_norm;
     }
-    PyObject *out_up = ranks_tuple(up, n_up);
-    PyObject *out_down = out_up ? ranks_tuple(down, n_down) : NULL;
-    if (out_down == NULL) {
-        Py_XDECREF(out_up);
-        Py_DECREF(out_sums);
-        return NULL;
-    }
-    PyObject *out = Py_BuildValue("(OOOnn)", out_sums, out_up, out_down, known_words, distinct_words);
-    Py_DECREF(out_sums);
-    Py_DECREF(out_up);
-    Py_DECREF(out_down);
-    return out;
+    return reading_tuple(logits, k, &reading);
 }
 
 /* found[concept].append((position, label)), making the list on a concept's first occurrence. */
@@ -2147,6 +2205,7 @@ gate_check(PyObject *module, PyObject *args)
 
 static PyMethodDef methods[] = {
     {"linear_read", linear_read, METH_VARARGS, linear_read_doc},
+    {"linear_logits", linear_logits, METH_VARARGS, linear_logits_doc},
     {"concept_scan", concept_scan, METH_VARARGS, concept_scan_doc},
     {"ascii_words", ascii_words, METH_O, ascii_words_doc},
     {"folded_words", folded_words, METH_VARARGS, folded_words_doc},

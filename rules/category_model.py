@@ -58,8 +58,8 @@ class CategoryModel:
         """``logits``, and how many of the words it reads (``known_words``: all of them, unless
         it knows fewer than a quarter of the distinct ones)."""
         read = [STAFF_WORD, *words[:MAX_WORDS]] if staff else words[:MAX_WORDS]
-        sums, _, _, known, distinct = self.linear.read(read)
-        return self.linear.values(sums), known_words(len(read), known, distinct)
+        logits, _, _, known, distinct = self.linear.logits(read)
+        return logits, known_words(len(read), known, distinct)
 
     def guess(self, words: Sequence[str], staff: bool) -> tuple[str, float, int]:
         """The category with the highest probability (softmax of the log-odds), that probability,

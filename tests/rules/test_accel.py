@@ -71,6 +71,25 @@ def test_model_sums_and_cited_ranks_alike(shipped: RuleSet, labelled: list[EvalI
 
 
 @needs_native
+def test_models_log_odds_alike_to_the_last_bit(shipped: RuleSet, labelled: list[EvalItem],
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """linear_logits (rules/_accel.c) makes the sums into log-odds as LinearTextModel.values does,
+    bit for bit (a threshold or a category can turn on the last bit), for both models, with
+    the cited ranks and counts of ``read``."""
+    assert shipped.scorer is not None and shipped.scorer.model is not None and shipped.scorer.categories is not None
+    models = (shipped.scorer.model.model.linear, shipped.scorer.categories.model.linear)
+    texts = [model_words(model_text(ticket_texts(item.ticket))) for item in labelled[::3]]
+    texts += [[], ["zz-never-seen"], ["the", "the", "the"]]  # nothing known, one unknown word, repeats
+    fast = [[m.logits(words) for m in models] for words in texts]
+    assert all(m.logits(words)[1:] == m.read(words)[1:] for words in texts[::50] for m in models)
+    monkeypatch.setattr(accel, "native", None)
+    plain = [[m.logits(words) for m in models] for words in texts]
+    assert fast == plain
+    assert len({round(both[0][0][0], 6) for both in fast}) > 1000  # many distinct values compared
+    assert fast[-3][0][0] == [models[0].intercepts[0]]  # no words: the intercept
+
+
+@needs_native
 def test_model_sums_alike_even_when_the_lexicon_is_emptied_mid_ticket(shipped: RuleSet, labelled: list[EvalItem],
                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     """Each distinct word is looked up once, so a vocabulary that empties itself while the C code
@@ -377,6 +396,12 @@ def test_tables_of_the_wrong_shape_raise_instead_of_crashing() -> None:
         pack((1j,), 0, 0, ("b",))  # pairs: a dict or None
     with pytest.raises(ValueError):
         native.linear_read(["a"], {}, 0)
+    with pytest.raises(ValueError):
+        native.linear_logits(["a"], {"a": pack((1j, 2j), 0, 0, None)}, 2, (0.5, 1.0))  # an intercept per output
+    with pytest.raises(TypeError):
+        native.linear_logits(["a"], {"a": pack((1j, 2j), 0, 0, None)}, 2, ("x",))  # intercepts: numbers
+    # one output: the words share 0 over a words norm of 1/sqrt(1), the pieces share 2 over 1/sqrt(1)
+    assert native.linear_logits(["a"], {"a": pack((1j, 2 + 1j), 0, 0, None)}, 2, (0.5,)) == ([2.5], (), (), 1, 1)
     with pytest.raises(KeyError):
         native.linear_read(["a"], {}, 1)  # a plain dict does not learn words
     with pytest.raises(TypeError):
