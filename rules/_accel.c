@@ -247,22 +247,49 @@ add_figures(PyObject *figures, Py_ssize_t width, double *sums, long *up, int *n_
     return 0;
 }
 
+/* The i-th of an array of longs or doubles as a Python int or float (a new reference). */
+typedef PyObject *(*ItemMaker)(const void *data, Py_ssize_t i);
+
 static PyObject *
-ranks_tuple(const long *ranks, int count)
+long_at(const void *data, Py_ssize_t i)
 {
-    PyObject *out = PyTuple_New(count);
+    return PyLong_FromLong(((const long *)data)[i]);
+}
+
+static PyObject *
+float_at(const void *data, Py_ssize_t i)
+{
+    return PyFloat_FromDouble(((const double *)data)[i]);
+}
+
+/* A new tuple (or list) of the first `count` items `make` makes of `data`, or NULL with an
+ * exception set. */
+static PyObject *
+made_items(const void *data, Py_ssize_t count, ItemMaker make, int as_list)
+{
+    PyObject *out = as_list ? PyList_New(count) : PyTuple_New(count);
     if (out == NULL) {
         return NULL;
     }
-    for (int i = 0; i < count; i++) {
-        PyObject *rank = PyLong_FromLong(ranks[i]);
-        if (rank == NULL) {
+    for (Py_ssize_t i = 0; i < count; i++) {
+        PyObject *item = make(data, i);
+        if (item == NULL) {
             Py_DECREF(out);
             return NULL;
         }
-        PyTuple_SET_ITEM(out, i, rank);
+        if (as_list) {
+            PyList_SET_ITEM(out, i, item);
+        } else {
+            PyTuple_SET_ITEM(out, i, item);
+        }
     }
     return out;
+}
+
+static PyObject *
+ranks_tuple(const long *ranks, int count)
+{
+    return made_items(ranks, count, long_at, 0);
 }
 
 /* Whether two str objects hold the same text (the canonical PEP 393 form: same kind if equal). */
@@ -885,17 +912,9 @@ read_words(PyObject *words, PyObject *lexicon, Py_ssize_t width, int column, Rea
 static PyObject *
 reading_tuple(const double *numbers, Py_ssize_t count, const Reading *reading)
 {
-    PyObject *list = PyList_New(count);
+    PyObject *list = made_items(numbers, count, float_at, 1);
     if (list == NULL) {
         return NULL;
-    }
-    for (Py_ssize_t i = 0; i < count; i++) {
-        PyObject *value = PyFloat_FromDouble(numbers[i]);
-        if (value == NULL) {
-            Py_DECREF(list);
-            return NULL;
-        }
-        PyList_SET_ITEM(list, i, value);
     }
     PyObject *up = ranks_tuple(reading->up, reading->n_up);
     PyObject *down = up ? ranks_tuple(reading->down, reading->n_down) : NULL;
@@ -1281,17 +1300,11 @@ PyDoc_STRVAR(concept_scan_doc,
 "by entry), add each one-word term's (offset + position, label) to found[concept], and\n"
 "confirm the phrases a token anchors, where the word beside it fits, as the Python _confirm.");
 
-static PyObject *
-concept_scan(PyObject *module, PyObject *args)
+/* concept_scan's loop over toks (a list ending with its padding ""), the table checked: 0, or -1
+ * with an exception set. */
+static int
+scan_tokens(PyObject *vocabulary, int column, PyObject *toks, Py_ssize_t offset, PyObject *found)
 {
-    PyObject *vocabulary, *toks, *found;
-    Py_ssize_t offset;
-    int column = 0;
-    if (!PyArg_ParseTuple(args, "OO!nO!|i:concept_scan", &vocabulary, &PyList_Type, &toks, &offset, &PyDict_Type,
-                          &found, &column)
-        || check_table(vocabulary, column) < 0) {
-        return NULL;
-    }
     Py_ssize_t n = PyList_GET_SIZE(toks);
     const Vocabulary *ahead = Py_IS_TYPE(vocabulary, &VocabularyType) ? (const Vocabulary *)vocabulary : NULL;
     for (Py_ssize_t i = 0; i < n; i++) {
@@ -1302,7 +1315,7 @@ concept_scan(PyObject *module, PyObject *args)
         }
         PyObject *info = word_value(vocabulary, column, PyList_GET_ITEM(toks, i), NULL);
         if (info == NULL) {
-            return NULL;
+            return -1;
         }
         if (info == Py_None) {
             Py_DECREF(info);
@@ -1312,14 +1325,14 @@ concept_scan(PyObject *module, PyObject *args)
             int failed = scan_entry((const Entry *)info, toks, i, n, offset, found);
             Py_DECREF(info);
             if (failed) {
-                return NULL;
+                return -1;
             }
             continue;
         }
         if (!PyTuple_Check(info) || PyTuple_GET_SIZE(info) != 4 || !PyTuple_Check(PyTuple_GET_ITEM(info, 0))) {
             Py_DECREF(info);
             PyErr_SetString(PyExc_TypeError, "vocabulary entry: (singles, right, left, loose) or None");
-            return NULL;
+            return -1;
         }
         int failed = 0;
         PyObject *singles = PyTuple_GET_ITEM(info, 0);
@@ -1328,7 +1341,7 @@ concept_scan(PyObject *module, PyObject *args)
             PyObject *position = PyLong_FromSsize_t(offset + i);
             if (position == NULL) {
                 Py_DECREF(info);
-                return NULL;
+                return -1;
             }
             for (Py_ssize_t s = 0; s < count && !failed; s++) {
                 PyObject *single = PyTuple_GET_ITEM(singles, s);
@@ -1364,8 +1377,22 @@ concept_scan(PyObject *module, PyObject *args)
         }
         Py_DECREF(info);
         if (failed) {
-            return NULL;
+            return -1;
         }
+    }
+    return 0;
+}
+
+static PyObject *
+concept_scan(PyObject *module, PyObject *args)
+{
+    PyObject *vocabulary, *toks, *found;
+    Py_ssize_t offset;
+    int column = 0;
+    if (!PyArg_ParseTuple(args, "OO!nO!|i:concept_scan", &vocabulary, &PyList_Type, &toks, &offset, &PyDict_Type,
+                          &found, &column)
+        || check_table(vocabulary, column) < 0 || scan_tokens(vocabulary, column, toks, offset, found) < 0) {
+        return NULL;
     }
     Py_RETURN_NONE;
 }
@@ -1483,6 +1510,8 @@ PyDoc_STRVAR(ascii_words_doc,
 "but '#' and whitespace separating words (Python: text.lower().encode().translate(_SPLIT,\n"
 "b\"'\").decode().split()). Raises ValueError for a text that is not ASCII.");
 
+static PyObject *split_ascii(PyObject *text);
+
 static PyObject *
 ascii_words(PyObject *module, PyObject *text)
 {
@@ -1490,6 +1519,13 @@ ascii_words(PyObject *module, PyObject *text)
         PyErr_SetString(PyExc_ValueError, "ascii_words: an ASCII str");
         return NULL;
     }
+    return split_ascii(text);
+}
+
+/* ascii_words of an ASCII str (checked by the caller). */
+static PyObject *
+split_ascii(PyObject *text)
+{
     Py_ssize_t n = PyUnicode_GET_LENGTH(text);
     const Py_UCS1 *data = PyUnicode_1BYTE_DATA(text);
     Splitter split;
@@ -1676,19 +1712,29 @@ allowed(const Reach *reach, Py_ssize_t p)
     return no < 0 ? -1 : !no;
 }
 
+/* found[cid], borrowed, in *at (NULL where the concept does not occur): 0, or -1 with an
+ * exception set where it is no list. */
+static int
+found_list(PyObject *found, PyObject *cid, PyObject **at)
+{
+    *at = PyDict_GetItemWithError(found, cid);
+    if (*at != NULL && !PyList_Check(*at)) {
+        *at = NULL;
+        PyErr_SetString(PyExc_TypeError, "gate_check: found's values are lists of (position, word)");
+        return -1;
+    }
+    return *at == NULL && PyErr_Occurred() ? -1 : 0;
+}
+
 /* The word of found[cid]'s first (position, word) the reach allows (see Reach), borrowed, in
  * *word; NULL where there is none. -1 with an exception set on a malformed entry. */
 static int
 first_word(PyObject *found, PyObject *cid, const Reach *reach, PyObject **word)
 {
     *word = NULL;
-    PyObject *at = PyDict_GetItemWithError(found, cid);
-    if (at == NULL) {
-        return PyErr_Occurred() ? -1 : 0;
-    }
-    if (!PyList_Check(at)) {
-        PyErr_SetString(PyExc_TypeError, "gate_check: found's values are lists of (position, word)");
-        return -1;
+    PyObject *at;
+    if (found_list(found, cid, &at) < 0 || at == NULL) {
+        return at == NULL && PyErr_Occurred() ? -1 : 0;
     }
     if (reach->negs == NULL && reach->n_spans < 0) {
         if (PyList_GET_SIZE(at) == 0) {
@@ -1860,13 +1906,9 @@ plan_reach(PyObject *found, PyObject *negation, PyObject *fields, PyObject *span
 static int
 occurs_in(PyObject *found, PyObject *cid, const Py_ssize_t *span)
 {
-    PyObject *at = PyDict_GetItemWithError(found, cid);
-    if (at == NULL) {
-        return PyErr_Occurred() ? -1 : 0;
-    }
-    if (!PyList_Check(at)) {
-        PyErr_SetString(PyExc_TypeError, "gate_check: found's values are lists of (position, word)");
-        return -1;
+    PyObject *at;
+    if (found_list(found, cid, &at) < 0 || at == NULL) {
+        return at == NULL && PyErr_Occurred() ? -1 : 0;
     }
     for (Py_ssize_t i = 0; i < PyList_GET_SIZE(at); i++) {
         Py_ssize_t p;
@@ -2203,10 +2245,105 @@ gate_check(PyObject *module, PyObject *args)
     return out;
 }
 
+/* -- a ticket's view (rules/scoring.py, Scorer.view) -------------------------------------------
+ * Per decision a Python loop over the three fields called tokens() and Lexicons.scan for each
+ * (a few calls and a dozen bytecodes a field); scan_fields splits and scans them in one call. */
+
+/* One field's tokens with the padding "" after them: an ASCII text split here, any other by
+ * `tokens` (concepts.tokens, whose fold this module does not do). A new list, or NULL. */
+static PyObject *
+field_tokens(PyObject *text, PyObject *tokens)
+{
+    PyObject *toks = PyUnicode_IS_ASCII(text) ? split_ascii(text) : PyObject_CallOneArg(tokens, text);
+    if (toks != NULL && !PyList_Check(toks)) {
+        PyErr_SetString(PyExc_TypeError, "scan_fields: tokens() gives a list of str");
+        Py_CLEAR(toks);
+    }
+    PyObject *padding = toks != NULL ? PyUnicode_FromStringAndSize("", 0) : NULL;
+    if (padding == NULL || PyList_Append(toks, padding) < 0) {
+        Py_XDECREF(padding);
+        Py_XDECREF(toks);
+        return NULL;
+    }
+    Py_DECREF(padding);
+    return toks;
+}
+
+/* Each field of `fields` that `texts` holds a non-empty str for: its tokens (field_tokens)
+ * scanned at `*offset` into found, appended to words, its span (offset, offset + tokens) set in
+ * spans, and *offset moved past it and `gap`. 0, or -1 with an exception set. */
+static int
+scan_each_field(PyObject *texts, PyObject *fields, Py_ssize_t gap, PyObject *vocabulary, int column,
+                PyObject *tokens, PyObject *found, PyObject *spans, PyObject *words)
+{
+    Py_ssize_t offset = 0;
+    for (Py_ssize_t f = 0; f < PyTuple_GET_SIZE(fields); f++) {
+        PyObject *name = PyTuple_GET_ITEM(fields, f);
+        PyObject *text = PyDict_GetItemWithError(texts, name);
+        if (text == NULL && PyErr_Occurred()) {
+            return -1;
+        }
+        if (text == NULL || text == Py_None || (PyUnicode_Check(text) && PyUnicode_GET_LENGTH(text) == 0)) {
+            continue;
+        }
+        if (!PyUnicode_Check(text)) {
+            PyErr_SetString(PyExc_TypeError, "scan_fields: a field's text is a str or None");
+            return -1;
+        }
+        PyObject *toks = field_tokens(text, tokens);
+        if (toks == NULL) {
+            return -1;
+        }
+        Py_ssize_t n = PyList_GET_SIZE(toks) - 1;
+        PyObject *span = Py_BuildValue("(nn)", offset, offset + n);
+        int failed = span == NULL || scan_tokens(vocabulary, column, toks, offset, found) < 0
+                     || PyList_Append(words, toks) < 0 || PyDict_SetItem(spans, name, span) < 0;
+        Py_XDECREF(span);
+        Py_DECREF(toks);
+        if (failed) {
+            return -1;
+        }
+        offset += n + gap;
+    }
+    return 0;
+}
+
+PyDoc_STRVAR(scan_fields_doc,
+"scan_fields(texts, fields, gap, vocabulary, column, tokens) -> (found, spans, words)\n\n"
+"Scorer.view's loop: each of fields (names) that texts (a dict) holds a non-empty text for,\n"
+"split into its folded words (an ASCII text as ascii_words, any other by tokens, the Python\n"
+"concepts.tokens), a padding \"\" appended, scanned as concept_scan at its offset (the fields'\n"
+"words before it and gap positions after each); found: concept -> [(position, label)], spans:\n"
+"name -> (start, end), words: each field's list of words with its padding.");
+
+static PyObject *
+scan_fields(PyObject *module, PyObject *args)
+{
+    PyObject *texts, *fields, *vocabulary, *tokens;
+    Py_ssize_t gap;
+    int column;
+    if (!PyArg_ParseTuple(args, "O!O!nOiO:scan_fields", &PyDict_Type, &texts, &PyTuple_Type, &fields, &gap,
+                          &vocabulary, &column, &tokens)
+        || check_table(vocabulary, column) < 0) {
+        return NULL;
+    }
+    PyObject *found = PyDict_New(), *spans = PyDict_New(), *words = PyList_New(0);
+    PyObject *out = NULL;
+    if (found != NULL && spans != NULL && words != NULL
+        && scan_each_field(texts, fields, gap, vocabulary, column, tokens, found, spans, words) == 0) {
+        out = PyTuple_Pack(3, found, spans, words);
+    }
+    Py_XDECREF(found);
+    Py_XDECREF(spans);
+    Py_XDECREF(words);
+    return out;
+}
+
 static PyMethodDef methods[] = {
     {"linear_read", linear_read, METH_VARARGS, linear_read_doc},
     {"linear_logits", linear_logits, METH_VARARGS, linear_logits_doc},
     {"concept_scan", concept_scan, METH_VARARGS, concept_scan_doc},
+    {"scan_fields", scan_fields, METH_VARARGS, scan_fields_doc},
     {"ascii_words", ascii_words, METH_O, ascii_words_doc},
     {"folded_words", folded_words, METH_VARARGS, folded_words_doc},
     {"pack", pack, METH_VARARGS, pack_doc},

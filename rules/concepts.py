@@ -284,6 +284,14 @@ class Lexicons:
         three tables cost three probes of cold memory per word (rules/_accel.c)."""
         self._words = (words, column)
 
+    def table(self, native: Any) -> tuple[Any, int]:
+        """The vocabulary the C scan reads entries through, and its column: the shared one
+        (``share``), else one of its own, made on the first C scan."""
+        words = self._words
+        if words is None:
+            words = self._words = (native.Vocabulary((self.packer(native),), _Vocabulary.LIMIT), 0)
+        return words
+
     def unshared(self) -> Lexicons:
         """The same lexicons with a vocabulary of their own (made on the first C scan): a
         scorer without the models keeps no table that holds on to them."""
@@ -351,10 +359,8 @@ class Lexicons:
         where they are built."""
         native = accel.native
         if native is not None:
-            words = self._words
-            if words is None:
-                words = self._words = (native.Vocabulary((self.packer(native),), _Vocabulary.LIMIT), 0)
-            native.concept_scan(words[0], toks, offset, found, words[1])
+            vocabulary, column = self.table(native)
+            native.concept_scan(vocabulary, toks, offset, found, column)
             return
         infos = list(map(self._lookup, toks))
         get = found.get

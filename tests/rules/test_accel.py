@@ -241,6 +241,41 @@ def test_phrases_confirmed_alike_in_any_script(monkeypatch: pytest.MonkeyPatch) 
 
 
 @needs_native
+def test_views_alike_on_every_labelled_ticket(shipped: RuleSet, labelled: list[EvalItem],
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """scan_fields (rules/_accel.c) makes the view the Python loop of Scorer.view does: the
+    concept hits in the same order, each field's span and words, for every labelled ticket
+    and a few made-up ones (a missing, an empty and a None field; Greek, which tokens folds)."""
+    scorer = shipped.scorer
+    assert scorer is not None
+    texts = [ticket_texts(item.ticket) for item in labelled]
+    texts += [{"subject": "Alle Lieferscheine leer", "comment": None}, {"description": ""},
+              {"subject": "", "description": "Η πλατφόρμα δεν λειτουργεί, όλες οι παραγγελίες", "comment": "down"}]
+
+    def seen(view: scoring.TicketView) -> tuple[object, ...]:
+        return ({c: list(at) for c, at in view.found.items()}, list(view.found), view.spans, view.words)
+
+    fast = [seen(scorer.view(t)) for t in texts]
+    monkeypatch.setattr(accel, "native", None)
+    plain = [seen(scorer.view(t)) for t in texts]
+    assert fast == plain
+    assert sum(bool(f[0]) for f in fast) > len(texts) // 2
+    assert fast[-1][2] == {"description": (0, 7), "comment": (71, 72)}  # a field's words, then FIELD_GAP
+
+
+def test_a_view_of_malformed_fields_raises() -> None:
+    if native is None:
+        pytest.skip("rules/_accel.c is not built")
+    vocabulary = {"a": None, "": None}
+    with pytest.raises(TypeError):
+        native.scan_fields({"subject": 3}, ("subject",), 64, vocabulary, 0, tokens)  # a text: a str
+    with pytest.raises(TypeError):
+        native.scan_fields({"subject": "\u00e9"}, ("subject",), 64, vocabulary, 0, lambda text: ("a",))
+    assert native.scan_fields({"subject": "A a"}, ("subject", "comment"), 64, vocabulary, 0, tokens) == (
+        {}, {"subject": (0, 2)}, [["a", "a", ""]])
+
+
+@needs_native
 def test_signals_gated_alike(shipped: RuleSet, labelled: list[EvalItem], monkeypatch: pytest.MonkeyPatch) -> None:
     """The C gate (rules/_accel.c, gate) picks the very signals the Python one does, for both
     readings of the requester, on every labelled ticket."""
