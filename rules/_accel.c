@@ -1,8 +1,10 @@
 /* The rules' hot loops in C: the concept scan with its phrases (rules/concepts.py,
  * Lexicons.scan, _confirm), the text and category models' sums (rules/text_model.py,
  * LinearTextModel.read, over figures packed by `pack`), splitting a field into its folded
- * words (concepts.tokens, for a text fold would make ASCII character by character), the
- * signals' gate (rules/scoring.py, Scorer.gate), and the one vocabulary the scan and both models
+ * words (concepts.tokens, for a text fold would make ASCII character by character) and a
+ * ticket's fields split and scanned in one call (Scorer.view, scan_fields), the models'
+ * log-odds (LinearTextModel.logits), the signals' gate and checks (rules/scoring.py,
+ * Scorer.gate, Scorer._shows: gate_check), and the one vocabulary the scan and both models
  * read a ticket's words through (Vocabulary, Scorer._share_words).
  *
  * Why: each is a short loop per word (or character) of a ticket around work that is already
