@@ -20,12 +20,13 @@ import pytest
 from rules import RuleSet
 from tests.rules import calm_security_more_sentences as more
 from tests.rules import calm_security_sentences as first
+from tests.rules import calm_security_third_sentences as third
 from tests.rules.corpus import load_default_ruleset
 from tests.rules.helpers import assert_left_alone, assert_security_incident, decide_customer_text
 
-CALM_LANGUAGES = first.CALM_LANGUAGES + more.MORE_LANGUAGES
-SECURITY = first.SECURITY + more.SECURITY
-ROUTINE = first.ROUTINE + more.ROUTINE
+CALM_LANGUAGES = first.CALM_LANGUAGES + more.MORE_LANGUAGES + third.THIRD_LANGUAGES
+SECURITY = first.SECURITY + more.SECURITY + third.SECURITY
+ROUTINE = first.ROUTINE + more.ROUTINE + third.ROUTINE
 SECURITY_SIGNALS = {"unknown-actor", "sign-in-from-abroad", "departed-still-active", "credentials-exposed",
                     "payment-details-changed", "cross-tenant-data", "cross-tenant-objects", "not-ours", "open-access"}
 
