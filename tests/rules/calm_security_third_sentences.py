@@ -73,6 +73,13 @@ SECURITY = [
      "credentials-exposed"),
     ("hi", "मेरे अकाउंट में रात 3 बजे रूस से लॉगिन हुआ। मैं रूस कभी नहीं गया और उस समय सो रहा था।",
      "sign-in-from-abroad"),
+    # -- look-alikes across languages: a word of one language read as another's ------------------
+    # Slovene "sem" ("am") was Portuguese "sem" ("without"), a negation: "prijavi" did not count
+    ("sl", "Dobil sem obvestilo o prijavi v moj račun iz tujine ob treh ponoči. Takrat sem spal in v tujini nisem "
+           "bil.", "sign-in-from-abroad"),
+    # Hungarian "a többiek" ("the others") was "the rest still works"; here the others see the password
+    ("hu", "A kolléga tegnap bemásolta az SFTP jelszavunkat a közös csoportba, ahol külsős fuvarozók is vannak, így "
+           "a többiek is látják.", "credentials-exposed"),
 ]
 
 # Routine tickets with the same alarming words: each must be left alone.
@@ -90,4 +97,9 @@ ROUTINE = [
     ("hi", "Suresh ne company chhod di hai, kripya uska user deactivate kar dijiye."),
     ("hi", "हमें अपना बैंक खाता अपडेट करना है, नया कैंसल चेक अटैच है।"),
     ("hi", "Mera password bhool gaya hoon, reset link bhej dijiye."),
+    # Czech "stále" ("still") was English "stale" (impact); Latvian "nekad" ("never") Swedish "nekad" (denied)
+    ("cs", "Stále čekáme na fakturu za březen, můžete nám ji prosím poslat?"),
+    ("cs", "Stále nevidíme v aplikaci novou fakturu, kdy bude k dispozici?"),
+    ("lv", "Rēķinus mēs nekad neesam saņēmuši papīrā, lūdzu sūtiet tos uz e-pastu."),
+    ("lv", "Pavadzīmes mēs nekad nedrukājam, vai tās var sūtīt tikai elektroniski?"),
 ]
