@@ -1599,7 +1599,9 @@ folded_words(PyObject *module, PyObject *args)
 PyDoc_STRVAR(other_script_doc,
 "other_script(text) -> bool\n\n"
 "Whether text holds a letter of the scripts fold() keeps (Greek, Cyrillic, Hebrew, Arabic,\n"
-"Devanagari: rules/concepts.py's _KEPT_SCRIPTS, U+0370-U+04FF, U+0590-U+06FF, U+0900-U+097F),\n"
+"Devanagari, Korean, Chinese, Japanese: rules/concepts.py's _KEPT_SCRIPTS, U+0370-U+04FF,\n"
+"U+0590-U+06FF, U+0900-U+097F, U+1100-U+11FF, U+3040-U+30FF, U+3400-U+4DBF, U+4E00-U+9FFF,\n"
+"U+AC00-U+D7AF, U+F900-U+FAFF),\n"
 "as\n"
 "_OTHER_SCRIPT.search(text) is not None; a Latin-1 text is answered without reading it.");
 
@@ -1617,7 +1619,9 @@ other_script(PyObject *module, PyObject *text)
     const void *data = PyUnicode_DATA(text);
     for (Py_ssize_t i = 0, n = PyUnicode_GET_LENGTH(text); i < n; i++) {
         Py_UCS4 c = PyUnicode_READ(kind, data, i);
-        if ((c >= 0x0370 && c <= 0x04ff) || (c >= 0x0590 && c <= 0x06ff) || (c >= 0x0900 && c <= 0x097f)) {
+        if ((c >= 0x0370 && c <= 0x04ff) || (c >= 0x0590 && c <= 0x06ff) || (c >= 0x0900 && c <= 0x097f)
+            || (c >= 0x1100 && c <= 0x11ff) || (c >= 0x3040 && c <= 0x30ff) || (c >= 0x3400 && c <= 0x4dbf)
+            || (c >= 0x4e00 && c <= 0x9fff) || (c >= 0xac00 && c <= 0xd7af) || (c >= 0xf900 && c <= 0xfaff)) {
             Py_RETURN_TRUE;
         }
     }

@@ -57,16 +57,25 @@ _SPLIT = _split_table()
 _APOSTROPHE = b"'"
 
 
-# Scripts whose words are kept (Greek, Cyrillic, Hebrew, Arabic, Devanagari): they separate words
-# with spaces, so a lexicon can list them (the shipped ones have Ukrainian, Russian, Greek, Hebrew,
-# Arabic and Hindi words). Scripts without spaces between words (Chinese, Japanese, Thai) are dropped,
-# as before: a word list cannot match them. (rules/_accel.c's other_script has the same ranges.)
-_KEPT_SCRIPTS = "\u0370-\u03ff\u0400-\u04ff\u0590-\u05ff\u0600-\u06ff\u0900-\u097f"
+# Scripts whose words are kept (Greek, Cyrillic, Hebrew, Arabic, Devanagari, Korean): they separate
+# words with spaces, so a lexicon can list them (the shipped ones have Ukrainian, Russian, Greek,
+# Hebrew, Arabic, Hindi and Korean words; Korean's syllables are decomposed into their letters by
+# NFKD, in the text and in the terms alike). Chinese and Japanese write no spaces between words:
+# each of their characters (Han, kana) is kept as a word of its own, so a term is the phrase of its
+# characters ("系统" = "系 统") and matches wherever those characters follow one another, as a
+# phrase of words does. (Before, they were dropped, so a Chinese or Japanese ticket was only its
+# numbers and Latin words.) Thai, which writes no spaces either and whose vowels are marks, is
+# still dropped. (rules/_accel.c's other_script has the same ranges.)
+_UNSPACED_SCRIPTS = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+_KEPT_SCRIPTS = ("\u0370-\u03ff\u0400-\u04ff\u0590-\u05ff\u0600-\u06ff\u0900-\u097f\u1100-\u11ff\uac00-\ud7af"
+                 + _UNSPACED_SCRIPTS)
 _OTHER_SCRIPT = re.compile(f"[{_KEPT_SCRIPTS}]")
+_UNSPACED = re.compile(f"([{_UNSPACED_SCRIPTS}])")
 # Dropped from the kept scripts' words, so either spelling matches: accents (Greek tonos, the
 # Cyrillic breve and diaeresis: "й" = "и", "ї" = "і") and Arabic's optional vowel and hamza marks
-# ("أ" = "ا"), once NFKD has split them off; Arabic's tatweel (a stretching stroke).
-_DROPPED_MARKS = re.compile("[\u0300-\u036f\u064b-\u065f\u0670\u0640]")
+# ("أ" = "ا"), once NFKD has split them off; Arabic's tatweel (a stretching stroke); the kana's
+# voicing marks ("ガ" = "カ", as "é" = "e": a word list need not spell both).
+_DROPPED_MARKS = re.compile("[\u0300-\u036f\u064b-\u065f\u0670\u0640\u3099\u309a]")
 _NOT_KEPT = re.compile(f"[^\x00-\x7f{_KEPT_SCRIPTS}]")
 # The kept scripts' own punctuation separates words: Greek ano teleia and question mark, Arabic
 # comma, semicolon, question mark and full stop, Devanagari danda.
@@ -78,11 +87,12 @@ def fold(text: str) -> str:
     """Lower-case and strip accents; ASCII text (most tickets) is just lowered.
 
     Other text is decomposed (NFKD) and what is not ASCII then dropped: accents go, typographic
-    apostrophes and quotes go ("it’s" = "its"), and so do the scripts a word list cannot match
-    (Chinese, Japanese, Thai). All C-level: a per-character table cost ten times as much on a
-    German or French ticket. The result is ASCII, unless the text has Greek, Cyrillic, Hebrew,
-    Arabic or Devanagari letters: those are kept, without their accents and optional marks, and
-    the Latin letters beside them fold exactly as in an all-Latin text.
+    apostrophes and quotes go ("it’s" = "its"), and so does Thai. All C-level: a per-character
+    table cost ten times as much on a German or French ticket. The result is ASCII, unless the
+    text has Greek, Cyrillic, Hebrew, Arabic, Devanagari or Korean letters, or Chinese or Japanese
+    characters: those are kept (``_KEPT_SCRIPTS``), without their accents and optional marks, each
+    Chinese or Japanese character as a word of its own, and the Latin letters beside them fold
+    exactly as in an all-Latin text.
     """
     low = text.lower()
     if low.isascii():
@@ -94,7 +104,8 @@ def fold(text: str) -> str:
     native = accel.native
     if not (native.other_script(decomposed) if native is not None else _OTHER_SCRIPT.search(decomposed)):
         return decomposed.encode("ascii", "ignore").decode("ascii")
-    return _NOT_KEPT.sub("", _DROPPED_MARKS.sub("", decomposed.translate(_SCRIPT_PUNCTUATION)))
+    kept = _NOT_KEPT.sub("", _DROPPED_MARKS.sub("", decomposed.translate(_SCRIPT_PUNCTUATION)))
+    return _UNSPACED.sub(r" \1 ", kept) if _UNSPACED.search(kept) else kept
 
 
 # The characters the C speedups fold one by one (``_folded_table``): Latin-1, the Latin
@@ -203,6 +214,9 @@ def _split_term(term: str, where: str) -> list[str]:
     if not words:
         raise ConditionError(where, "empty term")
     for word in words:
+        if word == "*":
+            raise ConditionError(where, f"term {term!r}: each Chinese or Japanese character is a word of its own, "
+                                        "so a * after one means nothing")
         if not _TERM_WORD.match(word):
             raise ConditionError(where, f"term {term!r}: words are letters/digits, optionally ending in *")
         if word.endswith("*") and len(word) - 1 < _MIN_STEM:

@@ -13,6 +13,7 @@ import pytest
 
 from rules import RuleError, compile_rules
 from rules.concepts import Lexicons, fold, tokens
+from rules.errors import ConditionError
 from tests.rules.helpers import make_ticket
 
 DOC: dict[str, Any] = {
@@ -55,17 +56,32 @@ def test_folding_and_tokens() -> None:
 def test_words_of_greek_cyrillic_arabic_and_devanagari_are_kept_and_folded() -> None:
     """A Ukrainian, Arabic, Greek or Hindi ticket was nothing but its Latin words (an order
     number): a lexicon could not list its words. They are kept now, without accents and
-    optional marks, so either spelling matches; Chinese and Japanese are still dropped (no
-    spaces between words), and Latin letters beside them fold as before."""
+    optional marks, so either spelling matches, and Latin letters beside them fold as before."""
     assert tokens("Клієнти бачать ПОРОЖНЮ сторінку! Заказ 4411 не приходит") == [
         "клієнти", "бачать", "порожню", "сторінку", "заказ", "4411", "не", "приходит"]
     assert tokens("لا يمكن إصدار البيانات، أرجو المساعدة؟") == ["لا", "يمكن", "اصدار", "البيانات", "ارجو", "المساعدة"]
     assert tokens("Η πλατφόρμα δεν λειτουργεί; Müller") == ["η", "πλατφορμα", "δεν", "λειτουργει", "muller"]
-    assert tokens("ऑर्डर नहीं आ रहे। 日本語 Straße") == ["ऑर्डर", "नहीं", "आ", "रहे", "strasse"]
+    assert tokens("ऑर्डर नहीं आ रहे। ภาษาไทย Straße") == ["ऑर्डर", "नहीं", "आ", "रहे", "strasse"]  # Thai: dropped
     assert fold("Їжак й ёж") == "іжак и еж"  # the breve and diaeresis go, as accents do in Latin
     lex = Lexicons({"impact": ["не працює", "لا يعمل", "काम नहीं कर रहा", "δεν λειτουργ*"]})
     hits = lex.hits(tokens("Портал не працює з ранку. النظام لا يعمل. Το σύστημα δεν λειτουργεί. काम नहीं कर रहा"))
     assert [w for _, w in hits[lex.index["impact"]]] == ["не працює", "لا يعمل", "δεν λειτουργει", "काम नहीं कर रहा"]
+
+
+def test_chinese_and_japanese_characters_are_words_and_korean_is_kept() -> None:
+    """A Chinese, Japanese or Korean ticket was nothing but its Latin words and numbers: those
+    scripts were dropped. Chinese and Japanese write no spaces, so each character is a word and a
+    term is the phrase of its characters; Korean spaces its words and is kept as it is (in NFKD's
+    letters, in the text and the terms alike). Kana's voicing marks go, as accents do."""
+    assert tokens("系统无法登录。ログインできません API") == [*"系统无法登录", *"ロクインてきません", "api"]
+    lex = Lexicons({"impact": ["无法登录", "ログインできない", "ログインできません", "주문이 안 들어*", "無法"]})
+    hits = lex.hits(tokens("今天早上所有用户都无法登录。倉庫でログインできません。"
+                           "오늘 아침부터 주문이 안 들어와요. 系統無法使用"))
+    assert [w for _, w in hits[lex.index["impact"]]] == ["无法登录", "ログインできません", fold("주문이 안 들어와요"),
+                                                         "無法"]
+    assert not lex.hits(tokens("登录无法"))  # the characters in another order are not the term
+    with pytest.raises(ConditionError, match="a \\* after one means nothing"):
+        Lexicons({"impact": ["無法*"]})
 
 
 def test_terms_match_words_phrases_wildcards_and_numbers() -> None:
