@@ -17,6 +17,7 @@ import yaml
 
 from rules import RuleSet
 from tests.rules import ca_is_af_sw_sentences as ca_is_af_sw
+from tests.rules import chinese_sentences as zh
 from tests.rules import sea_he_sentences as sea_he
 from tests.rules.corpus import ROOT, load_default_ruleset
 from tests.rules.helpers import assert_left_alone, assert_security_incident, decide_customer_text
@@ -24,6 +25,8 @@ from tests.rules.helpers import assert_left_alone, assert_security_incident, dec
 NEW_LANGUAGES = ("tr", "uk", "ru", "ar", "lt", "lv", "et", "hu", "ro", "el", "hi", "sk", "sl", "hr", "bg")
 
 _CONCEPTS = yaml.safe_load((ROOT / "rules" / "lexicons.yaml").read_text(encoding="utf-8"))["concepts"]
+# Chinese has a file of its own (rules/default.yaml includes it after lexicons.yaml).
+_ZH_CONCEPTS = yaml.safe_load((ROOT / "rules" / "lexicons_zh.yaml").read_text(encoding="utf-8"))["concepts"]
 # The concepts a ticket is judged by in other languages than English: those with German words.
 GERMAN_CONCEPTS = sorted(name for name, terms in _CONCEPTS.items() if isinstance(terms, dict) and "de" in terms)
 
@@ -234,11 +237,13 @@ def _ids(cases: list[tuple[str, ...]]) -> list[str]:
     return [f"{case[0]}-{i}" for i, case in enumerate(cases)]
 
 
-# The fifteen languages' sentences above, the five added after them (tests/rules/sea_he_sentences.py)
-# and the four added after those (tests/rules/ca_is_af_sw_sentences.py).
+# The fifteen languages' sentences above, the five added after them (tests/rules/sea_he_sentences.py),
+# the four added after those (tests/rules/ca_is_af_sw_sentences.py) and Chinese
+# (tests/rules/chinese_sentences.py).
 GROUPS = [(NEW_LANGUAGES, OUTAGE, SECURITY, HARMLESS),
           (sea_he.SEA_HE_LANGUAGES, sea_he.OUTAGE, sea_he.SECURITY, sea_he.HARMLESS),
-          (ca_is_af_sw.CA_IS_AF_SW_LANGUAGES, ca_is_af_sw.OUTAGE, ca_is_af_sw.SECURITY, ca_is_af_sw.HARMLESS)]
+          (ca_is_af_sw.CA_IS_AF_SW_LANGUAGES, ca_is_af_sw.OUTAGE, ca_is_af_sw.SECURITY, ca_is_af_sw.HARMLESS),
+          (zh.ZH_LANGUAGES, zh.OUTAGE, zh.SECURITY, zh.HARMLESS)]
 ALL_OUTAGE = [case for group in GROUPS for case in group[1]]
 ALL_SECURITY = [case for group in GROUPS for case in group[2]]
 ALL_HARMLESS = [case for group in GROUPS for case in group[3]]
@@ -254,8 +259,23 @@ def test_every_concept_with_german_words_has_every_added_language(concept) -> No
     assert missing == []
 
 
+@pytest.mark.parametrize("concept", GERMAN_CONCEPTS)
+def test_every_concept_with_german_words_has_chinese(concept) -> None:
+    """Chinese (rules/lexicons_zh.yaml) has words for every concept that speaks German."""
+    terms = _ZH_CONCEPTS.get(concept, {}).get("zh")
+    assert isinstance(terms, list) and terms
+
+
+def test_chinese_file_has_only_chinese_lists_and_known_concepts() -> None:
+    """rules/lexicons_zh.yaml only adds `zh` words, to concepts rules/lexicons.yaml defines, each once."""
+    for concept, terms in _ZH_CONCEPTS.items():
+        assert concept in _CONCEPTS, concept
+        assert list(terms) == ["zh"], concept
+        assert len(set(terms["zh"])) == len(terms["zh"]), concept
+
+
 @pytest.mark.parametrize(("languages", "outage", "security", "harmless"), GROUPS,
-                         ids=["fifteen", "sea-he", "ca-is-af-sw"])
+                         ids=["fifteen", "sea-he", "ca-is-af-sw", "zh"])
 def test_every_new_language_has_its_sentences(languages, outage, security, harmless) -> None:
     """Each language has an outage, a security incident and at least two routine requests."""
     for lang in languages:
