@@ -22,14 +22,14 @@ import copy
 import re
 import string
 import unicodedata
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from itertools import compress, count
 from typing import Any, NamedTuple
 
 from rules import accel
 from rules.errors import ConditionError
 
-__all__ = ["Lexicons", "fold", "tokens"]
+__all__ = ["Lexicons", "fold", "tokens", "without_characters"]
 
 # A term's word: letters and digits (of any script; Devanagari's vowel signs and virama are marks,
 # not letters, yet part of its words), optionally ending in "*".
@@ -71,6 +71,9 @@ _KEPT_SCRIPTS = ("\u0370-\u03ff\u0400-\u04ff\u0590-\u05ff\u0600-\u06ff\u0900-\u0
                  + _UNSPACED_SCRIPTS)
 _OTHER_SCRIPT = re.compile(f"[{_KEPT_SCRIPTS}]")
 _UNSPACED = re.compile(f"([{_UNSPACED_SCRIPTS}])")
+# A Chinese or Japanese character in a text as written (half-width katakana too, which NFKD makes
+# full-width): ``character_words`` looks for one before it looks at each word.
+_UNSPACED_RAW = re.compile(f"[{_UNSPACED_SCRIPTS}\uff66-\uff9f]")
 # Dropped from the kept scripts' words, so either spelling matches: accents (Greek tonos, the
 # Cyrillic breve and diaeresis: "й" = "и", "ї" = "і") and Arabic's optional vowel and hamza marks
 # ("أ" = "ا"), once NFKD has split them off; Arabic's tatweel (a stretching stroke); the kana's
@@ -106,6 +109,19 @@ def fold(text: str) -> str:
         return decomposed.encode("ascii", "ignore").decode("ascii")
     kept = _NOT_KEPT.sub("", _DROPPED_MARKS.sub("", decomposed.translate(_SCRIPT_PUNCTUATION)))
     return _UNSPACED.sub(r" \1 ", kept) if _UNSPACED.search(kept) else kept
+
+
+def without_characters(words: list[str], texts: Sequence[str]) -> list[str]:
+    """``words`` (the tokens of ``texts``) without the Chinese and Japanese characters, each of
+    which is a word of its own (``fold``): for the text and category models, which were trained on
+    no such text. Why: counted as words the model knows nothing of, a Chinese ticket's 300
+    characters made the model read it as a long text of which it knew a few Latin words, and its
+    intercept took −9 to −10 off (before they were words, the ticket was its few Latin words, which
+    the model reads as a one-liner or a language it hardly knows). The words unchanged (the same
+    list) when no text has such a character; most tickets are ASCII and are not searched."""
+    if all(text.isascii() or _UNSPACED_RAW.search(text) is None for text in texts):
+        return words
+    return [w for w in words if len(w) != 1 or _UNSPACED.match(w) is None]
 
 
 # The characters the C speedups fold one by one (``_folded_table``): Latin-1, the Latin

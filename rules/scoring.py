@@ -44,10 +44,10 @@ from typing import Any
 
 from rules import accel
 from rules.category_model import CategoryModel, compile_category_model
-from rules.concepts import Lexicons, tokens
+from rules.concepts import Lexicons, tokens, without_characters
 from rules.errors import ConditionError
 from rules.frozen import builder
-from rules.text_model import MAX_CHARS, TextModel, compile_text_model, model_words
+from rules.text_model import MAX_CHARS, TextModel, compile_text_model
 
 __all__ = ["Score", "Scorer", "Signal", "SignalHit", "TicketView", "compile_scorer"]
 
@@ -170,11 +170,14 @@ class ModelSignal:
     def hit(self, texts: Mapping[str, str], fields: Sequence[list[str]] | None = None) -> SignalHit | None:
         """The signal for a ticket's ``texts``; ``fields`` are their words as the concept
         matcher folded and split them (``TicketView.words``), which the model reads too."""
-        return self.hit_words(_model_words(texts, fields))
+        return self.hit_words(*_model_words(texts, fields))
 
-    def hit_words(self, words: list[str]) -> SignalHit | None:
-        """``hit`` of a ticket whose words the model reads (``_model_words``) are known."""
-        if len(words) <= self.min_words:
+    def hit_words(self, words: list[str], length: int | None = None) -> SignalHit | None:
+        """``hit`` of a ticket whose words the model reads (``_model_words``) are known;
+        ``length``: how many words the ticket has, Chinese and Japanese characters included
+        (which the model does not read: a Chinese ticket is a language it hardly knows, not a
+        one-liner), by default as many as it reads."""
+        if (len(words) if length is None else length) <= self.min_words:
             return None  # a one-liner: the concept signals judge it alone
         logit, cited, known = self.model.logit_words(words)
         beyond = max(0, known - self.min_words)  # the words it knows (a language it hardly knows: few)
@@ -215,19 +218,23 @@ class CategoryChoice:
         return SignalHit("category", says, 0.0, guess, ())
 
 
-def _model_words(texts: Mapping[str, str], fields: Sequence[list[str]] | None) -> list[str]:
-    """The words the model reads (``model_words(model_text(texts))``). The fields joined by line
-    breaks fold and split into the fields' words one after the other, so the concept matcher's
-    (``fields``, each ending with its padding "") are those words, unless the joined text is
-    longer than the model reads (``MAX_CHARS``)."""
+def _model_words(texts: Mapping[str, str], fields: Sequence[list[str]] | None) -> tuple[list[str], int]:
+    """The words the model reads (``model_words(model_text(texts))``), and how many words the text
+    has, Chinese and Japanese characters included (which the models do not read). The fields
+    joined by line breaks fold and split into the fields' words one after the other, so the
+    concept matcher's (``fields``, each ending with its padding "") are those words, unless the
+    joined text is longer than the model reads (``MAX_CHARS``)."""
     if fields is not None and (len(texts.get("subject") or "") + len(texts.get("description") or "")
                                + len(texts.get("comment") or "") + 2 <= MAX_CHARS):
         words: list[str] = []
         for toks in fields:  # (a copy and a pop: filtering every word out for the paddings cost more)
             words += toks
             words.pop()
-        return words
-    return model_words(model_text(texts))
+        read = without_characters(words, [texts.get(name) or "" for name in FIELDS])
+        return read, len(words)
+    text = model_text(texts)[:MAX_CHARS]
+    words = tokens(text)  # (model_words, keeping the count)
+    return without_characters(words, (text,)), len(words)
 
 
 def model_text(texts: Mapping[str, str]) -> str:
@@ -258,7 +265,7 @@ class TicketView:
     each at its own offset, FIELD_GAP apart), which concepts occur, each field's span of
     positions, and the ticket's custom field values."""
 
-    __slots__ = ("_model", "_model_words", "_negs", "fields", "found", "present", "spans", "texts", "words")
+    __slots__ = ("_length", "_model", "_model_words", "_negs", "fields", "found", "present", "spans", "texts", "words")
 
     def __init__(self, found: dict[int, list[tuple[int, str]]], spans: dict[str, tuple[int, int]],
                  fields: Mapping[str, Any], texts: Mapping[str, str] | None = None,
@@ -272,17 +279,20 @@ class TicketView:
         self._negs: set[int] | None = None  # positions of negation words, on first use
         self._model: SignalHit | bool | None = False  # the text model's signal, on first use
         self._model_words: list[str] | None = None
+        self._length = 0  # how many words, Chinese and Japanese characters included (_model_words)
 
     def model_words(self) -> list[str]:
         """The words the text and category models read (``_model_words``), made once for both."""
         words = self._model_words
         if words is None:
-            words = self._model_words = _model_words(self.texts, self.words)
+            words, self._length = _model_words(self.texts, self.words)
+            self._model_words = words
         return words
 
     def model_hit(self, model: ModelSignal) -> SignalHit | None:
         if self._model is False:
-            self._model = model.hit_words(self.model_words())
+            words = self.model_words()
+            self._model = model.hit_words(words, self._length)
         return self._model  # type: ignore[return-value]
 
 

@@ -40,7 +40,7 @@ from operator import itemgetter
 from typing import Any
 
 from rules import accel
-from rules.concepts import COMMON_WORDS, tokens
+from rules.concepts import COMMON_WORDS, tokens, without_characters
 from rules.errors import ConditionError
 
 __all__ = ["KNOWN_ENOUGH", "LinearTextModel", "TextModel", "compile_text_model", "known_words"]
@@ -65,8 +65,10 @@ _Table = dict[str, tuple[float, tuple[float, ...]]]  # term -> (idf, a coefficie
 
 def model_words(text: str) -> list[str]:
     """The words the model reads: the concept matcher's folded tokens (lower case, accents and
-    apostrophes gone, punctuation splits), one C-level pass; the first MAX_CHARS characters."""
-    return tokens(text[:MAX_CHARS])
+    apostrophes gone, punctuation splits), one C-level pass; the first MAX_CHARS characters;
+    without Chinese and Japanese characters (``without_characters``)."""
+    text = text[:MAX_CHARS]
+    return without_characters(tokens(text), (text,))
 
 
 def word_terms(text: str) -> list[str]:
