@@ -1,0 +1,93 @@
+"""Sentences in Japanese and Korean, for tests/rules/test_more_languages.py: the shipped lexicons
+(rules/lexicons_ja_ko.yaml, and the objects' first lines in rules/logistics.yaml) read these
+languages too.
+
+These sentences are written for this test (none comes from a labelled set), as customers write
+them: Japanese without spaces, with full-width punctuation and the courtesy of business mail
+(お世話になっております, いただけますでしょうか, よろしくお願いいたします), which must read as
+nothing; Korean with its spacing, particles and endings attached to the word. An outage told by
+what it holds up (orders not reaching the warehouse, labels not printing while drivers wait,
+nobody able to log in, carrier bookings failing) must be critical with a workflow signal; a calm
+security report (another company's data, a former employee still logging in, an API key nobody
+created, a password posted publicly, the payout account changed by someone unknown, a login from a
+country nobody travelled to) a critical security incident with the signal its meaning calls for;
+and a resolved problem, a how-to, a security questionnaire, one user's forgotten password, a
+question about planned maintenance or a test message must be left alone, though they use the
+alarming words (ログインできません, 漏洩, 로그인이 안 됩니다, 유출).
+"""
+
+from __future__ import annotations
+
+JA_KO_LANGUAGES = ("ja", "ko")
+
+# Nothing is coming in, nothing prints or nobody can log in, and the operation is held up.
+OUTAGE = [
+    ("ja", "今朝から注文が倉庫に届いていません。トラックが待機したままで、出荷が止まっています。至急ご確認ください。"),
+    ("ja", "お世話になっております。出荷ラベルが印刷できず、ドライバーが倉庫で待っています。"
+           "大至急対応をお願いいたします。"),
+    ("ja", "本日朝から全員ログインできない状態で、出荷作業が止まっています。"
+           "現場は手作業で対応していますが間に合いません。"),
+    ("ja", "運送会社への集荷依頼が全てエラーになり、トラックが出発できません。本日の締め切りに間に合わない状況です。"),
+    ("ja", "受注データが基幹システムから取り込まれず、倉庫の作業員が待機しています。至急ご対応をお願いします。"),
+    ("ja", "昨日のアップデート後、送り状が発行できません。ドライバーが待っており、出荷が完全に止まっています。"),
+    ("ja", "お世話になっております。本日10時頃からWMSにログインできず、倉庫の全スタッフが作業できない状態です。"
+           "出荷が完全に止まっております。至急ご対応いただけますでしょうか。"),
+    ("ko", "오늘 아침부터 주문이 창고로 들어오지 않고 있습니다. 트럭 기사님들이 대기 중이고 출고가 전부 멈췄습니다."),
+    ("ko", "운송장 라벨이 출력되지 않아서 기사님들이 창고에서 기다리고 있습니다. 긴급하게 확인 부탁드립니다."),
+    ("ko", "아침부터 직원 아무도 로그인이 안 돼요. 출고 작업이 중단돼서 수작업으로 처리하고 있습니다."),
+    ("ko", "택배사 집하 요청이 모두 실패하고 있습니다. 트럭이 출발을 못 하고 오늘 마감을 맞추지 못할 것 같습니다."),
+    ("ko", "업데이트 이후 송장이 생성되지 않습니다. 기사님들이 대기하고 있고 출고가 완전히 멈췄습니다."),
+    ("ko", "ERP에서 주문 데이터가 연동되지 않아 창고 작업자들이 손 놓고 기다리고 있습니다. 급합니다."),
+    ("ko", "오전 10시부터 WMS에 로그인이 안 돼서 창고 직원 전원이 작업을 못 하고 있습니다. "
+           "출고가 완전히 중단되었습니다."),
+]
+
+# Calm security reports, with the signal their meaning calls for.
+SECURITY = [
+    ("ja", "お世話になっております。弊社の管理画面に、他社のお客様の氏名と住所が表示されています。",
+     "cross-tenant-data"),
+    ("ja", "3月に退職した元ドライバーが、今でもアプリにログインして配送状況を見ています。", "departed-still-active"),
+    ("ja", "誰も作成していないAPIキーが管理画面に追加されていました。心当たりのある者は社内にいません。",
+     "unknown-actor"),
+    ("ja", "弊社のAPIキーとパスワードがGitHubの公開リポジトリに載っていました。ご確認をお願いいたします。",
+     "credentials-exposed"),
+    ("ja", "精算の振込先口座が、弊社の知らないうちに別の口座に変更されていました。", "payment-details-changed"),
+    ("ja", "ブラジルからのログイン履歴がありますが、弊社の社員は誰もブラジルに行ったことがありません。"
+           "海外からのアクセスです。",
+     "sign-in-from-abroad"),
+    ("ja", "ログインなしで、URLの番号を変えると他のお客様の住所や電話番号が誰でも見られます。", "open-access"),
+    ("ko", "안녕하세요. 저희 관리자 페이지에 다른 회사 고객의 이름과 주소가 보입니다.", "cross-tenant-data"),
+    ("ko", "지난달 퇴사한 직원 계정으로 어제도 로그인한 기록이 있습니다.", "departed-still-active"),
+    ("ko", "저희가 만든 적이 없는 API 키가 관리자 화면에 생성되어 있습니다. 아무도 모르는 키입니다.", "unknown-actor"),
+    ("ko", "직원이 실수로 SFTP 비밀번호를 오픈채팅방에 올렸습니다. 누구나 볼 수 있는 상태였습니다.",
+     "credentials-exposed"),
+    ("ko", "정산 계좌가 저희도 모르게 다른 계좌로 변경되어 있었습니다. 누가 바꿨는지 모릅니다.",
+     "payment-details-changed"),
+    ("ko", "브라질에서 로그인한 기록이 있는데, 저희 직원은 아무도 브라질에 간 적이 없습니다.", "sign-in-from-abroad"),
+    ("ko", "로그인 없이 URL의 번호만 바꾸면 고객 이름과 주소, 전화번호를 누구나 볼 수 있습니다.", "open-access"),
+]
+
+# Alarming words used harmlessly: resolved, a how-to, a security questionnaire, one user's
+# password, planned maintenance, a test; and a phishing mail nobody clicked.
+HARMLESS = [
+    ("ja", "お世話になっております。昨日ご連絡したラベル印刷の件ですが、本日確認したところ解決しました。"
+           "ありがとうございました。"),
+    ("ja", "出荷データをCSVでエクスポートする方法を教えていただけますでしょうか。よろしくお願いいたします。"),
+    ("ja", "御社のセキュリティチェックシートへのご回答をお願いできますでしょうか。"
+           "情報漏洩時の対応についての質問もございます。"),
+    ("ja", "担当者の一人がパスワードを忘れてしまい、ログインできません。パスワードの再設定方法を教えてください。"),
+    ("ja", "来週の土曜日に予定されているメンテナンスの時間帯について教えてください。"
+           "その間は出荷ラベルは印刷できないのでしょうか。"),
+    ("ja", "これはテストです。アラート通知の動作確認のため送信しています。無視してください。"),
+    ("ja", "不審なメールが届きましたが、誰もリンクはクリックしていません。フィッシングでしょうか。"
+           "念のためご報告します。"),
+    ("ja", "先週の障害について、障害報告書をいただけますでしょうか。再発防止策も併せてご教示ください。"),
+    ("ko", "안녕하세요. 어제 문의드린 라벨 출력 문제는 오늘 확인해 보니 해결되었습니다. 감사합니다."),
+    ("ko", "배송 데이터를 엑셀로 내보내는 방법을 알려주실 수 있을까요?"),
+    ("ko", "보안 설문지 작성 관련해서 문의드립니다. 개인정보 유출 시 대응 절차에 대한 질문도 있습니다."),
+    ("ko", "직원 한 명이 비밀번호를 잊어버려서 로그인이 안 됩니다. 비밀번호 재설정 방법을 알려주세요."),
+    ("ko", "다음 주 토요일 정기 점검 시간에 라벨 출력이 안 되는지 궁금합니다."),
+    ("ko", "테스트입니다. 알림 발송 확인용이니 무시해 주세요."),
+    ("ko", "의심스러운 메일을 받았는데 아무도 링크를 클릭하지 않았습니다. 피싱인가요?"),
+    ("ko", "지난주 장애에 대한 장애 보고서와 재발 방지 대책을 공유해 주실 수 있을까요?"),
+]
