@@ -72,6 +72,11 @@ SECURITY = [
     ("ja", "昨夜3時に、弊社の誰も知らない管理者ユーザーが作成されていました。その時間は全員寝ていました。",
      "unknown-actor"),
     ("ja", "社員が誤ってSFTPのパスワードを社外のメーリングリストに送信してしまいました。", "credentials-exposed"),
+    ("ja", "先月退職した社員が、まだシステムにログインできるようです。これは仕様でしょうか。", "departed-still-active"),
+    ("ja", "お世話になっております。弊社の担当者が、"
+           "SFTPの接続用パスワードを誤ってX（旧Twitter）に投稿してしまいました。すでに削除しましたが、"
+           "ご確認をお願いいたします。",
+     "credentials-exposed"),
     ("ko", "안녕하세요. 저희 관리자 페이지에 다른 회사 고객의 이름과 주소가 보입니다.", "cross-tenant-data"),
     ("ko", "지난달 퇴사한 직원 계정으로 어제도 로그인한 기록이 있습니다.", "departed-still-active"),
     ("ko", "저희가 만든 적이 없는 API 키가 관리자 화면에 생성되어 있습니다. 아무도 모르는 키입니다.", "unknown-actor"),
@@ -85,6 +90,8 @@ SECURITY = [
     ("ko", "어젯밤 3시에 저희가 모르는 관리자 계정이 생성되었습니다. 그 시간에는 모두 자고 있었습니다.",
      "unknown-actor"),
     ("ko", "퇴사한 기사님이 아직도 앱에 로그인해서 배송 정보를 보고 있습니다.", "departed-still-active"),
+    ("ko", "지난달 퇴사한 직원이 아직도 시스템에 로그인할 수 있습니다. 이게 정상인가요?", "departed-still-active"),
+    ("ko", "배송 목록에 다른 회사의 주소와 전화번호가 보입니다. 정보 유출 가능성이 있나요?", "cross-tenant-data"),
 ]
 
 # Alarming words used harmlessly: resolved, a how-to, a security questionnaire, one user's
