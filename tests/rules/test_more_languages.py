@@ -18,6 +18,7 @@ import yaml
 from rules import RuleSet
 from tests.rules import ca_is_af_sw_sentences as ca_is_af_sw
 from tests.rules import chinese_sentences as zh
+from tests.rules import japanese_korean_sentences as ja_ko
 from tests.rules import sea_he_sentences as sea_he
 from tests.rules.corpus import ROOT, load_default_ruleset
 from tests.rules.helpers import assert_left_alone, assert_security_incident, decide_customer_text
@@ -238,11 +239,13 @@ def _ids(cases: list[tuple[str, ...]]) -> list[str]:
 
 
 # The fifteen languages' sentences above, the five added after them (tests/rules/sea_he_sentences.py),
-# the four added after those (tests/rules/ca_is_af_sw_sentences.py) and Chinese
-# (tests/rules/chinese_sentences.py).
+# the four added after those (tests/rules/ca_is_af_sw_sentences.py), Japanese and Korean
+# (tests/rules/japanese_korean_sentences.py; their words are in rules/lexicons_ja_ko.yaml) and
+# Chinese (tests/rules/chinese_sentences.py; rules/lexicons_zh.yaml).
 GROUPS = [(NEW_LANGUAGES, OUTAGE, SECURITY, HARMLESS),
           (sea_he.SEA_HE_LANGUAGES, sea_he.OUTAGE, sea_he.SECURITY, sea_he.HARMLESS),
           (ca_is_af_sw.CA_IS_AF_SW_LANGUAGES, ca_is_af_sw.OUTAGE, ca_is_af_sw.SECURITY, ca_is_af_sw.HARMLESS),
+          (ja_ko.JA_KO_LANGUAGES, ja_ko.OUTAGE, ja_ko.SECURITY, ja_ko.HARMLESS),
           (zh.ZH_LANGUAGES, zh.OUTAGE, zh.SECURITY, zh.HARMLESS)]
 ALL_OUTAGE = [case for group in GROUPS for case in group[1]]
 ALL_SECURITY = [case for group in GROUPS for case in group[2]]
@@ -274,8 +277,36 @@ def test_chinese_file_has_only_chinese_lists_and_known_concepts() -> None:
         assert len(set(terms["zh"])) == len(terms["zh"]), concept
 
 
+
+_JA_KO = yaml.safe_load((ROOT / "rules" / "lexicons_ja_ko.yaml").read_text(encoding="utf-8"))["concepts"]
+
+
+@pytest.mark.parametrize("concept", GERMAN_CONCEPTS)
+def test_every_concept_with_german_words_has_japanese_and_korean(concept) -> None:
+    """Japanese and Korean are in their own file (rules/lexicons_ja_ko.yaml, included after
+    lexicons.yaml, its terms appended): it has both for every concept that speaks German."""
+    terms = _JA_KO.get(concept) or {}
+    missing = [lang for lang in ja_ko.JA_KO_LANGUAGES if not isinstance(terms.get(lang), list) or not terms[lang]]
+    assert missing == []
+
+
+def test_japanese_and_korean_lexicons_are_included_after_the_main_one() -> None:
+    """rules/default.yaml includes the Japanese and Korean lexicons right after lexicons.yaml."""
+    include = yaml.safe_load((ROOT / "rules" / "default.yaml").read_text(encoding="utf-8"))["include"]
+    assert include[include.index("lexicons.yaml") + 1] == "lexicons_ja_ko.yaml"
+
+
+def test_japanese_and_korean_sentences_cover_five_security_signals() -> None:
+    """Each language's calm security reports show at least five different security signals, and
+    each language has at least six outages, six security reports and six routine tickets."""
+    for lang in ja_ko.JA_KO_LANGUAGES:
+        assert len({case[2] for case in ja_ko.SECURITY if case[0] == lang}) >= 5, lang
+        for cases in (ja_ko.OUTAGE, ja_ko.SECURITY, ja_ko.HARMLESS):
+            assert sum(case[0] == lang for case in cases) >= 6, lang
+
+
 @pytest.mark.parametrize(("languages", "outage", "security", "harmless"), GROUPS,
-                         ids=["fifteen", "sea-he", "ca-is-af-sw", "zh"])
+                         ids=["fifteen", "sea-he", "ca-is-af-sw", "ja-ko", "zh"])
 def test_every_new_language_has_its_sentences(languages, outage, security, harmless) -> None:
     """Each language has an outage, a security incident and at least two routine requests."""
     for lang in languages:
