@@ -152,12 +152,12 @@ static PyTypeObject FiguresType = {
     .tp_itemsize = sizeof(double),
     .tp_dealloc = figures_dealloc,
     .tp_flags = Py_TPFLAGS_DEFAULT,
-    .tp_doc = "A word's or a pair's figures for linear_read, packed (rules/_accel.c says why).",
+    .tp_doc = "A word's or a pair's figures for linear_logits, packed (rules/_accel.c says why).",
 };
 
 PyDoc_STRVAR(pack_doc,
 "pack(numbers, up, down, after) -> Figures\n\n"
-"A word's or a pair's figures packed for linear_read: numbers a tuple of complex numbers (a\n"
+"A word's or a pair's figures packed for linear_logits: numbers a tuple of complex numbers (a\n"
 "figures tuple's first width items), up and down its citing ranks, after the dict of the pairs\n"
 "the word starts (second word -> Figures) or None.");
 
@@ -875,18 +875,8 @@ done:
     return failed;
 }
 
-PyDoc_STRVAR(linear_read_doc,
-"linear_read(words, lexicon, width, column=0) -> (sums, up, down, known, distinct)\n\n"
-"LinearTextModel.read: the sums over the ticket's distinct words (figures from lexicon: a\n"
-"Vocabulary's column, or a dict, which learns a new word through __missing__; a Figures, see\n"
-"pack), each once in the order it\n"
-"first occurs, then over its distinct known pairs of words, likewise; sums is [real, imag] per\n"
-"complex figure; up and down are the four smallest positive citing ranks of each side,\n"
-"ascending; known is how many of the distinct words the words block knows, distinct how many\n"
-"there are.");
-
-/* The arguments linear_read and linear_logits share, and the sums, ranks and counts of
- * sum_words over them. 0, or -1 with an exception set. */
+/* A reading (linear_logits): sum_words' sums, ranks and counts; read_words checks the table
+ * and width it is given and reads. 0, or -1 with an exception set. */
 typedef struct {
     double sums[2 * MAX_WIDTH];
     long up[TOP], down[TOP];
@@ -927,25 +917,16 @@ reading_tuple(const double *numbers, Py_ssize_t count, const Reading *reading)
     return out;
 }
 
-static PyObject *
-linear_read(PyObject *module, PyObject *args)
-{
-    PyObject *words, *lexicon;
-    Py_ssize_t width;
-    int column = 0;
-    Reading reading;
-    if (!PyArg_ParseTuple(args, "O!On|i:linear_read", &PyList_Type, &words, &lexicon, &width, &column)
-        || read_words(words, lexicon, width, column, &reading) < 0) {
-        return NULL;
-    }
-    return reading_tuple(reading.sums, 2 * width, &reading);
-}
-
 PyDoc_STRVAR(linear_logits_doc,
 "linear_logits(words, lexicon, width, intercepts, column=0) -> (logits, up, down, known, distinct)\n\n"
-"LinearTextModel.logits: linear_read's reading with its sums made into each output's log-odds\n"
-"as LinearTextModel.values does (intercepts: one float per output, width - 1 of them), in the\n"
-"same operations and order, so the values are the Python code's to the last bit.");
+"LinearTextModel.logits: LinearTextModel.read's reading, made into each output's log-odds as\n"
+"LinearTextModel.values does (intercepts: one float per output, width - 1 of them), in the same\n"
+"operations and order, so the values are the Python code's to the last bit. The reading: the\n"
+"sums over the ticket's distinct words (figures from lexicon: a Vocabulary's column, or a dict,\n"
+"which learns a new word through __missing__; a Figures, see pack), each once in the order it\n"
+"first occurs, then over its distinct known pairs of words, likewise; up and down are the four\n"
+"smallest positive citing ranks of each side, ascending; known is how many of the distinct words\n"
+"the words block knows, distinct how many there are.");
 
 static PyObject *
 linear_logits(PyObject *module, PyObject *args)
@@ -2342,7 +2323,6 @@ scan_fields(PyObject *module, PyObject *args)
 }
 
 static PyMethodDef methods[] = {
-    {"linear_read", linear_read, METH_VARARGS, linear_read_doc},
     {"linear_logits", linear_logits, METH_VARARGS, linear_logits_doc},
     {"concept_scan", concept_scan, METH_VARARGS, concept_scan_doc},
     {"scan_fields", scan_fields, METH_VARARGS, scan_fields_doc},

@@ -148,12 +148,9 @@ class LinearTextModel(accel.VocabularyReader):
         """A ticket's sums (``values`` turns them into log-odds), the citing ranks of the (at
         most four) terms that weighed most each way, ascending, and how many of its distinct
         words the words block knows, of how many: one pass over its distinct words and known
-        pairs, in C where the speedups are built (rules/_accel.c)."""
-        native = accel.native
-        if native is not None:
-            table = self.table(native)
-            return native.linear_read(words if type(words) is list else list(words), table[0], self.outputs + 1,
-                                      table[1])
+        pairs. Python only: the reference the C reading (``logits``, rules/_accel.c's
+        linear_logits) is tested against, and what ``logits`` runs where the speedups are not
+        built; the product reads through ``logits``."""
         known = list(map(self._lexicon.__getitem__, dict.fromkeys(words)))
         k = self.outputs
         norm = itemgetter(k // 2)
