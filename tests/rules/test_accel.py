@@ -235,6 +235,9 @@ def test_views_alike_on_every_labelled_ticket(shipped: RuleSet, labelled: list[E
         return ({c: list(at) for c, at in view.found.items()}, list(view.found), view.spans, view.words)
 
     fast = [seen(scorer.view(t)) for t in texts]
+    # a word is the vocabulary's key where it holds it, else a new str with its hash set in C:
+    # the hash a str of that text has, or every dict would miss it
+    assert all(hash(w) == hash(w.encode().decode()) for view in fast for field in view[3] for w in field)
     monkeypatch.setattr(accel, "native", None)
     plain = [seen(scorer.view(t)) for t in texts]
     assert fast == plain
