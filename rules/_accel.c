@@ -1640,14 +1640,13 @@ PyDoc_STRVAR(folded_words_doc,
 "ascii_words; None when the text has a character past the table or whose entry is None (a\n"
 "letter fold keeps, an accent on its own), which the Python code folds.");
 
+/* folded_words of a str, its words that `known` holds (unless NULL) given as its keys
+ * (Splitter): a new list, a new reference to None (a text fold must decompose), or NULL with an
+ * exception set. */
 static PyObject *
-folded_words(PyObject *module, PyObject *args)
+split_folded(PyObject *text, PyObject *table, const Vocabulary *known)
 {
-    PyObject *text, *table;
-    if (!PyArg_ParseTuple(args, "UO!:folded_words", &text, &PyTuple_Type, &table)) {
-        return NULL;
-    }
-    Py_ssize_t known = PyTuple_GET_SIZE(table);
+    Py_ssize_t pieces = PyTuple_GET_SIZE(table);
     int kind = PyUnicode_KIND(text);
     if (kind == PyUnicode_4BYTE_KIND) {
         Py_RETURN_NONE; /* past any table: emoji, historic scripts */
@@ -1655,7 +1654,7 @@ folded_words(PyObject *module, PyObject *args)
     Py_ssize_t n = PyUnicode_GET_LENGTH(text);
     const void *data = PyUnicode_DATA(text);
     Splitter split;
-    if (splitter_init(&split, (size_t)n, NULL) < 0) {
+    if (splitter_init(&split, (size_t)n, known) < 0) {
         return NULL;
     }
     int failed = 0;
@@ -1665,7 +1664,7 @@ folded_words(PyObject *module, PyObject *args)
             failed = splitter_feed(&split, c >= 'A' && c <= 'Z' ? (int)c + 32 : (int)c);
             continue;
         }
-        PyObject *piece = (Py_ssize_t)c - 128 < known ? PyTuple_GET_ITEM(table, c - 128) : Py_None;
+        PyObject *piece = (Py_ssize_t)c - 128 < pieces ? PyTuple_GET_ITEM(table, c - 128) : Py_None;
         if (piece == Py_None) {
             splitter_free(&split);
             Py_RETURN_NONE;
@@ -1681,6 +1680,16 @@ folded_words(PyObject *module, PyObject *args)
         }
     }
     return splitter_done(&split, failed);
+}
+
+static PyObject *
+folded_words(PyObject *module, PyObject *args)
+{
+    PyObject *text, *table;
+    if (!PyArg_ParseTuple(args, "UO!:folded_words", &text, &PyTuple_Type, &table)) {
+        return NULL;
+    }
+    return split_folded(text, table, NULL);
 }
 
 PyDoc_STRVAR(other_script_doc,
@@ -2338,14 +2347,21 @@ gate_check(PyObject *module, PyObject *args)
  * Per decision a Python loop over the three fields called tokens() and Lexicons.scan for each
  * (a few calls and a dozen bytecodes a field); scan_fields splits and scans them in one call. */
 
-/* One field's tokens with the padding "" after them: an ASCII text split here (its words the
- * vocabulary holds given as its keys: Splitter), any other by `tokens` (concepts.tokens, whose
- * fold this module does not do). A new list, or NULL. */
+/* One field's tokens with the padding "" after them: an ASCII text split here, a text of
+ * accented Latin letters and typographic quotes too (folded_words with `table`, concepts._FOLDED),
+ * their words the vocabulary holds given as its keys (Splitter); any other by `tokens`
+ * (concepts.tokens, whose fold this module does not do). A new list, or NULL. Why not tokens
+ * for every text that is not ASCII: that was a Python call a French or German field, for what
+ * folded_words does (the sampled profile: 3 % of a decision). */
 static PyObject *
-field_tokens(PyObject *text, PyObject *tokens, PyObject *vocabulary)
+field_tokens(PyObject *text, PyObject *tokens, PyObject *table, PyObject *vocabulary)
 {
     const Vocabulary *known = Py_IS_TYPE(vocabulary, &VocabularyType) ? (const Vocabulary *)vocabulary : NULL;
-    PyObject *toks = PyUnicode_IS_ASCII(text) ? split_ascii(text, known) : PyObject_CallOneArg(tokens, text);
+    PyObject *toks = PyUnicode_IS_ASCII(text) ? split_ascii(text, known) : split_folded(text, table, known);
+    if (toks == Py_None) {
+        Py_DECREF(toks);
+        toks = PyObject_CallOneArg(tokens, text);
+    }
     if (toks != NULL && !PyList_Check(toks)) {
         PyErr_SetString(PyExc_TypeError, "scan_fields: tokens() gives a list of str");
         Py_CLEAR(toks);
@@ -2365,7 +2381,7 @@ field_tokens(PyObject *text, PyObject *tokens, PyObject *vocabulary)
  * spans, and *offset moved past it and `gap`. 0, or -1 with an exception set. */
 static int
 scan_each_field(PyObject *texts, PyObject *fields, Py_ssize_t gap, PyObject *vocabulary, int column,
-                PyObject *tokens, PyObject *found, PyObject *spans, PyObject *words)
+                PyObject *tokens, PyObject *table, PyObject *found, PyObject *spans, PyObject *words)
 {
     Py_ssize_t offset = 0;
     for (Py_ssize_t f = 0; f < PyTuple_GET_SIZE(fields); f++) {
@@ -2381,7 +2397,7 @@ scan_each_field(PyObject *texts, PyObject *fields, Py_ssize_t gap, PyObject *voc
             PyErr_SetString(PyExc_TypeError, "scan_fields: a field's text is a str or None");
             return -1;
         }
-        PyObject *toks = field_tokens(text, tokens, vocabulary);
+        PyObject *toks = field_tokens(text, tokens, table, vocabulary);
         if (toks == NULL) {
             return -1;
         }
@@ -2400,28 +2416,29 @@ scan_each_field(PyObject *texts, PyObject *fields, Py_ssize_t gap, PyObject *voc
 }
 
 PyDoc_STRVAR(scan_fields_doc,
-"scan_fields(texts, fields, gap, vocabulary, column, tokens) -> (found, spans, words)\n\n"
+"scan_fields(texts, fields, gap, vocabulary, column, tokens, table) -> (found, spans, words)\n\n"
 "Scorer.view's loop: each of fields (names) that texts (a dict) holds a non-empty text for,\n"
-"split into its folded words (an ASCII text as ascii_words, any other by tokens, the Python\n"
-"concepts.tokens), a padding \"\" appended, scanned as concept_scan at its offset (the fields'\n"
-"words before it and gap positions after each); found: concept -> [(position, label)], spans:\n"
-"name -> (start, end), words: each field's list of words with its padding.");
+"split into its folded words (an ASCII text as ascii_words, one of accented Latin as\n"
+"folded_words(text, table), any other by tokens, the Python concepts.tokens), a padding \"\"\n"
+"appended, scanned as concept_scan at its offset (the fields' words before it and gap positions\n"
+"after each); found: concept -> [(position, label)], spans: name -> (start, end), words: each\n"
+"field's list of words with its padding.");
 
 static PyObject *
 scan_fields(PyObject *module, PyObject *args)
 {
-    PyObject *texts, *fields, *vocabulary, *tokens;
+    PyObject *texts, *fields, *vocabulary, *tokens, *table;
     Py_ssize_t gap;
     int column;
-    if (!PyArg_ParseTuple(args, "O!O!nOiO:scan_fields", &PyDict_Type, &texts, &PyTuple_Type, &fields, &gap,
-                          &vocabulary, &column, &tokens)
+    if (!PyArg_ParseTuple(args, "O!O!nOiOO!:scan_fields", &PyDict_Type, &texts, &PyTuple_Type, &fields, &gap,
+                          &vocabulary, &column, &tokens, &PyTuple_Type, &table)
         || check_table(vocabulary, column) < 0) {
         return NULL;
     }
     PyObject *found = PyDict_New(), *spans = PyDict_New(), *words = PyList_New(0);
     PyObject *out = NULL;
     if (found != NULL && spans != NULL && words != NULL
-        && scan_each_field(texts, fields, gap, vocabulary, column, tokens, found, spans, words) == 0) {
+        && scan_each_field(texts, fields, gap, vocabulary, column, tokens, table, found, spans, words) == 0) {
         out = PyTuple_Pack(3, found, spans, words);
     }
     Py_XDECREF(found);

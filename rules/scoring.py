@@ -44,7 +44,7 @@ from typing import Any
 
 from rules import accel
 from rules.category_model import CategoryModel, compile_category_model
-from rules.concepts import Lexicons, tokens
+from rules.concepts import _FOLDED, Lexicons, tokens
 from rules.errors import ConditionError
 from rules.frozen import builder
 from rules.text_model import MAX_CHARS, TextModel, compile_text_model, model_words
@@ -395,10 +395,12 @@ class Scorer:
         ``comment``), folded, split and matched against the concepts once, and ``ticket_fields``
         (custom field values by id). With the C speedups one call splits and scans the fields
         (rules/_accel.c, scan_fields): this loop and its two calls a field were about a tenth of
-        a decision's Python (docs/benchmarks.md)."""
+        a decision's Python (docs/benchmarks.md); it splits accented Latin itself too
+        (``_FOLDED``), calling ``tokens`` only for a text ``fold`` must decompose."""
         native = accel.native
         if native is not None and type(texts) is dict:
-            found, spans, words = native.scan_fields(texts, FIELDS, FIELD_GAP, *self.lexicons.table(native), tokens)
+            found, spans, words = native.scan_fields(texts, FIELDS, FIELD_GAP, *self.lexicons.table(native), tokens,
+                                                     _FOLDED)
             return TicketView(found, spans, ticket_fields or {}, texts, words)
         found: dict[int, list[tuple[int, str]]] = {}
         spans: dict[str, tuple[int, int]] = {}

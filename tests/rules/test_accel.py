@@ -250,11 +250,17 @@ def test_a_view_of_malformed_fields_raises() -> None:
         pytest.skip("rules/_accel.c is not built")
     vocabulary = {"a": None, "": None}
     with pytest.raises(TypeError):
-        native.scan_fields({"subject": 3}, ("subject",), 64, vocabulary, 0, tokens)  # a text: a str
+        native.scan_fields({"subject": 3}, ("subject",), 64, vocabulary, 0, tokens, _FOLDED)  # a text: a str
+    with pytest.raises(TypeError):  # Greek: for tokens, which must give a list
+        native.scan_fields({"subject": "\u03b1"}, ("subject",), 64, vocabulary, 0, lambda text: ("a",), _FOLDED)
     with pytest.raises(TypeError):
-        native.scan_fields({"subject": "\u00e9"}, ("subject",), 64, vocabulary, 0, lambda text: ("a",))
-    assert native.scan_fields({"subject": "A a"}, ("subject", "comment"), 64, vocabulary, 0, tokens) == (
+        native.scan_fields({"subject": "A a"}, ("subject",), 64, vocabulary, 0, tokens, ["not a tuple"])
+    assert native.scan_fields({"subject": "A a"}, ("subject", "comment"), 64, vocabulary, 0, tokens, _FOLDED) == (
         {}, {"subject": (0, 2)}, [["a", "a", ""]])
+    # accented Latin split in C, not by tokens
+    latin = {"cafe": None, "ete": None, "": None}
+    assert native.scan_fields({"subject": "Caf\u00e9 \u00e9t\u00e9"}, ("subject",), 64, latin, 0, lambda text: 1 / 0,
+                              _FOLDED) == ({}, {"subject": (0, 2)}, [["cafe", "ete", ""]])
 
 
 @needs_native
