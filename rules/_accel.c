@@ -152,12 +152,12 @@ static PyTypeObject FiguresType = {
     .tp_itemsize = sizeof(double),
     .tp_dealloc = figures_dealloc,
     .tp_flags = Py_TPFLAGS_DEFAULT,
-    .tp_doc = "A word's or a pair's figures for linear_read, packed (rules/_accel.c says why).",
+    .tp_doc = "A word's or a pair's figures for linear_logits, packed (rules/_accel.c says why).",
 };
 
 PyDoc_STRVAR(pack_doc,
 "pack(numbers, up, down, after) -> Figures\n\n"
-"A word's or a pair's figures packed for linear_read: numbers a tuple of complex numbers (a\n"
+"A word's or a pair's figures packed for linear_logits: numbers a tuple of complex numbers (a\n"
 "figures tuple's first width items), up and down its citing ranks, after the dict of the pairs\n"
 "the word starts (second word -> Figures) or None.");
 
@@ -397,6 +397,43 @@ vocabulary_probe(const Vocabulary *self, PyObject *word, Py_hash_t hash)
             }
         }
         i = (i + 1) & self->mask;
+    }
+}
+
+/* The key of the word whose text is the ASCII `text` (`length` characters, hashing to `hash`),
+ * borrowed; NULL where the table holds no such word, or holds it as another kind of object
+ * than a str. No exception is set. */
+static PyObject *
+vocabulary_key(const Vocabulary *self, const char *text, size_t length, Py_hash_t hash)
+{
+    if (self->slots == NULL) {
+        return NULL;
+    }
+    for (size_t i = SPREAD(hash) & self->mask;; i = (i + 1) & self->mask) {
+        const Slot *slot = &self->slots[i];
+        if (slot->key == NULL) {
+            return NULL;
+        }
+        if (slot->hash != hash) {
+            continue;
+        }
+        PyObject *key = slot->key;
+        int same = slot->length != NO_INLINE
+                   ? slot->length == length && memcmp(slot->text, text, length) == 0
+                   : PyUnicode_IS_COMPACT_ASCII(key) && (size_t)PyUnicode_GET_LENGTH(key) == length
+                     && memcmp(PyUnicode_1BYTE_DATA(key), text, length) == 0;
+        if (same) {
+            return PyUnicode_CheckExact(key) ? key : NULL;
+        }
+    }
+}
+
+/* Asks for the slot a word hashing to `hash` starts its probe at. */
+static inline void
+vocabulary_prefetch_hash(const Vocabulary *self, Py_hash_t hash)
+{
+    if (self->slots != NULL) {
+        __builtin_prefetch(&self->slots[SPREAD(hash) & self->mask]);
     }
 }
 
@@ -875,18 +912,8 @@ done:
     return failed;
 }
 
-PyDoc_STRVAR(linear_read_doc,
-"linear_read(words, lexicon, width, column=0) -> (sums, up, down, known, distinct)\n\n"
-"LinearTextModel.read: the sums over the ticket's distinct words (figures from lexicon: a\n"
-"Vocabulary's column, or a dict, which learns a new word through __missing__; a Figures, see\n"
-"pack), each once in the order it\n"
-"first occurs, then over its distinct known pairs of words, likewise; sums is [real, imag] per\n"
-"complex figure; up and down are the four smallest positive citing ranks of each side,\n"
-"ascending; known is how many of the distinct words the words block knows, distinct how many\n"
-"there are.");
-
-/* The arguments linear_read and linear_logits share, and the sums, ranks and counts of
- * sum_words over them. 0, or -1 with an exception set. */
+/* A reading (linear_logits): sum_words' sums, ranks and counts; read_words checks the table
+ * and width it is given and reads. 0, or -1 with an exception set. */
 typedef struct {
     double sums[2 * MAX_WIDTH];
     long up[TOP], down[TOP];
@@ -927,25 +954,16 @@ reading_tuple(const double *numbers, Py_ssize_t count, const Reading *reading)
     return out;
 }
 
-static PyObject *
-linear_read(PyObject *module, PyObject *args)
-{
-    PyObject *words, *lexicon;
-    Py_ssize_t width;
-    int column = 0;
-    Reading reading;
-    if (!PyArg_ParseTuple(args, "O!On|i:linear_read", &PyList_Type, &words, &lexicon, &width, &column)
-        || read_words(words, lexicon, width, column, &reading) < 0) {
-        return NULL;
-    }
-    return reading_tuple(reading.sums, 2 * width, &reading);
-}
-
 PyDoc_STRVAR(linear_logits_doc,
 "linear_logits(words, lexicon, width, intercepts, column=0) -> (logits, up, down, known, distinct)\n\n"
-"LinearTextModel.logits: linear_read's reading with its sums made into each output's log-odds\n"
-"as LinearTextModel.values does (intercepts: one float per output, width - 1 of them), in the\n"
-"same operations and order, so the values are the Python code's to the last bit.");
+"LinearTextModel.logits: LinearTextModel.read's reading, made into each output's log-odds as\n"
+"LinearTextModel.values does (intercepts: one float per output, width - 1 of them), in the same\n"
+"operations and order, so the values are the Python code's to the last bit. The reading: the\n"
+"sums over the ticket's distinct words (figures from lexicon: a Vocabulary's column, or a dict,\n"
+"which learns a new word through __missing__; a Figures, see pack), each once in the order it\n"
+"first occurs, then over its distinct known pairs of words, likewise; up and down are the four\n"
+"smallest positive citing ranks of each side, ascending; known is how many of the distinct words\n"
+"the words block knows, distinct how many there are.");
 
 static PyObject *
 linear_logits(PyObject *module, PyObject *args)
@@ -1421,67 +1439,136 @@ init_ascii_class(void)
     ascii_class['\''] = DROPPED;
 }
 
-/* The words of a text being split: the list made so far and the word being read. */
+/* The words of a text being split: their characters one after the other (`chars`, `length` of
+ * them), where each word starts, is long and hashes to (`words`, `count` of them), and where the
+ * word being read starts. The str objects are made at the end (splitter_done), where a word the
+ * vocabulary `known` holds is its key, the very object: no str is made, filled and freed for it,
+ * and the scan's and the models' probes of the word find their slot by identity, its hash
+ * already there. Why: a ticket's 85 words were 85 new str objects a decision, and the probes
+ * compared each one's text with the slot's (callgrind: 3.5 % of a decision's instructions). */
 typedef struct {
-    PyObject *out;
-    char *word;
-    size_t length, capacity;
+    size_t start, length;
+    Py_hash_t hash;
+} Word;
+
+typedef struct {
+    char *chars;
+    size_t length, capacity, start;
+    Word *words;
+    Py_ssize_t count, room;
+    const Vocabulary *known; /* NULL: every word a new str */
 } Splitter;
 
 static int
-splitter_init(Splitter *split, size_t capacity)
+splitter_init(Splitter *split, size_t capacity, const Vocabulary *known)
 {
-    split->out = PyList_New(0);
-    split->word = split->out ? PyMem_Malloc(capacity + 1) : NULL;
-    split->length = 0;
+    split->chars = PyMem_Malloc(capacity + 1);
+    split->length = split->start = 0;
     split->capacity = capacity;
-    if (split->word == NULL) {
-        Py_XDECREF(split->out);
-        if (split->out != NULL) {
-            PyErr_NoMemory();
-        }
+    split->room = 16;
+    split->words = PyMem_Malloc((size_t)split->room * sizeof(Word));
+    split->count = 0;
+    split->known = known;
+    if (split->chars == NULL || split->words == NULL) {
+        PyMem_Free(split->chars);
+        PyMem_Free(split->words);
+        PyErr_NoMemory();
         return -1;
     }
     return 0;
 }
 
-/* The list, or NULL with an exception set when `failed`. */
+static void
+splitter_free(Splitter *split)
+{
+    PyMem_Free(split->chars);
+    PyMem_Free(split->words);
+}
+
+/* One word as a str: `key` (the vocabulary's key for it), else a new str with its hash set (the
+ * hash a str of that text has: _Py_HashBytes of its characters, as unicode_hash works it out). */
+static PyObject *
+splitter_word(const Splitter *split, const Word *w, PyObject *key)
+{
+    if (key != NULL) {
+        Py_INCREF(key);
+        return key;
+    }
+    PyObject *token = PyUnicode_New((Py_ssize_t)w->length, 127);
+    if (token != NULL) {
+        memcpy(PyUnicode_1BYTE_DATA(token), split->chars + w->start, w->length);
+        ((PyASCIIObject *)token)->hash = w->hash;
+    }
+    return token;
+}
+
+/* The words as a list of str, or NULL with an exception set (also when `failed`); the splitter
+ * freed. The vocabulary's keys are found first, each key object asked of memory (its reference
+ * count is written, a line of cold memory), then taken. */
 static PyObject *
 splitter_done(Splitter *split, int failed)
 {
-    PyMem_Free(split->word);
-    if (failed) {
-        Py_DECREF(split->out);
-        return NULL;
+    PyObject *out = failed ? NULL : PyList_New(split->count);
+    if (out != NULL && split->known != NULL) {
+        for (Py_ssize_t i = 0; i < split->count; i++) {
+            const Word *w = &split->words[i];
+            PyObject *key = vocabulary_key(split->known, split->chars + w->start, w->length, w->hash);
+            if (key != NULL) {
+                __builtin_prefetch(key, 1);
+            }
+            PyList_SET_ITEM(out, i, key); /* borrowed until the loop below */
+        }
     }
-    return split->out;
+    for (Py_ssize_t i = 0; out != NULL && i < split->count; i++) {
+        PyObject *token = splitter_word(split, &split->words[i], split->known ? PyList_GET_ITEM(out, i) : NULL);
+        if (token == NULL) {
+            for (Py_ssize_t j = i; j < split->count; j++) {
+                PyList_SET_ITEM(out, j, NULL);
+            }
+            Py_CLEAR(out);
+            break;
+        }
+        PyList_SET_ITEM(out, i, token);
+    }
+    splitter_free(split);
+    return out;
 }
 
-/* The word read so far, as a str appended to the list; the word emptied. */
+/* The word read so far ends: kept, hashed, and the slot its probe starts at asked of memory
+ * (splitter_done reads it, a field's words later); the next word starts. */
 static int
 splitter_emit(Splitter *split)
 {
-    PyObject *token = PyUnicode_New((Py_ssize_t)split->length, 127);
-    if (token == NULL) {
-        return -1;
+    if (split->count == split->room) {
+        Word *more = PyMem_Realloc(split->words, 2 * (size_t)split->room * sizeof(Word));
+        if (more == NULL) {
+            PyErr_NoMemory();
+            return -1;
+        }
+        split->words = more;
+        split->room *= 2;
     }
-    memcpy(PyUnicode_1BYTE_DATA(token), split->word, split->length);
-    int failed = PyList_Append(split->out, token);
-    Py_DECREF(token);
-    split->length = 0;
-    return failed;
+    Word *w = &split->words[split->count++];
+    w->start = split->start;
+    w->length = split->length - split->start;
+    w->hash = _Py_HashBytes(split->chars + w->start, (Py_ssize_t)w->length);
+    if (split->known != NULL) {
+        vocabulary_prefetch_hash(split->known, w->hash);
+    }
+    split->start = split->length;
+    return 0;
 }
 
-/* Room for a longer word (a folded character can stand for several: "ss", "ae"). */
+/* Room for more characters (a folded character can stand for several: "ss", "ae"). */
 static int
 splitter_grow(Splitter *split)
 {
-    char *more = PyMem_Realloc(split->word, 2 * split->capacity + 1);
+    char *more = PyMem_Realloc(split->chars, 2 * split->capacity + 1);
     if (more == NULL) {
         PyErr_NoMemory();
         return -1;
     }
-    split->word = more;
+    split->chars = more;
     split->capacity = 2 * split->capacity;
     return 0;
 }
@@ -1497,10 +1584,10 @@ splitter_feed(Splitter *split, int c)
         if (split->length == split->capacity && splitter_grow(split) < 0) {
             return -1;
         }
-        split->word[split->length++] = (char)c;
+        split->chars[split->length++] = (char)c;
         return 0;
     }
-    if (kind == SEPARATOR && split->length) {
+    if (kind == SEPARATOR && split->length > split->start) {
         return splitter_emit(split);
     }
     return 0;
@@ -1512,7 +1599,7 @@ PyDoc_STRVAR(ascii_words_doc,
 "but '#' and whitespace separating words (Python: text.lower().encode().translate(_SPLIT,\n"
 "b\"'\").decode().split()). Raises ValueError for a text that is not ASCII.");
 
-static PyObject *split_ascii(PyObject *text);
+static PyObject *split_ascii(PyObject *text, const Vocabulary *known);
 
 static PyObject *
 ascii_words(PyObject *module, PyObject *text)
@@ -1521,17 +1608,18 @@ ascii_words(PyObject *module, PyObject *text)
         PyErr_SetString(PyExc_ValueError, "ascii_words: an ASCII str");
         return NULL;
     }
-    return split_ascii(text);
+    return split_ascii(text, NULL);
 }
 
-/* ascii_words of an ASCII str (checked by the caller). */
+/* ascii_words of an ASCII str (checked by the caller), its words that `known` holds (unless
+ * NULL) given as its keys (Splitter). */
 static PyObject *
-split_ascii(PyObject *text)
+split_ascii(PyObject *text, const Vocabulary *known)
 {
     Py_ssize_t n = PyUnicode_GET_LENGTH(text);
     const Py_UCS1 *data = PyUnicode_1BYTE_DATA(text);
     Splitter split;
-    if (splitter_init(&split, (size_t)n) < 0) {
+    if (splitter_init(&split, (size_t)n, known) < 0) {
         return NULL;
     }
     int failed = 0;
@@ -1552,14 +1640,13 @@ PyDoc_STRVAR(folded_words_doc,
 "ascii_words; None when the text has a character past the table or whose entry is None (a\n"
 "letter fold keeps, an accent on its own), which the Python code folds.");
 
+/* folded_words of a str, its words that `known` holds (unless NULL) given as its keys
+ * (Splitter): a new list, a new reference to None (a text fold must decompose), or NULL with an
+ * exception set. */
 static PyObject *
-folded_words(PyObject *module, PyObject *args)
+split_folded(PyObject *text, PyObject *table, const Vocabulary *known)
 {
-    PyObject *text, *table;
-    if (!PyArg_ParseTuple(args, "UO!:folded_words", &text, &PyTuple_Type, &table)) {
-        return NULL;
-    }
-    Py_ssize_t known = PyTuple_GET_SIZE(table);
+    Py_ssize_t pieces = PyTuple_GET_SIZE(table);
     int kind = PyUnicode_KIND(text);
     if (kind == PyUnicode_4BYTE_KIND) {
         Py_RETURN_NONE; /* past any table: emoji, historic scripts */
@@ -1567,7 +1654,7 @@ folded_words(PyObject *module, PyObject *args)
     Py_ssize_t n = PyUnicode_GET_LENGTH(text);
     const void *data = PyUnicode_DATA(text);
     Splitter split;
-    if (splitter_init(&split, (size_t)n) < 0) {
+    if (splitter_init(&split, (size_t)n, known) < 0) {
         return NULL;
     }
     int failed = 0;
@@ -1577,10 +1664,9 @@ folded_words(PyObject *module, PyObject *args)
             failed = splitter_feed(&split, c >= 'A' && c <= 'Z' ? (int)c + 32 : (int)c);
             continue;
         }
-        PyObject *piece = (Py_ssize_t)c - 128 < known ? PyTuple_GET_ITEM(table, c - 128) : Py_None;
+        PyObject *piece = (Py_ssize_t)c - 128 < pieces ? PyTuple_GET_ITEM(table, c - 128) : Py_None;
         if (piece == Py_None) {
-            PyMem_Free(split.word);
-            Py_DECREF(split.out);
+            splitter_free(&split);
             Py_RETURN_NONE;
         }
         if (!PyUnicode_Check(piece) || !PyUnicode_IS_ASCII(piece)) {
@@ -1594,6 +1680,16 @@ folded_words(PyObject *module, PyObject *args)
         }
     }
     return splitter_done(&split, failed);
+}
+
+static PyObject *
+folded_words(PyObject *module, PyObject *args)
+{
+    PyObject *text, *table;
+    if (!PyArg_ParseTuple(args, "UO!:folded_words", &text, &PyTuple_Type, &table)) {
+        return NULL;
+    }
+    return split_folded(text, table, NULL);
 }
 
 PyDoc_STRVAR(other_script_doc,
@@ -2255,12 +2351,21 @@ gate_check(PyObject *module, PyObject *args)
  * Per decision a Python loop over the three fields called tokens() and Lexicons.scan for each
  * (a few calls and a dozen bytecodes a field); scan_fields splits and scans them in one call. */
 
-/* One field's tokens with the padding "" after them: an ASCII text split here, any other by
- * `tokens` (concepts.tokens, whose fold this module does not do). A new list, or NULL. */
+/* One field's tokens with the padding "" after them: an ASCII text split here, a text of
+ * accented Latin letters and typographic quotes too (folded_words with `table`, concepts._FOLDED),
+ * their words the vocabulary holds given as its keys (Splitter); any other by `tokens`
+ * (concepts.tokens, whose fold this module does not do). A new list, or NULL. Why not tokens
+ * for every text that is not ASCII: that was a Python call a French or German field, for what
+ * folded_words does (the sampled profile: 3 % of a decision). */
 static PyObject *
-field_tokens(PyObject *text, PyObject *tokens)
+field_tokens(PyObject *text, PyObject *tokens, PyObject *table, PyObject *vocabulary)
 {
-    PyObject *toks = PyUnicode_IS_ASCII(text) ? split_ascii(text) : PyObject_CallOneArg(tokens, text);
+    const Vocabulary *known = Py_IS_TYPE(vocabulary, &VocabularyType) ? (const Vocabulary *)vocabulary : NULL;
+    PyObject *toks = PyUnicode_IS_ASCII(text) ? split_ascii(text, known) : split_folded(text, table, known);
+    if (toks == Py_None) {
+        Py_DECREF(toks);
+        toks = PyObject_CallOneArg(tokens, text);
+    }
     if (toks != NULL && !PyList_Check(toks)) {
         PyErr_SetString(PyExc_TypeError, "scan_fields: tokens() gives a list of str");
         Py_CLEAR(toks);
@@ -2280,7 +2385,7 @@ field_tokens(PyObject *text, PyObject *tokens)
  * spans, and *offset moved past it and `gap`. 0, or -1 with an exception set. */
 static int
 scan_each_field(PyObject *texts, PyObject *fields, Py_ssize_t gap, PyObject *vocabulary, int column,
-                PyObject *tokens, PyObject *found, PyObject *spans, PyObject *words)
+                PyObject *tokens, PyObject *table, PyObject *found, PyObject *spans, PyObject *words)
 {
     Py_ssize_t offset = 0;
     for (Py_ssize_t f = 0; f < PyTuple_GET_SIZE(fields); f++) {
@@ -2296,7 +2401,7 @@ scan_each_field(PyObject *texts, PyObject *fields, Py_ssize_t gap, PyObject *voc
             PyErr_SetString(PyExc_TypeError, "scan_fields: a field's text is a str or None");
             return -1;
         }
-        PyObject *toks = field_tokens(text, tokens);
+        PyObject *toks = field_tokens(text, tokens, table, vocabulary);
         if (toks == NULL) {
             return -1;
         }
@@ -2315,28 +2420,29 @@ scan_each_field(PyObject *texts, PyObject *fields, Py_ssize_t gap, PyObject *voc
 }
 
 PyDoc_STRVAR(scan_fields_doc,
-"scan_fields(texts, fields, gap, vocabulary, column, tokens) -> (found, spans, words)\n\n"
+"scan_fields(texts, fields, gap, vocabulary, column, tokens, table) -> (found, spans, words)\n\n"
 "Scorer.view's loop: each of fields (names) that texts (a dict) holds a non-empty text for,\n"
-"split into its folded words (an ASCII text as ascii_words, any other by tokens, the Python\n"
-"concepts.tokens), a padding \"\" appended, scanned as concept_scan at its offset (the fields'\n"
-"words before it and gap positions after each); found: concept -> [(position, label)], spans:\n"
-"name -> (start, end), words: each field's list of words with its padding.");
+"split into its folded words (an ASCII text as ascii_words, one of accented Latin as\n"
+"folded_words(text, table), any other by tokens, the Python concepts.tokens), a padding \"\"\n"
+"appended, scanned as concept_scan at its offset (the fields' words before it and gap positions\n"
+"after each); found: concept -> [(position, label)], spans: name -> (start, end), words: each\n"
+"field's list of words with its padding.");
 
 static PyObject *
 scan_fields(PyObject *module, PyObject *args)
 {
-    PyObject *texts, *fields, *vocabulary, *tokens;
+    PyObject *texts, *fields, *vocabulary, *tokens, *table;
     Py_ssize_t gap;
     int column;
-    if (!PyArg_ParseTuple(args, "O!O!nOiO:scan_fields", &PyDict_Type, &texts, &PyTuple_Type, &fields, &gap,
-                          &vocabulary, &column, &tokens)
+    if (!PyArg_ParseTuple(args, "O!O!nOiOO!:scan_fields", &PyDict_Type, &texts, &PyTuple_Type, &fields, &gap,
+                          &vocabulary, &column, &tokens, &PyTuple_Type, &table)
         || check_table(vocabulary, column) < 0) {
         return NULL;
     }
     PyObject *found = PyDict_New(), *spans = PyDict_New(), *words = PyList_New(0);
     PyObject *out = NULL;
     if (found != NULL && spans != NULL && words != NULL
-        && scan_each_field(texts, fields, gap, vocabulary, column, tokens, found, spans, words) == 0) {
+        && scan_each_field(texts, fields, gap, vocabulary, column, tokens, table, found, spans, words) == 0) {
         out = PyTuple_Pack(3, found, spans, words);
     }
     Py_XDECREF(found);
@@ -2346,7 +2452,6 @@ scan_fields(PyObject *module, PyObject *args)
 }
 
 static PyMethodDef methods[] = {
-    {"linear_read", linear_read, METH_VARARGS, linear_read_doc},
     {"linear_logits", linear_logits, METH_VARARGS, linear_logits_doc},
     {"concept_scan", concept_scan, METH_VARARGS, concept_scan_doc},
     {"scan_fields", scan_fields, METH_VARARGS, scan_fields_doc},

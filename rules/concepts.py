@@ -270,10 +270,15 @@ class _Vocabulary(dict[str, "_Found | None"]):
         return found
 
 
-class Lexicons:
-    """Compiled concepts: ``scan(tokens)`` says where each concept's terms occur."""
+class Lexicons(accel.VocabularyReader):
+    """Compiled concepts: ``scan(tokens)`` says where each concept's terms occur. The C scan
+    reads a word's entry (``packer``) through the vocabulary it shares with the text and
+    category models (``share``, by the Scorer), else through its own (``table``)."""
+
+    WORDS_LIMIT = _Vocabulary.LIMIT
 
     def __init__(self, concepts: Mapping[str, Iterable[str]]) -> None:
+        super().__init__()
         self.names: tuple[str, ...] = tuple(concepts)
         self.index: dict[str, int] = {name: i for i, name in enumerate(self.names)}
         self._exact: dict[str, list[_Term]] = {}  # by anchor word
@@ -303,24 +308,6 @@ class Lexicons:
         self._stem_lengths = sorted({len(stem) for stem in self._prefix})
         self._cache = _Vocabulary(self)
         self._lookup = self._cache.__getitem__
-        # The C speedups' vocabulary and this one's column in it: shared with the text and
-        # category models by the Scorer (``share``), else made on the first C scan.
-        self._words: tuple[Any, int] | None = None
-
-    def share(self, words: Any, column: int) -> None:
-        """Read words through ``words`` (a ``rules._accel.Vocabulary`` holding ``packer``'s
-        maker at ``column``). Why: the scan and the models then find a ticket's word in one table slot,
-        which the scan brings into the cache for the models' readings of the same ticket, where
-        three tables cost three probes of cold memory per word (rules/_accel.c)."""
-        self._words = (words, column)
-
-    def table(self, native: Any) -> tuple[Any, int]:
-        """The vocabulary the C scan reads entries through, and its column: the shared one
-        (``share``), else one of its own, made on the first C scan."""
-        words = self._words
-        if words is None:
-            words = self._words = (native.Vocabulary((self.packer(native),), _Vocabulary.LIMIT), 0)
-        return words
 
     def unshared(self) -> Lexicons:
         """The same lexicons with a vocabulary of their own (made on the first C scan): a

@@ -44,7 +44,7 @@ from typing import Any
 
 from rules import accel
 from rules.category_model import CategoryModel, compile_category_model
-from rules.concepts import Lexicons, tokens, without_characters
+from rules.concepts import _FOLDED, Lexicons, tokens, without_characters
 from rules.errors import ConditionError
 from rules.frozen import builder
 from rules.text_model import MAX_CHARS, TextModel, compile_text_model
@@ -71,6 +71,7 @@ NEGATION_CONCEPT = "negation"
 STAFF = "staff"
 CUSTOMER = "customer"
 _SENDER_SPLIT = re.compile(r"[@.+_-]")  # an address's labels: its local part's words and its domain's
+_STAFF_CACHE = 10_000  # requesters' addresses whose answer is kept (see Scorer.is_staff)
 
 
 @dataclass(frozen=True, slots=True)
@@ -350,6 +351,8 @@ class Scorer:
         # The hits already made, by signal and words: a hit is an immutable value and a desk's
         # words are few, so most tickets reuse one instead of building it. Bounded.
         self._hits: dict[tuple[int, tuple[str, ...]], SignalHit] = {}
+        # Whether an address is staff (is_staff), by address: a desk's requesters are few. Bounded.
+        self._staff_by_email: dict[str, bool] = {}
         self._share_words()
 
     def _share_words(self) -> None:
@@ -388,11 +391,24 @@ class Scorer:
         CloudWatch via SNS, a Grafana contact point) becomes an *end-user* requester in Zendesk,
         yet it speaks for the company's own systems, like a member of staff. It is recognised by
         a name in its address (``alerts@datadog.example``, ``no-reply@sns.alerts.example``,
-        ``grafana@ops.example``), one of ``tool_senders``."""
+        ``grafana@ops.example``), one of ``tool_senders``.
+
+        An address's answer is kept (a bounded dict): lowering it, splitting it by a regex and
+        two set tests were 3 % of a decision (the sampled profile), for the same few requesters
+        ticket after ticket."""
         if role in ("agent", "admin"):
             return True
         if not email:
             return False
+        known = self._staff_by_email.get(email)
+        if known is None:
+            if len(self._staff_by_email) >= _STAFF_CACHE:
+                self._staff_by_email.clear()
+            known = self._staff_by_email[email] = self._staff_address(email)
+        return known
+
+    def _staff_address(self, email: str) -> bool:
+        """``is_staff`` of an address (no role): a staff domain's, or a monitoring tool's."""
         email = email.lower()
         if self.staff_domains:
             domain = email.rsplit("@", 1)[-1]
@@ -405,10 +421,12 @@ class Scorer:
         ``comment``), folded, split and matched against the concepts once, and ``ticket_fields``
         (custom field values by id). With the C speedups one call splits and scans the fields
         (rules/_accel.c, scan_fields): this loop and its two calls a field were about a tenth of
-        a decision's Python (docs/benchmarks.md)."""
+        a decision's Python (docs/benchmarks.md); it splits accented Latin itself too
+        (``_FOLDED``), calling ``tokens`` only for a text ``fold`` must decompose."""
         native = accel.native
         if native is not None and type(texts) is dict:
-            found, spans, words = native.scan_fields(texts, FIELDS, FIELD_GAP, *self.lexicons.table(native), tokens)
+            found, spans, words = native.scan_fields(texts, FIELDS, FIELD_GAP, *self.lexicons.table(native), tokens,
+                                                     _FOLDED)
             return TicketView(found, spans, ticket_fields or {}, texts, words)
         found: dict[int, list[tuple[int, str]]] = {}
         spans: dict[str, tuple[int, int]] = {}

@@ -100,7 +100,7 @@ def _pieces_of(word: str, n: int) -> list[str]:
     return [padded[k:k + n] for k in range(len(padded) - n + 1)]
 
 
-class LinearTextModel:
+class LinearTextModel(accel.VocabularyReader):
     """``values(read(words)[0])``: one log-odds per output (a category, or "critical") for a
     ticket's words, the two blocks' sums over what each distinct word and each known pair of
     words adds.
@@ -112,12 +112,17 @@ class LinearTextModel:
     of words is looked up as a tuple straight from ``zip`` (no string made per pair). Words and
     pairs are added in the order they first occur, so a ticket's sums are the same in every
     process (a set's order, the hash seed's, moved them in their last bit). The C speedups
-    (rules/_accel.c) read the same numbers packed (``_Packed``) and add them in the same order."""
+    (rules/_accel.c) read the same numbers packed (``_Packed``) and add them in the same order,
+    through the vocabulary the Scorer shares with the concept scan (``share``), else their own
+    (``table``)."""
 
-    __slots__ = ("_getters", "_lexicon", "_pairs", "_words", "intercepts", "outputs")
+    __slots__ = ("_getters", "_lexicon", "_pairs", "intercepts", "outputs")
+
+    WORDS_LIMIT = _LEXICON_BOUND
 
     def __init__(self, words: _Table, pieces: _Table, intercepts: tuple[float, ...], n: int,
                  cite: tuple[dict[Any, int], dict[Any, int]] = ({}, {})) -> None:
+        super().__init__()
         k = self.outputs = len(intercepts)
         self.intercepts = intercepts
         self._getters = tuple(map(itemgetter, range(k + 1)))
@@ -136,30 +141,18 @@ class LinearTextModel:
                 key = (parts[0], parts[1])
                 self._pairs[key] = (*_packed((*figures, *no_pieces)), cite[0].get(key, 0), cite[1].get(key, 0))
         self._lexicon = _Lexicon(single, pieces, n, k, cite)
-        # The C speedups' vocabulary (rules/_accel.c's Vocabulary, of ``_Packed`` figures) and this
-        # model's column in it: shared with the concept scan by the Scorer (``share``), else made
-        # on the first C reading.
-        self._words: tuple[Any, int] | None = None
 
     def packer(self, native: Any) -> _Packed:
         """What makes a word's packed figures for the C speedups' vocabulary (``share``)."""
         return _Packed(self._lexicon, self._pairs, native.pack)
 
-    def share(self, words: Any, column: int) -> None:
-        """Read words through ``words`` (a ``rules._accel.Vocabulary`` holding this model's
-        ``packer`` at ``column``), the table the concept scan reads too (``Lexicons.share``)."""
-        self._words = (words, column)
-
     def read(self, words: Sequence[str]) -> tuple[list[float], tuple[int, ...], tuple[int, ...], int, int]:
         """A ticket's sums (``values`` turns them into log-odds), the citing ranks of the (at
         most four) terms that weighed most each way, ascending, and how many of its distinct
         words the words block knows, of how many: one pass over its distinct words and known
-        pairs, in C where the speedups are built (rules/_accel.c)."""
-        native = accel.native
-        if native is not None:
-            table = self._table(native)
-            return native.linear_read(words if type(words) is list else list(words), table[0], self.outputs + 1,
-                                      table[1])
+        pairs. Python only: the reference the C reading (``logits``, rules/_accel.c's
+        linear_logits) is tested against, and what ``logits`` runs where the speedups are not
+        built; the product reads through ``logits``."""
         known = list(map(self._lexicon.__getitem__, dict.fromkeys(words)))
         k = self.outputs
         norm = itemgetter(k // 2)
@@ -183,19 +176,11 @@ class LinearTextModel:
         order), where ``values`` was a Python call, a list and a float per sum on every reading."""
         native = accel.native
         if native is not None:
-            table = self._table(native)
+            table = self.table(native)
             return native.linear_logits(words if type(words) is list else list(words), table[0], self.outputs + 1,
                                         self.intercepts, table[1])
         sums, up, down, known, distinct = self.read(words)
         return self.values(sums), up, down, known, distinct
-
-    def _table(self, native: Any) -> tuple[Any, int]:
-        """The vocabulary the C speedups read this model's figures through, and its column: the
-        shared one (``share``), else this model's own, made on the first reading."""
-        table = self._words
-        if table is None:
-            table = self._words = (native.Vocabulary((self.packer(native),), _LEXICON_BOUND), 0)
-        return table
 
     def values(self, sums: Sequence[float]) -> list[float]:
         """Each output's log-odds from a ticket's sums (``read``): per output, its words share

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from rules import RuleError, compile_rules
+from rules import RuleError, compile_rules, scoring
 from rules.concepts import Lexicons, fold, tokens
 from rules.errors import ConditionError
 from tests.rules.helpers import make_ticket
@@ -177,6 +177,19 @@ def test_a_monitoring_tool_mailing_the_helpdesk_speaks_for_staff() -> None:
     assert category("datadog@example.com") == "staff_report"
     assert category("dog@datadogfans.example") == "outage"  # a name inside a word is not the tool's
     assert category("ops@customer.example") == "outage"
+
+
+def test_an_address_answer_is_kept_and_the_kept_ones_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    """is_staff keeps each address's answer; a role still decides first, and the kept answers
+    are emptied when full, giving the same answers after."""
+    scorer = compile_rules({**DOC, "staff_domains": ["acme.test"], "tool_senders": ["datadog"]}).scorer
+    assert scorer is not None
+    monkeypatch.setattr(scoring, "_STAFF_CACHE", 2)
+    addresses = ["Sam@ACME.test", "a@b.test", "alerts@datadog.example", "x@sub.acme.test", "a@b.test"]
+    for _ in range(2):
+        assert [scorer.is_staff("end-user", e) for e in addresses] == [True, False, True, True, False]
+        assert len(scorer._staff_by_email) <= 2
+    assert scorer.is_staff("agent", "a@b.test") and not scorer.is_staff("end-user", None)
 
 
 @pytest.mark.parametrize(
