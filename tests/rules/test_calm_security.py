@@ -78,3 +78,29 @@ def test_our_and_was_are_not_negations(ruleset, text, signal) -> None:
     """A word that is a negation in one language and "our" or "was" in another no longer takes the
     next three words out of a security signal."""
     assert signal in [hit.name for hit in decide_customer_text(ruleset, text).signals]
+
+
+@pytest.mark.parametrize("text", [
+    # Ukrainian puts "nobody" and the verb anywhere: "nobody from our team created it"
+    "Бачу API-токен з повним доступом, створений о 02:17. Ніхто з нашої команди його не створював.",
+    "There is an API token called sync-backup with full access. Nobody on our side made it.",
+])
+def test_a_token_nobody_here_made_is_a_security_incident(ruleset, text) -> None:
+    assert_security_incident(decide_customer_text(ruleset, text), "nobody-made-it")
+
+
+def test_a_leaver_whose_account_is_still_active_a_sentence_later_is_seen(ruleset) -> None:
+    """He left, and only a sentence later: the account is still active (a window of 12 words missed it)."""
+    decision = decide_customer_text(ruleset, "Marc-André a quitté l'entreprise à la fin mars. On pensait que son accès "
+                                             "avait été retiré à son départ, mais je vois que le compte est toujours "
+                                             "actif.")
+    assert "departed-still-active" in [hit.name for hit in decision.signals], decision.explain()
+
+
+def test_nobody_knowing_a_shared_password_is_a_chore_not_an_incident(ruleset) -> None:
+    """A shared tablet logged out and nobody knows its password: a reset to do, not a credential
+    nobody made (the signal does not count where the ticket asks for a chore)."""
+    decision = decide_customer_text(ruleset, "The packing tablet logged out overnight and nobody knows the password "
+                                             "(the person who set it up has left). Can you reset it and send me the "
+                                             "link?")
+    assert "nobody-made-it" not in [hit.name for hit in decision.signals]
