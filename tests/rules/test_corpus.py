@@ -201,6 +201,20 @@ FLOORS: dict[str, tuple[float, float, float, float]] = {
     "blind_ha": (0.95, 0.85, 0.90, 0.02),  # 0.98 / 0.88, reach 0.92
     "blind_hb": (0.93, 0.85, 0.90, 0.02),  # 0.95 / 0.88, reach 0.93
     "day_hc": (0.75, 0.95, 0.95, 0.01),  # 8 of 8 flagged; 0 of 232 routine flagged, 1 possible
+    # the twelfth round's tuning sets (warehouse management in Central and Northern Europe and Brazil; last-mile
+    # couriers in Southern, Central and Eastern Europe; cross-border e-commerce in East and South-East Asia, 60 %
+    # not English), not trained on: on arrival (7f764b3) 0.95 / 0.95, reach 0.97; 0.97 / 0.93, reach 0.95;
+    # 0.91 / 0.52, reach 0.52 (the rules read no Chinese, Japanese or Korean)
+    "blind_ia": (0.93, 0.93, 0.95, 0.01),
+    "blind_ib": (0.95, 0.92, 0.93, 0.02),
+    "blind_ka": (0.88, 0.80, 0.82, 0.01),  # 0.91 / 0.82, reach 0.83
+    # a fifteenth check: written before the twelfth round changed anything, scored on arrival (7f764b3: 0.96 / 0.73,
+    # reach 0.75; 0.93 / 0.92, reach 0.97; 8 of 8, 1 of 232 routine flagged, 1 possible; 0.98 / 0.67, reach 0.68)
+    # and once on the round's final rules; nothing tuned, not trained on
+    "blind_ja": (0.90, 0.83, 0.86, 0.01),  # 0.93 / 0.85, reach 0.88
+    "blind_jb": (0.92, 0.90, 0.95, 0.02),  # 0.93 / 0.92, reach 0.97
+    "day_jc": (0.85, 0.95, 0.95, 0.01),  # 8 of 8 flagged; 1 of 232 routine flagged, 1 possible
+    "blind_kb": (0.93, 0.85, 0.88, 0.045),  # 0.96 / 0.87, reach 0.90, 3.6 % possible
 }
 
 
