@@ -72,7 +72,7 @@ _KEPT_SCRIPTS = ("\u0370-\u03ff\u0400-\u04ff\u0590-\u05ff\u0600-\u06ff\u0900-\u0
 _OTHER_SCRIPT = re.compile(f"[{_KEPT_SCRIPTS}]")
 _UNSPACED = re.compile(f"([{_UNSPACED_SCRIPTS}])")
 # A Chinese or Japanese character in a text as written (half-width katakana too, which NFKD makes
-# full-width): ``character_words`` looks for one before it looks at each word.
+# full-width): ``without_characters`` looks for one before it looks at each word.
 _UNSPACED_RAW = re.compile(f"[{_UNSPACED_SCRIPTS}\uff66-\uff9f]")
 # Dropped from the kept scripts' words, so either spelling matches: accents (Greek tonos, the
 # Cyrillic breve and diaeresis: "й" = "и", "ї" = "і") and Arabic's optional vowel and hamza marks
@@ -108,7 +108,7 @@ def fold(text: str) -> str:
     if not (native.other_script(decomposed) if native is not None else _OTHER_SCRIPT.search(decomposed)):
         return decomposed.encode("ascii", "ignore").decode("ascii")
     kept = _NOT_KEPT.sub("", _DROPPED_MARKS.sub("", decomposed.translate(_SCRIPT_PUNCTUATION)))
-    return _UNSPACED.sub(r" \1 ", kept) if _UNSPACED.search(kept) else kept
+    return _UNSPACED.sub(r" \1 ", kept)
 
 
 def without_characters(words: list[str], texts: Sequence[str]) -> list[str]:

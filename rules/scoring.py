@@ -47,7 +47,7 @@ from rules.category_model import CategoryModel, compile_category_model
 from rules.concepts import _FOLDED, Lexicons, tokens, without_characters
 from rules.errors import ConditionError
 from rules.frozen import builder
-from rules.text_model import MAX_CHARS, TextModel, compile_text_model
+from rules.text_model import MAX_CHARS, TextModel, compile_text_model, counted_model_words
 
 __all__ = ["Score", "Scorer", "Signal", "SignalHit", "TicketView", "compile_scorer"]
 
@@ -233,9 +233,7 @@ def _model_words(texts: Mapping[str, str], fields: Sequence[list[str]] | None) -
             words.pop()
         read = without_characters(words, [texts.get(name) or "" for name in FIELDS])
         return read, len(words)
-    text = model_text(texts)[:MAX_CHARS]
-    words = tokens(text)  # (model_words, keeping the count)
-    return without_characters(words, (text,)), len(words)
+    return counted_model_words(model_text(texts))
 
 
 def model_text(texts: Mapping[str, str]) -> str:
@@ -266,7 +264,7 @@ class TicketView:
     each at its own offset, FIELD_GAP apart), which concepts occur, each field's span of
     positions, and the ticket's custom field values."""
 
-    __slots__ = ("_length", "_model", "_model_words", "_negs", "fields", "found", "present", "spans", "texts", "words")
+    __slots__ = ("_model", "_model_words", "_negs", "fields", "found", "present", "spans", "texts", "words")
 
     def __init__(self, found: dict[int, list[tuple[int, str]]], spans: dict[str, tuple[int, int]],
                  fields: Mapping[str, Any], texts: Mapping[str, str] | None = None,
@@ -279,21 +277,22 @@ class TicketView:
         self.words = words  # each field's folded words and a padding "", for the text model
         self._negs: set[int] | None = None  # positions of negation words, on first use
         self._model: SignalHit | bool | None = False  # the text model's signal, on first use
-        self._model_words: list[str] | None = None
-        self._length = 0  # how many words, Chinese and Japanese characters included (_model_words)
+        # The words the models read and the text's length in words (_model_words), on first use.
+        self._model_words: tuple[list[str], int] | None = None
+
+    def _counted_model_words(self) -> tuple[list[str], int]:
+        counted = self._model_words
+        if counted is None:
+            counted = self._model_words = _model_words(self.texts, self.words)
+        return counted
 
     def model_words(self) -> list[str]:
         """The words the text and category models read (``_model_words``), made once for both."""
-        words = self._model_words
-        if words is None:
-            words, self._length = _model_words(self.texts, self.words)
-            self._model_words = words
-        return words
+        return self._counted_model_words()[0]
 
     def model_hit(self, model: ModelSignal) -> SignalHit | None:
         if self._model is False:
-            words = self.model_words()
-            self._model = model.hit_words(words, self._length)
+            self._model = model.hit_words(*self._counted_model_words())
         return self._model  # type: ignore[return-value]
 
 

@@ -43,7 +43,8 @@ from rules import accel
 from rules.concepts import COMMON_WORDS, tokens, without_characters
 from rules.errors import ConditionError
 
-__all__ = ["KNOWN_ENOUGH", "LinearTextModel", "TextModel", "compile_text_model", "known_words"]
+__all__ = ["KNOWN_ENOUGH", "LinearTextModel", "TextModel", "compile_text_model", "counted_model_words",
+           "known_words"]
 
 MAX_CHARS = 20_000  # a pasted log beyond this adds cost, not meaning
 CHECK_TOLERANCE = 1e-6
@@ -67,8 +68,15 @@ def model_words(text: str) -> list[str]:
     """The words the model reads: the concept matcher's folded tokens (lower case, accents and
     apostrophes gone, punctuation splits), one C-level pass; the first MAX_CHARS characters;
     without Chinese and Japanese characters (``without_characters``)."""
+    return counted_model_words(text)[0]
+
+
+def counted_model_words(text: str) -> tuple[list[str], int]:
+    """``model_words``, and how many words those characters are, Chinese and Japanese characters
+    included (the length the text signal judges a one-liner by, ``ModelSignal.hit_words``)."""
     text = text[:MAX_CHARS]
-    return without_characters(tokens(text), (text,))
+    words = tokens(text)
+    return without_characters(words, (text,)), len(words)
 
 
 def word_terms(text: str) -> list[str]:

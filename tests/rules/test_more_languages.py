@@ -26,8 +26,6 @@ from tests.rules.helpers import assert_left_alone, assert_security_incident, dec
 NEW_LANGUAGES = ("tr", "uk", "ru", "ar", "lt", "lv", "et", "hu", "ro", "el", "hi", "sk", "sl", "hr", "bg")
 
 _CONCEPTS = yaml.safe_load((ROOT / "rules" / "lexicons.yaml").read_text(encoding="utf-8"))["concepts"]
-# Chinese has a file of its own (rules/default.yaml includes it after lexicons.yaml).
-_ZH_CONCEPTS = yaml.safe_load((ROOT / "rules" / "lexicons_zh.yaml").read_text(encoding="utf-8"))["concepts"]
 # The concepts a ticket is judged by in other languages than English: those with German words.
 GERMAN_CONCEPTS = sorted(name for name, terms in _CONCEPTS.items() if isinstance(terms, dict) and "de" in terms)
 
@@ -262,32 +260,30 @@ def test_every_concept_with_german_words_has_every_added_language(concept) -> No
     assert missing == []
 
 
+# Japanese and Korean, and Chinese, have files of their own (rules/default.yaml includes them after
+# lexicons.yaml, their terms appended): each file's concepts, and the languages it holds.
+_OWN_FILES = {name: (yaml.safe_load((ROOT / "rules" / name).read_text(encoding="utf-8"))["concepts"], languages)
+              for name, languages in (("lexicons_ja_ko.yaml", ja_ko.JA_KO_LANGUAGES),
+                                      ("lexicons_zh.yaml", zh.ZH_LANGUAGES))}
+
+
+@pytest.mark.parametrize("name", sorted(_OWN_FILES))
 @pytest.mark.parametrize("concept", GERMAN_CONCEPTS)
-def test_every_concept_with_german_words_has_chinese(concept) -> None:
-    """Chinese (rules/lexicons_zh.yaml) has words for every concept that speaks German."""
-    terms = _ZH_CONCEPTS.get(concept, {}).get("zh")
-    assert isinstance(terms, list) and terms
+def test_every_concept_with_german_words_has_japanese_korean_and_chinese(concept, name) -> None:
+    """rules/lexicons_ja_ko.yaml has Japanese and Korean, rules/lexicons_zh.yaml Chinese, for every
+    concept that speaks German."""
+    concepts, languages = _OWN_FILES[name]
+    terms = concepts.get(concept) or {}
+    missing = [lang for lang in languages if not isinstance(terms.get(lang), list) or not terms[lang]]
+    assert missing == []
 
 
 def test_chinese_file_has_only_chinese_lists_and_known_concepts() -> None:
     """rules/lexicons_zh.yaml only adds `zh` words, to concepts rules/lexicons.yaml defines, each once."""
-    for concept, terms in _ZH_CONCEPTS.items():
+    for concept, terms in _OWN_FILES["lexicons_zh.yaml"][0].items():
         assert concept in _CONCEPTS, concept
         assert list(terms) == ["zh"], concept
         assert len(set(terms["zh"])) == len(terms["zh"]), concept
-
-
-
-_JA_KO = yaml.safe_load((ROOT / "rules" / "lexicons_ja_ko.yaml").read_text(encoding="utf-8"))["concepts"]
-
-
-@pytest.mark.parametrize("concept", GERMAN_CONCEPTS)
-def test_every_concept_with_german_words_has_japanese_and_korean(concept) -> None:
-    """Japanese and Korean are in their own file (rules/lexicons_ja_ko.yaml, included after
-    lexicons.yaml, its terms appended): it has both for every concept that speaks German."""
-    terms = _JA_KO.get(concept) or {}
-    missing = [lang for lang in ja_ko.JA_KO_LANGUAGES if not isinstance(terms.get(lang), list) or not terms[lang]]
-    assert missing == []
 
 
 def test_japanese_and_korean_lexicons_are_included_after_the_main_one() -> None:
