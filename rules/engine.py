@@ -58,6 +58,7 @@ from rules.frozen import builder
 from rules.model import Ticket
 from rules.scoring import Score, Scorer, SignalHit, compile_scorer
 from rules.text import Lexicon
+from rules.thread import latest_message
 
 __all__ = ["Actions", "Rule", "RuleSet", "compile_rules", "ticket_texts"]
 
@@ -382,7 +383,9 @@ def ticket_texts(ticket: Ticket) -> dict[str, str]:
     the signals read, and what the feedback records keep."""
     latest = ticket.latest_comment
     comment = latest.body if latest is not None and latest.body and latest.body != ticket.description else ""
-    return {"subject": ticket.subject or "", "description": ticket.description or "", "comment": comment}
+    subject = ticket.subject or ""
+    return {"subject": subject, "description": latest_message(ticket.description or "", subject),
+            "comment": latest_message(comment, subject)}
 
 
 def _words_of(reasons: tuple[str, ...]) -> tuple[str, ...]:
