@@ -213,8 +213,16 @@ FLOORS: dict[str, tuple[float, float, float, float]] = {
     # and once on the round's final rules; nothing tuned, not trained on
     "blind_ja": (0.90, 0.83, 0.86, 0.01),  # 0.93 / 0.85, reach 0.88
     "blind_jb": (0.92, 0.90, 0.95, 0.02),  # 0.93 / 0.92, reach 0.97
-    "day_jc": (0.85, 0.95, 0.95, 0.01),  # 8 of 8 flagged; 1 of 232 routine flagged, 1 possible
+    # 8 of 8 flagged; 1 of 232 routine flagged, 1 possible; 2 flagged since the thirteenth round's "not received"
+    # phrases (the Nordic "får ikke", both "don't get" and "may not": left one set out, +1 flagged, 0 false flags)
+    "day_jc": (0.75, 0.95, 0.95, 0.01),
     "blind_kb": (0.93, 0.85, 0.88, 0.045),  # 0.96 / 0.87, reach 0.90, 3.6 % possible
+    # the thirteenth round's tuning sets (trucking and freight brokerage in North America, with Mexican Spanish and
+    # Quebec French; cold-chain food and pharmaceutical distribution in the Gulf, Africa and South Asia, with Arabic,
+    # Hindi, Swahili, Urdu and Afrikaans), not trained on: on arrival (fb2e710) 0.92 / 1.00, reach 1.00, 5 false
+    # flags; 0.95 / 0.90, reach 0.92, 3 false flags
+    "blind_la": (0.90, 0.97, 0.97, 0.02),  # 0.94 / 1.00: a reply quoting its incident no longer flagged
+    "blind_lb": (0.93, 0.88, 0.90, 0.03),  # 0.96 / 0.90, reach 0.92: Swahili outages sunk by the text model
 }
 
 
