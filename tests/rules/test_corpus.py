@@ -223,6 +223,13 @@ FLOORS: dict[str, tuple[float, float, float, float]] = {
     # flags; 0.95 / 0.90, reach 0.92, 3 false flags
     "blind_la": (0.90, 0.97, 0.97, 0.02),  # 0.94 / 1.00: a reply quoting its incident no longer flagged
     "blind_lb": (0.93, 0.88, 0.90, 0.03),  # 0.96 / 0.90, reach 0.92: Swahili outages sunk by the text model
+    # a sixteenth check: written before the thirteenth round changed anything, scored on arrival (fb2e710: 0.93 /
+    # 0.93, reach 0.93, 3.6 % possible; 0.89 / 0.97, reach 0.97; 0.95 / 0.87, reach 0.88; 8 of 8, 3 of 232 routine
+    # flagged, 1 possible) and once on the round's final rules; nothing tuned, not trained on
+    "blind_ma": (0.92, 0.90, 0.90, 0.045),  # 0.95 / 0.93, reach 0.93, 3.6 % possible
+    "blind_mb": (0.90, 0.93, 0.93, 0.035),  # 0.94 / 0.97, reach 0.97
+    "blind_md": (0.93, 0.83, 0.85, 0.02),  # 0.96 / 0.87, reach 0.88 (Thai is not read)
+    "day_mc": (0.75, 0.95, 0.95, 0.015),  # 8 of 8 flagged; 2 of 232 routine flagged, 2 possible
 }
 
 
