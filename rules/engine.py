@@ -379,8 +379,9 @@ _new_match = builder(Match)
 
 
 def ticket_texts(ticket: Ticket) -> dict[str, str]:
-    """Subject, description and the latest comment (unless it is the description again): what
-    the signals read, and what the feedback records keep."""
+    """Subject, description and the latest comment (unless it is the description again), each
+    body its newest message without the history a reply quotes (rules/thread.py): what the
+    signals and the text model read, and what the model is trained on."""
     latest = ticket.latest_comment
     comment = latest.body if latest is not None and latest.body and latest.body != ticket.description else ""
     subject = ticket.subject or ""

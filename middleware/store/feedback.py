@@ -25,7 +25,6 @@ from typing import Any
 from redis import Redis
 
 from middleware.store.connection import Keys
-from rules.engine import ticket_texts
 from rules.model import Ticket, format_time, parse_time
 
 __all__ = ["CONFIRMED", "DISMISSED", "FALSE_ALARM", "KINDS", "MISSED", "FeedbackRecord", "FeedbackStore",
@@ -90,7 +89,10 @@ class FeedbackRecord:
 def record_of(kind: str, ticket: Ticket, at: datetime, *, critical: bool, category: str | None,
               decision: Any = None, actor_id: int | None = None) -> FeedbackRecord:
     """A record for ``ticket`` and ``decision`` (a ``rules.Decision``, or None if unknown)."""
-    comment = ticket_texts(ticket)["comment"]
+    # the comment as written, quoted history and all (the rules read only its newest message:
+    # rules/thread.py); a record is labelled data, evaluated again through the rules
+    latest = ticket.latest_comment
+    comment = latest.body if latest is not None and latest.body and latest.body != ticket.description else ""
     requester = ticket.requester
     return FeedbackRecord(
         kind=kind, ticket_id=ticket.id, at=at, critical=critical, category=category,
