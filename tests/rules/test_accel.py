@@ -203,6 +203,33 @@ def test_words_split_alike(labelled: list[EvalItem], monkeypatch: pytest.MonkeyP
 
 
 @needs_native
+def test_kept_scripts_split_alike(monkeypatch: pytest.MonkeyPatch) -> None:
+    """kept_words (rules/_accel.c), the rest of fold and the split in one pass for a text in a
+    script fold keeps, gives the tokens the Python fold and split give: Greek, Cyrillic, Hebrew,
+    Arabic with its optional marks and tatweel, Devanagari, Korean, Chinese and Japanese (each
+    character a word, kana voicing marks dropped, half-width katakana), the scripts' punctuation,
+    Latin letters, accents and apostrophes beside them, and random mixes of all of these."""
+    assert native is not None
+    scripts = ("".join(map(chr, [*range(0x370, 0x500), *range(0x590, 0x700), *range(0x900, 0x980),
+                                 *range(0x1100, 0x1200), *range(0x3040, 0x3100), *range(0x4e00, 0x4e40),
+                                 *range(0xac00, 0xac40), *range(0xf900, 0xf908), *range(0xff61, 0xffa0)]))
+               + "\u0301\u0308\u3099\u309a\u0640\u064b\u0670\u3001\u3002\u00b7\u2013")
+    latin = "abcXYZ éèüßæø'’-.,!?#0123  \t\n"
+    texts = ["Η πλατφόρμα δεν λειτουργεί; όλες οι παραγγελίες", "Заказы не отображаются, всё «пусто»",
+             "الطلبات لا تظهر؟ أُرسِلت", "系统无法登录，所有订单都不见了", "ログインできません。ガイドを見ました",
+             "ｶﾞｲﾄﾞ ﾛｸﾞｲﾝ", "주문이 보이지 않습니다", "आदेश नहीं दिख रहे।", "O'Brien's Σύστημα's 系统's",
+             "Straße ΣΥΣΤΗΜΑ Ünïcödé 株式会社 ㈱", *scripts]
+    rand = random.Random(7)
+    texts += ["".join(rand.choice(scripts + latin) for _ in range(rand.randint(1, 50))) for _ in range(5000)]
+    fast = [tokens(t) for t in texts]
+    assert sum(native.folded_words(t, _FOLDED) is None for t in texts) > 4000  # the kept_words path ran
+    monkeypatch.setattr(accel, "native", None)
+    plain = [tokens(t) for t in texts]
+    assert fast == plain
+    assert fast[3][:3] == ["系", "统", "无"] and fast[5][:3] == ["カ", "イ", "ト"]  # each a word, voicing dropped
+
+
+@needs_native
 def test_phrases_confirmed_alike_in_any_script(monkeypatch: pytest.MonkeyPatch) -> None:
     """The C confirm of phrases (three words, wildcards, a wildcard stem of one string kind
     against a word of another, a phrase cut short by the end of a field) finds what _confirm does."""
