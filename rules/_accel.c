@@ -1831,6 +1831,97 @@ kept_words(PyObject *module, PyObject *text)
     return out;
 }
 
+PyDoc_STRVAR(model_words_doc,
+"model_words(words, texts, fields, limit) -> (read, length), or None\n\n"
+"scoring._model_words from a view's words (each field's list ending with its padding \"\"):\n"
+"the fields' words one after the other (length: how many), and read, those without the\n"
+"Chinese and Japanese characters (concepts.without_characters: the same list where no text\n"
+"has one); None where the texts (texts[name] for name in fields, a str or None or missing)\n"
+"are longer together than limit less a line break between each, or are not str, which the\n"
+"Python code reads.");
+
+/* Why: the Python copy and pop per field, and without_characters' generator and regular
+ * expression over every text that is not ASCII (a French or German ticket's whole text, each
+ * reading of the models), were 7 % of a decision's instructions (callgrind). */
+static PyObject *
+model_words(PyObject *module, PyObject *args)
+{
+    PyObject *fields_words, *texts, *fields;
+    Py_ssize_t limit;
+    if (!PyArg_ParseTuple(args, "O!O!O!n:model_words", &PyList_Type, &fields_words, &PyDict_Type, &texts,
+                          &PyTuple_Type, &fields, &limit)) {
+        return NULL;
+    }
+    Py_ssize_t total = PyTuple_GET_SIZE(fields) - 1, count = 0;
+    int unspaced = 0;
+    for (Py_ssize_t f = 0; f < PyTuple_GET_SIZE(fields); f++) {
+        PyObject *text = PyDict_GetItemWithError(texts, PyTuple_GET_ITEM(fields, f));
+        if (text == NULL && PyErr_Occurred()) {
+            return NULL;
+        }
+        if (text == NULL || text == Py_None) {
+            continue;
+        }
+        if (!PyUnicode_Check(text)) {
+            Py_RETURN_NONE;
+        }
+        Py_ssize_t n = PyUnicode_GET_LENGTH(text);
+        total += n;
+        int kind = PyUnicode_KIND(text);
+        if (kind == PyUnicode_1BYTE_KIND || unspaced) {
+            continue; /* nothing past U+00FF: no such character */
+        }
+        const void *data = PyUnicode_DATA(text);
+        for (Py_ssize_t i = 0; i < n && !unspaced; i++) {
+            Py_UCS4 c = PyUnicode_READ(kind, data, i);
+            unspaced = unspaced_script(c) || (c >= 0xff66 && c <= 0xff9f); /* _UNSPACED_RAW */
+        }
+    }
+    if (total > limit) {
+        Py_RETURN_NONE;
+    }
+    for (Py_ssize_t f = 0; f < PyList_GET_SIZE(fields_words); f++) {
+        PyObject *toks = PyList_GET_ITEM(fields_words, f);
+        if (!PyList_Check(toks) || PyList_GET_SIZE(toks) < 1) {
+            PyErr_SetString(PyExc_TypeError, "model_words: each field's words, a list ending with its padding");
+            return NULL;
+        }
+        count += PyList_GET_SIZE(toks) - 1;
+    }
+    PyObject *words = PyList_New(count), *read = NULL;
+    if (words == NULL) {
+        return NULL;
+    }
+    Py_ssize_t at = 0, kept = 0;
+    for (Py_ssize_t f = 0; f < PyList_GET_SIZE(fields_words); f++) {
+        PyObject *toks = PyList_GET_ITEM(fields_words, f);
+        for (Py_ssize_t i = 0; i < PyList_GET_SIZE(toks) - 1; i++) {
+            PyObject *word = PyList_GET_ITEM(toks, i);
+            Py_INCREF(word);
+            PyList_SET_ITEM(words, at++, word);
+            kept += !(unspaced && PyUnicode_Check(word) && PyUnicode_GET_LENGTH(word) == 1
+                      && unspaced_script(PyUnicode_READ_CHAR(word, 0)));
+        }
+    }
+    if (kept == count) {
+        read = words;
+        Py_INCREF(read);
+    }
+    else if ((read = PyList_New(kept)) != NULL) {
+        for (Py_ssize_t i = 0, k = 0; i < count; i++) {
+            PyObject *word = PyList_GET_ITEM(words, i);
+            if (!(PyUnicode_Check(word) && PyUnicode_GET_LENGTH(word) == 1
+                  && unspaced_script(PyUnicode_READ_CHAR(word, 0)))) {
+                Py_INCREF(word);
+                PyList_SET_ITEM(read, k++, word);
+            }
+        }
+    }
+    PyObject *out = read != NULL ? Py_BuildValue("(Nn)", read, count) : NULL;
+    Py_DECREF(words);
+    return out;
+}
+
 /* A tuple of at most `limit` ints, each in [0, limit) (distinct ids: no more than there are),
  * into out: 0, or -1 with an exception set. */
 static int
@@ -2569,6 +2660,7 @@ static PyMethodDef methods[] = {
     {"unpack", unpack, METH_O, unpack_doc},
     {"other_script", other_script, METH_O, other_script_doc},
     {"kept_words", kept_words, METH_O, kept_words_doc},
+    {"model_words", model_words, METH_VARARGS, model_words_doc},
     {"gate", gate, METH_VARARGS, gate_doc},
     {"gate_check", gate_check, METH_VARARGS, gate_check_doc},
     {NULL, NULL, 0, NULL},

@@ -230,6 +230,31 @@ def test_kept_scripts_split_alike(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @needs_native
+def test_model_words_alike(shipped: RuleSet, labelled: list[EvalItem], monkeypatch: pytest.MonkeyPatch) -> None:
+    """model_words (rules/_accel.c) makes the words the models read and the text's length as
+    scoring._model_words does from a view's words: every labelled ticket, Chinese and Japanese
+    characters (as written, in half-width katakana, or only made by NFKD, which are kept), a
+    missing and a None field; and leaves a text longer than the models read to the Python code."""
+    scorer = shipped.scorer
+    assert native is not None and scorer is not None
+    texts = [ticket_texts(item.ticket) for item in labelled]
+    texts += [{"subject": "系统 down", "description": "所有订单 all orders", "comment": ""},
+              {"subject": "ｶﾞｲﾄﾞ login", "description": None}, {"description": "㈱ orders ㍿ blank 株"},
+              {"subject": "Ελλάδα é", "comment": "x"}, {}, {"subject": "a " * (scoring.MAX_CHARS // 2)}]
+    views = [scorer.view(t) for t in texts]
+    fast = [scoring._model_words(v.texts, v.words) for v in views]
+    limit = scoring.MAX_CHARS
+    assert native.model_words([["a", "b", ""]], {"subject": "a b"}, scoring.FIELDS, limit) == (["a", "b"], 2)
+    assert native.model_words([["a", ""]], {"subject": "a" * 10}, scoring.FIELDS, 11) is None  # 10 + 2 line breaks
+    monkeypatch.setattr(accel, "native", None)
+    plain = [scoring._model_words(v.texts, v.words) for v in views]
+    assert fast == plain
+    assert fast[-6][0] == ["down", "all", "orders"] and fast[-6][1] > 3
+    filtered = [r[0] != [w for f in v.words or () for w in f[:-1]] for r, v in zip(fast, views, strict=True)]
+    assert sum(filtered) >= 3  # characters left out for the models
+
+
+@needs_native
 def test_phrases_confirmed_alike_in_any_script(monkeypatch: pytest.MonkeyPatch) -> None:
     """The C confirm of phrases (three words, wildcards, a wildcard stem of one string kind
     against a word of another, a phrase cut short by the end of a field) finds what _confirm does."""
