@@ -255,6 +255,35 @@ def test_model_words_alike(shipped: RuleSet, labelled: list[EvalItem], monkeypat
 
 
 @needs_native
+def test_votes_alike(shipped: RuleSet, labelled: list[EvalItem]) -> None:
+    """vote (rules/_accel.c) chooses the category scoring._vote does, with security's votes:
+    every labelled ticket's hits, and made-up ones: ties in and out of the order, an admin's own
+    categories (the least by name), security at exactly half the best and just under, no votes,
+    weights of 0 and below, a None and an empty category; and leaves to the Python code the
+    hits it does not read (an int weight, a category that is no str, seventeen categories)."""
+    assert native is not None and shipped.scorer is not None
+    scorer = shipped.scorer
+    lists = [list(scorer.score(ticket_texts(item.ticket), staff=False, via=None).hits) for item in labelled]
+
+    def hit(weight: float, category: str | None) -> scoring.SignalHit:
+        return scoring.SignalHit("s", "s", weight, category, ())
+
+    lists += [[hit(3.0, "outage"), hit(3.0, "monitoring")], [hit(2.0, "zeta"), hit(2.0, "alpha"), hit(1.0, "outage")],
+              [hit(4.0, "outage"), hit(2.0, "security")], [hit(4.0, "outage"), hit(1.999, "security")],
+              [], [hit(0.0, "outage"), hit(-3.0, "security")], [hit(5.0, None), hit(2.0, ""), hit(1.0, "beta")],
+              [hit(1.5, "outage"), hit(1.5, "outage"), hit(2.9, "staff_report"), hit(0.1, "x")]]
+    rand = random.Random(3)
+    names = ["security", "monitoring", "staff_report", "outage", "billing", "alpha", None, ""]
+    lists += [[hit(rand.choice([-2.0, 0.0, 0.5, 1.0, 2.5, 4.0]), rand.choice(names)) for _ in range(rand.randint(0, 9))]
+              for _ in range(3000)]
+    fast = [native.vote(hits, scoring.CATEGORY_ORDER, scoring.SECURITY) for hits in lists]
+    assert fast == [scoring._vote(hits) for hits in lists]
+    assert sum(f[0] is not None for f in fast) > 1000 and {f[0] for f in fast} > {"alpha", "security", "outage"}
+    for odd in ([hit(2, "outage")], [hit(2.0, 7)], [hit(1.0, f"c{i}") for i in range(17)]):  # type: ignore[arg-type]
+        assert native.vote(odd, scoring.CATEGORY_ORDER, scoring.SECURITY) is None
+
+
+@needs_native
 def test_phrases_confirmed_alike_in_any_script(monkeypatch: pytest.MonkeyPatch) -> None:
     """The C confirm of phrases (three words, wildcards, a wildcard stem of one string kind
     against a word of another, a phrase cut short by the end of a field) finds what _confirm does."""
