@@ -26,6 +26,21 @@
 #define MAX_WIDTH 32 /* complex figures per word: a model's outputs + 1 */
 #define TOP 4        /* cited terms kept per side */
 
+/* PyObject_Hash of a word (a str, whose hash is kept in it once worked out), read from the str
+ * where it is there. Why: a call and a type's slot per word and reading (the scan's and the
+ * models' probes, their look-ahead, the pairs), for a number the str holds. */
+static inline Py_hash_t
+word_hash(PyObject *word)
+{
+    if (PyUnicode_CheckExact(word)) {
+        Py_hash_t hash = ((PyASCIIObject *)word)->hash;
+        if (hash != -1) {
+            return hash;
+        }
+    }
+    return PyObject_Hash(word);
+}
+
 /* dict[key], calling a subclass's __missing__ on a miss (the caches learn words that way).
  * A new reference, or NULL with an exception set. */
 static PyObject *
@@ -452,7 +467,7 @@ static inline void
 vocabulary_prefetch_slot(const Vocabulary *self, PyObject *word)
 {
     if (PyUnicode_CheckExact(word)) {
-        Py_hash_t hash = PyObject_Hash(word); /* a str's hash: never fails */
+        Py_hash_t hash = word_hash(word); /* a str's hash: never fails */
         __builtin_prefetch(&self->slots[SPREAD(hash) & self->mask]);
     }
 }
@@ -529,7 +544,7 @@ vocabulary_value(Vocabulary *self, PyObject *word, int column, PyObject **key)
         PyErr_SetString(PyExc_TypeError, "words: str");
         return NULL;
     }
-    Py_hash_t hash = PyObject_Hash(word);
+    Py_hash_t hash = word_hash(word);
     if (hash == -1) {
         return NULL;
     }
@@ -824,7 +839,7 @@ sum_words(PyObject *words, PyObject *lexicon, int column, Py_ssize_t width, doub
             vocabulary_prefetch_chunk(ahead, words, i, n, column, column, FIGURES_LINES);
         }
         PyObject *word = PyList_GET_ITEM(words, i);
-        Py_hash_t hash = PyObject_Hash(word);
+        Py_hash_t hash = word_hash(word);
         if (hash == -1 || !PyUnicode_Check(word)) {
             if (!PyErr_Occurred()) {
                 PyErr_SetString(PyExc_TypeError, "words: a list of str");
@@ -872,7 +887,7 @@ sum_words(PyObject *words, PyObject *lexicon, int column, Py_ssize_t width, doub
         /* the pair's table probed with the table's key for the second word, or its text (the
          * word's hash is cached: the first loop hashed it) */
         PyObject *second = PyList_GET_ITEM(words, i + 1), *key = canon[which[i + 1]];
-        Py_hash_t hash = PyObject_Hash(second);
+        Py_hash_t hash = word_hash(second);
         size_t at = SPREAD(hash) & first->pairs_mask;
         const Pair *pair;
         while ((pair = &first->pairs[at])->key != NULL && pair->key != key
@@ -1218,7 +1233,7 @@ entry_side(PyObject *dict, Pair **out, size_t *mask)
 static inline PyObject *
 entry_find(const Pair *pairs, size_t mask, PyObject *word)
 {
-    Py_hash_t hash = PyObject_Hash(word);
+    Py_hash_t hash = word_hash(word);
     if (hash == -1) {
         PyErr_Clear(); /* (a token is a str: never) */
         return NULL;
