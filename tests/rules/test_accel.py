@@ -326,6 +326,32 @@ def test_views_alike_on_every_labelled_ticket(shipped: RuleSet, labelled: list[E
     assert fast[-1][2] == {"description": (0, 7), "comment": (71, 72)}  # a field's words, then FIELD_GAP
 
 
+@needs_native
+def test_views_alike_with_more_concepts_than_the_scan_keeps_lists_for(monkeypatch: pytest.MonkeyPatch) -> None:
+    """scan_fields keeps the lists of the first 256 concepts at hand (rules/_accel.c, HitLists)
+    and looks any other up in the dict: with 300 concepts (one-word terms and phrases of each),
+    the hits of both kinds come in the same order as the Python loop's."""
+    lexicons = Lexicons({f"c{i}": [f"w{i}", f"v{i} x{i % 7}"] for i in range(300)})
+    scorer = scoring.Scorer(lexicons, [], 5.0, 3.0)
+    rand = random.Random(9)
+
+    def text() -> str:
+        return " ".join(rand.choice([f"w{rand.randrange(300)}", f"v{rand.randrange(300)}", f"x{rand.randrange(7)}",
+                                     "é", "zz"]) for _ in range(rand.randint(0, 60)))
+
+    texts = [{"subject": text(), "description": text(), "comment": text()} for _ in range(300)]
+
+    def seen(view: scoring.TicketView) -> tuple[object, ...]:
+        return ({c: list(at) for c, at in view.found.items()}, list(view.found), view.spans, view.words)
+
+    fast = [seen(scorer.view(t)) for t in texts]
+    monkeypatch.setattr(accel, "native", None)
+    plain = [seen(scorer.view(t)) for t in texts]
+    assert fast == plain
+    concepts = {c for view in fast for c in view[1]}
+    assert min(concepts) < 256 <= max(concepts) and sum(len(v[1]) for v in fast) > 5000
+
+
 def test_a_view_of_malformed_fields_raises() -> None:
     if native is None:
         pytest.skip("rules/_accel.c is not built")
