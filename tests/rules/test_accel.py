@@ -238,6 +238,8 @@ def test_model_words_alike(shipped: RuleSet, labelled: list[EvalItem], monkeypat
     scorer = shipped.scorer
     assert native is not None and scorer is not None
     texts = [ticket_texts(item.ticket) for item in labelled]
+    # four bytes a character, and two
+    texts += [{"subject": "😀 orders 系统"}, {"subject": "😀 orders", "comment": "“blank” ㈲"}]
     texts += [{"subject": "系统 down", "description": "所有订单 all orders", "comment": ""},
               {"subject": "ｶﾞｲﾄﾞ login", "description": None}, {"description": "㈱ orders ㍿ blank 株"},
               {"subject": "Ελλάδα é", "comment": "x"}, {}, {"subject": "a " * (scoring.MAX_CHARS // 2)}]
