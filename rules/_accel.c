@@ -26,6 +26,21 @@
 #define MAX_WIDTH 32 /* complex figures per word: a model's outputs + 1 */
 #define TOP 4        /* cited terms kept per side */
 
+/* PyObject_Hash of a word (a str, whose hash is kept in it once worked out), read from the str
+ * where it is there. Why: a call and a type's slot per word and reading (the scan's and the
+ * models' probes, their look-ahead, the pairs), for a number the str holds. */
+static inline Py_hash_t
+word_hash(PyObject *word)
+{
+    if (PyUnicode_CheckExact(word)) {
+        Py_hash_t hash = ((PyASCIIObject *)word)->hash;
+        if (hash != -1) {
+            return hash;
+        }
+    }
+    return PyObject_Hash(word);
+}
+
 /* dict[key], calling a subclass's __missing__ on a miss (the caches learn words that way).
  * A new reference, or NULL with an exception set. */
 static PyObject *
@@ -452,7 +467,7 @@ static inline void
 vocabulary_prefetch_slot(const Vocabulary *self, PyObject *word)
 {
     if (PyUnicode_CheckExact(word)) {
-        Py_hash_t hash = PyObject_Hash(word); /* a str's hash: never fails */
+        Py_hash_t hash = word_hash(word); /* a str's hash: never fails */
         __builtin_prefetch(&self->slots[SPREAD(hash) & self->mask]);
     }
 }
@@ -529,7 +544,7 @@ vocabulary_value(Vocabulary *self, PyObject *word, int column, PyObject **key)
         PyErr_SetString(PyExc_TypeError, "words: str");
         return NULL;
     }
-    Py_hash_t hash = PyObject_Hash(word);
+    Py_hash_t hash = word_hash(word);
     if (hash == -1) {
         return NULL;
     }
@@ -824,7 +839,7 @@ sum_words(PyObject *words, PyObject *lexicon, int column, Py_ssize_t width, doub
             vocabulary_prefetch_chunk(ahead, words, i, n, column, column, FIGURES_LINES);
         }
         PyObject *word = PyList_GET_ITEM(words, i);
-        Py_hash_t hash = PyObject_Hash(word);
+        Py_hash_t hash = word_hash(word);
         if (hash == -1 || !PyUnicode_Check(word)) {
             if (!PyErr_Occurred()) {
                 PyErr_SetString(PyExc_TypeError, "words: a list of str");
@@ -872,7 +887,7 @@ sum_words(PyObject *words, PyObject *lexicon, int column, Py_ssize_t width, doub
         /* the pair's table probed with the table's key for the second word, or its text (the
          * word's hash is cached: the first loop hashed it) */
         PyObject *second = PyList_GET_ITEM(words, i + 1), *key = canon[which[i + 1]];
-        Py_hash_t hash = PyObject_Hash(second);
+        Py_hash_t hash = word_hash(second);
         size_t at = SPREAD(hash) & first->pairs_mask;
         const Pair *pair;
         while ((pair = &first->pairs[at])->key != NULL && pair->key != key
@@ -1000,6 +1015,21 @@ linear_logits(PyObject *module, PyObject *args)
     return reading_tuple(logits, k, &reading);
 }
 
+/* The lists of the found dict scan_fields is filling, by concept (HIT_LISTS of them; a concept
+ * past them is looked up in the dict): borrowed, the dict holds them, and nothing else reads or
+ * changes that dict before scan_fields returns it. Why: looking found[concept] up for each of a
+ * ticket's concept hits (about 48) was 1 % of a decision's instructions (callgrind). One per
+ * scan_fields call, the one in progress current (an outer one's kept, should a maker called
+ * from a scan ever scan). */
+#define HIT_LISTS 256
+
+typedef struct {
+    PyObject *found;
+    PyObject *lists[HIT_LISTS];
+} HitLists;
+
+static HitLists *hit_lists = NULL;
+
 /* found[concept].append((position, label)), making the list on a concept's first occurrence. */
 static int
 add_hit(PyObject *found, PyObject *concept, PyObject *position, PyObject *label)
@@ -1007,6 +1037,21 @@ add_hit(PyObject *found, PyObject *concept, PyObject *position, PyObject *label)
     PyObject *entry = PyTuple_Pack(2, position, label);
     if (entry == NULL) {
         return -1;
+    }
+    PyObject **known = NULL;
+    if (hit_lists != NULL && hit_lists->found == found && PyLong_CheckExact(concept)) {
+        Py_ssize_t c = PyLong_AsSsize_t(concept);
+        if (c >= 0 && c < HIT_LISTS) {
+            known = &hit_lists->lists[c];
+        }
+        else if (c == -1 && PyErr_Occurred()) {
+            PyErr_Clear(); /* (an int past Py_ssize_t: the dict's, as any other) */
+        }
+        if (known != NULL && *known != NULL) {
+            int failed = PyList_Append(*known, entry);
+            Py_DECREF(entry);
+            return failed;
+        }
     }
     PyObject *at = PyDict_GetItemWithError(found, concept);
     int failed;
@@ -1025,6 +1070,9 @@ add_hit(PyObject *found, PyObject *concept, PyObject *position, PyObject *label)
         Py_INCREF(entry);
         PyList_SET_ITEM(list, 0, entry);
         failed = PyDict_SetItem(found, concept, list);
+        if (known != NULL && !failed) {
+            *known = list;
+        }
         Py_DECREF(list);
     }
     Py_DECREF(entry);
@@ -1218,7 +1266,7 @@ entry_side(PyObject *dict, Pair **out, size_t *mask)
 static inline PyObject *
 entry_find(const Pair *pairs, size_t mask, PyObject *word)
 {
-    Py_hash_t hash = PyObject_Hash(word);
+    Py_hash_t hash = word_hash(word);
     if (hash == -1) {
         PyErr_Clear(); /* (a token is a str: never) */
         return NULL;
@@ -1722,6 +1770,229 @@ other_script(PyObject *module, PyObject *text)
         }
     }
     Py_RETURN_FALSE;
+}
+
+/* Whether c is a letter of the scripts fold() keeps (concepts._KEPT_SCRIPTS; other_script). */
+static inline int
+kept_script(Py_UCS4 c)
+{
+    return (c >= 0x0370 && c <= 0x04ff) || (c >= 0x0590 && c <= 0x06ff) || (c >= 0x0900 && c <= 0x097f)
+           || (c >= 0x1100 && c <= 0x11ff) || (c >= 0x3040 && c <= 0x30ff) || (c >= 0x3400 && c <= 0x4dbf)
+           || (c >= 0x4e00 && c <= 0x9fff) || (c >= 0xac00 && c <= 0xd7af) || (c >= 0xf900 && c <= 0xfaff);
+}
+
+/* Whether c is a Chinese or Japanese character, a word of its own (concepts._UNSPACED_SCRIPTS). */
+static inline int
+unspaced_script(Py_UCS4 c)
+{
+    return (c >= 0x3040 && c <= 0x30ff) || (c >= 0x3400 && c <= 0x4dbf) || (c >= 0x4e00 && c <= 0x9fff)
+           || (c >= 0xf900 && c <= 0xfaff);
+}
+
+PyDoc_STRVAR(kept_words_doc,
+"kept_words(decomposed) -> list of str\n\n"
+"tokens(text) from fold's decomposition of text (concepts._decomposed: lower-cased, _SPECIAL\n"
+"replaced, NFKD), in one pass: what fold does after it (without a kept script, every character\n"
+"that is not ASCII dropped; with one, the scripts' punctuation a space, their optional marks\n"
+"and every other character that is not ASCII dropped, each Chinese or Japanese character a\n"
+"word of its own) and the split tokens does (an ASCII result as ascii_words, lower-cased; any\n"
+"other as bytes.translate(_SPLIT, b\"'\") and str.split(), which lower nothing).");
+
+/* Why: a Greek, Russian, Arabic, Chinese, Japanese or Korean field was folded by three regular
+ * expressions (one calling a Python function per Chinese character), a str.translate and an
+ * encode, translate, decode and split: 7.5 % of a decision's instructions over the blind sets,
+ * for the tenth of their tickets in those scripts (callgrind). */
+static PyObject *
+kept_words(PyObject *module, PyObject *text)
+{
+    if (!PyUnicode_Check(text)) {
+        PyErr_SetString(PyExc_TypeError, "kept_words: a str");
+        return NULL;
+    }
+    int kind = PyUnicode_KIND(text);
+    const void *data = PyUnicode_DATA(text);
+    Py_ssize_t n = PyUnicode_GET_LENGTH(text);
+    int other = 0;
+    if (kind != PyUnicode_1BYTE_KIND) {
+        for (Py_ssize_t i = 0; i < n && !other; i++) {
+            other = kept_script(PyUnicode_READ(kind, data, i));
+        }
+    }
+    /* fold's result: at most three characters for one (" 字 "), and a space at the end */
+    Py_UCS4 *folded = PyMem_Malloc(((size_t)n * 3 + 1) * sizeof(Py_UCS4));
+    if (folded == NULL) {
+        return PyErr_NoMemory();
+    }
+    Py_ssize_t length = 0;
+    int ascii = 1;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        Py_UCS4 c = PyUnicode_READ(kind, data, i);
+        if (c < 128) {
+            folded[length++] = c;
+        }
+        else if (!other) {
+            continue; /* decomposed.encode("ascii", "ignore") */
+        }
+        else if (c == 0x0387 || c == 0x037e || c == 0x060c || c == 0x061b || c == 0x061f || c == 0x06d4
+                 || (c >= 0x066a && c <= 0x066c) || c == 0x0964 || c == 0x0965) {
+            folded[length++] = ' '; /* _SCRIPT_PUNCTUATION */
+        }
+        else if ((c >= 0x0300 && c <= 0x036f) || (c >= 0x064b && c <= 0x065f) || c == 0x0670 || c == 0x0640
+                 || c == 0x3099 || c == 0x309a || !kept_script(c)) {
+            continue; /* _DROPPED_MARKS, _NOT_KEPT */
+        }
+        else if (unspaced_script(c)) {
+            folded[length++] = ' '; /* _UNSPACED: " c " */
+            folded[length++] = c;
+            folded[length++] = ' ';
+            ascii = 0;
+        }
+        else {
+            folded[length++] = c;
+            ascii = 0;
+        }
+    }
+    folded[length++] = ' '; /* the last word */
+    PyObject *out = PyList_New(0);
+    Py_UCS4 *word = folded; /* the word being read, made in place over what has been read */
+    Py_ssize_t size = 0;
+    for (Py_ssize_t i = 0; i < length && out != NULL; i++) {
+        Py_UCS4 c = folded[i];
+        int class = c < 128 ? ascii_class[c] : WORD;
+        if (class == WORD) {
+            word[size++] = ascii && c >= 'A' && c <= 'Z' ? c + 32 : c;
+        }
+        else if (class == SEPARATOR && size) {
+            PyObject *token = PyUnicode_FromKindAndData(PyUnicode_4BYTE_KIND, word, size);
+            if (token == NULL || PyList_Append(out, token) < 0) {
+                Py_CLEAR(out);
+            }
+            Py_XDECREF(token);
+            word = folded + i + 1;
+            size = 0;
+        }
+        else if (class == SEPARATOR) {
+            word = folded + i + 1;
+        }
+    }
+    PyMem_Free(folded);
+    return out;
+}
+
+/* Whether a str of two or four bytes a character holds a Chinese or Japanese character as written
+ * (concepts._UNSPACED_RAW: half-width katakana too). A loop of its own for each kind, each
+ * character first compared with U+3040, below which most are: read through PyUnicode_READ, the
+ * kind tested for each character, this search was 0.6 % of a decision's instructions (the texts
+ * of a French or German ticket with typographic quotes are two bytes a character). */
+static int
+has_unspaced(PyObject *text)
+{
+    Py_ssize_t n = PyUnicode_GET_LENGTH(text);
+    if (PyUnicode_KIND(text) == PyUnicode_2BYTE_KIND) {
+        const Py_UCS2 *data = PyUnicode_2BYTE_DATA(text);
+        for (Py_ssize_t i = 0; i < n; i++) {
+            Py_UCS4 c = data[i];
+            if (c >= 0x3040 && (unspaced_script(c) || (c >= 0xff66 && c <= 0xff9f))) {
+                return 1;
+            }
+        }
+        return 0;
+    }
+    const Py_UCS4 *data = PyUnicode_4BYTE_DATA(text);
+    for (Py_ssize_t i = 0; i < n; i++) {
+        Py_UCS4 c = data[i];
+        if (c >= 0x3040 && (unspaced_script(c) || (c >= 0xff66 && c <= 0xff9f))) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+PyDoc_STRVAR(model_words_doc,
+"model_words(words, texts, fields, limit) -> (read, length), or None\n\n"
+"scoring._model_words from a view's words (each field's list ending with its padding \"\"):\n"
+"the fields' words one after the other (length: how many), and read, those without the\n"
+"Chinese and Japanese characters (concepts.without_characters: the same list where no text\n"
+"has one); None where the texts (texts[name] for name in fields, a str or None or missing)\n"
+"are longer together than limit less a line break between each, or are not str, which the\n"
+"Python code reads.");
+
+/* Why: the Python copy and pop per field, and without_characters' generator and regular
+ * expression over every text that is not ASCII (a French or German ticket's whole text, each
+ * reading of the models), were 7 % of a decision's instructions (callgrind). */
+static PyObject *
+model_words(PyObject *module, PyObject *args)
+{
+    PyObject *fields_words, *texts, *fields;
+    Py_ssize_t limit;
+    if (!PyArg_ParseTuple(args, "O!O!O!n:model_words", &PyList_Type, &fields_words, &PyDict_Type, &texts,
+                          &PyTuple_Type, &fields, &limit)) {
+        return NULL;
+    }
+    Py_ssize_t total = PyTuple_GET_SIZE(fields) - 1, count = 0;
+    int unspaced = 0;
+    for (Py_ssize_t f = 0; f < PyTuple_GET_SIZE(fields); f++) {
+        PyObject *text = PyDict_GetItemWithError(texts, PyTuple_GET_ITEM(fields, f));
+        if (text == NULL && PyErr_Occurred()) {
+            return NULL;
+        }
+        if (text == NULL || text == Py_None) {
+            continue;
+        }
+        if (!PyUnicode_Check(text)) {
+            Py_RETURN_NONE;
+        }
+        Py_ssize_t n = PyUnicode_GET_LENGTH(text);
+        total += n;
+        int kind = PyUnicode_KIND(text);
+        if (kind == PyUnicode_1BYTE_KIND || unspaced) {
+            continue; /* nothing past U+00FF: no such character */
+        }
+        unspaced = has_unspaced(text);
+    }
+    if (total > limit) {
+        Py_RETURN_NONE;
+    }
+    for (Py_ssize_t f = 0; f < PyList_GET_SIZE(fields_words); f++) {
+        PyObject *toks = PyList_GET_ITEM(fields_words, f);
+        if (!PyList_Check(toks) || PyList_GET_SIZE(toks) < 1) {
+            PyErr_SetString(PyExc_TypeError, "model_words: each field's words, a list ending with its padding");
+            return NULL;
+        }
+        count += PyList_GET_SIZE(toks) - 1;
+    }
+    PyObject *words = PyList_New(count), *read = NULL;
+    if (words == NULL) {
+        return NULL;
+    }
+    Py_ssize_t at = 0, kept = 0;
+    for (Py_ssize_t f = 0; f < PyList_GET_SIZE(fields_words); f++) {
+        PyObject *toks = PyList_GET_ITEM(fields_words, f);
+        for (Py_ssize_t i = 0; i < PyList_GET_SIZE(toks) - 1; i++) {
+            PyObject *word = PyList_GET_ITEM(toks, i);
+            Py_INCREF(word);
+            PyList_SET_ITEM(words, at++, word);
+            kept += !(unspaced && PyUnicode_Check(word) && PyUnicode_GET_LENGTH(word) == 1
+                      && unspaced_script(PyUnicode_READ_CHAR(word, 0)));
+        }
+    }
+    if (kept == count) {
+        read = words;
+        Py_INCREF(read);
+    }
+    else if ((read = PyList_New(kept)) != NULL) {
+        for (Py_ssize_t i = 0, k = 0; i < count; i++) {
+            PyObject *word = PyList_GET_ITEM(words, i);
+            if (!(PyUnicode_Check(word) && PyUnicode_GET_LENGTH(word) == 1
+                  && unspaced_script(PyUnicode_READ_CHAR(word, 0)))) {
+                Py_INCREF(word);
+                PyList_SET_ITEM(read, k++, word);
+            }
+        }
+    }
+    PyObject *out = read != NULL ? Py_BuildValue("(Nn)", read, count) : NULL;
+    Py_DECREF(words);
+    return out;
 }
 
 /* A tuple of at most `limit` ints, each in [0, limit) (distinct ids: no more than there are),
@@ -2441,14 +2712,137 @@ scan_fields(PyObject *module, PyObject *args)
     }
     PyObject *found = PyDict_New(), *spans = PyDict_New(), *words = PyList_New(0);
     PyObject *out = NULL;
+    HitLists lists, *outer = hit_lists;
+    lists.found = found;
+    memset(lists.lists, 0, sizeof(lists.lists));
+    hit_lists = &lists;
     if (found != NULL && spans != NULL && words != NULL
         && scan_each_field(texts, fields, gap, vocabulary, column, tokens, table, found, spans, words) == 0) {
         out = PyTuple_Pack(3, found, spans, words);
     }
+    hit_lists = outer;
     Py_XDECREF(found);
     Py_XDECREF(spans);
     Py_XDECREF(words);
     return out;
+}
+
+/* -- a flagged ticket's category (rules/scoring.py, _vote) ------------------------------------ */
+
+#define VOTES 16 /* categories a ticket's hits vote for, at most (the shipped rules have four) */
+
+PyDoc_STRVAR(vote_doc,
+"vote(hits, order, security) -> (category, security's votes), or None\n\n"
+"scoring._vote: each category's votes (the weights of the hits of positive weight that name\n"
+"it, added in the hits' order), the best one (order's first of the highest, else the least by\n"
+"name), security where its votes are at least half the best's; (None, 0.0) without votes.\n"
+"None where a hit's weight is not a float or its category neither a str nor None, or more\n"
+"than 16 categories or no highest (a NaN) are voted for: the Python code decides those.");
+
+/* Why: per flagged ticket a dict, a generator over the order and a sort, in Python: 1.6 % of a
+ * decision's instructions over the blind sets (callgrind). */
+static PyObject *
+vote(PyObject *module, PyObject *args)
+{
+    static PyObject *weight_name = NULL, *category_name = NULL;
+    PyObject *hits, *order, *security;
+    if (!PyArg_ParseTuple(args, "O!O!U:vote", &PyList_Type, &hits, &PyTuple_Type, &order, &security)) {
+        return NULL;
+    }
+    if (weight_name == NULL && ((weight_name = PyUnicode_InternFromString("weight")) == NULL
+                                || (category_name = PyUnicode_InternFromString("category")) == NULL)) {
+        return NULL;
+    }
+    PyObject *names[VOTES]; /* borrowed from the hits, which the list holds */
+    double votes[VOTES];
+    int count = 0;
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(hits); i++) {
+        PyObject *hit = PyList_GET_ITEM(hits, i);
+        PyObject *weight = PyObject_GetAttr(hit, weight_name);
+        if (weight == NULL) {
+            return NULL;
+        }
+        if (!PyFloat_CheckExact(weight)) {
+            Py_DECREF(weight);
+            Py_RETURN_NONE;
+        }
+        double value = PyFloat_AS_DOUBLE(weight);
+        Py_DECREF(weight);
+        if (!(value > 0)) {
+            continue;
+        }
+        PyObject *category = PyObject_GetAttr(hit, category_name);
+        if (category == NULL) {
+            return NULL;
+        }
+        Py_DECREF(category); /* (the hit holds it) */
+        if (category == Py_None) {
+            continue;
+        }
+        if (!PyUnicode_CheckExact(category)) {
+            Py_RETURN_NONE;
+        }
+        if (PyUnicode_GET_LENGTH(category) == 0) {
+            continue;
+        }
+        int at = 0;
+        while (at < count && !same_text(names[at], category)) {
+            at++;
+        }
+        if (at == count) {
+            if (count == VOTES) {
+                Py_RETURN_NONE;
+            }
+            names[count] = category;
+            votes[count++] = 0.0;
+        }
+        votes[at] = votes[at] + value;
+    }
+    if (count == 0) {
+        return Py_BuildValue("(Od)", Py_None, 0.0);
+    }
+    double best = votes[0];
+    for (int c = 1; c < count; c++) {
+        if (votes[c] > best) {
+            best = votes[c];
+        }
+    }
+    PyObject *chosen = NULL;
+    for (Py_ssize_t o = 0; o < PyTuple_GET_SIZE(order) && chosen == NULL; o++) {
+        PyObject *name = PyTuple_GET_ITEM(order, o);
+        if (!PyUnicode_Check(name)) {
+            PyErr_SetString(PyExc_TypeError, "vote: an order of str");
+            return NULL;
+        }
+        for (int c = 0; c < count; c++) {
+            if (same_text(names[c], name)) {
+                if (votes[c] == best) {
+                    chosen = name;
+                }
+                break;
+            }
+        }
+    }
+    if (chosen == NULL) { /* then sorted(votes): the least name of the best */
+        for (int c = 0; c < count; c++) {
+            if (votes[c] == best && (chosen == NULL || PyUnicode_Compare(names[c], chosen) < 0)) {
+                chosen = names[c];
+            }
+        }
+    }
+    if (chosen == NULL) {
+        Py_RETURN_NONE; /* no highest: a NaN */
+    }
+    double guarded = 0.0;
+    for (int c = 0; c < count; c++) {
+        if (same_text(names[c], security)) {
+            guarded = votes[c];
+            if (guarded >= 0.5 * best) {
+                chosen = security;
+            }
+        }
+    }
+    return Py_BuildValue("(Od)", chosen, guarded);
 }
 
 static PyMethodDef methods[] = {
@@ -2461,6 +2855,9 @@ static PyMethodDef methods[] = {
     {"entry", entry, METH_O, entry_doc},
     {"unpack", unpack, METH_O, unpack_doc},
     {"other_script", other_script, METH_O, other_script_doc},
+    {"kept_words", kept_words, METH_O, kept_words_doc},
+    {"model_words", model_words, METH_VARARGS, model_words_doc},
+    {"vote", vote, METH_VARARGS, vote_doc},
     {"gate", gate, METH_VARARGS, gate_doc},
     {"gate_check", gate_check, METH_VARARGS, gate_check_doc},
     {NULL, NULL, 0, NULL},

@@ -203,6 +203,89 @@ def test_words_split_alike(labelled: list[EvalItem], monkeypatch: pytest.MonkeyP
 
 
 @needs_native
+def test_kept_scripts_split_alike(monkeypatch: pytest.MonkeyPatch) -> None:
+    """kept_words (rules/_accel.c), the rest of fold and the split in one pass for a text in a
+    script fold keeps, gives the tokens the Python fold and split give: Greek, Cyrillic, Hebrew,
+    Arabic with its optional marks and tatweel, Devanagari, Korean, Chinese and Japanese (each
+    character a word, kana voicing marks dropped, half-width katakana), the scripts' punctuation,
+    Latin letters, accents and apostrophes beside them, and random mixes of all of these."""
+    assert native is not None
+    scripts = ("".join(map(chr, [*range(0x370, 0x500), *range(0x590, 0x700), *range(0x900, 0x980),
+                                 *range(0x1100, 0x1200), *range(0x3040, 0x3100), *range(0x4e00, 0x4e40),
+                                 *range(0xac00, 0xac40), *range(0xf900, 0xf908), *range(0xff61, 0xffa0)]))
+               + "\u0301\u0308\u3099\u309a\u0640\u064b\u0670\u3001\u3002\u00b7\u2013")
+    latin = "abcXYZ éèüßæø'’-.,!?#0123  \t\n"
+    texts = ["Η πλατφόρμα δεν λειτουργεί; όλες οι παραγγελίες", "Заказы не отображаются, всё «пусто»",
+             "الطلبات لا تظهر؟ أُرسِلت", "系统无法登录，所有订单都不见了", "ログインできません。ガイドを見ました",
+             "ｶﾞｲﾄﾞ ﾛｸﾞｲﾝ", "주문이 보이지 않습니다", "आदेश नहीं दिख रहे।", "O'Brien's Σύστημα's 系统's",
+             "Straße ΣΥΣΤΗΜΑ Ünïcödé 株式会社 ㈱", *scripts]
+    rand = random.Random(7)
+    texts += ["".join(rand.choice(scripts + latin) for _ in range(rand.randint(1, 50))) for _ in range(5000)]
+    fast = [tokens(t) for t in texts]
+    assert sum(native.folded_words(t, _FOLDED) is None for t in texts) > 4000  # the kept_words path ran
+    monkeypatch.setattr(accel, "native", None)
+    plain = [tokens(t) for t in texts]
+    assert fast == plain
+    assert fast[3][:3] == ["系", "统", "无"] and fast[5][:3] == ["カ", "イ", "ト"]  # each a word, voicing dropped
+
+
+@needs_native
+def test_model_words_alike(shipped: RuleSet, labelled: list[EvalItem], monkeypatch: pytest.MonkeyPatch) -> None:
+    """model_words (rules/_accel.c) makes the words the models read and the text's length as
+    scoring._model_words does from a view's words: every labelled ticket, Chinese and Japanese
+    characters (as written, in half-width katakana, or only made by NFKD, which are kept), a
+    missing and a None field; and leaves a text longer than the models read to the Python code."""
+    scorer = shipped.scorer
+    assert native is not None and scorer is not None
+    texts = [ticket_texts(item.ticket) for item in labelled]
+    # four bytes a character, and two
+    texts += [{"subject": "😀 orders 系统"}, {"subject": "😀 orders", "comment": "“blank” ㈲"}]
+    texts += [{"subject": "系统 down", "description": "所有订单 all orders", "comment": ""},
+              {"subject": "ｶﾞｲﾄﾞ login", "description": None}, {"description": "㈱ orders ㍿ blank 株"},
+              {"subject": "Ελλάδα é", "comment": "x"}, {}, {"subject": "a " * (scoring.MAX_CHARS // 2)}]
+    views = [scorer.view(t) for t in texts]
+    fast = [scoring._model_words(v.texts, v.words) for v in views]
+    limit = scoring.MAX_CHARS
+    assert native.model_words([["a", "b", ""]], {"subject": "a b"}, scoring.FIELDS, limit) == (["a", "b"], 2)
+    assert native.model_words([["a", ""]], {"subject": "a" * 10}, scoring.FIELDS, 11) is None  # 10 + 2 line breaks
+    monkeypatch.setattr(accel, "native", None)
+    plain = [scoring._model_words(v.texts, v.words) for v in views]
+    assert fast == plain
+    assert fast[-6][0] == ["down", "all", "orders"] and fast[-6][1] > 3
+    filtered = [r[0] != [w for f in v.words or () for w in f[:-1]] for r, v in zip(fast, views, strict=True)]
+    assert sum(filtered) >= 3  # characters left out for the models
+
+
+@needs_native
+def test_votes_alike(shipped: RuleSet, labelled: list[EvalItem]) -> None:
+    """vote (rules/_accel.c) chooses the category scoring._vote does, with security's votes:
+    every labelled ticket's hits, and made-up ones: ties in and out of the order, an admin's own
+    categories (the least by name), security at exactly half the best and just under, no votes,
+    weights of 0 and below, a None and an empty category; and leaves to the Python code the
+    hits it does not read (an int weight, a category that is no str, seventeen categories)."""
+    assert native is not None and shipped.scorer is not None
+    scorer = shipped.scorer
+    lists = [list(scorer.score(ticket_texts(item.ticket), staff=False, via=None).hits) for item in labelled]
+
+    def hit(weight: float, category: str | None) -> scoring.SignalHit:
+        return scoring.SignalHit("s", "s", weight, category, ())
+
+    lists += [[hit(3.0, "outage"), hit(3.0, "monitoring")], [hit(2.0, "zeta"), hit(2.0, "alpha"), hit(1.0, "outage")],
+              [hit(4.0, "outage"), hit(2.0, "security")], [hit(4.0, "outage"), hit(1.999, "security")],
+              [], [hit(0.0, "outage"), hit(-3.0, "security")], [hit(5.0, None), hit(2.0, ""), hit(1.0, "beta")],
+              [hit(1.5, "outage"), hit(1.5, "outage"), hit(2.9, "staff_report"), hit(0.1, "x")]]
+    rand = random.Random(3)
+    names = ["security", "monitoring", "staff_report", "outage", "billing", "alpha", None, ""]
+    lists += [[hit(rand.choice([-2.0, 0.0, 0.5, 1.0, 2.5, 4.0]), rand.choice(names)) for _ in range(rand.randint(0, 9))]
+              for _ in range(3000)]
+    fast = [native.vote(hits, scoring.CATEGORY_ORDER, scoring.SECURITY) for hits in lists]
+    assert fast == [scoring._vote(hits) for hits in lists]
+    assert sum(f[0] is not None for f in fast) > 1000 and {f[0] for f in fast} > {"alpha", "security", "outage"}
+    for odd in ([hit(2, "outage")], [hit(2.0, 7)], [hit(1.0, f"c{i}") for i in range(17)]):  # type: ignore[arg-type]
+        assert native.vote(odd, scoring.CATEGORY_ORDER, scoring.SECURITY) is None
+
+
+@needs_native
 def test_phrases_confirmed_alike_in_any_script(monkeypatch: pytest.MonkeyPatch) -> None:
     """The C confirm of phrases (three words, wildcards, a wildcard stem of one string kind
     against a word of another, a phrase cut short by the end of a field) finds what _confirm does."""
@@ -243,6 +326,32 @@ def test_views_alike_on_every_labelled_ticket(shipped: RuleSet, labelled: list[E
     assert fast == plain
     assert sum(bool(f[0]) for f in fast) > len(texts) // 2
     assert fast[-1][2] == {"description": (0, 7), "comment": (71, 72)}  # a field's words, then FIELD_GAP
+
+
+@needs_native
+def test_views_alike_with_more_concepts_than_the_scan_keeps_lists_for(monkeypatch: pytest.MonkeyPatch) -> None:
+    """scan_fields keeps the lists of the first 256 concepts at hand (rules/_accel.c, HitLists)
+    and looks any other up in the dict: with 300 concepts (one-word terms and phrases of each),
+    the hits of both kinds come in the same order as the Python loop's."""
+    lexicons = Lexicons({f"c{i}": [f"w{i}", f"v{i} x{i % 7}"] for i in range(300)})
+    scorer = scoring.Scorer(lexicons, [], 5.0, 3.0)
+    rand = random.Random(9)
+
+    def text() -> str:
+        return " ".join(rand.choice([f"w{rand.randrange(300)}", f"v{rand.randrange(300)}", f"x{rand.randrange(7)}",
+                                     "é", "zz"]) for _ in range(rand.randint(0, 60)))
+
+    texts = [{"subject": text(), "description": text(), "comment": text()} for _ in range(300)]
+
+    def seen(view: scoring.TicketView) -> tuple[object, ...]:
+        return ({c: list(at) for c, at in view.found.items()}, list(view.found), view.spans, view.words)
+
+    fast = [seen(scorer.view(t)) for t in texts]
+    monkeypatch.setattr(accel, "native", None)
+    plain = [seen(scorer.view(t)) for t in texts]
+    assert fast == plain
+    concepts = {c for view in fast for c in view[1]}
+    assert min(concepts) < 256 <= max(concepts) and sum(len(v[1]) for v in fast) > 5000
 
 
 def test_a_view_of_malformed_fields_raises() -> None:
