@@ -25,6 +25,8 @@ __all__ = ["latest_message"]
 MIN_OWN_WORDS = 15
 
 _LINE_END_COLONS = (":\n", ": \n", ":\r\n")
+# A reply header's verb is at most the writer's name and address before its colon (_WROTE).
+_HEADER_REACH = 160
 # "On <date>, <name> wrote:" and its translations: the verb, then at most the writer's name and
 # address ("Am 3. Nov. schrieb Marco <m@x>:", "napisał(a):").
 _WROTE = re.compile(
@@ -72,14 +74,28 @@ _FW_IN_BLOCK = re.compile(
     r"(?:subject|betreff|objet|asunto|oggetto|onderwerp|temat|p[řr]edm[ěe]t|[äa]mne|emne|aihe|тема|konu|t[áa]rgy|"
     r"subiect|θέμα|assunto)\s*:\s*(?:(?:re|aw|sv|odp|r)\s*:\s*)*(?:fwd?|wg|tr|rv|enc|doorst|pd|vl|i)\s*:",
     re.IGNORECASE)
-# The message points at the history it quotes: then the history is the report.
-_POINTS_BELOW = re.compile(
-    r"\b(?:below|bottom|underneath|thread|chain|trail|pasting|pasted|unten|unterhalb|verlauf|ci-dessous|en dessous|"
-    r"plus bas|fil|abajo|debajo|hilo|cadena|hieronder|onderaan|onderstaande|sotto|catena|poni[żz]ej|ni[żz]ej|"
-    r"n[íi][žz]e|ni[žz][šs]ie|ниже|нижче|nedan|nedenfor|nedenunder|alla|alempana|a[şs]a[ğg][ıi]da|lentebb|alább|"
-    r"mai jos|παρακάτω|allpool|[žz]emiau|zem[āa]k|ispod|spodaj|abaixo|em baixo|di bawah|d[ưu][ớo]i [đd][âa]y|"
-    r"sa ibaba|למטה|أدناه|नीचे)\b",
-    re.IGNORECASE)
+# The message points at the history it quotes: then the history is the report. Words, looked up
+# among the message's words; and phrases, searched for in it.
+_POINTER_WORDS = frozenset((
+    "below", "bottom", "underneath", "thread", "chain", "trail", "pasting", "pasted", "unten", "unterhalb",
+    "verlauf", "ci-dessous", "fil", "abajo", "debajo", "hilo", "cadena", "hieronder", "onderaan", "onderstaande",
+    "sotto", "catena", "poniżej", "ponizej", "niżej", "nizej", "níže", "nize", "nižšie", "nizsie", "ниже", "нижче",
+    "nedan", "nedenfor", "nedenunder", "alla", "alempana", "aşağıda", "asagida", "lentebb", "alább", "alabb",
+    "παρακάτω", "allpool", "žemiau", "zemiau", "zemāk", "zemak", "ispod", "spodaj", "abaixo", "למטה", "أدناه",
+    "नीचे",
+))
+_POINTER_PHRASES = ("en dessous", "plus bas", "mai jos", "em baixo", "di bawah", "dưới đây", "duoi day", "sa ibaba",
+                    "नीचे")
+_WORD = re.compile(r"[\w-]+")
+# Where a message says the history is the report: its opening and closing lines ("Please see my
+# latest below", "forwarding the thread below"); not the middle of a long message.
+_POINTER_REACH = 400
+
+
+def _points_below(own: str) -> bool:
+    """Whether ``own`` points at the history below it."""
+    ends = (own if len(own) <= 2 * _POINTER_REACH else own[:_POINTER_REACH] + "\n" + own[-_POINTER_REACH:]).lower()
+    return not _POINTER_WORDS.isdisjoint(_WORD.findall(ends)) or any(p in ends for p in _POINTER_PHRASES)
 
 
 def _reply_header(text: str) -> int | None:
@@ -92,7 +108,7 @@ def _reply_header(text: str) -> int | None:
             at = text.find(colon, at + 1)
     for end in sorted(ends):
         start = text.rfind("\n", 0, end) + 1
-        if _WROTE.search(text, start, end):
+        if _WROTE.search(text, max(start, end - _HEADER_REACH), end):
             return start
     return None
 
@@ -131,6 +147,6 @@ def latest_message(text: str, subject: str = "") -> str:
     own = text if cut is None else text[:cut]
     if quoted:
         own = "\n".join(line for line in own.split("\n") if not line.lstrip().startswith(">"))
-    if len(own.split()) < MIN_OWN_WORDS or _POINTS_BELOW.search(own):
+    if len(own.split()) < MIN_OWN_WORDS or _points_below(own):
         return text
     return own
