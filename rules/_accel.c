@@ -1740,6 +1740,15 @@ folded_words(PyObject *module, PyObject *args)
     return split_folded(text, table, NULL);
 }
 
+/* Whether c is a letter of the scripts fold() keeps (concepts._KEPT_SCRIPTS). */
+static inline int
+kept_script(Py_UCS4 c)
+{
+    return (c >= 0x0370 && c <= 0x04ff) || (c >= 0x0590 && c <= 0x06ff) || (c >= 0x0900 && c <= 0x097f)
+           || (c >= 0x1100 && c <= 0x11ff) || (c >= 0x3040 && c <= 0x30ff) || (c >= 0x3400 && c <= 0x4dbf)
+           || (c >= 0x4e00 && c <= 0x9fff) || (c >= 0xac00 && c <= 0xd7af) || (c >= 0xf900 && c <= 0xfaff);
+}
+
 PyDoc_STRVAR(other_script_doc,
 "other_script(text) -> bool\n\n"
 "Whether text holds a letter of the scripts fold() keeps (Greek, Cyrillic, Hebrew, Arabic,\n"
@@ -1762,23 +1771,11 @@ other_script(PyObject *module, PyObject *text)
     }
     const void *data = PyUnicode_DATA(text);
     for (Py_ssize_t i = 0, n = PyUnicode_GET_LENGTH(text); i < n; i++) {
-        Py_UCS4 c = PyUnicode_READ(kind, data, i);
-        if ((c >= 0x0370 && c <= 0x04ff) || (c >= 0x0590 && c <= 0x06ff) || (c >= 0x0900 && c <= 0x097f)
-            || (c >= 0x1100 && c <= 0x11ff) || (c >= 0x3040 && c <= 0x30ff) || (c >= 0x3400 && c <= 0x4dbf)
-            || (c >= 0x4e00 && c <= 0x9fff) || (c >= 0xac00 && c <= 0xd7af) || (c >= 0xf900 && c <= 0xfaff)) {
+        if (kept_script(PyUnicode_READ(kind, data, i))) {
             Py_RETURN_TRUE;
         }
     }
     Py_RETURN_FALSE;
-}
-
-/* Whether c is a letter of the scripts fold() keeps (concepts._KEPT_SCRIPTS; other_script). */
-static inline int
-kept_script(Py_UCS4 c)
-{
-    return (c >= 0x0370 && c <= 0x04ff) || (c >= 0x0590 && c <= 0x06ff) || (c >= 0x0900 && c <= 0x097f)
-           || (c >= 0x1100 && c <= 0x11ff) || (c >= 0x3040 && c <= 0x30ff) || (c >= 0x3400 && c <= 0x4dbf)
-           || (c >= 0x4e00 && c <= 0x9fff) || (c >= 0xac00 && c <= 0xd7af) || (c >= 0xf900 && c <= 0xfaff);
 }
 
 /* Whether c is a Chinese or Japanese character, a word of its own (concepts._UNSPACED_SCRIPTS). */
