@@ -60,7 +60,7 @@ from rules.scoring import Score, Scorer, SignalHit, compile_scorer
 from rules.text import Lexicon
 from rules.thread import latest_message
 
-__all__ = ["Actions", "Rule", "RuleSet", "compile_rules", "ticket_texts"]
+__all__ = ["Actions", "Rule", "RuleSet", "compile_rules", "latest_comment", "ticket_texts"]
 
 RULE_KEYS: tuple[str, ...] = ("name", "description", "enabled", "category", "when", "unless", "actions", "weight")
 DOCUMENT_KEYS: tuple[str, ...] = (
@@ -378,15 +378,20 @@ _new_decision = builder(Decision)  # the same Decision, built in half the time (
 _new_match = builder(Match)
 
 
-def ticket_texts(ticket: Ticket) -> dict[str, str]:
-    """Subject, description and the latest comment (unless it is the description again), each
-    body its newest message without the history a reply quotes (rules/thread.py): what the
-    signals and the text model read, and what the model is trained on."""
+def latest_comment(ticket: Ticket) -> str:
+    """The latest comment's body as written, or "" where there is none or it is the description
+    again (a new ticket's first comment is its description)."""
     latest = ticket.latest_comment
-    comment = latest.body if latest is not None and latest.body and latest.body != ticket.description else ""
+    return latest.body if latest is not None and latest.body and latest.body != ticket.description else ""
+
+
+def ticket_texts(ticket: Ticket) -> dict[str, str]:
+    """Subject, description and the latest comment (``latest_comment``), each body its newest
+    message without the history a reply quotes (rules/thread.py): what the signals and the text
+    model read, and what the model is trained on."""
     subject = ticket.subject or ""
     return {"subject": subject, "description": latest_message(ticket.description or "", subject),
-            "comment": latest_message(comment, subject)}
+            "comment": latest_message(latest_comment(ticket), subject)}
 
 
 def _words_of(reasons: tuple[str, ...]) -> tuple[str, ...]:

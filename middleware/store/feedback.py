@@ -25,6 +25,7 @@ from typing import Any
 from redis import Redis
 
 from middleware.store.connection import Keys
+from rules.engine import latest_comment
 from rules.model import Ticket, format_time, parse_time
 
 __all__ = ["CONFIRMED", "DISMISSED", "FALSE_ALARM", "KINDS", "MISSED", "FeedbackRecord", "FeedbackStore",
@@ -91,8 +92,7 @@ def record_of(kind: str, ticket: Ticket, at: datetime, *, critical: bool, catego
     """A record for ``ticket`` and ``decision`` (a ``rules.Decision``, or None if unknown)."""
     # the comment as written, quoted history and all (the rules read only its newest message:
     # rules/thread.py); a record is labelled data, evaluated again through the rules
-    latest = ticket.latest_comment
-    comment = latest.body if latest is not None and latest.body and latest.body != ticket.description else ""
+    comment = latest_comment(ticket)
     requester = ticket.requester
     return FeedbackRecord(
         kind=kind, ticket_id=ticket.id, at=at, critical=critical, category=category,
