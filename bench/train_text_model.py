@@ -68,7 +68,7 @@ TRAINING = ("tickets", "holdout_a", "holdout_b", "blind_c", "blind_d", "blind_e"
 # the eleventh round's GA, GB, GC are tuning sets the shipped models were not trained on either)
 UNTOUCHED = ("blind_ca", "blind_cb", "day_cc", "blind_da", "blind_db", "day_dc", "blind_fa", "blind_fb", "day_fc",
              "blind_ha", "blind_hb", "day_hc", "blind_ja", "blind_jb", "day_jc", "blind_kb",
-             "blind_ma", "blind_mb", "blind_md", "day_mc")
+             "blind_ma", "blind_mb", "blind_md", "day_mc", "blind_oa", "blind_ob", "blind_od", "day_oc")
 VALIDATION = ("blind_i",)
 # ordinary days: their non-critical tickets weigh ROUTINE_WEIGHT
 ROUTINE = ("day_k", "day_l", "day_p", "day_n", "day_q", "day_t", "day_v", "day_y", "day_ab", "day_ad", "day_af",
