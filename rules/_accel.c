@@ -1878,9 +1878,11 @@ kept_words(PyObject *module, PyObject *text)
 
 /* Whether a str of two or four bytes a character holds a Chinese, Japanese or Thai character as
  * written (concepts._UNSPACED_RAW: half-width katakana too). A loop of its own for each kind, each
- * character first compared with U+0E00 (Thai, the lowest of them), below which most are: read through PyUnicode_READ, the
- * kind tested for each character, this search was 0.6 % of a decision's instructions (the texts
- * of a French or German ticket with typographic quotes are two bytes a character). */
+ * character first compared with U+0E00 (Thai, the lowest of them), below which most are, then
+ * with U+3040, below which a Latin text's others are (typographic quotes, dashes): read through
+ * PyUnicode_READ, the kind tested for each character, this search was 0.6 % of a decision's
+ * instructions (the texts of a French or German ticket with typographic quotes are two bytes a
+ * character). */
 static int
 has_unspaced(PyObject *text)
 {
@@ -1889,7 +1891,7 @@ has_unspaced(PyObject *text)
         const Py_UCS2 *data = PyUnicode_2BYTE_DATA(text);
         for (Py_ssize_t i = 0; i < n; i++) {
             Py_UCS4 c = data[i];
-            if (c >= 0x0e00 && (unspaced_script(c) || (c >= 0xff66 && c <= 0xff9f))) {
+            if (c >= 0x0e00 && (c <= 0x0e7f || (c >= 0x3040 && (unspaced_script(c) || (c >= 0xff66 && c <= 0xff9f))))) {
                 return 1;
             }
         }
@@ -1898,7 +1900,7 @@ has_unspaced(PyObject *text)
     const Py_UCS4 *data = PyUnicode_4BYTE_DATA(text);
     for (Py_ssize_t i = 0; i < n; i++) {
         Py_UCS4 c = data[i];
-        if (c >= 0x0e00 && (unspaced_script(c) || (c >= 0xff66 && c <= 0xff9f))) {
+        if (c >= 0x0e00 && (c <= 0x0e7f || (c >= 0x3040 && (unspaced_script(c) || (c >= 0xff66 && c <= 0xff9f))))) {
             return 1;
         }
     }

@@ -242,7 +242,7 @@ def test_model_words_alike(shipped: RuleSet, labelled: list[EvalItem], monkeypat
     assert native is not None and scorer is not None
     texts = [ticket_texts(item.ticket) for item in labelled]
     # four bytes a character, and two
-    texts += [{"subject": "😀 orders 系统"}, {"subject": "😀 orders", "comment": "“blank” ㈲"}]
+    texts += [{"subject": "😀 orders 系统"}, {"subject": "😀 orders", "comment": "“blank” ㈲"}, {"subject": "😀 ล่ม"}]
     texts += [{"subject": "ระบบล่ม", "description": "orders ใช้ไม่ได้"}, {"comment": "label ไม่ออก ๑๒"}]
     texts += [{"subject": "系统 down", "description": "所有订单 all orders", "comment": ""},
               {"subject": "ｶﾞｲﾄﾞ login", "description": None}, {"description": "㈱ orders ㍿ blank 株"},
