@@ -1745,15 +1745,15 @@ static inline int
 kept_script(Py_UCS4 c)
 {
     return (c >= 0x0370 && c <= 0x04ff) || (c >= 0x0590 && c <= 0x06ff) || (c >= 0x0900 && c <= 0x097f)
-           || (c >= 0x1100 && c <= 0x11ff) || (c >= 0x3040 && c <= 0x30ff) || (c >= 0x3400 && c <= 0x4dbf)
+           || (c >= 0x0e00 && c <= 0x0e7f) || (c >= 0x1100 && c <= 0x11ff) || (c >= 0x3040 && c <= 0x30ff) || (c >= 0x3400 && c <= 0x4dbf)
            || (c >= 0x4e00 && c <= 0x9fff) || (c >= 0xac00 && c <= 0xd7af) || (c >= 0xf900 && c <= 0xfaff);
 }
 
 PyDoc_STRVAR(other_script_doc,
 "other_script(text) -> bool\n\n"
 "Whether text holds a letter of the scripts fold() keeps (Greek, Cyrillic, Hebrew, Arabic,\n"
-"Devanagari, Korean, Chinese, Japanese: rules/concepts.py's _KEPT_SCRIPTS, U+0370-U+04FF,\n"
-"U+0590-U+06FF, U+0900-U+097F, U+1100-U+11FF, U+3040-U+30FF, U+3400-U+4DBF, U+4E00-U+9FFF,\n"
+"Devanagari, Thai, Korean, Chinese, Japanese: rules/concepts.py's _KEPT_SCRIPTS, U+0370-U+04FF,\n"
+"U+0590-U+06FF, U+0900-U+097F, U+0E00-U+0E7F, U+1100-U+11FF, U+3040-U+30FF, U+3400-U+4DBF, U+4E00-U+9FFF,\n"
 "U+AC00-U+D7AF, U+F900-U+FAFF),\n"
 "as\n"
 "_OTHER_SCRIPT.search(text) is not None; a Latin-1 text is answered without reading it.");
@@ -1778,11 +1778,11 @@ other_script(PyObject *module, PyObject *text)
     Py_RETURN_FALSE;
 }
 
-/* Whether c is a Chinese or Japanese character, a word of its own (concepts._UNSPACED_SCRIPTS). */
+/* Whether c is a Chinese, Japanese or Thai character, a word of its own (concepts._UNSPACED_SCRIPTS). */
 static inline int
 unspaced_script(Py_UCS4 c)
 {
-    return (c >= 0x3040 && c <= 0x30ff) || (c >= 0x3400 && c <= 0x4dbf) || (c >= 0x4e00 && c <= 0x9fff)
+    return (c >= 0x0e00 && c <= 0x0e7f) || (c >= 0x3040 && c <= 0x30ff) || (c >= 0x3400 && c <= 0x4dbf) || (c >= 0x4e00 && c <= 0x9fff)
            || (c >= 0xf900 && c <= 0xfaff);
 }
 
@@ -1791,7 +1791,7 @@ PyDoc_STRVAR(kept_words_doc,
 "tokens(text) from fold's decomposition of text (concepts._decomposed: lower-cased, _SPECIAL\n"
 "replaced, NFKD), in one pass: what fold does after it (without a kept script, every character\n"
 "that is not ASCII dropped; with one, the scripts' punctuation a space, their optional marks\n"
-"and every other character that is not ASCII dropped, each Chinese or Japanese character a\n"
+"and every other character that is not ASCII dropped, each Chinese, Japanese or Thai character a\n"
 "word of its own) and the split tokens does (an ASCII result as ascii_words, lower-cased; any\n"
 "other as bytes.translate(_SPLIT, b\"'\") and str.split(), which lower nothing).");
 
@@ -1835,7 +1835,7 @@ kept_words(PyObject *module, PyObject *text)
             folded[length++] = ' '; /* _SCRIPT_PUNCTUATION */
         }
         else if ((c >= 0x0300 && c <= 0x036f) || (c >= 0x064b && c <= 0x065f) || c == 0x0670 || c == 0x0640
-                 || c == 0x3099 || c == 0x309a || !kept_script(c)) {
+                 || (c >= 0x0e47 && c <= 0x0e4c) || c == 0x0e4e || c == 0x3099 || c == 0x309a || !kept_script(c)) {
             continue; /* _DROPPED_MARKS, _NOT_KEPT */
         }
         else if (unspaced_script(c)) {
@@ -1876,11 +1876,13 @@ kept_words(PyObject *module, PyObject *text)
     return out;
 }
 
-/* Whether a str of two or four bytes a character holds a Chinese or Japanese character as written
- * (concepts._UNSPACED_RAW: half-width katakana too). A loop of its own for each kind, each
- * character first compared with U+3040, below which most are: read through PyUnicode_READ, the
- * kind tested for each character, this search was 0.6 % of a decision's instructions (the texts
- * of a French or German ticket with typographic quotes are two bytes a character). */
+/* Whether a str of two or four bytes a character holds a Chinese, Japanese or Thai character as
+ * written (concepts._UNSPACED_RAW: half-width katakana too). A loop of its own for each kind, each
+ * character first compared with U+0E00 (Thai, the lowest of them), below which most are, then
+ * with U+3040, below which a Latin text's others are (typographic quotes, dashes): read through
+ * PyUnicode_READ, the kind tested for each character, this search was 0.6 % of a decision's
+ * instructions (the texts of a French or German ticket with typographic quotes are two bytes a
+ * character). */
 static int
 has_unspaced(PyObject *text)
 {
@@ -1889,7 +1891,7 @@ has_unspaced(PyObject *text)
         const Py_UCS2 *data = PyUnicode_2BYTE_DATA(text);
         for (Py_ssize_t i = 0; i < n; i++) {
             Py_UCS4 c = data[i];
-            if (c >= 0x3040 && (unspaced_script(c) || (c >= 0xff66 && c <= 0xff9f))) {
+            if (c >= 0x0e00 && (c <= 0x0e7f || (c >= 0x3040 && (unspaced_script(c) || (c >= 0xff66 && c <= 0xff9f))))) {
                 return 1;
             }
         }
@@ -1898,7 +1900,7 @@ has_unspaced(PyObject *text)
     const Py_UCS4 *data = PyUnicode_4BYTE_DATA(text);
     for (Py_ssize_t i = 0; i < n; i++) {
         Py_UCS4 c = data[i];
-        if (c >= 0x3040 && (unspaced_script(c) || (c >= 0xff66 && c <= 0xff9f))) {
+        if (c >= 0x0e00 && (c <= 0x0e7f || (c >= 0x3040 && (unspaced_script(c) || (c >= 0xff66 && c <= 0xff9f))))) {
             return 1;
         }
     }
@@ -1909,7 +1911,7 @@ PyDoc_STRVAR(model_words_doc,
 "model_words(words, texts, fields, limit) -> (read, length), or None\n\n"
 "scoring._model_words from a view's words (each field's list ending with its padding \"\"):\n"
 "the fields' words one after the other (length: how many), and read, those without the\n"
-"Chinese and Japanese characters (concepts.without_characters: the same list where no text\n"
+"Chinese, Japanese and Thai characters (concepts.without_characters: the same list where no text\n"
 "has one); None where the texts (texts[name] for name in fields, a str or None or missing)\n"
 "are longer together than limit less a line break between each, or are not str, which the\n"
 "Python code reads.");

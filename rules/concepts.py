@@ -32,8 +32,9 @@ from rules.errors import ConditionError
 __all__ = ["Lexicons", "fold", "tokens", "without_characters"]
 
 # A term's word: letters and digits (of any script; Devanagari's vowel signs and virama are marks,
-# not letters, yet part of its words), optionally ending in "*".
-_TERM_WORD = re.compile(r"^#?(?:[^\W_]|[\u0900-\u097f])+\*?$")
+# not letters, yet part of its words; a Thai vowel sign is a word of its own once folded, "ุ" in
+# "ก ล ุ ม"), optionally ending in "*".
+_TERM_WORD = re.compile(r"^#?(?:[^\W_]|[\u0900-\u097f\u0e00-\u0e7f])+\*?$")
 _MIN_STEM = 3
 NUMBER = "<number>"  # a term standing for any whole number from 10 up ("42 drivers", "3800 orders")
 CODE = "<code>"  # a term standing for a reference: a word of 5+ characters with 4+ digits ("558213", "3s9022114")
@@ -60,25 +61,38 @@ _APOSTROPHE = b"'"
 # Scripts whose words are kept (Greek, Cyrillic, Hebrew, Arabic, Devanagari, Korean): they separate
 # words with spaces, so a lexicon can list them (the shipped ones have Ukrainian, Russian, Greek,
 # Hebrew, Arabic, Hindi and Korean words; Korean's syllables are decomposed into their letters by
-# NFKD, in the text and in the terms alike). Chinese and Japanese write no spaces between words:
-# each of their characters (Han, kana) is kept as a word of its own, so a term is the phrase of its
-# characters ("系统" = "系 统") and matches wherever those characters follow one another, as a
-# phrase of words does. (Before, they were dropped, so a Chinese or Japanese ticket was only its
-# numbers and Latin words.) Thai, which writes no spaces either and whose vowels are marks, is
-# still dropped. (rules/_accel.c's other_script has the same ranges.)
-_UNSPACED_SCRIPTS = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+# NFKD, in the text and in the terms alike). Chinese, Japanese and Thai write no spaces between
+# words: each of their characters (Han, kana, each Thai letter, vowel sign and digit) is kept as a
+# word of its own, so a term is the phrase of its characters ("系统" = "系 统", "ระบบ" = "ร ะ บ บ")
+# and matches wherever those characters follow one another, as a phrase of words does. (Before,
+# they were dropped, so such a ticket was only its numbers and Latin words.) Thai is the block
+# U+0E00-U+0E7F, where it sits below Japanese: rules/_accel.c's fast paths compare with U+0E00.
+# (rules/_accel.c's kept_script and unspaced_script have the same ranges.)
+_UNSPACED_SCRIPTS = "\u0e00-\u0e7f\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _KEPT_SCRIPTS = ("\u0370-\u03ff\u0400-\u04ff\u0590-\u05ff\u0600-\u06ff\u0900-\u097f\u1100-\u11ff\uac00-\ud7af"
                  + _UNSPACED_SCRIPTS)
 _OTHER_SCRIPT = re.compile(f"[{_KEPT_SCRIPTS}]")
 _UNSPACED = re.compile(f"([{_UNSPACED_SCRIPTS}])")
-# A Chinese or Japanese character in a text as written (half-width katakana too, which NFKD makes
+# A Chinese, Japanese or Thai character in a text as written (half-width katakana too, which NFKD makes
 # full-width): ``without_characters`` looks for one before it looks at each word.
 _UNSPACED_RAW = re.compile(f"[{_UNSPACED_SCRIPTS}\uff66-\uff9f]")
 # Dropped from the kept scripts' words, so either spelling matches: accents (Greek tonos, the
 # Cyrillic breve and diaeresis: "й" = "и", "ї" = "і") and Arabic's optional vowel and hamza marks
 # ("أ" = "ا"), once NFKD has split them off; Arabic's tatweel (a stretching stroke); the kana's
 # voicing marks ("ガ" = "カ", as "é" = "e": a word list need not spell both).
-_DROPPED_MARKS = re.compile("[\u0300-\u036f\u064b-\u065f\u0670\u0640\u3099\u309a]")
+# Thai: its four tone marks (U+0E48-U+0E4B), MAITAIKHU (U+0E47, the short-vowel mark of "เป็น"),
+# THANTHAKHAT (U+0E4C, the silencer of "อีเมล์") and YAMAKKAN (U+0E4E) are dropped, as Vietnamese
+# tones are: they are what Thai customers most often get wrong or leave out ("คะ" for "ค่ะ", "เปน"
+# for "เป็น", "อีเมล" beside "อีเมล์", "แอปพลิเคชั่น" beside "แอปพลิเคชัน"), and a tone mark typed
+# before an upper vowel ("ท่ี" for "ที่", which looks the same) is not reordered by NFKD (those
+# vowels are of combining class 0), so keeping tones would make one word two. The cost is a few
+# words that differ only by tone ("ไม่" not, "ไม้" wood; "ล่ม" crash, "ลม" wind): the Thai terms
+# are written long enough not to need them ("ระบบล่ม", not "ล่ม"). The vowel signs (ั ิ ี ึ ื ุ ู)
+# are kept: they tell "ล่ม" from the "ลุ่ม" of "กลุ่ม" (group) once the tones are gone. SARA AM
+# ("ำ") is what NFKD makes it, NIKHAHIT and SARA AA ("ํา"): kept, both, as separate characters, so
+# a text typed with the two ("ทํา") matches a term written with SARA AM ("ทำ"), and "ทำ" (do) stays
+# apart from "ทา" (paint) and the "ทา" of "ทาง" (way).
+_DROPPED_MARKS = re.compile("[\u0300-\u036f\u064b-\u065f\u0670\u0640\u0e47-\u0e4c\u0e4e\u3099\u309a]")
 _NOT_KEPT = re.compile(f"[^\x00-\x7f{_KEPT_SCRIPTS}]")
 # The kept scripts' own punctuation separates words: Greek ano teleia and question mark, Arabic
 # comma, semicolon, question mark and full stop, Devanagari danda.
@@ -90,12 +104,12 @@ def fold(text: str) -> str:
     """Lower-case and strip accents; ASCII text (most tickets) is just lowered.
 
     Other text is decomposed (NFKD) and what is not ASCII then dropped: accents go, typographic
-    apostrophes and quotes go ("it’s" = "its"), and so does Thai. All C-level: a per-character
+    apostrophes and quotes go ("it’s" = "its"). All C-level: a per-character
     table cost ten times as much on a German or French ticket. The result is ASCII, unless the
-    text has Greek, Cyrillic, Hebrew, Arabic, Devanagari or Korean letters, or Chinese or Japanese
-    characters: those are kept (``_KEPT_SCRIPTS``), without their accents and optional marks, each
-    Chinese or Japanese character as a word of its own, and the Latin letters beside them fold
-    exactly as in an all-Latin text.
+    text has Greek, Cyrillic, Hebrew, Arabic, Devanagari or Korean letters, or Chinese, Japanese or
+    Thai characters: those are kept (``_KEPT_SCRIPTS``), without their accents and optional marks
+    (Thai's tone marks among them), each Chinese, Japanese or Thai character as a word of its own,
+    and the Latin letters beside them fold exactly as in an all-Latin text.
     """
     low = text.lower()
     if low.isascii():
@@ -119,8 +133,8 @@ def _decomposed(low: str) -> str:
 
 
 def without_characters(words: list[str], texts: Sequence[str]) -> list[str]:
-    """``words`` (the tokens of ``texts``) without the Chinese and Japanese characters, each of
-    which is a word of its own (``fold``): for the text and category models, which were trained on
+    """``words`` (the tokens of ``texts``) without the Chinese, Japanese and Thai characters, each
+    of which is a word of its own (``fold``): for the text and category models, which were trained on
     no such text. Why: counted as words the model knows nothing of, a Chinese ticket's 300
     characters made the model read it as a long text of which it knew a few Latin words, and its
     intercept took −9 to −10 off (before they were words, the ticket was its few Latin words, which
@@ -241,8 +255,8 @@ def _split_term(term: str, where: str) -> list[str]:
         raise ConditionError(where, "empty term")
     for word in words:
         if word == "*":
-            raise ConditionError(where, f"term {term!r}: each Chinese or Japanese character is a word of its own, "
-                                        "so a * after one means nothing")
+            raise ConditionError(where, f"term {term!r}: each Chinese, Japanese or Thai character is a word of "
+                                        "its own, so a * after one means nothing")
         if not _TERM_WORD.match(word):
             raise ConditionError(where, f"term {term!r}: words are letters/digits, optionally ending in *")
         if word.endswith("*") and len(word) - 1 < _MIN_STEM:

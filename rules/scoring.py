@@ -176,7 +176,7 @@ class ModelSignal:
 
     def hit_words(self, words: list[str], length: int | None = None) -> SignalHit | None:
         """``hit`` of a ticket whose words the model reads (``_model_words``) are known;
-        ``length``: how many words the ticket has, Chinese and Japanese characters included
+        ``length``: how many words the ticket has, Chinese, Japanese and Thai characters included
         (which the model does not read: a Chinese ticket is a language it hardly knows, not a
         one-liner), by default as many as it reads."""
         if (len(words) if length is None else length) <= self.min_words:
@@ -222,7 +222,7 @@ class CategoryChoice:
 
 def _model_words(texts: Mapping[str, str], fields: Sequence[list[str]] | None) -> tuple[list[str], int]:
     """The words the model reads (``model_words(model_text(texts))``), and how many words the text
-    has, Chinese and Japanese characters included (which the models do not read). The fields
+    has, Chinese, Japanese and Thai characters included (which the models do not read). The fields
     joined by line breaks fold and split into the fields' words one after the other, so the
     concept matcher's (``fields``, each ending with its padding "") are those words, unless the
     joined text is longer than the model reads (``MAX_CHARS``). The C speedups make the same

@@ -67,12 +67,12 @@ _Table = dict[str, tuple[float, tuple[float, ...]]]  # term -> (idf, a coefficie
 def model_words(text: str) -> list[str]:
     """The words the model reads: the concept matcher's folded tokens (lower case, accents and
     apostrophes gone, punctuation splits), one C-level pass; the first MAX_CHARS characters;
-    without Chinese and Japanese characters (``without_characters``)."""
+    without Chinese, Japanese and Thai characters (``without_characters``)."""
     return counted_model_words(text)[0]
 
 
 def counted_model_words(text: str) -> tuple[list[str], int]:
-    """``model_words``, and how many words those characters are, Chinese and Japanese characters
+    """``model_words``, and how many words those characters are, Chinese, Japanese and Thai characters
     included (the length the text signal judges a one-liner by, ``ModelSignal.hit_words``)."""
     text = text[:MAX_CHARS]
     words = tokens(text)

@@ -206,19 +206,21 @@ def test_words_split_alike(labelled: list[EvalItem], monkeypatch: pytest.MonkeyP
 def test_kept_scripts_split_alike(monkeypatch: pytest.MonkeyPatch) -> None:
     """kept_words (rules/_accel.c), the rest of fold and the split in one pass for a text in a
     script fold keeps, gives the tokens the Python fold and split give: Greek, Cyrillic, Hebrew,
-    Arabic with its optional marks and tatweel, Devanagari, Korean, Chinese and Japanese (each
-    character a word, kana voicing marks dropped, half-width katakana), the scripts' punctuation,
+    Arabic with its optional marks and tatweel, Devanagari, Korean, Chinese, Japanese and Thai (each
+    character a word, kana voicing marks and Thai tone marks dropped, half-width katakana), the
+    scripts' punctuation,
     Latin letters, accents and apostrophes beside them, and random mixes of all of these."""
     assert native is not None
     scripts = ("".join(map(chr, [*range(0x370, 0x500), *range(0x590, 0x700), *range(0x900, 0x980),
-                                 *range(0x1100, 0x1200), *range(0x3040, 0x3100), *range(0x4e00, 0x4e40),
+                                 *range(0xe00, 0xe80), *range(0x1100, 0x1200), *range(0x3040, 0x3100),
+                                 *range(0x4e00, 0x4e40),
                                  *range(0xac00, 0xac40), *range(0xf900, 0xf908), *range(0xff61, 0xffa0)]))
                + "\u0301\u0308\u3099\u309a\u0640\u064b\u0670\u3001\u3002\u00b7\u2013")
     latin = "abcXYZ éèüßæø'’-.,!?#0123  \t\n"
     texts = ["Η πλατφόρμα δεν λειτουργεί; όλες οι παραγγελίες", "Заказы не отображаются, всё «пусто»",
              "الطلبات لا تظهر؟ أُرسِلت", "系统无法登录，所有订单都不见了", "ログインできません。ガイドを見ました",
              "ｶﾞｲﾄﾞ ﾛｸﾞｲﾝ", "주문이 보이지 않습니다", "आदेश नहीं दिख रहे।", "O'Brien's Σύστημα's 系统's",
-             "Straße ΣΥΣΤΗΜΑ Ünïcödé 株式会社 ㈱", *scripts]
+             "Straße ΣΥΣΤΗΜΑ Ünïcödé 株式会社 ㈱", "ระบบล่มครับ ทํางานไม่ได้ ท่ีอยู่ อีเมล์ เปน label ๑๒", *scripts]
     rand = random.Random(7)
     texts += ["".join(rand.choice(scripts + latin) for _ in range(rand.randint(1, 50))) for _ in range(5000)]
     fast = [tokens(t) for t in texts]
@@ -227,6 +229,7 @@ def test_kept_scripts_split_alike(monkeypatch: pytest.MonkeyPatch) -> None:
     plain = [tokens(t) for t in texts]
     assert fast == plain
     assert fast[3][:3] == ["系", "统", "无"] and fast[5][:3] == ["カ", "イ", "ト"]  # each a word, voicing dropped
+    assert fast[10][:7] == [*"ระบบลมค"]  # Thai: each a word, tone marks dropped
 
 
 @needs_native
@@ -239,7 +242,8 @@ def test_model_words_alike(shipped: RuleSet, labelled: list[EvalItem], monkeypat
     assert native is not None and scorer is not None
     texts = [ticket_texts(item.ticket) for item in labelled]
     # four bytes a character, and two
-    texts += [{"subject": "😀 orders 系统"}, {"subject": "😀 orders", "comment": "“blank” ㈲"}]
+    texts += [{"subject": "😀 orders 系统"}, {"subject": "😀 orders", "comment": "“blank” ㈲"}, {"subject": "😀 ล่ม"}]
+    texts += [{"subject": "ระบบล่ม", "description": "orders ใช้ไม่ได้"}, {"comment": "label ไม่ออก ๑๒"}]
     texts += [{"subject": "系统 down", "description": "所有订单 all orders", "comment": ""},
               {"subject": "ｶﾞｲﾄﾞ login", "description": None}, {"description": "㈱ orders ㍿ blank 株"},
               {"subject": "Ελλάδα é", "comment": "x"}, {}, {"subject": "a " * (scoring.MAX_CHARS // 2)}]
@@ -254,6 +258,8 @@ def test_model_words_alike(shipped: RuleSet, labelled: list[EvalItem], monkeypat
     assert fast[-6][0] == ["down", "all", "orders"] and fast[-6][1] > 3
     filtered = [r[0] != [w for f in v.words or () for w in f[:-1]] for r, v in zip(fast, views, strict=True)]
     assert sum(filtered) >= 3  # characters left out for the models
+    thai = [scoring._model_words(v.texts, v.words) for v in views[len(texts) - 8:len(texts) - 6]]
+    assert thai == fast[len(texts) - 8:len(texts) - 6] == [(["orders"], 13), (["label"], 8)]  # Thai unread
 
 
 @needs_native

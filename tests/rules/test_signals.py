@@ -61,7 +61,7 @@ def test_words_of_greek_cyrillic_arabic_and_devanagari_are_kept_and_folded() -> 
         "клієнти", "бачать", "порожню", "сторінку", "заказ", "4411", "не", "приходит"]
     assert tokens("لا يمكن إصدار البيانات، أرجو المساعدة؟") == ["لا", "يمكن", "اصدار", "البيانات", "ارجو", "المساعدة"]
     assert tokens("Η πλατφόρμα δεν λειτουργεί; Müller") == ["η", "πλατφορμα", "δεν", "λειτουργει", "muller"]
-    assert tokens("ऑर्डर नहीं आ रहे। ภาษาไทย Straße") == ["ऑर्डर", "नहीं", "आ", "रहे", "strasse"]  # Thai: dropped
+    assert tokens("ऑर्डर नहीं आ रहे। ไทย Straße") == ["ऑर्डर", "नहीं", "आ", "रहे", *"ไทย", "strasse"]  # Thai: letters
     assert fold("Їжак й ёж") == "іжак и еж"  # the breve and diaeresis go, as accents do in Latin
     lex = Lexicons({"impact": ["не працює", "لا يعمل", "काम नहीं कर रहा", "δεν λειτουργ*"]})
     hits = lex.hits(tokens("Портал не працює з ранку. النظام لا يعمل. Το σύστημα δεν λειτουργεί. काम नहीं कर रहा"))
@@ -82,6 +82,26 @@ def test_chinese_and_japanese_characters_are_words_and_korean_is_kept() -> None:
     assert not lex.hits(tokens("登录无法"))  # the characters in another order are not the term
     with pytest.raises(ConditionError, match="a \\* after one means nothing"):
         Lexicons({"impact": ["無法*"]})
+
+
+def test_thai_characters_are_words_without_their_tone_marks() -> None:
+    """Thai writes no spaces: each letter and vowel sign is a word, as a Chinese character is, and
+    a term is the phrase of its characters. Its tone marks, MAITAIKHU and THANTHAKHAT go, as
+    accents do, so a wrong or missing tone, "เปน" for "เป็น", "อีเมล" for "อีเมล์" and a tone typed
+    before its upper vowel fold alike; the vowel signs stay ("ลุ่ม" in "กลุ่ม", group, is not
+    "ล่ม", down), and SARA AM is NIKHAHIT and SARA AA however it was typed ("ทำ" = "ทํา")."""
+    assert tokens("ระบบล่มครับ API") == [*"ระบบลมครับ", "api"]
+    assert fold("ค่ะ") == fold("คะ") and fold("เป็น") == fold("เปน") and fold("อีเมล์") == fold("อีเมล")
+    assert fold("ที่") == fold("ท\u0e48\u0e35") == fold("ที")  # the tone typed before its vowel
+    assert fold("ทำงาน") == fold("ท\u0e4d\u0e32งาน") and tokens("ทำ") == ["ท", "\u0e4d", "า"]
+    assert fold("ทำ") != fold("ทา")
+    lex = Lexicons({"down": ["ระบบล่ม", "ใช้ไม่ได้"], "people": ["กลุ่ม"]})
+    hits = lex.hits(tokens("ตอนนี้ระบบลม ใช้ไม่ได้เลยค่ะ ทั้งกลุ่ม"))  # tones missing, as typed in a hurry
+    assert [w for _, w in hits[lex.index["down"]]] == ["ระบบล่ม", "ใช้ไม่ได้"]
+    assert [w for _, w in hits[lex.index["people"]]] == ["กลุ่ม"]
+    assert lex.index["down"] not in lex.hits(tokens("กลุ่มลูกค้า"))  # ลุ่ม is not ล่ม: the vowel stays
+    with pytest.raises(ConditionError, match="a \\* after one means nothing"):
+        Lexicons({"down": ["ล่ม*"]})
 
 
 def test_terms_match_words_phrases_wildcards_and_numbers() -> None:
