@@ -94,7 +94,7 @@ SECURITY = [
     # -- Dutch ------------------------------------------------------------------------------------
     ("nl", "Goedemorgen, we kregen vandaag een e-mail om het wachtwoord te resetten van het beheerdersaccount. "
            "Dat hebben wij niet aangevraagd.",
-     "unrequested-setting"),
+     "unrequested"),
     ("nl", "Iemand deed zich voor als jullie helpdesk en vroeg om het wachtwoord van ons account. Een collega "
            "heeft het gegeven.",
      "impersonation"),
@@ -199,7 +199,7 @@ SECURITY = [
      "settings-changed-unknown"),
     # -- Japanese ---------------------------------------------------------------------------------
     ("ja", "お世話になっております。本日、依頼していないパスワード再設定メールが管理者アカウントに届きました。",
-     "unrequested-setting"),
+     "unrequested"),
     ("ja", "御社のサポートを名乗る人から電話があり、ログインのパスワードを聞かれました。担当者が答えてしまいました。",
      "impersonation"),
     ("ja", "アップデート後、ドライバーが急に管理画面を閲覧できるようになりました。",
@@ -250,8 +250,13 @@ ROUTINE = [
     ("en", "Could you change our admin email address to it@customer.example? Our old IT manager left."),
     ("en", "We are planning to move to single sign-on with Azure AD next quarter. Can we set up a call?"),
     ("en", "I reset my password this morning with the link you sent, it worked, thank you."),
+    ("en", "We are running a phishing awareness training next month on fake invoices and callers asking for the "
+           "code. Do you have material?"),
+    ("en", "Please give Anna admin rights and access to the user roles, she takes over from Tom."),
     ("de", "Für unseren Sicherheitsfragebogen: unterstützen Sie SSO und Zwei-Faktor-Authentifizierung?"),
     ("de", "Bitte ändern Sie die Admin-E-Mail unseres Kontos auf it@kunde.example, danke."),
+    ("de", "Wir haben gestern die Zwei-Faktor-Authentifizierung für alle Benutzer eingeschaltet, funktioniert gut."),
+    ("fr", "Nous prévoyons de passer au SSO avec Azure AD le mois prochain, pouvez-vous nous accompagner ?"),
     ("fr", "Pouvez-vous donner les droits administrateur à notre nouvelle collègue Claire ? Merci."),
     ("es", "Hemos organizado una formación de concienciación sobre phishing para el equipo, ¿tienen material?"),
     ("it", "Stiamo pianificando il passaggio al single sign on il mese prossimo, come funziona?"),

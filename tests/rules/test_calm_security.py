@@ -35,7 +35,7 @@ ROUTINE = first.ROUTINE + more.ROUTINE + third.ROUTINE + fourth.ROUTINE
 SECURITY_SIGNALS = {"unknown-actor", "sign-in-from-abroad", "departed-still-active", "credentials-exposed",
                     "payment-details-changed", "cross-tenant-data", "cross-tenant-objects", "not-ours", "open-access",
                     # the fourth pass (tests/rules/calm_security_fourth_sentences.py)
-                    "unrequested", "unrequested-credential", "unrequested-setting", "settings-changed-unknown",
+                    "unrequested", "unrequested-credential", "unrequested-account", "settings-changed-unknown",
                     "impersonation", "impersonation-payment", "impersonation-code", "impersonation-account",
                     "privilege-gained", "privilege-gained-settings"}
 
