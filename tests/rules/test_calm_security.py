@@ -9,6 +9,10 @@ group", "the account for our payouts now points to another bank". The lexicons' 
 (rules/lexicons.yaml: unknown_actor, abroad, departed, still_active, leaked, credentials,
 payment_details, changed...) speak these languages as deeply as English for that; a leaver to
 remove, our own new IBAN, a security questionnaire and one's own password reset stay routine.
+
+The fourth pass (tests/rules/calm_security_fourth_sentences.py) adds four kinds of report: a reset,
+code or change nobody here asked for, a security setting changed by nobody here, someone posing as
+support or the bank who asks for the code, and a user who can suddenly see or do what they should not.
 """
 
 from __future__ import annotations
@@ -18,17 +22,22 @@ from collections import defaultdict
 import pytest
 
 from rules import RuleSet
+from tests.rules import calm_security_fourth_sentences as fourth
 from tests.rules import calm_security_more_sentences as more
 from tests.rules import calm_security_sentences as first
 from tests.rules import calm_security_third_sentences as third
 from tests.rules.corpus import load_default_ruleset
 from tests.rules.helpers import assert_left_alone, assert_security_incident, decide_customer_text
 
-CALM_LANGUAGES = first.CALM_LANGUAGES + more.MORE_LANGUAGES + third.THIRD_LANGUAGES
-SECURITY = first.SECURITY + more.SECURITY + third.SECURITY
-ROUTINE = first.ROUTINE + more.ROUTINE + third.ROUTINE
+CALM_LANGUAGES = first.CALM_LANGUAGES + more.MORE_LANGUAGES + third.THIRD_LANGUAGES + fourth.FOURTH_LANGUAGES
+SECURITY = first.SECURITY + more.SECURITY + third.SECURITY + fourth.SECURITY
+ROUTINE = first.ROUTINE + more.ROUTINE + third.ROUTINE + fourth.ROUTINE
 SECURITY_SIGNALS = {"unknown-actor", "sign-in-from-abroad", "departed-still-active", "credentials-exposed",
-                    "payment-details-changed", "cross-tenant-data", "cross-tenant-objects", "not-ours", "open-access"}
+                    "payment-details-changed", "cross-tenant-data", "cross-tenant-objects", "not-ours", "open-access",
+                    # the fourth pass (tests/rules/calm_security_fourth_sentences.py)
+                    "unrequested", "unrequested-credential", "unrequested-account", "settings-changed-unknown",
+                    "impersonation", "impersonation-payment", "impersonation-code", "impersonation-account",
+                    "privilege-gained", "privilege-gained-settings"}
 
 
 @pytest.fixture(scope="module")
@@ -63,6 +72,18 @@ def test_a_calm_report_of_what_they_saw_is_a_security_incident(ruleset, language
 @pytest.mark.parametrize(("language", "text"), ROUTINE, ids=_ids(ROUTINE))
 def test_a_leaver_an_iban_a_questionnaire_or_a_password_reset_is_left_alone(ruleset, language, text) -> None:
     assert_left_alone(decide_customer_text(ruleset, text))
+
+
+@pytest.mark.parametrize(("language", "text", "signal", "tier", "category"), fourth.SHOWN_NOT_FLAGGED,
+                         ids=_ids(fourth.SHOWN_NOT_FLAGGED))
+def test_a_report_the_wording_or_category_model_takes_elsewhere_still_shows_its_signal(
+        ruleset, language, text, signal, tier, category) -> None:
+    """A calm report of a code given to an impostor, or of a read-only user approving payments, shows its
+    signal even where the wording model takes it under the bar or the category model calls it an outage;
+    the tier and category it gets are pinned, so that a change to either model is seen."""
+    decision = decide_customer_text(ruleset, text)
+    assert signal in [hit.name for hit in decision.signals], decision.explain()
+    assert (decision.tier, decision.category) == (tier, category), decision.explain()
 
 
 @pytest.mark.parametrize(("text", "signal"), [
