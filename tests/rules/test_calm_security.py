@@ -26,14 +26,17 @@ from tests.rules import calm_security_fourth_sentences as fourth
 from tests.rules import calm_security_more_sentences as more
 from tests.rules import calm_security_sentences as first
 from tests.rules import calm_security_third_sentences as third
+from tests.rules import calm_security_variants_sentences as variants
 from tests.rules.corpus import load_default_ruleset
 from tests.rules.helpers import assert_left_alone, assert_security_incident, decide_customer_text
 
-CALM_LANGUAGES = first.CALM_LANGUAGES + more.MORE_LANGUAGES + third.THIRD_LANGUAGES + fourth.FOURTH_LANGUAGES
-SECURITY = first.SECURITY + more.SECURITY + third.SECURITY + fourth.SECURITY
-ROUTINE = first.ROUTINE + more.ROUTINE + third.ROUTINE + fourth.ROUTINE
+CALM_LANGUAGES = tuple(dict.fromkeys(first.CALM_LANGUAGES + more.MORE_LANGUAGES + third.THIRD_LANGUAGES
+                                     + fourth.FOURTH_LANGUAGES + variants.VARIANT_LANGUAGES))
+SECURITY = first.SECURITY + more.SECURITY + third.SECURITY + fourth.SECURITY + variants.SECURITY
+ROUTINE = first.ROUTINE + more.ROUTINE + third.ROUTINE + fourth.ROUTINE + variants.ROUTINE
 SECURITY_SIGNALS = {"unknown-actor", "sign-in-from-abroad", "departed-still-active", "credentials-exposed",
                     "payment-details-changed", "cross-tenant-data", "cross-tenant-objects", "not-ours", "open-access",
+                    "nobody-made-it",
                     # the fourth pass (tests/rules/calm_security_fourth_sentences.py)
                     "unrequested", "unrequested-credential", "unrequested-account", "settings-changed-unknown",
                     "impersonation", "impersonation-payment", "impersonation-code", "impersonation-account",
@@ -43,6 +46,10 @@ SECURITY_SIGNALS = {"unknown-actor", "sign-in-from-abroad", "departed-still-acti
 @pytest.fixture(scope="module")
 def ruleset() -> RuleSet:
     return load_default_ruleset()
+
+
+def _security_signals(decision) -> list[str]:
+    return [hit.name for hit in decision.signals if hit.category == "security" and hit.weight > 0]
 
 
 def _ids(cases: list[tuple[str, ...]]) -> list[str]:
@@ -125,3 +132,20 @@ def test_nobody_knowing_a_shared_password_is_a_chore_not_an_incident(ruleset) ->
                                              "(the person who set it up has left). Can you reset it and send me the "
                                              "link?")
     assert "nobody-made-it" not in [hit.name for hit in decision.signals]
+
+
+@pytest.mark.parametrize(("language", "text"), variants.ROUTINE, ids=_ids(variants.ROUTINE))
+def test_a_new_carrier_our_own_iban_or_a_consultant_to_remove_shows_no_security_signal(ruleset, language,
+                                                                                         text) -> None:
+    """The routine tickets written beside the new grammatical forms (a company, a consultant, an
+    IBAN) show no security signal at all, not only a score under the bar."""
+    decision = decide_customer_text(ruleset, text)
+    assert not _security_signals(decision), decision.explain()
+
+
+@pytest.mark.xfail(strict=True, reason="known: 'other customers' is cross_tenant and 'customers' an object; "
+                                       "chore_request misses these own-bank-change requests")
+@pytest.mark.parametrize(("language", "text"), variants.KNOWN_GAPS, ids=_ids(variants.KNOWN_GAPS))
+def test_known_gaps_a_question_about_other_customers_or_our_own_bank_change(ruleset, language, text) -> None:
+    decision = decide_customer_text(ruleset, text)
+    assert not _security_signals(decision), decision.explain()
