@@ -2724,6 +2724,131 @@ scan_fields(PyObject *module, PyObject *args)
     return out;
 }
 
+/* -- a ticket's signal hits (rules/scoring.py, Scorer.score_view) ------------------------------
+ * Per reading a Python loop over gate_check's items: a class test, a dict lookup in the hits'
+ * cache and an append for each shown signal, then a sum of their weights (sum and map over an
+ * attrgetter) to know whether the text model can change the tier. signal_hits does the loop and
+ * the sum in the gate's call. */
+
+/* `total` + each hit's weight, left to right as sum() adds floats: 0, or 1 where a weight is not
+ * a float (sum would take the generic path: the Python code adds those), -1 with an exception. */
+static int
+add_weights(PyObject *hits, Py_ssize_t from, double *total)
+{
+    static PyObject *weight_name = NULL;
+    if (weight_name == NULL && (weight_name = PyUnicode_InternFromString("weight")) == NULL) {
+        return -1;
+    }
+    for (Py_ssize_t i = from; i < PyList_GET_SIZE(hits); i++) {
+        PyObject *weight = PyObject_GetAttr(PyList_GET_ITEM(hits, i), weight_name);
+        if (weight == NULL) {
+            return -1;
+        }
+        int exact = PyFloat_CheckExact(weight);
+        if (exact) {
+            *total += PyFloat_AS_DOUBLE(weight);
+        }
+        Py_DECREF(weight);
+        if (!exact) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* One gate_check item's hit appended to hits: a (k, words) pair, or an int k whose Python check
+ * checks[k](view, staff, via) gives the words (None: not shown, nothing appended); the hit is
+ * made[(k, words)], else make((k, words)). 0, or -1 with an exception set. */
+static int
+append_hit(PyObject *hits, PyObject *item, PyObject *made, PyObject *make, PyObject *checks, PyObject *view,
+           PyObject *staff, PyObject *via)
+{
+    PyObject *key;
+    if (PyLong_CheckExact(item)) {
+        Py_ssize_t k = PyLong_AsSsize_t(item);
+        if (k < 0 || k >= PyTuple_GET_SIZE(checks)) {
+            PyErr_SetString(PyExc_ValueError, "signal_hits: one check per signal");
+            return -1;
+        }
+        PyObject *words = PyObject_CallFunctionObjArgs(PyTuple_GET_ITEM(checks, k), view, staff, via, NULL);
+        if (words == NULL || words == Py_None) {
+            Py_XDECREF(words);
+            return words == NULL ? -1 : 0;
+        }
+        key = PyTuple_Pack(2, item, words);
+        Py_DECREF(words);
+        if (key == NULL) {
+            return -1;
+        }
+    }
+    else {
+        key = Py_NewRef(item);
+    }
+    PyObject *hit = PyDict_GetItemWithError(made, key);
+    if (hit != NULL) {
+        Py_INCREF(hit);
+    }
+    else if (!PyErr_Occurred()) {
+        hit = PyObject_CallOneArg(make, key);
+    }
+    Py_DECREF(key);
+    int failed = hit == NULL || PyList_Append(hits, hit) < 0;
+    Py_XDECREF(hit);
+    return failed ? -1 : 0;
+}
+
+PyDoc_STRVAR(signal_hits_doc,
+"signal_hits(found, tables, via, spans, made, make, checks, view, extra) -> (hits, total)\n\n"
+"Scorer.score_view's signals: gate_check(found, *tables, via, spans) (tables: Scorer._check_tables\n"
+"of the requester, its last item staff), each item's hit after extra's (a tuple): a (k, words)\n"
+"pair's, or an int k's where its Python check checks[k](view, staff, via) gives words (None: not\n"
+"shown); a hit is made[(k, words)], else make((k, words)). total: the hits' weights added as\n"
+"sum() does (int 0 without hits), or None where a weight is not a float.");
+
+static PyObject *
+signal_hits(PyObject *module, PyObject *args)
+{
+    PyObject *found, *tables, *via, *spans, *made, *make, *checks, *view, *extra;
+    if (!PyArg_ParseTuple(args, "O!O!OO!O!OO!OO!:signal_hits", &PyDict_Type, &found, &PyTuple_Type, &tables, &via,
+                          &PyDict_Type, &spans, &PyDict_Type, &made, &make, &PyTuple_Type, &checks, &view,
+                          &PyTuple_Type, &extra)) {
+        return NULL;
+    }
+    if (PyTuple_GET_SIZE(tables) != 6) {
+        PyErr_SetString(PyExc_ValueError, "signal_hits: tables are (woken, always, needed, any_of, plans, staff)");
+        return NULL;
+    }
+    for (int t = 0; t < 5; t++) {
+        if (!PyTuple_Check(PyTuple_GET_ITEM(tables, t))) {
+            PyErr_SetString(PyExc_TypeError, "signal_hits: the gate's tables are tuples");
+            return NULL;
+        }
+    }
+    PyObject *staff = PyTuple_GET_ITEM(tables, 5);
+    int is_staff = PyObject_IsTrue(staff);
+    if (is_staff < 0) {
+        return NULL;
+    }
+    PyObject *items = gate_core(found, PyTuple_GET_ITEM(tables, 0), PyTuple_GET_ITEM(tables, 1),
+                                PyTuple_GET_ITEM(tables, 2), PyTuple_GET_ITEM(tables, 3), PyTuple_GET_ITEM(tables, 4),
+                                is_staff, via, spans);
+    PyObject *hits = items != NULL ? PySequence_List(extra) : NULL;
+    int failed = hits == NULL;
+    for (Py_ssize_t i = 0; !failed && i < PyList_GET_SIZE(items); i++) {
+        failed = append_hit(hits, PyList_GET_ITEM(items, i), made, make, checks, view, staff, via) < 0;
+    }
+    Py_XDECREF(items);
+    double total = 0.0;
+    int odd = failed ? -1 : add_weights(hits, 0, &total);
+    PyObject *out = NULL;
+    if (odd >= 0) {
+        out = odd ? Py_BuildValue("(OO)", hits, Py_None)
+              : PyList_GET_SIZE(hits) ? Py_BuildValue("(Od)", hits, total) : Py_BuildValue("(Oi)", hits, 0);
+    }
+    Py_XDECREF(hits);
+    return out;
+}
+
 /* -- a flagged ticket's category (rules/scoring.py, _vote) ------------------------------------ */
 
 #define VOTES 16 /* categories a ticket's hits vote for, at most (the shipped rules have four) */
@@ -2857,6 +2982,7 @@ static PyMethodDef methods[] = {
     {"vote", vote, METH_VARARGS, vote_doc},
     {"gate", gate, METH_VARARGS, gate_doc},
     {"gate_check", gate_check, METH_VARARGS, gate_check_doc},
+    {"signal_hits", signal_hits, METH_VARARGS, signal_hits_doc},
     {NULL, NULL, 0, NULL},
 };
 

@@ -420,6 +420,37 @@ def test_plain_checks_alike_on_every_labelled_ticket(shipped: RuleSet, labelled:
 
 
 @needs_native
+def test_signal_hits_alike_on_every_labelled_ticket(shipped: RuleSet, labelled: list[EvalItem],
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """signal_hits (rules/_accel.c) gives the hits Scorer._signal_hits does, after a rule's hit
+    (``extra``), for both requesters and several channels, and their weights' sum as sum() adds
+    them (an int 0 without hits); a weight that is no float is left to the Python code."""
+    assert native is not None
+    scorer = shipped.scorer
+    assert scorer is not None
+    rule = scoring.SignalHit("rule:x", 'rule "x"', 2.0, "outage", ("x",))
+    views = [scorer.view(ticket_texts(item.ticket), item.ticket.custom_fields) for item in labelled]
+    cases = [(view, staff, via, extra) for view in views for staff in (False, True) for via in (None, "email", "web")
+             for extra in ((), (rule,))]
+
+    def fast(view: scoring.TicketView, staff: bool, via: str | None,
+             extra: tuple[scoring.SignalHit, ...]) -> tuple[object, ...]:
+        return native.signal_hits(view.found, scorer._check_tables[staff], via, view.spans, scorer._hits,
+                                  scorer._make_hit, scorer._checks, view, extra)
+
+    got = [fast(*case) for case in cases]
+    monkeypatch.setattr(accel, "native", None)
+    plain = [scorer._signal_hits(view, staff, via, extra) for view, staff, via, extra in cases]
+    assert [hits for hits, _ in got] == plain
+    sums = [sum(h.weight for h in hits) for hits in plain]
+    assert [total for _, total in got] == sums and [type(t) for _, t in got] == [type(t) for t in sums]
+    assert sum(map(len, plain)) > 2 * len(plain) and [] in plain  # signals shown, and tickets with none
+    odd = scoring.SignalHit("rule:y", 'rule "y"', 2, None, ())  # type: ignore[arg-type]
+    view, staff, via, _ = cases[0]
+    assert fast(view, staff, via, (odd,))[1] is None
+
+
+@needs_native
 def test_plain_checks_alike_on_made_up_signals_and_tickets() -> None:
     """Every part of a C check (any, all, near with within, absent, requires_any, via,
     requester, negated words skipped, chosen fields, concepts the subject has or lacks,
