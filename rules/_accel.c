@@ -969,6 +969,26 @@ reading_tuple(const double *numbers, Py_ssize_t count, const Reading *reading)
     return out;
 }
 
+/* LinearTextModel.values of a reading: per output (one an intercept, a float), b + words share
+ * * words norm + pieces share * pieces norm, left to right (the build forbids fused
+ * multiply-adds: -ffp-contract=off, setup.py), into logits. 0, or -1 with an exception set. */
+static int
+reading_logits(const Reading *reading, PyObject *intercepts, double *logits)
+{
+    Py_ssize_t k = PyTuple_GET_SIZE(intercepts);
+    const double *sums = reading->sums;
+    double words_norm = sums[k] != 0.0 ? 1.0 / sqrt(sums[k]) : 0.0;
+    double pieces_norm = sums[2 * k + 1] != 0.0 ? 1.0 / sqrt(sums[2 * k + 1]) : 0.0;
+    for (Py_ssize_t c = 0; c < k; c++) {
+        double b = PyFloat_AsDouble(PyTuple_GET_ITEM(intercepts, c));
+        if (b == -1.0 && PyErr_Occurred()) {
+            return -1;
+        }
+        logits[c] = b + sums[c] * words_norm + sums[k + 1 + c] * pieces_norm;
+    }
+    return 0;
+}
+
 PyDoc_STRVAR(linear_logits_doc,
 "linear_logits(words, lexicon, width, intercepts, column=0) -> (logits, up, down, known, distinct)\n\n"
 "LinearTextModel.logits: LinearTextModel.read's reading, made into each output's log-odds as\n"
@@ -996,23 +1016,150 @@ linear_logits(PyObject *module, PyObject *args)
         PyErr_SetString(PyExc_ValueError, "intercepts: one per output, width - 1 of them");
         return NULL;
     }
-    if (read_words(words, lexicon, width, column, &reading) < 0) {
+    double logits[MAX_WIDTH];
+    if (read_words(words, lexicon, width, column, &reading) < 0 || reading_logits(&reading, intercepts, logits) < 0) {
         return NULL;
     }
-    /* values(): b + words share * words norm + pieces share * pieces norm, left to right (the
-     * build forbids fused multiply-adds: -ffp-contract=off, setup.py) */
-    const double *sums = reading.sums;
-    double words_norm = sums[k] != 0.0 ? 1.0 / sqrt(sums[k]) : 0.0;
-    double pieces_norm = sums[2 * k + 1] != 0.0 ? 1.0 / sqrt(sums[2 * k + 1]) : 0.0;
-    double logits[MAX_WIDTH];
-    for (Py_ssize_t c = 0; c < k; c++) {
-        double b = PyFloat_AsDouble(PyTuple_GET_ITEM(intercepts, c));
-        if (b == -1.0 && PyErr_Occurred()) {
-            return NULL;
-        }
-        logits[c] = b + sums[c] * words_norm + sums[k + 1 + c] * pieces_norm;
-    }
     return reading_tuple(logits, k, &reading);
+}
+
+/* -- the text model as a signal (rules/scoring.py, ModelSignal.hit_words) -----------------------
+ * Per reading four Python calls (hit_words, TextModel.logit_words, LinearTextModel.logits,
+ * known_words) around linear_logits, with a tuple of the cited words, a min, a max and a round:
+ * model_signal reads and weighs in one call. */
+
+/* known_words: how many of a text's `words` a model reads, knowing `known` of its `distinct`. */
+static Py_ssize_t
+words_read(Py_ssize_t words, Py_ssize_t known, Py_ssize_t distinct, double enough)
+{
+    if (distinct == 0) {
+        return 0;
+    }
+    if ((double)known >= enough * (double)distinct) {
+        return words;
+    }
+    return (Py_ssize_t)nearbyint((double)(words * known) / (enough * (double)distinct)); /* round(): half to even */
+}
+
+/* The terms at `ranks` (count of them) of `terms` (TextModel._cite_terms' list), as a tuple. */
+static PyObject *
+cited_terms(PyObject *terms, const long *ranks, int count)
+{
+    PyObject *out = PyTuple_New(count);
+    for (int i = 0; out != NULL && i < count; i++) {
+        PyObject *term = PyList_GetItem(terms, (Py_ssize_t)ranks[i]);
+        if (term == NULL) {
+            Py_CLEAR(out);
+            break;
+        }
+        PyTuple_SET_ITEM(out, i, Py_NewRef(term));
+    }
+    return out;
+}
+
+/* ModelSignal's plan (ModelSignal.plan): its numbers, and its wordings and citable terms. */
+typedef struct {
+    double weight, max_up, max_down, shortness, unread, enough;
+    Py_ssize_t min_words;
+    PyObject *intercepts, *says, *says_routine, *says_unread, *up_terms, *down_terms; /* borrowed */
+} ModelPlan;
+
+static int
+read_model_plan(PyObject *plan, ModelPlan *out)
+{
+    if (!PyArg_ParseTuple(plan, "O!nddddddUUUO!O!:model_signal plan", &PyTuple_Type, &out->intercepts,
+                          &out->min_words, &out->weight, &out->max_up, &out->max_down, &out->shortness, &out->unread,
+                          &out->enough, &out->says, &out->says_routine, &out->says_unread, &PyList_Type,
+                          &out->up_terms, &PyList_Type, &out->down_terms)) {
+        return -1;
+    }
+    if (PyTuple_GET_SIZE(out->intercepts) != 1) {
+        PyErr_SetString(PyExc_ValueError, "model_signal: a model of one output");
+        return -1;
+    }
+    return 0;
+}
+
+/* round(value, 1), as Python rounds a float (correctly, to the nearest decimal). */
+static PyObject *
+round_tenth(double value)
+{
+    static PyObject *round_name = NULL, *one = NULL;
+    if (round_name == NULL && ((round_name = PyUnicode_InternFromString("__round__")) == NULL
+                               || (one = PyLong_FromLong(1)) == NULL)) {
+        return NULL;
+    }
+    PyObject *number = PyFloat_FromDouble(value);
+    PyObject *out = number != NULL ? PyObject_CallMethodOneArg(number, round_name, one) : NULL;
+    Py_XDECREF(number);
+    return out;
+}
+
+/* hit_words' weighing of a reading of `words` (their count) by `plan`: (says, weight, cited
+ * words), or None. A new reference, or NULL with an exception set. */
+static PyObject *
+weigh_reading(const Reading *reading, Py_ssize_t words, const ModelPlan *plan)
+{
+    double logit;
+    if (reading_logits(reading, plan->intercepts, &logit) < 0) {
+        return NULL;
+    }
+    Py_ssize_t beyond = words_read(words, reading->known, reading->distinct, plan->enough) - plan->min_words;
+    if (beyond <= 0) {
+        if (plan->unread == 0.0) {
+            Py_RETURN_NONE;
+        }
+        return Py_BuildValue("(Od())", plan->says_unread, -plan->unread);
+    }
+    double value = plan->weight * logit * (double)beyond / ((double)beyond + plan->shortness);
+    value = value < plan->max_up ? value : plan->max_up;       /* min(max_up, value) */
+    value = value > -plan->max_down ? value : -plan->max_down; /* max(-max_down, ...) */
+    PyObject *rounded = round_tenth(value);
+    if (rounded == NULL) {
+        return NULL;
+    }
+    value = PyFloat_AS_DOUBLE(rounded);
+    if (value == 0.0) {
+        Py_DECREF(rounded);
+        Py_RETURN_NONE;
+    }
+    PyObject *cited = logit >= 0 ? cited_terms(plan->up_terms, reading->up, reading->n_up)
+                                 : cited_terms(plan->down_terms, reading->down, reading->n_down);
+    PyObject *out = cited != NULL ? PyTuple_Pack(3, value > 0 ? plan->says : plan->says_routine, rounded, cited)
+                                  : NULL;
+    Py_DECREF(rounded);
+    Py_XDECREF(cited);
+    return out;
+}
+
+PyDoc_STRVAR(model_signal_doc,
+"model_signal(words, length, lexicon, column, plan) -> (says, weight, words) or None\n\n"
+"ModelSignal.hit_words: None where length (the text's words) is min_words or fewer; else the\n"
+"model's reading of words (a list; lexicon and column as linear_logits') weighed as hit_words\n"
+"does, with plan (ModelSignal.plan: intercepts, min_words, weight, max_up, max_down, short,\n"
+"unread, KNOWN_ENOUGH, says, says_routine, says_unread, and the citable terms of each side):\n"
+"the signal's wording, weight and cited words, or None where it weighs 0.");
+
+static PyObject *
+model_signal(PyObject *module, PyObject *args)
+{
+    PyObject *words, *lexicon, *plan_tuple;
+    Py_ssize_t length;
+    int column;
+    ModelPlan plan;
+    Reading reading;
+    if (!PyArg_ParseTuple(args, "O!nOiO!:model_signal", &PyList_Type, &words, &length, &lexicon, &column,
+                          &PyTuple_Type, &plan_tuple)
+        || read_model_plan(plan_tuple, &plan) < 0) {
+        return NULL;
+    }
+    if (length <= plan.min_words) {
+        Py_RETURN_NONE; /* a one-liner: the concept signals judge it alone */
+    }
+    if (read_words(words, lexicon, 2, column, &reading) < 0) {
+        return NULL;
+    }
+    return weigh_reading(&reading, PyList_GET_SIZE(words), &plan);
 }
 
 /* The lists of the found dict scan_fields is filling, by concept (HIT_LISTS of them; a concept
@@ -2969,6 +3116,7 @@ vote(PyObject *module, PyObject *args)
 
 static PyMethodDef methods[] = {
     {"linear_logits", linear_logits, METH_VARARGS, linear_logits_doc},
+    {"model_signal", model_signal, METH_VARARGS, model_signal_doc},
     {"concept_scan", concept_scan, METH_VARARGS, concept_scan_doc},
     {"scan_fields", scan_fields, METH_VARARGS, scan_fields_doc},
     {"ascii_words", ascii_words, METH_O, ascii_words_doc},

@@ -47,7 +47,7 @@ from rules.category_model import CategoryModel, compile_category_model
 from rules.concepts import _FOLDED, Lexicons, tokens, without_characters
 from rules.errors import ConditionError
 from rules.frozen import builder
-from rules.text_model import MAX_CHARS, TextModel, compile_text_model, counted_model_words
+from rules.text_model import KNOWN_ENOUGH, MAX_CHARS, TextModel, compile_text_model, counted_model_words
 
 __all__ = ["Score", "Scorer", "Signal", "SignalHit", "TicketView", "compile_scorer"]
 
@@ -168,6 +168,24 @@ class ModelSignal:
     # routine wording down, and alone they flagged routine Arabic, Russian and Greek tickets.
     unread: float = 0.0
     says_unread: str = MODEL_SAYS_UNREAD
+    # What the C speedups weigh a reading by (rules/_accel.c, model_signal; None: the Python code
+    # weighs it), made once here.
+    plan: tuple[Any, ...] | None = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "plan", self._plan())
+
+    def _plan(self) -> tuple[Any, ...] | None:
+        """``plan``: this signal's numbers, wordings and the model's citable terms, for
+        rules/_accel.c's model_signal; None where a number is not a float (min and max would
+        keep an int, which the C code makes a float) or the model has more than one output."""
+        numbers = (self.weight, self.max_up, self.max_down, self.short, self.unread)
+        linear = self.model.linear
+        if any(type(n) is not float for n in numbers) or type(self.min_words) is not int or linear.outputs != 1:
+            return None
+        up, down = self.model.cite_terms
+        return (linear.intercepts, self.min_words, *numbers, KNOWN_ENOUGH, self.says, self.says_routine,
+                self.says_unread, up, down)
 
     def hit(self, texts: Mapping[str, str], fields: Sequence[list[str]] | None = None) -> SignalHit | None:
         """The signal for a ticket's ``texts``; ``fields`` are their words as the concept
@@ -178,7 +196,14 @@ class ModelSignal:
         """``hit`` of a ticket whose words the model reads (``_model_words``) are known;
         ``length``: how many words the ticket has, Chinese and Japanese characters included
         (which the model does not read: a Chinese ticket is a language it hardly knows, not a
-        one-liner), by default as many as it reads."""
+        one-liner), by default as many as it reads. With the C speedups one call reads and
+        weighs (rules/_accel.c, model_signal), where four Python calls did."""
+        native = accel.native
+        if native is not None and self.plan is not None and type(words) is list:
+            weighed = native.model_signal(words, len(words) if length is None else length,
+                                          *self.model.linear.table(native), self.plan)
+            return None if weighed is None else _new_hit(name=self.name, says=weighed[0], weight=weighed[1],
+                                                         category=None, words=weighed[2])
         if (len(words) if length is None else length) <= self.min_words:
             return None  # a one-liner: the concept signals judge it alone
         logit, cited, known = self.model.logit_words(words)
