@@ -2613,114 +2613,254 @@ plain_check(PyObject *found, PyObject *plan, int staff, PyObject *via, PyObject 
     return distinct_words(got, count, words);
 }
 
+/* A gate's tables (Scorer._gate_tables) read once into arrays: each concept's woken signals, the
+ * signals always looked at, each signal's needed concepts and its any_of's. Why: gate_core read
+ * them from their tuples on every call (an int conversion an id, and a buffer allocated), about
+ * 2 % of a decision's instructions (callgrind). */
+typedef struct {
+    Py_ssize_t count; /* lists */
+    Py_ssize_t *at;   /* count + 1 offsets into ids */
+    Py_ssize_t *ids;
+} IdLists;
+
+typedef struct {
+    Py_ssize_t concepts, signals;
+    IdLists woken, always, needed, any_of;
+} Gate;
+
+#define GATE_NAME "rules._accel.Gate"
+
+static void
+id_lists_free(IdLists *lists)
+{
+    PyMem_Free(lists->at);
+    PyMem_Free(lists->ids);
+    lists->at = lists->ids = NULL;
+}
+
+/* `tuples` (a tuple of tuples of distinct ids below `limit`) into `out`: 0, or -1 with an
+ * exception set (and nothing to free). */
+static int
+id_lists_read(PyObject *tuples, Py_ssize_t limit, IdLists *out)
+{
+    Py_ssize_t n = PyTuple_GET_SIZE(tuples), total = 0;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *ids = PyTuple_GET_ITEM(tuples, i);
+        total += PyTuple_Check(ids) ? PyTuple_GET_SIZE(ids) : 0;
+    }
+    out->count = n;
+    out->at = PyMem_Malloc((size_t)(n + 1) * sizeof(Py_ssize_t));
+    out->ids = PyMem_Malloc((size_t)(total + 1) * sizeof(Py_ssize_t));
+    if (out->at == NULL || out->ids == NULL) {
+        id_lists_free(out);
+        PyErr_NoMemory();
+        return -1;
+    }
+    out->at[0] = 0;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        Py_ssize_t count;
+        if (read_ids(PyTuple_GET_ITEM(tuples, i), limit, out->ids + out->at[i], &count) < 0) {
+            id_lists_free(out);
+            return -1;
+        }
+        out->at[i + 1] = out->at[i] + count;
+    }
+    return 0;
+}
+
+static void
+gate_free(Gate *gate)
+{
+    id_lists_free(&gate->woken);
+    id_lists_free(&gate->always);
+    id_lists_free(&gate->needed);
+    id_lists_free(&gate->any_of);
+}
+
+/* A gate's tables read (woken: one tuple of signals per concept; always: a tuple of signals;
+ * needed, any_of: one tuple of concepts per signal): 0, or -1 with an exception set (nothing to
+ * free). */
+static int
+gate_read(PyObject *woken, PyObject *always, PyObject *needed, PyObject *any_of, Gate *out)
+{
+    memset(out, 0, sizeof(*out));
+    out->concepts = PyTuple_GET_SIZE(woken);
+    out->signals = PyTuple_GET_SIZE(needed);
+    if (PyTuple_GET_SIZE(any_of) != out->signals) {
+        PyErr_SetString(PyExc_ValueError, "gate: needed and any_of (and plans), one per signal");
+        return -1;
+    }
+    PyObject *one = PyTuple_Pack(1, always);
+    int failed = one == NULL || id_lists_read(woken, out->signals, &out->woken) < 0
+                 || id_lists_read(one, out->signals, &out->always) < 0
+                 || id_lists_read(needed, out->concepts, &out->needed) < 0
+                 || id_lists_read(any_of, out->concepts, &out->any_of) < 0;
+    Py_XDECREF(one);
+    if (failed) {
+        gate_free(out);
+    }
+    return failed ? -1 : 0;
+}
+
+/* Whether any (`any` 1) or every (`any` 0) id of `lists`' list `k` is marked in `marks`; an
+ * empty list: not any, every. */
+static inline int
+marked(const IdLists *lists, Py_ssize_t k, const char *marks, int any)
+{
+    for (Py_ssize_t i = lists->at[k]; i < lists->at[k + 1]; i++) {
+        if (marks[lists->ids[i]] ? any : !any) {
+            return any;
+        }
+    }
+    return !any;
+}
+
+/* found's concepts marked in present (gate->concepts of them) and the signals they wake, with
+ * those always looked at, in wake: 0, or -1 with an exception set. */
+static int
+gate_wake(PyObject *found, const Gate *gate, char *present, char *wake)
+{
+    Py_ssize_t pos = 0;
+    PyObject *key, *value;
+    while (PyDict_Next(found, &pos, &key, &value)) {
+        Py_ssize_t concept = PyLong_AsSsize_t(key);
+        if (concept < 0 || concept >= gate->concepts) {
+            if (!PyErr_Occurred()) {
+                PyErr_SetString(PyExc_ValueError, "gate: a concept out of range");
+            }
+            return -1;
+        }
+        present[concept] = 1;
+        for (Py_ssize_t i = gate->woken.at[concept]; i < gate->woken.at[concept + 1]; i++) {
+            wake[gate->woken.ids[i]] = 1;
+        }
+    }
+    for (Py_ssize_t i = 0; i < gate->always.at[1]; i++) {
+        wake[gate->always.ids[i]] = 1;
+    }
+    return 0;
+}
+
+/* out.append(k), or (k, words) where words is not NULL (a reference taken over): 0, or -1. */
+static int
+append_gated(PyObject *out, Py_ssize_t k, PyObject *words)
+{
+    PyObject *item = PyLong_FromSsize_t(k);
+    if (item != NULL && words != NULL) {
+        PyObject *number = item;
+        item = PyTuple_New(2);
+        if (item == NULL) {
+            Py_DECREF(number);
+            Py_DECREF(words);
+        } else {
+            PyTuple_SET_ITEM(item, 0, number);
+            PyTuple_SET_ITEM(item, 1, words);
+        }
+    } else if (item == NULL) {
+        Py_XDECREF(words);
+    }
+    int failed = item ? PyList_Append(out, item) : -1;
+    Py_XDECREF(item);
+    return failed;
+}
+
+#define GATE_MARKS 1024 /* concepts and signals marked on the stack, beyond them allocated */
+
 /* gate, and with plans (one per signal: None, or a plain signal's plan) gate_check: each gated
  * signal's number where its plan is None, (number, words) where its plain check passes, nothing
  * where it fails. */
 static PyObject *
-gate_core(PyObject *found, PyObject *woken, PyObject *always, PyObject *needed, PyObject *any_of, PyObject *plans,
-          int staff, PyObject *via, PyObject *spans)
+gate_core(PyObject *found, const Gate *gate, PyObject *plans, int staff, PyObject *via, PyObject *spans)
 {
-    Py_ssize_t concepts = PyTuple_GET_SIZE(woken), signals = PyTuple_GET_SIZE(needed);
-    if (PyTuple_GET_SIZE(any_of) != signals || (plans != NULL && PyTuple_GET_SIZE(plans) != signals)) {
+    Py_ssize_t concepts = gate->concepts, signals = gate->signals;
+    if (plans != NULL && PyTuple_GET_SIZE(plans) != signals) {
         PyErr_SetString(PyExc_ValueError, "gate: needed and any_of (and plans), one per signal");
         return NULL;
     }
-    /* which concepts occur, which signals are woken, and room for one signal's ids */
-    char *present = PyMem_Calloc((size_t)(concepts + signals), 1);
-    Py_ssize_t *ids = PyMem_Malloc((size_t)(concepts + signals + 1) * sizeof(Py_ssize_t));
-    PyObject *out = NULL;
-    if (present == NULL || ids == NULL) {
-        PyErr_NoMemory();
-        goto done;
+    /* which concepts occur, which signals are woken */
+    char stack[GATE_MARKS];
+    size_t size = (size_t)(concepts + signals);
+    char *present = size <= GATE_MARKS ? stack : PyMem_Malloc(size);
+    if (present == NULL) {
+        return PyErr_NoMemory();
     }
+    memset(present, 0, size);
     char *wake = present + concepts;
-    Py_ssize_t pos = 0, count, k;
-    PyObject *key, *value;
-    while (PyDict_Next(found, &pos, &key, &value)) {
-        Py_ssize_t concept = PyLong_AsSsize_t(key);
-        if (concept < 0 || concept >= concepts) {
-            if (!PyErr_Occurred()) {
-                PyErr_SetString(PyExc_ValueError, "gate: a concept out of range");
-            }
-            goto done;
-        }
-        present[concept] = 1;
-        if (read_ids(PyTuple_GET_ITEM(woken, concept), signals, ids, &count) < 0) {
-            goto done;
-        }
-        for (Py_ssize_t i = 0; i < count; i++) {
-            wake[ids[i]] = 1;
-        }
-    }
-    if (read_ids(always, signals, ids, &count) < 0) {
-        goto done;
-    }
-    for (Py_ssize_t i = 0; i < count; i++) {
-        wake[ids[i]] = 1;
-    }
-    out = PyList_New(0);
-    if (out == NULL) {
-        goto done;
-    }
-    for (k = 0; k < signals; k++) {
-        if (!wake[k]) {
-            continue;
-        }
-        if (read_ids(PyTuple_GET_ITEM(needed, k), concepts, ids, &count) < 0) {
-            goto failed;
-        }
-        int open = 1;
-        for (Py_ssize_t i = 0; i < count && open; i++) {
-            open = present[ids[i]];
-        }
-        if (!open) {
-            continue;
-        }
-        if (read_ids(PyTuple_GET_ITEM(any_of, k), concepts, ids, &count) < 0) {
-            goto failed;
-        }
-        open = count == 0;
-        for (Py_ssize_t i = 0; i < count && !open; i++) {
-            open = present[ids[i]];
-        }
-        if (!open) {
+    PyObject *out = gate_wake(found, gate, present, wake) < 0 ? NULL : PyList_New(0);
+    for (Py_ssize_t k = 0; out != NULL && k < signals; k++) {
+        if (!wake[k] || !marked(&gate->needed, k, present, 0)
+            || (gate->any_of.at[k] < gate->any_of.at[k + 1] && !marked(&gate->any_of, k, present, 1))) {
             continue;
         }
         PyObject *plan = plans != NULL ? PyTuple_GET_ITEM(plans, k) : Py_None, *words = NULL;
         if (plan != Py_None) {
             if (plain_check(found, plan, staff, via, spans, &words) < 0) {
-                goto failed;
+                Py_CLEAR(out);
+                break;
             }
             if (words == NULL) {
                 continue;
             }
         }
-        PyObject *item = PyLong_FromSsize_t(k);
-        if (item != NULL && words != NULL) {
-            PyObject *number = item;
-            item = PyTuple_New(2);
-            if (item == NULL) {
-                Py_DECREF(number);
-                Py_DECREF(words);
-            } else {
-                PyTuple_SET_ITEM(item, 0, number);
-                PyTuple_SET_ITEM(item, 1, words);
-            }
-        } else if (item == NULL) {
-            Py_XDECREF(words);
-        }
-        int failed = item ? PyList_Append(out, item) : -1;
-        Py_XDECREF(item);
-        if (failed) {
-            goto failed;
+        if (append_gated(out, k, words) < 0) {
+            Py_CLEAR(out);
         }
     }
-    goto done;
-failed:
-    Py_CLEAR(out);
-done:
-    PyMem_Free(present);
-    PyMem_Free(ids);
+    if (present != stack) {
+        PyMem_Free(present);
+    }
+    return out;
+}
+
+/* gate_core with tables read for this call alone (gate, gate_check). */
+static PyObject *
+gate_once(PyObject *found, PyObject *woken, PyObject *always, PyObject *needed, PyObject *any_of, PyObject *plans,
+          int staff, PyObject *via, PyObject *spans)
+{
+    Gate tables;
+    if (gate_read(woken, always, needed, any_of, &tables) < 0) {
+        return NULL;
+    }
+    PyObject *out = gate_core(found, &tables, plans, staff, via, spans);
+    gate_free(&tables);
+    return out;
+}
+
+static void
+gate_capsule_free(PyObject *capsule)
+{
+    Gate *tables = PyCapsule_GetPointer(capsule, GATE_NAME);
+    if (tables != NULL) {
+        gate_free(tables);
+        PyMem_Free(tables);
+    }
+}
+
+PyDoc_STRVAR(gate_tables_doc,
+"gate_tables(woken, always, needed, any_of) -> an opaque object\n\n"
+"gate's tables read once, for signal_hits (Scorer._gate_tables of a requester).");
+
+static PyObject *
+gate_tables(PyObject *module, PyObject *args)
+{
+    PyObject *woken, *always, *needed, *any_of;
+    if (!PyArg_ParseTuple(args, "O!O!O!O!:gate_tables", &PyTuple_Type, &woken, &PyTuple_Type, &always,
+                          &PyTuple_Type, &needed, &PyTuple_Type, &any_of)) {
+        return NULL;
+    }
+    Gate *tables = PyMem_Malloc(sizeof(Gate));
+    if (tables == NULL) {
+        return PyErr_NoMemory();
+    }
+    if (gate_read(woken, always, needed, any_of, tables) < 0) {
+        PyMem_Free(tables);
+        return NULL;
+    }
+    PyObject *out = PyCapsule_New(tables, GATE_NAME, gate_capsule_free);
+    if (out == NULL) {
+        gate_free(tables);
+        PyMem_Free(tables);
+    }
     return out;
 }
 
@@ -2732,7 +2872,7 @@ gate(PyObject *module, PyObject *args)
                           &always, &PyTuple_Type, &needed, &PyTuple_Type, &any_of)) {
         return NULL;
     }
-    return gate_core(found, woken, always, needed, any_of, NULL, 0, Py_None, NULL);
+    return gate_once(found, woken, always, needed, any_of, NULL, 0, Py_None, NULL);
 }
 
 PyDoc_STRVAR(gate_check_doc,
@@ -2757,7 +2897,7 @@ gate_check(PyObject *module, PyObject *args)
     if (spans == NULL && none == NULL) {
         return NULL;
     }
-    PyObject *out = gate_core(found, woken, always, needed, any_of, plans, staff, via, spans ? spans : none);
+    PyObject *out = gate_once(found, woken, always, needed, any_of, plans, staff, via, spans ? spans : none);
     Py_XDECREF(none);
     return out;
 }
@@ -2946,8 +3086,8 @@ append_hit(PyObject *hits, PyObject *item, PyObject *made, PyObject *make, PyObj
 
 PyDoc_STRVAR(signal_hits_doc,
 "signal_hits(found, tables, via, spans, made, make, checks, view, extra) -> (hits, total)\n\n"
-"Scorer.score_view's signals: gate_check(found, *tables, via, spans) (tables: Scorer._check_tables\n"
-"of the requester, its last item staff), each item's hit after extra's (a tuple): a (k, words)\n"
+"Scorer.score_view's signals: gate_check's items (tables: Scorer._hit_tables of the requester:\n"
+"gate_tables(...) of its gate, the plans and staff), each item's hit after extra's (a tuple): a (k, words)\n"
 "pair's, or an int k's where its Python check checks[k](view, staff, via) gives words (None: not\n"
 "shown); a hit is made[(k, words)], else make((k, words)). total: the hits' weights added as\n"
 "sum() does (int 0 without hits), or None where a weight is not a float.");
@@ -2961,24 +3101,17 @@ signal_hits(PyObject *module, PyObject *args)
                           &PyTuple_Type, &extra)) {
         return NULL;
     }
-    if (PyTuple_GET_SIZE(tables) != 6) {
-        PyErr_SetString(PyExc_ValueError, "signal_hits: tables are (woken, always, needed, any_of, plans, staff)");
+    if (PyTuple_GET_SIZE(tables) != 3 || !PyTuple_Check(PyTuple_GET_ITEM(tables, 1))) {
+        PyErr_SetString(PyExc_TypeError, "signal_hits: tables are (gate_tables(...), plans, staff)");
         return NULL;
     }
-    for (int t = 0; t < 5; t++) {
-        if (!PyTuple_Check(PyTuple_GET_ITEM(tables, t))) {
-            PyErr_SetString(PyExc_TypeError, "signal_hits: the gate's tables are tuples");
-            return NULL;
-        }
-    }
-    PyObject *staff = PyTuple_GET_ITEM(tables, 5);
-    int is_staff = PyObject_IsTrue(staff);
+    const Gate *gated = PyCapsule_GetPointer(PyTuple_GET_ITEM(tables, 0), GATE_NAME);
+    PyObject *staff = PyTuple_GET_ITEM(tables, 2);
+    int is_staff = gated != NULL ? PyObject_IsTrue(staff) : -1;
     if (is_staff < 0) {
         return NULL;
     }
-    PyObject *items = gate_core(found, PyTuple_GET_ITEM(tables, 0), PyTuple_GET_ITEM(tables, 1),
-                                PyTuple_GET_ITEM(tables, 2), PyTuple_GET_ITEM(tables, 3), PyTuple_GET_ITEM(tables, 4),
-                                is_staff, via, spans);
+    PyObject *items = gate_core(found, gated, PyTuple_GET_ITEM(tables, 1), is_staff, via, spans);
     PyObject *hits = items != NULL ? PySequence_List(extra) : NULL;
     int failed = hits == NULL;
     for (Py_ssize_t i = 0; !failed && i < PyList_GET_SIZE(items); i++) {
@@ -3129,6 +3262,7 @@ static PyMethodDef methods[] = {
     {"model_words", model_words, METH_VARARGS, model_words_doc},
     {"vote", vote, METH_VARARGS, vote_doc},
     {"gate", gate, METH_VARARGS, gate_doc},
+    {"gate_tables", gate_tables, METH_VARARGS, gate_tables_doc},
     {"gate_check", gate_check, METH_VARARGS, gate_check_doc},
     {"signal_hits", signal_hits, METH_VARARGS, signal_hits_doc},
     {NULL, NULL, 0, NULL},

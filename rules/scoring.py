@@ -380,6 +380,11 @@ class Scorer:
         # requester.
         plans = tuple(_plain_plan(s, self._negation) for s in self.signals)
         self._check_tables = {staff: (*self._gate_tables[staff], plans, staff) for staff in (False, True)}
+        # The same, the gate's tables read into C arrays once (rules/_accel.c, gate_tables), for
+        # signal_hits: reading them from their tuples on every call was 2 % of a decision.
+        native = accel.native
+        self._hit_tables = {staff: (native.gate_tables(*self._gate_tables[staff]), plans, staff)
+                            for staff in (False, True)} if native is not None else None
         # The hits already made, by signal and words: a hit is an immutable value and a desk's
         # words are few, so most tickets reuse one instead of building it. Bounded.
         self._hits: dict[tuple[int, tuple[str, ...]], SignalHit] = {}
@@ -491,8 +496,8 @@ class Scorer:
         # With the C speedups one call gates and checks the signals, finds their hits and adds
         # their weights (rules/_accel.c, signal_hits): this loop's bytecodes and the sum were a
         # few per cent of a decision; ``_signal_hits`` is the reference.
-        if native is not None:
-            hits, value = native.signal_hits(view.found, self._check_tables[staff], via, view.spans, self._hits,
+        if native is not None and self._hit_tables is not None:
+            hits, value = native.signal_hits(view.found, self._hit_tables[staff], via, view.spans, self._hits,
                                               self._make_hit, self._checks, view, tuple(extra))
         else:
             hits, value = self._signal_hits(view, staff, via, extra), None

@@ -454,7 +454,7 @@ def test_signal_hits_alike_on_every_labelled_ticket(shipped: RuleSet, labelled: 
     them (an int 0 without hits); a weight that is no float is left to the Python code."""
     assert native is not None
     scorer = shipped.scorer
-    assert scorer is not None
+    assert scorer is not None and scorer._hit_tables is not None
     rule = scoring.SignalHit("rule:x", 'rule "x"', 2.0, "outage", ("x",))
     views = [scorer.view(ticket_texts(item.ticket), item.ticket.custom_fields) for item in labelled]
     cases = [(view, staff, via, extra) for view in views for staff in (False, True) for via in (None, "email", "web")
@@ -462,7 +462,7 @@ def test_signal_hits_alike_on_every_labelled_ticket(shipped: RuleSet, labelled: 
 
     def fast(view: scoring.TicketView, staff: bool, via: str | None,
              extra: tuple[scoring.SignalHit, ...]) -> tuple[object, ...]:
-        return native.signal_hits(view.found, scorer._check_tables[staff], via, view.spans, scorer._hits,
+        return native.signal_hits(view.found, scorer._hit_tables[staff], via, view.spans, scorer._hits,
                                   scorer._make_hit, scorer._checks, view, extra)
 
     got = [fast(*case) for case in cases]
