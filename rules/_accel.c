@@ -969,6 +969,26 @@ reading_tuple(const double *numbers, Py_ssize_t count, const Reading *reading)
     return out;
 }
 
+/* LinearTextModel.values of a reading: per output (one an intercept, a float), b + words share
+ * * words norm + pieces share * pieces norm, left to right (the build forbids fused
+ * multiply-adds: -ffp-contract=off, setup.py), into logits. 0, or -1 with an exception set. */
+static int
+reading_logits(const Reading *reading, PyObject *intercepts, double *logits)
+{
+    Py_ssize_t k = PyTuple_GET_SIZE(intercepts);
+    const double *sums = reading->sums;
+    double words_norm = sums[k] != 0.0 ? 1.0 / sqrt(sums[k]) : 0.0;
+    double pieces_norm = sums[2 * k + 1] != 0.0 ? 1.0 / sqrt(sums[2 * k + 1]) : 0.0;
+    for (Py_ssize_t c = 0; c < k; c++) {
+        double b = PyFloat_AsDouble(PyTuple_GET_ITEM(intercepts, c));
+        if (b == -1.0 && PyErr_Occurred()) {
+            return -1;
+        }
+        logits[c] = b + sums[c] * words_norm + sums[k + 1 + c] * pieces_norm;
+    }
+    return 0;
+}
+
 PyDoc_STRVAR(linear_logits_doc,
 "linear_logits(words, lexicon, width, intercepts, column=0) -> (logits, up, down, known, distinct)\n\n"
 "LinearTextModel.logits: LinearTextModel.read's reading, made into each output's log-odds as\n"
@@ -996,23 +1016,150 @@ linear_logits(PyObject *module, PyObject *args)
         PyErr_SetString(PyExc_ValueError, "intercepts: one per output, width - 1 of them");
         return NULL;
     }
-    if (read_words(words, lexicon, width, column, &reading) < 0) {
+    double logits[MAX_WIDTH];
+    if (read_words(words, lexicon, width, column, &reading) < 0 || reading_logits(&reading, intercepts, logits) < 0) {
         return NULL;
     }
-    /* values(): b + words share * words norm + pieces share * pieces norm, left to right (the
-     * build forbids fused multiply-adds: -ffp-contract=off, setup.py) */
-    const double *sums = reading.sums;
-    double words_norm = sums[k] != 0.0 ? 1.0 / sqrt(sums[k]) : 0.0;
-    double pieces_norm = sums[2 * k + 1] != 0.0 ? 1.0 / sqrt(sums[2 * k + 1]) : 0.0;
-    double logits[MAX_WIDTH];
-    for (Py_ssize_t c = 0; c < k; c++) {
-        double b = PyFloat_AsDouble(PyTuple_GET_ITEM(intercepts, c));
-        if (b == -1.0 && PyErr_Occurred()) {
-            return NULL;
-        }
-        logits[c] = b + sums[c] * words_norm + sums[k + 1 + c] * pieces_norm;
-    }
     return reading_tuple(logits, k, &reading);
+}
+
+/* -- the text model as a signal (rules/scoring.py, ModelSignal.hit_words) -----------------------
+ * Per reading four Python calls (hit_words, TextModel.logit_words, LinearTextModel.logits,
+ * known_words) around linear_logits, with a tuple of the cited words, a min, a max and a round:
+ * model_signal reads and weighs in one call. */
+
+/* known_words: how many of a text's `words` a model reads, knowing `known` of its `distinct`. */
+static Py_ssize_t
+words_read(Py_ssize_t words, Py_ssize_t known, Py_ssize_t distinct, double enough)
+{
+    if (distinct == 0) {
+        return 0;
+    }
+    if ((double)known >= enough * (double)distinct) {
+        return words;
+    }
+    return (Py_ssize_t)nearbyint((double)(words * known) / (enough * (double)distinct)); /* round(): half to even */
+}
+
+/* The terms at `ranks` (count of them) of `terms` (TextModel._cite_terms' list), as a tuple. */
+static PyObject *
+cited_terms(PyObject *terms, const long *ranks, int count)
+{
+    PyObject *out = PyTuple_New(count);
+    for (int i = 0; out != NULL && i < count; i++) {
+        PyObject *term = PyList_GetItem(terms, (Py_ssize_t)ranks[i]);
+        if (term == NULL) {
+            Py_CLEAR(out);
+            break;
+        }
+        PyTuple_SET_ITEM(out, i, Py_NewRef(term));
+    }
+    return out;
+}
+
+/* ModelSignal's plan (ModelSignal.plan): its numbers, and its wordings and citable terms. */
+typedef struct {
+    double weight, max_up, max_down, shortness, unread, enough;
+    Py_ssize_t min_words;
+    PyObject *intercepts, *says, *says_routine, *says_unread, *up_terms, *down_terms; /* borrowed */
+} ModelPlan;
+
+static int
+read_model_plan(PyObject *plan, ModelPlan *out)
+{
+    if (!PyArg_ParseTuple(plan, "O!nddddddUUUO!O!:model_signal plan", &PyTuple_Type, &out->intercepts,
+                          &out->min_words, &out->weight, &out->max_up, &out->max_down, &out->shortness, &out->unread,
+                          &out->enough, &out->says, &out->says_routine, &out->says_unread, &PyList_Type,
+                          &out->up_terms, &PyList_Type, &out->down_terms)) {
+        return -1;
+    }
+    if (PyTuple_GET_SIZE(out->intercepts) != 1) {
+        PyErr_SetString(PyExc_ValueError, "model_signal: a model of one output");
+        return -1;
+    }
+    return 0;
+}
+
+/* round(value, 1), as Python rounds a float (correctly, to the nearest decimal). */
+static PyObject *
+round_tenth(double value)
+{
+    static PyObject *round_name = NULL, *one = NULL;
+    if (round_name == NULL && ((round_name = PyUnicode_InternFromString("__round__")) == NULL
+                               || (one = PyLong_FromLong(1)) == NULL)) {
+        return NULL;
+    }
+    PyObject *number = PyFloat_FromDouble(value);
+    PyObject *out = number != NULL ? PyObject_CallMethodOneArg(number, round_name, one) : NULL;
+    Py_XDECREF(number);
+    return out;
+}
+
+/* hit_words' weighing of a reading of `words` (their count) by `plan`: (says, weight, cited
+ * words), or None. A new reference, or NULL with an exception set. */
+static PyObject *
+weigh_reading(const Reading *reading, Py_ssize_t words, const ModelPlan *plan)
+{
+    double logit;
+    if (reading_logits(reading, plan->intercepts, &logit) < 0) {
+        return NULL;
+    }
+    Py_ssize_t beyond = words_read(words, reading->known, reading->distinct, plan->enough) - plan->min_words;
+    if (beyond <= 0) {
+        if (plan->unread == 0.0) {
+            Py_RETURN_NONE;
+        }
+        return Py_BuildValue("(Od())", plan->says_unread, -plan->unread);
+    }
+    double value = plan->weight * logit * (double)beyond / ((double)beyond + plan->shortness);
+    value = value < plan->max_up ? value : plan->max_up;       /* min(max_up, value) */
+    value = value > -plan->max_down ? value : -plan->max_down; /* max(-max_down, ...) */
+    PyObject *rounded = round_tenth(value);
+    if (rounded == NULL) {
+        return NULL;
+    }
+    value = PyFloat_AS_DOUBLE(rounded);
+    if (value == 0.0) {
+        Py_DECREF(rounded);
+        Py_RETURN_NONE;
+    }
+    PyObject *cited = logit >= 0 ? cited_terms(plan->up_terms, reading->up, reading->n_up)
+                                 : cited_terms(plan->down_terms, reading->down, reading->n_down);
+    PyObject *out = cited != NULL ? PyTuple_Pack(3, value > 0 ? plan->says : plan->says_routine, rounded, cited)
+                                  : NULL;
+    Py_DECREF(rounded);
+    Py_XDECREF(cited);
+    return out;
+}
+
+PyDoc_STRVAR(model_signal_doc,
+"model_signal(words, length, lexicon, column, plan) -> (says, weight, words) or None\n\n"
+"ModelSignal.hit_words: None where length (the text's words) is min_words or fewer; else the\n"
+"model's reading of words (a list; lexicon and column as linear_logits') weighed as hit_words\n"
+"does, with plan (ModelSignal.plan: intercepts, min_words, weight, max_up, max_down, short,\n"
+"unread, KNOWN_ENOUGH, says, says_routine, says_unread, and the citable terms of each side):\n"
+"the signal's wording, weight and cited words, or None where it weighs 0.");
+
+static PyObject *
+model_signal(PyObject *module, PyObject *args)
+{
+    PyObject *words, *lexicon, *plan_tuple;
+    Py_ssize_t length;
+    int column;
+    ModelPlan plan;
+    Reading reading;
+    if (!PyArg_ParseTuple(args, "O!nOiO!:model_signal", &PyList_Type, &words, &length, &lexicon, &column,
+                          &PyTuple_Type, &plan_tuple)
+        || read_model_plan(plan_tuple, &plan) < 0) {
+        return NULL;
+    }
+    if (length <= plan.min_words) {
+        Py_RETURN_NONE; /* a one-liner: the concept signals judge it alone */
+    }
+    if (read_words(words, lexicon, 2, column, &reading) < 0) {
+        return NULL;
+    }
+    return weigh_reading(&reading, PyList_GET_SIZE(words), &plan);
 }
 
 /* The lists of the found dict scan_fields is filling, by concept (HIT_LISTS of them; a concept
@@ -2468,114 +2615,254 @@ plain_check(PyObject *found, PyObject *plan, int staff, PyObject *via, PyObject 
     return distinct_words(got, count, words);
 }
 
+/* A gate's tables (Scorer._gate_tables) read once into arrays: each concept's woken signals, the
+ * signals always looked at, each signal's needed concepts and its any_of's. Why: gate_core read
+ * them from their tuples on every call (an int conversion an id, and a buffer allocated), about
+ * 2 % of a decision's instructions (callgrind). */
+typedef struct {
+    Py_ssize_t count; /* lists */
+    Py_ssize_t *at;   /* count + 1 offsets into ids */
+    Py_ssize_t *ids;
+} IdLists;
+
+typedef struct {
+    Py_ssize_t concepts, signals;
+    IdLists woken, always, needed, any_of;
+} Gate;
+
+#define GATE_NAME "rules._accel.Gate"
+
+static void
+id_lists_free(IdLists *lists)
+{
+    PyMem_Free(lists->at);
+    PyMem_Free(lists->ids);
+    lists->at = lists->ids = NULL;
+}
+
+/* `tuples` (a tuple of tuples of distinct ids below `limit`) into `out`: 0, or -1 with an
+ * exception set (and nothing to free). */
+static int
+id_lists_read(PyObject *tuples, Py_ssize_t limit, IdLists *out)
+{
+    Py_ssize_t n = PyTuple_GET_SIZE(tuples), total = 0;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *ids = PyTuple_GET_ITEM(tuples, i);
+        total += PyTuple_Check(ids) ? PyTuple_GET_SIZE(ids) : 0;
+    }
+    out->count = n;
+    out->at = PyMem_Malloc((size_t)(n + 1) * sizeof(Py_ssize_t));
+    out->ids = PyMem_Malloc((size_t)(total + 1) * sizeof(Py_ssize_t));
+    if (out->at == NULL || out->ids == NULL) {
+        id_lists_free(out);
+        PyErr_NoMemory();
+        return -1;
+    }
+    out->at[0] = 0;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        Py_ssize_t count;
+        if (read_ids(PyTuple_GET_ITEM(tuples, i), limit, out->ids + out->at[i], &count) < 0) {
+            id_lists_free(out);
+            return -1;
+        }
+        out->at[i + 1] = out->at[i] + count;
+    }
+    return 0;
+}
+
+static void
+gate_free(Gate *gate)
+{
+    id_lists_free(&gate->woken);
+    id_lists_free(&gate->always);
+    id_lists_free(&gate->needed);
+    id_lists_free(&gate->any_of);
+}
+
+/* A gate's tables read (woken: one tuple of signals per concept; always: a tuple of signals;
+ * needed, any_of: one tuple of concepts per signal): 0, or -1 with an exception set (nothing to
+ * free). */
+static int
+gate_read(PyObject *woken, PyObject *always, PyObject *needed, PyObject *any_of, Gate *out)
+{
+    memset(out, 0, sizeof(*out));
+    out->concepts = PyTuple_GET_SIZE(woken);
+    out->signals = PyTuple_GET_SIZE(needed);
+    if (PyTuple_GET_SIZE(any_of) != out->signals) {
+        PyErr_SetString(PyExc_ValueError, "gate: needed and any_of (and plans), one per signal");
+        return -1;
+    }
+    PyObject *one = PyTuple_Pack(1, always);
+    int failed = one == NULL || id_lists_read(woken, out->signals, &out->woken) < 0
+                 || id_lists_read(one, out->signals, &out->always) < 0
+                 || id_lists_read(needed, out->concepts, &out->needed) < 0
+                 || id_lists_read(any_of, out->concepts, &out->any_of) < 0;
+    Py_XDECREF(one);
+    if (failed) {
+        gate_free(out);
+    }
+    return failed ? -1 : 0;
+}
+
+/* Whether any (`any` 1) or every (`any` 0) id of `lists`' list `k` is marked in `marks`; an
+ * empty list: not any, every. */
+static inline int
+marked(const IdLists *lists, Py_ssize_t k, const char *marks, int any)
+{
+    for (Py_ssize_t i = lists->at[k]; i < lists->at[k + 1]; i++) {
+        if (marks[lists->ids[i]] ? any : !any) {
+            return any;
+        }
+    }
+    return !any;
+}
+
+/* found's concepts marked in present (gate->concepts of them) and the signals they wake, with
+ * those always looked at, in wake: 0, or -1 with an exception set. */
+static int
+gate_wake(PyObject *found, const Gate *gate, char *present, char *wake)
+{
+    Py_ssize_t pos = 0;
+    PyObject *key, *value;
+    while (PyDict_Next(found, &pos, &key, &value)) {
+        Py_ssize_t concept = PyLong_AsSsize_t(key);
+        if (concept < 0 || concept >= gate->concepts) {
+            if (!PyErr_Occurred()) {
+                PyErr_SetString(PyExc_ValueError, "gate: a concept out of range");
+            }
+            return -1;
+        }
+        present[concept] = 1;
+        for (Py_ssize_t i = gate->woken.at[concept]; i < gate->woken.at[concept + 1]; i++) {
+            wake[gate->woken.ids[i]] = 1;
+        }
+    }
+    for (Py_ssize_t i = 0; i < gate->always.at[1]; i++) {
+        wake[gate->always.ids[i]] = 1;
+    }
+    return 0;
+}
+
+/* out.append(k), or (k, words) where words is not NULL (a reference taken over): 0, or -1. */
+static int
+append_gated(PyObject *out, Py_ssize_t k, PyObject *words)
+{
+    PyObject *item = PyLong_FromSsize_t(k);
+    if (item != NULL && words != NULL) {
+        PyObject *number = item;
+        item = PyTuple_New(2);
+        if (item == NULL) {
+            Py_DECREF(number);
+            Py_DECREF(words);
+        } else {
+            PyTuple_SET_ITEM(item, 0, number);
+            PyTuple_SET_ITEM(item, 1, words);
+        }
+    } else if (item == NULL) {
+        Py_XDECREF(words);
+    }
+    int failed = item ? PyList_Append(out, item) : -1;
+    Py_XDECREF(item);
+    return failed;
+}
+
+#define GATE_MARKS 1024 /* concepts and signals marked on the stack, beyond them allocated */
+
 /* gate, and with plans (one per signal: None, or a plain signal's plan) gate_check: each gated
  * signal's number where its plan is None, (number, words) where its plain check passes, nothing
  * where it fails. */
 static PyObject *
-gate_core(PyObject *found, PyObject *woken, PyObject *always, PyObject *needed, PyObject *any_of, PyObject *plans,
-          int staff, PyObject *via, PyObject *spans)
+gate_core(PyObject *found, const Gate *gate, PyObject *plans, int staff, PyObject *via, PyObject *spans)
 {
-    Py_ssize_t concepts = PyTuple_GET_SIZE(woken), signals = PyTuple_GET_SIZE(needed);
-    if (PyTuple_GET_SIZE(any_of) != signals || (plans != NULL && PyTuple_GET_SIZE(plans) != signals)) {
+    Py_ssize_t concepts = gate->concepts, signals = gate->signals;
+    if (plans != NULL && PyTuple_GET_SIZE(plans) != signals) {
         PyErr_SetString(PyExc_ValueError, "gate: needed and any_of (and plans), one per signal");
         return NULL;
     }
-    /* which concepts occur, which signals are woken, and room for one signal's ids */
-    char *present = PyMem_Calloc((size_t)(concepts + signals), 1);
-    Py_ssize_t *ids = PyMem_Malloc((size_t)(concepts + signals + 1) * sizeof(Py_ssize_t));
-    PyObject *out = NULL;
-    if (present == NULL || ids == NULL) {
-        PyErr_NoMemory();
-        goto done;
+    /* which concepts occur, which signals are woken */
+    char stack[GATE_MARKS];
+    size_t size = (size_t)(concepts + signals);
+    char *present = size <= GATE_MARKS ? stack : PyMem_Malloc(size);
+    if (present == NULL) {
+        return PyErr_NoMemory();
     }
+    memset(present, 0, size);
     char *wake = present + concepts;
-    Py_ssize_t pos = 0, count, k;
-    PyObject *key, *value;
-    while (PyDict_Next(found, &pos, &key, &value)) {
-        Py_ssize_t concept = PyLong_AsSsize_t(key);
-        if (concept < 0 || concept >= concepts) {
-            if (!PyErr_Occurred()) {
-                PyErr_SetString(PyExc_ValueError, "gate: a concept out of range");
-            }
-            goto done;
-        }
-        present[concept] = 1;
-        if (read_ids(PyTuple_GET_ITEM(woken, concept), signals, ids, &count) < 0) {
-            goto done;
-        }
-        for (Py_ssize_t i = 0; i < count; i++) {
-            wake[ids[i]] = 1;
-        }
-    }
-    if (read_ids(always, signals, ids, &count) < 0) {
-        goto done;
-    }
-    for (Py_ssize_t i = 0; i < count; i++) {
-        wake[ids[i]] = 1;
-    }
-    out = PyList_New(0);
-    if (out == NULL) {
-        goto done;
-    }
-    for (k = 0; k < signals; k++) {
-        if (!wake[k]) {
-            continue;
-        }
-        if (read_ids(PyTuple_GET_ITEM(needed, k), concepts, ids, &count) < 0) {
-            goto failed;
-        }
-        int open = 1;
-        for (Py_ssize_t i = 0; i < count && open; i++) {
-            open = present[ids[i]];
-        }
-        if (!open) {
-            continue;
-        }
-        if (read_ids(PyTuple_GET_ITEM(any_of, k), concepts, ids, &count) < 0) {
-            goto failed;
-        }
-        open = count == 0;
-        for (Py_ssize_t i = 0; i < count && !open; i++) {
-            open = present[ids[i]];
-        }
-        if (!open) {
+    PyObject *out = gate_wake(found, gate, present, wake) < 0 ? NULL : PyList_New(0);
+    for (Py_ssize_t k = 0; out != NULL && k < signals; k++) {
+        if (!wake[k] || !marked(&gate->needed, k, present, 0)
+            || (gate->any_of.at[k] < gate->any_of.at[k + 1] && !marked(&gate->any_of, k, present, 1))) {
             continue;
         }
         PyObject *plan = plans != NULL ? PyTuple_GET_ITEM(plans, k) : Py_None, *words = NULL;
         if (plan != Py_None) {
             if (plain_check(found, plan, staff, via, spans, &words) < 0) {
-                goto failed;
+                Py_CLEAR(out);
+                break;
             }
             if (words == NULL) {
                 continue;
             }
         }
-        PyObject *item = PyLong_FromSsize_t(k);
-        if (item != NULL && words != NULL) {
-            PyObject *number = item;
-            item = PyTuple_New(2);
-            if (item == NULL) {
-                Py_DECREF(number);
-                Py_DECREF(words);
-            } else {
-                PyTuple_SET_ITEM(item, 0, number);
-                PyTuple_SET_ITEM(item, 1, words);
-            }
-        } else if (item == NULL) {
-            Py_XDECREF(words);
-        }
-        int failed = item ? PyList_Append(out, item) : -1;
-        Py_XDECREF(item);
-        if (failed) {
-            goto failed;
+        if (append_gated(out, k, words) < 0) {
+            Py_CLEAR(out);
         }
     }
-    goto done;
-failed:
-    Py_CLEAR(out);
-done:
-    PyMem_Free(present);
-    PyMem_Free(ids);
+    if (present != stack) {
+        PyMem_Free(present);
+    }
+    return out;
+}
+
+/* gate_core with tables read for this call alone (gate, gate_check). */
+static PyObject *
+gate_once(PyObject *found, PyObject *woken, PyObject *always, PyObject *needed, PyObject *any_of, PyObject *plans,
+          int staff, PyObject *via, PyObject *spans)
+{
+    Gate tables;
+    if (gate_read(woken, always, needed, any_of, &tables) < 0) {
+        return NULL;
+    }
+    PyObject *out = gate_core(found, &tables, plans, staff, via, spans);
+    gate_free(&tables);
+    return out;
+}
+
+static void
+gate_capsule_free(PyObject *capsule)
+{
+    Gate *tables = PyCapsule_GetPointer(capsule, GATE_NAME);
+    if (tables != NULL) {
+        gate_free(tables);
+        PyMem_Free(tables);
+    }
+}
+
+PyDoc_STRVAR(gate_tables_doc,
+"gate_tables(woken, always, needed, any_of) -> an opaque object\n\n"
+"gate's tables read once, for signal_hits (Scorer._gate_tables of a requester).");
+
+static PyObject *
+gate_tables(PyObject *module, PyObject *args)
+{
+    PyObject *woken, *always, *needed, *any_of;
+    if (!PyArg_ParseTuple(args, "O!O!O!O!:gate_tables", &PyTuple_Type, &woken, &PyTuple_Type, &always,
+                          &PyTuple_Type, &needed, &PyTuple_Type, &any_of)) {
+        return NULL;
+    }
+    Gate *tables = PyMem_Malloc(sizeof(Gate));
+    if (tables == NULL) {
+        return PyErr_NoMemory();
+    }
+    if (gate_read(woken, always, needed, any_of, tables) < 0) {
+        PyMem_Free(tables);
+        return NULL;
+    }
+    PyObject *out = PyCapsule_New(tables, GATE_NAME, gate_capsule_free);
+    if (out == NULL) {
+        gate_free(tables);
+        PyMem_Free(tables);
+    }
     return out;
 }
 
@@ -2587,7 +2874,7 @@ gate(PyObject *module, PyObject *args)
                           &always, &PyTuple_Type, &needed, &PyTuple_Type, &any_of)) {
         return NULL;
     }
-    return gate_core(found, woken, always, needed, any_of, NULL, 0, Py_None, NULL);
+    return gate_once(found, woken, always, needed, any_of, NULL, 0, Py_None, NULL);
 }
 
 PyDoc_STRVAR(gate_check_doc,
@@ -2612,7 +2899,7 @@ gate_check(PyObject *module, PyObject *args)
     if (spans == NULL && none == NULL) {
         return NULL;
     }
-    PyObject *out = gate_core(found, woken, always, needed, any_of, plans, staff, via, spans ? spans : none);
+    PyObject *out = gate_once(found, woken, always, needed, any_of, plans, staff, via, spans ? spans : none);
     Py_XDECREF(none);
     return out;
 }
@@ -2723,6 +3010,124 @@ scan_fields(PyObject *module, PyObject *args)
     Py_XDECREF(found);
     Py_XDECREF(spans);
     Py_XDECREF(words);
+    return out;
+}
+
+/* -- a ticket's signal hits (rules/scoring.py, Scorer.score_view) ------------------------------
+ * Per reading a Python loop over gate_check's items: a class test, a dict lookup in the hits'
+ * cache and an append for each shown signal, then a sum of their weights (sum and map over an
+ * attrgetter) to know whether the text model can change the tier. signal_hits does the loop and
+ * the sum in the gate's call. */
+
+/* `total` + each hit's weight, left to right as sum() adds floats: 0, or 1 where a weight is not
+ * a float (sum would take the generic path: the Python code adds those), -1 with an exception. */
+static int
+add_weights(PyObject *hits, Py_ssize_t from, double *total)
+{
+    static PyObject *weight_name = NULL;
+    if (weight_name == NULL && (weight_name = PyUnicode_InternFromString("weight")) == NULL) {
+        return -1;
+    }
+    for (Py_ssize_t i = from; i < PyList_GET_SIZE(hits); i++) {
+        PyObject *weight = PyObject_GetAttr(PyList_GET_ITEM(hits, i), weight_name);
+        if (weight == NULL) {
+            return -1;
+        }
+        int exact = PyFloat_CheckExact(weight);
+        if (exact) {
+            *total += PyFloat_AS_DOUBLE(weight);
+        }
+        Py_DECREF(weight);
+        if (!exact) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* One gate_check item's hit appended to hits: a (k, words) pair, or an int k whose Python check
+ * checks[k](view, staff, via) gives the words (None: not shown, nothing appended); the hit is
+ * made[(k, words)], else make((k, words)). 0, or -1 with an exception set. */
+static int
+append_hit(PyObject *hits, PyObject *item, PyObject *made, PyObject *make, PyObject *checks, PyObject *view,
+           PyObject *staff, PyObject *via)
+{
+    PyObject *key;
+    if (PyLong_CheckExact(item)) {
+        Py_ssize_t k = PyLong_AsSsize_t(item);
+        if (k < 0 || k >= PyTuple_GET_SIZE(checks)) {
+            PyErr_SetString(PyExc_ValueError, "signal_hits: one check per signal");
+            return -1;
+        }
+        PyObject *words = PyObject_CallFunctionObjArgs(PyTuple_GET_ITEM(checks, k), view, staff, via, NULL);
+        if (words == NULL || words == Py_None) {
+            Py_XDECREF(words);
+            return words == NULL ? -1 : 0;
+        }
+        key = PyTuple_Pack(2, item, words);
+        Py_DECREF(words);
+        if (key == NULL) {
+            return -1;
+        }
+    }
+    else {
+        key = Py_NewRef(item);
+    }
+    PyObject *hit = PyDict_GetItemWithError(made, key);
+    if (hit != NULL) {
+        Py_INCREF(hit);
+    }
+    else if (!PyErr_Occurred()) {
+        hit = PyObject_CallOneArg(make, key);
+    }
+    Py_DECREF(key);
+    int failed = hit == NULL || PyList_Append(hits, hit) < 0;
+    Py_XDECREF(hit);
+    return failed ? -1 : 0;
+}
+
+PyDoc_STRVAR(signal_hits_doc,
+"signal_hits(found, tables, via, spans, made, make, checks, view, extra) -> (hits, total)\n\n"
+"Scorer.score_view's signals: gate_check's items (tables: Scorer._hit_tables of the requester:\n"
+"gate_tables(...) of its gate, the plans and staff), each item's hit after extra's (a tuple): a (k, words)\n"
+"pair's, or an int k's where its Python check checks[k](view, staff, via) gives words (None: not\n"
+"shown); a hit is made[(k, words)], else make((k, words)). total: the hits' weights added as\n"
+"sum() does (int 0 without hits), or None where a weight is not a float.");
+
+static PyObject *
+signal_hits(PyObject *module, PyObject *args)
+{
+    PyObject *found, *tables, *via, *spans, *made, *make, *checks, *view, *extra;
+    if (!PyArg_ParseTuple(args, "O!O!OO!O!OO!OO!:signal_hits", &PyDict_Type, &found, &PyTuple_Type, &tables, &via,
+                          &PyDict_Type, &spans, &PyDict_Type, &made, &make, &PyTuple_Type, &checks, &view,
+                          &PyTuple_Type, &extra)) {
+        return NULL;
+    }
+    if (PyTuple_GET_SIZE(tables) != 3 || !PyTuple_Check(PyTuple_GET_ITEM(tables, 1))) {
+        PyErr_SetString(PyExc_TypeError, "signal_hits: tables are (gate_tables(...), plans, staff)");
+        return NULL;
+    }
+    const Gate *gated = PyCapsule_GetPointer(PyTuple_GET_ITEM(tables, 0), GATE_NAME);
+    PyObject *staff = PyTuple_GET_ITEM(tables, 2);
+    int is_staff = gated != NULL ? PyObject_IsTrue(staff) : -1;
+    if (is_staff < 0) {
+        return NULL;
+    }
+    PyObject *items = gate_core(found, gated, PyTuple_GET_ITEM(tables, 1), is_staff, via, spans);
+    PyObject *hits = items != NULL ? PySequence_List(extra) : NULL;
+    int failed = hits == NULL;
+    for (Py_ssize_t i = 0; !failed && i < PyList_GET_SIZE(items); i++) {
+        failed = append_hit(hits, PyList_GET_ITEM(items, i), made, make, checks, view, staff, via) < 0;
+    }
+    Py_XDECREF(items);
+    double total = 0.0;
+    int odd = failed ? -1 : add_weights(hits, 0, &total);
+    PyObject *out = NULL;
+    if (odd >= 0) {
+        out = odd ? Py_BuildValue("(OO)", hits, Py_None)
+              : PyList_GET_SIZE(hits) ? Py_BuildValue("(Od)", hits, total) : Py_BuildValue("(Oi)", hits, 0);
+    }
+    Py_XDECREF(hits);
     return out;
 }
 
@@ -2846,6 +3251,7 @@ vote(PyObject *module, PyObject *args)
 
 static PyMethodDef methods[] = {
     {"linear_logits", linear_logits, METH_VARARGS, linear_logits_doc},
+    {"model_signal", model_signal, METH_VARARGS, model_signal_doc},
     {"concept_scan", concept_scan, METH_VARARGS, concept_scan_doc},
     {"scan_fields", scan_fields, METH_VARARGS, scan_fields_doc},
     {"ascii_words", ascii_words, METH_O, ascii_words_doc},
@@ -2858,7 +3264,9 @@ static PyMethodDef methods[] = {
     {"model_words", model_words, METH_VARARGS, model_words_doc},
     {"vote", vote, METH_VARARGS, vote_doc},
     {"gate", gate, METH_VARARGS, gate_doc},
+    {"gate_tables", gate_tables, METH_VARARGS, gate_tables_doc},
     {"gate_check", gate_check, METH_VARARGS, gate_check_doc},
+    {"signal_hits", signal_hits, METH_VARARGS, signal_hits_doc},
     {NULL, NULL, 0, NULL},
 };
 

@@ -47,7 +47,7 @@ from rules.category_model import CategoryModel, compile_category_model
 from rules.concepts import _FOLDED, Lexicons, tokens, without_characters
 from rules.errors import ConditionError
 from rules.frozen import builder
-from rules.text_model import MAX_CHARS, TextModel, compile_text_model, counted_model_words
+from rules.text_model import KNOWN_ENOUGH, MAX_CHARS, TextModel, compile_text_model, counted_model_words
 
 __all__ = ["Score", "Scorer", "Signal", "SignalHit", "TicketView", "compile_scorer"]
 
@@ -168,6 +168,24 @@ class ModelSignal:
     # routine wording down, and alone they flagged routine Arabic, Russian and Greek tickets.
     unread: float = 0.0
     says_unread: str = MODEL_SAYS_UNREAD
+    # What the C speedups weigh a reading by (rules/_accel.c, model_signal; None: the Python code
+    # weighs it), made once here.
+    plan: tuple[Any, ...] | None = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "plan", self._plan())
+
+    def _plan(self) -> tuple[Any, ...] | None:
+        """``plan``: this signal's numbers, wordings and the model's citable terms, for
+        rules/_accel.c's model_signal; None where a number is not a float (min and max would
+        keep an int, which the C code makes a float) or the model has more than one output."""
+        numbers = (self.weight, self.max_up, self.max_down, self.short, self.unread)
+        linear = self.model.linear
+        if any(type(n) is not float for n in numbers) or type(self.min_words) is not int or linear.outputs != 1:
+            return None
+        up, down = self.model.cite_terms
+        return (linear.intercepts, self.min_words, *numbers, KNOWN_ENOUGH, self.says, self.says_routine,
+                self.says_unread, up, down)
 
     def hit(self, texts: Mapping[str, str], fields: Sequence[list[str]] | None = None) -> SignalHit | None:
         """The signal for a ticket's ``texts``; ``fields`` are their words as the concept
@@ -178,7 +196,14 @@ class ModelSignal:
         """``hit`` of a ticket whose words the model reads (``_model_words``) are known;
         ``length``: how many words the ticket has, Chinese, Japanese and Thai characters included
         (which the model does not read: a Chinese ticket is a language it hardly knows, not a
-        one-liner), by default as many as it reads."""
+        one-liner), by default as many as it reads. With the C speedups one call reads and
+        weighs (rules/_accel.c, model_signal), where four Python calls did."""
+        native = accel.native
+        if native is not None and self.plan is not None and type(words) is list:
+            weighed = native.model_signal(words, len(words) if length is None else length,
+                                          *self.model.linear.table(native), self.plan)
+            return None if weighed is None else _new_hit(name=self.name, says=weighed[0], weight=weighed[1],
+                                                         category=None, words=weighed[2])
         if (len(words) if length is None else length) <= self.min_words:
             return None  # a one-liner: the concept signals judge it alone
         logit, cited, known = self.model.logit_words(words)
@@ -355,6 +380,11 @@ class Scorer:
         # requester.
         plans = tuple(_plain_plan(s, self._negation) for s in self.signals)
         self._check_tables = {staff: (*self._gate_tables[staff], plans, staff) for staff in (False, True)}
+        # The same, the gate's tables read into C arrays once (rules/_accel.c, gate_tables), for
+        # signal_hits: reading them from their tuples on every call was 2 % of a decision.
+        native = accel.native
+        self._hit_tables = {staff: (native.gate_tables(*self._gate_tables[staff]), plans, staff)
+                            for staff in (False, True)} if native is not None else None
         # The hits already made, by signal and words: a hit is an immutable value and a desk's
         # words are few, so most tickets reuse one instead of building it. Bounded.
         self._hits: dict[tuple[int, tuple[str, ...]], SignalHit] = {}
@@ -462,42 +492,49 @@ class Scorer:
 
     def score_view(self, view: TicketView, *, staff: bool, via: str | None, extra: Sequence[SignalHit] = ()) -> Score:
         """``score`` of a ticket already matched against the concepts (``view``)."""
-        hits: list[SignalHit] = list(extra)
-        signals = self.signals
-        checks = self._checks
-        made = self._hits
         native = accel.native
-        # The signals to check: with the C speedups the gate checks the plain ones itself (4.5 a
-        # decision, each a Python call before) and gives a (k, words) pair for each shown, which
-        # is the hits' cache key as it is; an int is a signal for its Python check.
-        items = (native.gate_check(view.found, *self._check_tables[staff], via, view.spans) if native is not None
-                 else self.gate(view, staff))
-        for item in items:
-            if item.__class__ is int:
-                words = checks[item](view, staff, via)
-                if words is None:
-                    continue
-                key = (item, words)
-            else:
-                key = item
-            hit = made.get(key)
-            if hit is None:
-                if len(made) >= _HIT_CACHE:
-                    made.clear()
-                signal = signals[key[0]]
-                hit = made[key] = _new_hit(name=signal.name, says=signal.says, weight=signal.weight,
-                                           category=signal.category, words=key[1])
-            hits.append(hit)
+        # With the C speedups one call gates and checks the signals, finds their hits and adds
+        # their weights (rules/_accel.c, signal_hits): this loop's bytecodes and the sum were a
+        # few per cent of a decision; ``_signal_hits`` is the reference.
+        if native is not None and self._hit_tables is not None:
+            hits, value = native.signal_hits(view.found, self._hit_tables[staff], via, view.spans, self._hits,
+                                              self._make_hit, self._checks, view, tuple(extra))
+        else:
+            hits, value = self._signal_hits(view, staff, via, extra), None
         model = self.model
         if model is not None:
             # The model is read only where it can change the tier: it moves a score by at most
             # max_up and max_down, and most tickets score far from both thresholds.
-            value = sum(map(_WEIGHT, hits))
+            if value is None:
+                value = sum(map(_WEIGHT, hits))
             if self.possible - model.max_up <= value < self.critical + model.max_down:
                 hit = view.model_hit(model)
                 if hit is not None:
                     hits.append(hit)
         return self._tier(hits, staff, view)
+
+    def _signal_hits(self, view: TicketView, staff: bool, via: str | None,
+                     extra: Sequence[SignalHit]) -> list[SignalHit]:
+        """``extra``, then the hit of each signal ``view`` shows, in the signals' order: the
+        Python reference of rules/_accel.c's signal_hits, and the path without the C speedups."""
+        hits: list[SignalHit] = list(extra)
+        checks = self._checks
+        for k in self.gate(view, staff):
+            words = checks[k](view, staff, via)
+            if words is not None:
+                hits.append(self._hits.get((k, words)) or self._make_hit((k, words)))
+        return hits
+
+    def _make_hit(self, key: tuple[int, tuple[str, ...]]) -> SignalHit:
+        """The hit of signal ``key[0]`` shown by the words ``key[1]``, kept for the next ticket
+        with those words: a hit is an immutable value and a desk's words are few. Bounded."""
+        made = self._hits
+        if len(made) >= _HIT_CACHE:
+            made.clear()
+        signal = self.signals[key[0]]
+        hit = made[key] = _new_hit(name=signal.name, says=signal.says, weight=signal.weight, category=signal.category,
+                                   words=key[1])
+        return hit
 
     def gate(self, view: TicketView, staff: bool) -> list[int]:
         """The signals worth checking on ``view``, ascending: woken by a concept the ticket

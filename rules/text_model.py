@@ -312,6 +312,12 @@ class TextModel:
                                       {t: (idf, (coef,)) for t, (idf, coef) in pieces.items()},
                                       (intercept,), n, cite)
 
+    @property
+    def cite_terms(self) -> tuple[list[str], list[str]]:
+        """The terms a note may cite, by rank (from 1; "" at 0), for the critical and the
+        routine side: what the C speedups cite from (rules/_accel.c, model_signal)."""
+        return self._cite_terms
+
     def logit(self, text: str) -> tuple[float, tuple[str, ...], int]:
         """The log-odds, the (at most four) cited words, and how many of the text's words the
         model knows (``logit_words``)."""

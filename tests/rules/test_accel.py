@@ -14,6 +14,7 @@ import functools
 import random
 import shutil
 from collections.abc import Callable
+from dataclasses import replace
 
 import pytest
 
@@ -67,6 +68,32 @@ def test_models_log_odds_alike_to_the_last_bit(shipped: RuleSet, labelled: list[
     assert len({round(both[0][0][0], 6) for both in fast}) > 1000  # many distinct values compared
     assert sum(bool(both[0][1]) for both in fast) > 100  # the text model cited words on many tickets
     assert fast[-3][0][0] == [models[0].intercepts[0]]  # no words: the intercept
+
+
+@needs_native
+def test_model_signals_alike(shipped: RuleSet, labelled: list[EvalItem], monkeypatch: pytest.MonkeyPatch) -> None:
+    """model_signal (rules/_accel.c) weighs a reading as ModelSignal.hit_words does (its wording,
+    weight and cited words), with the shipped signal and with signals whose caps, shortness and
+    bars move the edges (a capped weight, a one-liner, a language it hardly knows with and
+    without ``unread``); and a signal with an int among its numbers keeps to the Python code."""
+    assert native is not None and shipped.scorer is not None and shipped.scorer.model is not None
+    scorer, shipped_signal = shipped.scorer, shipped.scorer.model
+    signals = [shipped_signal, replace(shipped_signal, max_up=0.5, max_down=1.5),
+               replace(shipped_signal, min_words=60, unread=0.0), replace(shipped_signal, min_words=40, short=1.0),
+               replace(shipped_signal, weight=0.01)]
+    assert all(s.plan is not None for s in signals) and replace(shipped_signal, max_up=8).plan is None
+    views = [scorer.view(ticket_texts(item.ticket), item.ticket.custom_fields) for item in labelled[::5]]
+    counted = [scoring._model_words(v.texts, v.words) for v in views]
+    counted += [([], 0), (["zz-never-seen"] * 20, 20), (["the"] * 30, 30), (["orders"], 40)]
+    fast = [s.hit_words(*c) for s in signals for c in counted] + [s.hit_words(c[0]) for s in signals[:1]
+                                                                   for c in counted]
+    monkeypatch.setattr(accel, "native", None)
+    plain = [s.hit_words(*c) for s in signals for c in counted] + [s.hit_words(c[0]) for s in signals[:1]
+                                                                    for c in counted]
+    assert fast == plain
+    weights = {h.weight for h in fast if h is not None}
+    assert len(weights) > 100 and {0.5, -1.5, -shipped_signal.unread} <= weights  # capped, and unread
+    assert sum(h is None for h in fast) > 100 and sum(bool(h.words) for h in fast if h is not None) > 500
 
 
 @needs_native
@@ -423,6 +450,37 @@ def test_plain_checks_alike_on_every_labelled_ticket(shipped: RuleSet, labelled:
     plain = [_checked_in_python(scorer, view, staff, via) for view, staff, via in cases]
     assert fast == plain
     assert sum(isinstance(item, tuple) for items in fast for item in items) > len(cases)  # plain signals shown
+
+
+@needs_native
+def test_signal_hits_alike_on_every_labelled_ticket(shipped: RuleSet, labelled: list[EvalItem],
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """signal_hits (rules/_accel.c) gives the hits Scorer._signal_hits does, after a rule's hit
+    (``extra``), for both requesters and several channels, and their weights' sum as sum() adds
+    them (an int 0 without hits); a weight that is no float is left to the Python code."""
+    assert native is not None
+    scorer = shipped.scorer
+    assert scorer is not None and scorer._hit_tables is not None
+    rule = scoring.SignalHit("rule:x", 'rule "x"', 2.0, "outage", ("x",))
+    views = [scorer.view(ticket_texts(item.ticket), item.ticket.custom_fields) for item in labelled]
+    cases = [(view, staff, via, extra) for view in views for staff in (False, True) for via in (None, "email", "web")
+             for extra in ((), (rule,))]
+
+    def fast(view: scoring.TicketView, staff: bool, via: str | None,
+             extra: tuple[scoring.SignalHit, ...]) -> tuple[object, ...]:
+        return native.signal_hits(view.found, scorer._hit_tables[staff], via, view.spans, scorer._hits,
+                                  scorer._make_hit, scorer._checks, view, extra)
+
+    got = [fast(*case) for case in cases]
+    monkeypatch.setattr(accel, "native", None)
+    plain = [scorer._signal_hits(view, staff, via, extra) for view, staff, via, extra in cases]
+    assert [hits for hits, _ in got] == plain
+    sums = [sum(h.weight for h in hits) for hits in plain]
+    assert [total for _, total in got] == sums and [type(t) for _, t in got] == [type(t) for t in sums]
+    assert sum(map(len, plain)) > 2 * len(plain) and [] in plain  # signals shown, and tickets with none
+    odd = scoring.SignalHit("rule:y", 'rule "y"', 2, None, ())  # type: ignore[arg-type]
+    view, staff, via, _ = cases[0]
+    assert fast(view, staff, via, (odd,))[1] is None
 
 
 @needs_native
