@@ -93,6 +93,13 @@ def test_a_report_the_wording_or_category_model_takes_elsewhere_still_shows_its_
     assert (decision.tier, decision.category) == (tier, category), decision.explain()
 
 
+@pytest.mark.parametrize(("language", "text"), fourth.CODE_GIVEN, ids=_ids(fourth.CODE_GIVEN))
+@pytest.mark.xfail(strict=True, reason="an impostor who got the login code: no signal pairs them since "
+                   "impersonation-code was dropped (tests/rules/calm_security_fourth_sentences.py)")
+def test_known_gap_an_impostor_given_the_login_code(ruleset, language, text) -> None:
+    assert_security_incident(decide_customer_text(ruleset, text), "impersonation")
+
+
 @pytest.mark.parametrize(("text", "signal"), [
     # Bulgarian "ни" is "our" after a noun ("в профила ни", in our profile); Russian "ни" ("not a")
     # counts as a negation only in "ни один", "ни одна", "ни одно", "ни разу"
