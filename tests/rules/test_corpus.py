@@ -228,21 +228,23 @@ FLOORS: dict[str, tuple[float, float, float, float]] = {
     # flagged, 1 possible) and once on the round's final rules; nothing tuned, not trained on
     "blind_ma": (0.92, 0.90, 0.90, 0.045),  # 0.95 / 0.93, reach 0.93, 3.6 % possible
     "blind_mb": (0.90, 0.93, 0.93, 0.035),  # 0.94 / 0.97, reach 0.97
-    "blind_md": (0.93, 0.83, 0.85, 0.02),  # 0.96 / 0.87, reach 0.88 (Thai is not read)
+    # 0.96 / 0.87, reach 0.88 (Thai is not read); since the fourteenth round (Thai read) 0.96 / 0.90, reach 0.92,
+    # 2.7 % possible
+    "blind_md": (0.93, 0.87, 0.90, 0.03),
     "day_mc": (0.75, 0.95, 0.95, 0.015),  # 8 of 8 flagged; 2 of 232 routine flagged, 2 possible
     # the fourteenth round's tuning sets (customs brokerage and bonded warehouses in the Nordics, the Baltics, the
     # Benelux, Germany, Thailand and East Africa, security told calmly; yard management and warehouse robots in
     # Latin America, Iberia, Italy, Turkey and Thailand, outages told by their consequences), not trained on: on
     # arrival (66e3d1a) 0.96 / 0.80, reach 0.88; 0.98 / 0.77, reach 0.80
-    "blind_na": (0.93, 0.78, 0.85, 0.03),
-    "blind_nb": (0.95, 0.75, 0.78, 0.02),
+    "blind_na": (0.93, 0.80, 0.90, 0.03),  # 0.96 / 0.83, reach 0.93
+    "blind_nb": (0.95, 0.80, 0.88, 0.02),  # 0.98 / 0.83, reach 0.90
     # a seventeenth check: written before the fourteenth round changed anything, scored on arrival (66e3d1a: 0.92 /
     # 0.78, reach 0.82, 2.7 % possible; 0.98 / 0.83, reach 0.88; 0.92 / 0.75, reach 0.80; 7 of 8 flagged, 8 reached,
     # 0 of 232 routine flagged, 1 possible) and once on the round's final rules; nothing tuned, not trained on
-    "blind_oa": (0.90, 0.75, 0.80, 0.035),
-    "blind_ob": (0.95, 0.80, 0.85, 0.025),
-    "blind_od": (0.90, 0.72, 0.78, 0.025),
-    "day_oc": (0.75, 0.85, 0.95, 0.01),
+    "blind_oa": (0.88, 0.80, 0.85, 0.035),  # 0.91 / 0.83, reach 0.88, 2.7 % possible
+    "blind_ob": (0.95, 0.80, 0.85, 0.025),  # 0.98 / 0.83, reach 0.88 (unchanged)
+    "blind_od": (0.90, 0.72, 0.78, 0.035),  # 0.94 / 0.75, reach 0.80, 2.7 % possible
+    "day_oc": (0.75, 0.85, 0.95, 0.01),  # 7 of 8 flagged, 8 reached; 0 of 232 routine flagged, 1 possible
 }
 
 
