@@ -28,6 +28,10 @@ FOURTH_LANGUAGES = ("en", "zh", "ja", "ko", "sw")
 
 # (language, text, the security signal it must show)
 SECURITY = [
+    # asked as a question ("Is that normal? Just checking."): just-asking does not count beside an impostor
+    ("en", "Hi, a man called our dispatcher this morning, said he was from your support team and asked for the "
+           "admin password to fix a sync issue. She gave it to him. Is that normal? Just checking.",
+     "impersonation"),
     # -- English ----------------------------------------------------------------------------------
     ("en", "Hello, this morning our office manager got a password reset email for the admin account. We never "
            "requested a password reset and nobody else here uses that account.",
