@@ -4,7 +4,7 @@
  * words (concepts.tokens, for a text fold would make ASCII character by character) and a
  * ticket's fields split and scanned in one call (Scorer.view, scan_fields), the models'
  * log-odds (LinearTextModel.logits), the signals' gate and checks (rules/scoring.py,
- * Scorer.gate, Scorer._shows: gate_check), and the one vocabulary the scan and both models
+ * Scorer.gate, Scorer._shows: signal_hits), and the one vocabulary the scan and both models
  * read a ticket's words through (Vocabulary, Scorer._share_words).
  *
  * Why: each is a short loop per word (or character) of a ticket around work that is already
@@ -2176,7 +2176,9 @@ PyDoc_STRVAR(gate_doc,
 /* -- the plain signals' checks (rules/scoring.py, _compile_check's `check`) --------------------
  * Per decision about 4.5 plain signals pass the gate and were checked by a Python closure each
  * (a call, a few dict lookups, a tuple): 20 % of a decision was the bytecode loop (docs/
- * benchmarks.md, ninth round, fourth pass). `gate_check` gates and checks them in one call. */
+ * benchmarks.md, ninth round, fourth pass). `gate_core` gates and checks them in one pass: for
+ * `signal_hits` (the product's path), and `gate_check` (the same, its items as a list: what
+ * tests/rules/test_accel.py compares with the Python checks). */
 
 #define PLAIN_WORDS 32 /* words a plain check collects at most: all_of + any_of's + near's two */
 #define FIELD_SPANS 3  /* scoring.FIELDS: subject, description, comment */

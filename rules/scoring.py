@@ -375,15 +375,13 @@ class Scorer:
                                      tuple(tuple(sorted(set(s.any_of))) for s in self.signals))
                              for staff in (False, True)}
         self._checks = tuple(_compile_check(s) or partial(self._shows, s) for s in self.signals)
-        # The gate and the signals' checks in one C call (rules/_accel.c, gate_check): the gate's
-        # tables, each signal's plan (None: its Python check, a signal on ticket fields) and the
-        # requester.
-        plans = tuple(_plain_plan(s, self._negation) for s in self.signals)
-        self._check_tables = {staff: (*self._gate_tables[staff], plans, staff) for staff in (False, True)}
-        # The same, the gate's tables read into C arrays once (rules/_accel.c, gate_tables), for
-        # signal_hits: reading them from their tuples on every call was 2 % of a decision.
+        # Each signal's plan for the C gate's checks (None: its Python check, a signal on ticket
+        # fields); with the gate's tables read into C arrays once (rules/_accel.c, gate_tables:
+        # reading them from their tuples on every call was 2 % of a decision) and the requester,
+        # what signal_hits gates, checks and weighs by in one call.
+        self._plans = tuple(_plain_plan(s, self._negation) for s in self.signals)
         native = accel.native
-        self._hit_tables = {staff: (native.gate_tables(*self._gate_tables[staff]), plans, staff)
+        self._hit_tables = {staff: (native.gate_tables(*self._gate_tables[staff]), self._plans, staff)
                             for staff in (False, True)} if native is not None else None
         # The hits already made, by signal and words: a hit is an immutable value and a desk's
         # words are few, so most tickets reuse one instead of building it. Bounded.

@@ -425,7 +425,7 @@ def _checked_in_python(scorer: scoring.Scorer, view: scoring.TicketView, staff: 
     signal's number where it has no plan, (number, words) where its check shows it."""
     out: list[object] = []
     for k in scorer.gate(view, staff):
-        if scorer._check_tables[staff][4][k] is None:
+        if scorer._plans[k] is None:
             out.append(k)
         else:
             words = scorer._checks[k](view, staff, via)
@@ -442,10 +442,11 @@ def test_plain_checks_alike_on_every_labelled_ticket(shipped: RuleSet, labelled:
     assert native is not None
     scorer = shipped.scorer
     assert scorer is not None
-    assert sum(plan is not None for plan in scorer._check_tables[False][4]) > len(scorer.signals) // 2
+    assert sum(plan is not None for plan in scorer._plans) > len(scorer.signals) // 2
     views = [scorer.view(ticket_texts(item.ticket), item.ticket.custom_fields) for item in labelled]
     cases = [(view, staff, via) for view in views for staff in (False, True) for via in (None, "", "email", "web")]
-    fast = [native.gate_check(view.found, *scorer._check_tables[staff], via, view.spans) for view, staff, via in cases]
+    fast = [native.gate_check(view.found, *scorer._gate_tables[staff], scorer._plans, staff, via, view.spans)
+            for view, staff, via in cases]
     monkeypatch.setattr(accel, "native", None)
     plain = [_checked_in_python(scorer, view, staff, via) for view, staff, via in cases]
     assert fast == plain
