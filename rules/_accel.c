@@ -1887,13 +1887,36 @@ folded_words(PyObject *module, PyObject *args)
     return split_folded(text, table, NULL);
 }
 
-/* Whether c is a letter of the scripts fold() keeps (concepts._KEPT_SCRIPTS). */
+/* Whether c is a Chinese, Japanese or Thai character, a word of its own (concepts._UNSPACED_SCRIPTS). */
+static inline int
+unspaced_script(Py_UCS4 c)
+{
+    return (c >= 0x0e00 && c <= 0x0e7f) || (c >= 0x3040 && c <= 0x30ff) || (c >= 0x3400 && c <= 0x4dbf) || (c >= 0x4e00 && c <= 0x9fff)
+           || (c >= 0xf900 && c <= 0xfaff);
+}
+
+/* Whether c is a letter of the scripts fold() keeps (concepts._KEPT_SCRIPTS: the spaced ones, Greek,
+ * Cyrillic, Hebrew, Arabic, Devanagari and Korean, and the unspaced ones). */
 static inline int
 kept_script(Py_UCS4 c)
 {
     return (c >= 0x0370 && c <= 0x04ff) || (c >= 0x0590 && c <= 0x06ff) || (c >= 0x0900 && c <= 0x097f)
-           || (c >= 0x0e00 && c <= 0x0e7f) || (c >= 0x1100 && c <= 0x11ff) || (c >= 0x3040 && c <= 0x30ff) || (c >= 0x3400 && c <= 0x4dbf)
-           || (c >= 0x4e00 && c <= 0x9fff) || (c >= 0xac00 && c <= 0xd7af) || (c >= 0xf900 && c <= 0xfaff);
+           || (c >= 0x1100 && c <= 0x11ff) || (c >= 0xac00 && c <= 0xd7af) || unspaced_script(c);
+}
+
+/* Whether a str's characters (kind, data, n) hold a letter of a kept script; a Latin-1 one holds none. */
+static int
+holds_kept_script(int kind, const void *data, Py_ssize_t n)
+{
+    if (kind == PyUnicode_1BYTE_KIND) {
+        return 0; /* nothing above U+00FF */
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        if (kept_script(PyUnicode_READ(kind, data, i))) {
+            return 1;
+        }
+    }
+    return 0;
 }
 
 PyDoc_STRVAR(other_script_doc,
@@ -1912,25 +1935,7 @@ other_script(PyObject *module, PyObject *text)
         PyErr_SetString(PyExc_TypeError, "other_script: a str");
         return NULL;
     }
-    int kind = PyUnicode_KIND(text);
-    if (kind == PyUnicode_1BYTE_KIND) {
-        Py_RETURN_FALSE; /* nothing above U+00FF */
-    }
-    const void *data = PyUnicode_DATA(text);
-    for (Py_ssize_t i = 0, n = PyUnicode_GET_LENGTH(text); i < n; i++) {
-        if (kept_script(PyUnicode_READ(kind, data, i))) {
-            Py_RETURN_TRUE;
-        }
-    }
-    Py_RETURN_FALSE;
-}
-
-/* Whether c is a Chinese, Japanese or Thai character, a word of its own (concepts._UNSPACED_SCRIPTS). */
-static inline int
-unspaced_script(Py_UCS4 c)
-{
-    return (c >= 0x0e00 && c <= 0x0e7f) || (c >= 0x3040 && c <= 0x30ff) || (c >= 0x3400 && c <= 0x4dbf) || (c >= 0x4e00 && c <= 0x9fff)
-           || (c >= 0xf900 && c <= 0xfaff);
+    return PyBool_FromLong(holds_kept_script(PyUnicode_KIND(text), PyUnicode_DATA(text), PyUnicode_GET_LENGTH(text)));
 }
 
 PyDoc_STRVAR(kept_words_doc,
@@ -1956,12 +1961,7 @@ kept_words(PyObject *module, PyObject *text)
     int kind = PyUnicode_KIND(text);
     const void *data = PyUnicode_DATA(text);
     Py_ssize_t n = PyUnicode_GET_LENGTH(text);
-    int other = 0;
-    if (kind != PyUnicode_1BYTE_KIND) {
-        for (Py_ssize_t i = 0; i < n && !other; i++) {
-            other = kept_script(PyUnicode_READ(kind, data, i));
-        }
-    }
+    int other = holds_kept_script(kind, data, n);
     /* fold's result: at most three characters for one (" 字 "), and a space at the end */
     Py_UCS4 *folded = PyMem_Malloc(((size_t)n * 3 + 1) * sizeof(Py_UCS4));
     if (folded == NULL) {
